@@ -1,0 +1,116 @@
+/*
+ * catalog.h - the SQLite catalog REPO/catalog.db: an index of the
+ * repository, never the truth.  catalog_sync() derives it from manifests
+ * and pack indexes; deleting it loses nothing.
+ *
+ * It holds everything readdir/getattr/lookup need (names, exact sizes,
+ * times) so the mount never reads table data to answer `ls -l`.
+ *
+ * Locking: a struct catalog is one SQLite connection and is not
+ * thread-safe; the mount serialises access with its own mutex.  The file
+ * is in WAL mode so a backup can update it under a running mount.
+ */
+#ifndef STRATA_CATALOG_H
+#define STRATA_CATALOG_H
+
+#include <stdbool.h>
+#include <sqlite3.h>
+#include "strata/pack.h"
+#include "strata/repo.h"
+
+#define CATALOG_SCHEMA_VERSION 1
+
+struct catalog {
+	sqlite3 *db;
+	bool readonly;
+};
+
+struct catalog_sync_stats {
+	unsigned packs_added, packs_removed, gens_added, gens_removed;
+	unsigned bad_packs, bad_gens; /* skipped with a message on stderr */
+};
+
+/* Open (creating the schema when writable and missing). */
+int catalog_open(struct catalog *c, const char *path, bool readonly);
+void catalog_close(struct catalog *c);
+
+/*
+ * Bring the catalog up to date with the repository (call under the repo
+ * lock).  rebuild: drop everything first.  One transaction: readers see the
+ * old state or the new one.  Problems with single packs or manifests are
+ * reported on stderr and counted, not fatal.
+ */
+int catalog_sync(struct catalog *c, const struct repo *r, bool rebuild,
+		 struct catalog_sync_stats *st);
+
+/* Add one pack / one generation inside the caller's transaction. */
+int catalog_begin(struct catalog *c);
+int catalog_commit(struct catalog *c);
+void catalog_rollback(struct catalog *c);
+int catalog_add_pack(struct catalog *c, const char *name, uint64_t size,
+		     const struct pack_entry *e, size_t n);
+struct manifest;
+int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t file_size);
+
+/* Every chunk id known, for dedup: calls fn for each (stops on non-zero). */
+int catalog_each_chunk(struct catalog *c, int (*fn)(void *arg, const struct chunk_id *id),
+		       void *arg);
+int catalog_max_seq(struct catalog *c, uint64_t *seq);
+/* 1 if a generation with that name exists, 0 if not, <0 on error. */
+int catalog_name_taken(struct catalog *c, const char *name);
+
+/* ---- queries for the mount and `strata ls` ---- */
+
+struct cat_gen {
+	uint64_t seq;
+	char name[64];
+	int64_t time;
+	uint64_t ntables, nrows, logical_bytes, new_bytes, json_len, schema_len;
+	char *label; /* only filled by catalog_list_gens */
+};
+
+/* All generations ordered by name (time order); caller frees with catalog_free_gens. */
+int catalog_list_gens(struct catalog *c, struct cat_gen **gens, size_t *n);
+void catalog_free_gens(struct cat_gen *gens, size_t n);
+/* -ENOENT when missing. */
+int catalog_gen_by_name(struct catalog *c, const char *name, struct cat_gen *g);
+int catalog_gen_by_seq(struct catalog *c, uint64_t seq, struct cat_gen *g);
+/* The newest generation by time; -ENOENT for an empty repository. */
+int catalog_latest(struct catalog *c, struct cat_gen *g);
+/* A change counter: changes whenever generations are added or removed. */
+int catalog_gen_stamp(struct catalog *c, uint64_t *stamp);
+/* generation.json or schema.sql text (caller frees). */
+int catalog_gen_text(struct catalog *c, uint64_t seq, bool json, char **text, size_t *len);
+
+struct cat_table {
+	uint32_t tidx;
+	char *dirname;
+	uint64_t nrows, nchunks, csv_size, header_len, schema_len;
+};
+int catalog_list_tables(struct catalog *c, uint64_t seq, struct cat_table **t, size_t *n);
+void catalog_free_tables(struct cat_table *t, size_t n);
+int catalog_table_by_dir(struct catalog *c, uint64_t seq, const char *dirname,
+			 struct cat_table *t);
+int catalog_table_by_idx(struct catalog *c, uint64_t seq, uint32_t tidx, struct cat_table *t);
+/* The table's schema.sql or CSV header text (caller frees). */
+int catalog_table_text(struct catalog *c, uint64_t seq, uint32_t tidx, bool header,
+		       char **text, size_t *len);
+
+/* One row-range file / one chunk of a table, with where to read it. */
+struct cat_chunk {
+	uint32_t seqno;     /* position in the table */
+	char *fname;        /* row-range file name (only for listings) */
+	struct pack_entry e; /* id, offset, clen, ulen, nrows, csv_len */
+	char pack[33];      /* pack name */
+	uint64_t csv_off;   /* offset of this chunk's rows in the table body */
+};
+/* Chunks of a table in key order; with_names fills fname. */
+int catalog_table_chunks(struct catalog *c, uint64_t seq, uint32_t tidx, bool with_names,
+			 struct cat_chunk **out, size_t *n);
+void catalog_free_chunks(struct cat_chunk *ch, size_t n);
+int catalog_chunk_by_name(struct catalog *c, uint64_t seq, uint32_t tidx, const char *fname,
+			  struct cat_chunk *ch);
+int catalog_chunk_by_seqno(struct catalog *c, uint64_t seq, uint32_t tidx, uint32_t seqno,
+			   struct cat_chunk *ch);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * manifest.h - a generation's manifest: generations/<name>.gen.
+ *
+ * A generation exists if and only if its manifest exists.  It is written
+ * last, atomically (tmp/, fsync, rename), after every pack it refers to.
+ * Layout in docs/FORMAT.md ("Manifests"); ends with an xxh3-64 of all
+ * preceding bytes.
+ */
+#ifndef STRATA_MANIFEST_H
+#define STRATA_MANIFEST_H
+
+#include <stdbool.h>
+#include "strata/pack.h"
+
+#define MANIFEST_VERSION 1
+#define MANIFEST_MAX_SIZE (UINT64_C(1) << 32)
+#define MANIFEST_MAX_TABLES (1u << 16)
+#define MANIFEST_MAX_CHUNKS (1u << 20) /* per table */
+
+struct manifest_chunk {
+	struct chunk_id id;
+	uint64_t nrows;
+	uint64_t ulen;
+	uint64_t csv_len;
+	uint8_t *first_key; /* encoded keys (rowcodec), owned */
+	size_t first_len;
+	uint8_t *last_key;
+	size_t last_len;
+};
+
+enum table_flags {
+	TABLE_WITHOUT_ROWID = 1 << 0,
+};
+
+struct manifest_table {
+	char *name;      /* the table's name in the database */
+	char *dirname;   /* escaped directory name (naming.h) */
+	char *schema;    /* CREATE TABLE + its indexes and triggers */
+	unsigned flags;
+	unsigned ncols;
+	char **cols;     /* declared column names */
+	uint64_t nrows;
+	uint64_t csv_size; /* rendered body bytes, header excluded */
+	size_t nchunks;
+	struct manifest_chunk *chunks;
+};
+
+struct manifest {
+	uint64_t seq;   /* 1, 2, 3... in backup order: the mount's inode space */
+	char *name;     /* directory name in the mount, unique in the repository */
+	uint8_t id[16]; /* random generation id */
+	int64_t time;   /* unix seconds, UTC */
+	char *label;
+	char *source;
+	char *schema;   /* whole database schema */
+	uint64_t source_bytes;
+	uint64_t new_bytes; /* bytes of packs written by this backup */
+	size_t ntables;
+	struct manifest_table *tables;
+};
+
+void manifest_encode(const struct manifest *m, struct buf *out);
+/* Parse and check; on failure *m is left empty.  -EUCLEAN / -EBADMSG. */
+int manifest_decode(const uint8_t *data, size_t n, struct manifest *m);
+void manifest_release(struct manifest *m);
+void manifest_table_release(struct manifest_table *t);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * repo.h - a repository directory: config, layout, writer lock.
+ *
+ *   REPO/config        text, "strata-repository" then key = value lines
+ *   REPO/lock          flock()ed by writers (backup, index)
+ *   REPO/packs/xx/     pack files
+ *   REPO/generations/  manifests
+ *   REPO/tmp/          temporaries; anything here is garbage once no writer
+ *                      holds the lock
+ *   REPO/catalog.db    the SQLite catalog (derived)
+ */
+#ifndef STRATA_REPO_H
+#define STRATA_REPO_H
+
+#include "strata/chunker.h"
+#include "strata/util.h"
+
+#define REPO_FORMAT_VERSION 1
+#define REPO_CONFIG_MAX 65536
+
+struct repo {
+	char *path;
+	char *packs, *gens, *tmp, *catalog;
+	char id[33];
+	unsigned version;
+	struct chunker_params chunk;
+	uint64_t pack_size;
+	int zstd_level;
+	int lockfd;
+};
+
+struct repo_init_opts {
+	uint64_t chunk_avg; /* 0: default 512 KiB */
+	uint64_t pack_size; /* 0: default 32 MiB */
+};
+
+/* Create a repository at path (missing or empty directory). */
+int repo_init(const char *path, const struct repo_init_opts *o);
+/*
+ * Open an existing repository.  -ENOTDIR/-ENOENT: no such directory;
+ * -EUCLEAN: not a repository or a bad config; -EPROTONOSUPPORT: a format
+ * version this build does not read.
+ */
+int repo_open(struct repo *r, const char *path);
+/* Parse a config file's text (exposed for tests and fuzzing). */
+int repo_parse_config(struct repo *r, const char *text, size_t n);
+/* Take the writer lock; -EWOULDBLOCK if another writer holds it and !wait. */
+int repo_lock(struct repo *r, int wait);
+/* Remove leftovers of interrupted writers from tmp/ (call under the lock). */
+void repo_clean_tmp(struct repo *r);
+void repo_close(struct repo *r);
+
+#endif

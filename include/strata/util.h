@@ -1,0 +1,118 @@
+/*
+ * util.h - small shared helpers: growable byte buffers, bounds-checked
+ * readers, varints, hex, atomic file writes, time formatting.
+ *
+ * Error convention (whole project): functions return 0 on success or a
+ * negative errno.  Corrupt on-disk structure is -EUCLEAN, a checksum
+ * mismatch is -EBADMSG.
+ */
+#ifndef STRATA_UTIL_H
+#define STRATA_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <errno.h>
+
+#ifndef EUCLEAN
+#define EUCLEAN 117
+#endif
+
+/* Allocation that aborts on failure: used only for sizes we bounded. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * struct buf: growable byte buffer.  buf_init() leaves it empty; the data is
+ * owned by the buf until buf_detach() hands it to the caller.  Kept
+ * NUL-terminated once anything was added (the NUL is not counted in len).
+ */
+struct buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+};
+
+#define BUF_INIT { NULL, 0, 0 }
+
+void buf_init(struct buf *b);
+void buf_release(struct buf *b);
+void buf_reset(struct buf *b);
+void buf_grow(struct buf *b, size_t extra);
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_addc(struct buf *b, uint8_t c);
+void buf_adds(struct buf *b, const char *s);
+void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_add_varint(struct buf *b, uint64_t v);
+void buf_add_svarint(struct buf *b, int64_t v);
+void buf_add_u32le(struct buf *b, uint32_t v);
+void buf_add_u64le(struct buf *b, uint64_t v);
+/* Length-prefixed (varint) byte string. */
+void buf_add_bytes(struct buf *b, const void *p, size_t n);
+/* Hands the data to the caller (who frees it); the buf is left empty. */
+uint8_t *buf_detach(struct buf *b, size_t *len);
+
+/*
+ * struct rd: a bounds-checked reader over borrowed memory.  Every get
+ * returns 0 or -EUCLEAN when the input is short or malformed; once an error
+ * happened all further gets fail too, so a parser may check r->err once.
+ */
+struct rd {
+	const uint8_t *p;
+	const uint8_t *end;
+	int err;
+};
+
+void rd_init(struct rd *r, const void *p, size_t n);
+int rd_varint(struct rd *r, uint64_t *v);
+int rd_svarint(struct rd *r, int64_t *v);
+int rd_u8(struct rd *r, uint8_t *v);
+int rd_u32le(struct rd *r, uint32_t *v);
+int rd_u64le(struct rd *r, uint64_t *v);
+int rd_raw(struct rd *r, size_t n, const uint8_t **p);
+/* A varint length then that many bytes; the length is bounded by what remains. */
+int rd_bytes(struct rd *r, const uint8_t **p, size_t *n);
+/* Like rd_bytes, but returns a fresh NUL-terminated copy (caller frees). */
+int rd_str(struct rd *r, char **s);
+/* A count that must not exceed max (guards allocations from hostile input). */
+int rd_count(struct rd *r, uint64_t max, uint64_t *v);
+static inline size_t rd_left(const struct rd *r) { return (size_t)(r->end - r->p); }
+
+uint32_t get_u32le(const uint8_t *p);
+uint64_t get_u64le(const uint8_t *p);
+void put_u32le(uint8_t *p, uint32_t v);
+void put_u64le(uint8_t *p, uint64_t v);
+
+void hex_encode(char *out, const uint8_t *in, size_t n); /* writes 2n chars + NUL */
+int hex_decode(uint8_t *out, const char *in, size_t n);  /* n output bytes */
+
+/* Write the whole buffer, retrying short writes and EINTR. */
+int write_all(int fd, const void *p, size_t n);
+/* pread the whole range; -EUCLEAN if the file is shorter. */
+int pread_all(int fd, void *p, size_t n, uint64_t off);
+/* Read a whole (small) file; -EFBIG beyond max bytes. Caller frees *data. */
+int read_file(const char *path, size_t max, uint8_t **data, size_t *len);
+/* fsync a directory so that a rename into it is durable. */
+int fsync_dir(const char *dir);
+/*
+ * Write data to dir/name atomically: a temporary file in tmpdir (same
+ * filesystem), fsync, rename, fsync of dir.  Never leaves a partial dir/name.
+ */
+int write_file_atomic(const char *tmpdir, const char *dir, const char *name,
+		      const void *data, size_t len);
+int mkdir_p(const char *path, unsigned mode);
+
+/* Format a UTC unix time as 2026-11-20T020000Z (name) or RFC 3339. */
+void time_name(char out[32], int64_t t);
+void time_rfc3339(char out[32], int64_t t);
+/* Parse RFC 3339 ("Z" or +hh:mm offsets, optional fraction, which is dropped). */
+int time_parse_rfc3339(const char *s, int64_t *t);
+
+/* JSON string literal with quotes; control bytes as \u00XX, others raw. */
+void buf_add_json_str(struct buf *b, const char *s, size_t n);
+
+#endif

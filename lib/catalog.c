@@ -1,0 +1,946 @@
+/*
+ * catalog.c - the SQLite catalog; see strata/catalog.h and docs/FORMAT.md
+ * ("Catalog") for the schema.
+ *
+ * Notes:
+ *  1. Everything here is derived from manifests and pack indexes, so a
+ *     schema change simply rebuilds (meta.schema_version differs).
+ *  2. Every query the mount runs is a primary-key or index probe; the
+ *     catalog unit test checks the plans with EXPLAIN QUERY PLAN.
+ *  3. Names of rows/ files are computed once here (naming.c) and stored,
+ *     so a lookup is one probe and never re-derives a key encoding.
+ */
+#include "strata/catalog.h"
+#include "strata/manifest.h"
+#include "strata/naming.h"
+#include "strata/render.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char SCHEMA[] =
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS packs(pack_id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+	" size INTEGER NOT NULL, nchunks INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS chunks(id BLOB PRIMARY KEY, pack_id INTEGER NOT NULL,"
+	" offset INTEGER NOT NULL, clen INTEGER NOT NULL, ulen INTEGER NOT NULL,"
+	" nrows INTEGER NOT NULL, csv_len INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS chunks_by_pack ON chunks(pack_id);"
+	"CREATE TABLE IF NOT EXISTS generations(seq INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+	" id TEXT NOT NULL, time INTEGER NOT NULL, label TEXT NOT NULL, source TEXT NOT NULL,"
+	" ntables INTEGER NOT NULL, nrows INTEGER NOT NULL, logical_bytes INTEGER NOT NULL,"
+	" new_bytes INTEGER NOT NULL, json TEXT NOT NULL, schema_sql TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS generations_by_time ON generations(time, name);"
+	"CREATE TABLE IF NOT EXISTS tables(seq INTEGER NOT NULL, tidx INTEGER NOT NULL,"
+	" name TEXT NOT NULL, dirname TEXT NOT NULL, schema_sql TEXT NOT NULL,"
+	" header TEXT NOT NULL, nrows INTEGER NOT NULL, nchunks INTEGER NOT NULL,"
+	" csv_size INTEGER NOT NULL, PRIMARY KEY(seq, tidx)) WITHOUT ROWID;"
+	"CREATE UNIQUE INDEX IF NOT EXISTS tables_by_dir ON tables(seq, dirname);"
+	"CREATE TABLE IF NOT EXISTS table_chunks(seq INTEGER NOT NULL, tidx INTEGER NOT NULL,"
+	" seqno INTEGER NOT NULL, chunk_id BLOB NOT NULL, csv_off INTEGER NOT NULL,"
+	" fname TEXT NOT NULL, PRIMARY KEY(seq, tidx, seqno)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS table_chunks_by_name ON table_chunks(seq, tidx, fname);";
+
+static const char DROP[] =
+	"DROP TABLE IF EXISTS table_chunks; DROP TABLE IF EXISTS tables;"
+	"DROP TABLE IF EXISTS generations; DROP TABLE IF EXISTS chunks;"
+	"DROP TABLE IF EXISTS packs; DROP TABLE IF EXISTS meta;";
+
+static int sqerr(struct catalog *c, int rc)
+{
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return -EBUSY;
+	if (rc == SQLITE_NOMEM)
+		return -ENOMEM;
+	if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+		return -EUCLEAN;
+	if (rc == SQLITE_FULL)
+		return -ENOSPC;
+	if (rc == SQLITE_CANTOPEN)
+		return -ENOENT;
+	if (rc == SQLITE_READONLY)
+		return -EROFS;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return -EEXIST;
+	(void)c;
+	return -EIO;
+}
+
+static int exec(struct catalog *c, const char *sql)
+{
+	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : sqerr(c, rc);
+}
+
+static int prep(struct catalog *c, const char *sql, sqlite3_stmt **st)
+{
+	int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+	return rc == SQLITE_OK ? 0 : sqerr(c, rc);
+}
+
+static int schema_version_ok(struct catalog *c)
+{
+	sqlite3_stmt *st;
+	int ok = 0;
+	if (sqlite3_prepare_v2(c->db, "SELECT value FROM meta WHERE key='schema_version'", -1, &st,
+			       NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ok = sqlite3_column_int(st, 0) == CATALOG_SCHEMA_VERSION;
+	sqlite3_finalize(st);
+	return ok;
+}
+
+int catalog_open(struct catalog *c, const char *path, bool readonly)
+{
+	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->readonly = readonly;
+	rc = sqlite3_open_v2(path, &c->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		rc = sqerr(c, rc);
+		goto fail;
+	}
+	sqlite3_busy_timeout(c->db, 10000);
+	if (!readonly) {
+		rc = exec(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+		if (rc)
+			goto fail;
+		if (!schema_version_ok(c)) {
+			rc = exec(c, DROP);
+			if (!rc)
+				rc = exec(c, SCHEMA);
+			if (!rc) {
+				char *sql = sqlite3_mprintf(
+					"INSERT INTO meta VALUES('schema_version', '%d')",
+					CATALOG_SCHEMA_VERSION);
+				rc = exec(c, sql);
+				sqlite3_free(sql);
+			}
+			if (rc)
+				goto fail;
+		}
+	} else if (!schema_version_ok(c)) {
+		rc = -EUCLEAN;
+		goto fail;
+	}
+	return 0;
+fail:
+	catalog_close(c);
+	return rc;
+}
+
+void catalog_close(struct catalog *c)
+{
+	if (c->db)
+		sqlite3_close_v2(c->db);
+	c->db = NULL;
+}
+
+int catalog_begin(struct catalog *c)
+{
+	return exec(c, "BEGIN IMMEDIATE");
+}
+
+int catalog_commit(struct catalog *c)
+{
+	return exec(c, "COMMIT");
+}
+
+void catalog_rollback(struct catalog *c)
+{
+	sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Run a prepared statement to completion (no rows expected). */
+static int run(struct catalog *c, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : sqerr(c, rc);
+}
+
+int catalog_add_pack(struct catalog *c, const char *name, uint64_t size,
+		     const struct pack_entry *e, size_t n)
+{
+	sqlite3_stmt *sp = NULL, *sc = NULL;
+	int64_t pid;
+	int rc;
+
+	rc = prep(c, "INSERT INTO packs(name, size, nchunks) VALUES(?,?,?)", &sp);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(sp, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(sp, 2, (sqlite3_int64)size);
+	sqlite3_bind_int64(sp, 3, (sqlite3_int64)n);
+	rc = run(c, sp);
+	sqlite3_finalize(sp);
+	if (rc)
+		return rc;
+	pid = sqlite3_last_insert_rowid(c->db);
+	/* a chunk may sit in two packs (an interrupted backup's pack reused);
+	 * the first one indexed serves it */
+	rc = prep(c, "INSERT OR IGNORE INTO chunks VALUES(?,?,?,?,?,?,?)", &sc);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n && !rc; i++) {
+		sqlite3_bind_blob(sc, 1, e[i].id.b, 16, SQLITE_STATIC);
+		sqlite3_bind_int64(sc, 2, pid);
+		sqlite3_bind_int64(sc, 3, (sqlite3_int64)e[i].offset);
+		sqlite3_bind_int64(sc, 4, e[i].clen);
+		sqlite3_bind_int64(sc, 5, e[i].ulen);
+		sqlite3_bind_int64(sc, 6, (sqlite3_int64)e[i].nrows);
+		sqlite3_bind_int64(sc, 7, (sqlite3_int64)e[i].csv_len);
+		rc = run(c, sc);
+	}
+	sqlite3_finalize(sc);
+	return rc;
+}
+
+static void gen_json(struct buf *j, const struct manifest *m)
+{
+	char idhex[33], ts[32];
+	hex_encode(idhex, m->id, 16);
+	time_rfc3339(ts, m->time);
+	buf_adds(j, "{\n  \"format\": 1,\n  \"id\": \"");
+	buf_adds(j, idhex);
+	buf_adds(j, "\",\n  \"name\": ");
+	buf_add_json_str(j, m->name, strlen(m->name));
+	buf_addf(j, ",\n  \"time\": \"%s\",\n  \"unix_time\": %lld,\n  \"label\": ", ts,
+		 (long long)m->time);
+	buf_add_json_str(j, m->label, strlen(m->label));
+	buf_adds(j, ",\n  \"source\": ");
+	buf_add_json_str(j, m->source, strlen(m->source));
+	buf_addf(j, ",\n  \"source_bytes\": %llu,\n  \"tables\": [",
+		 (unsigned long long)m->source_bytes);
+	for (size_t i = 0; i < m->ntables; i++) {
+		const struct manifest_table *t = &m->tables[i];
+		buf_adds(j, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
+		buf_add_json_str(j, t->name, strlen(t->name));
+		buf_adds(j, ", \"path\": ");
+		buf_add_json_str(j, t->dirname, strlen(t->dirname));
+		buf_addf(j, ", \"rows\": %llu, \"without_rowid\": %s}",
+			 (unsigned long long)t->nrows,
+			 (t->flags & TABLE_WITHOUT_ROWID) ? "true" : "false");
+	}
+	buf_adds(j, m->ntables ? "\n  ]\n}\n" : "]\n}\n");
+}
+
+int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t file_size)
+{
+	sqlite3_stmt *sg = NULL, *stt = NULL, *sc = NULL, *chk = NULL;
+	struct buf json = BUF_INIT, hdr = BUF_INIT;
+	uint64_t nrows = 0, logical = 0;
+	char idhex[33];
+	int rc;
+	(void)file_size;
+
+	rc = prep(c, "INSERT INTO tables VALUES(?,?,?,?,?,?,?,?,?)", &stt);
+	if (!rc)
+		rc = prep(c, "INSERT INTO table_chunks VALUES(?,?,?,?,?,?)", &sc);
+	if (!rc)
+		rc = prep(c, "SELECT ulen, nrows, csv_len FROM chunks WHERE id=?", &chk);
+	for (size_t i = 0; i < m->ntables && !rc; i++) {
+		const struct manifest_table *t = &m->tables[i];
+		uint64_t off = 0;
+		buf_reset(&hdr);
+		render_csv_header(&hdr, t->cols, t->ncols);
+		sqlite3_bind_int64(stt, 1, (sqlite3_int64)m->seq);
+		sqlite3_bind_int64(stt, 2, (sqlite3_int64)i);
+		sqlite3_bind_text(stt, 3, t->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stt, 4, t->dirname, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stt, 5, t->schema, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stt, 6, (const char *)hdr.data, (int)hdr.len, SQLITE_STATIC);
+		sqlite3_bind_int64(stt, 7, (sqlite3_int64)t->nrows);
+		sqlite3_bind_int64(stt, 8, (sqlite3_int64)t->nchunks);
+		sqlite3_bind_int64(stt, 9, (sqlite3_int64)t->csv_size);
+		rc = run(c, stt);
+		nrows += t->nrows;
+		logical += hdr.len + t->csv_size;
+		for (size_t k = 0; k < t->nchunks && !rc; k++) {
+			const struct manifest_chunk *ch = &t->chunks[k];
+			/* the manifest must agree with the pack that holds the chunk */
+			sqlite3_bind_blob(chk, 1, ch->id.b, 16, SQLITE_STATIC);
+			int s = sqlite3_step(chk);
+			if (s != SQLITE_ROW) {
+				rc = s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
+			} else if ((uint64_t)sqlite3_column_int64(chk, 0) != ch->ulen ||
+				   (uint64_t)sqlite3_column_int64(chk, 1) != ch->nrows ||
+				   (uint64_t)sqlite3_column_int64(chk, 2) != ch->csv_len) {
+				rc = -EUCLEAN;
+			}
+			sqlite3_reset(chk);
+			if (rc)
+				break;
+			char *fname = name_range(ch->first_key, ch->first_len, ch->last_key,
+						 ch->last_len, ".csv");
+			sqlite3_bind_int64(sc, 1, (sqlite3_int64)m->seq);
+			sqlite3_bind_int64(sc, 2, (sqlite3_int64)i);
+			sqlite3_bind_int64(sc, 3, (sqlite3_int64)k);
+			sqlite3_bind_blob(sc, 4, ch->id.b, 16, SQLITE_STATIC);
+			sqlite3_bind_int64(sc, 5, (sqlite3_int64)off);
+			sqlite3_bind_text(sc, 6, fname, -1, SQLITE_TRANSIENT);
+			rc = run(c, sc);
+			free(fname);
+			off += ch->csv_len;
+		}
+	}
+	if (rc)
+		goto out;
+	gen_json(&json, m);
+	hex_encode(idhex, m->id, 16);
+	rc = prep(c, "INSERT INTO generations VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", &sg);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(sg, 1, (sqlite3_int64)m->seq);
+	sqlite3_bind_text(sg, 2, m->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(sg, 3, idhex, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(sg, 4, m->time);
+	sqlite3_bind_text(sg, 5, m->label, -1, SQLITE_STATIC);
+	sqlite3_bind_text(sg, 6, m->source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(sg, 7, (sqlite3_int64)m->ntables);
+	sqlite3_bind_int64(sg, 8, (sqlite3_int64)nrows);
+	sqlite3_bind_int64(sg, 9, (sqlite3_int64)logical);
+	sqlite3_bind_int64(sg, 10, (sqlite3_int64)m->new_bytes);
+	sqlite3_bind_text(sg, 11, (const char *)json.data, (int)json.len, SQLITE_STATIC);
+	sqlite3_bind_text(sg, 12, m->schema, -1, SQLITE_STATIC);
+	rc = run(c, sg);
+out:
+	sqlite3_finalize(sg);
+	sqlite3_finalize(stt);
+	sqlite3_finalize(sc);
+	sqlite3_finalize(chk);
+	buf_release(&json);
+	buf_release(&hdr);
+	return rc;
+}
+
+/* ---- sync ---- */
+
+struct namelist {
+	char **v;
+	size_t n, cap;
+};
+
+static void namelist_add(struct namelist *l, const char *s)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->v = xrealloc(l->v, l->cap * sizeof(char *));
+	}
+	l->v[l->n++] = xstrdup(s);
+}
+
+static void namelist_release(struct namelist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool namelist_has(const struct namelist *l, const char *s)
+{
+	return bsearch(&s, l->v, l->n, sizeof(char *), cmpstr) != NULL;
+}
+
+static bool is_hex_name(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/* Pack names (32 hex) found under packs/xx/. */
+static int list_packs(const char *packs, struct namelist *out)
+{
+	DIR *d = opendir(packs);
+	struct dirent *e;
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		if (strlen(e->d_name) != 2 || !is_hex_name(e->d_name, 2))
+			continue;
+		char *sub = xasprintf("%s/%s", packs, e->d_name);
+		DIR *s = opendir(sub);
+		struct dirent *f;
+		while (s && (f = readdir(s))) {
+			size_t l = strlen(f->d_name);
+			if (l == 37 && !strcmp(f->d_name + 32, ".pack") &&
+			    is_hex_name(f->d_name, 32) && !strncmp(f->d_name, e->d_name, 2)) {
+				char nm[33];
+				memcpy(nm, f->d_name, 32);
+				nm[32] = 0;
+				namelist_add(out, nm);
+			}
+		}
+		if (s)
+			closedir(s);
+		free(sub);
+	}
+	closedir(d);
+	qsort(out->v, out->n, sizeof(char *), cmpstr);
+	return 0;
+}
+
+static int list_gens(const char *gens, struct namelist *out)
+{
+	DIR *d = opendir(gens);
+	struct dirent *e;
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (l > 4 && e->d_name[0] != '.' && !strcmp(e->d_name + l - 4, ".gen")) {
+			char *nm = xstrndup(e->d_name, l - 4);
+			namelist_add(out, nm);
+			free(nm);
+		}
+	}
+	closedir(d);
+	qsort(out->v, out->n, sizeof(char *), cmpstr);
+	return 0;
+}
+
+static int column_names(struct catalog *c, const char *sql, struct namelist *out)
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, sql, &st), s;
+	if (rc)
+		return rc;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW)
+		namelist_add(out, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	qsort(out->v, out->n, sizeof(char *), cmpstr);
+	return s == SQLITE_DONE ? 0 : sqerr(c, s);
+}
+
+static int index_pack(struct catalog *c, const struct repo *r, const char *name)
+{
+	char *path = xasprintf("%s/%.2s/%s.pack", r->packs, name, name);
+	struct pack_entry *e = NULL;
+	size_t n = 0;
+	uint64_t size = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), rc;
+
+	if (fd < 0) {
+		rc = -errno;
+	} else {
+		rc = pack_read_index(fd, &e, &n, &size);
+		close(fd);
+	}
+	if (!rc)
+		rc = catalog_add_pack(c, name, size, e, n);
+	else if (rc != -EIO && rc != -ENOMEM)
+		fprintf(stderr, "strata: skipping pack 'packs/%.2s/%s.pack': %s; run 'strata verify'\n",
+			name, name, rc == -EBADMSG ? "index checksum mismatch" : "bad pack structure");
+	free(e);
+	free(path);
+	return rc;
+}
+
+static int index_gen(struct catalog *c, const struct repo *r, const char *name)
+{
+	char *path = xasprintf("%s/%s.gen", r->gens, name);
+	uint8_t *data = NULL;
+	size_t n = 0;
+	struct manifest m;
+	int rc = read_file(path, MANIFEST_MAX_SIZE, &data, &n);
+
+	if (!rc)
+		rc = manifest_decode(data, n, &m);
+	if (!rc && strcmp(m.name, name))
+		rc = -EUCLEAN; /* a manifest renamed by hand */
+	if (!rc) {
+		rc = catalog_add_generation(c, &m, n);
+		manifest_release(&m);
+	}
+	free(data);
+	if (rc) {
+		const char *why = rc == -EBADMSG ? "checksum mismatch" :
+				  rc == -ENOENT ? "it refers to chunks no pack holds" :
+				  rc == -EPROTONOSUPPORT ? "written by a newer strata" :
+				  rc == -EUCLEAN ? "bad manifest structure" :
+				  rc == -EEXIST ? "duplicate generation number" : strerror(-rc);
+		fprintf(stderr, "strata: skipping generation 'generations/%s.gen': %s; run 'strata verify'\n",
+			name, why);
+	}
+	free(path);
+	return rc;
+}
+
+static int delete_by(struct catalog *c, const char *sql, const char *key)
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, sql, &st);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = run(c, st);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int catalog_sync(struct catalog *c, const struct repo *r, bool rebuild,
+		 struct catalog_sync_stats *st)
+{
+	struct namelist disk_packs = { 0 }, cat_packs = { 0 }, disk_gens = { 0 }, cat_gens = { 0 };
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	rc = catalog_begin(c);
+	if (rc)
+		return rc;
+	if (rebuild)
+		rc = exec(c, "DELETE FROM table_chunks; DELETE FROM tables; DELETE FROM generations;"
+			     "DELETE FROM chunks; DELETE FROM packs;");
+	if (!rc)
+		rc = list_packs(r->packs, &disk_packs);
+	if (!rc)
+		rc = list_gens(r->gens, &disk_gens);
+	if (!rc)
+		rc = column_names(c, "SELECT name FROM packs", &cat_packs);
+	if (!rc)
+		rc = column_names(c, "SELECT name FROM generations", &cat_gens);
+	if (rc)
+		goto out;
+	/* generations first: removing one never needs a pack */
+	for (size_t i = 0; i < cat_gens.n && !rc; i++) {
+		if (namelist_has(&disk_gens, cat_gens.v[i]))
+			continue;
+		rc = delete_by(c, "DELETE FROM table_chunks WHERE seq=(SELECT seq FROM generations WHERE name=?)", cat_gens.v[i]);
+		if (!rc)
+			rc = delete_by(c, "DELETE FROM tables WHERE seq=(SELECT seq FROM generations WHERE name=?)", cat_gens.v[i]);
+		if (!rc)
+			rc = delete_by(c, "DELETE FROM generations WHERE name=?", cat_gens.v[i]);
+		st->gens_removed++;
+	}
+	for (size_t i = 0; i < cat_packs.n && !rc; i++) {
+		if (namelist_has(&disk_packs, cat_packs.v[i]))
+			continue;
+		rc = delete_by(c, "DELETE FROM chunks WHERE pack_id=(SELECT pack_id FROM packs WHERE name=?)", cat_packs.v[i]);
+		if (!rc)
+			rc = delete_by(c, "DELETE FROM packs WHERE name=?", cat_packs.v[i]);
+		st->packs_removed++;
+	}
+	for (size_t i = 0; i < disk_packs.n && !rc; i++) {
+		if (namelist_has(&cat_packs, disk_packs.v[i]))
+			continue;
+		int prc = index_pack(c, r, disk_packs.v[i]);
+		if (prc == -EIO || prc == -ENOMEM || prc == -ENOSPC || prc == -EBUSY)
+			rc = prc;
+		else if (prc)
+			st->bad_packs++;
+		else
+			st->packs_added++;
+	}
+	for (size_t i = 0; i < disk_gens.n && !rc; i++) {
+		if (namelist_has(&cat_gens, disk_gens.v[i]))
+			continue;
+		/* each generation in a savepoint: a bad one must not leave half its rows */
+		rc = exec(c, "SAVEPOINT gen");
+		if (rc)
+			break;
+		int grc = index_gen(c, r, disk_gens.v[i]);
+		if (grc == -EIO || grc == -ENOMEM || grc == -ENOSPC || grc == -EBUSY) {
+			rc = grc;
+			break;
+		}
+		if (grc) {
+			rc = exec(c, "ROLLBACK TO gen; RELEASE gen");
+			st->bad_gens++;
+		} else {
+			rc = exec(c, "RELEASE gen");
+			st->gens_added++;
+		}
+	}
+out:
+	if (!rc)
+		rc = catalog_commit(c);
+	if (rc)
+		catalog_rollback(c);
+	namelist_release(&disk_packs);
+	namelist_release(&cat_packs);
+	namelist_release(&disk_gens);
+	namelist_release(&cat_gens);
+	return rc;
+}
+
+int catalog_each_chunk(struct catalog *c, int (*fn)(void *arg, const struct chunk_id *id),
+		       void *arg)
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, "SELECT id FROM chunks", &st), s;
+	if (rc)
+		return rc;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		struct chunk_id id;
+		if (sqlite3_column_bytes(st, 0) != 16)
+			continue;
+		memcpy(id.b, sqlite3_column_blob(st, 0), 16);
+		rc = fn(arg, &id);
+		if (rc)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc)
+		return rc;
+	return s == SQLITE_DONE ? 0 : sqerr(c, s);
+}
+
+static int one_int(struct catalog *c, const char *sql, uint64_t *v)
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, sql, &st), s;
+	if (rc)
+		return rc;
+	s = sqlite3_step(st);
+	*v = s == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return s == SQLITE_ROW || s == SQLITE_DONE ? 0 : sqerr(c, s);
+}
+
+int catalog_max_seq(struct catalog *c, uint64_t *seq)
+{
+	return one_int(c, "SELECT coalesce(max(seq), 0) FROM generations", seq);
+}
+
+int catalog_gen_stamp(struct catalog *c, uint64_t *stamp)
+{
+	uint64_t a, b;
+	int rc = one_int(c, "SELECT coalesce(max(seq), 0) FROM generations", &a);
+	if (!rc)
+		rc = one_int(c, "SELECT count(*) FROM generations", &b);
+	*stamp = a << 32 ^ b;
+	return rc;
+}
+
+int catalog_name_taken(struct catalog *c, const char *name)
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, "SELECT 1 FROM generations WHERE name=?", &st), s;
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	s = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (s == SQLITE_ROW)
+		return 1;
+	return s == SQLITE_DONE ? 0 : sqerr(c, s);
+}
+
+#define GEN_COLS "seq, name, time, ntables, nrows, logical_bytes, new_bytes, length(CAST(json AS BLOB)), length(CAST(schema_sql AS BLOB)), label"
+
+static void gen_row(sqlite3_stmt *st, struct cat_gen *g, bool label)
+{
+	memset(g, 0, sizeof(*g));
+	g->seq = (uint64_t)sqlite3_column_int64(st, 0);
+	snprintf(g->name, sizeof(g->name), "%s", (const char *)sqlite3_column_text(st, 1));
+	g->time = sqlite3_column_int64(st, 2);
+	g->ntables = (uint64_t)sqlite3_column_int64(st, 3);
+	g->nrows = (uint64_t)sqlite3_column_int64(st, 4);
+	g->logical_bytes = (uint64_t)sqlite3_column_int64(st, 5);
+	g->new_bytes = (uint64_t)sqlite3_column_int64(st, 6);
+	g->json_len = (uint64_t)sqlite3_column_int64(st, 7);
+	g->schema_len = (uint64_t)sqlite3_column_int64(st, 8);
+	if (label)
+		g->label = xstrdup((const char *)sqlite3_column_text(st, 9));
+}
+
+int catalog_list_gens(struct catalog *c, struct cat_gen **gens, size_t *n)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc = prep(c, "SELECT " GEN_COLS " FROM generations ORDER BY name", &st), s;
+	*gens = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*gens = xrealloc(*gens, cap * sizeof(**gens));
+		}
+		gen_row(st, &(*gens)[(*n)++], true);
+	}
+	sqlite3_finalize(st);
+	if (s != SQLITE_DONE) {
+		catalog_free_gens(*gens, *n);
+		*gens = NULL;
+		*n = 0;
+		return sqerr(c, s);
+	}
+	return 0;
+}
+
+void catalog_free_gens(struct cat_gen *gens, size_t n)
+{
+	for (size_t i = 0; gens && i < n; i++)
+		free(gens[i].label);
+	free(gens);
+}
+
+static int gen_query(struct catalog *c, const char *where, const char *name, uint64_t seq,
+		     struct cat_gen *g)
+{
+	char *sql = xasprintf("SELECT " GEN_COLS " FROM generations %s", where);
+	sqlite3_stmt *st;
+	int rc = prep(c, sql, &st), s;
+	free(sql);
+	if (rc)
+		return rc;
+	if (name)
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	else if (strchr(where, '?'))
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		gen_row(st, g, false);
+	sqlite3_finalize(st);
+	if (s == SQLITE_ROW)
+		return 0;
+	return s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
+}
+
+int catalog_gen_by_name(struct catalog *c, const char *name, struct cat_gen *g)
+{
+	return gen_query(c, "WHERE name=?", name, 0, g);
+}
+
+int catalog_gen_by_seq(struct catalog *c, uint64_t seq, struct cat_gen *g)
+{
+	return gen_query(c, "WHERE seq=?", NULL, seq, g);
+}
+
+int catalog_latest(struct catalog *c, struct cat_gen *g)
+{
+	return gen_query(c, "ORDER BY time DESC, name DESC LIMIT 1", NULL, 0, g);
+}
+
+static int text_query(struct catalog *c, const char *sql, uint64_t a, int64_t b, char **text,
+		      size_t *len)
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, sql, &st), s;
+	*text = NULL;
+	*len = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)a);
+	if (b >= 0)
+		sqlite3_bind_int64(st, 2, b);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		const void *p = sqlite3_column_blob(st, 0);
+		*len = (size_t)sqlite3_column_bytes(st, 0);
+		*text = xstrndup(p ? p : "", *len);
+	}
+	sqlite3_finalize(st);
+	if (s == SQLITE_ROW)
+		return 0;
+	return s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
+}
+
+int catalog_gen_text(struct catalog *c, uint64_t seq, bool json, char **text, size_t *len)
+{
+	return text_query(c, json ? "SELECT json FROM generations WHERE seq=?"
+				  : "SELECT schema_sql FROM generations WHERE seq=?",
+			  seq, -1, text, len);
+}
+
+#define TABLE_COLS "tidx, dirname, nrows, nchunks, csv_size, length(CAST(header AS BLOB)), length(CAST(schema_sql AS BLOB))"
+
+static void table_row(sqlite3_stmt *st, struct cat_table *t)
+{
+	t->tidx = (uint32_t)sqlite3_column_int64(st, 0);
+	t->dirname = xstrdup((const char *)sqlite3_column_text(st, 1));
+	t->nrows = (uint64_t)sqlite3_column_int64(st, 2);
+	t->nchunks = (uint64_t)sqlite3_column_int64(st, 3);
+	t->csv_size = (uint64_t)sqlite3_column_int64(st, 4);
+	t->header_len = (uint64_t)sqlite3_column_int64(st, 5);
+	t->schema_len = (uint64_t)sqlite3_column_int64(st, 6);
+}
+
+int catalog_list_tables(struct catalog *c, uint64_t seq, struct cat_table **t, size_t *n)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc = prep(c, "SELECT " TABLE_COLS " FROM tables WHERE seq=? ORDER BY tidx", &st), s;
+	*t = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*t = xrealloc(*t, cap * sizeof(**t));
+		}
+		table_row(st, &(*t)[(*n)++]);
+	}
+	sqlite3_finalize(st);
+	if (s != SQLITE_DONE) {
+		catalog_free_tables(*t, *n);
+		*t = NULL;
+		*n = 0;
+		return sqerr(c, s);
+	}
+	return 0;
+}
+
+void catalog_free_tables(struct cat_table *t, size_t n)
+{
+	for (size_t i = 0; t && i < n; i++)
+		free(t[i].dirname);
+	free(t);
+}
+
+static int table_one(struct catalog *c, const char *sql, uint64_t seq, const char *dir,
+		     uint32_t tidx, struct cat_table *t)
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, sql, &st), s;
+	memset(t, 0, sizeof(*t));
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	if (dir)
+		sqlite3_bind_text(st, 2, dir, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 2, tidx);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		table_row(st, t);
+	sqlite3_finalize(st);
+	if (s == SQLITE_ROW)
+		return 0;
+	return s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
+}
+
+int catalog_table_by_dir(struct catalog *c, uint64_t seq, const char *dirname,
+			 struct cat_table *t)
+{
+	return table_one(c, "SELECT " TABLE_COLS " FROM tables WHERE seq=? AND dirname=?", seq,
+			 dirname, 0, t);
+}
+
+int catalog_table_by_idx(struct catalog *c, uint64_t seq, uint32_t tidx, struct cat_table *t)
+{
+	return table_one(c, "SELECT " TABLE_COLS " FROM tables WHERE seq=? AND tidx=?", seq, NULL,
+			 tidx, t);
+}
+
+int catalog_table_text(struct catalog *c, uint64_t seq, uint32_t tidx, bool header,
+		       char **text, size_t *len)
+{
+	return text_query(c, header ? "SELECT header FROM tables WHERE seq=? AND tidx=?"
+				    : "SELECT schema_sql FROM tables WHERE seq=? AND tidx=?",
+			  seq, tidx, text, len);
+}
+
+#define CHUNK_COLS "tc.seqno, tc.fname, tc.chunk_id, c.offset, c.clen, c.ulen, c.nrows, c.csv_len, p.name, tc.csv_off"
+#define CHUNK_FROM " FROM table_chunks tc JOIN chunks c ON c.id = tc.chunk_id JOIN packs p ON p.pack_id = c.pack_id "
+
+static void chunk_row(sqlite3_stmt *st, struct cat_chunk *ch, bool names)
+{
+	memset(ch, 0, sizeof(*ch));
+	ch->seqno = (uint32_t)sqlite3_column_int64(st, 0);
+	if (names)
+		ch->fname = xstrdup((const char *)sqlite3_column_text(st, 1));
+	if (sqlite3_column_bytes(st, 2) == 16)
+		memcpy(ch->e.id.b, sqlite3_column_blob(st, 2), 16);
+	ch->e.offset = (uint64_t)sqlite3_column_int64(st, 3);
+	ch->e.clen = (uint32_t)sqlite3_column_int64(st, 4);
+	ch->e.ulen = (uint32_t)sqlite3_column_int64(st, 5);
+	ch->e.nrows = (uint64_t)sqlite3_column_int64(st, 6);
+	ch->e.csv_len = (uint64_t)sqlite3_column_int64(st, 7);
+	snprintf(ch->pack, sizeof(ch->pack), "%s", (const char *)sqlite3_column_text(st, 8));
+	ch->csv_off = (uint64_t)sqlite3_column_int64(st, 9);
+}
+
+int catalog_table_chunks(struct catalog *c, uint64_t seq, uint32_t tidx, bool with_names,
+			 struct cat_chunk **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc = prep(c, "SELECT " CHUNK_COLS CHUNK_FROM
+			 "WHERE tc.seq=? AND tc.tidx=? ORDER BY tc.seqno", &st), s;
+	*out = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	sqlite3_bind_int64(st, 2, tidx);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		chunk_row(st, &(*out)[(*n)++], with_names);
+	}
+	sqlite3_finalize(st);
+	if (s != SQLITE_DONE) {
+		catalog_free_chunks(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return sqerr(c, s);
+	}
+	return 0;
+}
+
+void catalog_free_chunks(struct cat_chunk *ch, size_t n)
+{
+	for (size_t i = 0; ch && i < n; i++)
+		free(ch[i].fname);
+	free(ch);
+}
+
+static int chunk_one(struct catalog *c, const char *where, uint64_t seq, uint32_t tidx,
+		     const char *fname, uint32_t seqno, struct cat_chunk *ch)
+{
+	char *sql = xasprintf("SELECT " CHUNK_COLS CHUNK_FROM "%s", where);
+	sqlite3_stmt *st;
+	int rc = prep(c, sql, &st), s;
+	free(sql);
+	memset(ch, 0, sizeof(*ch));
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	sqlite3_bind_int64(st, 2, tidx);
+	if (fname)
+		sqlite3_bind_text(st, 3, fname, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 3, seqno);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		chunk_row(st, ch, false);
+	sqlite3_finalize(st);
+	if (s == SQLITE_ROW)
+		return 0;
+	return s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
+}
+
+int catalog_chunk_by_name(struct catalog *c, uint64_t seq, uint32_t tidx, const char *fname,
+			  struct cat_chunk *ch)
+{
+	return chunk_one(c, "WHERE tc.seq=? AND tc.tidx=? AND tc.fname=?", seq, tidx, fname, 0, ch);
+}
+
+int catalog_chunk_by_seqno(struct catalog *c, uint64_t seq, uint32_t tidx, uint32_t seqno,
+			   struct cat_chunk *ch)
+{
+	return chunk_one(c, "WHERE tc.seq=? AND tc.tidx=? AND tc.seqno=?", seq, tidx, NULL, seqno,
+			 ch);
+}

@@ -1,0 +1,216 @@
+/*
+ * manifest.c - see strata/manifest.h.
+ *
+ * Encoding (varints unless said otherwise; str = varint length + bytes):
+ *   "STRGEN\0\0", u32le version
+ *   seq, str name, id[16], svarint time, str label, str source, str schema,
+ *   source_bytes, new_bytes, ntables
+ *   per table: str name, str dirname, str schema, flags, ncols, str*ncols,
+ *              nrows, csv_size, nchunks,
+ *              per chunk: id[16], nrows, ulen, csv_len, str first, str last
+ *   u64le xxh3-64 of everything before
+ */
+#include "strata/manifest.h"
+#include "strata/rowcodec.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+static const char GEN_MAGIC[8] = "STRGEN\0";
+
+void manifest_encode(const struct manifest *m, struct buf *b)
+{
+	buf_add(b, GEN_MAGIC, 8);
+	buf_add_u32le(b, MANIFEST_VERSION);
+	buf_add_varint(b, m->seq);
+	buf_add_bytes(b, m->name, strlen(m->name));
+	buf_add(b, m->id, 16);
+	buf_add_svarint(b, m->time);
+	buf_add_bytes(b, m->label, strlen(m->label));
+	buf_add_bytes(b, m->source, strlen(m->source));
+	buf_add_bytes(b, m->schema, strlen(m->schema));
+	buf_add_varint(b, m->source_bytes);
+	buf_add_varint(b, m->new_bytes);
+	buf_add_varint(b, m->ntables);
+	for (size_t i = 0; i < m->ntables; i++) {
+		const struct manifest_table *t = &m->tables[i];
+		buf_add_bytes(b, t->name, strlen(t->name));
+		buf_add_bytes(b, t->dirname, strlen(t->dirname));
+		buf_add_bytes(b, t->schema, strlen(t->schema));
+		buf_add_varint(b, t->flags);
+		buf_add_varint(b, t->ncols);
+		for (unsigned c = 0; c < t->ncols; c++)
+			buf_add_bytes(b, t->cols[c], strlen(t->cols[c]));
+		buf_add_varint(b, t->nrows);
+		buf_add_varint(b, t->csv_size);
+		buf_add_varint(b, t->nchunks);
+		for (size_t k = 0; k < t->nchunks; k++) {
+			const struct manifest_chunk *c = &t->chunks[k];
+			buf_add(b, c->id.b, 16);
+			buf_add_varint(b, c->nrows);
+			buf_add_varint(b, c->ulen);
+			buf_add_varint(b, c->csv_len);
+			buf_add_bytes(b, c->first_key, c->first_len);
+			buf_add_bytes(b, c->last_key, c->last_len);
+		}
+	}
+	buf_add_u64le(b, XXH3_64bits(b->data, b->len));
+}
+
+/* A name used as a path component: non-empty, no '/', no NUL, not . or .. */
+static bool safe_component(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 255 || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '/' || (unsigned char)s[i] < 0x20)
+			return false;
+	return true;
+}
+
+static int dup_bytes(struct rd *r, uint8_t **p, size_t *n)
+{
+	const uint8_t *s;
+	if (rd_bytes(r, &s, n))
+		return r->err;
+	*p = xmalloc(*n ? *n : 1);
+	memcpy(*p, s, *n);
+	return 0;
+}
+
+static int decode_table(struct rd *r, struct manifest_table *t)
+{
+	uint64_t v, sum_rows = 0, sum_csv = 0;
+
+	rd_str(r, &t->name);
+	rd_str(r, &t->dirname);
+	rd_str(r, &t->schema);
+	rd_varint(r, &v);
+	t->flags = (unsigned)(v & 1);
+	if (rd_count(r, ROW_MAX_VALUES - 1, &v))
+		return r->err;
+	/* each column name takes at least one byte: bound by what is left */
+	if (v > rd_left(r))
+		return -EUCLEAN;
+	t->ncols = (unsigned)v;
+	t->cols = xcalloc(t->ncols ? t->ncols : 1, sizeof(char *));
+	for (unsigned c = 0; c < t->ncols; c++)
+		if (rd_str(r, &t->cols[c]))
+			return r->err;
+	rd_varint(r, &t->nrows);
+	rd_varint(r, &t->csv_size);
+	if (rd_count(r, MANIFEST_MAX_CHUNKS, &v))
+		return r->err;
+	if (v * 22 > rd_left(r)) /* a chunk entry is at least 22 bytes */
+		return -EUCLEAN;
+	t->nchunks = (size_t)v;
+	t->chunks = xcalloc(t->nchunks ? t->nchunks : 1, sizeof(*t->chunks));
+	for (size_t k = 0; k < t->nchunks; k++) {
+		struct manifest_chunk *c = &t->chunks[k];
+		const uint8_t *id;
+		if (rd_raw(r, 16, &id))
+			return r->err;
+		memcpy(c->id.b, id, 16);
+		rd_varint(r, &c->nrows);
+		rd_varint(r, &c->ulen);
+		rd_varint(r, &c->csv_len);
+		dup_bytes(r, &c->first_key, &c->first_len);
+		dup_bytes(r, &c->last_key, &c->last_len);
+		if (r->err)
+			return r->err;
+		if (c->ulen > CHUNK_MAX_ULEN || c->nrows == 0 || c->nrows > c->ulen)
+			return -EUCLEAN;
+		if (k > 0 && key_compare(t->chunks[k - 1].last_key, t->chunks[k - 1].last_len,
+					 c->first_key, c->first_len) >= 0)
+			return -EUCLEAN; /* ranges must be disjoint and ascending */
+		sum_rows += c->nrows;
+		sum_csv += c->csv_len;
+	}
+	if (r->err)
+		return r->err;
+	if (sum_rows != t->nrows || sum_csv != t->csv_size || !safe_component(t->dirname))
+		return -EUCLEAN;
+	return 0;
+}
+
+int manifest_decode(const uint8_t *data, size_t n, struct manifest *m)
+{
+	struct rd r;
+	uint32_t ver;
+	uint64_t v;
+	const uint8_t *id;
+	int rc = -EUCLEAN;
+
+	memset(m, 0, sizeof(*m));
+	if (n < 20 || memcmp(data, GEN_MAGIC, 8))
+		return -EUCLEAN;
+	if (XXH3_64bits(data, n - 8) != get_u64le(data + n - 8))
+		return -EBADMSG;
+	rd_init(&r, data + 8, n - 16);
+	rd_u32le(&r, &ver);
+	if (ver != MANIFEST_VERSION)
+		return -EPROTONOSUPPORT;
+	rd_varint(&r, &m->seq);
+	rd_str(&r, &m->name);
+	if (rd_raw(&r, 16, &id))
+		goto fail;
+	memcpy(m->id, id, 16);
+	rd_svarint(&r, &m->time);
+	rd_str(&r, &m->label);
+	rd_str(&r, &m->source);
+	rd_str(&r, &m->schema);
+	rd_varint(&r, &m->source_bytes);
+	rd_varint(&r, &m->new_bytes);
+	if (rd_count(&r, MANIFEST_MAX_TABLES, &v) || v > rd_left(&r))
+		goto fail;
+	m->ntables = (size_t)v;
+	m->tables = xcalloc(m->ntables ? m->ntables : 1, sizeof(*m->tables));
+	for (size_t i = 0; i < m->ntables; i++) {
+		rc = decode_table(&r, &m->tables[i]);
+		if (rc)
+			goto fail;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(m->tables[j].dirname, m->tables[i].dirname)) {
+				rc = -EUCLEAN;
+				goto fail;
+			}
+	}
+	rc = -EUCLEAN;
+	if (r.err || rd_left(&r) || m->seq == 0 || m->seq >= (1u << 24) ||
+	    !safe_component(m->name) || !strcmp(m->name, "latest"))
+		goto fail;
+	return 0;
+fail:
+	manifest_release(m);
+	return rc;
+}
+
+void manifest_table_release(struct manifest_table *t)
+{
+	free(t->name);
+	free(t->dirname);
+	free(t->schema);
+	for (unsigned c = 0; t->cols && c < t->ncols; c++)
+		free(t->cols[c]);
+	free(t->cols);
+	for (size_t k = 0; t->chunks && k < t->nchunks; k++) {
+		free(t->chunks[k].first_key);
+		free(t->chunks[k].last_key);
+	}
+	free(t->chunks);
+	memset(t, 0, sizeof(*t));
+}
+
+void manifest_release(struct manifest *m)
+{
+	free(m->name);
+	free(m->label);
+	free(m->source);
+	free(m->schema);
+	for (size_t i = 0; m->tables && i < m->ntables; i++)
+		manifest_table_release(&m->tables[i]);
+	free(m->tables);
+	memset(m, 0, sizeof(*m));
+}

@@ -1,0 +1,160 @@
+/*
+ * naming.c - safe, order-preserving names; see strata/naming.h.
+ *
+ * Key encoding (one component per key column, joined by ','):
+ *   integer >= 0   19-digit zero-padded decimal
+ *   integer < 0    '-' + 19 digits of n + 2^63 (offset binary keeps order)
+ *   real           'r' + 16 hex digits of the order-preserving bit pattern
+ *   text           [0-9A-Za-z] raw; any other byte as one escape char + two
+ *                  uppercase hex digits.  The escape char is picked by the
+ *                  gap of ASCII the byte falls in ('-' below '0', '@' between
+ *                  '9' and 'A', '_' between 'Z' and 'a', '~' above 'z'), so the
+ *                  escaped form sorts exactly where the byte would.
+ *   blob           'x' + lowercase hex
+ *   NULL           'n' (cannot occur in a primary key; kept total)
+ * ',' and '+' sort below every character a component can hold, so a key that
+ * is a prefix of another sorts first, as in SQLite.
+ * An encoding longer than NAME_KEY_MAX is cut at a component boundary char
+ * and gets "~~" + 16 hex digits of the xxh3-64 of the whole key: names stay
+ * unique; the order is exact for keys that differ in their first 100 chars.
+ */
+#include "strata/naming.h"
+#include "strata/rowcodec.h"
+
+#include <string.h>
+#include <xxhash.h>
+
+static void enc_text(struct buf *out, const uint8_t *p, size_t n)
+{
+	static const char HX[] = "0123456789ABCDEF";
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+		if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
+			buf_addc(out, c);
+			continue;
+		}
+		char e = c < '0' ? '-' : c < 'A' ? '@' : c < 'a' ? '_' : '~';
+		buf_addc(out, (uint8_t)e);
+		buf_addc(out, (uint8_t)HX[c >> 4]);
+		buf_addc(out, (uint8_t)HX[c & 15]);
+	}
+}
+
+static void enc_value(struct buf *out, const struct value *v)
+{
+	uint64_t bits;
+	char hex[40];
+
+	switch (v->type) {
+	case VAL_NULL:
+		buf_addc(out, 'n');
+		break;
+	case VAL_INT:
+		if (v->i >= 0)
+			buf_addf(out, "%019lld", (long long)v->i);
+		else
+			buf_addf(out, "-%019llu",
+				 (unsigned long long)((uint64_t)v->i ^ (UINT64_C(1) << 63)));
+		break;
+	case VAL_REAL:
+		memcpy(&bits, &v->r, 8);
+		/* flip so that unsigned order equals numeric order */
+		bits = (bits >> 63) ? ~bits : bits | (UINT64_C(1) << 63);
+		buf_addf(out, "r%016llx", (unsigned long long)bits);
+		break;
+	case VAL_TEXT:
+		enc_text(out, v->p, v->n);
+		break;
+	default:
+		buf_addc(out, 'x');
+		for (size_t i = 0; i < v->n; i += 16) {
+			size_t k = v->n - i < 16 ? v->n - i : 16;
+			hex_encode(hex, v->p + i, k);
+			buf_add(out, hex, 2 * k);
+		}
+		break;
+	}
+}
+
+void name_key(struct buf *out, const uint8_t *key, size_t n)
+{
+	struct buf tmp = BUF_INIT;
+	struct rd r;
+	uint64_t nk;
+	struct value v;
+
+	rd_init(&r, key, n);
+	rd_count(&r, KEY_MAX_COLUMNS, &nk);
+	for (uint64_t i = 0; i < nk && !r.err; i++) {
+		if (value_decode(&r, &v))
+			break;
+		if (i)
+			buf_addc(&tmp, ',');
+		enc_value(&tmp, &v);
+		if (tmp.len > NAME_KEY_MAX)
+			break; /* the rest is cut anyway */
+	}
+	if (r.err || nk == 0) {
+		char hex[40];
+		buf_reset(&tmp);
+		buf_addc(&tmp, 'z');
+		for (size_t i = 0; i < n && tmp.len <= NAME_KEY_MAX; i += 16) {
+			size_t k = n - i < 16 ? n - i : 16;
+			hex_encode(hex, key + i, k);
+			buf_add(&tmp, hex, 2 * k);
+		}
+	}
+	if (tmp.len > NAME_KEY_MAX) {
+		buf_add(out, tmp.data, NAME_KEY_MAX);
+		buf_addf(out, "~~%016llx", (unsigned long long)XXH3_64bits(key, n));
+	} else {
+		buf_add(out, tmp.data, tmp.len);
+	}
+	buf_release(&tmp);
+}
+
+char *name_range(const uint8_t *first, size_t fn, const uint8_t *last, size_t ln,
+		 const char *ext)
+{
+	struct buf b = BUF_INIT;
+	name_key(&b, first, fn);
+	buf_addc(&b, '+');
+	name_key(&b, last, ln);
+	buf_adds(&b, ext);
+	return (char *)buf_detach(&b, NULL);
+}
+
+char *name_table_dir(const char *name)
+{
+	static const char HX[] = "0123456789ABCDEF";
+	struct buf b = BUF_INIT;
+	size_t n = strlen(name);
+	bool reserved = !strcmp(name, "schema.sql") || !strcmp(name, "generation.json");
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = (uint8_t)name[i];
+		if (c == '/' || c == '%' || c < 0x20 || c == 0x7f || (i == 0 && c == '.') ||
+		    (i == 0 && reserved)) {
+			buf_addc(&b, '%');
+			buf_addc(&b, (uint8_t)HX[c >> 4]);
+			buf_addc(&b, (uint8_t)HX[c & 15]);
+		} else {
+			buf_addc(&b, c);
+		}
+	}
+	if (b.len == 0)
+		buf_adds(&b, "%00"); /* SQLite allows an empty table name */
+	if (b.len > NAME_TABLE_MAX) {
+		size_t cut = NAME_TABLE_MAX;
+		/* never split a %XX escape or a UTF-8 sequence */
+		while (cut > 0 && ((b.data[cut] & 0xC0) == 0x80))
+			cut--;
+		if (cut >= 1 && b.data[cut - 1] == '%')
+			cut -= 1;
+		else if (cut >= 2 && b.data[cut - 2] == '%')
+			cut -= 2;
+		b.len = cut;
+		buf_addf(&b, "~%016llx", (unsigned long long)XXH3_64bits(name, n));
+	}
+	return (char *)buf_detach(&b, NULL);
+}

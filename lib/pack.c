@@ -1,0 +1,309 @@
+/*
+ * pack.c - pack writer and reader; see strata/pack.h for the layout.
+ *
+ * Invariants:
+ *  1. A pack file under packs/ is complete: written to tmp/, fsynced, then
+ *     renamed; readers never see a partial pack.
+ *  2. Every index entry read from disk is range-checked against the file
+ *     before it is used; nothing from disk sizes an allocation unchecked.
+ *  3. A chunk's bytes are served only after their xxh3-128 matched its id.
+ */
+#include "strata/pack.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+static const char PACK_MAGIC[8] = "STRPACK";
+static const char PACK_END[8] = "STRPEND";
+
+struct pack_writer {
+	int fd;
+	char *tmppath;
+	uint64_t size;
+	struct buf index;
+	size_t count;
+};
+
+void chunk_id_of(struct chunk_id *id, const void *data, size_t n)
+{
+	XXH128_hash_t h = XXH3_128bits(data, n);
+	XXH128_canonical_t c;
+	XXH128_canonicalFromHash(&c, h);
+	memcpy(id->b, c.digest, 16);
+}
+
+void chunk_id_hex(char out[33], const struct chunk_id *id)
+{
+	hex_encode(out, id->b, 16);
+}
+
+int pack_writer_open(struct pack_writer **wp, const char *tmpdir)
+{
+	struct pack_writer *w = xcalloc(1, sizeof(*w));
+	uint8_t hdr[PACK_HEADER_SIZE] = { 0 };
+	int rc;
+
+	*wp = NULL;
+	w->tmppath = xasprintf("%s/pack.XXXXXX", tmpdir);
+	w->fd = mkostemp(w->tmppath, O_CLOEXEC);
+	if (w->fd < 0) {
+		rc = -errno;
+		free(w->tmppath);
+		free(w);
+		return rc;
+	}
+	memcpy(hdr, PACK_MAGIC, 8);
+	put_u32le(hdr + 8, PACK_VERSION);
+	rc = write_all(w->fd, hdr, sizeof(hdr));
+	if (rc) {
+		pack_writer_abort(w);
+		return rc;
+	}
+	w->size = PACK_HEADER_SIZE;
+	*wp = w;
+	return 0;
+}
+
+int pack_writer_add(struct pack_writer *w, struct pack_entry *e, const void *cdata)
+{
+	uint8_t ent[PACK_ENTRY_SIZE];
+	int rc = write_all(w->fd, cdata, e->clen);
+	if (rc)
+		return rc;
+	e->offset = w->size;
+	w->size += e->clen;
+	memcpy(ent, e->id.b, 16);
+	put_u64le(ent + 16, e->offset);
+	put_u32le(ent + 24, e->clen);
+	put_u32le(ent + 28, e->ulen);
+	put_u64le(ent + 32, e->nrows);
+	put_u64le(ent + 40, e->csv_len);
+	buf_add(&w->index, ent, sizeof(ent));
+	w->count++;
+	return 0;
+}
+
+uint64_t pack_writer_size(const struct pack_writer *w)
+{
+	return w->size + w->index.len + PACK_TRAILER_SIZE;
+}
+
+size_t pack_writer_count(const struct pack_writer *w)
+{
+	return w->count;
+}
+
+int pack_writer_finish(struct pack_writer *w, const char *packsdir, char name[33])
+{
+	uint8_t tr[PACK_TRAILER_SIZE];
+	struct chunk_id pid;
+	char *dir = NULL, *dst = NULL;
+	int rc;
+
+	put_u64le(tr, w->size);
+	put_u32le(tr + 8, (uint32_t)w->count);
+	put_u32le(tr + 12, PACK_VERSION);
+	put_u64le(tr + 16, XXH3_64bits(w->index.data, w->index.len));
+	memcpy(tr + 24, PACK_END, 8);
+	rc = write_all(w->fd, w->index.data, w->index.len);
+	if (!rc)
+		rc = write_all(w->fd, tr, sizeof(tr));
+	if (!rc && fsync(w->fd) < 0)
+		rc = -errno;
+	if (rc)
+		goto fail;
+	chunk_id_of(&pid, w->index.data, w->index.len);
+	chunk_id_hex(name, &pid);
+	dir = xasprintf("%s/%.2s", packsdir, name);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		rc = -errno;
+		goto fail;
+	}
+	dst = xasprintf("%s/%s.pack", dir, name);
+	if (rename(w->tmppath, dst) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	rc = fsync_dir(dir);
+	if (!rc)
+		rc = fsync_dir(packsdir);
+	close(w->fd);
+	w->fd = -1;
+	free(w->tmppath);
+	w->tmppath = NULL;
+	pack_writer_abort(w);
+	free(dir);
+	free(dst);
+	return rc;
+fail:
+	free(dir);
+	free(dst);
+	pack_writer_abort(w);
+	return rc;
+}
+
+void pack_writer_abort(struct pack_writer *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->tmppath) {
+		unlink(w->tmppath);
+		free(w->tmppath);
+	}
+	buf_release(&w->index);
+	free(w);
+}
+
+static int cmp_offset(const void *a, const void *b)
+{
+	const struct pack_entry *x = a, *y = b;
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* Check trailer + index bytes (already read) against a file of size bytes. */
+static int parse_index(const uint8_t *idx, size_t idxlen, const uint8_t *tr, uint64_t size,
+		       struct pack_entry **entries, size_t *n)
+{
+	uint64_t ioff = get_u64le(tr);
+	uint32_t count = get_u32le(tr + 8);
+	struct pack_entry *es;
+
+	if (memcmp(tr + 24, PACK_END, 8) || get_u32le(tr + 12) != PACK_VERSION)
+		return -EUCLEAN;
+	if (count > PACK_MAX_ENTRIES || ioff < PACK_HEADER_SIZE ||
+	    (uint64_t)count * PACK_ENTRY_SIZE != idxlen ||
+	    ioff + idxlen + PACK_TRAILER_SIZE != size)
+		return -EUCLEAN;
+	if (XXH3_64bits(idx, idxlen) != get_u64le(tr + 16))
+		return -EBADMSG;
+	es = xcalloc(count ? count : 1, sizeof(*es));
+	for (uint32_t i = 0; i < count; i++) {
+		const uint8_t *p = idx + (size_t)i * PACK_ENTRY_SIZE;
+		struct pack_entry *e = &es[i];
+		memcpy(e->id.b, p, 16);
+		e->offset = get_u64le(p + 16);
+		e->clen = get_u32le(p + 24);
+		e->ulen = get_u32le(p + 28);
+		e->nrows = get_u64le(p + 32);
+		e->csv_len = get_u64le(p + 40);
+		if (e->offset < PACK_HEADER_SIZE || e->offset > ioff || e->clen == 0 ||
+		    e->clen > ioff - e->offset || e->ulen > CHUNK_MAX_ULEN ||
+		    e->nrows > e->ulen || e->csv_len > (uint64_t)e->ulen * 8 + e->nrows * 4 * 1024) {
+			free(es);
+			return -EUCLEAN;
+		}
+	}
+	qsort(es, count, sizeof(*es), cmp_offset);
+	for (uint32_t i = 1; i < count; i++) {
+		if (es[i - 1].offset + es[i - 1].clen > es[i].offset) {
+			free(es);
+			return -EUCLEAN; /* overlapping frames */
+		}
+	}
+	*entries = es;
+	*n = count;
+	return 0;
+}
+
+int pack_parse(const uint8_t *data, size_t size, struct pack_entry **entries, size_t *n)
+{
+	*entries = NULL;
+	*n = 0;
+	if (size < PACK_HEADER_SIZE + PACK_TRAILER_SIZE || memcmp(data, PACK_MAGIC, 8) ||
+	    get_u32le(data + 8) != PACK_VERSION)
+		return -EUCLEAN;
+	const uint8_t *tr = data + size - PACK_TRAILER_SIZE;
+	uint64_t ioff = get_u64le(tr);
+	if (ioff < PACK_HEADER_SIZE || ioff > size - PACK_TRAILER_SIZE)
+		return -EUCLEAN;
+	return parse_index(data + ioff, size - PACK_TRAILER_SIZE - ioff, tr, size, entries, n);
+}
+
+int pack_read_index(int fd, struct pack_entry **entries, size_t *n, uint64_t *file_size)
+{
+	uint8_t hdr[PACK_HEADER_SIZE], tr[PACK_TRAILER_SIZE];
+	struct stat st;
+	uint8_t *idx = NULL;
+	uint64_t ioff, idxlen;
+	int rc;
+
+	*entries = NULL;
+	*n = 0;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	*file_size = (uint64_t)st.st_size;
+	if ((uint64_t)st.st_size < PACK_HEADER_SIZE + PACK_TRAILER_SIZE)
+		return -EUCLEAN;
+	rc = pread_all(fd, hdr, sizeof(hdr), 0);
+	if (rc)
+		return rc;
+	if (memcmp(hdr, PACK_MAGIC, 8) || get_u32le(hdr + 8) != PACK_VERSION)
+		return -EUCLEAN;
+	rc = pread_all(fd, tr, sizeof(tr), (uint64_t)st.st_size - PACK_TRAILER_SIZE);
+	if (rc)
+		return rc;
+	ioff = get_u64le(tr);
+	if (ioff < PACK_HEADER_SIZE || ioff > (uint64_t)st.st_size - PACK_TRAILER_SIZE)
+		return -EUCLEAN;
+	idxlen = (uint64_t)st.st_size - PACK_TRAILER_SIZE - ioff;
+	if (idxlen > (uint64_t)PACK_MAX_ENTRIES * PACK_ENTRY_SIZE)
+		return -EUCLEAN;
+	idx = xmalloc(idxlen ? idxlen : 1);
+	rc = pread_all(fd, idx, idxlen, ioff);
+	if (!rc)
+		rc = parse_index(idx, idxlen, tr, (uint64_t)st.st_size, entries, n);
+	free(idx);
+	return rc;
+}
+
+int chunk_decode(const void *cdata, size_t clen, const struct pack_entry *e,
+		 ZSTD_DCtx *dctx, uint8_t **out)
+{
+	struct chunk_id id;
+	uint8_t *u;
+	size_t r;
+
+	*out = NULL;
+	if (e->ulen > CHUNK_MAX_ULEN)
+		return -EUCLEAN;
+	u = malloc(e->ulen ? e->ulen : 1);
+	if (!u)
+		return -ENOMEM;
+	r = ZSTD_decompressDCtx(dctx, u, e->ulen, cdata, clen);
+	if (ZSTD_isError(r) || r != e->ulen) {
+		free(u);
+		return ZSTD_isError(r) ? -EBADMSG : -EUCLEAN;
+	}
+	chunk_id_of(&id, u, e->ulen);
+	if (memcmp(id.b, e->id.b, 16)) {
+		free(u);
+		return -EBADMSG;
+	}
+	*out = u;
+	return 0;
+}
+
+int chunk_read(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx, uint8_t **out)
+{
+	uint8_t *c;
+	int rc;
+
+	*out = NULL;
+	if (e->clen > CHUNK_MAX_ULEN + (CHUNK_MAX_ULEN >> 7) + 4096)
+		return -EUCLEAN;
+	c = malloc(e->clen ? e->clen : 1);
+	if (!c)
+		return -ENOMEM;
+	rc = pread_all(fd, c, e->clen, e->offset);
+	if (!rc)
+		rc = chunk_decode(c, e->clen, e, dctx, out);
+	free(c);
+	return rc;
+}

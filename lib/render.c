@@ -1,0 +1,159 @@
+/*
+ * render.c - CSV rendering; see strata/render.h.
+ *
+ * Rules (RFC 4180, as PostgreSQL's COPY ... (FORMAT csv) reads them back):
+ *  1. NULL is an empty unquoted field; the empty string is "".
+ *  2. Text is quoted when it contains , " CR or LF, is empty, or is exactly
+ *     \. (PostgreSQL's end-of-data marker); quotes inside are doubled.
+ *  3. Blobs are \x + lowercase hex, unquoted.
+ *  4. Reals: first of %.15g/%.16g/%.17g that round-trips; ".0" appended when
+ *     the text would read back as an integer.
+ */
+#include "strata/render.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t render_real(char out[40], double d)
+{
+	int n = 0;
+
+	if (isinf(d))
+		return (size_t)snprintf(out, 40, "%s", d > 0 ? "Infinity" : "-Infinity");
+	if (isnan(d)) /* SQLite stores NaN as NULL; keep a readable form anyway */
+		return (size_t)snprintf(out, 40, "NaN");
+	for (int prec = 15; prec <= 17; prec++) {
+		n = snprintf(out, 40, "%.*g", prec, d);
+		if (strtod(out, NULL) == d)
+			break;
+	}
+	if (!strpbrk(out, ".e")) {
+		memcpy(out + n, ".0", 3);
+		n += 2;
+	}
+	return (size_t)n;
+}
+
+static bool needs_quotes(const uint8_t *p, size_t n)
+{
+	if (n == 0)
+		return true;
+	if (n == 2 && p[0] == '\\' && p[1] == '.')
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r')
+			return true;
+	return false;
+}
+
+void render_csv_text(struct buf *b, const uint8_t *p, size_t n)
+{
+	if (!needs_quotes(p, n)) {
+		buf_add(b, p, n);
+		return;
+	}
+	buf_grow(b, n + 2);
+	buf_addc(b, '"');
+	const uint8_t *s = p, *end = p + n, *q;
+	while ((q = memchr(s, '"', (size_t)(end - s)))) {
+		buf_add(b, s, (size_t)(q - s) + 1);
+		buf_addc(b, '"');
+		s = q + 1;
+	}
+	buf_add(b, s, (size_t)(end - s));
+	buf_addc(b, '"');
+}
+
+static void render_blob(struct buf *b, const uint8_t *p, size_t n)
+{
+	static const char hx[] = "0123456789abcdef";
+	buf_grow(b, 2 + 2 * n);
+	uint8_t *o = b->data + b->len;
+	*o++ = '\\';
+	*o++ = 'x';
+	for (size_t i = 0; i < n; i++) {
+		*o++ = (uint8_t)hx[p[i] >> 4];
+		*o++ = (uint8_t)hx[p[i] & 15];
+	}
+	b->len += 2 + 2 * n;
+	b->data[b->len] = 0;
+}
+
+static void render_int(struct buf *b, int64_t v)
+{
+	char tmp[24];
+	char *e = tmp + sizeof(tmp), *s = e;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		*--s = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--s = '-';
+	buf_add(b, s, (size_t)(e - s));
+}
+
+void render_csv_value(struct buf *b, const struct value *v)
+{
+	char tmp[40];
+
+	switch (v->type) {
+	case VAL_NULL:
+		break;
+	case VAL_INT:
+		render_int(b, v->i);
+		break;
+	case VAL_REAL:
+		buf_add(b, tmp, render_real(tmp, v->r));
+		break;
+	case VAL_TEXT:
+		render_csv_text(b, v->p, v->n);
+		break;
+	default:
+		render_blob(b, v->p, v->n);
+		break;
+	}
+}
+
+void render_csv_header(struct buf *b, char *const *names, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (i)
+			buf_addc(b, ',');
+		render_csv_text(b, (const uint8_t *)names[i], strlen(names[i]));
+	}
+	buf_addc(b, '\n');
+}
+
+int render_csv_chunk(const uint8_t *chunk, size_t n, struct buf *out, uint64_t *nrows)
+{
+	struct chunk_shape shape;
+	struct rd r;
+	struct value v;
+	uint64_t rows = 0;
+	int rc;
+
+	*nrows = 0;
+	rd_init(&r, chunk, n);
+	rc = chunk_shape_decode(&r, &shape);
+	if (rc)
+		return rc;
+	while (rd_left(&r)) {
+		for (unsigned i = 0; i < shape.nhidden; i++)
+			if (value_decode(&r, &v))
+				return r.err;
+		for (unsigned i = 0; i < shape.ncols; i++) {
+			if (value_decode(&r, &v))
+				return r.err;
+			if (i)
+				buf_addc(out, ',');
+			render_csv_value(out, &v);
+		}
+		buf_addc(out, '\n');
+		rows++;
+	}
+	*nrows = rows;
+	return 0;
+}

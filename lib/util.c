@@ -1,0 +1,601 @@
+/*
+ * util.c - see strata/util.h.
+ */
+#include "strata/util.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void oom(size_t n)
+{
+	fprintf(stderr, "strata: out of memory allocating %zu bytes\n", n);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom(n);
+	return p;
+}
+
+void *xcalloc(size_t n, size_t m)
+{
+	void *p = calloc(n ? n : 1, m ? m : 1);
+	if (!p)
+		oom(n * m);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		oom(n);
+	return q;
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	buf_grow(&b, (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf((char *)b.data, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return (char *)b.data;
+}
+
+void buf_init(struct buf *b)
+{
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+void buf_release(struct buf *b)
+{
+	free(b->data);
+	buf_init(b);
+}
+
+void buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = 0;
+}
+
+void buf_grow(struct buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1;
+	if (need <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap = cap < (SIZE_MAX / 2) ? cap * 2 : need;
+	b->data = xrealloc(b->data, cap);
+	b->cap = cap;
+}
+
+void buf_add(struct buf *b, const void *p, size_t n)
+{
+	buf_grow(b, n);
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = 0;
+}
+
+void buf_addc(struct buf *b, uint8_t c)
+{
+	buf_grow(b, 1);
+	b->data[b->len++] = c;
+	b->data[b->len] = 0;
+}
+
+void buf_adds(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+void buf_addf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	buf_grow(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void buf_add_varint(struct buf *b, uint64_t v)
+{
+	uint8_t tmp[10];
+	size_t n = 0;
+	while (v >= 0x80) {
+		tmp[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	tmp[n++] = (uint8_t)v;
+	buf_add(b, tmp, n);
+}
+
+void buf_add_svarint(struct buf *b, int64_t v)
+{
+	/* zigzag: small magnitudes of either sign stay short */
+	buf_add_varint(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
+void buf_add_u32le(struct buf *b, uint32_t v)
+{
+	uint8_t t[4];
+	put_u32le(t, v);
+	buf_add(b, t, 4);
+}
+
+void buf_add_u64le(struct buf *b, uint64_t v)
+{
+	uint8_t t[8];
+	put_u64le(t, v);
+	buf_add(b, t, 8);
+}
+
+void buf_add_bytes(struct buf *b, const void *p, size_t n)
+{
+	buf_add_varint(b, n);
+	buf_add(b, p, n);
+}
+
+uint8_t *buf_detach(struct buf *b, size_t *len)
+{
+	uint8_t *p = b->data ? b->data : xcalloc(1, 1);
+	if (len)
+		*len = b->len;
+	buf_init(b);
+	return p;
+}
+
+void rd_init(struct rd *r, const void *p, size_t n)
+{
+	r->p = p;
+	r->end = r->p + n;
+	r->err = 0;
+}
+
+static int rd_fail(struct rd *r)
+{
+	r->err = -EUCLEAN;
+	r->p = r->end;
+	return -EUCLEAN;
+}
+
+int rd_varint(struct rd *r, uint64_t *v)
+{
+	uint64_t x = 0;
+	unsigned shift = 0;
+
+	*v = 0;
+	if (r->err)
+		return r->err;
+	for (;;) {
+		if (r->p >= r->end || shift > 63)
+			return rd_fail(r);
+		uint8_t c = *r->p++;
+		if (shift == 63 && (c & 0x7e))
+			return rd_fail(r);
+		x |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			break;
+		shift += 7;
+	}
+	*v = x;
+	return 0;
+}
+
+int rd_svarint(struct rd *r, int64_t *v)
+{
+	uint64_t u;
+	int rc = rd_varint(r, &u);
+	*v = (int64_t)((u >> 1) ^ (~(u & 1) + 1));
+	return rc;
+}
+
+int rd_u8(struct rd *r, uint8_t *v)
+{
+	*v = 0;
+	if (r->err)
+		return r->err;
+	if (r->p >= r->end)
+		return rd_fail(r);
+	*v = *r->p++;
+	return 0;
+}
+
+int rd_raw(struct rd *r, size_t n, const uint8_t **p)
+{
+	*p = NULL;
+	if (r->err)
+		return r->err;
+	if (rd_left(r) < n)
+		return rd_fail(r);
+	*p = r->p;
+	r->p += n;
+	return 0;
+}
+
+int rd_u32le(struct rd *r, uint32_t *v)
+{
+	const uint8_t *p;
+	*v = 0;
+	if (rd_raw(r, 4, &p))
+		return r->err;
+	*v = get_u32le(p);
+	return 0;
+}
+
+int rd_u64le(struct rd *r, uint64_t *v)
+{
+	const uint8_t *p;
+	*v = 0;
+	if (rd_raw(r, 8, &p))
+		return r->err;
+	*v = get_u64le(p);
+	return 0;
+}
+
+int rd_bytes(struct rd *r, const uint8_t **p, size_t *n)
+{
+	uint64_t len;
+	*p = NULL;
+	*n = 0;
+	if (rd_varint(r, &len))
+		return r->err;
+	if (len > rd_left(r))
+		return rd_fail(r);
+	*n = (size_t)len;
+	return rd_raw(r, *n, p);
+}
+
+int rd_str(struct rd *r, char **s)
+{
+	const uint8_t *p;
+	size_t n;
+	*s = NULL;
+	if (rd_bytes(r, &p, &n))
+		return r->err;
+	*s = xstrndup((const char *)p, n);
+	return 0;
+}
+
+int rd_count(struct rd *r, uint64_t max, uint64_t *v)
+{
+	if (rd_varint(r, v))
+		return r->err;
+	if (*v > max) {
+		*v = 0;
+		return rd_fail(r);
+	}
+	return 0;
+}
+
+uint32_t get_u32le(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+uint64_t get_u64le(const uint8_t *p)
+{
+	return (uint64_t)get_u32le(p) | (uint64_t)get_u32le(p + 4) << 32;
+}
+
+void put_u32le(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+void put_u64le(uint8_t *p, uint64_t v)
+{
+	put_u32le(p, (uint32_t)v);
+	put_u32le(p + 4, (uint32_t)(v >> 32));
+}
+
+void hex_encode(char *out, const uint8_t *in, size_t n)
+{
+	static const char hx[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hx[in[i] >> 4];
+		out[2 * i + 1] = hx[in[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int hex_decode(uint8_t *out, const char *in, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int hi = hexval(in[2 * i]), lo;
+		if (hi < 0)
+			return -EINVAL;
+		lo = hexval(in[2 * i + 1]);
+		if (lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+int write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *c = p;
+	while (n) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int pread_all(int fd, void *p, size_t n, uint64_t off)
+{
+	uint8_t *c = p;
+	while (n) {
+		ssize_t r = pread(fd, c, n, (off_t)off);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			return -EUCLEAN;
+		c += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+int read_file(const char *path, size_t max, uint8_t **data, size_t *len)
+{
+	struct stat st;
+	int fd, rc;
+
+	*data = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = -EUCLEAN;
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max) {
+		rc = -EFBIG;
+		goto out;
+	}
+	*data = xmalloc((size_t)st.st_size + 1);
+	rc = pread_all(fd, *data, (size_t)st.st_size, 0);
+	if (rc) {
+		free(*data);
+		*data = NULL;
+		goto out;
+	}
+	(*data)[st.st_size] = 0;
+	*len = (size_t)st.st_size;
+out:
+	close(fd);
+	return rc;
+}
+
+int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int write_file_atomic(const char *tmpdir, const char *dir, const char *name,
+		      const void *data, size_t len)
+{
+	char *tmp = xasprintf("%s/%s.XXXXXX", tmpdir, name);
+	char *dst = xasprintf("%s/%s", dir, name);
+	int fd, rc;
+
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	rc = write_all(fd, data, len);
+	if (!rc && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, dst) < 0)
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	else
+		rc = fsync_dir(dir);
+out:
+	free(tmp);
+	free(dst);
+	return rc;
+}
+
+int mkdir_p(const char *path, unsigned mode)
+{
+	char *p = xstrdup(path);
+	int rc = 0;
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || *s == 0) {
+			char c = *s;
+			*s = 0;
+			if (mkdir(p, mode) < 0 && errno != EEXIST) {
+				rc = -errno;
+				break;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	return rc;
+}
+
+void time_name(char out[32], int64_t t)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H%M%SZ", &tm);
+}
+
+void time_rfc3339(char out[32], int64_t t)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int digits(const char **s, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++) {
+		char c = (*s)[i];
+		if (c < '0' || c > '9')
+			return -EINVAL;
+		*v = *v * 10 + (c - '0');
+	}
+	*s += n;
+	return 0;
+}
+
+static int expect(const char **s, const char *set)
+{
+	if (**s && strchr(set, **s)) {
+		(*s)++;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int time_parse_rfc3339(const char *s, int64_t *t)
+{
+	int Y, M, D, h, m, sec, oh = 0, om = 0, sign = 0;
+	struct tm tm;
+
+	if (digits(&s, 4, &Y) || expect(&s, "-") || digits(&s, 2, &M) || expect(&s, "-") ||
+	    digits(&s, 2, &D) || expect(&s, "Tt ") || digits(&s, 2, &h) || expect(&s, ":") ||
+	    digits(&s, 2, &m) || expect(&s, ":") || digits(&s, 2, &sec))
+		return -EINVAL;
+	if (*s == '.') {
+		s++;
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	if (*s == 'Z' || *s == 'z') {
+		s++;
+	} else if (*s == '+' || *s == '-') {
+		sign = *s == '+' ? 1 : -1;
+		s++;
+		if (digits(&s, 2, &oh) || expect(&s, ":") || digits(&s, 2, &om))
+			return -EINVAL;
+	} else {
+		return -EINVAL;
+	}
+	if (*s || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60 ||
+	    oh > 23 || om > 59)
+		return -EINVAL;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = Y - 1900;
+	tm.tm_mon = M - 1;
+	tm.tm_mday = D;
+	tm.tm_hour = h;
+	tm.tm_min = m;
+	tm.tm_sec = sec;
+	*t = (int64_t)timegm(&tm) - sign * (oh * 3600 + om * 60);
+	return 0;
+}
+
+void buf_add_json_str(struct buf *b, const char *s, size_t n)
+{
+	buf_addc(b, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			buf_addc(b, '\\');
+			buf_addc(b, c);
+		} else if (c == '\n') {
+			buf_adds(b, "\\n");
+		} else if (c == '\t') {
+			buf_adds(b, "\\t");
+		} else if (c == '\r') {
+			buf_adds(b, "\\r");
+		} else if (c < 0x20 || c == 0x7f) {
+			buf_addf(b, "\\u%04x", c);
+		} else {
+			buf_addc(b, c);
+		}
+	}
+	buf_addc(b, '"');
+}
