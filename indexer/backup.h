@@ -1,0 +1,34 @@
+/*
+ * backup.h - `strata backup` and the shared CLI error reporting.
+ */
+#ifndef STRATA_BACKUP_H
+#define STRATA_BACKUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "strata/repo.h"
+
+struct backup_opts {
+	const char *repo;
+	const char *source;
+	int64_t at;        /* generation time, unix seconds */
+	const char *label;
+	bool progress;     /* progress display on stderr */
+};
+
+struct backup_result {
+	char name[64];
+	uint64_t tables, rows, bytes_in, source_bytes, new_bytes, chunks, new_chunks;
+	double seconds;
+};
+
+/*
+ * Take the backup.  On failure returns a negative errno and sets *err to a
+ * one-line message (what went wrong and what to do) that the caller prints.
+ */
+int backup_run(const struct backup_opts *o, struct backup_result *res, char **err);
+
+/* Sync the catalog under the repository lock (strata index). */
+int index_run(const char *repo, bool rebuild, char **err);
+
+#endif
