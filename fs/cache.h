@@ -1,0 +1,38 @@
+/*
+ * cache.h - bounded, sharded cache of rendered chunks (CSV bytes).
+ *
+ * Protocol: chunk_cache_get() returns a referenced entry or NULL; the
+ * caller fills a miss with chunk_cache_put_new() (which may return an entry
+ * another thread inserted first) and always ends with chunk_cache_unref().
+ * The cache holds one reference of its own while an entry is resident;
+ * eviction drops that reference, so bytes in use are never freed under a
+ * reader.  Each shard has one mutex, held only for map and LRU updates,
+ * never across I/O or decompression.
+ */
+#ifndef STRATA_FS_CACHE_H
+#define STRATA_FS_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "strata/pack.h"
+
+struct cache_entry {
+	struct chunk_id id;
+	uint8_t *data;
+	size_t len;
+	unsigned refs;
+	struct cache_entry *hnext, *prev, *next;
+};
+
+struct chunk_cache;
+
+struct chunk_cache *chunk_cache_new(size_t max_bytes);
+void chunk_cache_free(struct chunk_cache *c);
+struct cache_entry *chunk_cache_get(struct chunk_cache *c, const struct chunk_id *id);
+/* Takes ownership of data (malloc'ed); returns a referenced entry. */
+struct cache_entry *chunk_cache_put_new(struct chunk_cache *c, const struct chunk_id *id,
+					uint8_t *data, size_t len);
+void chunk_cache_unref(struct chunk_cache *c, struct cache_entry *e);
+size_t chunk_cache_bytes(struct chunk_cache *c);
+
+#endif

@@ -1,0 +1,997 @@
+/*
+ * stratafs.c - the read-only FUSE mount (libfuse low-level API).
+ *
+ * INODE NUMBERS.  An inode number is the address of what it names, so no
+ * table maps numbers to objects and numbers never change (DESIGN.md
+ * invariant 6):
+ *
+ *   bits 63..60  type (enum ino_type)
+ *   bits 59..36  generation seq (from its manifest; stable across rebuilds)
+ *   bits 35..20  table index in the generation
+ *   bits 19..0   chunk position in the table (rows/ files)
+ *   1 is the root, 2 is "latest".
+ *
+ * HOT PATH.  open() resolves a file into a struct ofile (header bytes and
+ * the chunk list with pack locations) kept in fi->fh; read() only does a
+ * binary search, cache lookups and, on a miss, pread + decompress + verify
+ * + render.  The catalog (one SQLite connection behind cat_mu) is used by
+ * lookup/getattr/readdir/open only.
+ *
+ * Everything but the root and "latest" is immutable: long timeouts and
+ * keep_cache let the kernel cache entries, attributes and pages.
+ */
+#define FUSE_USE_VERSION 34
+#include <fuse_lowlevel.h>
+
+#include "cache.h"
+#include "strata/catalog.h"
+#include "strata/render.h"
+#include "strata/repo.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+enum ino_type {
+	T_ROOT = 0, T_GEN = 1, T_GEN_JSON = 2, T_GEN_SCHEMA = 3, T_TABLE = 4,
+	T_TABLE_SCHEMA = 5, T_TABLE_CSV = 6, T_ROWS = 7, T_ROWS_FILE = 8, T_LATEST = 9,
+};
+
+#define INO_ROOT FUSE_ROOT_ID
+#define INO_LATEST 2
+#define IMMUTABLE_TIMEOUT 86400.0 * 365
+#define LIVE_TIMEOUT 1.0
+
+static fuse_ino_t mkino(enum ino_type t, uint64_t seq, uint64_t tidx, uint64_t chunk)
+{
+	return (fuse_ino_t)((uint64_t)t << 60 | seq << 36 | tidx << 20 | chunk);
+}
+
+static enum ino_type ino_type(fuse_ino_t ino)
+{
+	if (ino == INO_ROOT)
+		return T_ROOT;
+	if (ino == INO_LATEST)
+		return T_LATEST;
+	return (enum ino_type)(ino >> 60);
+}
+static uint64_t ino_seq(fuse_ino_t ino) { return (ino >> 36) & 0xffffff; }
+static uint32_t ino_tidx(fuse_ino_t ino) { return (uint32_t)((ino >> 20) & 0xffff); }
+static uint32_t ino_chunk(fuse_ino_t ino) { return (uint32_t)(ino & 0xfffff); }
+
+struct fs {
+	struct repo repo;
+	struct catalog cat;
+	pthread_mutex_t cat_mu;
+	struct chunk_cache *cache;
+	pthread_mutex_t pack_mu;
+	struct pack_fd { char name[33]; int fd; } *packs;
+	size_t npacks, cap_packs;
+	pthread_key_t dctx_key;
+	uid_t uid;
+	gid_t gid;
+	int64_t mount_time;
+};
+
+static struct fs g_fs;
+
+/* An open file: either literal bytes, or a header + chunk list. */
+struct ofile {
+	char *text;      /* header (csv) or the whole content (metadata files) */
+	size_t text_len;
+	struct cat_chunk *chunks;
+	size_t nchunks;
+	uint64_t size;
+	uint64_t seq;
+	uint32_t tidx;
+};
+
+static void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void log_msg(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "stratafs: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	va_start(ap, fmt);
+	vsyslog(LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+static int pack_fd(struct fs *fs, const char *name)
+{
+	int fd = -1;
+	pthread_mutex_lock(&fs->pack_mu);
+	for (size_t i = 0; i < fs->npacks; i++)
+		if (!strcmp(fs->packs[i].name, name)) {
+			fd = fs->packs[i].fd;
+			goto out;
+		}
+	/* the name came from the catalog, which only holds 32-hex pack names */
+	if (strlen(name) != 32 || strspn(name, "0123456789abcdef") != 32) {
+		fd = -EUCLEAN;
+		goto out;
+	}
+	char *path = xasprintf("%s/%.2s/%s.pack", fs->repo.packs, name, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	if (fd < 0) {
+		fd = -errno;
+		goto out;
+	}
+	if (fs->npacks == fs->cap_packs) {
+		fs->cap_packs = fs->cap_packs ? fs->cap_packs * 2 : 64;
+		fs->packs = xrealloc(fs->packs, fs->cap_packs * sizeof(*fs->packs));
+	}
+	memcpy(fs->packs[fs->npacks].name, name, 33);
+	fs->packs[fs->npacks++].fd = fd;
+out:
+	pthread_mutex_unlock(&fs->pack_mu);
+	return fd;
+}
+
+static ZSTD_DCtx *thread_dctx(struct fs *fs)
+{
+	ZSTD_DCtx *d = pthread_getspecific(fs->dctx_key);
+	if (!d) {
+		d = ZSTD_createDCtx();
+		pthread_setspecific(fs->dctx_key, d);
+	}
+	return d;
+}
+
+static void dctx_free(void *p)
+{
+	ZSTD_freeDCtx(p);
+}
+
+/* The rendered CSV of one chunk, from the cache or from its pack. */
+static int get_chunk(struct fs *fs, const struct ofile *of, const struct cat_chunk *ch,
+		     struct cache_entry **out)
+{
+	uint8_t *raw = NULL;
+	struct buf csv = BUF_INIT;
+	uint64_t nrows;
+	int fd, rc;
+
+	*out = chunk_cache_get(fs->cache, &ch->e.id);
+	if (*out)
+		return 0;
+	fd = pack_fd(fs, ch->pack);
+	if (fd < 0) {
+		log_msg("cannot open pack 'packs/%.2s/%s.pack': %s (generation %llu, table %u)",
+			ch->pack, ch->pack, strerror(-fd), (unsigned long long)of->seq, of->tidx);
+		return fd == -ENOENT ? -EIO : fd;
+	}
+	rc = chunk_read(fd, &ch->e, thread_dctx(fs), &raw);
+	if (!rc) {
+		buf_grow(&csv, ch->e.csv_len);
+		rc = render_csv_chunk(raw, ch->e.ulen, &csv, &nrows);
+		if (!rc && (csv.len != ch->e.csv_len || nrows != ch->e.nrows))
+			rc = -EUCLEAN;
+	}
+	free(raw);
+	if (rc) {
+		char hex[33];
+		chunk_id_hex(hex, &ch->e.id);
+		log_msg("bad chunk %s in pack 'packs/%.2s/%s.pack' at offset %llu (generation %llu, table %u, chunk %u): %s; run 'strata verify'",
+			hex, ch->pack, ch->pack, (unsigned long long)ch->e.offset,
+			(unsigned long long)of->seq, of->tidx, ch->seqno,
+			rc == -EBADMSG ? "checksum mismatch" : "bad structure");
+		buf_release(&csv);
+		return -EIO;
+	}
+	uint8_t *data = buf_detach(&csv, NULL);
+	*out = chunk_cache_put_new(fs->cache, &ch->e.id, data, ch->e.csv_len);
+	return 0;
+}
+
+/* ---- attributes ---- */
+
+static void fill_attr(struct fs *fs, struct stat *st, fuse_ino_t ino, bool dir, uint64_t size,
+		      int64_t mtime)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_mode = dir ? S_IFDIR | 0555 : S_IFREG | 0444;
+	st->st_nlink = dir ? 2 : 1;
+	st->st_uid = fs->uid;
+	st->st_gid = fs->gid;
+	st->st_size = (off_t)size;
+	st->st_blksize = 65536;
+	st->st_blocks = (blkcnt_t)((size + 511) / 512);
+	st->st_mtime = st->st_ctime = st->st_atime = (time_t)mtime;
+}
+
+/* Attributes of ino; caller holds cat_mu. */
+static int stat_ino(struct fs *fs, fuse_ino_t ino, struct stat *st, double *timeout)
+{
+	struct cat_gen g;
+	struct cat_table t;
+	struct cat_chunk ch;
+	enum ino_type ty = ino_type(ino);
+	int rc;
+
+	*timeout = IMMUTABLE_TIMEOUT;
+	if (ty == T_ROOT) {
+		fill_attr(fs, st, ino, true, 0, fs->mount_time);
+		if (catalog_latest(&fs->cat, &g) == 0)
+			st->st_mtime = st->st_ctime = (time_t)g.time;
+		*timeout = LIVE_TIMEOUT;
+		return 0;
+	}
+	if (ty == T_LATEST) {
+		rc = catalog_latest(&fs->cat, &g);
+		if (rc)
+			return rc;
+		fill_attr(fs, st, ino, false, strlen(g.name), g.time);
+		st->st_mode = S_IFLNK | 0777;
+		*timeout = LIVE_TIMEOUT;
+		return 0;
+	}
+	rc = catalog_gen_by_seq(&fs->cat, ino_seq(ino), &g);
+	if (rc)
+		return rc;
+	switch (ty) {
+	case T_GEN:
+		fill_attr(fs, st, ino, true, 0, g.time);
+		return 0;
+	case T_GEN_JSON:
+		fill_attr(fs, st, ino, false, g.json_len, g.time);
+		return 0;
+	case T_GEN_SCHEMA:
+		fill_attr(fs, st, ino, false, g.schema_len, g.time);
+		return 0;
+	default:
+		break;
+	}
+	rc = catalog_table_by_idx(&fs->cat, g.seq, ino_tidx(ino), &t);
+	if (rc)
+		return rc;
+	switch (ty) {
+	case T_TABLE:
+	case T_ROWS:
+		fill_attr(fs, st, ino, true, 0, g.time);
+		break;
+	case T_TABLE_SCHEMA:
+		fill_attr(fs, st, ino, false, t.schema_len, g.time);
+		break;
+	case T_TABLE_CSV:
+		fill_attr(fs, st, ino, false, t.header_len + t.csv_size, g.time);
+		break;
+	case T_ROWS_FILE:
+		rc = catalog_chunk_by_seqno(&fs->cat, g.seq, t.tidx, ino_chunk(ino), &ch);
+		if (!rc)
+			fill_attr(fs, st, ino, false, t.header_len + ch.e.csv_len, g.time);
+		break;
+	default:
+		rc = -ENOENT;
+	}
+	free(t.dirname);
+	return rc;
+}
+
+static void fs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	struct stat st;
+	double to;
+	pthread_mutex_lock(&fs->cat_mu);
+	int rc = stat_ino(fs, ino, &st, &to);
+	pthread_mutex_unlock(&fs->cat_mu);
+	if (rc)
+		fuse_reply_err(req, rc == -ENOENT ? ENOENT : EIO);
+	else
+		fuse_reply_attr(req, &st, to);
+}
+
+/* Resolve name in parent to an inode number; caller holds cat_mu. */
+static int resolve(struct fs *fs, fuse_ino_t parent, const char *name, fuse_ino_t *ino)
+{
+	enum ino_type ty = ino_type(parent);
+	uint64_t seq = ino_seq(parent);
+	uint32_t tidx = ino_tidx(parent);
+	struct cat_gen g;
+	struct cat_table t;
+	struct cat_chunk ch;
+	int rc;
+
+	switch (ty) {
+	case T_ROOT:
+		if (!strcmp(name, "latest")) {
+			*ino = INO_LATEST;
+			return 0;
+		}
+		rc = catalog_gen_by_name(&fs->cat, name, &g);
+		if (!rc)
+			*ino = mkino(T_GEN, g.seq, 0, 0);
+		return rc;
+	case T_GEN:
+		if (!strcmp(name, "generation.json")) {
+			*ino = mkino(T_GEN_JSON, seq, 0, 0);
+			return 0;
+		}
+		if (!strcmp(name, "schema.sql")) {
+			*ino = mkino(T_GEN_SCHEMA, seq, 0, 0);
+			return 0;
+		}
+		rc = catalog_table_by_dir(&fs->cat, seq, name, &t);
+		if (rc)
+			return rc;
+		free(t.dirname);
+		if (t.tidx > 0xffff)
+			return -ENOENT;
+		*ino = mkino(T_TABLE, seq, t.tidx, 0);
+		return 0;
+	case T_TABLE:
+		if (!strcmp(name, "schema.sql")) {
+			*ino = mkino(T_TABLE_SCHEMA, seq, tidx, 0);
+			return 0;
+		}
+		if (!strcmp(name, "rows")) {
+			*ino = mkino(T_ROWS, seq, tidx, 0);
+			return 0;
+		}
+		rc = catalog_table_by_idx(&fs->cat, seq, tidx, &t);
+		if (rc)
+			return rc;
+		size_t dl = strlen(t.dirname);
+		bool match = strlen(name) == dl + 4 && !strncmp(name, t.dirname, dl) &&
+			     !strcmp(name + dl, ".csv");
+		free(t.dirname);
+		if (!match)
+			return -ENOENT;
+		*ino = mkino(T_TABLE_CSV, seq, tidx, 0);
+		return 0;
+	case T_ROWS:
+		rc = catalog_chunk_by_name(&fs->cat, seq, tidx, name, &ch);
+		if (rc)
+			return rc;
+		if (ch.seqno > 0xfffff)
+			return -ENOENT;
+		*ino = mkino(T_ROWS_FILE, seq, tidx, ch.seqno);
+		return 0;
+	default:
+		return -ENOTDIR;
+	}
+}
+
+static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	struct fuse_entry_param e;
+	fuse_ino_t ino = 0;
+	double to = 0;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	pthread_mutex_lock(&fs->cat_mu);
+	rc = resolve(fs, parent, name, &ino);
+	if (!rc)
+		rc = stat_ino(fs, ino, &e.attr, &to);
+	pthread_mutex_unlock(&fs->cat_mu);
+	if (rc == -ENOENT) {
+		/* cache misses under immutable dirs; the root can gain entries */
+		e.ino = 0;
+		e.entry_timeout = ino_type(parent) == T_ROOT ? 0 : IMMUTABLE_TIMEOUT;
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	if (rc) {
+		fuse_reply_err(req, rc == -ENOTDIR ? ENOTDIR : EIO);
+		return;
+	}
+	e.ino = ino;
+	e.attr_timeout = to;
+	e.entry_timeout = ino == INO_LATEST ? LIVE_TIMEOUT : IMMUTABLE_TIMEOUT;
+	fuse_reply_entry(req, &e);
+}
+
+static void fs_op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	struct cat_gen g;
+	int rc;
+	if (ino != INO_LATEST) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	pthread_mutex_lock(&fs->cat_mu);
+	rc = catalog_latest(&fs->cat, &g);
+	pthread_mutex_unlock(&fs->cat_mu);
+	if (rc)
+		fuse_reply_err(req, rc == -ENOENT ? ENOENT : EIO);
+	else
+		fuse_reply_readlink(req, g.name); /* relative: never leaves the mount */
+}
+
+/* ---- directories: the listing is built at opendir and kept in fh ---- */
+
+struct dirlist {
+	struct buf names; /* NUL-separated */
+	fuse_ino_t *inos;
+	mode_t *modes;
+	size_t n, cap;
+};
+
+static void dl_add(struct dirlist *d, const char *name, fuse_ino_t ino, bool dir)
+{
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 32;
+		d->inos = xrealloc(d->inos, d->cap * sizeof(*d->inos));
+		d->modes = xrealloc(d->modes, d->cap * sizeof(*d->modes));
+	}
+	d->inos[d->n] = ino;
+	d->modes[d->n] = dir ? S_IFDIR : S_IFREG;
+	d->n++;
+	buf_add(&d->names, name, strlen(name) + 1);
+}
+
+static void dl_free(struct dirlist *d)
+{
+	if (!d)
+		return;
+	buf_release(&d->names);
+	free(d->inos);
+	free(d->modes);
+	free(d);
+}
+
+static int build_dir(struct fs *fs, fuse_ino_t ino, struct dirlist *d)
+{
+	uint64_t seq = ino_seq(ino);
+	uint32_t tidx = ino_tidx(ino);
+	int rc = 0;
+
+	dl_add(d, ".", ino, true);
+	dl_add(d, "..", ino_type(ino) == T_ROOT ? ino : INO_ROOT, true);
+	switch (ino_type(ino)) {
+	case T_ROOT: {
+		struct cat_gen *g;
+		size_t n;
+		rc = catalog_list_gens(&fs->cat, &g, &n);
+		if (rc)
+			return rc;
+		for (size_t i = 0; i < n; i++)
+			dl_add(d, g[i].name, mkino(T_GEN, g[i].seq, 0, 0), true);
+		if (n) {
+			dl_add(d, "latest", INO_LATEST, false);
+			d->modes[d->n - 1] = S_IFLNK;
+		}
+		catalog_free_gens(g, n);
+		return 0;
+	}
+	case T_GEN: {
+		struct cat_table *t;
+		size_t n;
+		rc = catalog_list_tables(&fs->cat, seq, &t, &n);
+		if (rc)
+			return rc;
+		dl_add(d, "generation.json", mkino(T_GEN_JSON, seq, 0, 0), false);
+		dl_add(d, "schema.sql", mkino(T_GEN_SCHEMA, seq, 0, 0), false);
+		for (size_t i = 0; i < n; i++)
+			if (t[i].tidx <= 0xffff)
+				dl_add(d, t[i].dirname, mkino(T_TABLE, seq, t[i].tidx, 0), true);
+		catalog_free_tables(t, n);
+		return 0;
+	}
+	case T_TABLE: {
+		struct cat_table t;
+		rc = catalog_table_by_idx(&fs->cat, seq, tidx, &t);
+		if (rc)
+			return rc;
+		char *csv = xasprintf("%s.csv", t.dirname);
+		dl_add(d, "schema.sql", mkino(T_TABLE_SCHEMA, seq, tidx, 0), false);
+		dl_add(d, csv, mkino(T_TABLE_CSV, seq, tidx, 0), false);
+		dl_add(d, "rows", mkino(T_ROWS, seq, tidx, 0), true);
+		free(csv);
+		free(t.dirname);
+		return 0;
+	}
+	case T_ROWS: {
+		struct cat_chunk *ch;
+		size_t n;
+		rc = catalog_table_chunks(&fs->cat, seq, tidx, true, &ch, &n);
+		if (rc)
+			return rc;
+		for (size_t i = 0; i < n; i++)
+			if (ch[i].seqno <= 0xfffff)
+				dl_add(d, ch[i].fname, mkino(T_ROWS_FILE, seq, tidx, ch[i].seqno), false);
+		catalog_free_chunks(ch, n);
+		return 0;
+	}
+	default:
+		return -ENOTDIR;
+	}
+}
+
+static void fs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	struct dirlist *d = xcalloc(1, sizeof(*d));
+	pthread_mutex_lock(&fs->cat_mu);
+	int rc = build_dir(fs, ino, d);
+	pthread_mutex_unlock(&fs->cat_mu);
+	if (rc) {
+		dl_free(d);
+		fuse_reply_err(req, rc == -ENOTDIR ? ENOTDIR : rc == -ENOENT ? ENOENT : EIO);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)d;
+	fi->cache_readdir = ino_type(ino) != T_ROOT;
+	fi->keep_cache = ino_type(ino) != T_ROOT;
+	fuse_reply_open(req, fi);
+}
+
+static void fs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			  struct fuse_file_info *fi)
+{
+	struct dirlist *d = (struct dirlist *)(uintptr_t)fi->fh;
+	char *buf = xmalloc(size);
+	size_t used = 0;
+	const char *name = (const char *)d->names.data;
+	(void)ino;
+
+	for (size_t i = 0; i < d->n; i++, name += strlen(name) + 1) {
+		if ((off_t)i < off)
+			continue;
+		struct stat st = { .st_ino = d->inos[i], .st_mode = d->modes[i] };
+		size_t need = fuse_add_direntry(req, buf + used, size - used, name, &st, (off_t)i + 1);
+		if (need > size - used)
+			break;
+		used += need;
+	}
+	fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+static void fs_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	dl_free((struct dirlist *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+/* ---- files ---- */
+
+static void ofile_free(struct ofile *of)
+{
+	if (!of)
+		return;
+	free(of->text);
+	catalog_free_chunks(of->chunks, of->nchunks);
+	free(of);
+}
+
+static int build_ofile(struct fs *fs, fuse_ino_t ino, struct ofile *of)
+{
+	enum ino_type ty = ino_type(ino);
+	uint64_t seq = ino_seq(ino);
+	uint32_t tidx = ino_tidx(ino);
+	int rc;
+
+	of->seq = seq;
+	of->tidx = tidx;
+	switch (ty) {
+	case T_GEN_JSON:
+	case T_GEN_SCHEMA:
+		rc = catalog_gen_text(&fs->cat, seq, ty == T_GEN_JSON, &of->text, &of->text_len);
+		of->size = of->text_len;
+		return rc;
+	case T_TABLE_SCHEMA:
+		rc = catalog_table_text(&fs->cat, seq, tidx, false, &of->text, &of->text_len);
+		of->size = of->text_len;
+		return rc;
+	case T_TABLE_CSV:
+		rc = catalog_table_text(&fs->cat, seq, tidx, true, &of->text, &of->text_len);
+		if (!rc)
+			rc = catalog_table_chunks(&fs->cat, seq, tidx, false, &of->chunks, &of->nchunks);
+		break;
+	case T_ROWS_FILE:
+		rc = catalog_table_text(&fs->cat, seq, tidx, true, &of->text, &of->text_len);
+		if (!rc) {
+			of->chunks = xcalloc(1, sizeof(*of->chunks));
+			rc = catalog_chunk_by_seqno(&fs->cat, seq, tidx, ino_chunk(ino), of->chunks);
+			of->nchunks = rc ? 0 : 1;
+			of->chunks[0].csv_off = 0;
+		}
+		break;
+	case T_ROOT: case T_GEN: case T_TABLE: case T_ROWS:
+		return -EISDIR;
+	default:
+		return -EINVAL;
+	}
+	if (rc)
+		return rc;
+	of->size = of->text_len;
+	for (size_t i = 0; i < of->nchunks; i++)
+		of->size += of->chunks[i].e.csv_len;
+	return 0;
+}
+
+static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	struct ofile *of;
+	int rc;
+
+	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & (O_TRUNC | O_CREAT))) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	of = xcalloc(1, sizeof(*of));
+	pthread_mutex_lock(&fs->cat_mu);
+	rc = build_ofile(fs, ino, of);
+	pthread_mutex_unlock(&fs->cat_mu);
+	if (rc) {
+		ofile_free(of);
+		fuse_reply_err(req, rc == -ENOENT ? ENOENT : rc == -EISDIR ? EISDIR : EIO);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)of;
+	fi->keep_cache = 1;
+	fi->noflush = 1;
+	fuse_reply_open(req, fi);
+}
+
+/* First chunk whose rendered range ends after body offset off. */
+static size_t find_chunk(const struct ofile *of, uint64_t off)
+{
+	size_t lo = 0, hi = of->nchunks;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct cat_chunk *c = &of->chunks[mid];
+		if (c->csv_off + c->e.csv_len <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+#define MAX_IOV 64
+
+static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off_,
+		       struct fuse_file_info *fi)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	struct ofile *of = (struct ofile *)(uintptr_t)fi->fh;
+	struct iovec iov[MAX_IOV];
+	struct cache_entry *held[MAX_IOV];
+	size_t niov = 0, nheld = 0;
+	uint64_t off = (uint64_t)off_, end;
+	int rc = 0;
+	(void)ino;
+
+	if (off >= of->size) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	end = off + size < of->size ? off + size : of->size;
+	if (off < of->text_len) {
+		size_t n = (size_t)((end < of->text_len ? end : of->text_len) - off);
+		iov[niov].iov_base = of->text + off;
+		iov[niov++].iov_len = n;
+		off += n;
+	}
+	if (off < end) {
+		uint64_t body = off - of->text_len, bend = end - of->text_len;
+		for (size_t i = find_chunk(of, body); i < of->nchunks && body < bend; i++) {
+			const struct cat_chunk *c = &of->chunks[i];
+			struct cache_entry *e;
+			if (niov == MAX_IOV)
+				break; /* a short read; the kernel asks for the rest */
+			rc = get_chunk(fs, of, c, &e);
+			if (rc)
+				break;
+			held[nheld++] = e;
+			uint64_t from = body - c->csv_off;
+			uint64_t to = bend - c->csv_off < e->len ? bend - c->csv_off : e->len;
+			iov[niov].iov_base = e->data + from;
+			iov[niov++].iov_len = (size_t)(to - from);
+			body = c->csv_off + to;
+		}
+	}
+	if (rc && niov <= (off_ < (off_t)of->text_len ? 1u : 0u))
+		fuse_reply_err(req, rc == -EIO ? EIO : -rc);
+	else if (rc && niov)
+		fuse_reply_iov(req, iov, (int)niov); /* bytes before the bad chunk; next read fails */
+	else
+		fuse_reply_iov(req, iov, (int)niov);
+	for (size_t i = 0; i < nheld; i++)
+		chunk_cache_unref(fs->cache, held[i]);
+}
+
+static void fs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	ofile_free((struct ofile *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void fs_op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv;
+	(void)ino;
+	memset(&sv, 0, sizeof(sv));
+	sv.f_bsize = 65536;
+	sv.f_frsize = 65536;
+	sv.f_namemax = 255;
+	sv.f_flag = ST_RDONLY;
+	fuse_reply_statfs(req, &sv);
+}
+
+/* Everything that would change the tree: the mount is read-only. */
+static void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *a, int to_set,
+			  struct fuse_file_info *fi)
+{
+	(void)ino; (void)a; (void)to_set; (void)fi;
+	fuse_reply_err(req, EROFS);
+}
+static void fs_op_mknod(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t r)
+{
+	(void)p; (void)n; (void)m; (void)r;
+	fuse_reply_err(req, EROFS);
+}
+static void fs_op_mkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m)
+{
+	(void)p; (void)n; (void)m;
+	fuse_reply_err(req, EROFS);
+}
+static void fs_op_unlink(fuse_req_t req, fuse_ino_t p, const char *n)
+{
+	(void)p; (void)n;
+	fuse_reply_err(req, EROFS);
+}
+static void fs_op_symlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *n)
+{
+	(void)l; (void)p; (void)n;
+	fuse_reply_err(req, EROFS);
+}
+static void fs_op_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np,
+			 const char *nn, unsigned f)
+{
+	(void)p; (void)n; (void)np; (void)nn; (void)f;
+	fuse_reply_err(req, EROFS);
+}
+static void fs_op_link(fuse_req_t req, fuse_ino_t i, fuse_ino_t p, const char *n)
+{
+	(void)i; (void)p; (void)n;
+	fuse_reply_err(req, EROFS);
+}
+static void fs_op_write(fuse_req_t req, fuse_ino_t i, const char *b, size_t s, off_t o,
+			struct fuse_file_info *fi)
+{
+	(void)i; (void)b; (void)s; (void)o; (void)fi;
+	fuse_reply_err(req, EROFS);
+}
+static void fs_op_create(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m,
+			 struct fuse_file_info *fi)
+{
+	(void)p; (void)n; (void)m; (void)fi;
+	fuse_reply_err(req, EROFS);
+}
+static void fs_op_setxattr(fuse_req_t req, fuse_ino_t i, const char *n, const char *v,
+			   size_t s, int f)
+{
+	(void)i; (void)n; (void)v; (void)s; (void)f;
+	fuse_reply_err(req, EROFS);
+}
+static void fs_op_removexattr(fuse_req_t req, fuse_ino_t i, const char *n)
+{
+	(void)i; (void)n;
+	fuse_reply_err(req, EROFS);
+}
+static void fs_op_fallocate(fuse_req_t req, fuse_ino_t i, int m, off_t o, off_t l,
+			    struct fuse_file_info *fi)
+{
+	(void)i; (void)m; (void)o; (void)l; (void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	/* large reads and readahead: content is immutable and decoded in chunks */
+	conn->max_readahead = 1u << 20;
+	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
+		conn->want &= ~FUSE_CAP_SPLICE_WRITE;
+	if (conn->capable & FUSE_CAP_ASYNC_READ)
+		conn->want |= FUSE_CAP_ASYNC_READ;
+	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+		conn->want &= ~FUSE_CAP_CACHE_SYMLINKS; /* "latest" moves */
+}
+
+static const struct fuse_lowlevel_ops fs_ops = {
+	.init = fs_op_init,
+	.lookup = fs_op_lookup,
+	.getattr = fs_op_getattr,
+	.setattr = fs_op_setattr,
+	.readlink = fs_op_readlink,
+	.mknod = fs_op_mknod,
+	.mkdir = fs_op_mkdir,
+	.unlink = fs_op_unlink,
+	.rmdir = fs_op_unlink,
+	.symlink = fs_op_symlink,
+	.rename = fs_op_rename,
+	.link = fs_op_link,
+	.open = fs_op_open,
+	.read = fs_op_read,
+	.write = fs_op_write,
+	.release = fs_op_release,
+	.opendir = fs_op_opendir,
+	.readdir = fs_op_readdir,
+	.releasedir = fs_op_releasedir,
+	.statfs = fs_op_statfs,
+	.setxattr = fs_op_setxattr,
+	.removexattr = fs_op_removexattr,
+	.create = fs_op_create,
+	.fallocate = fs_op_fallocate,
+};
+
+/* ---- main ---- */
+
+struct opts {
+	char *repo;
+	char *mnt;
+	uint64_t cache_size;
+	int foreground;
+	int help;
+	int nargs;
+};
+
+enum { KEY_HELP, KEY_FG };
+
+static const struct fuse_opt opt_spec[] = {
+	{ "cache_size=%llu", offsetof(struct opts, cache_size), 0 },
+	FUSE_OPT_KEY("-h", KEY_HELP),
+	FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-f", KEY_FG),
+	FUSE_OPT_END
+};
+
+static int opt_proc(void *data, const char *arg, int key, struct fuse_args *out)
+{
+	struct opts *o = data;
+	(void)out;
+	if (key == KEY_HELP) {
+		o->help = 1;
+		return 0;
+	}
+	if (key == KEY_FG) {
+		o->foreground = 1;
+		return 0;
+	}
+	if (key == FUSE_OPT_KEY_NONOPT) {
+		if (o->nargs == 0)
+		{
+			o->repo = realpath(arg, NULL);
+			if (!o->repo)
+				o->repo = xstrdup(arg);
+		}
+		else if (o->nargs == 1)
+			o->mnt = xstrdup(arg);
+		o->nargs++;
+		return 0;
+	}
+	return 1; /* everything else goes to libfuse */
+}
+
+static const char USAGE[] =
+	"usage: stratafs REPO MOUNTPOINT [-f] [-o OPTIONS]\n"
+	"options: -f (foreground), -d (debug), -o cache_size=BYTES (default 64 MiB),\n"
+	"         -o allow_other, any FUSE mount option\n"
+	"unmount: fusermount3 -u MOUNTPOINT\n";
+
+int main(int argc, char **argv)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct opts o = { .cache_size = 64u << 20 };
+	struct fuse_session *se = NULL;
+	struct fs *fs = &g_fs;
+	struct stat st;
+	int rc = 1;
+
+	if (fuse_opt_parse(&args, &o, opt_spec, opt_proc) == -1)
+		return 2;
+	if (o.help) {
+		fputs(USAGE, stdout);
+		return 0;
+	}
+	if (o.nargs != 2) {
+		fprintf(stderr, "stratafs: need a repository and a mount point\n%s", USAGE);
+		return 2;
+	}
+	int orc = repo_open(&fs->repo, o.repo);
+	if (orc) {
+		if (orc == -EPROTONOSUPPORT)
+			fprintf(stderr, "stratafs: repository '%s' has format version %u, this stratafs reads version %d; use a newer strata\n",
+				o.repo, fs->repo.version, REPO_FORMAT_VERSION);
+		else
+			fprintf(stderr, "stratafs: '%s' is not a strata repository; create one with 'strata init' or check the path\n", o.repo);
+		return 1;
+	}
+	if (stat(o.mnt, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "stratafs: mount point '%s' is not a directory; create it with 'mkdir -p %s'\n",
+			o.mnt, o.mnt);
+		return 1;
+	}
+	if (access("/dev/fuse", R_OK | W_OK) < 0) {
+		fprintf(stderr, "stratafs: cannot use /dev/fuse: %s; install fuse3 and load the fuse module ('modprobe fuse')\n",
+			strerror(errno));
+		return 1;
+	}
+	if (access(fs->repo.catalog, F_OK) < 0) {
+		fprintf(stderr, "stratafs: repository '%s' has no catalog; run 'strata index %s' first\n",
+			o.repo, o.repo);
+		return 1;
+	}
+	orc = catalog_open(&fs->cat, fs->repo.catalog, true);
+	if (orc) {
+		fprintf(stderr, "stratafs: cannot open the catalog '%s': %s; run 'strata index --rebuild %s'\n",
+			fs->repo.catalog, strerror(-orc), o.repo);
+		return 1;
+	}
+	/* one fd per pack stays open; let the limit be as high as allowed */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	pthread_mutex_init(&fs->cat_mu, NULL);
+	pthread_mutex_init(&fs->pack_mu, NULL);
+	pthread_key_create(&fs->dctx_key, dctx_free);
+	fs->cache = chunk_cache_new((size_t)o.cache_size);
+	fs->uid = getuid();
+	fs->gid = getgid();
+	fs->mount_time = (int64_t)time(NULL);
+
+	char *fsname = xasprintf("-osubtype=stratafs,ro,default_permissions,fsname=%s", o.repo);
+	for (char *p = fsname + 3; *p; p++)
+		if (*p == ',' && strncmp(p, ",ro,", 4) && strncmp(p, ",default_permissions,", 21) &&
+		    strncmp(p, ",fsname=", 8))
+			*p = '_'; /* a comma in the path would split the option */
+	fuse_opt_add_arg(&args, fsname);
+	free(fsname);
+	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), fs);
+	if (!se)
+		goto out;
+	if (fuse_set_signal_handlers(se) != 0)
+		goto out;
+	if (fuse_session_mount(se, o.mnt) != 0) {
+		fprintf(stderr, "stratafs: cannot mount on '%s'; check that it exists, is not busy and that you may mount there\n", o.mnt);
+		goto out_sig;
+	}
+	fuse_daemonize(o.foreground);
+	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+	fuse_loop_cfg_set_clone_fd(cfg, 1);
+	fuse_loop_cfg_set_max_threads(cfg, 16);
+	rc = fuse_session_loop_mt(se, cfg) ? 1 : 0;
+	fuse_loop_cfg_destroy(cfg);
+	fuse_session_unmount(se);
+out_sig:
+	fuse_remove_signal_handlers(se);
+out:
+	if (se)
+		fuse_session_destroy(se);
+	chunk_cache_free(fs->cache);
+	catalog_close(&fs->cat);
+	for (size_t i = 0; i < fs->npacks; i++)
+		close(fs->packs[i].fd);
+	free(fs->packs);
+	repo_close(&fs->repo);
+	free(o.repo);
+	free(o.mnt);
+	fuse_opt_free_args(&args);
+	return rc;
+}
