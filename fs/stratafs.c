@@ -661,14 +661,20 @@ static size_t find_chunk(const struct ofile *of, uint64_t off)
 
 #define MAX_IOV 64
 
+/*
+ * A read is answered whole or not at all: a short reply would be taken as
+ * end of file (and zero-filled in the page cache), so an error in any chunk
+ * fails the whole request with EIO.  Up to MAX_IOV pieces go out straight
+ * from the cached buffers; a read touching more chunks is copied once.
+ */
 static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off_,
 		       struct fuse_file_info *fi)
 {
 	struct fs *fs = fuse_req_userdata(req);
 	struct ofile *of = (struct ofile *)(uintptr_t)fi->fh;
-	struct iovec iov[MAX_IOV];
-	struct cache_entry *held[MAX_IOV];
-	size_t niov = 0, nheld = 0;
+	struct iovec iov_small[MAX_IOV], *iov = iov_small;
+	struct cache_entry *held_small[MAX_IOV], **held = held_small;
+	size_t niov = 0, nheld = 0, cap = MAX_IOV;
 	uint64_t off = (uint64_t)off_, end;
 	int rc = 0;
 	(void)ino;
@@ -689,8 +695,20 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off_,
 		for (size_t i = find_chunk(of, body); i < of->nchunks && body < bend; i++) {
 			const struct cat_chunk *c = &of->chunks[i];
 			struct cache_entry *e;
-			if (niov == MAX_IOV)
-				break; /* a short read; the kernel asks for the rest */
+			if (niov == cap) {
+				size_t ncap = cap * 4;
+				struct iovec *ni = xmalloc(ncap * sizeof(*ni));
+				struct cache_entry **nh = xmalloc(ncap * sizeof(*nh));
+				memcpy(ni, iov, niov * sizeof(*ni));
+				memcpy(nh, held, nheld * sizeof(*nh));
+				if (iov != iov_small) {
+					free(iov);
+					free(held);
+				}
+				iov = ni;
+				held = nh;
+				cap = ncap;
+			}
 			rc = get_chunk(fs, of, c, &e);
 			if (rc)
 				break;
@@ -702,14 +720,24 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off_,
 			body = c->csv_off + to;
 		}
 	}
-	if (rc && niov <= (off_ < (off_t)of->text_len ? 1u : 0u))
-		fuse_reply_err(req, rc == -EIO ? EIO : -rc);
-	else if (rc && niov)
-		fuse_reply_iov(req, iov, (int)niov); /* bytes before the bad chunk; next read fails */
-	else
+	if (rc) {
+		fuse_reply_err(req, EIO);
+	} else if (niov <= MAX_IOV) {
 		fuse_reply_iov(req, iov, (int)niov);
+	} else {
+		struct buf out = BUF_INIT;
+		buf_grow(&out, (size_t)(end - (uint64_t)off_));
+		for (size_t i = 0; i < niov; i++)
+			buf_add(&out, iov[i].iov_base, iov[i].iov_len);
+		fuse_reply_buf(req, (const char *)out.data, out.len);
+		buf_release(&out);
+	}
 	for (size_t i = 0; i < nheld; i++)
 		chunk_cache_unref(fs->cache, held[i]);
+	if (iov != iov_small) {
+		free(iov);
+		free(held);
+	}
 }
 
 static void fs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -942,6 +970,8 @@ int main(int argc, char **argv)
 			fs->repo.catalog, strerror(-orc), o.repo);
 		return 1;
 	}
+	/* checked here so errors reach the terminal; reopened after the fork */
+	catalog_close(&fs->cat);
 	/* one fd per pack stays open; let the limit be as high as allowed */
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -973,6 +1003,14 @@ int main(int argc, char **argv)
 		goto out_sig;
 	}
 	fuse_daemonize(o.foreground);
+	/* SQLite connections must not cross fork(): open the catalog in the daemon */
+	orc = catalog_open(&fs->cat, fs->repo.catalog, true);
+	if (orc) {
+		log_msg("cannot open the catalog '%s': %s; run 'strata index --rebuild'",
+			fs->repo.catalog, strerror(-orc));
+		fuse_session_unmount(se);
+		goto out_sig;
+	}
 	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_clone_fd(cfg, 1);
 	fuse_loop_cfg_set_max_threads(cfg, 16);

@@ -499,6 +499,17 @@ static int open_repo_locked(const char *path, struct repo *r, struct catalog *c,
 	rc = catalog_open(c, r->catalog, false);
 	if (!rc)
 		rc = catalog_sync(c, r, false, &st);
+	if (rc == -EUCLEAN) {
+		/* the catalog is derived: a damaged one is replaced, never trusted */
+		fprintf(stderr, "strata: catalog '%s' is damaged; rebuilding it from the repository\n",
+			r->catalog);
+		catalog_close(c);
+		rc = catalog_remove(r->catalog);
+		if (!rc)
+			rc = catalog_open(c, r->catalog, false);
+		if (!rc)
+			rc = catalog_sync(c, r, true, &st);
+	}
 	if (rc) {
 		set_err(err, "cannot update the catalog '%s/catalog.db': %s; run 'strata index --rebuild %s'",
 			path, strerror(-rc), path);

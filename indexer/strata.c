@@ -18,11 +18,13 @@ static const char USAGE[] =
 	"       strata index REPO [--rebuild]\n"
 	"       strata ls REPO [--json]\n";
 
+/* Usage errors are one line, like every other error; --help shows the rest. */
 static int usage(const char *why)
 {
 	if (why)
-		fprintf(stderr, "strata: %s\n", why);
-	fputs(USAGE, stderr);
+		fprintf(stderr, "strata: %s; see 'strata --help'\n", why);
+	else
+		fputs(USAGE, stderr);
 	return 2;
 }
 
@@ -206,8 +208,8 @@ static int cmd_ls(int argc, char **argv)
 			time_rfc3339(ts, g[i].time);
 			buf_adds(&b, i ? ",\n {\"name\": " : "\n {\"name\": ");
 			buf_add_json_str(&b, g[i].name, strlen(g[i].name));
-			buf_addf(&b, ", \"seq\": %llu, \"time\": \"%s\", \"label\": ",
-				 (unsigned long long)g[i].seq, ts);
+			buf_addf(&b, ", \"id\": \"%s\", \"seq\": %llu, \"time\": \"%s\", \"label\": ",
+				 g[i].id, (unsigned long long)g[i].seq, ts);
 			buf_add_json_str(&b, g[i].label, strlen(g[i].label));
 			buf_addf(&b, ", \"tables\": %llu, \"rows\": %llu, \"logical_bytes\": %llu, \"new_bytes\": %llu}",
 				 (unsigned long long)g[i].ntables, (unsigned long long)g[i].nrows,

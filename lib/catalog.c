@@ -97,12 +97,24 @@ static int schema_version_ok(struct catalog *c)
 
 int catalog_open(struct catalog *c, const char *path, bool readonly)
 {
-	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	/*
+	 * Readers open read-write but with query_only: a SQLITE_OPEN_READONLY
+	 * connection to a WAL database whose -shm is missing uses private memory
+	 * for the WAL index and stops seeing later commits, and the mount must
+	 * see new generations.  Fall back to read-only where we may not write.
+	 */
+	int flags = readonly ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
 	c->readonly = readonly;
 	rc = sqlite3_open_v2(path, &c->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (readonly && rc == SQLITE_READONLY) {
+		sqlite3_close_v2(c->db);
+		rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	}
+	if (readonly && rc == SQLITE_OK)
+		sqlite3_exec(c->db, "PRAGMA query_only=1", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		rc = sqerr(c, rc);
 		goto fail;
@@ -141,6 +153,19 @@ void catalog_close(struct catalog *c)
 	if (c->db)
 		sqlite3_close_v2(c->db);
 	c->db = NULL;
+}
+
+int catalog_remove(const char *path)
+{
+	static const char *sfx[] = { "", "-wal", "-shm", "-journal" };
+	for (int i = 0; i < 4; i++) {
+		char *p = xasprintf("%s%s", path, sfx[i]);
+		int rc = unlink(p) < 0 && errno != ENOENT ? -errno : 0;
+		free(p);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 int catalog_begin(struct catalog *c)
@@ -641,7 +666,7 @@ int catalog_name_taken(struct catalog *c, const char *name)
 	return s == SQLITE_DONE ? 0 : sqerr(c, s);
 }
 
-#define GEN_COLS "seq, name, time, ntables, nrows, logical_bytes, new_bytes, length(CAST(json AS BLOB)), length(CAST(schema_sql AS BLOB)), label"
+#define GEN_COLS "seq, name, time, ntables, nrows, logical_bytes, new_bytes, length(CAST(json AS BLOB)), length(CAST(schema_sql AS BLOB)), label, id"
 
 static void gen_row(sqlite3_stmt *st, struct cat_gen *g, bool label)
 {
@@ -657,6 +682,7 @@ static void gen_row(sqlite3_stmt *st, struct cat_gen *g, bool label)
 	g->schema_len = (uint64_t)sqlite3_column_int64(st, 8);
 	if (label)
 		g->label = xstrdup((const char *)sqlite3_column_text(st, 9));
+	snprintf(g->id, sizeof(g->id), "%s", (const char *)sqlite3_column_text(st, 10));
 }
 
 int catalog_list_gens(struct catalog *c, struct cat_gen **gens, size_t *n)

@@ -33,6 +33,8 @@ struct catalog_sync_stats {
 /* Open (creating the schema when writable and missing). */
 int catalog_open(struct catalog *c, const char *path, bool readonly);
 void catalog_close(struct catalog *c);
+/* Delete a catalog file and its WAL/SHM companions (it is derived data). */
+int catalog_remove(const char *path);
 
 /*
  * Bring the catalog up to date with the repository (call under the repo
@@ -64,6 +66,7 @@ int catalog_name_taken(struct catalog *c, const char *name);
 struct cat_gen {
 	uint64_t seq;
 	char name[64];
+	char id[33];
 	int64_t time;
 	uint64_t ntables, nrows, logical_bytes, new_bytes, json_len, schema_len;
 	char *label; /* only filled by catalog_list_gens */

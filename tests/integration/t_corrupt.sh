@@ -1,0 +1,132 @@
+#!/bin/bash
+# A flipped byte inside a pack's chunk data: reads touching that chunk fail
+# with EIO, never return wrong bytes; other tables still read fine.
+. "$(dirname "$0")/lib.sh"
+require_bins
+
+R=$T/repo M=$T/mnt DB=$T/c.db
+"$PY" - "$DB" <<'PYEOF'
+import sqlite3, sys, random
+r = random.Random(3)
+con = sqlite3.connect(sys.argv[1])
+con.execute("CREATE TABLE big(id INTEGER PRIMARY KEY, t TEXT, n REAL)")
+con.executemany("INSERT INTO big VALUES (?,?,?)",
+                ((i, "".join(r.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(r.randint(5, 60))), r.random()) for i in range(60000)))
+for k in range(1, 6):
+    con.execute("CREATE TABLE small%d(id INTEGER PRIMARY KEY, v TEXT)" % k)
+    con.executemany("INSERT INTO small%d VALUES (?,?)" % k, ((i, "small %d row %d" % (k, i)) for i in range(50)))
+con.commit()
+PYEOF
+"$STRATA" init "$R" --chunk-size 16384 --pack-size 65536 >/dev/null
+"$STRATA" backup "$R" "$DB" --at 2026-11-20T02:00:00Z >/dev/null || fail "backup failed"
+mapfile -t packs < <(find "$R/packs" -type f -name '*.pack' | sort)
+[ ${#packs[@]} -ge 1 ] || fail "no pack files under $R/packs"
+note "${#packs[@]} pack files"
+
+# choose the largest pack; flip a byte in the middle of a zstd frame in it
+"$PY" - "${packs[@]}" >"$T/flip.txt" <<'PYEOF'
+import os, sys
+packs = sorted(sys.argv[1:], key=lambda p: (-os.path.getsize(p), p))
+p = packs[0]
+data = open(p, "rb").read()
+magic = b"\x28\xb5\x2f\xfd"
+offs = []
+i = data.find(magic)
+while i >= 0:
+    offs.append(i)
+    i = data.find(magic, i + 1)
+if offs:
+    k = len(offs) // 2
+    start = offs[k]
+    end = offs[k + 1] if k + 1 < len(offs) else len(data)
+    # do not run past the last frame into a trailing index: stay in the first half
+    pos = start + max(8, (end - start) // 3)
+    how = "zstd frame %d of %d at %d..%d" % (k, len(offs), start, end)
+else:
+    pos = min(64, len(data) // 2)
+    how = "no zstd magic found; fixed offset"
+print(p, pos, how)
+PYEOF
+read -r PACK POS HOW <"$T/flip.txt"
+note "flipping byte at $POS of $PACK ($HOW)"
+"$PY" -c '
+import sys
+p, pos = sys.argv[1], int(sys.argv[2])
+with open(p, "r+b") as f:
+    f.seek(pos); b = f.read(1); f.seek(pos); f.write(bytes([b[0] ^ 0x5a]))
+' "$PACK" "$POS"
+
+mount_fs "$R" "$M"
+G=$M/2026-11-20T020000Z
+timeout 300 "$PY" - "$DB" "$G" "$ORACLE" <<'PYEOF' || fail "corruption handling wrong"
+import errno, os, sys, importlib.util
+db, g, orc = sys.argv[1:4]
+spec = importlib.util.spec_from_file_location("oracle", orc); o = importlib.util.module_from_spec(spec); spec.loader.exec_module(o)
+con = o.connect(db)
+eio, ok, wrong = [], [], []
+def check(path, want):
+    for attempt in range(2):
+        try:
+            with open(path, "rb") as f:
+                got = f.read()
+        except OSError as e:
+            if e.errno == errno.EIO:
+                eio.append(path) if attempt == 0 else None
+                continue
+            wrong.append("%s: unexpected errno %s" % (path, errno.errorcode.get(e.errno)))
+            return
+        if got != want:
+            wrong.append("%s: WRONG BYTES (attempt %d, got %d bytes, want %d)" % (path, attempt, len(got), len(want)))
+            return
+        if attempt == 0:
+            ok.append(path)
+    # second attempt must behave like the first (no caching of bad data)
+for t in o.table_names(con):
+    hdr = o.header_line(con, t)
+    keyed = list(o.row_keys_and_lines(con, t))
+    body = b"".join(l for _, l in keyed)
+    check(os.path.join(g, t, t + ".csv"), hdr + body)
+    # rows files: each must be a correct consecutive piece of the body or EIO
+    rows = sorted(os.listdir(os.path.join(g, t, "rows")))
+    pos = 0
+    for rf in rows:
+        p = os.path.join(g, t, "rows", rf)
+        size = os.stat(p).st_size
+        piece = body[pos:pos + size - len(hdr)]
+        check(p, hdr + piece)
+        pos += size - len(hdr)
+    # random-offset reads of the whole-table file: EIO or correct bytes
+    p = os.path.join(g, t, t + ".csv")
+    fd = os.open(p, os.O_RDONLY)
+    want = hdr + body
+    for off in range(0, len(want), max(1, len(want) // 50)):
+        try:
+            got = os.pread(fd, 5000, off)
+            if got != want[off:off + 5000]:
+                wrong.append("%s: pread at %d returned wrong bytes" % (p, off))
+                break
+        except OSError as e:
+            if e.errno != errno.EIO:
+                wrong.append("%s: pread errno %s" % (p, errno.errorcode.get(e.errno)))
+    os.close(fd)
+for f in ("generation.json", "schema.sql"):
+    try:
+        open(os.path.join(g, f), "rb").read()
+    except OSError as e:
+        print("note: %s unreadable: %s" % (f, e))
+print("EIO: %d files, OK: %d files, wrong: %d" % (len(eio), len(ok), len(wrong)))
+for p in eio[:10]:
+    print("  EIO:", p)
+for w in wrong:
+    print("ERR:", w)
+bad = bool(wrong)
+if not eio:
+    print("ERR: no read failed with EIO after corrupting a chunk"); bad = True
+if not any(p.endswith(".csv") and "/rows/" not in p for p in ok):
+    print("ERR: no whole-table csv is readable; corruption of one chunk must not break other tables"); bad = True
+if not any("/big/rows/" in p for p in ok) and any("/big/" in p for p in eio):
+    print("ERR: no rows/ file of big readable; only the chunk touched should fail"); bad = True
+sys.exit(1 if bad else 0)
+PYEOF
+umount_fs "$M"
+echo ok
