@@ -594,7 +594,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	catalog_each_chunk(&c, idset_add_cb, &b.known);
 
 	/* read-only, no URI tricks from the path: it is passed as a plain file name */
-	rc = sqlite3_open_v2(o->source, &db, SQLITE_OPEN_READONLY, NULL);
+	rc = sqlite3_open_v2(o->source, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc == SQLITE_OK)
 		sqlite3_busy_timeout(db, 5000);
 	if (rc == SQLITE_OK)
