@@ -92,6 +92,7 @@ struct ofile {
 	uint64_t size;
 	uint64_t seq;
 	uint32_t tidx;
+	uint64_t next_off; /* where a sequential reader reads next (racy hint) */
 };
 
 static void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -156,7 +157,7 @@ static void dctx_free(void *p)
 }
 
 /* The rendered CSV of one chunk, from the cache or from its pack. */
-static int get_chunk(struct fs *fs, const struct ofile *of, const struct cat_chunk *ch,
+static int get_chunk(struct fs *fs, uint64_t gseq, uint32_t tidx, const struct cat_chunk *ch,
 		     struct cache_entry **out)
 {
 	uint8_t *raw = NULL;
@@ -170,7 +171,7 @@ static int get_chunk(struct fs *fs, const struct ofile *of, const struct cat_chu
 	fd = pack_fd(fs, ch->pack);
 	if (fd < 0) {
 		log_msg("cannot open pack 'packs/%.2s/%s.pack': %s (generation %llu, table %u)",
-			ch->pack, ch->pack, strerror(-fd), (unsigned long long)of->seq, of->tidx);
+			ch->pack, ch->pack, strerror(-fd), (unsigned long long)gseq, tidx);
 		return fd == -ENOENT ? -EIO : fd;
 	}
 	rc = chunk_read(fd, &ch->e, thread_dctx(fs), &raw);
@@ -186,7 +187,7 @@ static int get_chunk(struct fs *fs, const struct ofile *of, const struct cat_chu
 		chunk_id_hex(hex, &ch->e.id);
 		log_msg("bad chunk %s in pack 'packs/%.2s/%s.pack' at offset %llu (generation %llu, table %u, chunk %u): %s; run 'strata verify'",
 			hex, ch->pack, ch->pack, (unsigned long long)ch->e.offset,
-			(unsigned long long)of->seq, of->tidx, ch->seqno,
+			(unsigned long long)gseq, tidx, ch->seqno,
 			rc == -EBADMSG ? "checksum mismatch" : "bad structure");
 		buf_release(&csv);
 		return -EIO;
@@ -194,6 +195,94 @@ static int get_chunk(struct fs *fs, const struct ofile *of, const struct cat_chu
 	uint8_t *data = buf_detach(&csv, NULL);
 	*out = chunk_cache_put_new(fs->cache, &ch->e.id, data, ch->e.csv_len);
 	return 0;
+}
+
+/*
+ * ---- read-ahead ----
+ * A file read sequentially gets its next PREFETCH_AHEAD chunks decoded by a
+ * small pool of threads, so decompression and rendering run ahead of the
+ * reader on the other cores.  Jobs copy what they need (no pointer into an
+ * ofile, which may be released meanwhile); a full queue drops the job.
+ */
+#define PREFETCH_AHEAD 2
+#define PF_QUEUE 64
+
+struct pf_job {
+	struct cat_chunk ch;
+	uint64_t seq;
+	uint32_t tidx;
+};
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct pf_job q[PF_QUEUE];
+	size_t head, len;
+	int stop;
+	pthread_t *threads;
+	int nthreads;
+} g_pf = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static void prefetch_push(const struct cat_chunk *ch, uint64_t seq, uint32_t tidx)
+{
+	pthread_mutex_lock(&g_pf.mu);
+	for (size_t i = 0; i < g_pf.len; i++)
+		if (!memcmp(g_pf.q[(g_pf.head + i) % PF_QUEUE].ch.e.id.b, ch->e.id.b, 16))
+			goto out; /* already queued */
+	if (g_pf.len < PF_QUEUE) {
+		struct pf_job *j = &g_pf.q[(g_pf.head + g_pf.len++) % PF_QUEUE];
+		j->ch = *ch;
+		j->ch.fname = NULL;
+		j->seq = seq;
+		j->tidx = tidx;
+		pthread_cond_signal(&g_pf.cv);
+	}
+out:
+	pthread_mutex_unlock(&g_pf.mu);
+}
+
+static void *prefetch_main(void *arg)
+{
+	struct fs *fs = arg;
+	for (;;) {
+		struct pf_job j;
+		struct cache_entry *e;
+		pthread_mutex_lock(&g_pf.mu);
+		while (!g_pf.len && !g_pf.stop)
+			pthread_cond_wait(&g_pf.cv, &g_pf.mu);
+		if (g_pf.stop) {
+			pthread_mutex_unlock(&g_pf.mu);
+			return NULL;
+		}
+		j = g_pf.q[g_pf.head];
+		g_pf.head = (g_pf.head + 1) % PF_QUEUE;
+		g_pf.len--;
+		pthread_mutex_unlock(&g_pf.mu);
+		e = chunk_cache_get(fs->cache, &j.ch.e.id);
+		if (!e && get_chunk(fs, j.seq, j.tidx, &j.ch, &e))
+			e = NULL; /* the reader will hit the error itself and log it */
+		if (e)
+			chunk_cache_unref(fs->cache, e);
+	}
+}
+
+static void prefetch_start(struct fs *fs, int n)
+{
+	g_pf.threads = xcalloc((size_t)n, sizeof(pthread_t));
+	for (int i = 0; i < n; i++)
+		if (pthread_create(&g_pf.threads[g_pf.nthreads], NULL, prefetch_main, fs) == 0)
+			g_pf.nthreads++;
+}
+
+static void prefetch_stop(void)
+{
+	pthread_mutex_lock(&g_pf.mu);
+	g_pf.stop = 1;
+	pthread_cond_broadcast(&g_pf.cv);
+	pthread_mutex_unlock(&g_pf.mu);
+	for (int i = 0; i < g_pf.nthreads; i++)
+		pthread_join(g_pf.threads[i], NULL);
+	free(g_pf.threads);
 }
 
 /* ---- attributes ---- */
@@ -709,7 +798,7 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off_,
 				held = nh;
 				cap = ncap;
 			}
-			rc = get_chunk(fs, of, c, &e);
+			rc = get_chunk(fs, of->seq, of->tidx, c, &e);
 			if (rc)
 				break;
 			held[nheld++] = e;
@@ -720,6 +809,12 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off_,
 			body = c->csv_off + to;
 		}
 	}
+	if (!rc && of->nchunks > 1 && (uint64_t)off_ == of->next_off && end > of->text_len) {
+		size_t last = find_chunk(of, end - of->text_len - 1);
+		for (size_t k = last + 1; k <= last + PREFETCH_AHEAD && k < of->nchunks; k++)
+			prefetch_push(&of->chunks[k], of->seq, of->tidx);
+	}
+	of->next_off = end;
 	if (rc) {
 		fuse_reply_err(req, EIO);
 	} else if (niov <= MAX_IOV) {
@@ -1011,11 +1106,14 @@ int main(int argc, char **argv)
 		fuse_session_unmount(se);
 		goto out_sig;
 	}
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	prefetch_start(fs, ncpu > 1 ? (int)(ncpu < 8 ? ncpu : 8) : 1);
 	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_clone_fd(cfg, 1);
 	fuse_loop_cfg_set_max_threads(cfg, 16);
 	rc = fuse_session_loop_mt(se, cfg) ? 1 : 0;
 	fuse_loop_cfg_destroy(cfg);
+	prefetch_stop();
 	fuse_session_unmount(se);
 out_sig:
 	fuse_remove_signal_handlers(se);
