@@ -185,7 +185,7 @@ static int get_chunk(struct fs *fs, uint64_t gseq, uint32_t tidx, const struct c
 	if (rc) {
 		char hex[33];
 		chunk_id_hex(hex, &ch->e.id);
-		log_msg("bad chunk %s in pack 'packs/%.2s/%s.pack' at offset %llu (generation %llu, table %u, chunk %u): %s; run 'strata verify'",
+		log_msg("bad chunk %s in pack 'packs/%.2s/%s.pack' at offset %llu (generation %llu, table %u, chunk %u): %s; restore the pack from a copy of the repository",
 			hex, ch->pack, ch->pack, (unsigned long long)ch->e.offset,
 			(unsigned long long)gseq, tidx, ch->seqno,
 			rc == -EBADMSG ? "checksum mismatch" : "bad structure");

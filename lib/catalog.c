@@ -469,7 +469,7 @@ static int index_pack(struct catalog *c, const struct repo *r, const char *name)
 	if (!rc)
 		rc = catalog_add_pack(c, name, size, e, n);
 	else if (rc != -EIO && rc != -ENOMEM)
-		fprintf(stderr, "strata: skipping pack 'packs/%.2s/%s.pack': %s; run 'strata verify'\n",
+		fprintf(stderr, "strata: skipping pack 'packs/%.2s/%s.pack': %s; restore that file from a copy of the repository\n",
 			name, name, rc == -EBADMSG ? "index checksum mismatch" : "bad pack structure");
 	free(e);
 	free(path);
@@ -499,7 +499,7 @@ static int index_gen(struct catalog *c, const struct repo *r, const char *name)
 				  rc == -EPROTONOSUPPORT ? "written by a newer strata" :
 				  rc == -EUCLEAN ? "bad manifest structure" :
 				  rc == -EEXIST ? "duplicate generation number" : strerror(-rc);
-		fprintf(stderr, "strata: skipping generation 'generations/%s.gen': %s; run 'strata verify'\n",
+		fprintf(stderr, "strata: skipping generation 'generations/%s.gen': %s; restore that file from a copy of the repository\n",
 			name, why);
 	}
 	free(path);

@@ -57,6 +57,7 @@ int pack_writer_open(struct pack_writer **wp, const char *tmpdir)
 		free(w);
 		return rc;
 	}
+	fchmod(w->fd, 0644); /* mkostemp makes 0600; packs are as readable as the repository */
 	memcpy(hdr, PACK_MAGIC, 8);
 	put_u32le(hdr + 8, PACK_VERSION);
 	rc = write_all(w->fd, hdr, sizeof(hdr));

@@ -461,6 +461,7 @@ int write_file_atomic(const char *tmpdir, const char *dir, const char *name,
 		rc = -errno;
 		goto out;
 	}
+	fchmod(fd, 0644); /* mkostemp makes 0600 */
 	rc = write_all(fd, data, len);
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;
