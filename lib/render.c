@@ -16,9 +16,68 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * Fast path for the common case, a decimal with few digits (prices,
+ * measurements): d is exactly the double nearest to m / 10^k for a small k
+ * and an m of at most 15 digits.  Then %.15g prints exactly those digits
+ * (rounding d to 15 significant digits gives m / 10^k back), so the result
+ * is the same as the slow path's, without printf and strtod.  IEEE division
+ * of two exactly representable values is correctly rounded, which makes
+ * the check m / 10^k == d exact.
+ */
+static size_t real_fast(char out[40], double d)
+{
+	static const double p10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8 };
+	double a = d < 0 ? -d : d;
+
+	if (!(a >= 1e-4 && a < 1e15))
+		return 0;
+	for (int k = 0; k <= 8; k++) {
+		double scaled = a * p10[k];
+		if (scaled >= 1e15)
+			return 0;
+		double m = (double)(int64_t)(scaled + 0.5);
+		if (m / p10[k] != a)
+			continue;
+		char digits[24];
+		int nd = 0;
+		uint64_t u = (uint64_t)m;
+		do {
+			digits[nd++] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		size_t n = 0;
+		if (d < 0)
+			out[n++] = '-';
+		if (nd <= k) { /* 0.000ddd */
+			out[n++] = '0';
+			out[n++] = '.';
+			for (int z = 0; z < k - nd; z++)
+				out[n++] = '0';
+			while (nd)
+				out[n++] = digits[--nd];
+		} else {
+			while (nd > k)
+				out[n++] = digits[--nd];
+			out[n++] = '.';
+			if (k == 0)
+				out[n++] = '0';
+			while (nd)
+				out[n++] = digits[--nd];
+		}
+		out[n] = 0;
+		return n;
+	}
+	return 0;
+}
+
 size_t render_real(char out[40], double d)
 {
 	int n = 0;
+	size_t fast = real_fast(out, d);
+
+	if (fast)
+		return fast;
 
 	if (isinf(d))
 		return (size_t)snprintf(out, 40, "%s", d > 0 ? "Infinity" : "-Infinity");

@@ -48,8 +48,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-DB=$DIR/orders-$ROWS.db
-CSV=$DIR/orders-$ROWS.csv
+DB=$DIR/orders-v2-$ROWS.db
+CSV=$DIR/orders-v2-$ROWS.csv
 if [ ! -f "$DB" ]; then
     echo "generating $ROWS rows into $DB ..." >&2
     rm -f "$DB.tmp"
@@ -61,7 +61,7 @@ db = sqlite3.connect(path)
 db.execute("PRAGMA journal_mode=OFF"); db.execute("PRAGMA synchronous=OFF")
 db.execute("""CREATE TABLE orders(id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL,
   product TEXT NOT NULL, quantity INTEGER NOT NULL, unit_price REAL NOT NULL,
-  status TEXT NOT NULL, created_at TEXT NOT NULL, note TEXT)""")
+  status TEXT NOT NULL, created_at TEXT NOT NULL, email TEXT NOT NULL, note TEXT)""")
 products = ["widget", "gadget", "sprocket", "gizmo", "doohickey", "thingamajig", "whatsit"]
 statuses = ["new", "paid", "shipped", "delivered", "cancelled", "refunded"]
 words = "red green blue fast slow gift express fragile bulk sample".split()
@@ -71,8 +71,9 @@ def rows():
                rnd.randrange(1, 20), round(rnd.uniform(1, 500), 2), rnd.choice(statuses),
                "2026-%02d-%02dT%02d:%02d:%02dZ" % (rnd.randrange(1, 13), rnd.randrange(1, 29),
                rnd.randrange(24), rnd.randrange(60), rnd.randrange(60)),
-               None if rnd.random() < 0.5 else " ".join(rnd.choice(words) for _ in range(rnd.randrange(1, 6))))
-db.executemany("INSERT INTO orders VALUES(?,?,?,?,?,?,?,?)", rows())
+               "customer%d@example.%s" % (rnd.randrange(1, 200000), rnd.choice(["com", "org", "net"])),
+               None if rnd.random() < 0.2 else " ".join(rnd.choice(words) for _ in range(rnd.randrange(2, 9))))
+db.executemany("INSERT INTO orders VALUES(?,?,?,?,?,?,?,?,?)", rows())
 db.commit(); db.close()
 EOF
     mv "$DB.tmp" "$DB"
