@@ -30,6 +30,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -1025,6 +1026,13 @@ int main(int argc, char **argv)
 	struct stat st;
 	int rc = 1;
 
+	/*
+	 * Memory stays within the cache bound only if freed chunk buffers go
+	 * back to the system: a fixed mmap threshold keeps glibc from raising it
+	 * (and then recycling multi-MiB buffers inside per-thread arenas).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_ARENA_MAX, 4);
 	if (fuse_opt_parse(&args, &o, opt_spec, opt_proc) == -1)
 		return 2;
 	if (o.help) {
@@ -1110,7 +1118,7 @@ int main(int argc, char **argv)
 	prefetch_start(fs, ncpu > 1 ? (int)(ncpu < 8 ? ncpu : 8) : 1);
 	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_clone_fd(cfg, 1);
-	fuse_loop_cfg_set_max_threads(cfg, 16);
+	fuse_loop_cfg_set_max_threads(cfg, 8);
 	rc = fuse_session_loop_mt(se, cfg) ? 1 : 0;
 	fuse_loop_cfg_destroy(cfg);
 	prefetch_stop();

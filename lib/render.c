@@ -95,41 +95,56 @@ size_t render_real(char out[40], double d)
 	return (size_t)n;
 }
 
-static bool needs_quotes(const uint8_t *p, size_t n)
+/* Room for n more bytes; returns where to write.  Callers then bump b->len. */
+static inline uint8_t *reserve(struct buf *b, size_t n)
+{
+	if (b->len + n + 1 > b->cap)
+		buf_grow(b, n);
+	return b->data + b->len;
+}
+
+static inline bool needs_quotes(const uint8_t *p, size_t n)
 {
 	if (n == 0)
 		return true;
 	if (n == 2 && p[0] == '\\' && p[1] == '.')
 		return true;
-	for (size_t i = 0; i < n; i++)
-		if (p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r')
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+		/* one compare rejects most bytes: all four specials are <= '"' or ',' */
+		if (c <= ',' && (c == ',' || c == '"' || c == '\n' || c == '\r'))
 			return true;
+	}
 	return false;
 }
 
 void render_csv_text(struct buf *b, const uint8_t *p, size_t n)
 {
 	if (!needs_quotes(p, n)) {
-		buf_add(b, p, n);
+		uint8_t *o = reserve(b, n);
+		if (n)
+			memcpy(o, p, n);
+		b->len += n;
+		b->data[b->len] = 0;
 		return;
 	}
-	buf_grow(b, n + 2);
-	buf_addc(b, '"');
-	const uint8_t *s = p, *end = p + n, *q;
-	while ((q = memchr(s, '"', (size_t)(end - s)))) {
-		buf_add(b, s, (size_t)(q - s) + 1);
-		buf_addc(b, '"');
-		s = q + 1;
+	/* worst case: every byte a quote, doubled, plus the enclosing pair */
+	uint8_t *o = reserve(b, 2 * n + 2), *start = o;
+	*o++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '"')
+			*o++ = '"';
+		*o++ = p[i];
 	}
-	buf_add(b, s, (size_t)(end - s));
-	buf_addc(b, '"');
+	*o++ = '"';
+	b->len += (size_t)(o - start);
+	b->data[b->len] = 0;
 }
 
 static void render_blob(struct buf *b, const uint8_t *p, size_t n)
 {
 	static const char hx[] = "0123456789abcdef";
-	buf_grow(b, 2 + 2 * n);
-	uint8_t *o = b->data + b->len;
+	uint8_t *o = reserve(b, 2 + 2 * n);
 	*o++ = '\\';
 	*o++ = 'x';
 	for (size_t i = 0; i < n; i++) {
@@ -151,22 +166,25 @@ static void render_int(struct buf *b, int64_t v)
 	} while (u);
 	if (v < 0)
 		*--s = '-';
-	buf_add(b, s, (size_t)(e - s));
+	size_t n = (size_t)(e - s);
+	memcpy(reserve(b, n), s, n);
+	b->len += n;
+	b->data[b->len] = 0;
 }
 
 void render_csv_value(struct buf *b, const struct value *v)
 {
-	char tmp[40];
-
 	switch (v->type) {
 	case VAL_NULL:
 		break;
 	case VAL_INT:
 		render_int(b, v->i);
 		break;
-	case VAL_REAL:
-		buf_add(b, tmp, render_real(tmp, v->r));
+	case VAL_REAL: {
+		uint8_t *o = reserve(b, 40);
+		b->len += render_real((char *)o, v->r);
 		break;
+	}
 	case VAL_TEXT:
 		render_csv_text(b, v->p, v->n);
 		break;
@@ -206,11 +224,15 @@ int render_csv_chunk(const uint8_t *chunk, size_t n, struct buf *out, uint64_t *
 		for (unsigned i = 0; i < shape.ncols; i++) {
 			if (value_decode(&r, &v))
 				return r.err;
-			if (i)
-				buf_addc(out, ',');
+			if (i) {
+				*reserve(out, 1) = ',';
+				out->len++;
+			}
 			render_csv_value(out, &v);
 		}
-		buf_addc(out, '\n');
+		*reserve(out, 1) = '\n';
+		out->len++;
+		out->data[out->len] = 0;
 		rows++;
 	}
 	*nrows = rows;

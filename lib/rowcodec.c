@@ -109,13 +109,31 @@ static int type_rank(uint8_t t)
 	}
 }
 
+/* INTEGER i against REAL r exactly, as SQLite does (no rounding of i). */
+static int cmp_int_real(int64_t i, double r)
+{
+	if (r != r)
+		return 1; /* NaN is stored as NULL by SQLite; order it below numbers */
+	if (r >= 9223372036854775808.0)
+		return -1;
+	if (r < -9223372036854775808.0)
+		return 1;
+	int64_t t = (int64_t)r; /* truncation; exact as a double */
+	if (i != t)
+		return i < t ? -1 : 1;
+	double frac = r - (double)t;
+	return frac > 0 ? -1 : frac < 0 ? 1 : 0;
+}
+
 static int cmp_num(const struct value *a, const struct value *b)
 {
 	if (a->type == VAL_INT && b->type == VAL_INT)
 		return a->i < b->i ? -1 : a->i > b->i;
-	double x = a->type == VAL_INT ? (double)a->i : a->r;
-	double y = b->type == VAL_INT ? (double)b->i : b->r;
-	return x < y ? -1 : x > y;
+	if (a->type == VAL_INT)
+		return cmp_int_real(a->i, b->r);
+	if (b->type == VAL_INT)
+		return -cmp_int_real(b->i, a->r);
+	return a->r < b->r ? -1 : a->r > b->r;
 }
 
 static int value_compare(const struct value *a, const struct value *b)

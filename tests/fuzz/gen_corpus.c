@@ -1,0 +1,283 @@
+/*
+ * gen_corpus.c - writes the seed corpora under DIR/<target>/ (DIR is
+ * argv[1], normally tests/fuzz/corpus).  Rerun after a format change:
+ *   build/tests/fuzz/gen-corpus tests/fuzz/corpus
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "strata/manifest.h"
+#include "strata/naming.h"
+#include "strata/pack.h"
+#include "strata/render.h"
+#include "strata/repo.h"
+#include "strata/rowcodec.h"
+
+static const char *root;
+
+static void put(const char *target, const char *name, const void *d, size_t n)
+{
+	char *dir = xasprintf("%s/%s", root, target);
+	char *path = xasprintf("%s/%s", dir, name);
+	if (mkdir_p(dir, 0755)) {
+		perror(dir);
+		exit(1);
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write_all(fd, d, n)) {
+		perror(path);
+		exit(1);
+	}
+	close(fd);
+	free(dir);
+	free(path);
+}
+
+static struct value V_INT(int64_t i) { struct value v = { .type = VAL_INT, .i = i }; return v; }
+static struct value V_REAL(double r) { struct value v = { .type = VAL_REAL, .r = r }; return v; }
+static struct value V_TEXT(const char *s)
+{
+	struct value v = { .type = VAL_TEXT, .p = (const uint8_t *)s, .n = strlen(s) };
+	return v;
+}
+static struct value V_BLOB(const void *p, size_t n)
+{
+	struct value v = { .type = VAL_BLOB, .p = p, .n = n };
+	return v;
+}
+static struct value V_NULL(void) { struct value v = { .type = VAL_NULL }; return v; }
+
+/* A rowid chunk (rowid, a, b, c) of n rows. */
+static void rowid_chunk(struct buf *c, int64_t first, int n, struct buf *fk, struct buf *lk)
+{
+	struct chunk_shape s = { .nhidden = 1, .ncols = 3, .nkey = 1 };
+	char t[32];
+	chunk_shape_encode(c, &s);
+	for (int i = 0; i < n; i++) {
+		snprintf(t, sizeof(t), i % 3 ? "row %d" : "a,\"b\"\n%d", i);
+		struct value row[4] = { V_INT(first + i), V_INT(i * 1000 - 7), V_TEXT(t),
+					i % 4 ? V_REAL(i / 3.0) : V_NULL() };
+		for (int k = 0; k < 4; k++)
+			value_encode(c, &row[k]);
+		if (fk && i == 0)
+			key_encode(fk, &s, row);
+		if (lk && i == n - 1)
+			key_encode(lk, &s, row);
+	}
+}
+
+static void render_corpus(void)
+{
+	struct buf c = BUF_INIT;
+	rowid_chunk(&c, 1, 12, NULL, NULL);
+	put("render", "rowid", c.data, c.len);
+
+	/* WITHOUT ROWID, composite key (text, int), every value type */
+	struct chunk_shape s = { .nhidden = 0, .ncols = 4, .nkey = 2 };
+	s.keypos[0] = 1;
+	s.keypos[1] = 0;
+	buf_reset(&c);
+	chunk_shape_encode(&c, &s);
+	struct value rows[3][4] = {
+		{ V_INT(1), V_TEXT("a"), V_BLOB("\0\xff", 2), V_REAL(-0.0) },
+		{ V_INT(2), V_TEXT(""), V_BLOB("", 0), V_REAL(1e300) },
+		{ V_INT(-3), V_TEXT("\\."), V_NULL(), V_TEXT("\xc3\xa9") },
+	};
+	for (int r = 0; r < 3; r++)
+		for (int k = 0; k < 4; k++)
+			value_encode(&c, &rows[r][k]);
+	put("render", "without-rowid", c.data, c.len);
+
+	buf_reset(&c);
+	chunk_shape_encode(&c, &s);
+	put("render", "header-only", c.data, c.len);
+	buf_release(&c);
+}
+
+static void key_corpus(void)
+{
+	struct buf k = BUF_INIT, pair = BUF_INIT;
+	struct chunk_shape s1 = { .nhidden = 0, .ncols = 1, .nkey = 1 };
+	struct chunk_shape s2 = { .nhidden = 0, .ncols = 2, .nkey = 2 };
+	s2.keypos[0] = 0;
+	s2.keypos[1] = 1;
+	struct value one[] = { V_INT(42), V_INT(-1), V_TEXT("a/b c"), V_BLOB("\x01\x02", 2),
+			       V_REAL(2.5), V_NULL() };
+	const char *names[] = { "int", "negative", "text", "blob", "real", "null" };
+	for (int i = 0; i < 6; i++) {
+		buf_reset(&k);
+		key_encode(&k, &s1, &one[i]);
+		put("name", names[i], k.data, k.len);
+		/* keycmp: split byte, then two keys */
+		buf_reset(&pair);
+		struct buf k2 = BUF_INIT;
+		key_encode(&k2, &s1, &one[(i + 1) % 6]);
+		buf_addc(&pair, (uint8_t)(k.len + 1));
+		buf_add(&pair, k.data, k.len);
+		buf_add(&pair, k2.data, k2.len);
+		put("keycmp", names[i], pair.data, pair.len);
+		buf_release(&k2);
+	}
+	struct value two[2] = { V_INT(7), V_TEXT("x,y") };
+	buf_reset(&k);
+	key_encode(&k, &s2, two);
+	put("name", "composite", k.data, k.len);
+	struct value two2[2] = { V_INT(7), V_TEXT("x") };
+	struct buf k2 = BUF_INIT;
+	key_encode(&k2, &s2, two2);
+	buf_reset(&pair);
+	buf_addc(&pair, (uint8_t)(k.len + 1));
+	buf_add(&pair, k.data, k.len);
+	buf_add(&pair, k2.data, k2.len);
+	put("keycmp", "composite", pair.data, pair.len);
+	/* a long text key (truncated name) */
+	char longs[300];
+	memset(longs, 'q', sizeof(longs) - 1);
+	longs[sizeof(longs) - 1] = 0;
+	struct value lv = V_TEXT(longs);
+	buf_reset(&k);
+	key_encode(&k, &s1, &lv);
+	put("name", "long", k.data, k.len);
+	put("name", "table-name", "order items/2024", 16);
+	buf_release(&k);
+	buf_release(&k2);
+	buf_release(&pair);
+}
+
+static void pack_and_manifest_corpus(void)
+{
+	char tmpl[] = "/tmp/strata-corpus-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+	char *packs = xasprintf("%s/packs", dir), *tmp = xasprintf("%s/tmp", dir);
+	struct pack_writer *w;
+	struct manifest_chunk mc[3];
+	char name[33];
+	mkdir(packs, 0755);
+	mkdir(tmp, 0755);
+
+	if (pack_writer_open(&w, tmp))
+		exit(1);
+	for (int i = 0; i < 3; i++) {
+		struct buf c = BUF_INIT, csv = BUF_INIT, fk = BUF_INIT, lk = BUF_INIT;
+		struct pack_entry e = { 0 };
+		uint64_t nr;
+		rowid_chunk(&c, 1 + i * 10, 10, &fk, &lk);
+		render_csv_chunk(c.data, c.len, &csv, &nr);
+		chunk_id_of(&e.id, c.data, c.len);
+		e.ulen = (uint32_t)c.len;
+		e.nrows = nr;
+		e.csv_len = csv.len;
+		uint8_t *z = xmalloc(ZSTD_compressBound(c.len));
+		e.clen = (uint32_t)ZSTD_compress(z, ZSTD_compressBound(c.len), c.data, c.len, 3);
+		pack_writer_add(w, &e, z);
+		free(z);
+		mc[i] = (struct manifest_chunk){ .id = e.id, .nrows = nr, .ulen = c.len,
+						 .csv_len = csv.len };
+		mc[i].first_key = buf_detach(&fk, &mc[i].first_len);
+		mc[i].last_key = buf_detach(&lk, &mc[i].last_len);
+		buf_release(&c);
+		buf_release(&csv);
+	}
+	if (pack_writer_finish(w, packs, name))
+		exit(1);
+	char *pp = xasprintf("%s/%.2s/%s.pack", packs, name, name);
+	uint8_t *d;
+	size_t n;
+	if (read_file(pp, 1 << 20, &d, &n))
+		exit(1);
+	put("pack", "three-chunks", d, n);
+	free(d);
+	free(pp);
+	if (pack_writer_open(&w, tmp) || pack_writer_finish(w, packs, name))
+		exit(1);
+	pp = xasprintf("%s/%.2s/%s.pack", packs, name, name);
+	if (read_file(pp, 1 << 20, &d, &n))
+		exit(1);
+	put("pack", "empty", d, n);
+	free(d);
+	free(pp);
+
+	/* manifests */
+	static char *cols[] = { "a", "b", "c" };
+	struct manifest_table t[3];
+	memset(t, 0, sizeof(t));
+	t[0] = (struct manifest_table){ .name = "t", .dirname = "t", .schema = "CREATE TABLE t(a,b,c)",
+					.ncols = 3, .cols = cols, .nchunks = 3, .chunks = mc };
+	for (int i = 0; i < 3; i++) {
+		t[0].nrows += mc[i].nrows;
+		t[0].csv_size += mc[i].csv_len;
+	}
+	t[1] = (struct manifest_table){ .name = "order items/2024", .dirname = "order items%2F2024",
+					.schema = "CREATE TABLE x(a PRIMARY KEY) WITHOUT ROWID",
+					.flags = TABLE_WITHOUT_ROWID, .ncols = 1, .cols = cols,
+					.nchunks = 1, .chunks = mc + 1, .nrows = mc[1].nrows,
+					.csv_size = mc[1].csv_len };
+	t[2] = (struct manifest_table){ .name = "empty", .dirname = "empty", .schema = "",
+					.ncols = 0, .cols = cols };
+	struct manifest m = { .seq = 3, .name = "2026-11-20T020000Z", .time = 1795140000,
+			      .label = "nightly", .source = "/data/app.db",
+			      .schema = "CREATE TABLE t(a,b,c);", .source_bytes = 4096,
+			      .new_bytes = 1234, .ntables = 3, .tables = t };
+	struct buf b = BUF_INIT;
+	manifest_encode(&m, &b);
+	put("manifest", "three-tables", b.data, b.len);
+	buf_reset(&b);
+	m.ntables = 0;
+	m.seq = 1;
+	manifest_encode(&m, &b);
+	put("manifest", "no-tables", b.data, b.len);
+	buf_release(&b);
+	for (int i = 0; i < 3; i++) {
+		free(mc[i].first_key);
+		free(mc[i].last_key);
+	}
+
+	/* config: what repo_init writes, and a hand-written one */
+	char *rp = xasprintf("%s/repo", dir);
+	struct repo_init_opts o = { .chunk_avg = 65536 };
+	if (repo_init(rp, &o))
+		exit(1);
+	char *cp = xasprintf("%s/config", rp);
+	if (read_file(cp, 65536, &d, &n))
+		exit(1);
+	/* a fixed id so the corpus does not change between runs */
+	char *idl = strstr((char *)d, "id = ");
+	if (idl)
+		memcpy(idl + 5, "00112233445566778899aabbccddeeff", 32);
+	put("config", "init", d, n);
+	free(d);
+	const char *hand = "strata-repository\n# comment\nversion = 1\n"
+			   "id = 0123456789abcdef0123456789abcdef\nchunk_min = 0\n"
+			   "chunk_avg = 64\nchunk_max = 64\npack_size = 4096\nzstd_level = 19\n"
+			   "unknown = value\n";
+	put("config", "hand", hand, strlen(hand));
+	const char *v2 = "strata-repository\nversion = 2\n";
+	put("config", "version2", v2, strlen(v2));
+
+	char *rm = xasprintf("rm -rf '%s'", dir);
+	if (system(rm) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	free(rm);
+	free(cp);
+	free(rp);
+	free(packs);
+	free(tmp);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
+		return 2;
+	}
+	root = argv[1];
+	render_corpus();
+	key_corpus();
+	pack_and_manifest_corpus();
+	return 0;
+}

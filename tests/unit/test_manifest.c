@@ -1,0 +1,344 @@
+/* Unit tests for lib/manifest.c: round trip, corruption, structural checks. */
+#include "check.h"
+#include "strata/manifest.h"
+#include "strata/rowcodec.h"
+
+#include <stdint.h>
+#include <xxhash.h>
+
+static uint8_t *ikey(int64_t a, const char *t, size_t *n)
+{
+	struct chunk_shape s = { .nhidden = 0, .ncols = 2, .nkey = 2 };
+	struct value row[2] = { { .type = VAL_INT, .i = a },
+				{ .type = VAL_TEXT, .p = (const uint8_t *)t, .n = strlen(t) } };
+	struct buf b = BUF_INIT;
+	s.keypos[0] = 0;
+	s.keypos[1] = 1;
+	key_encode(&b, &s, row);
+	return buf_detach(&b, n);
+}
+
+static uint8_t *rkey(int64_t id, size_t *n)
+{
+	struct chunk_shape s = { .nhidden = 1, .ncols = 0, .nkey = 1 };
+	struct value v = { .type = VAL_INT, .i = id };
+	struct buf b = BUF_INIT;
+	key_encode(&b, &s, &v);
+	return buf_detach(&b, n);
+}
+
+static char *cols_a[] = { "id", "name", "a,b" };
+static char *cols_b[] = { "k1", "k2", "v" };
+
+/* A manifest with 3 tables: rowid (3 chunks), composite key (2 chunks), empty. */
+static void build(struct manifest *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->seq = 7;
+	m->name = xstrdup("2026-11-20T020000Z");
+	for (int i = 0; i < 16; i++)
+		m->id[i] = (uint8_t)(i * 17);
+	m->time = 1795140000;
+	m->label = xstrdup("nightly \"x\"");
+	m->source = xstrdup("/data/app.db");
+	m->schema = xstrdup("CREATE TABLE a(id INTEGER PRIMARY KEY, name, \"a,b\");");
+	m->source_bytes = 123456789;
+	m->new_bytes = 4242;
+	m->ntables = 3;
+	m->tables = xcalloc(3, sizeof(*m->tables));
+
+	struct manifest_table *t = &m->tables[0];
+	t->name = xstrdup("a");
+	t->dirname = xstrdup("a");
+	t->schema = xstrdup("CREATE TABLE a(...)");
+	t->ncols = 3;
+	t->cols = xcalloc(3, sizeof(char *));
+	for (int i = 0; i < 3; i++)
+		t->cols[i] = xstrdup(cols_a[i]);
+	t->nchunks = 3;
+	t->chunks = xcalloc(3, sizeof(*t->chunks));
+	for (int k = 0; k < 3; k++) {
+		struct manifest_chunk *c = &t->chunks[k];
+		memset(c->id.b, 0xa0 + k, 16);
+		c->nrows = 100;
+		c->ulen = 5000 + (uint64_t)k;
+		c->csv_len = 3000 + (uint64_t)k;
+		c->first_key = rkey(-50 + k * 100, &c->first_len);
+		c->last_key = rkey(-50 + k * 100 + 99, &c->last_len);
+		t->nrows += c->nrows;
+		t->csv_size += c->csv_len;
+	}
+
+	t = &m->tables[1];
+	t->name = xstrdup("order items/2024");
+	t->dirname = xstrdup("order items%2F2024");
+	t->schema = xstrdup("CREATE TABLE \"order items/2024\"(k1, k2, v, PRIMARY KEY(k1, k2)) WITHOUT ROWID");
+	t->flags = TABLE_WITHOUT_ROWID;
+	t->ncols = 3;
+	t->cols = xcalloc(3, sizeof(char *));
+	for (int i = 0; i < 3; i++)
+		t->cols[i] = xstrdup(cols_b[i]);
+	t->nchunks = 2;
+	t->chunks = xcalloc(2, sizeof(*t->chunks));
+	const char *fk[] = { "a", "zz" }, *lk[] = { "zz", "b" };
+	int64_t fi[] = { 1, 1 }, li[] = { 1, 2 };
+	for (int k = 0; k < 2; k++) {
+		struct manifest_chunk *c = &t->chunks[k];
+		memset(c->id.b, 0xb0 + k, 16);
+		c->nrows = 1 + (uint64_t)k;
+		c->ulen = 70;
+		c->csv_len = 40;
+		c->first_key = ikey(fi[k], fk[k], &c->first_len);
+		c->last_key = ikey(li[k], lk[k], &c->last_len);
+		t->nrows += c->nrows;
+		t->csv_size += c->csv_len;
+	}
+	/* chunk 0 ends at (1,"zz")... so chunk 1 must start after it */
+	free(t->chunks[1].first_key);
+	t->chunks[1].first_key = ikey(2, "a", &t->chunks[1].first_len);
+
+	t = &m->tables[2];
+	t->name = xstrdup("empty");
+	t->dirname = xstrdup("empty");
+	t->schema = xstrdup("CREATE TABLE empty(x)");
+	t->ncols = 1;
+	t->cols = xcalloc(1, sizeof(char *));
+	t->cols[0] = xstrdup("x");
+}
+
+static int encode_decode(const struct manifest *m, struct manifest *out)
+{
+	struct buf b = BUF_INIT;
+	manifest_encode(m, &b);
+	int rc = manifest_decode(b.data, b.len, out);
+	buf_release(&b);
+	return rc;
+}
+
+static int str_eq(const char *a, const char *b) { return a && b && !strcmp(a, b); }
+
+static void same(const struct manifest *a, const struct manifest *b)
+{
+	CHECK(a->seq == b->seq && str_eq(a->name, b->name) && !memcmp(a->id, b->id, 16) &&
+	      a->time == b->time && str_eq(a->label, b->label) && str_eq(a->source, b->source) &&
+	      str_eq(a->schema, b->schema) && a->source_bytes == b->source_bytes &&
+	      a->new_bytes == b->new_bytes && a->ntables == b->ntables);
+	for (size_t i = 0; i < a->ntables && i < b->ntables; i++) {
+		const struct manifest_table *x = &a->tables[i], *y = &b->tables[i];
+		CHECK(str_eq(x->name, y->name) && str_eq(x->dirname, y->dirname) &&
+		      str_eq(x->schema, y->schema) && x->flags == y->flags && x->ncols == y->ncols &&
+		      x->nrows == y->nrows && x->csv_size == y->csv_size && x->nchunks == y->nchunks);
+		for (unsigned c = 0; c < x->ncols && c < y->ncols; c++)
+			CHECK(str_eq(x->cols[c], y->cols[c]));
+		for (size_t k = 0; k < x->nchunks && k < y->nchunks; k++) {
+			const struct manifest_chunk *p = &x->chunks[k], *q = &y->chunks[k];
+			CHECK(!memcmp(&p->id, &q->id, 16) && p->nrows == q->nrows &&
+			      p->ulen == q->ulen && p->csv_len == q->csv_len &&
+			      p->first_len == q->first_len && p->last_len == q->last_len &&
+			      !memcmp(p->first_key, q->first_key, p->first_len) &&
+			      !memcmp(p->last_key, q->last_key, p->last_len));
+		}
+	}
+}
+
+/* Build, mutate with fn, expect decode to fail with want (0: any error). */
+static void reject(const char *why, void (*fn)(struct manifest *), int want)
+{
+	struct manifest m, d;
+	build(&m);
+	fn(&m);
+	int rc = encode_decode(&m, &d);
+	CHECKF(rc != 0 && (want == 0 || rc == want), "%s: rc %d", why, rc);
+	if (rc == 0)
+		manifest_release(&d);
+	CHECK(d.name == NULL && d.tables == NULL); /* left empty */
+	manifest_release(&m);
+}
+
+static void set_dirname(struct manifest_table *t, const char *s)
+{
+	free(t->dirname);
+	t->dirname = xstrdup(s);
+}
+
+static void swap_chunks(struct manifest *m)
+{
+	struct manifest_chunk c = m->tables[0].chunks[0];
+	m->tables[0].chunks[0] = m->tables[0].chunks[1];
+	m->tables[0].chunks[1] = c;
+}
+static void overlap_chunks(struct manifest *m)
+{
+	struct manifest_chunk *c = &m->tables[0].chunks[1];
+	free(c->first_key);
+	c->first_key = rkey(49, &c->first_len); /* == last key of chunk 0 */
+}
+static void overlap_composite(struct manifest *m)
+{
+	struct manifest_chunk *c = &m->tables[1].chunks[1];
+	free(c->first_key);
+	c->first_key = ikey(1, "z", &c->first_len); /* < (1,"zz") */
+}
+static void dir_dotdot(struct manifest *m) { set_dirname(&m->tables[0], ".."); }
+static void dir_dot(struct manifest *m) { set_dirname(&m->tables[0], "."); }
+static void dir_slash(struct manifest *m) { set_dirname(&m->tables[0], "a/b"); }
+static void dir_empty(struct manifest *m) { set_dirname(&m->tables[0], ""); }
+static void dir_ctrl(struct manifest *m) { set_dirname(&m->tables[0], "a\nb"); }
+static void dir_long(struct manifest *m)
+{
+	char s[300];
+	memset(s, 'x', 299);
+	s[299] = 0;
+	set_dirname(&m->tables[0], s);
+}
+static void dir_dup(struct manifest *m) { set_dirname(&m->tables[2], "a"); }
+static void name_latest(struct manifest *m)
+{
+	free(m->name);
+	m->name = xstrdup("latest");
+}
+static void name_dotdot(struct manifest *m)
+{
+	free(m->name);
+	m->name = xstrdup("..");
+}
+static void name_slash(struct manifest *m)
+{
+	free(m->name);
+	m->name = xstrdup("x/y");
+}
+static void seq_zero(struct manifest *m) { m->seq = 0; }
+static void seq_huge(struct manifest *m) { m->seq = 1u << 24; }
+static void nrows_sum(struct manifest *m) { m->tables[0].nrows++; }
+static void csv_sum(struct manifest *m) { m->tables[1].csv_size--; }
+static void chunk_no_rows(struct manifest *m)
+{
+	m->tables[0].nrows -= m->tables[0].chunks[2].nrows;
+	m->tables[0].chunks[2].nrows = 0;
+}
+static void chunk_ulen(struct manifest *m) { m->tables[0].chunks[0].ulen = CHUNK_MAX_ULEN + 1; }
+static void chunk_rows_gt_ulen(struct manifest *m)
+{
+	m->tables[1].chunks[0].nrows = 71;
+	m->tables[1].nrows = 73;
+}
+
+static void structure(void)
+{
+	reject("chunks out of key order", swap_chunks, -EUCLEAN);
+	reject("overlapping chunks", overlap_chunks, -EUCLEAN);
+	reject("overlapping composite chunks", overlap_composite, -EUCLEAN);
+	reject("dirname ..", dir_dotdot, -EUCLEAN);
+	reject("dirname .", dir_dot, -EUCLEAN);
+	reject("dirname a/b", dir_slash, -EUCLEAN);
+	reject("dirname empty", dir_empty, -EUCLEAN);
+	reject("dirname control", dir_ctrl, -EUCLEAN);
+	reject("dirname > 255", dir_long, -EUCLEAN);
+	reject("duplicate dirname", dir_dup, -EUCLEAN);
+	reject("name latest", name_latest, -EUCLEAN);
+	reject("name ..", name_dotdot, -EUCLEAN);
+	reject("name x/y", name_slash, -EUCLEAN);
+	reject("seq 0", seq_zero, -EUCLEAN);
+	reject("seq 2^24", seq_huge, -EUCLEAN);
+	reject("nrows sum", nrows_sum, -EUCLEAN);
+	reject("csv sum", csv_sum, -EUCLEAN);
+	reject("chunk without rows", chunk_no_rows, -EUCLEAN);
+	reject("chunk ulen", chunk_ulen, -EUCLEAN);
+	reject("nrows > ulen", chunk_rows_gt_ulen, -EUCLEAN);
+}
+
+static void roundtrip_and_damage(void)
+{
+	struct manifest m, d;
+	struct buf b = BUF_INIT;
+	int rc;
+
+	build(&m);
+	manifest_encode(&m, &b);
+	CHECK(manifest_decode(b.data, b.len, &d) == 0);
+	same(&m, &d);
+	/* re-encoding the decoded manifest gives the same bytes */
+	struct buf b2 = BUF_INIT;
+	manifest_encode(&d, &b2);
+	CHECK(b2.len == b.len && !memcmp(b.data, b2.data, b.len));
+	manifest_release(&d);
+	CHECK(d.name == NULL && d.tables == NULL && d.ntables == 0);
+	manifest_release(&d); /* twice is harmless */
+
+	/* every single byte flip, every bit */
+	uint8_t *copy = xmalloc(b.len);
+	for (size_t i = 0; i < b.len; i++) {
+		for (int bit = 0; bit < 8; bit++) {
+			memcpy(copy, b.data, b.len);
+			copy[i] ^= (uint8_t)(1u << bit);
+			rc = manifest_decode(copy, b.len, &d);
+			CHECKF(rc == -EUCLEAN || rc == -EBADMSG, "flip byte %zu bit %d: rc %d", i, bit,
+			       rc);
+			if (!rc)
+				manifest_release(&d);
+		}
+	}
+	/* every truncation, and trailing garbage */
+	for (size_t n = 0; n < b.len; n++) {
+		rc = manifest_decode(b.data, n, &d);
+		CHECKF(rc == -EUCLEAN || rc == -EBADMSG, "truncated to %zu: rc %d", n, rc);
+	}
+	buf_reset(&b2);
+	buf_add(&b2, b.data, b.len);
+	buf_addc(&b2, 0);
+	CHECK(manifest_decode(b2.data, b2.len, &d) != 0);
+	free(copy);
+
+	/* a newer version: checksum fixed up, -EPROTONOSUPPORT */
+	buf_reset(&b2);
+	buf_add(&b2, b.data, b.len - 8);
+	put_u32le(b2.data + 8, MANIFEST_VERSION + 1);
+	{
+		uint64_t h = XXH3_64bits(b2.data, b2.len);
+		buf_add_u64le(&b2, h);
+	}
+	CHECK(manifest_decode(b2.data, b2.len, &d) == -EPROTONOSUPPORT);
+
+	/* a valid manifest with trailing bytes before the checksum is rejected */
+	buf_reset(&b2);
+	buf_add(&b2, b.data, b.len - 8);
+	buf_addc(&b2, 0);
+	buf_add_u64le(&b2, XXH3_64bits(b2.data, b2.len));
+	CHECK(manifest_decode(b2.data, b2.len, &d) == -EUCLEAN);
+
+	/* a huge table count with little data: rejected before allocating */
+	buf_reset(&b2);
+	buf_add(&b2, "STRGEN\0\0", 8);
+	buf_add_u32le(&b2, MANIFEST_VERSION);
+	buf_add_varint(&b2, 1);
+	buf_add_bytes(&b2, "g", 1);
+	buf_add(&b2, m.id, 16);
+	buf_add_svarint(&b2, 0);
+	buf_add_bytes(&b2, "", 0);
+	buf_add_bytes(&b2, "", 0);
+	buf_add_bytes(&b2, "", 0);
+	buf_add_varint(&b2, 0);
+	buf_add_varint(&b2, 0);
+	size_t mark = b2.len;
+	buf_add_varint(&b2, MANIFEST_MAX_TABLES);
+	buf_add_u64le(&b2, XXH3_64bits(b2.data, b2.len));
+	CHECK(manifest_decode(b2.data, b2.len, &d) == -EUCLEAN);
+	/* and the same header with 0 tables is a valid, empty generation */
+	b2.len = mark;
+	buf_add_varint(&b2, 0);
+	buf_add_u64le(&b2, XXH3_64bits(b2.data, b2.len));
+	CHECK(manifest_decode(b2.data, b2.len, &d) == 0 && d.ntables == 0 &&
+	      !strcmp(d.name, "g"));
+	manifest_release(&d);
+
+	buf_release(&b);
+	buf_release(&b2);
+	manifest_release(&m);
+}
+
+int main(void)
+{
+	roundtrip_and_damage();
+	structure();
+	return check_done("unit-manifest");
+}
