@@ -94,6 +94,13 @@ struct ofile {
 	uint64_t seq;
 	uint32_t tidx;
 	uint64_t next_off; /* where a sequential reader reads next (racy hint) */
+	/*
+	 * One reference for the open file, one per read in progress.  The kernel
+	 * sends RELEASE as soon as it has the last read's reply, which can be
+	 * while fuse_reply_iov() is still returning from writev() over our
+	 * buffers, so release only drops its reference.
+	 */
+	unsigned refs;
 };
 
 static void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -656,7 +663,7 @@ static void fs_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_in
 
 static void ofile_free(struct ofile *of)
 {
-	if (!of)
+	if (!of || __atomic_sub_fetch(&of->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	free(of->text);
 	catalog_free_chunks(of->chunks, of->nchunks);
@@ -720,6 +727,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	of = xcalloc(1, sizeof(*of));
+	of->refs = 1;
 	pthread_mutex_lock(&fs->cat_mu);
 	rc = build_ofile(fs, ino, of);
 	pthread_mutex_unlock(&fs->cat_mu);
@@ -773,6 +781,7 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off_,
 		fuse_reply_buf(req, NULL, 0);
 		return;
 	}
+	__atomic_add_fetch(&of->refs, 1, __ATOMIC_ACQ_REL);
 	end = off + size < of->size ? off + size : of->size;
 	if (off < of->text_len) {
 		size_t n = (size_t)((end < of->text_len ? end : of->text_len) - off);
@@ -834,6 +843,7 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off_,
 		free(iov);
 		free(held);
 	}
+	ofile_free(of);
 }
 
 static void fs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

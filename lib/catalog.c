@@ -375,9 +375,15 @@ static int cmpstr(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void namelist_sort(struct namelist *l)
+{
+	if (l->n) /* qsort's array may not be NULL, even when empty */
+		qsort(l->v, l->n, sizeof(char *), cmpstr);
+}
+
 static bool namelist_has(const struct namelist *l, const char *s)
 {
-	return bsearch(&s, l->v, l->n, sizeof(char *), cmpstr) != NULL;
+	return l->n && bsearch(&s, l->v, l->n, sizeof(char *), cmpstr) != NULL;
 }
 
 static bool is_hex_name(const char *s, size_t n)
@@ -416,7 +422,7 @@ static int list_packs(const char *packs, struct namelist *out)
 		free(sub);
 	}
 	closedir(d);
-	qsort(out->v, out->n, sizeof(char *), cmpstr);
+	namelist_sort(out);
 	return 0;
 }
 
@@ -435,7 +441,7 @@ static int list_gens(const char *gens, struct namelist *out)
 		}
 	}
 	closedir(d);
-	qsort(out->v, out->n, sizeof(char *), cmpstr);
+	namelist_sort(out);
 	return 0;
 }
 
@@ -448,7 +454,7 @@ static int column_names(struct catalog *c, const char *sql, struct namelist *out
 	while ((s = sqlite3_step(st)) == SQLITE_ROW)
 		namelist_add(out, (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
-	qsort(out->v, out->n, sizeof(char *), cmpstr);
+	namelist_sort(out);
 	return s == SQLITE_DONE ? 0 : sqerr(c, s);
 }
 

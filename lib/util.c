@@ -60,8 +60,9 @@ char *xasprintf(const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	char probe[1];
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(probe, sizeof(probe), fmt, ap);
 	va_end(ap);
 	buf_grow(&b, (size_t)n + 1);
 	va_start(ap, fmt);
@@ -127,8 +128,9 @@ void buf_addf(struct buf *b, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	char probe[1];
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(probe, sizeof(probe), fmt, ap);
 	va_end(ap);
 	buf_grow(b, (size_t)n);
 	va_start(ap, fmt);
