@@ -1043,15 +1043,19 @@ int main(int argc, char **argv)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	mallopt(M_ARENA_MAX, 4);
-	if (fuse_opt_parse(&args, &o, opt_spec, opt_proc) == -1)
-		return 2;
+	if (fuse_opt_parse(&args, &o, opt_spec, opt_proc) == -1) {
+		rc = 2;
+		goto out_early;
+	}
 	if (o.help) {
 		fputs(USAGE, stdout);
-		return 0;
+		rc = 0;
+		goto out_early;
 	}
 	if (o.nargs != 2) {
 		fprintf(stderr, "stratafs: need a repository and a mount point\n%s", USAGE);
-		return 2;
+		rc = 2;
+		goto out_early;
 	}
 	int orc = repo_open(&fs->repo, o.repo);
 	if (orc) {
@@ -1060,28 +1064,28 @@ int main(int argc, char **argv)
 				o.repo, fs->repo.version, REPO_FORMAT_VERSION);
 		else
 			fprintf(stderr, "stratafs: '%s' is not a strata repository; create one with 'strata init' or check the path\n", o.repo);
-		return 1;
+		goto out_early;
 	}
 	if (stat(o.mnt, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		fprintf(stderr, "stratafs: mount point '%s' is not a directory; create it with 'mkdir -p %s'\n",
 			o.mnt, o.mnt);
-		return 1;
+		goto out_early;
 	}
 	if (access("/dev/fuse", R_OK | W_OK) < 0) {
 		fprintf(stderr, "stratafs: cannot use /dev/fuse: %s; install fuse3 and load the fuse module ('modprobe fuse')\n",
 			strerror(errno));
-		return 1;
+		goto out_early;
 	}
 	if (access(fs->repo.catalog, F_OK) < 0) {
 		fprintf(stderr, "stratafs: repository '%s' has no catalog; run 'strata index %s' first\n",
 			o.repo, o.repo);
-		return 1;
+		goto out_early;
 	}
 	orc = catalog_open(&fs->cat, fs->repo.catalog, true);
 	if (orc) {
 		fprintf(stderr, "stratafs: cannot open the catalog '%s': %s; run 'strata index --rebuild %s'\n",
 			fs->repo.catalog, strerror(-orc), o.repo);
-		return 1;
+		goto out_early;
 	}
 	/* checked here so errors reach the terminal; reopened after the fork */
 	catalog_close(&fs->cat);
@@ -1143,6 +1147,13 @@ out:
 	for (size_t i = 0; i < fs->npacks; i++)
 		close(fs->packs[i].fd);
 	free(fs->packs);
+	repo_close(&fs->repo);
+	free(o.repo);
+	free(o.mnt);
+	fuse_opt_free_args(&args);
+	return rc;
+out_early:
+	catalog_close(&fs->cat);
 	repo_close(&fs->repo);
 	free(o.repo);
 	free(o.mnt);

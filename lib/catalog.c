@@ -650,7 +650,7 @@ int catalog_max_seq(struct catalog *c, uint64_t *seq)
 
 int catalog_gen_stamp(struct catalog *c, uint64_t *stamp)
 {
-	uint64_t a, b;
+	uint64_t a = 0, b = 0;
 	int rc = one_int(c, "SELECT coalesce(max(seq), 0) FROM generations", &a);
 	if (!rc)
 		rc = one_int(c, "SELECT count(*) FROM generations", &b);

@@ -189,7 +189,7 @@ uint8_t *buf_detach(struct buf *b, size_t *len)
 void rd_init(struct rd *r, const void *p, size_t n)
 {
 	r->p = p;
-	r->end = r->p + n;
+	r->end = p ? r->p + n : r->p; /* NULL + 0 is undefined */
 	r->err = 0;
 }
 
