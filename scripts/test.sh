@@ -19,28 +19,61 @@ if ! ninja -C "$BUILD" >"$BUILD/build.log" 2>&1; then
 fi
 
 pass=0 fail=0 skip=0
-# unit tests
-meson test -C "$BUILD" --print-errorlogs >"$BUILD/meson-test.log" 2>&1
-grep -E '^ *[0-9]+/[0-9]+ ' "$BUILD/meson-test.log" | sed 's/^/  /'
-grep -E -A40 'FAIL|ERROR' "$BUILD/meson-test.log" | grep -v '^ *[0-9]*/[0-9]* .*OK' | head -80
-ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$BUILD/meson-test.log" | tail -1)
-fl=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$BUILD/meson-test.log" | tail -1)
-sk=$(sed -n 's/^Skipped: *\([0-9]*\).*/\1/p' "$BUILD/meson-test.log" | tail -1)
-to=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$BUILD/meson-test.log" | tail -1)
-pass=$((pass + ${ok:-0})); fail=$((fail + ${fl:-0} + ${to:-0})); skip=$((skip + ${sk:-0}))
 
-# integration tests, through a real mount
-STRATA="$ROOT/$BUILD/indexer/strata" STRATAFS="$ROOT/$BUILD/fs/stratafs" \
-    bash tests/integration/run.sh >"$BUILD/integration.log" 2>&1
-cat "$BUILD/integration.log" | grep -v -E '^[0-9]+ passed, [0-9]+ failed'
-line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$BUILD/integration.log" | tail -1)
-if [ -z "$line" ]; then
-    fail=$((fail + 1))
+# run_suite BUILD_DIR LABEL: unit tests (meson test) then the integration tests
+# against that build's binaries; adds to the counters.
+run_suite() {
+    local dir=$1 label=$2
+    echo "== $label"
+    meson test -C "$dir" --print-errorlogs >"$dir/meson-test.log" 2>&1
+    grep -E '^ *[0-9]+/[0-9]+ ' "$dir/meson-test.log" | sed "s/^/  [$label] /"
+    grep -E -A40 '^(=+ [0-9]+/[0-9]+ =+|.*stderr:)' "$dir/meson-test.log" | head -80
+    local ok fl sk to
+    ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$dir/meson-test.log" | tail -1)
+    fl=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$dir/meson-test.log" | tail -1)
+    sk=$(sed -n 's/^Skipped: *\([0-9]*\).*/\1/p' "$dir/meson-test.log" | tail -1)
+    to=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$dir/meson-test.log" | tail -1)
+    [ -n "$ok$fl" ] || fl=1
+    pass=$((pass + ${ok:-0})); fail=$((fail + ${fl:-0} + ${to:-0})); skip=$((skip + ${sk:-0}))
+
+    STRATA="$ROOT/$dir/indexer/strata" STRATAFS="$ROOT/$dir/fs/stratafs" \
+        bash tests/integration/run.sh >"$dir/integration.log" 2>&1
+    grep -v -E '^[0-9]+ passed, [0-9]+ failed' "$dir/integration.log" | sed "s/^/  [$label] /"
+    local line p f s
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$dir/integration.log" | tail -1)
+    if [ -z "$line" ]; then
+        fail=$((fail + 1))
+    else
+        p=$(echo "$line" | sed 's/^\([0-9]*\) passed.*/\1/')
+        f=$(echo "$line" | sed 's/.* \([0-9]*\) failed.*/\1/')
+        s=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
+        pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + ${s:-0}))
+    fi
+}
+
+run_suite "$BUILD" "gcc -Werror"
+
+# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.  Reports
+# of the daemonized mount go to log files (its stderr is gone); any report,
+# leaks at exit included, is a failure.
+ASAN_BUILD=${ASAN_BUILD:-build-asan}
+if [ ! -d "$ASAN_BUILD" ]; then
+    meson setup "$ASAN_BUILD" -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+fi
+if ninja -C "$ASAN_BUILD" >"$ASAN_BUILD/build.log" 2>&1; then
+    rm -rf "$ROOT/$ASAN_BUILD/sanitizer-logs"; mkdir -p "$ROOT/$ASAN_BUILD/sanitizer-logs"
+    export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$ROOT/$ASAN_BUILD/sanitizer-logs/asan"
+    export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$ROOT/$ASAN_BUILD/sanitizer-logs/ubsan"
+    run_suite "$ASAN_BUILD" "asan+ubsan"
+    unset ASAN_OPTIONS UBSAN_OPTIONS
+    if ls "$ROOT/$ASAN_BUILD/sanitizer-logs"/* >/dev/null 2>&1; then
+        echo "sanitizer reports:"
+        head -60 "$ROOT/$ASAN_BUILD/sanitizer-logs"/*
+        fail=$((fail + 1))
+    fi
 else
-    p=$(echo "$line" | sed 's/^\([0-9]*\) passed.*/\1/')
-    f=$(echo "$line" | sed 's/.* \([0-9]*\) failed.*/\1/')
-    s=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p')
-    pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + ${s:-0}))
+    cat "$ASAN_BUILD/build.log"
+    fail=$((fail + 1))
 fi
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
