@@ -10,7 +10,8 @@
 
 #include "strata/rowcodec.h"
 
-/* Shortest decimal that reads back as the same double, always marked as a
+/* The first of %.15g, %.16g, %.17g that reads back as the same double
+ * (shortest in practice; subnormals may keep 15 digits), always marked as a
  * real ("1.0", "0.1", "1e+300", "Infinity"). Returns the length. */
 size_t render_real(char out[40], double d);
 
