@@ -212,7 +212,7 @@ static int get_chunk(struct fs *fs, uint64_t gseq, uint32_t tidx, const struct c
  * reader on the other cores.  Jobs copy what they need (no pointer into an
  * ofile, which may be released meanwhile); a full queue drops the job.
  */
-#define PREFETCH_AHEAD 2
+#define PREFETCH_AHEAD 4
 #define PF_QUEUE 64
 
 struct pf_job {
@@ -819,12 +819,15 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off_,
 			body = c->csv_off + to;
 		}
 	}
-	if (!rc && of->nchunks > 1 && (uint64_t)off_ == of->next_off && end > of->text_len) {
+	/* near-sequential: the kernel's parallel readahead reorders requests */
+	uint64_t prev = __atomic_load_n(&of->next_off, __ATOMIC_RELAXED);
+	bool seq = (uint64_t)off_ + (4u << 20) >= prev && (uint64_t)off_ <= prev + (4u << 20);
+	if (!rc && of->nchunks > 1 && seq && end > of->text_len) {
 		size_t last = find_chunk(of, end - of->text_len - 1);
 		for (size_t k = last + 1; k <= last + PREFETCH_AHEAD && k < of->nchunks; k++)
 			prefetch_push(&of->chunks[k], of->seq, of->tidx);
 	}
-	of->next_off = end;
+	__atomic_store_n(&of->next_off, end, __ATOMIC_RELAXED);
 	if (rc) {
 		fuse_reply_err(req, EIO);
 	} else if (niov <= MAX_IOV) {
