@@ -3,7 +3,7 @@
 #
 #   scripts/bench.sh [--rows N] [--dir DIR] [--json FILE] [--trials N]
 #
-# Generates a deterministic `orders` table (default 8.5 M rows, ~1.1 GB as
+# Generates a deterministic `orders` table (default 9.2 M rows, ~1.05 GB as
 # CSV) as a SQLite database, then measures:
 #   backup        strata backup: seconds, MB/s of source file, MB/s of CSV
 #                 bytes, stored bytes vs the source and vs `zstd -3` of the CSV;
@@ -17,7 +17,7 @@
 # Needs root (FUSE); installs what is missing via scripts/deps.sh.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-ROWS=8500000
+ROWS=9200000
 DIR=${TMPDIR:-/tmp}/strata-bench
 JSON=
 TRIALS=3
