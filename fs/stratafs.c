@@ -1074,6 +1074,19 @@ int main(int argc, char **argv)
 			o.mnt, o.mnt);
 		goto out_early;
 	}
+	{
+		/* a mount point already in use: its device differs from its parent's */
+		char *parent = xasprintf("%s/..", o.mnt);
+		struct stat pst;
+		bool busy = stat(parent, &pst) == 0 && (pst.st_dev != st.st_dev ||
+							pst.st_ino == st.st_ino);
+		free(parent);
+		if (busy && strcmp(o.mnt, "/")) {
+			fprintf(stderr, "stratafs: mount point '%s' is busy: something is already mounted there; unmount it first ('fusermount3 -u %s')\n",
+				o.mnt, o.mnt);
+			goto out_early;
+		}
+	}
 	if (access("/dev/fuse", R_OK | W_OK) < 0) {
 		fprintf(stderr, "stratafs: cannot use /dev/fuse: %s; install fuse3 and load the fuse module ('modprobe fuse')\n",
 			strerror(errno));

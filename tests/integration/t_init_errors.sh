@@ -72,4 +72,15 @@ fi
 ! is_mounted "$T/mnt2" || { _MOUNTS+=("$T/mnt2"); fail "non-repo got mounted"; }
 note "stratafs non-repo -> exit $rc: $(head -c 300 "$T/fs2.out")"
 
+# stratafs on a mount point that is already in use fails with a clear message
+"$STRATA" backup "$R" "$SRC" --at 2026-11-20T02:00:00Z >/dev/null || fail "backup for the busy-mount check"
+mount_fs "$R" "$T/busy"
+rc=0
+timeout 30 "$STRATAFS" "$R" "$T/busy" >"$T/fs3.out" 2>&1 || rc=$?
+[ $rc -ne 0 ] || fail "stratafs on a busy mount point exited 0"
+grep -q "busy" "$T/fs3.out" || fail "no 'busy' in the message: $(cat "$T/fs3.out")"
+[ "$(wc -l <"$T/fs3.out")" -eq 1 ] || fail "busy mount point: expected one line, got: $(cat "$T/fs3.out")"
+ls "$T/busy" >/dev/null || fail "the first mount broke after a refused second mount"
+note "stratafs busy mountpoint -> exit $rc: $(cat "$T/fs3.out")"
+
 echo "ok"
