@@ -185,9 +185,17 @@ static int cmd_ls(int argc, char **argv)
 	}
 	if (!path)
 		return usage("ls needs a repository path");
-	/* bring the catalog up to date first (it may be missing) */
-	if (index_run(path, false, &err))
+	/*
+	 * Bring the catalog up to date first (it may be missing).  While a backup
+	 * holds the lock, list what the catalog already has instead of failing.
+	 */
+	rc = index_run(path, false, &err);
+	if (rc == -EWOULDBLOCK) {
+		free(err);
+		err = NULL;
+	} else if (rc) {
 		return fail(err);
+	}
 	rc = repo_open(&r, path);
 	if (!rc)
 		rc = catalog_open(&c, r.catalog, true);
