@@ -571,7 +571,6 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	size_t ntables = 0;
 	struct timespec t0, t1;
 	struct stat sst;
-	char *uri = NULL;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -693,7 +692,6 @@ out:
 	for (size_t i = 0; i < ntables; i++)
 		free(names[i]);
 	free(names);
-	free(uri);
 	free(b.known.v);
 	free(b.known.used);
 	ZSTD_freeCCtx(b.cctx);

@@ -144,21 +144,38 @@ static int cmd_backup(int argc, char **argv)
 	return 0;
 }
 
+/* Arguments of the form "REPO [FLAG]"; returns 0 or a usage() exit code. */
+static int parse_repo_flag(int argc, char **argv, const char *cmd, const char *flag,
+			   const char **path, bool *set)
+{
+	char why[64];
+	*path = NULL;
+	*set = false;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], flag)) {
+			*set = true;
+		} else if (argv[i][0] == '-' || *path) {
+			snprintf(why, sizeof(why), "unexpected argument to %s", cmd);
+			return usage(why);
+		} else {
+			*path = argv[i];
+		}
+	}
+	if (!*path) {
+		snprintf(why, sizeof(why), "%s needs a repository path", cmd);
+		return usage(why);
+	}
+	return 0;
+}
+
 static int cmd_index(int argc, char **argv)
 {
-	const char *path = NULL;
-	bool rebuild = false;
+	const char *path;
+	bool rebuild;
 	char *err = NULL;
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--rebuild"))
-			rebuild = true;
-		else if (argv[i][0] == '-' || path)
-			return usage("unexpected argument to index");
-		else
-			path = argv[i];
-	}
-	if (!path)
-		return usage("index needs a repository path");
+	int rc = parse_repo_flag(argc, argv, "index", "--rebuild", &path, &rebuild);
+	if (rc)
+		return rc;
 	if (index_run(path, rebuild, &err))
 		return fail(err);
 	return 0;
@@ -166,25 +183,17 @@ static int cmd_index(int argc, char **argv)
 
 static int cmd_ls(int argc, char **argv)
 {
-	const char *path = NULL;
-	bool json = false;
+	const char *path;
+	bool json;
 	struct repo r;
 	struct catalog c;
 	struct cat_gen *g = NULL;
 	size_t n = 0;
 	char *err = NULL;
-	int rc;
+	int rc = parse_repo_flag(argc, argv, "ls", "--json", &path, &json);
 
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (argv[i][0] == '-' || path)
-			return usage("unexpected argument to ls");
-		else
-			path = argv[i];
-	}
-	if (!path)
-		return usage("ls needs a repository path");
+	if (rc)
+		return rc;
 	/*
 	 * Bring the catalog up to date first (it may be missing).  While a backup
 	 * holds the lock, list what the catalog already has instead of failing.

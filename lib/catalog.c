@@ -107,7 +107,6 @@ int catalog_open(struct catalog *c, const char *path, bool readonly)
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	c->readonly = readonly;
 	rc = sqlite3_open_v2(path, &c->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (readonly && rc == SQLITE_READONLY) {
 		sqlite3_close_v2(c->db);
@@ -257,14 +256,13 @@ static void gen_json(struct buf *j, const struct manifest *m)
 	buf_adds(j, m->ntables ? "\n  ]\n}\n" : "]\n}\n");
 }
 
-int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t file_size)
+int catalog_add_generation(struct catalog *c, const struct manifest *m)
 {
 	sqlite3_stmt *sg = NULL, *stt = NULL, *sc = NULL, *chk = NULL;
 	struct buf json = BUF_INIT, hdr = BUF_INIT;
 	uint64_t nrows = 0, logical = 0;
 	char idhex[33];
 	int rc;
-	(void)file_size;
 
 	rc = prep(c, "INSERT INTO tables VALUES(?,?,?,?,?,?,?,?,?)", &stt);
 	if (!rc)
@@ -495,7 +493,7 @@ static int index_gen(struct catalog *c, const struct repo *r, const char *name)
 	if (!rc && strcmp(m.name, name))
 		rc = -EUCLEAN; /* a manifest renamed by hand */
 	if (!rc) {
-		rc = catalog_add_generation(c, &m, n);
+		rc = catalog_add_generation(c, &m);
 		manifest_release(&m);
 	}
 	free(data);

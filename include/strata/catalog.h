@@ -22,7 +22,6 @@
 
 struct catalog {
 	sqlite3 *db;
-	bool readonly;
 };
 
 struct catalog_sync_stats {
@@ -52,7 +51,7 @@ void catalog_rollback(struct catalog *c);
 int catalog_add_pack(struct catalog *c, const char *name, uint64_t size,
 		     const struct pack_entry *e, size_t n);
 struct manifest;
-int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t file_size);
+int catalog_add_generation(struct catalog *c, const struct manifest *m);
 
 /* Every chunk id known, for dedup: calls fn for each (stops on non-zero). */
 int catalog_each_chunk(struct catalog *c, int (*fn)(void *arg, const struct chunk_id *id),
