@@ -94,6 +94,7 @@ struct ofile {
 	uint64_t seq;
 	uint32_t tidx;
 	uint64_t next_off; /* where a sequential reader reads next (racy hint) */
+	size_t pf_upto;    /* chunks below this were already handed to read-ahead */
 	/*
 	 * One reference for the open file, one per read in progress.  The kernel
 	 * sends RELEASE as soon as it has the last read's reply, which can be
@@ -823,9 +824,17 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off_,
 	uint64_t prev = __atomic_load_n(&of->next_off, __ATOMIC_RELAXED);
 	bool seq = (uint64_t)off_ + (4u << 20) >= prev && (uint64_t)off_ <= prev + (4u << 20);
 	if (!rc && of->nchunks > 1 && seq && end > of->text_len) {
+		/* only chunks not handed out yet: a chunk serves many reads */
 		size_t last = find_chunk(of, end - of->text_len - 1);
-		for (size_t k = last + 1; k <= last + PREFETCH_AHEAD && k < of->nchunks; k++)
+		size_t from = __atomic_load_n(&of->pf_upto, __ATOMIC_RELAXED);
+		size_t to = last + PREFETCH_AHEAD + 1 < of->nchunks ? last + PREFETCH_AHEAD + 1
+								     : of->nchunks;
+		if (from < last + 1)
+			from = last + 1;
+		for (size_t k = from; k < to; k++)
 			prefetch_push(&of->chunks[k], of->seq, of->tidx);
+		if (to > from)
+			__atomic_store_n(&of->pf_upto, to, __ATOMIC_RELAXED);
 	}
 	__atomic_store_n(&of->next_off, end, __ATOMIC_RELAXED);
 	if (rc) {
