@@ -11,6 +11,7 @@
  */
 #include "backup.h"
 
+#include "strata/fault.h"
 #include "strata/catalog.h"
 #include "strata/manifest.h"
 #include "strata/naming.h"
@@ -629,6 +630,8 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 			}
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	rc = flush_pack(&b);
+	if (!rc)
+		fault_point("backup-packs-done");
 	if (rc) {
 		set_err(err, "cannot write a pack into '%s': %s", r.packs,
 			rc == -ENOSPC ? "no space left on device; free space and retry" : strerror(-rc));
@@ -666,6 +669,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 			rc == -ENOSPC ? "no space left on device; free space and retry" : strerror(-rc));
 		goto out;
 	}
+	fault_point("backup-manifest-done");
 	struct catalog_sync_stats st;
 	rc = catalog_sync(&c, &r, false, &st);
 	if (rc) {

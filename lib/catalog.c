@@ -10,6 +10,7 @@
  *  3. Names of rows/ files are computed once here (naming.c) and stored,
  *     so a lookup is one probe and never re-derives a key encoding.
  */
+#include "strata/fault.h"
 #include "strata/catalog.h"
 #include "strata/manifest.h"
 #include "strata/naming.h"
@@ -594,10 +595,15 @@ int catalog_sync(struct catalog *c, const struct repo *r, bool rebuild,
 			rc = exec(c, "RELEASE gen");
 			st->gens_added++;
 		}
+		fault_point("catalog-gen");
 	}
 out:
 	if (!rc)
+		fault_point("catalog-commit");
+	if (!rc)
 		rc = catalog_commit(c);
+	if (!rc)
+		fault_point("catalog-committed");
 	if (rc)
 		catalog_rollback(c);
 	namelist_release(&disk_packs);

@@ -8,6 +8,7 @@
  *     before it is used; nothing from disk sizes an allocation unchecked.
  *  3. A chunk's bytes are served only after their xxh3-128 matched its id.
  */
+#include "strata/fault.h"
 #include "strata/pack.h"
 
 #include <fcntl.h>
@@ -76,6 +77,7 @@ int pack_writer_add(struct pack_writer *w, struct pack_entry *e, const void *cda
 	int rc = write_all(w->fd, cdata, e->clen);
 	if (rc)
 		return rc;
+	fault_point("pack-add");
 	e->offset = w->size;
 	w->size += e->clen;
 	memcpy(ent, e->id.b, 16);
@@ -126,10 +128,12 @@ int pack_writer_finish(struct pack_writer *w, const char *packsdir, char name[33
 		goto fail;
 	}
 	dst = xasprintf("%s/%s.pack", dir, name);
+	fault_point("pack-synced");
 	if (rename(w->tmppath, dst) < 0) {
 		rc = -errno;
 		goto fail;
 	}
+	fault_point("pack-renamed");
 	rc = fsync_dir(dir);
 	if (!rc)
 		rc = fsync_dir(packsdir);

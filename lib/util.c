@@ -1,6 +1,7 @@
 /*
  * util.c - see strata/util.h.
  */
+#include "strata/fault.h"
 #include "strata/util.h"
 
 #include <fcntl.h>
@@ -469,12 +470,16 @@ int write_file_atomic(const char *tmpdir, const char *dir, const char *name,
 		rc = -errno;
 	if (close(fd) < 0 && !rc)
 		rc = -errno;
+	if (!rc)
+		fault_point("atomic-synced");
 	if (!rc && rename(tmp, dst) < 0)
 		rc = -errno;
 	if (rc)
 		unlink(tmp);
-	else
+	else {
+		fault_point("atomic-renamed");
 		rc = fsync_dir(dir);
+	}
 out:
 	free(tmp);
 	free(dst);

@@ -1,0 +1,17 @@
+/*
+ * fault.h - test-only crash points.
+ *
+ * fault_point("name") does nothing unless the environment variable
+ * STRATA_FAULT is "name" or "name:N": then the process kills itself with
+ * SIGKILL on the first (or Nth) time it reaches that point, exactly as a
+ * power cut or an OOM kill would stop it there.  The crash tests
+ * (tests/integration/t_crash.sh) use it to stop writers between every pair
+ * of durable steps; the list of points is docs/DESIGN-NOTES.md's
+ * "Crash points".  The cost when unset is one cached getenv.
+ */
+#ifndef STRATA_FAULT_H
+#define STRATA_FAULT_H
+
+void fault_point(const char *name);
+
+#endif
