@@ -4,6 +4,7 @@
  * and a non-zero exit status.
  */
 #include "backup.h"
+#include "verify.h"
 #include "strata/catalog.h"
 
 #include <stdio.h>
@@ -16,7 +17,8 @@ static const char USAGE[] =
 	"usage: strata init REPO [--chunk-size BYTES] [--pack-size BYTES]\n"
 	"       strata backup REPO SOURCE.db [--at TIME] [--label TEXT]\n"
 	"       strata index REPO [--rebuild]\n"
-	"       strata ls REPO [--json]\n";
+	"       strata ls REPO [--json]\n"
+	"       strata verify REPO [--quick]\n";
 
 /* Usage errors are one line, like every other error; --help shows the rest. */
 static int usage(const char *why)
@@ -255,6 +257,42 @@ static int cmd_ls(int argc, char **argv)
 	return rc ? 1 : 0;
 }
 
+static int cmd_verify(int argc, char **argv)
+{
+	const char *path;
+	bool quick;
+	struct verify_opts o = { 0 };
+	struct verify_result res;
+	char *err = NULL;
+	int rc = parse_repo_flag(argc, argv, "verify", "--quick", &path, &quick);
+
+	if (rc)
+		return rc;
+	o.quick = quick;
+	if (verify_run(path, &o, &res, &err))
+		return fail(err);
+	char pb[32], cb[32];
+	human(pb, sizeof(pb), res.pack_bytes);
+	human(cb, sizeof(cb), res.chunk_bytes);
+	printf("checked %llu generations, %llu packs (%s), %llu chunks",
+	       (unsigned long long)res.gens, (unsigned long long)res.packs, pb,
+	       (unsigned long long)res.chunks);
+	if (quick)
+		printf(" (structure only)");
+	else
+		printf(" (%s decompressed and checked)", cb);
+	printf(": %s\n", res.problems ? "DAMAGED" : "no damage");
+	fflush(stdout);
+	if (res.problems) {
+		fprintf(stderr, "strata: repository '%s' is damaged: %llu problems, %llu of %llu generations affected "
+			"(listed above); restore the damaged files from a copy of the repository\n",
+			path, (unsigned long long)res.problems, (unsigned long long)res.bad_gens,
+			(unsigned long long)res.gens);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -267,6 +305,8 @@ int main(int argc, char **argv)
 		return cmd_index(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "ls"))
 		return cmd_ls(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "verify"))
+		return cmd_verify(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		fputs(USAGE, stdout);
 		return 0;

@@ -1,0 +1,412 @@
+/*
+ * verify.c - `strata verify`: check a repository against itself.
+ *
+ * What is checked (docs/FORMAT.md is the contract):
+ *   - every manifest under generations/ reads, decodes and checks its
+ *     xxh3-64, and its name matches its file name;
+ *   - every pack under packs/ has a valid header, trailer and index, the
+ *     index checksum matches, and the pack's file name is the xxh3-128 of
+ *     its index (so a pack cannot be swapped for another one);
+ *   - unless quick: every chunk of every pack is decompressed and its
+ *     xxh3-128 compared with its id;
+ *   - every chunk a generation refers to is held by a pack, with the same
+ *     sizes and row count the manifest states, and (unless quick) is intact.
+ * The catalog is derived; it is only compared (generation names) and a
+ * stale or damaged one is reported as a note, never as damage.
+ *
+ * Order matters for a verify running next to a backup, which writes packs
+ * before the manifest that needs them: manifests are listed first, packs
+ * second, so every chunk a listed manifest needs is already in a pack.
+ *
+ * No lock is taken: verify only reads, and nothing in a repository is ever
+ * rewritten in place.
+ */
+#include "verify.h"
+#include "strata/catalog.h"
+#include "strata/manifest.h"
+#include "strata/pack.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+enum { CH_UNCHECKED, CH_OK, CH_BAD };
+
+struct vchunk {
+	struct pack_entry e;
+	uint32_t pack; /* index into packs[] */
+	uint8_t state;
+};
+
+struct verify {
+	const struct verify_opts *o;
+	struct repo r;
+	char **packs, **gens;
+	size_t npacks, ngens;
+	struct vchunk *ch;
+	size_t nch, capch;
+	struct verify_result *res;
+};
+
+static void problem(struct verify *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct verify *v, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("damaged: ", stdout);
+	vprintf(fmt, ap);
+	fputc('\n', stdout);
+	va_end(ap);
+	v->res->problems++;
+}
+
+static int cmpstrp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+static void add_name(char ***v, size_t *n, const char *s)
+{
+	/* capacity is the next power of two from 16 up: grow when n reaches it */
+	if (*n == 0 || (*n >= 16 && (*n & (*n - 1)) == 0))
+		*v = xrealloc(*v, (*n < 16 ? 16 : *n * 2) * sizeof(**v));
+	(*v)[(*n)++] = xstrdup(s);
+}
+
+/* Generation names (file names without .gen); anything else is reported. */
+static int list_gens(struct verify *v)
+{
+	DIR *d = opendir(v->r.gens);
+	struct dirent *e;
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (e->d_name[0] == '.')
+			continue;
+		if (l > 4 && !strcmp(e->d_name + l - 4, ".gen")) {
+			e->d_name[l - 4] = 0;
+			add_name(&v->gens, &v->ngens, e->d_name);
+		} else {
+			printf("note: generations/%s is not a manifest; ignored\n", e->d_name);
+			v->res->notes++;
+		}
+	}
+	closedir(d);
+	if (v->ngens)
+		qsort(v->gens, v->ngens, sizeof(char *), cmpstrp);
+	return 0;
+}
+
+/* Pack names under packs/xx/; misplaced or stray files are reported. */
+static int list_packs(struct verify *v)
+{
+	DIR *d = opendir(v->r.packs);
+	struct dirent *e;
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (strlen(e->d_name) != 2 || !is_hex(e->d_name, 2)) {
+			printf("note: packs/%s is not a pack directory; ignored\n", e->d_name);
+			v->res->notes++;
+			continue;
+		}
+		char *sub = xasprintf("%s/%s", v->r.packs, e->d_name);
+		DIR *s = opendir(sub);
+		struct dirent *f;
+		if (!s) {
+			problem(v, "packs/%s: cannot list: %s", e->d_name, strerror(errno));
+			free(sub);
+			continue;
+		}
+		while ((f = readdir(s))) {
+			size_t l = strlen(f->d_name);
+			if (f->d_name[0] == '.')
+				continue;
+			if (l == 37 && !strcmp(f->d_name + 32, ".pack") && is_hex(f->d_name, 32) &&
+			    !strncmp(f->d_name, e->d_name, 2)) {
+				f->d_name[32] = 0;
+				add_name(&v->packs, &v->npacks, f->d_name);
+			} else {
+				printf("note: packs/%s/%s is not a pack name; ignored\n", e->d_name, f->d_name);
+				v->res->notes++;
+			}
+		}
+		closedir(s);
+		free(sub);
+	}
+	closedir(d);
+	if (v->npacks)
+		qsort(v->packs, v->npacks, sizeof(char *), cmpstrp);
+	return 0;
+}
+
+static int cmp_vchunk(const void *a, const void *b)
+{
+	const struct vchunk *x = a, *y = b;
+	int c = memcmp(x->e.id.b, y->e.id.b, 16);
+	/* a chunk held twice: prefer an intact copy, then the first pack */
+	if (!c)
+		c = (x->state == CH_BAD) - (y->state == CH_BAD);
+	if (!c)
+		c = (x->pack > y->pack) - (x->pack < y->pack);
+	return c;
+}
+
+static const struct vchunk *find_chunk(const struct verify *v, const struct chunk_id *id)
+{
+	size_t lo = 0, hi = v->nch;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(v->ch[mid].e.id.b, id->b, 16);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < v->nch && !memcmp(v->ch[lo].e.id.b, id->b, 16) ? &v->ch[lo] : NULL;
+}
+
+static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
+{
+	const char *name = v->packs[pi];
+	char *path = xasprintf("%s/%.2s/%s.pack", v->r.packs, name, name);
+	struct pack_entry *e = NULL;
+	size_t n = 0;
+	uint64_t size = 0;
+	int rc, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+
+	if (fd < 0) {
+		problem(v, "pack packs/%.2s/%s.pack: cannot open: %s", name, name,
+			errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		problem(v, "pack packs/%.2s/%s.pack: not a regular file", name, name);
+		goto out;
+	}
+	rc = pack_read_index(fd, &e, &n, &size);
+	if (rc) {
+		problem(v, "pack packs/%.2s/%s.pack: %s", name, name,
+			rc == -EBADMSG ? "index checksum mismatch" :
+			rc == -EUCLEAN ? "bad pack structure (header, trailer or index)" : strerror(-rc));
+		goto out;
+	}
+	/* the name is the xxh3-128 of the index bytes, which end 32 bytes before EOF */
+	uint64_t idxlen = (uint64_t)n * PACK_ENTRY_SIZE;
+	uint8_t *idx = xmalloc(idxlen ? idxlen : 1);
+	ssize_t got = pread(fd, idx, idxlen, (off_t)(size - PACK_TRAILER_SIZE - idxlen));
+	struct chunk_id pid;
+	char hex[33];
+	chunk_id_of(&pid, idx, got == (ssize_t)idxlen ? idxlen : 0);
+	chunk_id_hex(hex, &pid);
+	free(idx);
+	if (got != (ssize_t)idxlen || strcmp(hex, name)) {
+		problem(v, "pack packs/%.2s/%s.pack: its index does not match its name (a renamed or replaced pack)",
+			name, name);
+		goto out;
+	}
+	v->res->packs++;
+	v->res->pack_bytes += size;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t state = CH_UNCHECKED;
+		if (!v->o->quick) {
+			uint8_t *data = NULL;
+			rc = chunk_read(fd, &e[i], dctx, &data);
+			free(data);
+			if (rc) {
+				char id[33];
+				chunk_id_hex(id, &e[i].id);
+				problem(v, "pack packs/%.2s/%s.pack: chunk %s at offset %llu: %s", name, name, id,
+					(unsigned long long)e[i].offset,
+					rc == -EBADMSG ? "content does not match its checksum" :
+					rc == -EIO ? "read error" : "does not decompress");
+				state = CH_BAD;
+			} else {
+				state = CH_OK;
+				v->res->chunk_bytes += e[i].ulen;
+			}
+		}
+		if (v->nch == v->capch) {
+			v->capch = v->capch ? v->capch * 2 : 1024;
+			v->ch = xrealloc(v->ch, v->capch * sizeof(*v->ch));
+		}
+		v->ch[v->nch].e = e[i];
+		v->ch[v->nch].pack = pi;
+		v->ch[v->nch].state = state;
+		v->nch++;
+		v->res->chunks++;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(e);
+	free(path);
+}
+
+static void check_gen(struct verify *v, const char *name)
+{
+	char *path = xasprintf("%s/%s.gen", v->r.gens, name);
+	uint8_t *data = NULL;
+	size_t len = 0;
+	struct manifest m;
+	int rc = read_file(path, MANIFEST_MAX_SIZE, &data, &len);
+	unsigned long long bad = 0;
+
+	v->res->gens++;
+	free(path);
+	if (!rc)
+		rc = manifest_decode(data, len, &m);
+	free(data);
+	if (rc) {
+		problem(v, "generation %s: manifest %s", name,
+			rc == -EBADMSG ? "checksum mismatch" :
+			rc == -EUCLEAN ? "has a bad structure" :
+			rc == -EPROTONOSUPPORT ? "was written by a newer strata" : strerror(-rc));
+		v->res->bad_gens++;
+		return;
+	}
+	if (strcmp(m.name, name)) {
+		problem(v, "generation %s: the manifest names itself '%s' (renamed by hand?)", name, m.name);
+		v->res->bad_gens++;
+		manifest_release(&m);
+		return;
+	}
+	for (size_t t = 0; t < m.ntables; t++) {
+		const struct manifest_table *tb = &m.tables[t];
+		for (size_t i = 0; i < tb->nchunks; i++) {
+			const struct manifest_chunk *mc = &tb->chunks[i];
+			const struct vchunk *c = find_chunk(v, &mc->id);
+			const char *why = NULL;
+			if (!c)
+				why = "is in no pack";
+			else if (c->state == CH_BAD)
+				why = "is damaged";
+			else if (c->e.ulen != mc->ulen || c->e.nrows != mc->nrows || c->e.csv_len != mc->csv_len)
+				why = "has other sizes in its pack than the manifest states";
+			if (why) {
+				char id[33];
+				chunk_id_hex(id, &mc->id);
+				if (bad < 5)
+					problem(v, "generation %s, table '%s': chunk %s %s", name, tb->name, id, why);
+				else
+					v->res->problems++;
+				bad++;
+			}
+		}
+	}
+	if (bad > 5)
+		printf("damaged: generation %s: %llu more chunks like the above\n", name, bad - 5);
+	if (bad)
+		v->res->bad_gens++;
+	manifest_release(&m);
+}
+
+/* The catalog is derived: compare generation names and report drift as a note. */
+static void check_catalog(struct verify *v)
+{
+	struct catalog c;
+	struct cat_gen *g = NULL;
+	size_t n = 0;
+	struct stat st;
+
+	if (stat(v->r.catalog, &st) < 0) {
+		printf("note: there is no catalog; 'strata index %s' creates it\n", v->r.path);
+		v->res->notes++;
+		return;
+	}
+	if (catalog_open(&c, v->r.catalog, true) || catalog_list_gens(&c, &g, &n)) {
+		printf("note: the catalog cannot be read; 'strata index --rebuild %s' rebuilds it\n", v->r.path);
+		v->res->notes++;
+		if (c.db)
+			catalog_close(&c);
+		return;
+	}
+	size_t missing = 0, extra = 0;
+	for (size_t i = 0; i < v->ngens; i++) {
+		bool found = false;
+		for (size_t j = 0; j < n && !found; j++)
+			found = !strcmp(g[j].name, v->gens[i]);
+		missing += !found;
+	}
+	for (size_t j = 0; j < n; j++) {
+		char *key = g[j].name;
+		extra += !bsearch(&key, v->gens, v->ngens, sizeof(char *), cmpstrp);
+	}
+	if (missing || extra) {
+		printf("note: the catalog is out of date (%zu generations not in it, %zu no longer on disk); "
+		       "'strata index %s' updates it\n", missing, extra, v->r.path);
+		v->res->notes++;
+	}
+	catalog_free_gens(g, n);
+	catalog_close(&c);
+}
+
+int verify_run(const char *path, const struct verify_opts *o, struct verify_result *res, char **err)
+{
+	struct verify v = { .o = o, .res = res };
+	ZSTD_DCtx *dctx = NULL;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = repo_open(&v.r, path);
+	if (rc) {
+		*err = repo_open_error(path, &v.r, rc);
+		return rc;
+	}
+	rc = list_gens(&v);
+	if (!rc)
+		rc = list_packs(&v);
+	if (rc) {
+		*err = xasprintf("cannot list the repository '%s': %s", path, strerror(-rc));
+		goto out;
+	}
+	dctx = ZSTD_createDCtx();
+	for (uint32_t i = 0; i < v.npacks; i++)
+		check_pack(&v, i, dctx);
+	if (v.nch)
+		qsort(v.ch, v.nch, sizeof(*v.ch), cmp_vchunk);
+	for (size_t i = 0; i < v.ngens; i++)
+		check_gen(&v, v.gens[i]);
+	check_catalog(&v);
+out:
+	ZSTD_freeDCtx(dctx);
+	for (size_t i = 0; i < v.npacks; i++)
+		free(v.packs[i]);
+	for (size_t i = 0; i < v.ngens; i++)
+		free(v.gens[i]);
+	free(v.packs);
+	free(v.gens);
+	free(v.ch);
+	repo_close(&v.r);
+	return rc;
+}
+
+char *repo_open_error(const char *path, const struct repo *r, int rc)
+{
+	if (rc == -ENOENT || rc == -ENOTDIR || rc == -EUCLEAN)
+		return xasprintf("'%s' is not a strata repository; create one with 'strata init %s'",
+				 path, path);
+	if (rc == -EPROTONOSUPPORT)
+		return xasprintf("repository '%s' has format version %u, this strata reads version %d; use a newer strata",
+				 path, r->version, REPO_FORMAT_VERSION);
+	return xasprintf("cannot open repository '%s': %s", path, strerror(-rc));
+}

@@ -1,0 +1,31 @@
+/*
+ * verify.h - `strata verify`.
+ */
+#ifndef STRATA_VERIFY_H
+#define STRATA_VERIFY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "strata/repo.h"
+
+struct verify_opts {
+	bool quick; /* structure only: do not decompress every chunk */
+};
+
+struct verify_result {
+	uint64_t gens, bad_gens, packs, pack_bytes, chunks, chunk_bytes;
+	uint64_t problems, notes;
+};
+
+/*
+ * Check every manifest, pack and (unless quick) chunk.  Problems are
+ * printed on stdout as "damaged: ..." lines and counted; returns non-zero
+ * (with *err set to one line) only when the check itself cannot run.
+ */
+int verify_run(const char *path, const struct verify_opts *o, struct verify_result *res,
+	       char **err);
+
+/* The one-line message for a repo_open() failure (caller frees). */
+char *repo_open_error(const char *path, const struct repo *r, int rc);
+
+#endif
