@@ -511,7 +511,12 @@ static int open_repo_locked(const char *path, struct repo *r, struct catalog *c,
 		if (!rc)
 			rc = catalog_sync(c, r, true, &st);
 	}
-	if (rc) {
+	if (rc == -ENOSPC) {
+		set_err(err, "cannot update the catalog '%s/catalog.db': no space left on device; free space and retry",
+			path);
+		catalog_close(c);
+		repo_close(r);
+	} else if (rc) {
 		set_err(err, "cannot update the catalog '%s/catalog.db': %s; run 'strata index --rebuild %s'",
 			path, strerror(-rc), path);
 		catalog_close(c);
@@ -673,8 +678,9 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	struct catalog_sync_stats st;
 	rc = catalog_sync(&c, &r, false, &st);
 	if (rc) {
-		set_err(err, "generation '%s' is stored but the catalog update failed: %s; run 'strata index %s'",
-			m.name, strerror(-rc), o->repo);
+		set_err(err, "generation '%s' is stored but the catalog update failed: %s; %s 'strata index %s'",
+			m.name, rc == -ENOSPC ? "no space left on device" : strerror(-rc),
+			rc == -ENOSPC ? "free space and run" : "run", o->repo);
 		goto out;
 	}
 	snprintf(res->name, sizeof(res->name), "%s", m.name);

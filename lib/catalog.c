@@ -67,7 +67,9 @@ static int sqerr(struct catalog *c, int rc)
 		return -EROFS;
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
 		return -EEXIST;
-	(void)c;
+	/* a write that failed for want of space surfaces as an I/O error */
+	if ((rc & 0xff) == SQLITE_IOERR && c && c->db && sqlite3_system_errno(c->db) == ENOSPC)
+		return -ENOSPC;
 	return -EIO;
 }
 

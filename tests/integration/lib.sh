@@ -16,6 +16,7 @@ TEST_NAME=$(basename "$0" .sh)
 export LC_ALL=C
 
 _MOUNTS=()
+_KMOUNTS=()   # kernel mounts the test made itself (tmpfs...), unmounted last
 _PIDS=()
 _SOFT_FAILS=0
 T=$(mktemp -d "${TMPDIR:-/tmp}/strata-it.$TEST_NAME.XXXXXX")
@@ -133,6 +134,7 @@ _cleanup() {
         fi
     done
     for p in "${all[@]}"; do wait "$p" 2>/dev/null; done
+    for m in "${_KMOUNTS[@]}"; do umount -l -- "$m" 2>/dev/null; done
     if [ "${KEEP_TMP:-0}" = 1 ]; then
         echo "# KEEP_TMP=1: leaving $T" >&2
     else
