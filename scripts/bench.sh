@@ -1,36 +1,85 @@
 #!/bin/bash
-# strata benchmark: figures measured against references in the same run.
+# strata benchmark: strata measured against references in the same run.
 #
-#   scripts/bench.sh [--rows N] [--dir DIR] [--json FILE] [--trials N]
+#   scripts/bench.sh [--rows N] [--dir DIR] [--json FILE] [--trials N] [--quick]
 #
-# Generates a deterministic `orders` table (default 9.2 M rows, ~1.05 GB as
-# CSV) as a SQLite database, then measures:
-#   backup        strata backup: seconds, MB/s of source file, MB/s of CSV
-#                 bytes, stored bytes vs the source and vs `zstd -3` of the CSV;
-#                 an unchanged second backup
-#   seq read      the mounted whole-table CSV, fresh mount (cold chunk cache,
-#                 file evicted with POSIX_FADV_DONTNEED), vs `zstd -dc` of the CSV
-#   page cache    a second read of the same mounted file vs a plain file
-#   random 4 KiB  2,000 preads on a fresh mount: median and p99
-#   memory        stratafs peak RSS (VmHWM) during the reads
-# Each figure is the median of --trials runs (default 3) with min-max.
-# Needs root (FUSE); installs what is missing via scripts/deps.sh.
-set -eu
+# One command on a fresh Debian 12 machine (as root): installs what is missing
+# with scripts/deps.sh (strata's build dependencies and the references:
+# squashfs-tools, squashfuse, borgbackup with python3-pyfuse3, restic,
+# eatmydata), builds a release strata (build-bench/) and the bench's helpers
+# (bench/probe.c, bench/memfs.c; gcc), and generates a deterministic `orders`
+# SQLite database (default 9.2 M rows, 1.07 GB; 1.05 GB as CSV; --quick: 300,000
+# rows unless --rows is given). Everything lives under DIR (default
+# /tmp/strata-bench); the databases, the CSV, the squashfs image, the borg and
+# restic repositories of the CSV and the small repositories are kept there
+# between runs (the first run makes them; the table says how long that took).
+#
+# Measured, each figure the median of --trials runs (default 3) with min-max:
+#   backup      `strata backup`, `restic backup` (repository v2, compression
+#               auto), `borg create -C zstd,3` (unencrypted) of the .db file:
+#               seconds, MB/s of the db file, repository size on disk; an
+#               unchanged second backup; for strata and restic a backup after
+#               1,000 random rows were UPDATEd (same path, new contents); time
+#               and size of `zstd -3 -T1` of the CSV
+#   seq read    the whole-table CSV through: the strata mount; memfs, a minimal
+#               in-memory FUSE filesystem (the FUSE ceiling); squashfuse over
+#               a `mksquashfs -comp zstd` image of the CSV; `borg mount` and
+#               `restic mount` of a repository holding the CSV; and
+#               `zstd -dc -T1` of CSV.zst. Per fresh mount: first read, then the
+#               "evicted re-read" (that file's page cache dropped with
+#               POSIX_FADV_DONTNEED, read again at once: the main figure), then
+#               a second read from the page cache (vs a plain file); the first
+#               read again for strata and memfs with the mount's kernel
+#               readahead raised to 1 MiB (read_ahead_kb of its bdi)
+#   concurrency 4 readers, each one quarter of the CSV, fresh mount: strata,
+#               memfs, squashfuse
+#   random      2,000 preads of 4 KiB at fixed-seed offsets on a fresh mount:
+#               median and p99 (strata, squashfuse; borg and restic in the
+#               first trial only: they are slow and vary little)
+#   mount       exec to the mount answering stat of the CSV, then open + read 1
+#               byte, and the daemon's peak RSS: strata with 1 and with 10,000
+#               generations (the latter made once from a 100-row db, kept),
+#               squashfuse, borg and restic with 1 archive/snapshot
+#   metadata    `ls -l` of a generation of 1,000 tables and `find` over 100
+#               generations, fresh mount, vs squashfuse over an image of the
+#               same tree
+# Prints one table (ratio > 1: strata better); --json FILE writes the same.
+# docs/PERFORMANCE.md explains every row. A reference that cannot be installed
+# or run shows "n/a (why)" instead of stopping the bench. Every exit path
+# unmounts what the bench mounted and ends the daemons it started.
+set -euo pipefail
+export LC_ALL=C
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ROWS=9200000
+ROWS_SET=
+QUICK=
 DIR=${TMPDIR:-/tmp}/strata-bench
 JSON=
 TRIALS=3
 while [ $# -gt 0 ]; do
     case "$1" in
-        --rows) ROWS=$2; shift 2 ;;
+        --rows) ROWS=$2; ROWS_SET=1; shift 2 ;;
         --dir) DIR=$2; shift 2 ;;
         --json) JSON=$2; shift 2 ;;
         --trials) TRIALS=$2; shift 2 ;;
+        --quick) QUICK=1; shift ;;
         *) echo "bench: unknown argument '$1'; see the header of $0" >&2; exit 2 ;;
     esac
 done
-bash "$ROOT/scripts/deps.sh" bc
+if [ -n "$QUICK" ] && [ -z "$ROWS_SET" ]; then ROWS=300000; fi
+case "$ROWS$TRIALS" in *[!0-9]*) echo "bench: --rows and --trials take numbers" >&2; exit 2 ;; esac
+[ "$TRIALS" -ge 1 ] || { echo "bench: --trials must be at least 1" >&2; exit 2; }
+if [ -n "$JSON" ]; then JSON=$(realpath -m "$JSON"); fi
+T_START=${EPOCHREALTIME/./}
+exec 3>&2
+say() { echo "bench: [$(( (${EPOCHREALTIME/./} - T_START) / 1000000 )) s] $*" >&3; }
+
+bash "$ROOT/scripts/deps.sh"
+REFPKGS=(squashfs-tools squashfuse borgbackup python3-pyfuse3 restic eatmydata)
+if ! bash "$ROOT/scripts/deps.sh" "${REFPKGS[@]}"; then
+    # one at a time, so that one missing package does not keep the others out
+    for p in "${REFPKGS[@]}"; do bash "$ROOT/scripts/deps.sh" "$p" || say "could not install $p"; done
+fi
 if [ ! -d "$ROOT/build-bench" ]; then
     meson setup "$ROOT/build-bench" --buildtype=release >/dev/null
 fi
@@ -39,19 +88,123 @@ STRATA=$ROOT/build-bench/indexer/strata
 STRATAFS=$ROOT/build-bench/fs/stratafs
 PY=/usr/bin/python3
 
-mkdir -p "$DIR"
-MNT=$DIR/mnt
-FSPID=
-cleanup() {
-    if mountpoint -q "$MNT" 2>/dev/null; then fusermount3 -u -z "$MNT" 2>/dev/null || true; fi
-    [ -n "$FSPID" ] && kill "$FSPID" 2>/dev/null || true
-}
-trap cleanup EXIT INT TERM
+mkdir -p "$DIR" "$DIR/bin" "$DIR/logs" "$DIR/work"
+DIR=$(cd "$DIR" && pwd)
+PROBE=$DIR/bin/probe
+MEMFS=$DIR/bin/memfs
+gcc -O2 -Wall -o "$PROBE" "$ROOT/bench/probe.c" -pthread
+gcc -O2 -Wall -o "$MEMFS" "$ROOT/bench/memfs.c" $(pkg-config --cflags --libs fuse3) -pthread
+RES=$DIR/results.txt
+: >"$RES"
+rec() { echo "$*" >>"$RES"; }
+meta() { rec "meta $*"; }
+na() { rec "na $1 ${*:2}"; say "$1: n/a (${*:2})"; }
 
+# --- daemons and mounts: one at a time, on $MNT; every path unmounts -------
+MNT=$DIR/mnt
+PIDS=$DIR/pids            # "PID NAME" of every daemon started and not yet stopped
+: >"$PIDS"
+mkdir -p "$MNT"
+DPID=
+SECTION=     # pid (and process group) of the running section
+unmount_mnt() {
+    if mountpoint -q "$MNT" 2>/dev/null; then
+        fusermount3 -u "$MNT" 2>/dev/null || { sleep 0.3; fusermount3 -u "$MNT" 2>/dev/null; } ||
+            fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null || true
+    fi
+}
+stop_daemon() {
+    unmount_mnt
+    if [ -n "$DPID" ]; then
+        for _ in $(seq 200); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.05; done
+        kill "$DPID" 2>/dev/null || true
+        wait "$DPID" 2>/dev/null || true
+        sed -i "/^$DPID /d" "$PIDS"
+        DPID=
+    fi
+}
+cleanup() {
+    if [ -n "$SECTION" ]; then
+        kill -TERM -- "-$SECTION" 2>/dev/null || true
+        wait "$SECTION" 2>/dev/null || true
+        SECTION=
+    fi
+    stop_daemon
+    # daemons of a section that died: ours only, by pid, if still the same program
+    while read -r pid name; do
+        [ -n "$pid" ] || continue
+        if [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = "$name" ]; then kill "$pid" 2>/dev/null || true; fi
+    done <"$PIDS"
+    : >"$PIDS"
+    unmount_mnt
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM
+
+# start_daemon LOG READY_PATH FIRST_FILE CMD...: start CMD (a FUSE daemon in the
+# foreground), wait until READY_PATH answers stat, then read 1 byte of
+# FIRST_FILE. Sets DPID and READY=(ready_s firstbyte_s).
+start_daemon() {
+    local log=$1 ready=$2 first=$3 t0
+    shift 3
+    stop_daemon
+    t0=$EPOCHREALTIME
+    "$@" >"$log" 2>&1 &
+    DPID=$!
+    echo "$DPID $(basename "$1" | cut -c1-15)" >>"$PIDS"
+    local out
+    if ! out=$("$PROBE" ready "$t0" "$ready" "$first" "$DPID"); then
+        echo "$(basename "$1") did not come up: $( (grep -m 1 -i 'error\|fatal\|fail' "$log" || tail -n 1 "$log") | cut -c1-120)" >&2
+        stop_daemon
+        return 1
+    fi
+    read -r -a READY <<<"$out"
+    sed -i "s/^$DPID .*/$DPID $(cat /proc/"$DPID"/comm)/" "$PIDS"   # the name it runs under
+}
+# recv KEY CMD...: record what CMD prints as one trial of KEY (a failure stops the section)
+recv() { local k=$1 v; shift; v=$("$@"); rec "$k" "$v"; }
+hwm() { awk '/VmHWM/ {print $2}' "/proc/$DPID/status"; }
+usecs() { local s=$1 e=${EPOCHREALTIME/./}; printf '%d.%06d' $(((e - s) / 1000000)) $(((e - s) % 1000000)); }
+now() { echo "${EPOCHREALTIME/./}"; }
+readf() { local o; o=$("$PROBE" read "$1"); echo "${o% *}"; }
+par4() { local o; o=$("$PROBE" par "$1" 4); echo "${o% *}"; }
+evict() { "$PROBE" evict "$@"; }
+dusb() { du -sb "$1" | cut -f1; }
+gen_name() { echo "$1" | sed 's/://g'; }  # 2026-11-20T02:00:00Z -> 2026-11-20T020000Z
+
+# run_section NAME FUNC ARGS: run in a subshell with set -e; a failure records
+# "n/a" for NAME with the last line it printed on stderr, and the bench goes on.
+# The subshell is a process group of its own (set -m for that one fork) that
+# the traps end as a whole: it, what it runs and the daemon it started.
+run_section() {
+    local name=$1 rc s
+    shift
+    s=$(now)
+    set +e
+    set -m
+    (set +m; set -e; trap stop_daemon EXIT; "$@") 2>"$DIR/logs/$name.err" </dev/null &
+    SECTION=$!
+    set +m
+    wait "$SECTION"
+    rc=$?
+    SECTION=
+    set -e
+    rec "sect.$name" "$(usecs "$s")"
+    if [ $rc -ne 0 ]; then
+        na "$name" "$(grep -v '^\s*$' "$DIR/logs/$name.err" | tail -n 1 | cut -c1-160)"
+    fi
+    return 0
+}
+
+# --- data ------------------------------------------------------------------
 DB=$DIR/orders-v2-$ROWS.db
 CSV=$DIR/orders-v2-$ROWS.csv
+DBMOD=$DIR/orders-v2-$ROWS-mod1000.db
+# time spent making data that is kept for later runs (not part of a warm run)
+PREP_US=0
+P0=$(now)
 if [ ! -f "$DB" ]; then
-    echo "generating $ROWS rows into $DB ..." >&2
+    say "generating $ROWS rows into $DB ..."
     rm -f "$DB.tmp"
     $PY - "$DB.tmp" "$ROWS" <<'EOF'
 import random, sqlite3, sys
@@ -77,107 +230,393 @@ db.executemany("INSERT INTO orders VALUES(?,?,?,?,?,?,?,?,?)", rows())
 db.commit(); db.close()
 EOF
     mv "$DB.tmp" "$DB"
-    rm -f "$CSV" "$CSV.zst"
+    rm -f "$CSV" "$CSV.zst" "$DBMOD"
 fi
-
-# CSV and zstd reference from the mount itself (byte-identical to what users read)
-REPO=$DIR/repo
-rm -rf "$REPO"; mkdir -p "$MNT"
-"$STRATA" init "$REPO" >/dev/null
-
-median() { sort -n | awk '{a[NR]=$1} END {m=a[int((NR+1)/2)]; printf "%s %s %s\n", m, a[1], a[NR]}'; }
-now() { date +%s.%N; }
-mount_fresh() {
-    cleanup; FSPID=
-    "$STRATAFS" "$REPO" "$MNT" -f -o cache_size=$((64<<20)) &
-    FSPID=$!
-    for _ in $(seq 100); do mountpoint -q "$MNT" && break; sleep 0.05; done
-    mountpoint -q "$MNT"
-}
-evict() { $PY -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); os.posix_fadvise(fd,0,0,os.POSIX_FADV_DONTNEED); os.close(fd)' "$1"; }
-
+if [ ! -f "$DBMOD" ]; then
+    cp "$DB" "$DBMOD.tmp"
+    $PY - "$DBMOD.tmp" <<'EOF'
+import random, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+n = db.execute("SELECT max(id) FROM orders").fetchone()[0]
+ids = random.Random(1000).sample(range(1, n + 1), min(1000, n))
+db.executemany("UPDATE orders SET status = 'returned', quantity = quantity + 1 WHERE id = ?",
+               [(i,) for i in ids])
+db.commit(); db.close()
+EOF
+    mv "$DBMOD.tmp" "$DBMOD"
+fi
+PREP_US=$((PREP_US + $(now) - P0))
 SRC_BYTES=$(stat -c %s "$DB")
-bk_times=()
+AT1=2026-11-20T02:00:00Z; AT2=2026-11-21T02:00:00Z; AT3=2026-11-22T02:00:00Z
+GEN1=$(gen_name $AT1)
+W=$DIR/work/orders.db   # what restic, borg and strata back up: same path every time
+REPO=$DIR/repo
+rm -rf "$REPO" "$DIR/repo-bk"
+
+meta rows "$ROWS"; meta trials "$TRIALS"; meta source_bytes "$SRC_BYTES"
+meta load "$(cut -d' ' -f1-3 /proc/loadavg)"
+meta nproc "$(nproc)"
+meta strata_commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+
+# --- which references are here --------------------------------------------
+HAVE_SQ=1; HAVE_BORG=1; HAVE_RESTIC=1; BORG_MOUNT=1
+if ! command -v mksquashfs >/dev/null || ! command -v squashfuse >/dev/null; then
+    HAVE_SQ=; na squashfuse "squashfs-tools/squashfuse not installed"; na squashfs "squashfs-tools not installed"
+fi
+if ! command -v borg >/dev/null; then
+    HAVE_BORG=; na borg "borgbackup not installed"
+elif ! $PY -c 'import pyfuse3' 2>/dev/null; then
+    BORG_MOUNT=
+    for p in mount read rand; do na borg.$p "borg mount needs python3-pyfuse3, not installed"; done
+fi
+if ! command -v restic >/dev/null; then HAVE_RESTIC=; na restic "restic not installed"; fi
+[ -n "$HAVE_BORG" ] && meta borg_version "$(borg --version | cut -d' ' -f2)"
+[ -n "$HAVE_RESTIC" ] && meta restic_version "$(restic version | cut -d' ' -f2)"
+export RESTIC_PASSWORD=strata-bench RESTIC_CACHE_DIR=$DIR/restic-cache RESTIC_PROGRESS_FPS=0.01
+export BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
+export BORG_FUSE_IMPL=pyfuse3 BORG_BASE_DIR=$DIR/borg-home
+
+# --- backup ----------------------------------------------------------------
+# put_source FILE: the file to back up, at the same path $W every time (a hard
+# link: no copy to write back), evicted from the page cache
+put_source() { ln -f "$1" "$W"; evict "$W"; }
+backup_strata() {
+    local r=$DIR/repo-bk s before
+    rm -rf "$r"; "$STRATA" init "$r" >/dev/null
+    put_source "$DB"
+    s=$(now); "$STRATA" backup "$r" "$W" --at $AT1 >/dev/null; rec backup.strata.first_s "$(usecs "$s")"
+    if [ ! -d "$REPO" ]; then cp -a "$r" "$REPO"; touch "$REPO/.bench-read"; fi
+    meta stored.strata "$(dusb "$r")"; meta stored.strata_packs "$(dusb "$r/packs")"
+    evict "$W"
+    s=$(now); "$STRATA" backup "$r" "$W" --at $AT2 >/dev/null; rec backup.strata.unchanged_s "$(usecs "$s")"
+    before=$(dusb "$r")
+    put_source "$DBMOD"
+    s=$(now); "$STRATA" backup "$r" "$W" --at $AT3 >/dev/null; rec backup.strata.changed_s "$(usecs "$s")"
+    rec backup.strata.changed_added "$(( $(dusb "$r") - before ))"
+    rm -rf "$r"
+}
+backup_restic() {
+    local r=$DIR/restic-bk s before
+    rm -rf "$r" "$RESTIC_CACHE_DIR"; restic -q -r "$r" init >/dev/null
+    put_source "$DB"
+    cd "$DIR/work"
+    s=$(now); restic -q -r "$r" backup orders.db >/dev/null; rec backup.restic.first_s "$(usecs "$s")"
+    meta stored.restic "$(dusb "$r")"
+    evict "$W"
+    s=$(now); restic -q -r "$r" backup orders.db >/dev/null; rec backup.restic.unchanged_s "$(usecs "$s")"
+    before=$(dusb "$r")
+    put_source "$DBMOD"
+    s=$(now); restic -q -r "$r" backup orders.db >/dev/null; rec backup.restic.changed_s "$(usecs "$s")"
+    rec backup.restic.changed_added "$(( $(dusb "$r") - before ))"
+    cd "$DIR"; rm -rf "$r"
+}
+backup_borg() {
+    local r=$DIR/borg-bk s before
+    rm -rf "$r" "$BORG_BASE_DIR"; borg init -e none "$r" >/dev/null 2>&1
+    put_source "$DB"
+    cd "$DIR/work"
+    s=$(now); borg create -C zstd,3 "$r::g1" orders.db; rec backup.borg.first_s "$(usecs "$s")"
+    meta stored.borg "$(dusb "$r")"
+    evict "$W"
+    s=$(now); borg create -C zstd,3 "$r::g2" orders.db; rec backup.borg.unchanged_s "$(usecs "$s")"
+    cd "$DIR"; rm -rf "$r" "$BORG_BASE_DIR"
+}
 for t in $(seq "$TRIALS"); do
+    say "backup, trial $t of $TRIALS ..."
+    run_section strata.backup backup_strata
+    [ -n "$HAVE_RESTIC" ] && run_section restic.backup backup_restic
+    [ -n "$HAVE_BORG" ] && run_section borg.backup backup_borg
+done
+rm -f "$W"
+
+# the read repository: one generation of the db (a copy of the first strata
+# backup of trial 1); the CSV and CSV.zst come from its mount
+P0=$(now)
+if [ ! -f "$REPO/.bench-read" ]; then
+    say "strata backup of the read repository ..."
     rm -rf "$REPO"; "$STRATA" init "$REPO" >/dev/null
-    sync; evict "$DB"
-    s=$(now); "$STRATA" backup "$REPO" "$DB" --at 2026-11-20T02:00:00Z >/dev/null; e=$(now)
-    bk_times+=("$(echo "$e - $s" | bc -l)")
-done
-STORED=$(du -sb "$REPO/packs" | cut -f1)
-s=$(now); "$STRATA" backup "$REPO" "$DB" --at 2026-11-21T02:00:00Z >/dev/null; e=$(now)
-BK2=$(echo "$e - $s" | bc -l)
-
-mount_fresh
-GEN=$MNT/2026-11-20T020000Z
-TCSV=$GEN/orders/orders.csv
-if [ ! -f "$CSV" ]; then cp "$TCSV" "$CSV"; fi
+    "$STRATA" backup "$REPO" "$DB" --at $AT1 >/dev/null
+fi
+TCSV=$MNT/$GEN1/orders/orders.csv
+if [ ! -f "$CSV" ]; then
+    start_daemon "$DIR/logs/stratafs.log" "$TCSV" "$TCSV" "$STRATAFS" "$REPO" "$MNT" -f
+    cp "$TCSV" "$CSV.tmp"; chmod 444 "$CSV.tmp"; mv "$CSV.tmp" "$CSV"
+    stop_daemon
+fi
 CSV_BYTES=$(stat -c %s "$CSV")
+CSVNAME=$(basename "$CSV")
 [ -f "$CSV.zst" ] || zstd -q -3 -T1 -f "$CSV" -o "$CSV.zst"
-ZST_BYTES=$(stat -c %s "$CSV.zst")
+PREP_US=$((PREP_US + $(now) - P0))
+meta csv_bytes "$CSV_BYTES"
+meta stored.zstd3 "$(stat -c %s "$CSV.zst")"
 
-seq_times=(); zstd_times=(); pc_times=(); plain_times=()
-for t in $(seq "$TRIALS"); do
-    mount_fresh
-    s=$(now); cat "$TCSV" >/dev/null; e=$(now); seq_times+=("$(echo "$e - $s" | bc -l)")
-    s=$(now); cat "$TCSV" >/dev/null; e=$(now); pc_times+=("$(echo "$e - $s" | bc -l)")
-    evict "$CSV.zst"; cat "$CSV.zst" >/dev/null
-    s=$(now); zstd -dc -T1 "$CSV.zst" >/dev/null; e=$(now); zstd_times+=("$(echo "$e - $s" | bc -l)")
+# --- stores of the CSV for the read comparison (kept between runs) ----------
+SQFS=$DIR/orders-v2-$ROWS.csv.sqfs
+BORGCSV=$DIR/borg-csv-$ROWS
+RESTICCSV=$DIR/restic-csv-$ROWS
+make_sqfs() {
+    if [ ! -f "$SQFS" ]; then
+        say "mksquashfs -comp zstd of the CSV ..."
+        mksquashfs "$CSV" "$SQFS.tmp" -comp zstd -Xcompression-level 3 -noappend -quiet -no-progress >/dev/null
+        mv "$SQFS.tmp" "$SQFS"
+    fi
+    meta stored.squashfs "$(stat -c %s "$SQFS")"
+}
+make_borgcsv() {
+    if [ ! -f "$BORGCSV/.bench-done" ]; then
+        say "borg create of the CSV ..."
+        rm -rf "$BORGCSV"; borg init -e none "$BORGCSV" >/dev/null 2>&1
+        (cd "$DIR" && BORG_BASE_DIR=$DIR/borg-home-csv borg create -C zstd,3 "$BORGCSV::csv" "$CSVNAME")
+        touch "$BORGCSV/.bench-done"
+    fi
+}
+make_resticcsv() {
+    if [ ! -f "$RESTICCSV/.bench-done" ]; then
+        say "restic backup of the CSV ..."
+        rm -rf "$RESTICCSV"; restic -q -r "$RESTICCSV" init >/dev/null
+        (cd "$DIR" && restic -q -r "$RESTICCSV" backup "$CSVNAME" >/dev/null)
+        touch "$RESTICCSV/.bench-done"
+    fi
+}
+P0=$(now)
+[ -n "$HAVE_SQ" ] && run_section squashfuse.stores make_sqfs
+[ -f "$SQFS" ] || HAVE_SQ=
+[ -n "$HAVE_BORG" ] && [ -n "$BORG_MOUNT" ] && run_section borg.stores make_borgcsv
+[ -f "$BORGCSV/.bench-done" ] || HAVE_BORG=
+[ -n "$HAVE_RESTIC" ] && run_section restic.stores make_resticcsv
+[ -f "$RESTICCSV/.bench-done" ] || HAVE_RESTIC=
+PREP_US=$((PREP_US + $(now) - P0))
+
+# mount_TOOL: a fresh mount of the CSV; sets F (the CSV inside) and READY
+mount_strata() {
+    F=$TCSV; start_daemon "$DIR/logs/stratafs.log" "$F" "$F" "$STRATAFS" "$REPO" "$MNT" -f
+}
+mount_memfs() {
+    F=$MNT/$CSVNAME; start_daemon "$DIR/logs/memfs.log" "$F" "$F" "$MEMFS" "$CSV" "$MNT" -f
+}
+mount_squashfuse() {
+    F=$MNT/$CSVNAME; start_daemon "$DIR/logs/squashfuse.log" "$F" "$F" squashfuse -f "$SQFS" "$MNT"
+}
+mount_borg() {
+    F=$MNT/$CSVNAME
+    start_daemon "$DIR/logs/borg.log" "$F" "$F" env BORG_BASE_DIR="$DIR/borg-home-csv" \
+        borg mount -f "$BORGCSV::csv" "$MNT"
+}
+mount_restic() {
+    F=$MNT/snapshots/latest/$CSVNAME
+    start_daemon "$DIR/logs/restic.log" "$F" "$F" restic -r "$RESTICCSV" mount "$MNT"
+}
+# raise the kernel readahead of the current mount to 1 MiB (its bdi)
+readahead_1m() {
+    local dev; dev=$(stat -c %d "$MNT")
+    echo 1024 >"/sys/class/bdi/$((dev >> 8)):$((dev & 255))/read_ahead_kb"
+}
+
+# --- sequential reads, mount ready, first byte ------------------------------
+read_mount() {   # TOOL
+    local t=$1
+    "mount_$t"
+    case $t in strata) rec mount.strata.ready_s "${READY[0]}"; rec mount.strata.firstbyte_s "${READY[1]}"
+                       recv mount.strata.hwm_kib hwm ;;
+               squashfuse|borg|restic) rec "mount.$t.ready_s" "${READY[0]}"; rec "mount.$t.firstbyte_s" "${READY[1]}"
+                       recv "mount.$t.hwm_kib" hwm ;;
+    esac
+    evict "$F"
+    recv "read.$t.fresh_s" readf "$F"
+    evict "$F"
+    recv "read.$t.evicted_s" readf "$F"
+    recv "read.$t.cached_s" readf "$F"
+    [ "$t" = memfs ] || recv "read.$t.hwm_kib" hwm
+    stop_daemon
+}
+read_ra1m() {    # TOOL: first read of a fresh mount whose readahead is 1 MiB
+    local t=$1
+    "mount_$t"
+    readahead_1m
+    evict "$F"; recv "read.${t}_ra1m.fresh_s" readf "$F"
+    stop_daemon
+}
+read_rand() {    # TOOL
+    local t=$1 out
+    "mount_$t"
+    out=$("$PROBE" rand "$F" 2000 7)
+    rec "rand.$t.median_ms" "${out% *}"; rec "rand.$t.p99_ms" "${out#* }"
+    recv "rand.$t.hwm_kib" hwm
+    stop_daemon
+}
+read_par() {     # TOOL
+    local t=$1
+    "mount_$t"
+    evict "$F"
+    recv "par4.${t}_s" par4 "$F"
+    stop_daemon
+}
+read_refs() {
     cat "$CSV" >/dev/null
-    s=$(now); cat "$CSV" >/dev/null; e=$(now); plain_times+=("$(echo "$e - $s" | bc -l)")
+    local s; s=$(now); zstd -q -3 -T1 -c "$CSV" >/dev/null; rec backup.zstd3_s "$(usecs "$s")"
+    evict "$CSV.zst"; cat "$CSV.zst" >/dev/null
+    s=$(now); zstd -q -dc -T1 "$CSV.zst" >/dev/null; rec read.zstd_dc_s "$(usecs "$s")"
+    cat "$CSV" >/dev/null
+    recv read.plain_cached_s readf "$CSV"
+}
+READ_TOOLS=(strata memfs)
+[ -n "$HAVE_SQ" ] && READ_TOOLS+=(squashfuse)
+[ -n "$HAVE_BORG" ] && [ -n "$BORG_MOUNT" ] && READ_TOOLS+=(borg)
+[ -n "$HAVE_RESTIC" ] && READ_TOOLS+=(restic)
+for t in $(seq "$TRIALS"); do
+    say "reads, trial $t of $TRIALS ..."
+    for tool in "${READ_TOOLS[@]}"; do
+        run_section "$tool.read" read_mount "$tool"
+        case $tool in strata|memfs) run_section "${tool}_ra1m.read" read_ra1m "$tool" ;; esac
+        # borg's and restic's random reads are slow (whole chunks through
+        # Python or Go) and vary little: first trial only
+        case $tool in memfs) ;; borg|restic) [ "$t" = 1 ] && run_section "$tool.rand" read_rand "$tool" ;;
+                      *) run_section "$tool.rand" read_rand "$tool" ;; esac
+        case $tool in strata|memfs|squashfuse) run_section "$tool.par4" read_par "$tool" ;; esac
+    done
+    run_section zstd.read read_refs
 done
 
-# random 4 KiB reads on a fresh mount
-mount_fresh
-RAND=$($PY - "$TCSV" <<'EOF'
-import os, random, sys, time
-p = sys.argv[1]; rnd = random.Random(7)
-size = os.stat(p).st_size
-fd = os.open(p, os.O_RDONLY)
-lat = []
-for _ in range(2000):
-    off = rnd.randrange(0, max(1, size - 4096))
-    os.posix_fadvise(fd, off, 4096, os.POSIX_FADV_DONTNEED)
-    t = time.perf_counter(); os.pread(fd, 4096, off); lat.append(time.perf_counter() - t)
-lat.sort()
-print("%.3f %.3f" % (lat[len(lat)//2] * 1e3, lat[int(len(lat) * 0.99)] * 1e3))
+# --- small repositories for mount and metadata figures (kept between runs) --
+small_db() {   # PATH TABLES ROWS
+    [ -f "$1" ] && return 0
+    $PY - "$1.tmp" "$2" "$3" <<'EOF'
+import random, sqlite3, sys
+path, tables, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rnd = random.Random(5)
+db = sqlite3.connect(path)
+for t in range(tables):
+    name = "orders" if tables == 1 else "t%04d" % t
+    db.execute("CREATE TABLE %s(id INTEGER PRIMARY KEY, customer TEXT, amount REAL, note TEXT)" % name)
+    db.executemany("INSERT INTO %s VALUES(?,?,?,?)" % name,
+                   [(i, "customer%d" % rnd.randrange(1000), round(rnd.uniform(1, 500), 2),
+                     None if rnd.random() < 0.3 else "note %d" % rnd.randrange(100))
+                    for i in range(1, n + 1)])
+db.commit(); db.close()
 EOF
-)
-HWM=$(awk '/VmHWM/ {print $2}' /proc/$FSPID/status)
-cat "$TCSV" >/dev/null
-HWM2=$(awk '/VmHWM/ {print $2}' /proc/$FSPID/status)
-cleanup; FSPID=
+    mv "$1.tmp" "$1"
+}
+# times "2020-01-01T00:00:00Z" + i hours, for i < N
+at_times() { $PY -c 'import datetime,sys
+t0 = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
+for i in range(int(sys.argv[1])): print((t0 + datetime.timedelta(hours=i)).strftime("%Y-%m-%dT%H:%M:%SZ"))' "$1"; }
+EMD=; command -v eatmydata >/dev/null && EMD=eatmydata
+# make_gens REPO DB N: N generations of DB, one `strata backup --at` each; prints seconds
+make_gens() {
+    local repo=$1 db=$2 n=$3 s i=0
+    rm -rf "$repo"; "$STRATA" init "$repo" >/dev/null
+    s=$(now)
+    while read -r at; do
+        $EMD "$STRATA" backup "$repo" "$db" --at "$at" >/dev/null
+        i=$((i + 1)); if [ $((i % 1000)) = 0 ]; then say "  $i of $n generations"; fi
+    done < <(at_times "$n")
+    sync
+    usecs "$s"
+}
+# a cached repository is used only if the current stratafs mounts it; otherwise remade
+repo_ok() {   # REPO PATH-INSIDE
+    [ -f "$1/.bench-done" ] || return 1
+    start_daemon "$DIR/logs/stratafs.log" "$MNT/$2" "$MNT/$2" "$STRATAFS" "$1" "$MNT" -f 2>/dev/null || return 1
+    stop_daemon
+}
+G10K=$DIR/repo-gen10k
+G10K_N=10000
+G10K_LAST=$(gen_name "$(at_times $G10K_N | tail -n 1)")
+prepare_10k() {
+    small_db "$DIR/small-100rows.db" 1 100
+    if repo_ok "$G10K" "$G10K_LAST/orders/orders.csv"; then
+        meta gen10k_cached 1; meta gen10k_build_s "$(cat "$G10K/.bench-done")"
+    else
+        say "making $G10K_N generations of a 100-row db (once; kept in $G10K) ..."
+        local secs; secs=$(make_gens "$G10K" "$DIR/small-100rows.db" $G10K_N)
+        echo "$secs" >"$G10K/.bench-done"
+        meta gen10k_cached 0; meta gen10k_build_s "$secs"
+    fi
+    meta gen10k_count $G10K_N
+}
+T1000=$DIR/repo-tables1000
+G100=$DIR/repo-gen100
+prepare_t1000() {
+    small_db "$DIR/small-1000tables.db" 1000 20
+    if ! repo_ok "$T1000" "$GEN1/t0999/t0999.csv"; then
+        rm -rf "$T1000"; "$STRATA" init "$T1000" >/dev/null
+        "$STRATA" backup "$T1000" "$DIR/small-1000tables.db" --at $AT1 >/dev/null
+        rm -f "$T1000.sqfs"; touch "$T1000/.bench-done"
+    fi
+    if [ -n "$HAVE_SQ" ] && [ ! -f "$T1000.sqfs" ]; then
+        start_daemon "$DIR/logs/stratafs.log" "$MNT/$GEN1" "$MNT/$GEN1/schema.sql" "$STRATAFS" "$T1000" "$MNT" -f
+        mksquashfs "$MNT/$GEN1" "$T1000.sqfs.tmp" -comp zstd -Xcompression-level 3 -noappend -quiet -no-progress >/dev/null
+        stop_daemon; mv "$T1000.sqfs.tmp" "$T1000.sqfs"
+    fi
+}
+G100_LAST=$(gen_name "$(at_times 100 | tail -n 1)")
+prepare_g100() {
+    small_db "$DIR/small-20tables.db" 20 500
+    if ! repo_ok "$G100" "$G100_LAST/t0019/t0019.csv"; then
+        make_gens "$G100" "$DIR/small-20tables.db" 100 >/dev/null
+        rm -f "$G100.sqfs"; touch "$G100/.bench-done"
+    fi
+    if [ -n "$HAVE_SQ" ] && [ ! -f "$G100.sqfs" ]; then
+        start_daemon "$DIR/logs/stratafs.log" "$MNT/$G100_LAST" "$MNT/$G100_LAST/schema.sql" "$STRATAFS" "$G100" "$MNT" -f
+        mksquashfs "$MNT" "$G100.sqfs.tmp" -comp zstd -Xcompression-level 3 -noappend -quiet -no-progress >/dev/null
+        stop_daemon; mv "$G100.sqfs.tmp" "$G100.sqfs"
+    fi
+}
+say "small repositories (10,000 generations, 1,000 tables, 100 generations) ..."
+P0=$(now)
+run_section strata_10k.mount prepare_10k
+run_section strata.meta prepare_t1000
+run_section strata.meta prepare_g100
+PREP_US=$((PREP_US + $(now) - P0))
 
-read -r bk bkmin bkmax <<<"$(printf '%s\n' "${bk_times[@]}" | median)"
-read -r sq sqmin sqmax <<<"$(printf '%s\n' "${seq_times[@]}" | median)"
-read -r zs zsmin zsmax <<<"$(printf '%s\n' "${zstd_times[@]}" | median)"
-read -r pc pcmin pcmax <<<"$(printf '%s\n' "${pc_times[@]}" | median)"
-read -r pl plmin plmax <<<"$(printf '%s\n' "${plain_times[@]}" | median)"
-read -r rmed rp99 <<<"$RAND"
-mbs() { echo "scale=1; $1 / 1000000 / $2" | bc -l; }
-ratio() { echo "scale=2; $1 / $2" | bc -l; }
+mount_10k() {
+    local f=$MNT/$G10K_LAST/orders/orders.csv
+    start_daemon "$DIR/logs/stratafs.log" "$f" "$f" "$STRATAFS" "$G10K" "$MNT" -f
+    rec mount.strata_10k.ready_s "${READY[0]}"; rec mount.strata_10k.firstbyte_s "${READY[1]}"
+    recv mount.strata_10k.hwm_kib hwm
+    stop_daemon
+}
+# timed_cmd KEY CMD...: seconds of CMD (output discarded)
+timed_cmd() { local k=$1 s; shift; s=$(now); "$@" >/dev/null; rec "$k" "$(usecs "$s")"; }
+meta_ls() {   # TOOL
+    if [ "$1" = strata ]; then
+        start_daemon "$DIR/logs/stratafs.log" "$MNT/$GEN1" "$MNT/$GEN1/schema.sql" "$STRATAFS" "$T1000" "$MNT" -f
+        timed_cmd meta.ls1000.strata_s ls -l "$MNT/$GEN1"
+    else
+        start_daemon "$DIR/logs/squashfuse.log" "$MNT/schema.sql" "$MNT/schema.sql" squashfuse -f "$T1000.sqfs" "$MNT"
+        timed_cmd meta.ls1000.squashfuse_s ls -l "$MNT"
+    fi
+    stop_daemon
+}
+meta_find() {   # TOOL
+    if [ "$1" = strata ]; then
+        start_daemon "$DIR/logs/stratafs.log" "$MNT/$G100_LAST" "$MNT/$G100_LAST/schema.sql" "$STRATAFS" "$G100" "$MNT" -f
+    else
+        start_daemon "$DIR/logs/squashfuse.log" "$MNT/$G100_LAST" "$MNT/$G100_LAST/schema.sql" squashfuse -f "$G100.sqfs" "$MNT"
+    fi
+    timed_cmd "meta.find100.${1}_s" find "$MNT"
+    [ "$1" = strata ] && meta find100_entries "$(find "$MNT" | wc -l)"
+    stop_daemon
+}
+for t in $(seq "$TRIALS"); do
+    say "mount and metadata, trial $t of $TRIALS ..."
+    [ -f "$G10K/.bench-done" ] && run_section strata_10k.mount mount_10k
+    if [ -f "$T1000/.bench-done" ]; then
+        run_section strata.meta meta_ls strata
+        [ -n "$HAVE_SQ" ] && [ -f "$T1000.sqfs" ] && run_section squashfuse.meta meta_ls squashfuse
+    fi
+    if [ -f "$G100/.bench-done" ]; then
+        run_section strata.meta meta_find strata
+        [ -n "$HAVE_SQ" ] && [ -f "$G100.sqfs" ] && run_section squashfuse.meta meta_find squashfuse
+    fi
+done
 
-printf '\nstrata bench: %s rows, source %s MB, CSV %s MB (median of %s, min-max)\n' \
-    "$ROWS" "$((SRC_BYTES/1000000))" "$((CSV_BYTES/1000000))" "$TRIALS"
-printf '%-44s %12s %22s\n' "figure" "value" "reference / ratio"
-printf '%-44s %10.2f s %22s\n' "backup (first)" "$bk" "$(printf '%.2f-%.2f s' "$bkmin" "$bkmax")"
-printf '%-44s %8s MB/s\n' "backup throughput, source file bytes" "$(mbs "$SRC_BYTES" "$bk")"
-printf '%-44s %8s MB/s\n' "backup throughput, CSV bytes" "$(mbs "$CSV_BYTES" "$bk")"
-printf '%-44s %9s MB %15s MB zstd-3 %s\n' "stored (packs)" "$((STORED/1000000))" "$((ZST_BYTES/1000000))" "x$(ratio "$STORED" "$ZST_BYTES")"
-printf '%-44s %12s\n' "stored / source file" "$(ratio "$STORED" "$SRC_BYTES")"
-printf '%-44s %10.2f s\n' "backup, unchanged second run" "$BK2"
-printf '%-44s %8s MB/s %12s MB/s zstd -dc  x%s\n' "seq read, fresh mount (evicted)" "$(mbs "$CSV_BYTES" "$sq")" "$(mbs "$CSV_BYTES" "$zs")" "$(ratio "$zs" "$sq")"
-printf '%-44s %8s MB/s %12s MB/s plain  x%s\n' "second read (page cache)" "$(mbs "$CSV_BYTES" "$pc")" "$(mbs "$CSV_BYTES" "$pl")" "$(ratio "$pl" "$pc")"
-printf '%-44s %9s ms\n' "random 4 KiB read, median" "$rmed"
-printf '%-44s %9s ms\n' "random 4 KiB read, p99" "$rp99"
-printf '%-44s %8s MiB\n' "stratafs peak RSS, random reads" "$((HWM/1024))"
-printf '%-44s %8s MiB (cache 64 MiB)\n' "stratafs peak RSS, after a full read" "$((HWM2/1024))"
-
+cleanup
+rm -rf "$DIR/work" "$RESTIC_CACHE_DIR"
+meta prep_s $((PREP_US / 1000000))
+meta wall_s "$(usecs "$T_START" | cut -d. -f1)"
 if [ -n "$JSON" ]; then
-    cat >"$JSON" <<EOF
-{"rows": $ROWS, "source_bytes": $SRC_BYTES, "csv_bytes": $CSV_BYTES, "trials": $TRIALS,
- "backup_s": $bk, "backup_unchanged_s": $BK2, "stored_bytes": $STORED, "zstd3_bytes": $ZST_BYTES,
- "seq_read_s": $sq, "zstd_dc_s": $zs, "page_cache_read_s": $pc, "plain_read_s": $pl,
- "rand4k_median_ms": $rmed, "rand4k_p99_ms": $rp99, "peak_rss_kib": $HWM2}
-EOF
+    $PY "$ROOT/bench/report.py" "$RES" --json "$JSON"
+else
+    $PY "$ROOT/bench/report.py" "$RES"
 fi
