@@ -15,7 +15,13 @@
  * the chunk list with pack locations) kept in fi->fh; read() only does a
  * binary search, cache lookups and, on a miss, pread + decompress + verify
  * + render.  The catalog (one SQLite connection behind cat_mu) is used by
- * lookup/getattr/readdir/open only.
+ * lookup/getattr/readdir/open only, and is reopened when catalog.db is
+ * replaced (cat_refresh()).
+ *
+ * TRUST.  The repository is data from outside (docs/SECURITY.md): packs
+ * are opened without following links, names from the catalog are listed
+ * only if they are plain path components, and a chunk list that does not
+ * cover its file exactly is refused (EIO) rather than served.
  *
  * Everything but the root and "latest" is immutable: long timeouts and
  * keep_cache let the kernel cache entries, attributes and pages.
@@ -28,6 +34,7 @@
 #include "strata/render.h"
 #include "strata/repo.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
@@ -39,6 +46,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 enum ino_type {
@@ -70,15 +78,34 @@ static uint32_t ino_chunk(fuse_ino_t ino) { return (uint32_t)(ino & 0xfffff); }
 
 struct fs {
 	struct repo repo;
+	/*
+	 * The catalog connection and what is known about the file it reads.
+	 * Every use, the reopen included, holds cat_mu and copies what it needs
+	 * out of the results, so swapping the connection under cat_mu is safe
+	 * without reference counts (see cat_refresh()).
+	 */
 	struct catalog cat;
 	pthread_mutex_t cat_mu;
+	dev_t cat_dev;        /* (st_dev, st_ino) of the file cat reads */
+	ino_t cat_ino;
+	struct timespec cat_stat; /* its st_ctim when last checked */
+	int64_t cat_next_check; /* monotonic ms: next stat of catalog.db */
+	int cat_note;         /* what was last logged about the file (enum cat_note) */
+	ino_t cand_ino;       /* a replacement not adopted yet (still being filled) */
+	int64_t cand_since;
+	ino_t bad_ino;        /* a replacement that could not be opened */
+	unsigned bad_count;   /* ... at this many checks in a row */
+	int64_t cat_err_logged; /* monotonic ms of the last "cannot read" line */
 	struct chunk_cache *cache;
 	pthread_mutex_t pack_mu;
 	struct pack_fd { char name[33]; int fd; } *packs;
 	size_t npacks, cap_packs;
+	int packs_dir;        /* REPO/packs, opened without following links */
 	pthread_key_t dctx_key;
-	uid_t uid;
+	uid_t uid;            /* owner and group of the repository directory */
 	gid_t gid;
+	mode_t file_mode;     /* permission bits of files and directories */
+	mode_t dir_mode;
 	int64_t mount_time;
 };
 
@@ -118,6 +145,34 @@ static void log_msg(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Open packs/<xx>/<name>.pack below the packs directory without following a
+ * symbolic link at any step (a link could lead out of the repository), and
+ * only if it is a regular file (O_NONBLOCK: a FIFO must not hang the open).
+ */
+#define PACK_NOT_REGULAR (-100000)
+
+static int open_pack(int packs_dir, const char *name)
+{
+	char sub[3] = { name[0], name[1], 0 }, file[40];
+	struct stat st;
+	int dfd, fd;
+
+	snprintf(file, sizeof(file), "%s.pack", name);
+	dfd = openat(packs_dir, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	fd = openat(dfd, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	close(dfd);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return PACK_NOT_REGULAR;
+	}
+	return fd;
+}
+
 static int pack_fd(struct fs *fs, const char *name)
 {
 	int fd = -1;
@@ -132,13 +187,9 @@ static int pack_fd(struct fs *fs, const char *name)
 		fd = -EUCLEAN;
 		goto out;
 	}
-	char *path = xasprintf("%s/%.2s/%s.pack", fs->repo.packs, name, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	free(path);
-	if (fd < 0) {
-		fd = -errno;
+	fd = open_pack(fs->packs_dir, name);
+	if (fd < 0)
 		goto out;
-	}
 	if (fs->npacks == fs->cap_packs) {
 		fs->cap_packs = fs->cap_packs ? fs->cap_packs * 2 : 64;
 		fs->packs = xrealloc(fs->packs, fs->cap_packs * sizeof(*fs->packs));
@@ -180,12 +231,24 @@ static int get_chunk(struct fs *fs, uint64_t gseq, uint32_t tidx, const struct c
 	fd = pack_fd(fs, ch->pack);
 	if (fd < 0) {
 		log_msg("cannot open pack 'packs/%.2s/%s.pack': %s (generation %llu, table %u)",
-			ch->pack, ch->pack, strerror(-fd), (unsigned long long)gseq, tidx);
-		return fd == -ENOENT ? -EIO : fd;
+			ch->pack, ch->pack,
+			fd == PACK_NOT_REGULAR ? "not a regular file" :
+			fd == -ELOOP ? "it is a symbolic link, which is not followed" :
+			strerror(-fd), (unsigned long long)gseq, tidx);
+		return -EIO;
+	}
+	/* sizes come from the catalog: hold them to the bounds a pack index obeys */
+	if (ch->e.ulen > CHUNK_MAX_ULEN || ch->e.nrows > ch->e.ulen ||
+	    ch->e.csv_len > (uint64_t)ch->e.ulen * 8 + ch->e.nrows * 4096) {
+		log_msg("catalog entry of chunk %u of generation %llu, table %u is out of bounds; run 'strata index --rebuild %s'",
+			ch->seqno, (unsigned long long)gseq, tidx, fs->repo.path);
+		return -EIO;
 	}
 	rc = chunk_read(fd, &ch->e, thread_dctx(fs), &raw);
 	if (!rc) {
-		buf_grow(&csv, ch->e.csv_len);
+		/* the recorded csv_len is checked below, not trusted for the allocation */
+		buf_grow(&csv, (size_t)(ch->e.csv_len < (uint64_t)ch->e.ulen * 4 ? ch->e.csv_len
+									 : (uint64_t)ch->e.ulen * 4));
 		rc = render_csv_chunk(raw, ch->e.ulen, &csv, &nrows);
 		if (!rc && (csv.len != ch->e.csv_len || nrows != ch->e.nrows))
 			rc = -EUCLEAN;
@@ -294,6 +357,215 @@ static void prefetch_stop(void)
 	free(g_pf.threads);
 }
 
+/*
+ * ---- the catalog connection ----
+ * catalog.db is derived data that may be deleted, damaged or recreated
+ * (`strata index --rebuild`) under a running mount.  Every operation that
+ * uses the catalog goes through cat_lock()/cat_unlock(); at most once a
+ * second cat_lock() looks at the file:
+ *  - same file: nothing to do; a rebuild in place is one transaction the
+ *    connection sees like any other commit.  If the file was changed without
+ *    SQLite (overwritten, truncated, copied over), the connection's page
+ *    cache no longer matches it and is dropped, so damage shows as an error.
+ *  - no file: the connection keeps reading the deleted file, which stays
+ *    intact while it is open; one log line.
+ *  - another file: it is opened and swapped in once it is filled (a writer
+ *    creates the schema before the transaction that fills it; an empty
+ *    catalog while manifests exist is not adopted for up to CAT_FILL_WAIT).
+ * Inode numbers are addresses that do not depend on the catalog file, so
+ * the kernel's caches stay valid across the swap.  No reference counting
+ * is needed: every use holds cat_mu and copies what it needs.
+ */
+#define CAT_CHECK_MS 1000
+#define CAT_FILL_WAIT_MS 30000
+#define CAT_ERR_LOG_MS 10000
+/* an error already logged by the code that found it */
+#define CAT_LOGGED (-100001)
+
+enum cat_note { NOTE_NONE, NOTE_MISSING, NOTE_NOT_REGULAR };
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Open the file now at the catalog path; st receives its identity.  Only a
+ * regular file is opened (SQLite refuses a symbolic link itself), and not
+ * one swapped while it was being opened.
+ */
+static int cat_open(struct fs *fs, struct catalog *c, struct stat *st)
+{
+	struct stat a;
+	int rc;
+
+	if (lstat(fs->repo.catalog, &a) < 0)
+		return -errno;
+	if (S_ISLNK(a.st_mode))
+		return -ELOOP;
+	if (!S_ISREG(a.st_mode) || a.st_size == 0)
+		return -EUCLEAN;
+	rc = catalog_open(c, fs->repo.catalog, true);
+	if (rc)
+		return rc;
+	if (lstat(fs->repo.catalog, st) < 0 || st->st_dev != a.st_dev || st->st_ino != a.st_ino) {
+		catalog_close(c);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+/*
+ * Close a connection.  When its file is no longer the one at the catalog
+ * path, SQLite must not checkpoint and delete "catalog.db-wal"/"-shm" on
+ * close: those names now belong to the new catalog.
+ */
+static void cat_close(struct fs *fs, struct catalog *c, dev_t dev, ino_t ino)
+{
+	struct stat st;
+	if (!c->db)
+		return;
+	if (lstat(fs->repo.catalog, &st) < 0 || st.st_dev != dev || st.st_ino != ino)
+		sqlite3_db_config(c->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
+	catalog_close(c);
+}
+
+static bool repo_has_manifests(struct fs *fs)
+{
+	DIR *d = opendir(fs->repo.gens);
+	struct dirent *e;
+	bool any = false;
+	if (!d)
+		return false;
+	while (!any && (e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		any = l > 4 && e->d_name[0] != '.' && !strcmp(e->d_name + l - 4, ".gen");
+	}
+	closedir(d);
+	return any;
+}
+
+/* Whether a replacement catalog may be adopted now (see above). */
+static int cat_filled(struct fs *fs, struct catalog *c, const struct stat *st, int64_t now)
+{
+	uint64_t stamp = 0;
+	int rc = catalog_gen_stamp(c, &stamp);
+	if (rc)
+		return rc;
+	if (stamp || !repo_has_manifests(fs))
+		return 1;
+	if (fs->cand_ino != st->st_ino) {
+		fs->cand_ino = st->st_ino;
+		fs->cand_since = now;
+	}
+	return now - fs->cand_since >= CAT_FILL_WAIT_MS;
+}
+
+static void cat_refresh(struct fs *fs)
+{
+	int64_t now = now_ms();
+	struct catalog nc = { 0 };
+	struct stat st;
+	int rc;
+
+	if (now < fs->cat_next_check)
+		return;
+	fs->cat_next_check = now + CAT_CHECK_MS;
+	if (lstat(fs->repo.catalog, &st) < 0) {
+		if (errno == ENOENT && fs->cat_note != NOTE_MISSING) {
+			log_msg("catalog '%s' was removed; serving from the catalog opened before until 'strata index %s' recreates it",
+				fs->repo.catalog, fs->repo.path);
+			fs->cat_note = NOTE_MISSING;
+		}
+		return;
+	}
+	if (st.st_dev == fs->cat_dev && st.st_ino == fs->cat_ino) {
+		if (st.st_ctim.tv_sec != fs->cat_stat.tv_sec ||
+		    st.st_ctim.tv_nsec != fs->cat_stat.tv_nsec) {
+			fs->cat_stat = st.st_ctim;
+			sqlite3_db_release_memory(fs->cat.db);
+		}
+		fs->cat_note = NOTE_NONE;
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		if (fs->cat_note != NOTE_NOT_REGULAR)
+			log_msg("catalog '%s' was replaced by something that is not a regular file (a symbolic link is never followed); serving from the catalog opened before",
+				fs->repo.catalog);
+		fs->cat_note = NOTE_NOT_REGULAR;
+		return;
+	}
+	rc = cat_open(fs, &nc, &st);
+	if (!rc) {
+		rc = cat_filled(fs, &nc, &st, now);
+		if (rc <= 0)
+			cat_close(fs, &nc, st.st_dev, st.st_ino);
+		if (rc == 0)
+			return; /* still being filled: look again in a second */
+		rc = rc < 0 ? rc : 0;
+	}
+	if (rc) {
+		if (rc == -EAGAIN)
+			return;
+		/* a writer creating it makes it briefly unreadable: log the second time */
+		fs->bad_count = fs->bad_ino == st.st_ino ? fs->bad_count + 1 : 1;
+		fs->bad_ino = st.st_ino;
+		if (fs->bad_count == 2)
+			log_msg("catalog '%s' was replaced but the new one cannot be read (%s); serving from the catalog opened before; run 'strata index --rebuild %s'",
+				fs->repo.catalog, strerror(-rc), fs->repo.path);
+		return;
+	}
+	cat_close(fs, &fs->cat, fs->cat_dev, fs->cat_ino);
+	fs->cat = nc;
+	fs->cat_dev = st.st_dev;
+	fs->cat_ino = st.st_ino;
+	fs->cat_stat = st.st_ctim;
+	fs->cat_note = NOTE_NONE;
+	fs->cand_ino = fs->bad_ino = 0;
+	log_msg("catalog '%s' was replaced; serving from the new one", fs->repo.catalog);
+}
+
+static void cat_lock(struct fs *fs)
+{
+	pthread_mutex_lock(&fs->cat_mu);
+	cat_refresh(fs);
+}
+
+/* rc: the result of the catalog calls made since cat_lock(); failures are logged. */
+static void cat_unlock(struct fs *fs, int rc)
+{
+	if (rc && rc != -ENOENT && rc != -ENOTDIR && rc != -EISDIR && rc != -EINVAL &&
+	    rc != CAT_LOGGED) {
+		int64_t now = now_ms();
+		if (!fs->cat_err_logged || now - fs->cat_err_logged >= CAT_ERR_LOG_MS) {
+			log_msg("cannot read the catalog '%s': %s (%s); answering EIO; run 'strata index --rebuild %s'",
+				fs->repo.catalog, strerror(-rc), sqlite3_errmsg(fs->cat.db),
+				fs->repo.path);
+			fs->cat_err_logged = now;
+		}
+	}
+	pthread_mutex_unlock(&fs->cat_mu);
+}
+
+/* A name from the catalog used as a path component (docs/FORMAT.md "Names"). */
+static bool safe_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 255 || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '/' || (unsigned char)s[i] < 0x20)
+			return false;
+	return true;
+}
+
+static bool seq_ok(uint64_t seq)
+{
+	return seq >= 1 && seq <= 0xffffff;
+}
+
 /* ---- attributes ---- */
 
 static void fill_attr(struct fs *fs, struct stat *st, fuse_ino_t ino, bool dir, uint64_t size,
@@ -301,7 +573,7 @@ static void fill_attr(struct fs *fs, struct stat *st, fuse_ino_t ino, bool dir, 
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
-	st->st_mode = dir ? S_IFDIR | 0555 : S_IFREG | 0444;
+	st->st_mode = dir ? S_IFDIR | fs->dir_mode : S_IFREG | fs->file_mode;
 	st->st_nlink = dir ? 2 : 1;
 	st->st_uid = fs->uid;
 	st->st_gid = fs->gid;
@@ -384,9 +656,9 @@ static void fs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	struct fs *fs = fuse_req_userdata(req);
 	struct stat st;
 	double to;
-	pthread_mutex_lock(&fs->cat_mu);
+	cat_lock(fs);
 	int rc = stat_ino(fs, ino, &st, &to);
-	pthread_mutex_unlock(&fs->cat_mu);
+	cat_unlock(fs, rc);
 	if (rc)
 		fuse_reply_err(req, rc == -ENOENT ? ENOENT : EIO);
 	else
@@ -411,9 +683,12 @@ static int resolve(struct fs *fs, fuse_ino_t parent, const char *name, fuse_ino_
 			return 0;
 		}
 		rc = catalog_gen_by_name(&fs->cat, name, &g);
-		if (!rc)
-			*ino = mkino(T_GEN, g.seq, 0, 0);
-		return rc;
+		if (rc)
+			return rc;
+		if (!seq_ok(g.seq))
+			return -ENOENT; /* not from a valid manifest: not shown */
+		*ino = mkino(T_GEN, g.seq, 0, 0);
+		return 0;
 	case T_GEN:
 		if (!strcmp(name, "generation.json")) {
 			*ino = mkino(T_GEN_JSON, seq, 0, 0);
@@ -470,18 +745,31 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fuse_entry_param e;
 	fuse_ino_t ino = 0;
 	double to = 0;
+	bool final_miss = false;
 	int rc;
 
 	memset(&e, 0, sizeof(e));
-	pthread_mutex_lock(&fs->cat_mu);
+	cat_lock(fs);
 	rc = resolve(fs, parent, name, &ino);
 	if (!rc)
 		rc = stat_ino(fs, ino, &e.attr, &to);
-	pthread_mutex_unlock(&fs->cat_mu);
+	if (rc == -ENOENT && ino_type(parent) != T_ROOT) {
+		/*
+		 * A miss is final only if the catalog knows the parent (whose
+		 * content is then immutable); not while a catalog is being
+		 * rebuilt or after the parent's generation was removed.
+		 */
+		struct stat pst;
+		int prc = stat_ino(fs, parent, &pst, &to);
+		final_miss = prc == 0;
+		if (prc && prc != -ENOENT)
+			rc = prc;
+	}
+	cat_unlock(fs, rc);
 	if (rc == -ENOENT) {
-		/* cache misses under immutable dirs; the root can gain entries */
+		/* cache final misses: the root can gain entries, nothing else can */
 		e.ino = 0;
-		e.entry_timeout = ino_type(parent) == T_ROOT ? 0 : IMMUTABLE_TIMEOUT;
+		e.entry_timeout = final_miss ? IMMUTABLE_TIMEOUT : 0;
 		fuse_reply_entry(req, &e);
 		return;
 	}
@@ -504,13 +792,18 @@ static void fs_op_readlink(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	pthread_mutex_lock(&fs->cat_mu);
+	cat_lock(fs);
 	rc = catalog_latest(&fs->cat, &g);
-	pthread_mutex_unlock(&fs->cat_mu);
+	if (!rc && !safe_name(g.name)) {
+		log_msg("catalog '%s' gives the latest generation a name that is not a plain file name; run 'strata index --rebuild %s'",
+			fs->repo.catalog, fs->repo.path);
+		rc = CAT_LOGGED;
+	}
+	cat_unlock(fs, rc);
 	if (rc)
 		fuse_reply_err(req, rc == -ENOENT ? ENOENT : EIO);
 	else
-		fuse_reply_readlink(req, g.name); /* relative: never leaves the mount */
+		fuse_reply_readlink(req, g.name); /* one plain name: never leaves the mount */
 }
 
 /* ---- directories: the listing is built at opendir and kept in fh ---- */
@@ -545,6 +838,16 @@ static void dl_free(struct dirlist *d)
 	free(d);
 }
 
+/* Names from the catalog are listed only if they are plain path components. */
+static bool dl_name_ok(struct fs *fs, const char *name)
+{
+	if (safe_name(name))
+		return true;
+	log_msg("catalog '%s' holds a name that is not a plain file name; it is not listed; run 'strata index --rebuild %s'",
+		fs->repo.catalog, fs->repo.path);
+	return false;
+}
+
 static int build_dir(struct fs *fs, fuse_ino_t ino, struct dirlist *d)
 {
 	uint64_t seq = ino_seq(ino);
@@ -561,7 +864,8 @@ static int build_dir(struct fs *fs, fuse_ino_t ino, struct dirlist *d)
 		if (rc)
 			return rc;
 		for (size_t i = 0; i < n; i++)
-			dl_add(d, g[i].name, mkino(T_GEN, g[i].seq, 0, 0), true);
+			if (seq_ok(g[i].seq) && dl_name_ok(fs, g[i].name))
+				dl_add(d, g[i].name, mkino(T_GEN, g[i].seq, 0, 0), true);
 		if (n) {
 			dl_add(d, "latest", INO_LATEST, false);
 			d->modes[d->n - 1] = S_IFLNK;
@@ -570,15 +874,29 @@ static int build_dir(struct fs *fs, fuse_ino_t ino, struct dirlist *d)
 		return 0;
 	}
 	case T_GEN: {
+		/*
+		 * Listings of directories other than the root are cached by the
+		 * kernel: list only a generation the catalog holds, whole.
+		 */
 		struct cat_table *t;
+		struct cat_gen g;
 		size_t n;
-		rc = catalog_list_tables(&fs->cat, seq, &t, &n);
+		rc = catalog_gen_by_seq(&fs->cat, seq, &g);
+		if (!rc)
+			rc = catalog_list_tables(&fs->cat, seq, &t, &n);
 		if (rc)
 			return rc;
+		if (n != g.ntables) {
+			catalog_free_tables(t, n);
+			log_msg("catalog '%s' lists %zu tables for generation %llu, which has %llu; run 'strata index --rebuild %s'",
+				fs->repo.catalog, n, (unsigned long long)seq,
+				(unsigned long long)g.ntables, fs->repo.path);
+			return CAT_LOGGED;
+		}
 		dl_add(d, "generation.json", mkino(T_GEN_JSON, seq, 0, 0), false);
 		dl_add(d, "schema.sql", mkino(T_GEN_SCHEMA, seq, 0, 0), false);
 		for (size_t i = 0; i < n; i++)
-			if (t[i].tidx <= 0xffff)
+			if (t[i].tidx <= 0xffff && dl_name_ok(fs, t[i].dirname))
 				dl_add(d, t[i].dirname, mkino(T_TABLE, seq, t[i].tidx, 0), true);
 		catalog_free_tables(t, n);
 		return 0;
@@ -590,7 +908,8 @@ static int build_dir(struct fs *fs, fuse_ino_t ino, struct dirlist *d)
 			return rc;
 		char *csv = xasprintf("%s.csv", t.dirname);
 		dl_add(d, "schema.sql", mkino(T_TABLE_SCHEMA, seq, tidx, 0), false);
-		dl_add(d, csv, mkino(T_TABLE_CSV, seq, tidx, 0), false);
+		if (dl_name_ok(fs, csv))
+			dl_add(d, csv, mkino(T_TABLE_CSV, seq, tidx, 0), false);
 		dl_add(d, "rows", mkino(T_ROWS, seq, tidx, 0), true);
 		free(csv);
 		free(t.dirname);
@@ -598,12 +917,17 @@ static int build_dir(struct fs *fs, fuse_ino_t ino, struct dirlist *d)
 	}
 	case T_ROWS: {
 		struct cat_chunk *ch;
+		struct cat_table t;
 		size_t n;
+		rc = catalog_table_by_idx(&fs->cat, seq, tidx, &t); /* the table exists */
+		if (rc)
+			return rc;
+		free(t.dirname);
 		rc = catalog_table_chunks(&fs->cat, seq, tidx, true, &ch, &n);
 		if (rc)
 			return rc;
 		for (size_t i = 0; i < n; i++)
-			if (ch[i].seqno <= 0xfffff)
+			if (ch[i].seqno <= 0xfffff && dl_name_ok(fs, ch[i].fname))
 				dl_add(d, ch[i].fname, mkino(T_ROWS_FILE, seq, tidx, ch[i].seqno), false);
 		catalog_free_chunks(ch, n);
 		return 0;
@@ -617,9 +941,9 @@ static void fs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 {
 	struct fs *fs = fuse_req_userdata(req);
 	struct dirlist *d = xcalloc(1, sizeof(*d));
-	pthread_mutex_lock(&fs->cat_mu);
+	cat_lock(fs);
 	int rc = build_dir(fs, ino, d);
-	pthread_mutex_unlock(&fs->cat_mu);
+	cat_unlock(fs, rc);
 	if (rc) {
 		dl_free(d);
 		fuse_reply_err(req, rc == -ENOTDIR ? ENOTDIR : rc == -ENOENT ? ENOENT : EIO);
@@ -671,6 +995,33 @@ static void ofile_free(struct ofile *of)
 	free(of);
 }
 
+/*
+ * The chunk list of a table must cover its body exactly, in order: reads
+ * index it by offset, and getattr reported header + csv_size.  A chunk
+ * whose pack was removed is missing from the list (the catalog drops it).
+ */
+static int check_chunk_list(struct fs *fs, const struct ofile *of)
+{
+	struct cat_table t;
+	uint64_t off = 0;
+	bool ok;
+	int rc = catalog_table_by_idx(&fs->cat, of->seq, of->tidx, &t);
+	if (rc)
+		return rc;
+	free(t.dirname);
+	ok = of->text_len == t.header_len && of->nchunks == t.nchunks;
+	for (size_t i = 0; ok && i < of->nchunks; i++) {
+		const struct cat_chunk *c = &of->chunks[i];
+		ok = c->seqno == i && c->csv_off == off && c->e.csv_len <= UINT64_MAX - off;
+		off += c->e.csv_len;
+	}
+	if (ok && off == t.csv_size)
+		return 0;
+	log_msg("catalog '%s' does not hold every chunk of generation %llu, table %u: a pack file is missing or the catalog is damaged; restore missing packs from a copy of the repository, then run 'strata index --rebuild %s'",
+		fs->repo.catalog, (unsigned long long)of->seq, of->tidx, fs->repo.path);
+	return CAT_LOGGED;
+}
+
 static int build_ofile(struct fs *fs, fuse_ino_t ino, struct ofile *of)
 {
 	enum ino_type ty = ino_type(ino);
@@ -694,6 +1045,8 @@ static int build_ofile(struct fs *fs, fuse_ino_t ino, struct ofile *of)
 		rc = catalog_table_text(&fs->cat, seq, tidx, true, &of->text, &of->text_len);
 		if (!rc)
 			rc = catalog_table_chunks(&fs->cat, seq, tidx, false, &of->chunks, &of->nchunks);
+		if (!rc)
+			rc = check_chunk_list(fs, of);
 		break;
 	case T_ROWS_FILE:
 		rc = catalog_table_text(&fs->cat, seq, tidx, true, &of->text, &of->text_len);
@@ -729,9 +1082,9 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	}
 	of = xcalloc(1, sizeof(*of));
 	of->refs = 1;
-	pthread_mutex_lock(&fs->cat_mu);
+	cat_lock(fs);
 	rc = build_ofile(fs, ino, of);
-	pthread_mutex_unlock(&fs->cat_mu);
+	cat_unlock(fs, rc);
 	if (rc) {
 		ofile_free(of);
 		fuse_reply_err(req, rc == -ENOENT ? ENOENT : rc == -EISDIR ? EISDIR : EIO);
@@ -990,7 +1343,7 @@ static const struct fuse_lowlevel_ops fs_ops = {
 struct opts {
 	char *repo;
 	char *mnt;
-	uint64_t cache_size;
+	char *cache_size; /* as given; parsed with parse_size() */
 	int foreground;
 	int help;
 	int nargs;
@@ -999,7 +1352,7 @@ struct opts {
 enum { KEY_HELP, KEY_FG };
 
 static const struct fuse_opt opt_spec[] = {
-	{ "cache_size=%llu", offsetof(struct opts, cache_size), 0 },
+	{ "cache_size=%s", offsetof(struct opts, cache_size), 0 },
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-f", KEY_FG),
@@ -1035,19 +1388,22 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *out)
 
 static const char USAGE[] =
 	"usage: stratafs REPO MOUNTPOINT [-f] [-o OPTIONS]\n"
-	"options: -f (foreground), -d (debug), -o cache_size=BYTES (default 64 MiB),\n"
-	"         -o allow_other, any FUSE mount option\n"
+	"options: -f (foreground), -d (debug), -o cache_size=SIZE (64M default),\n"
+	"         -o allow_other (other users may read, as the repository directory's\n"
+	"         owner, group and mode allow), any FUSE mount option\n"
 	"unmount: fusermount3 -u MOUNTPOINT\n";
 
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct opts o = { .cache_size = 64u << 20 };
+	struct opts o = { 0 };
+	uint64_t cache_size = 64u << 20;
 	struct fuse_session *se = NULL;
 	struct fs *fs = &g_fs;
 	struct stat st;
 	int rc = 1;
 
+	fs->packs_dir = -1;
 	/*
 	 * Memory stays within the cache bound only if freed chunk buffers go
 	 * back to the system: a fixed mmap threshold keeps glibc from raising it
@@ -1062,6 +1418,12 @@ int main(int argc, char **argv)
 	if (o.help) {
 		fputs(USAGE, stdout);
 		rc = 0;
+		goto out_early;
+	}
+	if (o.cache_size && (parse_size(o.cache_size, &cache_size) || cache_size > (SIZE_MAX >> 1))) {
+		fprintf(stderr, "stratafs: cache_size takes a size such as 64M or 67108864, not '%s'\n",
+			o.cache_size);
+		rc = 2;
 		goto out_early;
 	}
 	if (o.nargs != 2) {
@@ -1101,12 +1463,48 @@ int main(int argc, char **argv)
 			strerror(errno));
 		goto out_early;
 	}
-	if (access(fs->repo.catalog, F_OK) < 0) {
+	/*
+	 * Who may read the mount follows the repository directory (see
+	 * docs/SECURITY.md): its owner and group, and for each class read
+	 * access if that class may list and enter the directory.  Nothing in
+	 * the mount is ever writable.
+	 */
+	if (stat(o.repo, &st) < 0) {
+		fprintf(stderr, "stratafs: cannot stat the repository '%s': %s\n", o.repo,
+			strerror(errno));
+		goto out_early;
+	}
+	fs->uid = st.st_uid;
+	fs->gid = st.st_gid;
+	fs->file_mode = 0;
+	for (int sh = 0; sh <= 6; sh += 3)
+		if (((st.st_mode >> sh) & 5) == 5)
+			fs->file_mode |= (mode_t)(4 << sh);
+	fs->dir_mode = fs->file_mode | fs->file_mode >> 2;
+	if (getuid() != 0 && access(o.repo, R_OK | X_OK) < 0) {
+		fprintf(stderr, "stratafs: you may not list the repository '%s', so you could not read its mount; ask its owner for read and search permission\n",
+			o.repo);
+		goto out_early;
+	}
+	/* the mount never follows a link from inside the repository */
+	fs->packs_dir = open(fs->repo.packs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fs->packs_dir < 0) {
+		fprintf(stderr, "stratafs: cannot open '%s': %s; it must be a directory, not a symbolic link\n",
+			fs->repo.packs, strerror(errno));
+		goto out_early;
+	}
+	if (lstat(fs->repo.catalog, &st) < 0) {
 		fprintf(stderr, "stratafs: repository '%s' has no catalog; run 'strata index %s' first\n",
 			o.repo, o.repo);
 		goto out_early;
 	}
-	orc = catalog_open(&fs->cat, fs->repo.catalog, true);
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "stratafs: the catalog '%s' is %s; remove it and run 'strata index %s'\n",
+			fs->repo.catalog, S_ISLNK(st.st_mode) ? "a symbolic link, which is not followed"
+							      : "not a regular file", o.repo);
+		goto out_early;
+	}
+	orc = cat_open(fs, &fs->cat, &st);
 	if (orc) {
 		fprintf(stderr, "stratafs: cannot open the catalog '%s': %s; run 'strata index --rebuild %s'\n",
 			fs->repo.catalog, strerror(-orc), o.repo);
@@ -1123,9 +1521,7 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&fs->cat_mu, NULL);
 	pthread_mutex_init(&fs->pack_mu, NULL);
 	pthread_key_create(&fs->dctx_key, dctx_free);
-	fs->cache = chunk_cache_new((size_t)o.cache_size);
-	fs->uid = getuid();
-	fs->gid = getgid();
+	fs->cache = chunk_cache_new((size_t)cache_size);
 	fs->mount_time = (int64_t)time(NULL);
 
 	char *fsname = xasprintf("-osubtype=stratafs,ro,default_permissions,fsname=%s", o.repo);
@@ -1146,13 +1542,17 @@ int main(int argc, char **argv)
 	}
 	fuse_daemonize(o.foreground);
 	/* SQLite connections must not cross fork(): open the catalog in the daemon */
-	orc = catalog_open(&fs->cat, fs->repo.catalog, true);
+	orc = cat_open(fs, &fs->cat, &st);
 	if (orc) {
 		log_msg("cannot open the catalog '%s': %s; run 'strata index --rebuild'",
 			fs->repo.catalog, strerror(-orc));
 		fuse_session_unmount(se);
 		goto out_sig;
 	}
+	fs->cat_dev = st.st_dev;
+	fs->cat_ino = st.st_ino;
+	fs->cat_stat = st.st_ctim;
+	fs->cat_next_check = now_ms() + CAT_CHECK_MS;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	prefetch_start(fs, ncpu > 1 ? (int)(ncpu < 8 ? ncpu : 8) : 1);
 	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
@@ -1168,20 +1568,25 @@ out:
 	if (se)
 		fuse_session_destroy(se);
 	chunk_cache_free(fs->cache);
-	catalog_close(&fs->cat);
+	cat_close(fs, &fs->cat, fs->cat_dev, fs->cat_ino);
 	for (size_t i = 0; i < fs->npacks; i++)
 		close(fs->packs[i].fd);
 	free(fs->packs);
+	close(fs->packs_dir);
 	repo_close(&fs->repo);
 	free(o.repo);
 	free(o.mnt);
+	free(o.cache_size);
 	fuse_opt_free_args(&args);
 	return rc;
 out_early:
 	catalog_close(&fs->cat);
+	if (fs->packs_dir >= 0)
+		close(fs->packs_dir);
 	repo_close(&fs->repo);
 	free(o.repo);
 	free(o.mnt);
+	free(o.cache_size);
 	fuse_opt_free_args(&args);
 	return rc;
 }

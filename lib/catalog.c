@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char SCHEMA[] =
@@ -73,6 +74,13 @@ static int sqerr(struct catalog *c, int rc)
 	return -EIO;
 }
 
+/* Text of a column; "" for NULL (a damaged catalog may hold one anywhere). */
+static const char *col_str(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+	return s ? (const char *)s : "";
+}
+
 static int exec(struct catalog *c, const char *sql)
 {
 	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
@@ -106,14 +114,30 @@ int catalog_open(struct catalog *c, const char *path, bool readonly)
 	 * for the WAL index and stops seeing later commits, and the mount must
 	 * see new generations.  Fall back to read-only where we may not write.
 	 */
-	int flags = readonly ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int flags = readonly ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW
+			     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW;
+	struct stat st;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
+	/*
+	 * The catalog is never opened through a symbolic link (SQLITE_OPEN_NOFOLLOW;
+	 * a writer replaces one, or anything else that is not a regular file).
+	 * A new catalog must not pair with the -wal/-shm left by a deleted (or
+	 * emptied: a WAL database is never 0 bytes) one: a running mount may
+	 * still read the old file through them, and the two would share one WAL
+	 * index.  Unlinking the names leaves the mount its open files.
+	 */
+	if (!readonly) {
+		int l = lstat(path, &st);
+		if ((l < 0 && errno == ENOENT) || (l == 0 && (!S_ISREG(st.st_mode) || !st.st_size)))
+			catalog_remove(path);
+	}
 	rc = sqlite3_open_v2(path, &c->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (readonly && rc == SQLITE_READONLY) {
 		sqlite3_close_v2(c->db);
-		rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+		rc = sqlite3_open_v2(path, &c->db,
+				     SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL);
 	}
 	if (readonly && rc == SQLITE_OK)
 		sqlite3_exec(c->db, "PRAGMA query_only=1", NULL, NULL, NULL);
@@ -259,14 +283,42 @@ static void gen_json(struct buf *j, const struct manifest *m)
 	buf_adds(j, m->ntables ? "\n  ]\n}\n" : "]\n}\n");
 }
 
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* rows/ file names must be unique in a table: the mount finds a chunk by name */
+static bool fnames_unique(char **v, size_t n)
+{
+	if (n < 2)
+		return true;
+	qsort(v, n, sizeof(char *), cmp_cstr);
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(v[i - 1], v[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Index one decoded manifest.  manifest_decode() checked its structure
+ * (safe, unique dirnames; seq < 2^24, ntables <= 2^16 and nchunks <= 2^20,
+ * which are the mount's inode fields); here every chunk must be in an
+ * indexed pack that agrees on ulen, nrows and csv_len (-ENOENT / -EUCLEAN),
+ * file names must be unique per table and the generation's sums must fit a
+ * SQLite integer (-EUCLEAN).
+ */
 int catalog_add_generation(struct catalog *c, const struct manifest *m)
 {
 	sqlite3_stmt *sg = NULL, *stt = NULL, *sc = NULL, *chk = NULL;
 	struct buf json = BUF_INIT, hdr = BUF_INIT;
 	uint64_t nrows = 0, logical = 0;
 	char idhex[33];
+	char **fnames = NULL;
 	int rc;
 
+	if (m->seq == 0 || m->seq > 0xffffff || m->ntables > 0x10000)
+		return -EUCLEAN;
 	rc = prep(c, "INSERT INTO tables VALUES(?,?,?,?,?,?,?,?,?)", &stt);
 	if (!rc)
 		rc = prep(c, "INSERT INTO table_chunks VALUES(?,?,?,?,?,?)", &sc);
@@ -287,8 +339,15 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m)
 		sqlite3_bind_int64(stt, 8, (sqlite3_int64)t->nchunks);
 		sqlite3_bind_int64(stt, 9, (sqlite3_int64)t->csv_size);
 		rc = run(c, stt);
-		nrows += t->nrows;
-		logical += hdr.len + t->csv_size;
+		if (!rc && (t->nchunks > 0x100000 ||
+			    __builtin_add_overflow(nrows, t->nrows, &nrows) ||
+			    __builtin_add_overflow(logical, hdr.len, &logical) ||
+			    __builtin_add_overflow(logical, t->csv_size, &logical) ||
+			    nrows > INT64_MAX || logical > INT64_MAX))
+			rc = -EUCLEAN;
+		if (rc)
+			break;
+		fnames = xcalloc(t->nchunks ? t->nchunks : 1, sizeof(char *));
 		for (size_t k = 0; k < t->nchunks && !rc; k++) {
 			const struct manifest_chunk *ch = &t->chunks[k];
 			/* the manifest must agree with the pack that holds the chunk */
@@ -306,6 +365,7 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m)
 				break;
 			char *fname = name_range(ch->first_key, ch->first_len, ch->last_key,
 						 ch->last_len, ".csv");
+			fnames[k] = fname;
 			sqlite3_bind_int64(sc, 1, (sqlite3_int64)m->seq);
 			sqlite3_bind_int64(sc, 2, (sqlite3_int64)i);
 			sqlite3_bind_int64(sc, 3, (sqlite3_int64)k);
@@ -313,9 +373,15 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m)
 			sqlite3_bind_int64(sc, 5, (sqlite3_int64)off);
 			sqlite3_bind_text(sc, 6, fname, -1, SQLITE_TRANSIENT);
 			rc = run(c, sc);
-			free(fname);
+			/* Σ csv_len = csv_size <= INT64_MAX was checked by manifest_decode */
 			off += ch->csv_len;
 		}
+		if (!rc && !fnames_unique(fnames, t->nchunks))
+			rc = -EUCLEAN;
+		for (size_t k = 0; k < t->nchunks; k++)
+			free(fnames[k]);
+		free(fnames);
+		fnames = NULL;
 	}
 	if (rc)
 		goto out;
@@ -453,7 +519,7 @@ static int column_names(struct catalog *c, const char *sql, struct namelist *out
 	if (rc)
 		return rc;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW)
-		namelist_add(out, (const char *)sqlite3_column_text(st, 0));
+		namelist_add(out, col_str(st, 0));
 	sqlite3_finalize(st);
 	namelist_sort(out);
 	return s == SQLITE_DONE ? 0 : sqerr(c, s);
@@ -465,12 +531,19 @@ static int index_pack(struct catalog *c, const struct repo *r, const char *name)
 	struct pack_entry *e = NULL;
 	size_t n = 0;
 	uint64_t size = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), rc;
+	/* O_NONBLOCK: a FIFO planted under packs/ must not hang the sync */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), rc;
+	struct stat st;
 
 	if (fd < 0) {
-		rc = -errno;
+		rc = errno == ELOOP ? -EUCLEAN : -errno;
 	} else {
-		rc = pack_read_index(fd, &e, &n, &size);
+		if (fstat(fd, &st) < 0)
+			rc = -errno;
+		else if (!S_ISREG(st.st_mode))
+			rc = -EUCLEAN;
+		else
+			rc = pack_read_index(fd, &e, &n, &size);
 		close(fd);
 	}
 	if (!rc)
@@ -483,18 +556,59 @@ static int index_pack(struct catalog *c, const struct repo *r, const char *name)
 	return rc;
 }
 
+/*
+ * Read a manifest whole: a regular file (never block on a FIFO) of at most
+ * MANIFEST_MAX_SIZE bytes.  Its size is what it is, so the buffer is bounded
+ * by the bytes present; if it cannot be had, the generation is skipped
+ * (-EFBIG) rather than failing the whole sync or aborting.
+ */
+static int read_manifest(const char *path, uint8_t **data, size_t *n)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), rc = 0;
+
+	*data = NULL;
+	*n = 0;
+	if (fd < 0)
+		return errno == ELOOP ? -EUCLEAN : -errno;
+	if (fstat(fd, &st) < 0)
+		rc = -errno;
+	else if (!S_ISREG(st.st_mode))
+		rc = -EUCLEAN;
+	else if ((uint64_t)st.st_size > MANIFEST_MAX_SIZE || (uint64_t)st.st_size > SIZE_MAX / 2)
+		rc = -EFBIG;
+	else if (!(*data = malloc((size_t)st.st_size + 1)))
+		rc = -EFBIG;
+	else
+		rc = pread_all(fd, *data, (size_t)st.st_size, 0);
+	close(fd);
+	if (rc) {
+		free(*data);
+		*data = NULL;
+		return rc;
+	}
+	*n = (size_t)st.st_size;
+	return 0;
+}
+
 static int index_gen(struct catalog *c, const struct repo *r, const char *name)
 {
 	char *path = xasprintf("%s/%s.gen", r->gens, name);
 	uint8_t *data = NULL;
 	size_t n = 0;
 	struct manifest m;
-	int rc = read_file(path, MANIFEST_MAX_SIZE, &data, &n);
+	int rc = read_manifest(path, &data, &n);
 
 	if (!rc)
 		rc = manifest_decode(data, n, &m);
-	if (!rc && strcmp(m.name, name))
+	if (!rc && strcmp(m.name, name)) {
+		manifest_release(&m);
 		rc = -EUCLEAN; /* a manifest renamed by hand */
+	}
+	if (!rc && strlen(m.name) >= sizeof(((struct cat_gen *)0)->name)) {
+		manifest_release(&m);
+		rc = -ENAMETOOLONG; /* struct cat_gen (the mount) holds 63 bytes */
+	}
 	if (!rc) {
 		rc = catalog_add_generation(c, &m);
 		manifest_release(&m);
@@ -505,7 +619,10 @@ static int index_gen(struct catalog *c, const struct repo *r, const char *name)
 				  rc == -ENOENT ? "it refers to chunks no pack holds" :
 				  rc == -EPROTONOSUPPORT ? "written by a newer strata" :
 				  rc == -EUCLEAN ? "bad manifest structure" :
-				  rc == -EEXIST ? "duplicate generation number" : strerror(-rc);
+				  rc == -EEXIST ? "duplicate generation number" :
+				  rc == -EFBIG ? "the manifest is too large to load" :
+				  rc == -ENAMETOOLONG ? "generation name longer than 63 bytes" :
+				  strerror(-rc);
 		fprintf(stderr, "strata: skipping generation 'generations/%s.gen': %s; restore that file from a copy of the repository\n",
 			name, why);
 	}
@@ -525,8 +642,8 @@ static int delete_by(struct catalog *c, const char *sql, const char *key)
 	return rc;
 }
 
-int catalog_sync(struct catalog *c, const struct repo *r, bool rebuild,
-		 struct catalog_sync_stats *st)
+static int sync_once(struct catalog *c, const struct repo *r, bool rebuild,
+		     struct catalog_sync_stats *st)
 {
 	struct namelist disk_packs = { 0 }, cat_packs = { 0 }, disk_gens = { 0 }, cat_gens = { 0 };
 	int rc;
@@ -615,6 +732,28 @@ out:
 	return rc;
 }
 
+int catalog_sync(struct catalog *c, const struct repo *r, bool rebuild,
+		 struct catalog_sync_stats *st)
+{
+	int rc = sync_once(c, r, rebuild, st);
+	if (rc == -EUCLEAN && rebuild) {
+		/*
+		 * Emptying a damaged file can fail on its damaged pages: a rebuild
+		 * then starts from a new file.  (A running mount keeps reading the
+		 * old one until it sees the new one.)
+		 */
+		fprintf(stderr, "strata: catalog '%s' is damaged; rebuilding it from the repository\n",
+			r->catalog);
+		catalog_close(c);
+		rc = catalog_remove(r->catalog);
+		if (!rc)
+			rc = catalog_open(c, r->catalog, false);
+		if (!rc)
+			rc = sync_once(c, r, false, st);
+	}
+	return rc;
+}
+
 int catalog_each_chunk(struct catalog *c, int (*fn)(void *arg, const struct chunk_id *id),
 		       void *arg)
 {
@@ -684,7 +823,7 @@ static void gen_row(sqlite3_stmt *st, struct cat_gen *g, bool label)
 {
 	memset(g, 0, sizeof(*g));
 	g->seq = (uint64_t)sqlite3_column_int64(st, 0);
-	snprintf(g->name, sizeof(g->name), "%s", (const char *)sqlite3_column_text(st, 1));
+	snprintf(g->name, sizeof(g->name), "%s", col_str(st, 1));
 	g->time = sqlite3_column_int64(st, 2);
 	g->ntables = (uint64_t)sqlite3_column_int64(st, 3);
 	g->nrows = (uint64_t)sqlite3_column_int64(st, 4);
@@ -693,8 +832,8 @@ static void gen_row(sqlite3_stmt *st, struct cat_gen *g, bool label)
 	g->json_len = (uint64_t)sqlite3_column_int64(st, 7);
 	g->schema_len = (uint64_t)sqlite3_column_int64(st, 8);
 	if (label)
-		g->label = xstrdup((const char *)sqlite3_column_text(st, 9));
-	snprintf(g->id, sizeof(g->id), "%s", (const char *)sqlite3_column_text(st, 10));
+		g->label = xstrdup(col_str(st, 9));
+	snprintf(g->id, sizeof(g->id), "%s", col_str(st, 10));
 }
 
 int catalog_list_gens(struct catalog *c, struct cat_gen **gens, size_t *n)
@@ -803,7 +942,7 @@ int catalog_gen_text(struct catalog *c, uint64_t seq, bool json, char **text, si
 static void table_row(sqlite3_stmt *st, struct cat_table *t)
 {
 	t->tidx = (uint32_t)sqlite3_column_int64(st, 0);
-	t->dirname = xstrdup((const char *)sqlite3_column_text(st, 1));
+	t->dirname = xstrdup(col_str(st, 1));
 	t->nrows = (uint64_t)sqlite3_column_int64(st, 2);
 	t->nchunks = (uint64_t)sqlite3_column_int64(st, 3);
 	t->csv_size = (uint64_t)sqlite3_column_int64(st, 4);
@@ -896,7 +1035,7 @@ static void chunk_row(sqlite3_stmt *st, struct cat_chunk *ch, bool names)
 	memset(ch, 0, sizeof(*ch));
 	ch->seqno = (uint32_t)sqlite3_column_int64(st, 0);
 	if (names)
-		ch->fname = xstrdup((const char *)sqlite3_column_text(st, 1));
+		ch->fname = xstrdup(col_str(st, 1));
 	if (sqlite3_column_bytes(st, 2) == 16)
 		memcpy(ch->e.id.b, sqlite3_column_blob(st, 2), 16);
 	ch->e.offset = (uint64_t)sqlite3_column_int64(st, 3);
@@ -904,7 +1043,7 @@ static void chunk_row(sqlite3_stmt *st, struct cat_chunk *ch, bool names)
 	ch->e.ulen = (uint32_t)sqlite3_column_int64(st, 5);
 	ch->e.nrows = (uint64_t)sqlite3_column_int64(st, 6);
 	ch->e.csv_len = (uint64_t)sqlite3_column_int64(st, 7);
-	snprintf(ch->pack, sizeof(ch->pack), "%s", (const char *)sqlite3_column_text(st, 8));
+	snprintf(ch->pack, sizeof(ch->pack), "%s", col_str(st, 8));
 	ch->csv_off = (uint64_t)sqlite3_column_int64(st, 9);
 }
 
@@ -981,4 +1120,36 @@ int catalog_chunk_by_seqno(struct catalog *c, uint64_t seq, uint32_t tidx, uint3
 {
 	return chunk_one(c, "WHERE tc.seq=? AND tc.tidx=? AND tc.seqno=?", seq, tidx, NULL, seqno,
 			 ch);
+}
+
+int catalog_meta_get(struct catalog *c, const char *key, char **value)
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, "SELECT value FROM meta WHERE key=?", &st), s;
+	*value = NULL;
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW && sqlite3_column_text(st, 0))
+		*value = xstrdup((const char *)sqlite3_column_text(st, 0));
+	else if (s == SQLITE_ROW || s == SQLITE_DONE)
+		rc = -ENOENT;
+	else
+		rc = sqerr(c, s);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int catalog_meta_put(struct catalog *c, const char *key, const char *value)
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, "INSERT OR REPLACE INTO meta VALUES(?, ?)", &st), s;
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	s = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return s == SQLITE_DONE ? 0 : sqerr(c, s);
 }

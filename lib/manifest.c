@@ -19,6 +19,10 @@
 
 static const char GEN_MAGIC[8] = "STRGEN\0";
 
+/* time: years 0000 .. 9999, what RFC 3339 (generation.json, strata ls) can show */
+#define MANIFEST_MIN_TIME INT64_C(-62167219200) /* 0000-01-01T00:00:00Z */
+#define MANIFEST_MAX_TIME INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
+
 void manifest_encode(const struct manifest *m, struct buf *b)
 {
 	buf_add(b, GEN_MAGIC, 8);
@@ -58,16 +62,59 @@ void manifest_encode(const struct manifest *m, struct buf *b)
 	buf_add_u64le(b, XXH3_64bits(b->data, b->len));
 }
 
-/* A name used as a path component: non-empty, no '/', no NUL, not . or .. */
-static bool safe_component(const char *s)
+/*
+ * A name used as a path component, checked on the bytes as stored (a NUL
+ * inside would otherwise hide what follows it): non-empty, at most max
+ * bytes, not . or .., no '/', no control byte (< 0x20 or 0x7f).
+ */
+static bool safe_component(const uint8_t *s, size_t n, size_t max)
 {
-	size_t n = strlen(s);
-	if (n == 0 || n > 255 || !strcmp(s, ".") || !strcmp(s, ".."))
+	if (n == 0 || n > max || (n == 1 && s[0] == '.') ||
+	    (n == 2 && s[0] == '.' && s[1] == '.'))
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (s[i] == '/' || (unsigned char)s[i] < 0x20)
+		if (s[i] == '/' || s[i] < 0x20 || s[i] == 0x7f)
 			return false;
 	return true;
+}
+
+/* A str field that must be a safe component; *out is a C string copy. */
+static int rd_component(struct rd *r, size_t max, char **out)
+{
+	const uint8_t *p;
+	size_t n;
+	*out = NULL;
+	if (rd_bytes(r, &p, &n))
+		return r->err;
+	if (!safe_component(p, n, max))
+		return -EUCLEAN;
+	*out = xstrndup((const char *)p, n);
+	return 0;
+}
+
+/*
+ * A well-formed encoded key: varint nkey (1 .. KEY_MAX_COLUMNS), then nkey
+ * values, nothing after them.  Writers only write such keys; a malformed one
+ * would get a 'z'+hex file name that may collide with a text key's.
+ */
+static bool key_valid(const uint8_t *k, size_t n)
+{
+	struct rd r;
+	uint64_t nk;
+	struct value v;
+	rd_init(&r, k, n);
+	if (rd_count(&r, KEY_MAX_COLUMNS, &nk) || nk == 0)
+		return false;
+	for (uint64_t i = 0; i < nk; i++)
+		if (value_decode(&r, &v))
+			return false;
+	return rd_left(&r) == 0;
+}
+
+/* Largest CSV rendering of a chunk; the pack index applies the same bound. */
+static bool csv_len_ok(uint64_t csv_len, uint64_t ulen, uint64_t nrows)
+{
+	return csv_len <= ulen * 8 + nrows * 4096; /* ulen, nrows <= 2^31: no overflow */
 }
 
 static int dup_bytes(struct rd *r, uint8_t **p, size_t *n)
@@ -83,9 +130,21 @@ static int dup_bytes(struct rd *r, uint8_t **p, size_t *n)
 static int decode_table(struct rd *r, struct manifest_table *t)
 {
 	uint64_t v, sum_rows = 0, sum_csv = 0;
+	int rc;
 
-	rd_str(r, &t->name);
-	rd_str(r, &t->dirname);
+	if (rd_str(r, &t->name))
+		return r->err;
+	/*
+	 * The mount shows dirname as a directory holding "<dirname>.csv", next
+	 * to the generation's own files: it must be a component that leaves
+	 * room for ".csv" and does not shadow generation.json or schema.sql
+	 * (name_table_dir never makes such names).
+	 */
+	rc = rd_component(r, 255 - 4, &t->dirname);
+	if (rc)
+		return rc;
+	if (!strcmp(t->dirname, "generation.json") || !strcmp(t->dirname, "schema.sql"))
+		return -EUCLEAN;
 	rd_str(r, &t->schema);
 	rd_varint(r, &v);
 	t->flags = (unsigned)(v & 1);
@@ -103,7 +162,7 @@ static int decode_table(struct rd *r, struct manifest_table *t)
 	rd_varint(r, &t->csv_size);
 	if (rd_count(r, MANIFEST_MAX_CHUNKS, &v))
 		return r->err;
-	if (v * 22 > rd_left(r)) /* a chunk entry is at least 22 bytes */
+	if (v * 22 > rd_left(r)) /* a chunk entry is at least 22 bytes: bound by the input */
 		return -EUCLEAN;
 	t->nchunks = (size_t)v;
 	t->chunks = xcalloc(t->nchunks ? t->nchunks : 1, sizeof(*t->chunks));
@@ -120,19 +179,49 @@ static int decode_table(struct rd *r, struct manifest_table *t)
 		dup_bytes(r, &c->last_key, &c->last_len);
 		if (r->err)
 			return r->err;
-		if (c->ulen > CHUNK_MAX_ULEN || c->nrows == 0 || c->nrows > c->ulen)
+		if (c->ulen > CHUNK_MAX_ULEN || c->nrows == 0 || c->nrows > c->ulen ||
+		    !csv_len_ok(c->csv_len, c->ulen, c->nrows))
+			return -EUCLEAN;
+		if (!key_valid(c->first_key, c->first_len) || !key_valid(c->last_key, c->last_len) ||
+		    key_compare(c->first_key, c->first_len, c->last_key, c->last_len) > 0)
 			return -EUCLEAN;
 		if (k > 0 && key_compare(t->chunks[k - 1].last_key, t->chunks[k - 1].last_len,
 					 c->first_key, c->first_len) >= 0)
 			return -EUCLEAN; /* ranges must be disjoint and ascending */
-		sum_rows += c->nrows;
-		sum_csv += c->csv_len;
+		if (__builtin_add_overflow(sum_rows, c->nrows, &sum_rows) ||
+		    __builtin_add_overflow(sum_csv, c->csv_len, &sum_csv))
+			return -EUCLEAN;
 	}
 	if (r->err)
 		return r->err;
-	if (sum_rows != t->nrows || sum_csv != t->csv_size || !safe_component(t->dirname))
+	/* the catalog stores sizes as SQLite integers (signed 64-bit) */
+	if (sum_rows != t->nrows || sum_csv != t->csv_size || sum_csv > INT64_MAX)
 		return -EUCLEAN;
 	return 0;
+}
+
+static int cmp_dirname(const void *a, const void *b)
+{
+	const struct manifest_table *x = *(const struct manifest_table *const *)a;
+	const struct manifest_table *y = *(const struct manifest_table *const *)b;
+	return strcmp(x->dirname, y->dirname);
+}
+
+/* Directory names must be unique in a generation (sorted: O(n log n)). */
+static bool dirnames_unique(const struct manifest *m)
+{
+	const struct manifest_table **v;
+	bool ok = true;
+	if (m->ntables < 2)
+		return true;
+	v = xcalloc(m->ntables, sizeof(*v));
+	for (size_t i = 0; i < m->ntables; i++)
+		v[i] = &m->tables[i];
+	qsort(v, m->ntables, sizeof(*v), cmp_dirname);
+	for (size_t i = 1; i < m->ntables && ok; i++)
+		ok = strcmp(v[i - 1]->dirname, v[i]->dirname) != 0;
+	free(v);
+	return ok;
 }
 
 int manifest_decode(const uint8_t *data, size_t n, struct manifest *m)
@@ -153,17 +242,21 @@ int manifest_decode(const uint8_t *data, size_t n, struct manifest *m)
 	if (ver != MANIFEST_VERSION)
 		return -EPROTONOSUPPORT;
 	rd_varint(&r, &m->seq);
-	rd_str(&r, &m->name);
+	if (rd_component(&r, 255, &m->name))
+		goto fail;
 	if (rd_raw(&r, 16, &id))
 		goto fail;
 	memcpy(m->id, id, 16);
 	rd_svarint(&r, &m->time);
+	if (m->time < MANIFEST_MIN_TIME || m->time > MANIFEST_MAX_TIME)
+		goto fail;
 	rd_str(&r, &m->label);
 	rd_str(&r, &m->source);
 	rd_str(&r, &m->schema);
 	rd_varint(&r, &m->source_bytes);
 	rd_varint(&r, &m->new_bytes);
-	if (rd_count(&r, MANIFEST_MAX_TABLES, &v) || v > rd_left(&r))
+	/* a table entry is at least 8 bytes (8 empty or zero fields) */
+	if (rd_count(&r, MANIFEST_MAX_TABLES, &v) || v * 8 > rd_left(&r))
 		goto fail;
 	m->ntables = (size_t)v;
 	m->tables = xcalloc(m->ntables ? m->ntables : 1, sizeof(*m->tables));
@@ -171,15 +264,10 @@ int manifest_decode(const uint8_t *data, size_t n, struct manifest *m)
 		rc = decode_table(&r, &m->tables[i]);
 		if (rc)
 			goto fail;
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(m->tables[j].dirname, m->tables[i].dirname)) {
-				rc = -EUCLEAN;
-				goto fail;
-			}
 	}
 	rc = -EUCLEAN;
 	if (r.err || rd_left(&r) || m->seq == 0 || m->seq >= (1u << 24) ||
-	    !safe_component(m->name) || !strcmp(m->name, "latest"))
+	    !strcmp(m->name, "latest") || !dirnames_unique(m))
 		goto fail;
 	return 0;
 fail:

@@ -278,6 +278,19 @@ int chunk_decode(const void *cdata, size_t clen, const struct pack_entry *e,
 	*out = NULL;
 	if (e->ulen > CHUNK_MAX_ULEN)
 		return -EUCLEAN;
+	/*
+	 * Allocate ulen only for a frame that can produce it: zstd expands at
+	 * most 32768 times (a 4-byte RLE block gives at most 128 KiB), and a
+	 * frame that declares its content size (the writer's always do) must
+	 * declare ulen.  A lying index entry is refused before the allocation.
+	 */
+	if ((uint64_t)e->ulen > (uint64_t)clen * 32768)
+		return -EUCLEAN;
+	unsigned long long fcs = ZSTD_getFrameContentSize(cdata, clen);
+	if (fcs == ZSTD_CONTENTSIZE_ERROR)
+		return -EBADMSG;
+	if (fcs != ZSTD_CONTENTSIZE_UNKNOWN && fcs != e->ulen)
+		return -EUCLEAN;
 	u = malloc(e->ulen ? e->ulen : 1);
 	if (!u)
 		return -ENOMEM;

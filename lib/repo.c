@@ -162,6 +162,38 @@ int repo_parse_config(struct repo *r, const char *text, size_t n)
 	return 0;
 }
 
+/*
+ * The config file: a regular file (not a symlink; a FIFO must not block the
+ * open) of at most REPO_CONFIG_MAX bytes.  -EUCLEAN for anything else.
+ */
+static int read_config(const char *path, uint8_t **data, size_t *n)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), rc = 0;
+
+	*data = NULL;
+	*n = 0;
+	if (fd < 0)
+		return errno == ENOENT || errno == ELOOP ? -EUCLEAN : -errno;
+	if (fstat(fd, &st) < 0)
+		rc = -errno;
+	else if (!S_ISREG(st.st_mode) || st.st_size > REPO_CONFIG_MAX)
+		rc = -EUCLEAN;
+	else {
+		*data = xmalloc((size_t)st.st_size + 1);
+		rc = pread_all(fd, *data, (size_t)st.st_size, 0);
+	}
+	close(fd);
+	if (rc) {
+		free(*data);
+		*data = NULL;
+		return rc;
+	}
+	(*data)[st.st_size] = 0;
+	*n = (size_t)st.st_size;
+	return 0;
+}
+
 int repo_open(struct repo *r, const char *path)
 {
 	uint8_t *cfg;
@@ -177,10 +209,8 @@ int repo_open(struct repo *r, const char *path)
 		return -ENOTDIR;
 	repo_paths(r, path);
 	char *cp = xasprintf("%s/config", path);
-	rc = read_file(cp, REPO_CONFIG_MAX, &cfg, &n);
+	rc = read_config(cp, &cfg, &n);
 	free(cp);
-	if (rc == -ENOENT || rc == -EFBIG || rc == -ELOOP)
-		rc = -EUCLEAN;
 	if (!rc) {
 		rc = repo_parse_config(r, (const char *)cfg, n);
 		free(cfg);

@@ -486,6 +486,30 @@ out:
 	return rc;
 }
 
+int parse_size(const char *s, uint64_t *v)
+{
+	char *end;
+	unsigned shift = 0;
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	unsigned long long x = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (*end == 'K' || *end == 'k')
+		shift = 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30, end++;
+	if (*end && strcmp(end, "iB") && strcmp(end, "B"))
+		return -EINVAL;
+	if (shift && x > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*v = (uint64_t)x << shift;
+	return 0;
+}
+
 int mkdir_p(const char *path, unsigned mode)
 {
 	char *p = xstrdup(path);

@@ -75,5 +75,26 @@ else
     cat "$ASAN_BUILD/build.log"
     fail=$((fail + 1))
 fi
+
+# Fuzzing: every libFuzzer target (tests/fuzz/fuzz_*.c, built with clang into
+# $FUZZ_BUILD_DIR) for a fixed number of runs with a fixed seed, each capped
+# at FUZZ_MAX_SECONDS; each target counts as one pass or fail.  About 20 s of
+# build and 20 s of runs on an idle machine.  scripts/fuzz.sh runs the same
+# targets for longer.
+echo "== fuzz (libFuzzer, ${FUZZ_RUNS:-25000} runs per target)"
+export FUZZ_BUILD_DIR=${FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
+mkdir -p "$FUZZ_BUILD_DIR"
+fzlog=$FUZZ_BUILD_DIR/fuzz-ci.log
+FUZZ_MAX_SECONDS=${FUZZ_MAX_SECONDS:-6} bash tests/fuzz/run.sh -r "${FUZZ_RUNS:-25000}" \
+    >"$fzlog" 2>&1
+fz=$(grep -c -E '^fuzz-[a-z]+ +ok ' "$fzlog")
+fzbad=$(grep -c -E '^fuzz-[a-z]+ +CRASH ' "$fzlog")
+sed -n -E 's/^(fuzz-[a-z]+ .*)/  [fuzz] \1/p' "$fzlog"
+if [ "$fz" -eq 0 ] || [ "$fzbad" -ne 0 ]; then
+    grep -v -E '^fuzz-[a-z]+ ' "$fzlog" | tail -n 60
+fi
+[ "$fz" -gt 0 ] || fzbad=$((fzbad + 1)) # the build failed: one failure
+pass=$((pass + fz)); fail=$((fail + fzbad))
+
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

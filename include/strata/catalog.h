@@ -29,7 +29,13 @@ struct catalog_sync_stats {
 	unsigned bad_packs, bad_gens; /* skipped with a message on stderr */
 };
 
-/* Open (creating the schema when writable and missing). */
+/*
+ * Open (creating the schema when writable and missing).  Never through a
+ * symbolic link.  A writer that finds no catalog (or an empty file, or
+ * something else than a regular file) first removes what is at the path and
+ * its -wal/-shm, so a new file never shares them with a deleted one that a
+ * mount still reads.
+ */
 int catalog_open(struct catalog *c, const char *path, bool readonly);
 void catalog_close(struct catalog *c);
 /* Delete a catalog file and its WAL/SHM companions (it is derived data). */
@@ -39,7 +45,8 @@ int catalog_remove(const char *path);
  * Bring the catalog up to date with the repository (call under the repo
  * lock).  rebuild: drop everything first.  One transaction: readers see the
  * old state or the new one.  Problems with single packs or manifests are
- * reported on stderr and counted, not fatal.
+ * reported on stderr and counted, not fatal.  A rebuild that finds the file
+ * damaged starts over in a new file (c is then a new connection).
  */
 int catalog_sync(struct catalog *c, const struct repo *r, bool rebuild,
 		 struct catalog_sync_stats *st);
@@ -59,6 +66,15 @@ int catalog_each_chunk(struct catalog *c, int (*fn)(void *arg, const struct chun
 int catalog_max_seq(struct catalog *c, uint64_t *seq);
 /* 1 if a generation with that name exists, 0 if not, <0 on error. */
 int catalog_name_taken(struct catalog *c, const char *name);
+
+/*
+ * Small key/value notes kept with the catalog (table meta).  They survive
+ * `index --rebuild` but, like everything in the catalog, may be lost:
+ * only use them for what can be recomputed (e.g. the state of a source at
+ * its last backup).  -ENOENT when missing; *value is malloc'ed.
+ */
+int catalog_meta_get(struct catalog *c, const char *key, char **value);
+int catalog_meta_put(struct catalog *c, const char *key, const char *value);
 
 /* ---- queries for the mount and `strata ls` ---- */
 

@@ -106,6 +106,13 @@ int write_file_atomic(const char *tmpdir, const char *dir, const char *name,
 		      const void *data, size_t len);
 int mkdir_p(const char *path, unsigned mode);
 
+/*
+ * Parse a byte count: digits, optionally followed by K, M or G (powers of
+ * 1024), optionally followed by "B" or "iB" (512K, 32M, 32MiB, 1GB, 4096).
+ * -EINVAL for anything else or an overflow.
+ */
+int parse_size(const char *s, uint64_t *v);
+
 /* Format a UTC unix time as 2026-11-20T020000Z (name) or RFC 3339. */
 void time_name(char out[32], int64_t t);
 void time_rfc3339(char out[32], int64_t t);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* Optional one-time setup (libFuzzer calls it when a target defines it). */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /* An invariant violation: abort so both libFuzzer and regress.c report it. */
 #define FUZZ_ASSERT(cond)                                                              \

@@ -17,6 +17,7 @@
 #include "strata/render.h"
 #include "strata/repo.h"
 #include "strata/rowcodec.h"
+#include "lookup_fixture.h"
 
 static const char *root;
 
@@ -71,11 +72,22 @@ static void rowid_chunk(struct buf *c, int64_t first, int n, struct buf *fk, str
 	}
 }
 
+/* fuzz_csv: mode byte 0 (a chunk) or 1 (generator bytes), then the bytes */
+static void put_csv(const char *name, uint8_t mode, const void *d, size_t n)
+{
+	uint8_t *b = xmalloc(n + 1);
+	b[0] = mode;
+	memcpy(b + 1, d, n);
+	put("csv", name, b, n + 1);
+	free(b);
+}
+
 static void render_corpus(void)
 {
 	struct buf c = BUF_INIT;
 	rowid_chunk(&c, 1, 12, NULL, NULL);
 	put("render", "rowid", c.data, c.len);
+	put_csv("rowid", 0, c.data, c.len);
 
 	/* WITHOUT ROWID, composite key (text, int), every value type */
 	struct chunk_shape s = { .nhidden = 0, .ncols = 4, .nkey = 2 };
@@ -92,11 +104,82 @@ static void render_corpus(void)
 		for (int k = 0; k < 4; k++)
 			value_encode(&c, &rows[r][k]);
 	put("render", "without-rowid", c.data, c.len);
+	put_csv("without-rowid", 0, c.data, c.len);
 
 	buf_reset(&c);
 	chunk_shape_encode(&c, &s);
 	put("render", "header-only", c.data, c.len);
 	buf_release(&c);
+
+	/* generator inputs: shape byte, row count, then values */
+	static const uint8_t g1[] = { 0x0b, 0x03, 0x03, 0x05, 'a', ',', 'b', 0x80, 0x81,
+				      0x02, 0x07, 0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+				      0xff, 0x7f, 0x04, 0x03, 0x00, 0xff, 0x10, 0x00 };
+	static const uint8_t g2[] = { 0x04, 0x05, 0x83, 0x0b, 0x01, 0x00, 0x00, 0x00, 0x00,
+				      0x00, 0x00, 0x00, 0x82, 0x00, 0x00, 0x00, 0x00, 0x00,
+				      0x00, 0xf0, 0x7f, 0x82, 0x01, 0x00, 0x00, 0x00, 0x00,
+				      0x00, 0xf8, 0x7f, 0x02, 0x05, 0x00, 0x00, 0x00, 0x00,
+				      0x00, 0x00, 0x00, 0x03, 0x00, 0x05, 0x02, 0x81, 0x82 };
+	put_csv("generated-text", 1, g1, sizeof(g1));
+	put_csv("generated-real", 1, g2, sizeof(g2));
+}
+
+/* fuzz_lookup: real names in every directory of the fixture, and inodes */
+static void lookup_corpus(void)
+{
+	struct fx f;
+	int k = 0;
+	char fn[32];
+	struct buf b = BUF_INIT;
+
+	fx_describe(&f);
+#define SEED(p, s)                                                                     \
+	do {                                                                           \
+		buf_reset(&b);                                                         \
+		buf_addc(&b, (uint8_t)(p));                                            \
+		buf_adds(&b, (s));                                                     \
+		snprintf(fn, sizeof(fn), "name-%03d", k++);                            \
+		put("lookup", fn, b.data, b.len);                                      \
+	} while (0)
+	for (size_t p = 0; p < f.nparents; p++) {
+		const struct fx_parent *x = &f.parents[p];
+		const struct manifest *m = &f.gens[x->gen];
+		switch (x->kind) {
+		case FX_ROOT:
+			for (size_t g = 0; g < f.ngens; g++)
+				SEED(p, f.gens[g].name);
+			SEED(p, "latest");
+			break;
+		case FX_GEN:
+			for (size_t t = 0; t < m->ntables; t++)
+				SEED(p, m->tables[t].dirname);
+			SEED(p, "generation.json");
+			break;
+		case FX_TABLE: {
+			char *csv = xasprintf("%s.csv", m->tables[x->tidx].dirname);
+			SEED(p, csv);
+			free(csv);
+			break;
+		}
+		case FX_ROWS:
+			for (size_t c = 0; c < m->tables[x->tidx].nchunks; c++)
+				SEED(p, f.fnames[x->gen][x->tidx][c]);
+			break;
+		}
+	}
+#undef SEED
+	/* inode numbers: type << 60 | seq << 36 | tidx << 20 | chunk */
+	for (size_t g = 0; g < f.ngens; g++)
+		for (size_t t = 0; t < f.gens[g].ntables; t++) {
+			uint8_t in[9] = { 0x80 };
+			uint64_t ino = (uint64_t)8 << 60 | f.gens[g].seq << 36 | (uint64_t)t << 20 |
+				       (f.gens[g].tables[t].nchunks ? f.gens[g].tables[t].nchunks - 1 : 0);
+			put_u64le(in + 1, ino);
+			snprintf(fn, sizeof(fn), "ino-%zu-%zu", g, t);
+			put("lookup", fn, in, sizeof(in));
+		}
+	buf_release(&b);
+	fx_free(&f);
 }
 
 static void key_corpus(void)
@@ -277,6 +360,7 @@ int main(int argc, char **argv)
 	}
 	root = argv[1];
 	render_corpus();
+	lookup_corpus();
 	key_corpus();
 	pack_and_manifest_corpus();
 	return 0;

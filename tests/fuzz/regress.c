@@ -19,6 +19,9 @@ struct input {
 	size_t len;
 };
 
+/* Optional, as in libFuzzer: one-time setup before the first input. */
+#pragma weak LLVMFuzzerInitialize
+
 static struct input *inputs;
 static size_t ninputs, cap;
 
@@ -109,6 +112,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s CORPUS_DIR [MORE...]\n", argv[0]);
 		return 2;
 	}
+	if (LLVMFuzzerInitialize)
+		LLVMFuzzerInitialize(&argc, &argv);
 	for (int i = 1; i < argc; i++)
 		add_path(argv[i]);
 	for (size_t i = 0; i < ninputs; i++)
