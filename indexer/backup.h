@@ -14,10 +14,12 @@ struct backup_opts {
 	int64_t at;        /* generation time, unix seconds */
 	const char *label;
 	bool progress;     /* progress display on stderr */
+	bool force;        /* read the source even if it is unchanged */
 };
 
 struct backup_result {
 	char name[64];
+	char unchanged_since[64]; /* non-empty: the source was not read (same state as then) */
 	uint64_t tables, rows, bytes_in, source_bytes, new_bytes, chunks, new_chunks;
 	double seconds;
 };

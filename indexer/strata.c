@@ -15,7 +15,7 @@
 
 static const char USAGE[] =
 	"usage: strata init REPO [--chunk-size BYTES] [--pack-size BYTES]\n"
-	"       strata backup REPO SOURCE.db [--at TIME] [--label TEXT]\n"
+	"       strata backup REPO SOURCE.db [--at TIME] [--label TEXT] [--force]\n"
 	"       strata index REPO [--rebuild]\n"
 	"       strata ls REPO [--json]\n"
 	"       strata verify REPO [--quick]\n";
@@ -35,24 +35,6 @@ static int fail(char *err)
 	fprintf(stderr, "strata: %s\n", err ? err : "failed");
 	free(err);
 	return 1;
-}
-
-static int parse_size(const char *s, uint64_t *v)
-{
-	char *end;
-	unsigned long long x = strtoull(s, &end, 10);
-	if (end == s)
-		return -1;
-	if (*end == 'K' || *end == 'k')
-		x <<= 10, end++;
-	else if (*end == 'M' || *end == 'm')
-		x <<= 20, end++;
-	else if (*end == 'G' || *end == 'g')
-		x <<= 30, end++;
-	if (*end && strcmp(end, "iB") && strcmp(end, "B"))
-		return -1;
-	*v = x;
-	return 0;
 }
 
 static int cmd_init(int argc, char **argv)
@@ -120,6 +102,8 @@ static int cmd_backup(int argc, char **argv)
 				return usage("--at takes an RFC 3339 time such as 2026-11-20T02:00:00Z");
 		} else if (!strcmp(argv[i], "--label") && i + 1 < argc) {
 			o.label = argv[++i];
+		} else if (!strcmp(argv[i], "--force")) {
+			o.force = true;
 		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
 			return usage("unknown option to backup");
 		} else if (npos < 2) {
@@ -139,6 +123,13 @@ static int cmd_backup(int argc, char **argv)
 	human(in, sizeof(in), res.bytes_in);
 	human(nw, sizeof(nw), res.new_bytes);
 	human(src, sizeof(src), res.source_bytes);
+	if (res.unchanged_since[0]) {
+		printf("generation %s: source unchanged since generation %s (same file, size, times "
+		       "and WAL state), not read again; %llu tables, %llu rows, %s new stored, %.2f s\n",
+		       res.name, res.unchanged_since, (unsigned long long)res.tables,
+		       (unsigned long long)res.rows, nw, res.seconds);
+		return 0;
+	}
 	printf("generation %s: %llu tables, %llu rows, %s source file, %s rows read, "
 	       "%llu chunks (%llu new), %s new stored, %.2f s\n",
 	       res.name, (unsigned long long)res.tables, (unsigned long long)res.rows, src, in,

@@ -204,6 +204,70 @@ void render_csv_header(struct buf *b, char *const *names, unsigned n)
 	buf_addc(b, '\n');
 }
 
+/* Bytes render_csv_value() appends for v. */
+static uint64_t csv_value_len(const struct value *v)
+{
+	char tmp[40];
+	uint64_t n;
+
+	switch (v->type) {
+	case VAL_NULL:
+		return 0;
+	case VAL_INT: {
+		uint64_t u = v->i < 0 ? (uint64_t)0 - (uint64_t)v->i : (uint64_t)v->i;
+		n = v->i < 0;
+		do {
+			n++;
+			u /= 10;
+		} while (u);
+		return n;
+	}
+	case VAL_REAL:
+		return render_real(tmp, v->r);
+	case VAL_TEXT:
+		if (!needs_quotes(v->p, v->n))
+			return v->n;
+		n = v->n + 2;
+		for (const uint8_t *p = v->p, *e = v->p + v->n;
+		     (p = memchr(p, '"', (size_t)(e - p))) != NULL; p++)
+			n++;
+		return n;
+	default:
+		return 2 + 2 * (uint64_t)v->n;
+	}
+}
+
+int render_csv_chunk_len(const uint8_t *chunk, size_t n, uint64_t *len, uint64_t *nrows)
+{
+	struct chunk_shape shape;
+	struct rd r;
+	struct value v;
+	uint64_t rows = 0, total = 0;
+	int rc;
+
+	*len = 0;
+	*nrows = 0;
+	rd_init(&r, chunk, n);
+	rc = chunk_shape_decode(&r, &shape);
+	if (rc)
+		return rc;
+	while (rd_left(&r)) {
+		for (unsigned i = 0; i < shape.nhidden; i++)
+			if (value_decode(&r, &v))
+				return r.err;
+		for (unsigned i = 0; i < shape.ncols; i++) {
+			if (value_decode(&r, &v))
+				return r.err;
+			total += (i ? 1 : 0) + csv_value_len(&v);
+		}
+		total++; /* LF */
+		rows++;
+	}
+	*len = total;
+	*nrows = rows;
+	return 0;
+}
+
 int render_csv_chunk(const uint8_t *chunk, size_t n, struct buf *out, uint64_t *nrows)
 {
 	struct chunk_shape shape;

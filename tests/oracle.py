@@ -11,10 +11,17 @@ Subcommands:
   table-body DB TABLE            CSV without header line
   schema-sql DB [TABLE]          CREATE statements expected in schema.sql
   enc-name NAME                  the directory name of a table
-  compare-mount DB GENDIR [--strict-names]
+  compare-mount DB GENDIR [--strict-names] [--raw]
                                  compare a generation directory with DB;
                                  exit 0 when equal, 1 with the first
-                                 difference(s) on stdout
+                                 difference(s) on stdout.  --raw reads DB
+                                 through the SQLite C API (ctypes), for
+                                 names that are not valid UTF-8, which
+                                 Python's sqlite3 cannot put into SQL
+  compare-tables DB GENDIR [--raw] TABLE...
+                                 compare-mount for the named tables only
+  table-sha256 DB TABLE          sha256 and length of the whole-table CSV,
+                                 streamed (for tables with huge values)
   render DB OUTDIR [ROWS_PER_FILE]
                                  write the expected generation tree into a
                                  plain directory (self-test of compare-mount)
@@ -93,6 +100,138 @@ def connect(path):
     return con
 
 
+# ---------------------------------------------------------------------------
+# raw access through the SQLite C API (ctypes): SQL text and names as bytes.
+# Python's sqlite3 encodes SQL strictly as UTF-8, so it cannot name a table
+# whose name is not valid UTF-8; this connection encodes str with
+# surrogateescape and otherwise behaves like connect()'s (TEXT as bytes).
+
+_RAW_LIB = None
+
+
+def _raw_lib():
+    global _RAW_LIB
+    if _RAW_LIB is None:
+        import ctypes
+        import ctypes.util
+        L = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+        vp, ip, cp = ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p
+        L.sqlite3_open_v2.argtypes = [cp, ctypes.POINTER(vp), ip, cp]
+        L.sqlite3_prepare_v2.argtypes = [vp, cp, ip, ctypes.POINTER(vp), ctypes.POINTER(vp)]
+        L.sqlite3_step.argtypes = [vp]
+        L.sqlite3_finalize.argtypes = [vp]
+        L.sqlite3_close_v2.argtypes = [vp]
+        L.sqlite3_errmsg.argtypes = [vp]
+        L.sqlite3_errmsg.restype = cp
+        L.sqlite3_column_count.argtypes = [vp]
+        L.sqlite3_column_type.argtypes = [vp, ip]
+        L.sqlite3_column_int64.argtypes = [vp, ip]
+        L.sqlite3_column_int64.restype = ctypes.c_int64
+        L.sqlite3_column_double.argtypes = [vp, ip]
+        L.sqlite3_column_double.restype = ctypes.c_double
+        L.sqlite3_column_text.argtypes = [vp, ip]
+        L.sqlite3_column_text.restype = vp
+        L.sqlite3_column_blob.argtypes = [vp, ip]
+        L.sqlite3_column_blob.restype = vp
+        L.sqlite3_column_bytes.argtypes = [vp, ip]
+        L.sqlite3_bind_text.argtypes = [vp, ip, cp, ip, vp]
+        L.sqlite3_bind_blob.argtypes = [vp, ip, cp, ip, vp]
+        L.sqlite3_bind_int64.argtypes = [vp, ip, ctypes.c_int64]
+        L.sqlite3_bind_double.argtypes = [vp, ip, ctypes.c_double]
+        L.sqlite3_bind_null.argtypes = [vp, ip]
+        _RAW_LIB = (L, ctypes)
+    return _RAW_LIB
+
+
+class _RawCursor:
+    def __init__(self, gen):
+        self._gen = gen
+
+    def __iter__(self):
+        return self._gen
+
+    def fetchone(self):
+        return next(self._gen, None)
+
+    def fetchall(self):
+        return list(self._gen)
+
+
+class RawConnection:
+    def __init__(self, path):
+        L, ctypes = _raw_lib()
+        self._db = ctypes.c_void_p()
+        rc = L.sqlite3_open_v2(os.fsencode(path), ctypes.byref(self._db), 1, None)  # READONLY
+        if rc:
+            raise sqlite3.OperationalError("cannot open %s: %d" % (path, rc))
+
+    def _err(self):
+        L, _ = _raw_lib()
+        return sqlite3.OperationalError(L.sqlite3_errmsg(self._db).decode("utf-8", "replace"))
+
+    def _rows(self, st):
+        L, ctypes = _raw_lib()
+        try:
+            n = L.sqlite3_column_count(st)
+            while True:
+                rc = L.sqlite3_step(st)
+                if rc == 101:  # DONE
+                    return
+                if rc != 100:  # ROW
+                    raise self._err()
+                row = []
+                for i in range(n):
+                    t = L.sqlite3_column_type(st, i)
+                    if t == 1:
+                        row.append(L.sqlite3_column_int64(st, i))
+                    elif t == 2:
+                        row.append(L.sqlite3_column_double(st, i))
+                    elif t == 3:
+                        p = L.sqlite3_column_text(st, i)
+                        row.append(ctypes.string_at(p, L.sqlite3_column_bytes(st, i)) if p else b"")
+                    elif t == 4:
+                        p = L.sqlite3_column_blob(st, i)
+                        nb = L.sqlite3_column_bytes(st, i)
+                        row.append(ctypes.string_at(p, nb) if p and nb else b"")
+                    else:
+                        row.append(None)
+                yield tuple(row)
+        finally:
+            L.sqlite3_finalize(st)
+
+    def execute(self, sql, params=()):
+        L, ctypes = _raw_lib()
+        st = ctypes.c_void_p()
+        b = sql.encode("utf-8", "surrogateescape") if isinstance(sql, str) else bytes(sql)
+        if L.sqlite3_prepare_v2(self._db, b, len(b), ctypes.byref(st), None):
+            raise self._err()
+        transient = ctypes.c_void_p(-1)
+        for i, v in enumerate(params, 1):
+            if v is None:
+                L.sqlite3_bind_null(st, i)
+            elif isinstance(v, int):
+                L.sqlite3_bind_int64(st, i, v)
+            elif isinstance(v, float):
+                L.sqlite3_bind_double(st, i, v)
+            elif isinstance(v, str):
+                e = v.encode("utf-8", "surrogateescape")
+                L.sqlite3_bind_text(st, i, e, len(e), transient)
+            else:
+                e = bytes(v)
+                L.sqlite3_bind_blob(st, i, e, len(e), transient)
+        return _RawCursor(self._rows(st))
+
+    def close(self):
+        L, _ = _raw_lib()
+        L.sqlite3_close_v2(self._db)
+
+
+def connect_raw(path):
+    if not os.path.exists(path):
+        raise SystemExit("oracle: no such database: %s" % path)
+    return RawConnection(path)
+
+
 def table_names(con):
     rows = con.execute(
         "SELECT name FROM sqlite_master WHERE type='table' "
@@ -129,10 +268,18 @@ def order_clause(con, table):
     return "ORDER BY _rowid_"
 
 
+# SQLite's default limit on result columns (SQLITE_MAX_COLUMN); a select of
+# every column and its typeof() needs twice as many as the table has
+RESULT_COLUMNS_MAX = 2000
+
+
 def row_keys_and_lines(con, table):
     """Yields (key tuple of (type,value), csv line bytes) for each row."""
     cols = columns(con, table)
     wr = is_without_rowid(con, table)
+    if 2 * len(cols) + 2 * sum(1 for _, p in cols if p > 0) + 1 > RESULT_COLUMNS_MAX:
+        yield from _row_keys_and_lines_wide(con, table, cols, wr)
+        return
     sel = []
     for n, _ in cols:
         sel.append(qi(n))
@@ -157,6 +304,35 @@ def row_keys_and_lines(con, table):
         else:
             key = (("integer", r[2 * nc]),)
         yield key, line
+
+
+def _row_keys_and_lines_wide(con, table, cols, wr):
+    """row_keys_and_lines for tables too wide for one select: the key in a
+    first select, then the columns in slices, each select in the same order
+    (one connection, no writes in between), zipped row by row."""
+    order = order_clause(con, table)
+    if wr:
+        pk = [n for _, n in sorted((p, n) for n, p in cols if p > 0)]
+        ksel = ", ".join("%s, typeof(%s)" % (qi(n), qi(n)) for n in pk)
+    else:
+        pk = None
+        ksel = "_rowid_"
+    per = (RESULT_COLUMNS_MAX - 1) // 2
+    slices = [cols[i:i + per] for i in range(0, len(cols), per)]
+    its = [iter(con.execute("SELECT %s FROM %s %s" % (ksel, qi(table), order)))]
+    for sl in slices:
+        sel = ", ".join("%s, typeof(%s)" % (qi(n), qi(n)) for n, _ in sl)
+        its.append(iter(con.execute("SELECT %s FROM %s %s" % (sel, qi(table), order))))
+    for parts in zip(*its):
+        kr = parts[0]
+        if wr:
+            key = tuple((kr[2 * i + 1].decode(), kr[2 * i]) for i in range(len(pk)))
+        else:
+            key = (("integer", kr[0]),)
+        fields = []
+        for r in parts[1:]:
+            fields.extend(fmt_value(r[2 * i], r[2 * i + 1].decode()) for i in range(len(r) // 2))
+        yield key, b",".join(fields) + b"\n"
 
 
 def header_line(con, table):
@@ -194,8 +370,19 @@ def enc_name(name):
             out.append(c)
     if name in RESERVED:
         out = bytearray(b"%%%02X" % b[0]) + out[1:]
+    if not out:
+        return b"%00", False  # docs/FORMAT.md: the empty name becomes %00
     if len(out) > 200:
-        return bytes(out[:200]), True
+        # docs/FORMAT.md: cut to 200 bytes, moved back so that it does not
+        # split a UTF-8 sequence or a %XX escape
+        cut = 200
+        while cut > 0 and (out[cut] & 0xC0) == 0x80:
+            cut -= 1
+        if cut >= 1 and out[cut - 1] == 0x25:
+            cut -= 1
+        elif cut >= 2 and out[cut - 2] == 0x25:
+            cut -= 2
+        return bytes(out[:cut]), True
     return bytes(out), False
 
 
@@ -382,8 +569,10 @@ def check_size(c, path, data):
         c.err("%s: mode %o, want 444" % (path, stat.S_IMODE(st.st_mode)))
 
 
-def compare_mount(dbpath, gendir, strict_names=False, gen_time=None):
-    con = connect(dbpath)
+def compare_mount(dbpath, gendir, strict_names=False, gen_time=None, raw=False, only=None):
+    """only: compare just these tables' directories (the generation's
+    listing and generation.json are still checked)."""
+    con = connect_raw(dbpath) if raw else connect(dbpath)
     c = Cmp()
     gd = os.fsencode(gendir)
     st = os.stat(gd)
@@ -395,7 +584,14 @@ def compare_mount(dbpath, gendir, strict_names=False, gen_time=None):
     gjraw = read_file(gj_path)
     check_size(c, gj_path, gjraw)
     try:
-        gj = json.loads(gjraw)
+        if raw:
+            try:
+                gjraw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                c.warn("generation.json is not valid UTF-8 (JSON requires it): %s" % e)
+            gj = json.loads(gjraw.decode("utf-8", "surrogateescape"))
+        else:
+            gj = json.loads(gjraw)
     except Exception as e:  # noqa
         c.err("generation.json does not parse: %s" % e)
         gj = {"tables": []}
@@ -444,6 +640,8 @@ def compare_mount(dbpath, gendir, strict_names=False, gen_time=None):
               % (sorted(entries - want_entries), sorted(want_entries - entries)))
     for pb, t in sorted(expected_dirs.items()):
         if pb not in entries:
+            continue
+        if only is not None and t not in only:
             continue
         compare_table(c, con, t, os.path.join(gd, pb), pb, strict_names)
     return c
@@ -903,10 +1101,18 @@ def main(argv):
     elif cmd == "enc-name":
         pre, trunc = enc_name(argv[2])
         out.write(pre + (b"~<hash>" if trunc else b"") + b"\n")
-    elif cmd == "compare-mount":
+    elif cmd in ("compare-mount", "compare-tables"):
         strict = "--strict-names" in argv
-        args = [a for a in argv[2:] if not a.startswith("--")]
-        c = compare_mount(args[0], args[1], strict_names=strict)
+        raw = "--raw" in argv
+        args = [a for a in argv[2:] if a not in ("--strict-names", "--raw")]
+        only = None
+        if cmd == "compare-tables":
+            only = set(args[2:])
+            missing = only - set(table_names(connect_raw(args[0]) if raw else connect(args[0])))
+            if missing:
+                print("compare-tables: no such tables in %s: %r" % (args[0], sorted(missing)))
+                return 1
+        c = compare_mount(args[0], args[1], strict_names=strict, raw=raw, only=only)
         for w in c.warnings[:20]:
             print("WARN: " + w)
         if c.errors:
@@ -921,6 +1127,14 @@ def main(argv):
                 print("DIFF: ... and %d more wrong modes" % (len(modes) - 3))
             return 1
         print("compare-mount %s vs %s: OK" % (args[0], args[1]))
+    elif cmd == "table-sha256":
+        con = connect(argv[2])
+        h = hashlib.sha256(header_line(con, argv[3]))
+        n = len(header_line(con, argv[3]))
+        for _, line in row_keys_and_lines(con, argv[3]):
+            h.update(line)
+            n += len(line)
+        print("%s %d" % (h.hexdigest(), n))
     elif cmd == "render":
         rpf = int(argv[4]) if len(argv) > 4 else 1000
         print(render(argv[2], argv[3], rpf))

@@ -29,4 +29,11 @@ void render_csv_header(struct buf *b, char *const *names, unsigned n);
  */
 int render_csv_chunk(const uint8_t *chunk, size_t n, struct buf *out, uint64_t *nrows);
 
+/*
+ * The length render_csv_chunk() would produce, without rendering (backup
+ * records it; a chunk may hold one value of hundreds of MiB).  Same
+ * results and errors as render_csv_chunk().
+ */
+int render_csv_chunk_len(const uint8_t *chunk, size_t n, uint64_t *len, uint64_t *nrows);
+
 #endif
