@@ -111,8 +111,39 @@ struct fs {
 
 static struct fs g_fs;
 
+/*
+ * Every open file and directory handle is on one list, so the handles the
+ * kernel never released (the session ended first, or the open reply could
+ * not be delivered) are freed when the mount ends.
+ */
+struct handle {
+	struct handle *prev, *next;
+	bool is_dir; /* a struct dirlist, else a struct ofile */
+};
+static struct handle g_handles = { &g_handles, &g_handles, false };
+static pthread_mutex_t g_handles_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void handle_link(struct handle *h)
+{
+	pthread_mutex_lock(&g_handles_mu);
+	h->next = g_handles.next;
+	h->prev = &g_handles;
+	g_handles.next->prev = h;
+	g_handles.next = h;
+	pthread_mutex_unlock(&g_handles_mu);
+}
+
+static void handle_unlink(struct handle *h)
+{
+	pthread_mutex_lock(&g_handles_mu);
+	h->prev->next = h->next;
+	h->next->prev = h->prev;
+	pthread_mutex_unlock(&g_handles_mu);
+}
+
 /* An open file: either literal bytes, or a header + chunk list. */
 struct ofile {
+	struct handle h; /* first: the handle list holds &of->h == of */
 	char *text;      /* header (csv) or the whole content (metadata files) */
 	size_t text_len;
 	struct cat_chunk *chunks;
@@ -809,6 +840,7 @@ static void fs_op_readlink(fuse_req_t req, fuse_ino_t ino)
 /* ---- directories: the listing is built at opendir and kept in fh ---- */
 
 struct dirlist {
+	struct handle h; /* first, as in struct ofile */
 	struct buf names; /* NUL-separated */
 	fuse_ino_t *inos;
 	mode_t *modes;
@@ -832,6 +864,7 @@ static void dl_free(struct dirlist *d)
 {
 	if (!d)
 		return;
+	handle_unlink(&d->h);
 	buf_release(&d->names);
 	free(d->inos);
 	free(d->modes);
@@ -941,6 +974,8 @@ static void fs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 {
 	struct fs *fs = fuse_req_userdata(req);
 	struct dirlist *d = xcalloc(1, sizeof(*d));
+	d->h.is_dir = true;
+	handle_link(&d->h);
 	cat_lock(fs);
 	int rc = build_dir(fs, ino, d);
 	cat_unlock(fs, rc);
@@ -952,7 +987,8 @@ static void fs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	fi->fh = (uint64_t)(uintptr_t)d;
 	fi->cache_readdir = ino_type(ino) != T_ROOT;
 	fi->keep_cache = ino_type(ino) != T_ROOT;
-	fuse_reply_open(req, fi);
+	if (fuse_reply_open(req, fi))
+		dl_free(d); /* the kernel never got the handle */
 }
 
 static void fs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -990,6 +1026,7 @@ static void ofile_free(struct ofile *of)
 {
 	if (!of || __atomic_sub_fetch(&of->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	handle_unlink(&of->h);
 	free(of->text);
 	catalog_free_chunks(of->chunks, of->nchunks);
 	free(of);
@@ -1082,6 +1119,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	}
 	of = xcalloc(1, sizeof(*of));
 	of->refs = 1;
+	handle_link(&of->h);
 	cat_lock(fs);
 	rc = build_ofile(fs, ino, of);
 	cat_unlock(fs, rc);
@@ -1093,7 +1131,8 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fi->fh = (uint64_t)(uintptr_t)of;
 	fi->keep_cache = 1;
 	fi->noflush = 1;
-	fuse_reply_open(req, fi);
+	if (fuse_reply_open(req, fi))
+		ofile_free(of); /* the kernel never got the handle */
 }
 
 /* First chunk whose rendered range ends after body offset off. */
@@ -1561,6 +1600,16 @@ int main(int argc, char **argv)
 	rc = fuse_session_loop_mt(se, cfg) ? 1 : 0;
 	fuse_loop_cfg_destroy(cfg);
 	prefetch_stop();
+	/* no request runs any more: free what the kernel did not release */
+	while (g_handles.next != &g_handles) {
+		struct handle *h = g_handles.next;
+		if (h->is_dir) {
+			dl_free((struct dirlist *)h);
+		} else {
+			((struct ofile *)h)->refs = 1;
+			ofile_free((struct ofile *)h);
+		}
+	}
 	fuse_session_unmount(se);
 out_sig:
 	fuse_remove_signal_handlers(se);

@@ -12,6 +12,7 @@
 #include "backup.h"
 
 #include "srcstate.h"
+#include "verify.h"
 #include "strata/fault.h"
 #include "strata/idset.h"
 #include "strata/catalog.h"
@@ -230,6 +231,15 @@ static int pool_submit(struct backup *b, struct job *j)
 		free(j->data);
 		j->data = NULL;
 	}
+	pthread_mutex_unlock(&b->q_mu);
+	return rc;
+}
+
+/* The first worker error so far (0: none). */
+static int pool_error(struct backup *b)
+{
+	pthread_mutex_lock(&b->q_mu);
+	int rc = b->q_err;
 	pthread_mutex_unlock(&b->q_mu);
 	return rc;
 }
@@ -715,22 +725,15 @@ static const char *source_problem(int rc)
 	}
 }
 
-/* Open the repository, take the lock, sync the catalog. */
-static int open_repo_locked(const char *path, struct repo *r, struct catalog *c, char **err)
+/* Open the repository, take the lock, sync (or rebuild) the catalog. */
+static int open_repo_locked(const char *path, struct repo *r, struct catalog *c, bool rebuild,
+			    char **err)
 {
 	struct catalog_sync_stats st;
 	int rc = repo_open(r, path);
-	if (rc == -ENOENT || rc == -ENOTDIR || rc == -EUCLEAN) {
-		set_err(err, "'%s' is not a strata repository; create one with 'strata init %s'", path, path);
-		return rc;
-	}
-	if (rc == -EPROTONOSUPPORT) {
-		set_err(err, "repository '%s' has format version %u, this strata reads version %d; use a newer strata",
-			path, r->version, REPO_FORMAT_VERSION);
-		return rc;
-	}
 	if (rc) {
-		set_err(err, "cannot open repository '%s': %s", path, strerror(-rc));
+		free(*err);
+		*err = repo_open_error(path, r, rc);
 		return rc;
 	}
 	rc = repo_lock(r, 0);
@@ -742,7 +745,7 @@ static int open_repo_locked(const char *path, struct repo *r, struct catalog *c,
 	repo_clean_tmp(r);
 	rc = catalog_open(c, r->catalog, false);
 	if (!rc)
-		rc = catalog_sync(c, r, false, &st);
+		rc = catalog_sync(c, r, rebuild, &st);
 	if (rc == -EUCLEAN) {
 		/* the catalog is derived: a damaged one is replaced, never trusted */
 		fprintf(stderr, "strata: catalog '%s' is damaged; rebuilding it from the repository\n",
@@ -772,16 +775,9 @@ int index_run(const char *path, bool rebuild, char **err)
 {
 	struct repo r;
 	struct catalog c;
-	struct catalog_sync_stats st;
-	int rc = open_repo_locked(path, &r, &c, err);
+	int rc = open_repo_locked(path, &r, &c, rebuild, err);
 	if (rc)
 		return rc;
-	if (rebuild) {
-		rc = catalog_sync(&c, &r, true, &st);
-		if (rc)
-			set_err(err, "cannot rebuild the catalog '%s/catalog.db': %s; delete it and run 'strata index %s'",
-				path, strerror(-rc), path);
-	}
 	catalog_close(&c);
 	repo_close(&r);
 	return rc;
@@ -1070,7 +1066,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	char *abs_src = realpath(o->source, NULL);
 	char *src_key = xasprintf("source:%s", abs_src ? abs_src : o->source);
 	free(abs_src);
-	rc = open_repo_locked(o->repo, &r, &c, err);
+	rc = open_repo_locked(o->repo, &r, &c, false, err);
 	if (rc) {
 		free(src_key);
 		return rc;
@@ -1171,6 +1167,16 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	m.tables = xcalloc(ntables ? ntables : 1, sizeof(*m.tables));
 	for (size_t i = 0; i < ntables; i++) {
 		rc = backup_table(&b, db, o->source, names[i], &m.tables[m.ntables++], err);
+		if (rc && pool_error(&b) == rc) {
+			/* a worker failed to store a chunk: a repository problem, not a source one */
+			free(*err);
+			*err = NULL;
+			set_err(err, "cannot write a pack into '%s': %s", r.packs,
+				rc == -ENOSPC ? "no space left on device; free space and retry" :
+				rc == -ELOOP ? "a directory under it is a symbolic link or not a directory; make it a plain directory" :
+				rc == -EFBIG ? "a row is larger than 2 GiB" : strerror(-rc));
+			goto out;
+		}
 		if (rc) {
 			if (!*err)
 				set_err(err, "cannot back up table '%s' of '%s': %s", names[i], o->source,
@@ -1200,7 +1206,9 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 		fault_point("backup-packs-done");
 	if (rc) {
 		set_err(err, "cannot write a pack into '%s': %s", r.packs,
-			rc == -ENOSPC ? "no space left on device; free space and retry" : strerror(-rc));
+			rc == -ENOSPC ? "no space left on device; free space and retry" :
+			rc == -ELOOP ? "a directory under it is a symbolic link or not a directory; make it a plain directory" :
+			strerror(-rc));
 		goto out;
 	}
 	/* the manifest, last */

@@ -405,6 +405,9 @@ char *repo_open_error(const char *path, const struct repo *r, int rc)
 	if (rc == -ENOENT || rc == -ENOTDIR || rc == -EUCLEAN)
 		return xasprintf("'%s' is not a strata repository; create one with 'strata init %s'",
 				 path, path);
+	if (rc == -ELOOP)
+		return xasprintf("repository '%s' is unsafe: packs/, generations/ or tmp/ is a symbolic link or not a directory; "
+				 "make them plain directories inside the repository", path);
 	if (rc == -EPROTONOSUPPORT)
 		return xasprintf("repository '%s' has format version %u, this strata reads version %d; use a newer strata",
 				 path, r->version, REPO_FORMAT_VERSION);

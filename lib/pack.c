@@ -127,6 +127,11 @@ int pack_writer_finish(struct pack_writer *w, const char *packsdir, char name[33
 		rc = -errno;
 		goto fail;
 	}
+	struct stat dst_st;
+	if (lstat(dir, &dst_st) < 0 || !S_ISDIR(dst_st.st_mode)) {
+		rc = -ELOOP; /* packs/xx replaced by a link: never write through it */
+		goto fail;
+	}
 	dst = xasprintf("%s/%s.pack", dir, name);
 	fault_point("pack-synced");
 	if (rename(w->tmppath, dst) < 0) {

@@ -194,6 +194,15 @@ static int read_config(const char *path, uint8_t **data, size_t *n)
 	return 0;
 }
 
+/* 0 for a directory; -ELOOP for a link or anything else there; -EUCLEAN if missing. */
+static int real_dir(const char *p)
+{
+	struct stat st;
+	if (lstat(p, &st) < 0)
+		return -EUCLEAN;
+	return S_ISDIR(st.st_mode) ? 0 : -ELOOP;
+}
+
 int repo_open(struct repo *r, const char *path)
 {
 	uint8_t *cfg;
@@ -215,11 +224,19 @@ int repo_open(struct repo *r, const char *path)
 		rc = repo_parse_config(r, (const char *)cfg, n);
 		free(cfg);
 	}
-	if (!rc && (stat(r->packs, &st) < 0 || !S_ISDIR(st.st_mode) ||
-		    stat(r->gens, &st) < 0 || !S_ISDIR(st.st_mode)))
-		rc = -EUCLEAN;
-	if (!rc && stat(r->tmp, &st) < 0)
+	/*
+	 * lstat: packs/, generations/ and tmp/ must be real directories.  A
+	 * symbolic link there would make writers write (and tmp/ cleaning
+	 * delete) outside the repository.
+	 */
+	if (!rc)
+		rc = real_dir(r->packs);
+	if (!rc)
+		rc = real_dir(r->gens);
+	if (!rc && lstat(r->tmp, &st) < 0)
 		mkdir(r->tmp, 0755);
+	if (!rc)
+		rc = real_dir(r->tmp);
 	if (rc) {
 		unsigned ver = r->version;
 		repo_close(r);
@@ -246,10 +263,15 @@ int repo_lock(struct repo *r, int wait)
 
 void repo_clean_tmp(struct repo *r)
 {
-	DIR *d = opendir(r->tmp);
+	/* never through a link: only what is really inside REPO/tmp is removed */
+	int fd = open(r->tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *e;
-	if (!d)
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
