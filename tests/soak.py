@@ -853,6 +853,12 @@ class Shared:
         self.lock = threading.Lock()
 
     def refresh(self, reader):
+        # list and compare under one lock: a listing taken before another
+        # thread's newer one must not be compared with what that one added
+        with self.lock:
+            self._refresh(reader)
+
+    def _refresh(self, reader):
         ents = os.listdir(self.mnt)
         reader.st.op("ls-root")
         gens = [e for e in ents if e != "latest"]
@@ -860,23 +866,22 @@ class Shared:
             reader.err("root listing does not end with latest: %r" % ents[-5:])
         if gens != sorted(gens):
             reader.err("root listing not in byte order")
-        with self.lock:
-            for n in gens:
-                if n in self.gens:
-                    continue
-                if not GEN_RE.match(n):
-                    reader.err("root: unexpected entry %r" % n)
-                    continue
-                if not os.path.exists(os.path.join(self.odir, n, "gen.json")):
-                    if n not in self.missing:
-                        self.missing.add(n)
-                        reader.err("generation %s is in the mount but has no oracle" % n)
-                    continue
-                self.gens[n] = Gen(self.odir, n)
-            gone = set(self.gens) - set(gens)
-            if gone:
-                reader.err("generations disappeared from the root: %r" % sorted(gone))
-            self.names = sorted(self.gens)
+        for n in gens:
+            if n in self.gens:
+                continue
+            if not GEN_RE.match(n):
+                reader.err("root: unexpected entry %r" % n)
+                continue
+            if not os.path.exists(os.path.join(self.odir, n, "gen.json")):
+                if n not in self.missing:
+                    self.missing.add(n)
+                    reader.err("generation %s is in the mount but has no oracle" % n)
+                continue
+            self.gens[n] = Gen(self.odir, n)
+        gone = set(self.gens) - set(gens)
+        if gone:
+            reader.err("generations disappeared from the root: %r" % sorted(gone))
+        self.names = sorted(self.gens)
 
 
 def worker_main(idx, nthreads, mnt, odir, deadline, t0, seed, conn):

@@ -44,7 +44,7 @@ for t in "${tests[@]}"; do
     secs=$(( $(date +%s) - start ))
     if [ $rc -eq 0 ]; then
         pass=$((pass + 1))
-        echo "PASS $name"
+        echo "PASS $name (${secs}s)"
         [ "${VERBOSE:-0}" = 1 ] && sed 's/^/    /' "$log"
     elif [ $rc -eq 77 ]; then
         skipn=$((skipn + 1))
