@@ -1013,6 +1013,49 @@ static void fs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off
 	free(buf);
 }
 
+/*
+ * readdirplus: the listing with every entry's attributes, so `ls -l` or
+ * `find` needs no LOOKUP round trip per entry.  Attributes come from the
+ * same stat_ino() as getattr and lookup, all under one catalog lock.  An
+ * entry whose attributes cannot be read (catalog changing) is listed with
+ * node id 0, which the kernel takes as "no attributes", not as a miss.
+ */
+static void fs_op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			      struct fuse_file_info *fi)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	struct dirlist *d = (struct dirlist *)(uintptr_t)fi->fh;
+	char *buf = xmalloc(size);
+	size_t used = 0;
+	const char *name = (const char *)d->names.data;
+	(void)ino;
+
+	cat_lock(fs);
+	for (size_t i = 0; i < d->n; i++, name += strlen(name) + 1) {
+		if ((off_t)i < off)
+			continue;
+		struct fuse_entry_param e;
+		double to = 0;
+		memset(&e, 0, sizeof(e));
+		/* "." and ".." (the first two) are never linked by the kernel */
+		if (i >= 2 && stat_ino(fs, d->inos[i], &e.attr, &to) == 0) {
+			e.ino = d->inos[i];
+			e.attr_timeout = to;
+			e.entry_timeout = d->inos[i] == INO_LATEST ? LIVE_TIMEOUT : IMMUTABLE_TIMEOUT;
+		} else {
+			e.attr.st_ino = d->inos[i];
+			e.attr.st_mode = d->modes[i];
+		}
+		size_t need = fuse_add_direntry_plus(req, buf + used, size - used, name, &e, (off_t)i + 1);
+		if (need > size - used)
+			break;
+		used += need;
+	}
+	cat_unlock(fs, 0);
+	fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
 static void fs_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
@@ -1369,6 +1412,7 @@ static const struct fuse_lowlevel_ops fs_ops = {
 	.release = fs_op_release,
 	.opendir = fs_op_opendir,
 	.readdir = fs_op_readdir,
+	.readdirplus = fs_op_readdirplus,
 	.releasedir = fs_op_releasedir,
 	.statfs = fs_op_statfs,
 	.setxattr = fs_op_setxattr,
