@@ -91,6 +91,28 @@ static void quoting(void)
 	buf_reset(&b);
 	render_csv_text(&b, (const uint8_t *)"a\0b", 3);
 	CHECK(b.len == 3 && !memcmp(b.data, "a\0b", 3));
+	/*
+	 * The word-at-a-time scan: each special (and near misses such as '+',
+	 * '-', '!' and 0x8c/0xac, which share low bits) at every position of
+	 * texts of every length up to 40, against a byte-by-byte rule.
+	 */
+	const uint8_t probes[] = { ',', '"', '\n', '\r', '+', '-', '!', '#', 0x0b, 0x8c, 0xac, 0xa2, 0x00 };
+	for (size_t n = 1; n <= 40; n++) {
+		for (size_t pos = 0; pos < n; pos++) {
+			for (size_t k = 0; k < sizeof(probes); k++) {
+				uint8_t t[40];
+				memset(t, 'a' + (int)(n % 26), n);
+				t[pos] = probes[k];
+				bool special = probes[k] == ',' || probes[k] == '"' || probes[k] == '\n' ||
+					       probes[k] == '\r';
+				buf_reset(&b);
+				render_csv_text(&b, t, n);
+				bool quoted = b.len >= 2 && b.data[0] == '"';
+				CHECKF(quoted == special, "text of %zu bytes with 0x%02x at %zu: quoted=%d",
+				       n, probes[k], pos, quoted);
+			}
+		}
+	}
 
 	/* values */
 	struct value v = { .type = VAL_NULL };
