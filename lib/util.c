@@ -91,7 +91,7 @@ void buf_reset(struct buf *b)
 		b->data[0] = 0;
 }
 
-void buf_grow(struct buf *b, size_t extra)
+void buf_grow_slow(struct buf *b, size_t extra)
 {
 	size_t need = b->len + extra + 1;
 	if (need <= b->cap)
@@ -101,22 +101,6 @@ void buf_grow(struct buf *b, size_t extra)
 		cap = cap < (SIZE_MAX / 2) ? cap * 2 : need;
 	b->data = xrealloc(b->data, cap);
 	b->cap = cap;
-}
-
-void buf_add(struct buf *b, const void *p, size_t n)
-{
-	buf_grow(b, n);
-	if (n)
-		memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = 0;
-}
-
-void buf_addc(struct buf *b, uint8_t c)
-{
-	buf_grow(b, 1);
-	b->data[b->len++] = c;
-	b->data[b->len] = 0;
 }
 
 void buf_adds(struct buf *b, const char *s)
