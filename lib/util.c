@@ -593,12 +593,49 @@ int time_parse_rfc3339(const char *s, int64_t *t)
 	return 0;
 }
 
+/* Length of the valid UTF-8 sequence at p (n bytes left), 0 if none starts there. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	unsigned c = p[0];
+	size_t len;
+	unsigned min, cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, min = 0x80, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, min = 0x800, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, min = 0x10000, cp = c & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t k = 1; k < len; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[k] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
 void buf_add_json_str(struct buf *b, const char *s, size_t n)
 {
 	buf_addc(b, '"');
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
+		if (c >= 0x80) {
+			/* JSON is UTF-8: a byte outside a valid sequence is written \u00xx */
+			size_t l = utf8_seq((const unsigned char *)s + i, n - i);
+			if (l) {
+				buf_add(b, s + i, l);
+				i += l - 1;
+			} else {
+				buf_addf(b, "\\u%04x", c);
+			}
+		} else if (c == '"' || c == '\\') {
 			buf_addc(b, '\\');
 			buf_addc(b, c);
 		} else if (c == '\n') {

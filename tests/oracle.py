@@ -42,6 +42,12 @@ import sqlite3
 import stat
 import sys
 
+def json_name(s):
+    """A name as generation.json carries it: bytes that are not valid UTF-8
+    (surrogate-escaped here) read back as U+0080..U+00FF."""
+    return "".join(chr(ord(ch) - 0xdc00) if 0xdc80 <= ord(ch) <= 0xdcff else ch for ch in s)
+
+
 # ---------------------------------------------------------------------------
 # CSV rendering
 
@@ -584,14 +590,8 @@ def compare_mount(dbpath, gendir, strict_names=False, gen_time=None, raw=False, 
     gjraw = read_file(gj_path)
     check_size(c, gj_path, gjraw)
     try:
-        if raw:
-            try:
-                gjraw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                c.warn("generation.json is not valid UTF-8 (JSON requires it): %s" % e)
-            gj = json.loads(gjraw.decode("utf-8", "surrogateescape"))
-        else:
-            gj = json.loads(gjraw)
+        # JSON is UTF-8: a name byte outside valid UTF-8 is written \u00xx
+        gj = json.loads(gjraw.decode("utf-8"))
     except Exception as e:  # noqa
         c.err("generation.json does not parse: %s" % e)
         gj = {"tables": []}
@@ -603,9 +603,9 @@ def compare_mount(dbpath, gendir, strict_names=False, gen_time=None, raw=False, 
     gtabs = {}
     for t in gj.get("tables", []):
         gtabs[t.get("name")] = t
-    if set(gtabs) != set(tables):
+    if set(gtabs) != {json_name(t) for t in tables}:
         c.err("generation.json tables %r != db tables %r"
-              % (sorted(gtabs), sorted(tables)))
+              % (sorted(gtabs), sorted(json_name(t) for t in tables)))
     # schema.sql
     sp = os.path.join(gd, b"schema.sql")
     sraw = read_file(sp)
@@ -617,9 +617,13 @@ def compare_mount(dbpath, gendir, strict_names=False, gen_time=None, raw=False, 
     entries = set(os.listdir(gd))
     expected_dirs = {}
     for t in tables:
-        info = gtabs.get(t, {})
+        info = gtabs.get(json_name(t), {})
         path = info.get("path")
-        pb = os.fsencode(path) if isinstance(path, str) else None
+        # the directory whose name generation.json's "path" carries (json_name form)
+        pb = None
+        if isinstance(path, str):
+            hits = [e for e in entries if json_name(os.fsdecode(e)) == path]
+            pb = hits[0] if len(hits) == 1 else os.fsencode(path)
         if pb is None:
             pre, trunc = enc_name(t)
             if trunc:

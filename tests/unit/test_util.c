@@ -237,6 +237,21 @@ static void json_str(void)
 	buf_reset(&b);
 	buf_add_json_str(&b, "\xc3\xa9/", 3); /* UTF-8 and '/' raw */
 	CHECK(!strcmp((char *)b.data, "\"\xc3\xa9/\""));
+	/* bytes outside valid UTF-8 become \u00xx; valid 3- and 4-byte sequences stay */
+	const struct { const char *in; const char *out; } u8[] = {
+		{ "\xff", "\"\\u00ff\"" },
+		{ "\x80" "a", "\"\\u0080a\"" },
+		{ "\xc3", "\"\\u00c3\"" },                       /* truncated sequence */
+		{ "\xc0\xaf", "\"\\u00c0\\u00af\"" },           /* overlong '/' */
+		{ "\xed\xa0\x80", "\"\\u00ed\\u00a0\\u0080\"" }, /* a surrogate */
+		{ "\xf4\x90\x80\x80", "\"\\u00f4\\u0090\\u0080\\u0080\"" }, /* > U+10FFFF */
+		{ "\xe2\x82\xac\xf0\x9f\x98\x80", "\"\xe2\x82\xac\xf0\x9f\x98\x80\"" },
+	};
+	for (size_t i = 0; i < sizeof(u8) / sizeof(u8[0]); i++) {
+		buf_reset(&b);
+		buf_add_json_str(&b, u8[i].in, strlen(u8[i].in));
+		CHECKF(!strcmp((char *)b.data, u8[i].out), "json of case %zu: %s", i, (char *)b.data);
+	}
 	buf_release(&b);
 }
 
