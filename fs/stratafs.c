@@ -1516,11 +1516,9 @@ int main(int argc, char **argv)
 	}
 	int orc = repo_open(&fs->repo, o.repo);
 	if (orc) {
-		if (orc == -EPROTONOSUPPORT)
-			fprintf(stderr, "stratafs: repository '%s' has format version %u, this stratafs reads version %d; use a newer strata\n",
-				o.repo, fs->repo.version, REPO_FORMAT_VERSION);
-		else
-			fprintf(stderr, "stratafs: '%s' is not a strata repository; create one with 'strata init' or check the path\n", o.repo);
+		char *msg = repo_open_message(o.repo, &fs->repo, orc);
+		fprintf(stderr, "stratafs: %s\n", msg);
+		free(msg);
 		goto out_early;
 	}
 	if (stat(o.mnt, &st) < 0 || !S_ISDIR(st.st_mode)) {

@@ -12,7 +12,6 @@
 #include "backup.h"
 
 #include "srcstate.h"
-#include "verify.h"
 #include "strata/fault.h"
 #include "strata/idset.h"
 #include "strata/catalog.h"
@@ -733,7 +732,7 @@ static int open_repo_locked(const char *path, struct repo *r, struct catalog *c,
 	int rc = repo_open(r, path);
 	if (rc) {
 		free(*err);
-		*err = repo_open_error(path, r, rc);
+		*err = repo_open_message(path, r, rc);
 		return rc;
 	}
 	rc = repo_lock(r, 0);

@@ -369,7 +369,7 @@ int verify_run(const char *path, const struct verify_opts *o, struct verify_resu
 	memset(res, 0, sizeof(*res));
 	rc = repo_open(&v.r, path);
 	if (rc) {
-		*err = repo_open_error(path, &v.r, rc);
+		*err = repo_open_message(path, &v.r, rc);
 		return rc;
 	}
 	rc = list_gens(&v);
@@ -400,16 +400,3 @@ out:
 	return rc;
 }
 
-char *repo_open_error(const char *path, const struct repo *r, int rc)
-{
-	if (rc == -ENOENT || rc == -ENOTDIR || rc == -EUCLEAN)
-		return xasprintf("'%s' is not a strata repository; create one with 'strata init %s'",
-				 path, path);
-	if (rc == -ELOOP)
-		return xasprintf("repository '%s' is unsafe: packs/, generations/ or tmp/ is a symbolic link or not a directory; "
-				 "make them plain directories inside the repository", path);
-	if (rc == -EPROTONOSUPPORT)
-		return xasprintf("repository '%s' has format version %u, this strata reads version %d; use a newer strata",
-				 path, r->version, REPO_FORMAT_VERSION);
-	return xasprintf("cannot open repository '%s': %s", path, strerror(-rc));
-}

@@ -25,7 +25,4 @@ struct verify_result {
 int verify_run(const char *path, const struct verify_opts *o, struct verify_result *res,
 	       char **err);
 
-/* The one-line message for a repo_open() failure (caller frees). */
-char *repo_open_error(const char *path, const struct repo *r, int rc);
-
 #endif

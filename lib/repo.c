@@ -222,6 +222,9 @@ int repo_open(struct repo *r, const char *path)
 	free(cp);
 	if (!rc) {
 		rc = repo_parse_config(r, (const char *)cfg, n);
+		/* a config that says it is one but does not parse: damaged, not foreign */
+		if (rc == -EUCLEAN && n >= 18 && !memcmp(cfg, "strata-repository\n", 18))
+			rc = -EBADMSG;
 		free(cfg);
 	}
 	/*
@@ -278,6 +281,23 @@ void repo_clean_tmp(struct repo *r)
 		unlinkat(dirfd(d), e->d_name, 0);
 	}
 	closedir(d);
+}
+
+char *repo_open_message(const char *path, const struct repo *r, int rc)
+{
+	if (rc == -ELOOP)
+		return xasprintf("repository '%s' is unsafe: packs/, generations/ or tmp/ is a symbolic link or not a directory; "
+				 "make them plain directories inside the repository", path);
+	if (rc == -EBADMSG)
+		return xasprintf("repository '%s' has a damaged config file; restore '%s/config' from a copy of the repository",
+				 path, path);
+	if (rc == -ENOENT || rc == -ENOTDIR || rc == -EUCLEAN)
+		return xasprintf("'%s' is not a strata repository; create one with 'strata init %s' or check the path",
+				 path, path);
+	if (rc == -EPROTONOSUPPORT)
+		return xasprintf("repository '%s' has format version %u, this strata reads version %d; use a newer strata",
+				 path, r->version, REPO_FORMAT_VERSION);
+	return xasprintf("cannot open repository '%s': %s", path, strerror(-rc));
 }
 
 void repo_close(struct repo *r)

@@ -42,6 +42,12 @@ int repo_init(const char *path, const struct repo_init_opts *o);
  * version this build does not read.
  */
 int repo_open(struct repo *r, const char *path);
+/*
+ * The one-line message (what is wrong, what to do) for a repo_open()
+ * failure; -EBADMSG: a damaged config, -ELOOP: a linked subdirectory.
+ * Caller frees.
+ */
+char *repo_open_message(const char *path, const struct repo *r, int rc);
 /* Parse a config file's text (exposed for tests and fuzzing). */
 int repo_parse_config(struct repo *r, const char *text, size_t n);
 /* Take the writer lock; -EWOULDBLOCK if another writer holds it and !wait. */
