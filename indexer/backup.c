@@ -742,31 +742,15 @@ static int open_repo_locked(const char *path, struct repo *r, struct catalog *c,
 		return rc;
 	}
 	repo_clean_tmp(r);
-	rc = catalog_open(c, r->catalog, false);
-	if (!rc)
-		rc = catalog_sync(c, r, rebuild, &st);
-	if (rc == -EUCLEAN) {
-		/* the catalog is derived: a damaged one is replaced, never trusted */
-		fprintf(stderr, "strata: catalog '%s' is damaged; rebuilding it from the repository\n",
-			r->catalog);
-		catalog_close(c);
-		rc = catalog_remove(r->catalog);
-		if (!rc)
-			rc = catalog_open(c, r->catalog, false);
-		if (!rc)
-			rc = catalog_sync(c, r, true, &st);
-	}
-	if (rc == -ENOSPC) {
+	rc = catalog_open_sync(c, r, rebuild, &st); /* closes c on failure */
+	if (rc == -ENOSPC)
 		set_err(err, "cannot update the catalog '%s/catalog.db': no space left on device; free space and retry",
 			path);
-		catalog_close(c);
-		repo_close(r);
-	} else if (rc) {
+	else if (rc)
 		set_err(err, "cannot update the catalog '%s/catalog.db': %s; run 'strata index --rebuild %s'",
 			path, strerror(-rc), path);
-		catalog_close(c);
+	if (rc)
 		repo_close(r);
-	}
 	return rc;
 }
 

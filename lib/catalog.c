@@ -735,12 +735,20 @@ out:
 int catalog_sync(struct catalog *c, const struct repo *r, bool rebuild,
 		 struct catalog_sync_stats *st)
 {
-	int rc = sync_once(c, r, rebuild, st);
-	if (rc == -EUCLEAN && rebuild) {
+	return sync_once(c, r, rebuild, st);
+}
+
+int catalog_open_sync(struct catalog *c, const struct repo *r, bool rebuild,
+		      struct catalog_sync_stats *st)
+{
+	int rc = catalog_open(c, r->catalog, false);
+	if (!rc)
+		rc = sync_once(c, r, rebuild, st);
+	if (rc == -EUCLEAN) {
 		/*
-		 * Emptying a damaged file can fail on its damaged pages: a rebuild
-		 * then starts from a new file.  (A running mount keeps reading the
-		 * old one until it sees the new one.)
+		 * The catalog is derived: a damaged one is replaced, never trusted
+		 * or repaired in place (emptying it can fail on its damaged pages).
+		 * A running mount keeps reading the old file until it sees the new.
 		 */
 		fprintf(stderr, "strata: catalog '%s' is damaged; rebuilding it from the repository\n",
 			r->catalog);
@@ -751,6 +759,8 @@ int catalog_sync(struct catalog *c, const struct repo *r, bool rebuild,
 		if (!rc)
 			rc = sync_once(c, r, false, st);
 	}
+	if (rc)
+		catalog_close(c);
 	return rc;
 }
 

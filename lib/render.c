@@ -253,7 +253,13 @@ static uint64_t csv_value_len(const struct value *v)
 	}
 }
 
-int render_csv_chunk_len(const uint8_t *chunk, size_t n, uint64_t *len, uint64_t *nrows)
+/*
+ * Walk a chunk's rows: render them into out, or (out == NULL) only add up
+ * the bytes rendering would append, so backup learns a chunk's CSV size
+ * without a second copy of it.  One walker keeps the two in step.
+ */
+static int walk_chunk(const uint8_t *chunk, size_t n, struct buf *out, uint64_t *len,
+		      uint64_t *nrows)
 {
 	struct chunk_shape shape;
 	struct rd r;
@@ -261,7 +267,6 @@ int render_csv_chunk_len(const uint8_t *chunk, size_t n, uint64_t *len, uint64_t
 	uint64_t rows = 0, total = 0;
 	int rc;
 
-	*len = 0;
 	*nrows = 0;
 	rd_init(&r, chunk, n);
 	rc = chunk_shape_decode(&r, &shape);
@@ -274,47 +279,37 @@ int render_csv_chunk_len(const uint8_t *chunk, size_t n, uint64_t *len, uint64_t
 		for (unsigned i = 0; i < shape.ncols; i++) {
 			if (value_decode(&r, &v))
 				return r.err;
-			total += (i ? 1 : 0) + csv_value_len(&v);
-		}
-		total++; /* LF */
-		rows++;
-	}
-	*len = total;
-	*nrows = rows;
-	return 0;
-}
-
-int render_csv_chunk(const uint8_t *chunk, size_t n, struct buf *out, uint64_t *nrows)
-{
-	struct chunk_shape shape;
-	struct rd r;
-	struct value v;
-	uint64_t rows = 0;
-	int rc;
-
-	*nrows = 0;
-	rd_init(&r, chunk, n);
-	rc = chunk_shape_decode(&r, &shape);
-	if (rc)
-		return rc;
-	while (rd_left(&r)) {
-		for (unsigned i = 0; i < shape.nhidden; i++)
-			if (value_decode(&r, &v))
-				return r.err;
-		for (unsigned i = 0; i < shape.ncols; i++) {
-			if (value_decode(&r, &v))
-				return r.err;
+			if (!out) {
+				total += (i ? 1 : 0) + csv_value_len(&v);
+				continue;
+			}
 			if (i) {
 				*reserve(out, 1) = ',';
 				out->len++;
 			}
 			render_csv_value(out, &v);
 		}
-		*reserve(out, 1) = '\n';
-		out->len++;
-		out->data[out->len] = 0;
+		if (out) {
+			*reserve(out, 1) = '\n';
+			out->len++;
+			out->data[out->len] = 0;
+		}
+		total++; /* LF */
 		rows++;
 	}
+	if (len)
+		*len = total;
 	*nrows = rows;
 	return 0;
+}
+
+int render_csv_chunk_len(const uint8_t *chunk, size_t n, uint64_t *len, uint64_t *nrows)
+{
+	*len = 0;
+	return walk_chunk(chunk, n, NULL, len, nrows);
+}
+
+int render_csv_chunk(const uint8_t *chunk, size_t n, struct buf *out, uint64_t *nrows)
+{
+	return walk_chunk(chunk, n, out, NULL, nrows);
 }

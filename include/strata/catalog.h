@@ -45,11 +45,19 @@ int catalog_remove(const char *path);
  * Bring the catalog up to date with the repository (call under the repo
  * lock).  rebuild: drop everything first.  One transaction: readers see the
  * old state or the new one.  Problems with single packs or manifests are
- * reported on stderr and counted, not fatal.  A rebuild that finds the file
- * damaged starts over in a new file (c is then a new connection).
+ * reported on stderr and counted, not fatal.  -EUCLEAN: the catalog file
+ * itself is damaged.
  */
 int catalog_sync(struct catalog *c, const struct repo *r, bool rebuild,
 		 struct catalog_sync_stats *st);
+/*
+ * What writers do (under the repo lock): open the catalog writable and
+ * sync it; a catalog found damaged, at open or during the sync, is
+ * replaced by a new file built from the repository (one line on stderr).
+ * On failure c is closed.
+ */
+int catalog_open_sync(struct catalog *c, const struct repo *r, bool rebuild,
+		      struct catalog_sync_stats *st);
 
 /* Add one pack / one generation inside the caller's transaction. */
 int catalog_begin(struct catalog *c);

@@ -60,4 +60,16 @@ echo garbage >"$R/catalog.db"
 "$STRATA" index "$R" --rebuild >/dev/null || fail "index --rebuild over a garbage catalog.db failed"
 snapshot "$T/snap3"
 cmp -s "$T/snap0" "$T/snap3" || { diff "$T/snap0" "$T/snap3" | head -20 >&2; fail "mount differs after rebuilding a garbage catalog"; }
+
+# ... and by any writer: plain index (garbage file) and ls (pages damaged in place)
+echo garbage >"$R/catalog.db"
+"$STRATA" index "$R" >/dev/null 2>"$T/ix.err" || fail "index over a garbage catalog.db failed: $(cat "$T/ix.err")"
+grep -q "is damaged; rebuilding" "$T/ix.err" || fail "index did not say it rebuilt a garbage catalog: $(cat "$T/ix.err")"
+snapshot "$T/snap4"
+cmp -s "$T/snap0" "$T/snap4" || fail "mount differs after index replaced a garbage catalog"
+pages=$(( $(stat -c %s "$R/catalog.db") / 4096 ))
+dd if=/dev/urandom of="$R/catalog.db" bs=4096 seek=1 count=$((pages - 1)) conv=notrunc status=none
+"$STRATA" ls "$R" >/dev/null 2>"$T/ls.err" || fail "ls over a damaged catalog.db failed: $(cat "$T/ls.err")"
+snapshot "$T/snap5"
+cmp -s "$T/snap0" "$T/snap5" || fail "mount differs after ls replaced a damaged catalog"
 echo ok
