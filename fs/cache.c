@@ -22,14 +22,14 @@ struct chunk_cache {
 	struct shard s[NSHARDS];
 };
 
-static struct shard *shard_of(struct chunk_cache *c, const struct chunk_id *id)
+static struct shard *shard_of(struct chunk_cache *c, const struct chunk_id *id, uint32_t piece)
 {
-	return &c->s[id->b[0] % NSHARDS];
+	return &c->s[(id->b[0] + piece) % NSHARDS];
 }
 
-static size_t bucket_of(const struct chunk_id *id)
+static size_t bucket_of(const struct chunk_id *id, uint32_t piece)
 {
-	return (size_t)get_u32le(id->b + 4) % NBUCKETS;
+	return (size_t)(get_u32le(id->b + 4) + piece * UINT32_C(2654435761)) % NBUCKETS;
 }
 
 struct chunk_cache *chunk_cache_new(size_t max_bytes)
@@ -78,27 +78,28 @@ static void lru_push(struct shard *s, struct cache_entry *e)
 	s->lru.next = e;
 }
 
-static struct cache_entry *find(struct shard *s, const struct chunk_id *id)
+static struct cache_entry *find(struct shard *s, const struct chunk_id *id, uint32_t piece)
 {
-	for (struct cache_entry *e = s->buckets[bucket_of(id)]; e; e = e->hnext)
-		if (!memcmp(e->id.b, id->b, 16))
+	for (struct cache_entry *e = s->buckets[bucket_of(id, piece)]; e; e = e->hnext)
+		if (e->piece == piece && !memcmp(e->id.b, id->b, 16))
 			return e;
 	return NULL;
 }
 
 static void unhash(struct shard *s, struct cache_entry *e)
 {
-	struct cache_entry **p = &s->buckets[bucket_of(&e->id)];
+	struct cache_entry **p = &s->buckets[bucket_of(&e->id, e->piece)];
 	while (*p != e)
 		p = &(*p)->hnext;
 	*p = e->hnext;
 }
 
-struct cache_entry *chunk_cache_get(struct chunk_cache *c, const struct chunk_id *id)
+struct cache_entry *chunk_cache_get(struct chunk_cache *c, const struct chunk_id *id,
+				    uint32_t piece)
 {
-	struct shard *s = shard_of(c, id);
+	struct shard *s = shard_of(c, id, piece);
 	pthread_mutex_lock(&s->mu);
-	struct cache_entry *e = find(s, id);
+	struct cache_entry *e = find(s, id, piece);
 	if (e) {
 		e->refs++;
 		lru_unlink(e);
@@ -109,13 +110,14 @@ struct cache_entry *chunk_cache_get(struct chunk_cache *c, const struct chunk_id
 }
 
 struct cache_entry *chunk_cache_put_new(struct chunk_cache *c, const struct chunk_id *id,
+					uint32_t piece,
 					uint8_t *data, size_t len)
 {
-	struct shard *s = shard_of(c, id);
+	struct shard *s = shard_of(c, id, piece);
 	struct cache_entry *e, *victims = NULL;
 
 	pthread_mutex_lock(&s->mu);
-	e = find(s, id);
+	e = find(s, id, piece);
 	if (e) { /* another thread was first: use its copy */
 		e->refs++;
 		pthread_mutex_unlock(&s->mu);
@@ -124,11 +126,12 @@ struct cache_entry *chunk_cache_put_new(struct chunk_cache *c, const struct chun
 	}
 	e = xcalloc(1, sizeof(*e));
 	e->id = *id;
+	e->piece = piece;
 	e->data = data;
 	e->len = len;
 	e->refs = 2; /* the cache's and the caller's */
-	e->hnext = s->buckets[bucket_of(id)];
-	s->buckets[bucket_of(id)] = e;
+	e->hnext = s->buckets[bucket_of(id, piece)];
+	s->buckets[bucket_of(id, piece)] = e;
 	lru_push(s, e);
 	s->bytes += len;
 	/* evict from the cold end; never the entry just added */
@@ -155,7 +158,7 @@ struct cache_entry *chunk_cache_put_new(struct chunk_cache *c, const struct chun
 
 void chunk_cache_unref(struct chunk_cache *c, struct cache_entry *e)
 {
-	struct shard *s = shard_of(c, &e->id);
+	struct shard *s = shard_of(c, &e->id, e->piece);
 	unsigned left;
 	pthread_mutex_lock(&s->mu);
 	left = --e->refs;

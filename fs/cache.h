@@ -1,5 +1,7 @@
 /*
- * cache.h - bounded, sharded cache of rendered chunks (CSV bytes).
+ * cache.h - bounded, sharded cache of pieces of chunks: a key is a chunk id
+ * and a piece number (a frame of CSV, the whole CSV of a format 1 chunk, or
+ * the frame table; fs/stratafs.c says which is which).
  *
  * Protocol: chunk_cache_get() returns a referenced entry or NULL; the
  * caller fills a miss with chunk_cache_put_new() (which may return an entry
@@ -18,6 +20,7 @@
 
 struct cache_entry {
 	struct chunk_id id;
+	uint32_t piece;
 	uint8_t *data;
 	size_t len;
 	unsigned refs;
@@ -28,10 +31,11 @@ struct chunk_cache;
 
 struct chunk_cache *chunk_cache_new(size_t max_bytes);
 void chunk_cache_free(struct chunk_cache *c);
-struct cache_entry *chunk_cache_get(struct chunk_cache *c, const struct chunk_id *id);
+struct cache_entry *chunk_cache_get(struct chunk_cache *c, const struct chunk_id *id,
+				    uint32_t piece);
 /* Takes ownership of data (malloc'ed); returns a referenced entry. */
 struct cache_entry *chunk_cache_put_new(struct chunk_cache *c, const struct chunk_id *id,
-					uint8_t *data, size_t len);
+					uint32_t piece, uint8_t *data, size_t len);
 void chunk_cache_unref(struct chunk_cache *c, struct cache_entry *e);
 size_t chunk_cache_bytes(struct chunk_cache *c);
 

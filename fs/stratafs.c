@@ -31,6 +31,7 @@
 
 #include "cache.h"
 #include "strata/catalog.h"
+#include "strata/frames.h"
 #include "strata/render.h"
 #include "strata/repo.h"
 
@@ -152,7 +153,7 @@ struct ofile {
 	uint64_t seq;
 	uint32_t tidx;
 	uint64_t next_off; /* where a sequential reader reads next (racy hint) */
-	size_t pf_upto;    /* chunks below this were already handed to read-ahead */
+	uint64_t pf_upto;  /* body bytes below this were already handed to read-ahead */
 	/*
 	 * One reference for the open file, one per read in progress.  The kernel
 	 * sends RELEASE as soon as it has the last read's reply, which can be
@@ -247,19 +248,20 @@ static void dctx_free(void *p)
 	ZSTD_freeDCtx(p);
 }
 
-/* The rendered CSV of one chunk, from the cache or from its pack. */
-static int get_chunk(struct fs *fs, uint64_t gseq, uint32_t tidx, const struct cat_chunk *ch,
-		     struct cache_entry **out)
+static void log_bad_chunk(const struct cat_chunk *ch, uint64_t gseq, uint32_t tidx, int rc,
+			  const char *what)
 {
-	uint8_t *raw = NULL;
-	struct buf csv = BUF_INIT;
-	uint64_t nrows;
-	int fd, rc;
+	char hex[33];
+	chunk_id_hex(hex, &ch->e.id);
+	log_msg("bad chunk %s in pack 'packs/%.2s/%s.pack' at offset %llu (generation %llu, table %u, chunk %u%s): %s; restore the pack from a copy of the repository",
+		hex, ch->pack, ch->pack, (unsigned long long)ch->e.offset,
+		(unsigned long long)gseq, tidx, ch->seqno, what,
+		rc == -EBADMSG ? "checksum mismatch" : rc == -EIO ? "read error" : "bad structure");
+}
 
-	*out = chunk_cache_get(fs->cache, &ch->e.id);
-	if (*out)
-		return 0;
-	fd = pack_fd(fs, ch->pack);
+static int open_chunk_pack(struct fs *fs, uint64_t gseq, uint32_t tidx, const struct cat_chunk *ch)
+{
+	int fd = pack_fd(fs, ch->pack);
 	if (fd < 0) {
 		log_msg("cannot open pack 'packs/%.2s/%s.pack': %s (generation %llu, table %u)",
 			ch->pack, ch->pack,
@@ -275,6 +277,96 @@ static int get_chunk(struct fs *fs, uint64_t gseq, uint32_t tidx, const struct c
 			ch->seqno, (unsigned long long)gseq, tidx, fs->repo.path);
 		return -EIO;
 	}
+	return fd;
+}
+
+/*
+ * ---- pieces of chunks ----
+ * The cache holds a chunk's CSV in pieces: a framed chunk (format 2) has
+ * one piece per frame, piece k being CSV bytes [k*F, (k+1)*F); a format 1
+ * chunk is one piece, its whole CSV, rendered from its typed rows.  Piece
+ * PIECE_TOC is the chunk's table: a struct framed_toc and its offsets in
+ * one allocation; frame_size 0 marks a format 1 chunk.
+ */
+#define PIECE_TOC UINT32_MAX
+
+static int get_toc(struct fs *fs, uint64_t gseq, uint32_t tidx, const struct cat_chunk *ch,
+		   struct cache_entry **out)
+{
+	uint8_t head[4096];
+	struct framed_toc t;
+	size_t n;
+	int fd, rc;
+
+	*out = chunk_cache_get(fs->cache, &ch->e.id, PIECE_TOC);
+	if (*out)
+		return 0;
+	fd = open_chunk_pack(fs, gseq, tidx, ch);
+	if (fd < 0)
+		return fd;
+	n = ch->e.clen < sizeof(head) ? ch->e.clen : sizeof(head);
+	rc = pread_all(fd, head, n, ch->e.offset);
+	if (!rc && !framed_is(head, n)) {
+		memset(&t, 0, sizeof(t)); /* format 1 */
+	} else if (!rc) {
+		rc = framed_read_toc(fd, &ch->e, &t);
+	}
+	if (rc) {
+		log_bad_chunk(ch, gseq, tidx, rc, ", frame table");
+		return -EIO;
+	}
+	size_t noff = t.frame_size ? (size_t)t.nframes + 1 : 0;
+	size_t len = sizeof(t) + noff * sizeof(uint64_t);
+	uint8_t *data = xmalloc(len);
+	if (noff)
+		memcpy(data + sizeof(t), t.foff, noff * sizeof(uint64_t));
+	framed_toc_free(&t);
+	t.foff = noff ? (uint64_t *)(void *)(data + sizeof(t)) : NULL;
+	memcpy(data, &t, sizeof(t));
+	*out = chunk_cache_put_new(fs->cache, &ch->e.id, PIECE_TOC, data, len);
+	return 0;
+}
+
+static inline const struct framed_toc *toc_of(const struct cache_entry *e)
+{
+	return (const struct framed_toc *)(const void *)e->data;
+}
+
+/* Bytes of CSV per piece of a chunk: its frame size, or all of it (format 1). */
+static inline uint64_t piece_span(const struct framed_toc *t, const struct cat_chunk *ch)
+{
+	return t->frame_size ? t->frame_size : (ch->e.csv_len ? ch->e.csv_len : 1);
+}
+
+/* Piece k of a chunk (see above), from the cache or from its pack. */
+static int get_piece(struct fs *fs, uint64_t gseq, uint32_t tidx, const struct cat_chunk *ch,
+		     const struct framed_toc *t, uint32_t k, struct cache_entry **out)
+{
+	uint8_t *raw = NULL;
+	struct buf csv = BUF_INIT;
+	uint64_t nrows;
+	int fd, rc;
+
+	*out = chunk_cache_get(fs->cache, &ch->e.id, k);
+	if (*out)
+		return 0;
+	fd = open_chunk_pack(fs, gseq, tidx, ch);
+	if (fd < 0)
+		return fd;
+	if (t->frame_size) {
+		if (k >= t->nframes)
+			return -EIO;
+		rc = framed_read_frame(fd, &ch->e, t, k, thread_dctx(fs), &raw);
+		if (rc) {
+			char what[32];
+			snprintf(what, sizeof(what), ", frame %u", k);
+			log_bad_chunk(ch, gseq, tidx, rc, what);
+			return -EIO;
+		}
+		*out = chunk_cache_put_new(fs->cache, &ch->e.id, k, raw,
+					   framed_frame_len(t, &ch->e, k));
+		return 0;
+	}
 	rc = chunk_read(fd, &ch->e, thread_dctx(fs), &raw);
 	if (!rc) {
 		/* the recorded csv_len is checked below, not trusted for the allocation */
@@ -286,32 +378,28 @@ static int get_chunk(struct fs *fs, uint64_t gseq, uint32_t tidx, const struct c
 	}
 	free(raw);
 	if (rc) {
-		char hex[33];
-		chunk_id_hex(hex, &ch->e.id);
-		log_msg("bad chunk %s in pack 'packs/%.2s/%s.pack' at offset %llu (generation %llu, table %u, chunk %u): %s; restore the pack from a copy of the repository",
-			hex, ch->pack, ch->pack, (unsigned long long)ch->e.offset,
-			(unsigned long long)gseq, tidx, ch->seqno,
-			rc == -EBADMSG ? "checksum mismatch" : "bad structure");
+		log_bad_chunk(ch, gseq, tidx, rc, "");
 		buf_release(&csv);
 		return -EIO;
 	}
 	uint8_t *data = buf_detach(&csv, NULL);
-	*out = chunk_cache_put_new(fs->cache, &ch->e.id, data, ch->e.csv_len);
+	*out = chunk_cache_put_new(fs->cache, &ch->e.id, 0, data, ch->e.csv_len);
 	return 0;
 }
 
 /*
  * ---- read-ahead ----
- * A file read sequentially gets its next PREFETCH_AHEAD chunks decoded by a
- * small pool of threads, so decompression and rendering run ahead of the
- * reader on the other cores.  Jobs copy what they need (no pointer into an
- * ofile, which may be released meanwhile); a full queue drops the job.
+ * A file read sequentially gets the pieces of its next PREFETCH_BYTES
+ * decoded by a small pool of threads, so decompression runs ahead of the
+ * reader on the other cores.  Jobs copy what they need (no pointer into
+ * an ofile, which may be released meanwhile); a full queue drops the job.
  */
-#define PREFETCH_AHEAD 4
-#define PF_QUEUE 64
+#define PREFETCH_BYTES (4u << 20)
+#define PF_QUEUE 256
 
 struct pf_job {
 	struct cat_chunk ch;
+	uint32_t piece;
 	uint64_t seq;
 	uint32_t tidx;
 };
@@ -326,16 +414,19 @@ static struct {
 	int nthreads;
 } g_pf = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
-static void prefetch_push(const struct cat_chunk *ch, uint64_t seq, uint32_t tidx)
+static void prefetch_push(const struct cat_chunk *ch, uint32_t piece, uint64_t seq, uint32_t tidx)
 {
 	pthread_mutex_lock(&g_pf.mu);
-	for (size_t i = 0; i < g_pf.len; i++)
-		if (!memcmp(g_pf.q[(g_pf.head + i) % PF_QUEUE].ch.e.id.b, ch->e.id.b, 16))
+	for (size_t i = 0; i < g_pf.len; i++) {
+		const struct pf_job *q = &g_pf.q[(g_pf.head + i) % PF_QUEUE];
+		if (q->piece == piece && !memcmp(q->ch.e.id.b, ch->e.id.b, 16))
 			goto out; /* already queued */
+	}
 	if (g_pf.len < PF_QUEUE) {
 		struct pf_job *j = &g_pf.q[(g_pf.head + g_pf.len++) % PF_QUEUE];
 		j->ch = *ch;
 		j->ch.fname = NULL;
+		j->piece = piece;
 		j->seq = seq;
 		j->tidx = tidx;
 		pthread_cond_signal(&g_pf.cv);
@@ -349,7 +440,7 @@ static void *prefetch_main(void *arg)
 	struct fs *fs = arg;
 	for (;;) {
 		struct pf_job j;
-		struct cache_entry *e;
+		struct cache_entry *e, *te;
 		pthread_mutex_lock(&g_pf.mu);
 		while (!g_pf.len && !g_pf.stop)
 			pthread_cond_wait(&g_pf.cv, &g_pf.mu);
@@ -361,11 +452,17 @@ static void *prefetch_main(void *arg)
 		g_pf.head = (g_pf.head + 1) % PF_QUEUE;
 		g_pf.len--;
 		pthread_mutex_unlock(&g_pf.mu);
-		e = chunk_cache_get(fs->cache, &j.ch.e.id);
-		if (!e && get_chunk(fs, j.seq, j.tidx, &j.ch, &e))
-			e = NULL; /* the reader will hit the error itself and log it */
-		if (e)
+		e = chunk_cache_get(fs->cache, &j.ch.e.id, j.piece);
+		if (e) {
 			chunk_cache_unref(fs->cache, e);
+			continue;
+		}
+		/* errors: the reader will hit them itself and log them */
+		if (get_toc(fs, j.seq, j.tidx, &j.ch, &te))
+			continue;
+		if (!get_piece(fs, j.seq, j.tidx, &j.ch, toc_of(te), j.piece, &e))
+			chunk_cache_unref(fs->cache, e);
+		chunk_cache_unref(fs->cache, te);
 	}
 }
 
@@ -1195,20 +1292,82 @@ static size_t find_chunk(const struct ofile *of, uint64_t off)
 
 #define MAX_IOV 64
 
+/* The pieces a read replies with, and the cache references that keep them alive. */
+struct reply {
+	struct iovec iov_small[MAX_IOV], *iov;
+	struct cache_entry *held_small[MAX_IOV * 2], **held;
+	size_t niov, nheld, cap;
+};
+
+static void reply_hold(struct reply *r, struct cache_entry *e)
+{
+	/* at most one iovec follows each hold */
+	if (r->nheld == 2 * r->cap || r->niov + 2 > r->cap) {
+		size_t ncap = r->cap * 4;
+		struct iovec *ni = xmalloc(ncap * sizeof(*ni));
+		struct cache_entry **nh = xmalloc(2 * ncap * sizeof(*nh));
+		memcpy(ni, r->iov, r->niov * sizeof(*ni));
+		memcpy(nh, r->held, r->nheld * sizeof(*nh));
+		if (r->iov != r->iov_small) {
+			free(r->iov);
+			free(r->held);
+		}
+		r->iov = ni;
+		r->held = nh;
+		r->cap = ncap;
+	}
+	r->held[r->nheld++] = e;
+}
+
+static void reply_add(struct reply *r, const void *p, size_t n)
+{
+	/* every iovec but the header's comes with a held entry: room was made there */
+	r->iov[r->niov].iov_base = (void *)(uintptr_t)p;
+	r->iov[r->niov++].iov_len = n;
+}
+
+/*
+ * Hand the pieces after a sequential read's end (up to PREFETCH_BYTES
+ * ahead) to the read-ahead threads, each once.
+ */
+static void read_ahead(struct fs *fs, struct ofile *of, uint64_t bend)
+{
+	uint64_t body = of->size - of->text_len;
+	uint64_t from = __atomic_load_n(&of->pf_upto, __ATOMIC_RELAXED);
+	uint64_t to = bend + PREFETCH_BYTES < body ? bend + PREFETCH_BYTES : body;
+	uint64_t pos = from > bend ? from : bend;
+
+	if (pos >= to)
+		return;
+	for (size_t i = find_chunk(of, pos); i < of->nchunks && pos < to; i++) {
+		const struct cat_chunk *c = &of->chunks[i];
+		struct cache_entry *te;
+		if (get_toc(fs, of->seq, of->tidx, c, &te))
+			return; /* the reader will meet the error itself */
+		uint64_t span = piece_span(toc_of(te), c);
+		uint64_t cend = c->csv_off + c->e.csv_len;
+		/* pieces starting at or after pos; the one holding pos is being read */
+		uint64_t k = (pos - c->csv_off + span - 1) / span;
+		for (; c->csv_off + k * span < cend && c->csv_off + k * span < to; k++)
+			prefetch_push(c, (uint32_t)k, of->seq, of->tidx);
+		pos = c->csv_off + k * span < cend ? c->csv_off + k * span : cend;
+		chunk_cache_unref(fs->cache, te);
+	}
+	__atomic_store_n(&of->pf_upto, pos, __ATOMIC_RELAXED);
+}
+
 /*
  * A read is answered whole or not at all: a short reply would be taken as
- * end of file (and zero-filled in the page cache), so an error in any chunk
+ * end of file (and zero-filled in the page cache), so an error in any piece
  * fails the whole request with EIO.  Up to MAX_IOV pieces go out straight
- * from the cached buffers; a read touching more chunks is copied once.
+ * from the cached buffers; a read touching more is copied once.
  */
 static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off_,
 		       struct fuse_file_info *fi)
 {
 	struct fs *fs = fuse_req_userdata(req);
 	struct ofile *of = (struct ofile *)(uintptr_t)fi->fh;
-	struct iovec iov_small[MAX_IOV], *iov = iov_small;
-	struct cache_entry *held_small[MAX_IOV], **held = held_small;
-	size_t niov = 0, nheld = 0, cap = MAX_IOV;
+	struct reply r;
 	uint64_t off = (uint64_t)off_, end;
 	int rc = 0;
 	(void)ino;
@@ -1217,78 +1376,71 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off_,
 		fuse_reply_buf(req, NULL, 0);
 		return;
 	}
+	r.iov = r.iov_small;
+	r.held = r.held_small;
+	r.niov = r.nheld = 0;
+	r.cap = MAX_IOV;
 	__atomic_add_fetch(&of->refs, 1, __ATOMIC_ACQ_REL);
 	end = off + size < of->size ? off + size : of->size;
 	if (off < of->text_len) {
 		size_t n = (size_t)((end < of->text_len ? end : of->text_len) - off);
-		iov[niov].iov_base = of->text + off;
-		iov[niov++].iov_len = n;
+		reply_add(&r, of->text + off, n);
 		off += n;
 	}
 	if (off < end) {
 		uint64_t body = off - of->text_len, bend = end - of->text_len;
-		for (size_t i = find_chunk(of, body); i < of->nchunks && body < bend; i++) {
+		for (size_t i = find_chunk(of, body); !rc && i < of->nchunks && body < bend; i++) {
 			const struct cat_chunk *c = &of->chunks[i];
-			struct cache_entry *e;
-			if (niov == cap) {
-				size_t ncap = cap * 4;
-				struct iovec *ni = xmalloc(ncap * sizeof(*ni));
-				struct cache_entry **nh = xmalloc(ncap * sizeof(*nh));
-				memcpy(ni, iov, niov * sizeof(*ni));
-				memcpy(nh, held, nheld * sizeof(*nh));
-				if (iov != iov_small) {
-					free(iov);
-					free(held);
-				}
-				iov = ni;
-				held = nh;
-				cap = ncap;
-			}
-			rc = get_chunk(fs, of->seq, of->tidx, c, &e);
+			struct cache_entry *te, *e;
+			rc = get_toc(fs, of->seq, of->tidx, c, &te);
 			if (rc)
 				break;
-			held[nheld++] = e;
-			uint64_t from = body - c->csv_off;
-			uint64_t to = bend - c->csv_off < e->len ? bend - c->csv_off : e->len;
-			iov[niov].iov_base = e->data + from;
-			iov[niov++].iov_len = (size_t)(to - from);
-			body = c->csv_off + to;
+			reply_hold(&r, te);
+			const struct framed_toc *t = toc_of(te);
+			uint64_t span = piece_span(t, c);
+			uint64_t cend = c->csv_off + c->e.csv_len;
+			while (body < bend && body < cend) {
+				uint64_t in = body - c->csv_off;
+				uint32_t k = (uint32_t)(in / span);
+				rc = get_piece(fs, of->seq, of->tidx, c, t, k, &e);
+				if (rc)
+					break;
+				reply_hold(&r, e);
+				uint64_t from = in - (uint64_t)k * span;
+				uint64_t want = (bend < cend ? bend : cend) - body;
+				if (from >= e->len) {
+					rc = -EIO; /* a piece shorter than its table says */
+					break;
+				}
+				uint64_t n = e->len - from < want ? e->len - from : want;
+				reply_add(&r, e->data + from, (size_t)n);
+				body += n;
+			}
 		}
 	}
 	/* near-sequential: the kernel's parallel readahead reorders requests */
 	uint64_t prev = __atomic_load_n(&of->next_off, __ATOMIC_RELAXED);
 	bool seq = (uint64_t)off_ + (4u << 20) >= prev && (uint64_t)off_ <= prev + (4u << 20);
-	if (!rc && of->nchunks > 1 && seq && end > of->text_len) {
-		/* only chunks not handed out yet: a chunk serves many reads */
-		size_t last = find_chunk(of, end - of->text_len - 1);
-		size_t from = __atomic_load_n(&of->pf_upto, __ATOMIC_RELAXED);
-		size_t to = last + PREFETCH_AHEAD + 1 < of->nchunks ? last + PREFETCH_AHEAD + 1
-								     : of->nchunks;
-		if (from < last + 1)
-			from = last + 1;
-		for (size_t k = from; k < to; k++)
-			prefetch_push(&of->chunks[k], of->seq, of->tidx);
-		if (to > from)
-			__atomic_store_n(&of->pf_upto, to, __ATOMIC_RELAXED);
-	}
+	if (!rc && seq && end > of->text_len)
+		read_ahead(fs, of, end - of->text_len);
 	__atomic_store_n(&of->next_off, end, __ATOMIC_RELAXED);
 	if (rc) {
 		fuse_reply_err(req, EIO);
-	} else if (niov <= MAX_IOV) {
-		fuse_reply_iov(req, iov, (int)niov);
+	} else if (r.niov <= MAX_IOV) {
+		fuse_reply_iov(req, r.iov, (int)r.niov);
 	} else {
 		struct buf out = BUF_INIT;
 		buf_grow(&out, (size_t)(end - (uint64_t)off_));
-		for (size_t i = 0; i < niov; i++)
-			buf_add(&out, iov[i].iov_base, iov[i].iov_len);
+		for (size_t i = 0; i < r.niov; i++)
+			buf_add(&out, r.iov[i].iov_base, r.iov[i].iov_len);
 		fuse_reply_buf(req, (const char *)out.data, out.len);
 		buf_release(&out);
 	}
-	for (size_t i = 0; i < nheld; i++)
-		chunk_cache_unref(fs->cache, held[i]);
-	if (iov != iov_small) {
-		free(iov);
-		free(held);
+	for (size_t i = 0; i < r.nheld; i++)
+		chunk_cache_unref(fs->cache, r.held[i]);
+	if (r.iov != r.iov_small) {
+		free(r.iov);
+		free(r.held);
 	}
 	ofile_free(of);
 }

@@ -13,6 +13,7 @@
 
 #include "srcstate.h"
 #include "strata/fault.h"
+#include "strata/frames.h"
 #include "strata/idset.h"
 #include "strata/catalog.h"
 #include "strata/manifest.h"
@@ -96,15 +97,21 @@ static int flush_pack(struct backup *b)
 	return rc;
 }
 
+/* A worker's compressor and scratch buffers, kept from chunk to chunk. */
+struct worker_bufs {
+	ZSTD_CCtx *cctx;
+	struct buf csv, side, body;
+};
+
 /*
- * Hash, measure and (if new) compress and store one chunk; runs on a
- * worker.  Memory: a chunk may be a single value of hundreds of MiB (a row
- * larger than chunk_max is a chunk of its own), so nothing here holds a
- * second uncompressed copy: the CSV length is computed without rendering,
- * and the compressed frame is the only other buffer (released again when
- * it is larger than a normal chunk needs).
+ * Hash one chunk and, if it is new, render it, frame and compress it and
+ * store it (strata/frames.h); a known chunk is only measured, without
+ * rendering.  Runs on a worker.  Memory: a chunk may be a single value of
+ * hundreds of MiB (a row larger than chunk_max is a chunk of its own); its
+ * CSV, side stream and body are scratch buffers released again when they
+ * are larger than a normal chunk needs.
  */
-static int process_job(struct backup *b, struct job *j, ZSTD_CCtx *cctx, struct buf *cbuf)
+static int process_job(struct backup *b, struct job *j, struct worker_bufs *wb)
 {
 	struct pack_entry e;
 	uint64_t rendered;
@@ -114,26 +121,34 @@ static int process_job(struct backup *b, struct job *j, ZSTD_CCtx *cctx, struct 
 	if (j->len > CHUNK_MAX_ULEN)
 		return -EFBIG;
 	chunk_id_of(&j->id, j->data, j->len);
-	rc = render_csv_chunk_len(j->data, j->len, &j->csv_len, &rendered);
-	if (rc)
-		return rc;
-	if (rendered != j->nrows)
-		return -EUCLEAN;
 	pthread_mutex_lock(&b->store_mu);
 	b->chunks++;
 	is_new = idset_add(&b->known, &j->id); /* stored once per repository */
 	pthread_mutex_unlock(&b->store_mu);
-	if (!is_new)
-		return 0;
-	size_t bound = ZSTD_compressBound(j->len);
-	buf_reset(cbuf);
-	buf_grow(cbuf, bound);
-	size_t cl = ZSTD_compress2(cctx, cbuf->data, bound, j->data, j->len);
-	if (ZSTD_isError(cl))
-		return -EIO;
+	if (!is_new) {
+		/* only its size is needed: measured without rendering */
+		rc = render_csv_chunk_len(j->data, j->len, &j->csv_len, &rendered);
+		if (!rc && rendered != j->nrows)
+			rc = -EUCLEAN;
+		return rc;
+	}
+	rc = framed_render(j->data, j->len, &wb->csv, &wb->side, &rendered);
+	if (!rc && rendered != j->nrows)
+		rc = -EUCLEAN;
+	/* the typed rows are no longer needed: a huge value is not held three times */
+	free(j->data);
+	j->data = NULL;
+	j->csv_len = wb->csv.len;
+	if (!rc)
+		rc = framed_compress(&wb->csv, &wb->side, &j->id, b->repo->frame_size, wb->cctx,
+				     &wb->body);
+	if (!rc && wb->body.len > UINT32_MAX)
+		rc = -EFBIG;
+	if (rc)
+		return rc;
 	memset(&e, 0, sizeof(e));
 	e.id = j->id;
-	e.clen = (uint32_t)cl;
+	e.clen = (uint32_t)wb->body.len;
 	e.ulen = (uint32_t)j->len;
 	e.nrows = j->nrows;
 	e.csv_len = j->csv_len;
@@ -142,26 +157,32 @@ static int process_job(struct backup *b, struct job *j, ZSTD_CCtx *cctx, struct 
 	if (!b->pw)
 		rc = pack_writer_open(&b->pw, b->repo->tmp);
 	if (!rc)
-		rc = pack_writer_add(b->pw, &e, cbuf->data);
+		rc = pack_writer_add(b->pw, &e, wb->body.data);
 	if (!rc) {
 		b->new_chunks++;
 		if (pack_writer_size(b->pw) >= b->repo->pack_size)
 			rc = flush_pack(b);
 	}
 	pthread_mutex_unlock(&b->store_mu);
-	if (cbuf->cap > 2 * b->repo->chunk.max + 65536)
-		buf_release(cbuf); /* do not keep an outsize buffer for normal chunks */
+	/* do not keep outsize buffers (a chunk of one huge value) for normal chunks */
+	size_t keep = 8 * b->repo->chunk.max + 65536;
+	if (wb->csv.cap > keep)
+		buf_release(&wb->csv);
+	if (wb->side.cap > keep)
+		buf_release(&wb->side);
+	if (wb->body.cap > keep)
+		buf_release(&wb->body);
 	return rc;
 }
 
 static void *worker_main(void *arg)
 {
 	struct backup *b = arg;
-	ZSTD_CCtx *cctx = ZSTD_createCCtx();
-	struct buf cbuf = BUF_INIT;
+	struct worker_bufs wb = { .cctx = ZSTD_createCCtx() };
 
-	ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, b->zstd_level);
-	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0);
+	/* framed bodies: every frame carries zstd's checksum (strata/frames.h) */
+	ZSTD_CCtx_setParameter(wb.cctx, ZSTD_c_compressionLevel, b->zstd_level);
+	ZSTD_CCtx_setParameter(wb.cctx, ZSTD_c_checksumFlag, 1);
 	pthread_mutex_lock(&b->q_mu);
 	for (;;) {
 		while (!b->q_head && !b->q_stop)
@@ -174,7 +195,7 @@ static void *worker_main(void *arg)
 			b->q_tail = NULL;
 		bool skip = b->q_err != 0;
 		pthread_mutex_unlock(&b->q_mu);
-		int rc = skip ? 0 : process_job(b, j, cctx, &cbuf);
+		int rc = skip ? 0 : process_job(b, j, &wb);
 		free(j->data);
 		j->data = NULL;
 		pthread_mutex_lock(&b->q_mu);
@@ -185,8 +206,10 @@ static void *worker_main(void *arg)
 		pthread_cond_broadcast(&b->q_space);
 	}
 	pthread_mutex_unlock(&b->q_mu);
-	buf_release(&cbuf);
-	ZSTD_freeCCtx(cctx);
+	buf_release(&wb.csv);
+	buf_release(&wb.side);
+	buf_release(&wb.body);
+	ZSTD_freeCCtx(wb.cctx);
 	return NULL;
 }
 
@@ -1068,6 +1091,15 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 			}
 			return rc;
 		}
+	}
+	rc = repo_upgrade(&r);
+	if (rc) {
+		set_err(err, "cannot upgrade repository '%s' to format %d (its config): %s", o->repo,
+			REPO_FORMAT_VERSION, strerror(-rc));
+		catalog_close(&c);
+		repo_close(&r);
+		free(src_key);
+		return rc;
 	}
 	b.repo = &r;
 	b.progress = o->progress;

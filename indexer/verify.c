@@ -23,6 +23,7 @@
  */
 #include "verify.h"
 #include "strata/catalog.h"
+#include "strata/frames.h"
 #include "strata/manifest.h"
 #include "strata/pack.h"
 
@@ -193,6 +194,7 @@ static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
 	uint64_t size = 0;
 	int rc, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct stat st;
+	struct buf csv = BUF_INIT;
 
 	if (fd < 0) {
 		problem(v, "pack packs/%.2s/%s.pack: cannot open: %s", name, name,
@@ -229,16 +231,19 @@ static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
 	for (size_t i = 0; i < n; i++) {
 		uint8_t state = CH_UNCHECKED;
 		if (!v->o->quick) {
-			uint8_t *data = NULL;
-			rc = chunk_read(fd, &e[i], dctx, &data);
-			free(data);
+			/* format 1: decode, hash, render; format 2: every frame's
+			 * checksum, the content checksum and the row count */
+			buf_reset(&csv);
+			rc = chunk_read_csv(fd, &e[i], dctx, &csv);
+			if (csv.cap > (64u << 20))
+				buf_release(&csv);
 			if (rc) {
 				char id[33];
 				chunk_id_hex(id, &e[i].id);
 				problem(v, "pack packs/%.2s/%s.pack: chunk %s at offset %llu: %s", name, name, id,
 					(unsigned long long)e[i].offset,
 					rc == -EBADMSG ? "content does not match its checksum" :
-					rc == -EIO ? "read error" : "does not decompress");
+					rc == -EIO ? "read error" : "does not decode");
 				state = CH_BAD;
 			} else {
 				state = CH_OK;
@@ -258,6 +263,7 @@ static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
 out:
 	if (fd >= 0)
 		close(fd);
+	buf_release(&csv);
 	free(e);
 	free(path);
 }

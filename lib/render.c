@@ -256,10 +256,13 @@ static uint64_t csv_value_len(const struct value *v)
 /*
  * Walk a chunk's rows: render them into out, or (out == NULL) only add up
  * the bytes rendering would append, so backup learns a chunk's CSV size
- * without a second copy of it.  One walker keeps the two in step.
+ * without a second copy of it.  With side != NULL, also append what the CSV
+ * does not say (strata/frames.h): the chunk's shape header, then per row
+ * its hidden values as encoded and one type tag per column.  One walker
+ * keeps the three in step.
  */
-static int walk_chunk(const uint8_t *chunk, size_t n, struct buf *out, uint64_t *len,
-		      uint64_t *nrows)
+static int walk_chunk(const uint8_t *chunk, size_t n, struct buf *out, struct buf *side,
+		      uint64_t *len, uint64_t *nrows)
 {
 	struct chunk_shape shape;
 	struct rd r;
@@ -272,13 +275,23 @@ static int walk_chunk(const uint8_t *chunk, size_t n, struct buf *out, uint64_t 
 	rc = chunk_shape_decode(&r, &shape);
 	if (rc)
 		return rc;
+	if (side)
+		buf_add(side, chunk, (size_t)(r.p - chunk));
 	while (rd_left(&r)) {
+		const uint8_t *hid = r.p;
 		for (unsigned i = 0; i < shape.nhidden; i++)
 			if (value_decode(&r, &v))
 				return r.err;
+		if (side) {
+			uint8_t *o = reserve(side, (size_t)(r.p - hid) + shape.ncols);
+			memcpy(o, hid, (size_t)(r.p - hid));
+			side->len += (size_t)(r.p - hid);
+		}
 		for (unsigned i = 0; i < shape.ncols; i++) {
 			if (value_decode(&r, &v))
 				return r.err;
+			if (side)
+				side->data[side->len++] = v.type;
 			if (!out) {
 				total += (i ? 1 : 0) + csv_value_len(&v);
 				continue;
@@ -306,10 +319,16 @@ static int walk_chunk(const uint8_t *chunk, size_t n, struct buf *out, uint64_t 
 int render_csv_chunk_len(const uint8_t *chunk, size_t n, uint64_t *len, uint64_t *nrows)
 {
 	*len = 0;
-	return walk_chunk(chunk, n, NULL, len, nrows);
+	return walk_chunk(chunk, n, NULL, NULL, len, nrows);
 }
 
 int render_csv_chunk(const uint8_t *chunk, size_t n, struct buf *out, uint64_t *nrows)
 {
-	return walk_chunk(chunk, n, out, NULL, nrows);
+	return walk_chunk(chunk, n, out, NULL, NULL, nrows);
+}
+
+int render_csv_chunk_side(const uint8_t *chunk, size_t n, struct buf *out, struct buf *side,
+			  uint64_t *nrows)
+{
+	return walk_chunk(chunk, n, out, side, NULL, nrows);
 }

@@ -2,6 +2,7 @@
  * repo.c - see strata/repo.h.
  */
 #include "strata/repo.h"
+#include "strata/frames.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -42,6 +43,31 @@ static int dir_is_empty(const char *path)
 	return empty;
 }
 
+static void config_text(struct buf *cfg, const struct repo *r)
+{
+	buf_addf(cfg, "strata-repository\nversion = %d\nid = %s\n"
+		 "chunk_min = %llu\nchunk_avg = %llu\nchunk_max = %llu\n"
+		 "pack_size = %llu\nzstd_level = %d\nframe_size = %u\n",
+		 REPO_FORMAT_VERSION, r->id, (unsigned long long)r->chunk.min,
+		 (unsigned long long)r->chunk.avg, (unsigned long long)r->chunk.max,
+		 (unsigned long long)r->pack_size, r->zstd_level, r->frame_size);
+}
+
+int repo_upgrade(struct repo *r)
+{
+	struct buf cfg = BUF_INIT;
+	int rc;
+
+	if (r->version >= REPO_FORMAT_VERSION)
+		return 0;
+	config_text(&cfg, r);
+	rc = write_file_atomic(r->tmp, r->path, "config", cfg.data, cfg.len);
+	buf_release(&cfg);
+	if (!rc)
+		r->version = REPO_FORMAT_VERSION;
+	return rc;
+}
+
 int repo_init(const char *path, const struct repo_init_opts *o)
 {
 	struct repo r = { 0 };
@@ -49,10 +75,12 @@ int repo_init(const char *path, const struct repo_init_opts *o)
 	struct buf cfg = BUF_INIT;
 	uint64_t avg = o && o->chunk_avg ? o->chunk_avg : DEFAULT_CHUNK_AVG;
 	uint64_t psize = o && o->pack_size ? o->pack_size : DEFAULT_PACK_SIZE;
+	uint64_t fsize = o && o->frame_size ? o->frame_size : FRAMED_DEFAULT_FRAME;
 	char hex[33];
 	int rc;
 
-	if (avg < 64 || avg > (256u << 20) || psize < 4096 || psize > (UINT64_C(1) << 32))
+	if (avg < 64 || avg > (256u << 20) || psize < 4096 || psize > (UINT64_C(1) << 32) ||
+	    fsize < FRAMED_MIN_FRAME || fsize > FRAMED_MAX_FRAME)
 		return -EINVAL;
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return -errno;
@@ -71,12 +99,14 @@ int repo_init(const char *path, const struct repo_init_opts *o)
 		rc = -errno;
 		goto out;
 	}
-	buf_addf(&cfg, "strata-repository\nversion = %d\nid = %s\n"
-		 "chunk_min = %llu\nchunk_avg = %llu\nchunk_max = %llu\n"
-		 "pack_size = %llu\nzstd_level = 3\n",
-		 REPO_FORMAT_VERSION, hex, (unsigned long long)(avg / 4),
-		 (unsigned long long)avg, (unsigned long long)(avg * 4),
-		 (unsigned long long)psize);
+	memcpy(r.id, hex, 33);
+	r.chunk.min = avg / 4;
+	r.chunk.avg = avg;
+	r.chunk.max = avg * 4;
+	r.pack_size = psize;
+	r.zstd_level = 3;
+	r.frame_size = (uint32_t)fsize;
+	config_text(&cfg, &r);
 	/* config last: a directory without it is not (yet) a repository */
 	rc = write_file_atomic(r.tmp, r.path, "config", cfg.data, cfg.len);
 out:
@@ -101,7 +131,7 @@ static int parse_u64(const char *v, uint64_t *out)
 int repo_parse_config(struct repo *r, const char *text, size_t n)
 {
 	const char *p = text, *end = text + n;
-	uint64_t ver = 0, lvl = 3;
+	uint64_t ver = 0, lvl = 3, fsize = FRAMED_DEFAULT_FRAME;
 	int seen_magic = 0, rc = 0;
 
 	r->id[0] = 0;
@@ -141,6 +171,8 @@ int repo_parse_config(struct repo *r, const char *text, size_t n)
 				rc = parse_u64(val, &r->pack_size);
 			else if (!strcmp(key, "zstd_level"))
 				rc = parse_u64(val, &lvl);
+			else if (!strcmp(key, "frame_size"))
+				rc = parse_u64(val, &fsize);
 			/* unknown keys are ignored: newer minor additions */
 		}
 		free(line);
@@ -149,16 +181,18 @@ int repo_parse_config(struct repo *r, const char *text, size_t n)
 		return rc;
 	if (!seen_magic)
 		return -EUCLEAN;
-	if (ver != REPO_FORMAT_VERSION) {
+	if (ver < REPO_FORMAT_OLDEST || ver > REPO_FORMAT_VERSION) {
 		r->version = (unsigned)(ver > 1000 ? 1000 : ver);
 		return -EPROTONOSUPPORT;
 	}
 	r->version = (unsigned)ver;
 	if (!r->id[0] || r->chunk.avg < 64 || r->chunk.min > r->chunk.avg ||
 	    r->chunk.max < r->chunk.avg || r->chunk.max > (UINT64_C(1) << 30) ||
-	    r->pack_size < 4096 || r->pack_size > (UINT64_C(1) << 32) || lvl < 1 || lvl > 19)
+	    r->pack_size < 4096 || r->pack_size > (UINT64_C(1) << 32) || lvl < 1 || lvl > 19 ||
+	    fsize < FRAMED_MIN_FRAME || fsize > FRAMED_MAX_FRAME)
 		return -EUCLEAN;
 	r->zstd_level = (int)lvl;
+	r->frame_size = (uint32_t)fsize;
 	return 0;
 }
 
@@ -295,8 +329,8 @@ char *repo_open_message(const char *path, const struct repo *r, int rc)
 		return xasprintf("'%s' is not a strata repository; create one with 'strata init %s' or check the path",
 				 path, path);
 	if (rc == -EPROTONOSUPPORT)
-		return xasprintf("repository '%s' has format version %u, this strata reads version %d; use a newer strata",
-				 path, r->version, REPO_FORMAT_VERSION);
+		return xasprintf("repository '%s' has format version %u, this strata reads versions %d to %d; use a newer strata",
+				 path, r->version, REPO_FORMAT_OLDEST, REPO_FORMAT_VERSION);
 	return xasprintf("cannot open repository '%s': %s", path, strerror(-rc));
 }
 

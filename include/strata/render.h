@@ -36,4 +36,12 @@ int render_csv_chunk(const uint8_t *chunk, size_t n, struct buf *out, uint64_t *
  */
 int render_csv_chunk_len(const uint8_t *chunk, size_t n, uint64_t *len, uint64_t *nrows);
 
+/*
+ * render_csv_chunk(), and append to side the part of the chunk the CSV does
+ * not carry: its shape header, then per row the hidden values (as encoded)
+ * and one type tag byte per column (strata/frames.h, "side stream").
+ */
+int render_csv_chunk_side(const uint8_t *chunk, size_t n, struct buf *out, struct buf *side,
+			  uint64_t *nrows);
+
 #endif

@@ -15,7 +15,8 @@
 #include "strata/chunker.h"
 #include "strata/util.h"
 
-#define REPO_FORMAT_VERSION 1
+#define REPO_FORMAT_VERSION 2 /* written by this strata */
+#define REPO_FORMAT_OLDEST 1  /* oldest it reads (and upgrades on write) */
 #define REPO_CONFIG_MAX 65536
 
 struct repo {
@@ -26,12 +27,14 @@ struct repo {
 	struct chunker_params chunk;
 	uint64_t pack_size;
 	int zstd_level;
+	uint32_t frame_size; /* CSV bytes per frame of a chunk (format 2) */
 	int lockfd;
 };
 
 struct repo_init_opts {
 	uint64_t chunk_avg; /* 0: default 512 KiB */
 	uint64_t pack_size; /* 0: default 32 MiB */
+	uint64_t frame_size; /* 0: default 128 KiB */
 };
 
 /* Create a repository at path (missing or empty directory). */
@@ -54,6 +57,12 @@ int repo_parse_config(struct repo *r, const char *text, size_t n);
 int repo_lock(struct repo *r, int wait);
 /* Remove leftovers of interrupted writers from tmp/ (call under the lock). */
 void repo_clean_tmp(struct repo *r);
+/*
+ * Before a writer adds chunks: a format 1 repository gets a format 2
+ * config (atomic rename; nothing else changes: format 1 packs stay as they
+ * are and are read as before).  0 when nothing had to be done.
+ */
+int repo_upgrade(struct repo *r);
 void repo_close(struct repo *r);
 
 #endif

@@ -1,5 +1,6 @@
 /* Fuzz repo_parse_config: never crash; accepted configs are sane. */
 #include "fuzz.h"
+#include "strata/frames.h"
 #include "strata/repo.h"
 
 #include <string.h>
@@ -13,7 +14,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc = repo_parse_config(&r, (const char *)data, size);
 	FUZZ_ASSERT(rc == 0 || rc == -EUCLEAN || rc == -EPROTONOSUPPORT);
 	if (rc == 0) {
-		FUZZ_ASSERT(r.version == REPO_FORMAT_VERSION && strlen(r.id) == 32);
+		FUZZ_ASSERT(r.version >= REPO_FORMAT_OLDEST && r.version <= REPO_FORMAT_VERSION &&
+			    strlen(r.id) == 32);
+		FUZZ_ASSERT(r.frame_size >= FRAMED_MIN_FRAME && r.frame_size <= FRAMED_MAX_FRAME);
 		FUZZ_ASSERT(r.chunk.min <= r.chunk.avg && r.chunk.avg <= r.chunk.max &&
 			    r.chunk.avg >= 64);
 		FUZZ_ASSERT(r.pack_size >= 4096 && r.zstd_level >= 1 && r.zstd_level <= 19);

@@ -23,38 +23,40 @@ mapfile -t packs < <(find "$R/packs" -type f -name '*.pack' | sort)
 [ ${#packs[@]} -ge 1 ] || fail "no pack files under $R/packs"
 note "${#packs[@]} pack files"
 
-# choose the largest pack; flip a byte in the middle of a zstd frame in it
+# choose the largest pack; in its middle chunk (format 2, docs/FORMAT.md),
+# a byte inside its middle CSV frame, and a byte of its side stream
 "$PY" - "${packs[@]}" >"$T/flip.txt" <<'PYEOF'
-import os, sys
+import os, struct, sys
 packs = sorted(sys.argv[1:], key=lambda p: (-os.path.getsize(p), p))
 p = packs[0]
 data = open(p, "rb").read()
-magic = b"\x28\xb5\x2f\xfd"
-offs = []
-i = data.find(magic)
-while i >= 0:
-    offs.append(i)
-    i = data.find(magic, i + 1)
-if offs:
-    k = len(offs) // 2
-    start = offs[k]
-    end = offs[k + 1] if k + 1 < len(offs) else len(data)
-    # do not run past the last frame into a trailing index: stay in the first half
-    pos = start + max(8, (end - start) // 3)
-    how = "zstd frame %d of %d at %d..%d" % (k, len(offs), start, end)
-else:
-    pos = min(64, len(data) // 2)
-    how = "no zstd magic found; fixed offset"
-print(p, pos, how)
+ioff, count = struct.unpack_from("<QI", data, len(data) - 32)
+ents = sorted(struct.unpack_from("<16sQIIQQ", data, ioff + 48 * i) for i in range(count))
+ents.sort(key=lambda e: e[1])
+framed = [e for e in ents if data[e[1]:e[1] + 4] == b"SFC2"]
+assert framed, "no framed chunk in " + p
+_, off, clen, _, _, _ = framed[len(framed) // 2]
+nframes, _, side_clen = struct.unpack_from("<III", data, off + 8)
+table = struct.unpack_from("<%dI" % nframes, data, off + 48)
+side = off + 48 + 4 * nframes
+k = nframes // 2
+start = side + side_clen + sum(table[:k])
+print(p, start + max(8, table[k] // 3), side + side_clen // 2,
+      "CSV frame %d of %d at %d..%d" % (k, nframes, start, start + table[k]))
 PYEOF
-read -r PACK POS HOW <"$T/flip.txt"
-note "flipping byte at $POS of $PACK ($HOW)"
-"$PY" -c '
+read -r PACK POS SIDEPOS HOW <"$T/flip.txt"
+flip() {
+    "$PY" -c '
 import sys
 p, pos = sys.argv[1], int(sys.argv[2])
 with open(p, "r+b") as f:
     f.seek(pos); b = f.read(1); f.seek(pos); f.write(bytes([b[0] ^ 0x5a]))
-' "$PACK" "$POS"
+' "$PACK" "$1"
+}
+note "flipping byte at $POS of $PACK ($HOW)"
+flip "$POS"
+"$STRATA" verify "$R" >"$T/verify.out" 2>&1 && fail "verify found nothing: $(cat "$T/verify.out")"
+grep -q "damaged:.*$(basename "$PACK" .pack)" "$T/verify.out" || fail "verify does not name the pack: $(cat "$T/verify.out")"
 
 mount_fs "$R" "$M"
 G=$M/2026-11-20T020000Z
@@ -128,5 +130,17 @@ if not any("/big/rows/" in p for p in ok) and any("/big/" in p for p in eio):
     print("ERR: no rows/ file of big readable; only the chunk touched should fail"); bad = True
 sys.exit(1 if bad else 0)
 PYEOF
+umount_fs "$M"
+
+# the side stream (types and rowids, which the CSV does not carry) is never
+# read by the mount: damage there leaves every file correct, and verify
+# finds it
+flip "$POS"
+flip "$SIDEPOS"
+note "flipping byte at $SIDEPOS (side stream of the same chunk)"
+"$STRATA" verify "$R" >"$T/verify2.out" 2>&1 && fail "verify missed side stream damage"
+grep -q "damaged:.*$(basename "$PACK" .pack)" "$T/verify2.out" || fail "verify: $(cat "$T/verify2.out")"
+mount_fs "$R" "$M"
+oracle compare-mount "$DB" "$M/2026-11-20T020000Z" || fail "side stream damage changed served bytes"
 umount_fs "$M"
 echo ok

@@ -46,25 +46,34 @@ static void protocol(void)
 	struct chunk_cache *c = chunk_cache_new(1 << 20);
 	struct chunk_id a = idn(1, 3), b = idn(2, 3);
 
-	CHECK(chunk_cache_get(c, &a) == NULL);
-	struct cache_entry *e = chunk_cache_put_new(c, &a, fill(&a, 1000), 1000);
+	CHECK(chunk_cache_get(c, &a, 0) == NULL);
+	struct cache_entry *e = chunk_cache_put_new(c, &a, 0, fill(&a, 1000), 1000);
 	CHECK(e && valid(e, &a, 1000));
 	CHECK(chunk_cache_bytes(c) == 1000);
-	struct cache_entry *g = chunk_cache_get(c, &a);
+	struct cache_entry *g = chunk_cache_get(c, &a, 0);
 	CHECK(g == e);
 	chunk_cache_unref(c, g);
 	chunk_cache_unref(c, e);
 	/* still resident after the readers left */
-	g = chunk_cache_get(c, &a);
+	g = chunk_cache_get(c, &a, 0);
 	CHECK(g == e && valid(g, &a, 1000));
 	chunk_cache_unref(c, g);
 	/* a racing second put returns the first entry and frees its own copy */
-	struct cache_entry *e2 = chunk_cache_put_new(c, &a, fill(&a, 1000), 1000);
+	struct cache_entry *e2 = chunk_cache_put_new(c, &a, 0, fill(&a, 1000), 1000);
 	CHECK(e2 == e && chunk_cache_bytes(c) == 1000);
 	chunk_cache_unref(c, e2);
-	CHECK(chunk_cache_get(c, &b) == NULL);
+	CHECK(chunk_cache_get(c, &b, 0) == NULL);
+	/* pieces of one chunk are separate entries */
+	struct cache_entry *p1 = chunk_cache_put_new(c, &a, 1, fill(&a, 500), 500);
+	CHECK(p1 && p1 != e && p1->piece == 1 && p1->len == 500);
+	struct cache_entry *p0 = chunk_cache_get(c, &a, 0);
+	CHECK(p0 == e && p0->len == 1000);
+	CHECK(chunk_cache_get(c, &a, 2) == NULL);
+	CHECK(chunk_cache_bytes(c) == 1500);
+	chunk_cache_unref(c, p0);
+	chunk_cache_unref(c, p1);
 	/* an empty entry */
-	struct cache_entry *z = chunk_cache_put_new(c, &b, xmalloc(1), 0);
+	struct cache_entry *z = chunk_cache_put_new(c, &b, 0, xmalloc(1), 0);
 	CHECK(z && z->len == 0);
 	chunk_cache_unref(c, z);
 	chunk_cache_free(c);
@@ -79,7 +88,7 @@ static void budget(void)
 	/* all in one shard: that shard holds at most budget/16 + one entry */
 	for (uint32_t i = 0; i < 500; i++) {
 		struct chunk_id id = idn(i, 5);
-		struct cache_entry *e = chunk_cache_put_new(c, &id, fill(&id, esz), esz);
+		struct cache_entry *e = chunk_cache_put_new(c, &id, 0, fill(&id, esz), esz);
 		CHECK(valid(e, &id, esz));
 		chunk_cache_unref(c, e);
 		CHECKF(chunk_cache_bytes(c) <= budget / NSHARDS + esz, "%zu bytes",
@@ -87,23 +96,23 @@ static void budget(void)
 	}
 	/* LRU: the most recent entries are resident, the oldest are not */
 	struct chunk_id newest = idn(499, 5), oldest = idn(0, 5);
-	struct cache_entry *e = chunk_cache_get(c, &newest);
+	struct cache_entry *e = chunk_cache_get(c, &newest, 0);
 	CHECK(e && valid(e, &newest, esz));
 	if (e)
 		chunk_cache_unref(c, e);
-	CHECK(chunk_cache_get(c, &oldest) == NULL);
+	CHECK(chunk_cache_get(c, &oldest, 0) == NULL);
 	/* a get refreshes: entry 495 touched survives 5 more inserts ... */
 	struct chunk_id keep = idn(495, 5);
 	for (uint32_t i = 500; i < 505; i++) {
-		e = chunk_cache_get(c, &keep);
+		e = chunk_cache_get(c, &keep, 0);
 		CHECK(e != NULL);
 		if (e)
 			chunk_cache_unref(c, e);
 		struct chunk_id id = idn(i, 5);
-		e = chunk_cache_put_new(c, &id, fill(&id, esz), esz);
+		e = chunk_cache_put_new(c, &id, 0, fill(&id, esz), esz);
 		chunk_cache_unref(c, e);
 	}
-	e = chunk_cache_get(c, &keep);
+	e = chunk_cache_get(c, &keep, 0);
 	CHECK(e && valid(e, &keep, esz));
 	if (e)
 		chunk_cache_unref(c, e);
@@ -111,13 +120,13 @@ static void budget(void)
 	/* spread over all shards: total within budget + one entry per shard */
 	for (uint32_t i = 0; i < 5000; i++) {
 		struct chunk_id id = idn(i, (uint8_t)(i * 7));
-		e = chunk_cache_put_new(c, &id, fill(&id, esz), esz);
+		e = chunk_cache_put_new(c, &id, 0, fill(&id, esz), esz);
 		chunk_cache_unref(c, e);
 		CHECK(chunk_cache_bytes(c) <= budget + NSHARDS * esz);
 	}
 	/* an entry larger than the whole budget is still served, then dropped */
 	struct chunk_id big = idn(99999, 1);
-	e = chunk_cache_put_new(c, &big, fill(&big, budget * 2), budget * 2);
+	e = chunk_cache_put_new(c, &big, 0, fill(&big, budget * 2), budget * 2);
 	CHECK(valid(e, &big, budget * 2));
 	chunk_cache_unref(c, e);
 	chunk_cache_free(c);
@@ -128,21 +137,21 @@ static void in_use(void)
 	const size_t esz = 4096;
 	struct chunk_cache *c = chunk_cache_new(16 * esz * 2); /* 2 entries per shard */
 	struct chunk_id held = idn(7, 9);
-	struct cache_entry *h = chunk_cache_put_new(c, &held, fill(&held, esz), esz);
+	struct cache_entry *h = chunk_cache_put_new(c, &held, 0, fill(&held, esz), esz);
 
 	/* evict it while we hold it */
 	for (uint32_t i = 100; i < 200; i++) {
 		struct chunk_id id = idn(i, 9);
-		struct cache_entry *e = chunk_cache_put_new(c, &id, fill(&id, esz), esz);
+		struct cache_entry *e = chunk_cache_put_new(c, &id, 0, fill(&id, esz), esz);
 		chunk_cache_unref(c, e);
 	}
-	CHECK(chunk_cache_get(c, &held) == NULL); /* evicted ... */
+	CHECK(chunk_cache_get(c, &held, 0) == NULL); /* evicted ... */
 	CHECK(valid(h, &held, esz));              /* ... but still readable */
 	/* a new copy can be cached meanwhile */
-	struct cache_entry *h2 = chunk_cache_put_new(c, &held, fill(&held, esz), esz);
+	struct cache_entry *h2 = chunk_cache_put_new(c, &held, 0, fill(&held, esz), esz);
 	CHECK(h2 != h && valid(h2, &held, esz));
 	chunk_cache_unref(c, h);                  /* frees the evicted one */
-	struct cache_entry *g = chunk_cache_get(c, &held);
+	struct cache_entry *g = chunk_cache_get(c, &held, 0);
 	CHECK(g == h2);
 	if (g)
 		chunk_cache_unref(c, g);
@@ -165,19 +174,19 @@ static void *hammer_run(void *arg)
 	for (int i = 0; i < 100000; i++) {
 		uint32_t n = (uint32_t)(test_rand(&s) % 600);
 		struct chunk_id id = idn(n, (uint8_t)(n % 23));
-		struct cache_entry *e = chunk_cache_get(h->c, &id);
+		struct cache_entry *e = chunk_cache_get(h->c, &id, 0);
 		if (e) {
 			h->hits++;
 		} else {
 			h->misses++;
-			e = chunk_cache_put_new(h->c, &id, fill(&id, len_of(n)), len_of(n));
+			e = chunk_cache_put_new(h->c, &id, 0, fill(&id, len_of(n)), len_of(n));
 		}
 		if (!valid(e, &id, len_of(n)))
 			h->bad++;
 		/* hold a few entries across other operations */
 		if (i % 97 == 0) {
 			struct chunk_id id2 = idn(n + 1000, (uint8_t)n);
-			struct cache_entry *e2 = chunk_cache_put_new(h->c, &id2, fill(&id2, 5000), 5000);
+			struct cache_entry *e2 = chunk_cache_put_new(h->c, &id2, 0, fill(&id2, 5000), 5000);
 			if (!valid(e, &id, len_of(n)) || !valid(e2, &id2, 5000))
 				h->bad++;
 			chunk_cache_unref(h->c, e2);

@@ -1,12 +1,25 @@
 /* Unit tests for lib/repo.c: config parsing, init, open, lock. */
 #include "check.h"
 #include "testutil.h"
+#include "strata/frames.h"
 #include "strata/repo.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 
 static const char GOOD[] =
+	"strata-repository\n"
+	"version = 2\n"
+	"id = 0123456789abcdef0123456789abcdef\n"
+	"chunk_min = 131072\n"
+	"chunk_avg = 524288\n"
+	"chunk_max = 2097152\n"
+	"pack_size = 33554432\n"
+	"zstd_level = 3\n"
+	"frame_size = 131072\n";
+
+/* A format 1 config: no frame_size. */
+static const char GOOD_V1[] =
 	"strata-repository\n"
 	"version = 1\n"
 	"id = 0123456789abcdef0123456789abcdef\n"
@@ -51,7 +64,7 @@ static void config(void)
 	struct repo r;
 	memset(&r, 0, sizeof(r));
 	CHECK(repo_parse_config(&r, GOOD, strlen(GOOD)) == 0);
-	CHECK(r.version == 1 && !strcmp(r.id, "0123456789abcdef0123456789abcdef"));
+	CHECK(r.version == 2 && r.frame_size == 131072 && !strcmp(r.id, "0123456789abcdef0123456789abcdef"));
 	CHECK(r.chunk.min == 131072 && r.chunk.avg == 524288 && r.chunk.max == 2097152);
 	CHECK(r.pack_size == 33554432 && r.zstd_level == 3);
 
@@ -76,12 +89,20 @@ static void config(void)
 	CHECK(parse_with("id", "id = 0123456789abcdef0123456789abcdeg") == -EUCLEAN);
 	CHECK(parse_with("id", "id = 0123456789abcdef0123456789abcdef0") == -EUCLEAN);
 	memset(&r, 0, sizeof(r));
-	CHECK(parse_with("version", "version = 2") == -EPROTONOSUPPORT);
+	CHECK(parse_with("version", "version = 3") == -EPROTONOSUPPORT);
 	{
-		const char *v2 = "strata-repository\nversion = 2\nid = 0123456789abcdef0123456789abcdef\n";
+		const char *v3 = "strata-repository\nversion = 3\nid = 0123456789abcdef0123456789abcdef\n";
 		memset(&r, 0, sizeof(r));
-		CHECK(repo_parse_config(&r, v2, strlen(v2)) == -EPROTONOSUPPORT && r.version == 2);
+		CHECK(repo_parse_config(&r, v3, strlen(v3)) == -EPROTONOSUPPORT && r.version == 3);
 	}
+	/* format 1 (no frame_size) is read, with the default frame size */
+	memset(&r, 0, sizeof(r));
+	CHECK(repo_parse_config(&r, GOOD_V1, strlen(GOOD_V1)) == 0 && r.version == 1 &&
+	      r.frame_size == FRAMED_DEFAULT_FRAME);
+	CHECK(parse_with("frame_size", "frame_size = 65536") == 0);
+	CHECK(parse_with("frame_size", "frame_size = x") == -EUCLEAN);
+	CHECK(parse_with("frame_size", "frame_size = 4095") == -EUCLEAN);
+	CHECK(parse_with("frame_size", "frame_size = 2097152") == -EUCLEAN);
 	CHECK(parse_with("version", "version = 0") == -EPROTONOSUPPORT);
 	CHECK(parse_with("version", "version = -1") == -EUCLEAN);
 	CHECK(parse_with("version", "version = 1x") == -EUCLEAN);
@@ -137,7 +158,8 @@ static void init_open(void)
 	free(cfg);
 
 	CHECK(repo_open(&r, path) == 0);
-	CHECK(strlen(r.id) == 32 && r.version == 1);
+	CHECK(strlen(r.id) == 32 && r.version == REPO_FORMAT_VERSION &&
+	      r.frame_size == FRAMED_DEFAULT_FRAME);
 	CHECK(r.packs && r.gens && r.tmp && r.catalog);
 	struct stat st;
 	CHECK(stat(r.packs, &st) == 0 && S_ISDIR(st.st_mode));
@@ -189,12 +211,12 @@ static void init_open(void)
 	CHECK(repo_open(&r, cfgp) == -ENOTDIR);
 	CHECK(repo_open(&r, other) == -EUCLEAN);
 	char *v2 = xasprintf("%s/config", empty);
-	const char *txt = "strata-repository\nversion = 2\nid = 0123456789abcdef0123456789abcdef\n";
+	const char *txt = "strata-repository\nversion = 3\nid = 0123456789abcdef0123456789abcdef\n";
 	unlink(v2);
 	fd = open(v2, O_CREAT | O_WRONLY, 0644);
 	CHECK(write_all(fd, txt, strlen(txt)) == 0);
 	close(fd);
-	CHECK(repo_open(&r, empty) == -EPROTONOSUPPORT && r.version == 2);
+	CHECK(repo_open(&r, empty) == -EPROTONOSUPPORT && r.version == 3);
 	/* a config symlink is not followed */
 	unlink(v2);
 	CHECK(symlink(cfgp, v2) == 0);

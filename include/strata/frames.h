@@ -1,0 +1,124 @@
+/*
+ * frames.h - framed chunk bodies (chunk format 2, docs/FORMAT.md).
+ *
+ * A chunk is identified by the xxh3-128 of its typed rows (rowcodec.h), as
+ * in format 1, so dedup and manifests do not change.  What a pack stores
+ * for it changed: format 1 stored the typed rows as one zstd frame, and
+ * every read rendered CSV from them; format 2 stores the rendered CSV,
+ * cut into independently compressed frames of frame_size bytes, plus a
+ * "side stream" with what CSV does not say (types, hidden rowids), so
+ * the typed rows stay recoverable.  A read decompresses only the frames
+ * it touches and renders nothing.
+ *
+ * Body (clen bytes at the entry's offset in its pack), integers LE:
+ *   0  "SFC2"
+ *   4  u32 frame_size   CSV bytes per frame (the last may be shorter)
+ *   8  u32 nframes      = ceil(csv_len / frame_size)
+ *   12 u32 side_ulen    side stream bytes
+ *   16 u32 side_clen    its zstd frame's bytes
+ *   20 u32 0
+ *   24 u64 xxh3-64 of the side stream followed by the CSV
+ *   32 id[16]           the chunk's id, as in the pack index (a body read
+ *                       for another entry is refused)
+ *   48 u32 clen[nframes]
+ *   then the side stream's zstd frame, then the CSV frames in order.
+ * Every zstd frame declares its content size and carries zstd's content
+ * checksum, so a frame is checked on its own when it is read.
+ *
+ * Side stream: the chunk's shape header (as in the typed chunk), then per
+ * row the hidden values as encoded (the rowid) and one type tag byte per
+ * column (enum val_type).
+ */
+#ifndef STRATA_FRAMES_H
+#define STRATA_FRAMES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <zstd.h>
+#include "strata/pack.h"
+#include "strata/util.h"
+
+#define FRAMED_MAGIC "SFC2"
+#define FRAMED_HEADER 48
+#define FRAMED_DEFAULT_FRAME (128u * 1024)
+#define FRAMED_MIN_FRAME 4096u
+#define FRAMED_MAX_FRAME (1u << 20)
+#define FRAMED_MAX_FRAMES (1u << 20)
+
+struct framed_toc {
+	uint32_t frame_size, nframes;
+	uint32_t side_ulen, side_clen;
+	uint64_t sum;
+	uint64_t side_off; /* offset of the side frame in the body */
+	uint64_t *foff;    /* nframes + 1 offsets in the body; foff[nframes] = clen */
+};
+
+/* The two steps of framed_build(), for a caller that frees the typed rows between them. */
+int framed_render(const uint8_t *typed, size_t n, struct buf *csv, struct buf *side,
+		  uint64_t *nrows);
+/* Frames csv (csv->len bytes) and side into out; the content of csv is consumed. */
+int framed_compress(struct buf *csv, const struct buf *side, const struct chunk_id *id,
+		    uint32_t frame_size, ZSTD_CCtx *cctx, struct buf *out);
+
+/*
+ * Render a typed chunk and build its framed body into out (reset first).
+ * csv and side are scratch buffers the caller keeps between calls.
+ * cctx must have ZSTD_c_checksumFlag set.  -EUCLEAN: malformed chunk.
+ */
+int framed_build(const uint8_t *typed, size_t n, uint32_t frame_size, ZSTD_CCtx *cctx,
+		 struct buf *csv, struct buf *side, struct buf *out, uint64_t *csv_len,
+		 uint64_t *nrows);
+
+/* Whether a body (its first n bytes) is framed; format 1 bodies are zstd frames. */
+bool framed_is(const uint8_t *p, size_t n);
+
+/*
+ * Parse a body's header and frame table (hdr holds at least the first
+ * FRAMED_HEADER bytes; *need says how many bytes the table needs, and
+ * -EAGAIN is returned while n < *need).  Everything is checked against
+ * the pack entry: sizes add up to e->clen, nframes matches e->csv_len.
+ * -EUCLEAN otherwise.  On success t->foff is malloc'ed (framed_toc_free).
+ */
+int framed_parse(const uint8_t *hdr, size_t n, const struct pack_entry *e,
+		 struct framed_toc *t, size_t *need);
+void framed_toc_free(struct framed_toc *t);
+
+/* CSV bytes of frame k. */
+static inline size_t framed_frame_len(const struct framed_toc *t, const struct pack_entry *e,
+				      uint32_t k)
+{
+	uint64_t start = (uint64_t)k * t->frame_size;
+	uint64_t left = e->csv_len - start;
+	return (size_t)(left < t->frame_size ? left : t->frame_size);
+}
+
+/* pread and parse the header and frame table of the body of e. */
+int framed_read_toc(int fd, const struct pack_entry *e, struct framed_toc *t);
+
+/*
+ * Decode one zstd frame of exactly ulen bytes into out, which must have
+ * ulen bytes.  The frame must declare that size and carry a checksum.
+ * -EBADMSG: checksum or data error; -EUCLEAN: wrong shape.
+ */
+int framed_decode(const void *c, size_t clen, size_t ulen, ZSTD_DCtx *dctx, uint8_t *out);
+
+/* pread and decode CSV frame k of e; *out is malloc'ed, framed_frame_len() bytes. */
+int framed_read_frame(int fd, const struct pack_entry *e, const struct framed_toc *t,
+		      uint32_t k, ZSTD_DCtx *dctx, uint8_t **out);
+
+/*
+ * Check a whole body in memory: header, every frame, the side stream and
+ * the content checksum; the CSV is appended to csv when it is not NULL,
+ * the side stream to side when it is not NULL.
+ */
+int framed_check(const uint8_t *body, size_t clen, const struct pack_entry *e, ZSTD_DCtx *dctx,
+		 struct buf *csv, struct buf *side);
+
+/*
+ * The CSV rows of any chunk (format 1 or 2), checked: pread the body,
+ * decode it, verify it (format 1: its id; format 2: frame and content
+ * checksums) and its size and row count against e.  Appends to csv.
+ */
+int chunk_read_csv(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx, struct buf *csv);
+
+#endif
