@@ -1643,8 +1643,10 @@ int main(int argc, char **argv)
 	 * Memory stays within the cache bound only if freed chunk buffers go
 	 * back to the system: a fixed mmap threshold keeps glibc from raising it
 	 * (and then recycling multi-MiB buffers inside per-thread arenas).
+	 * Frames (128 KiB by default) stay below it: mapping and unmapping each
+	 * one cost page faults, zeroing and TLB shootdowns on every read.
 	 */
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 512 * 1024);
 	mallopt(M_ARENA_MAX, 4);
 	if (fuse_opt_parse(&args, &o, opt_spec, opt_proc) == -1) {
 		rc = 2;

@@ -258,8 +258,9 @@ static uint64_t csv_value_len(const struct value *v)
  * the bytes rendering would append, so backup learns a chunk's CSV size
  * without a second copy of it.  With side != NULL, also append what the CSV
  * does not say (strata/frames.h): the chunk's shape header, then per row
- * its hidden values as encoded and one type tag per column.  One walker
- * keeps the three in step.
+ * its hidden value (an integer rowid as the difference from the previous
+ * row's, which compresses to almost nothing) and one type tag per column.
+ * One walker keeps the three in step.
  */
 static int walk_chunk(const uint8_t *chunk, size_t n, struct buf *out, struct buf *side,
 		      uint64_t *len, uint64_t *nrows)
@@ -277,16 +278,24 @@ static int walk_chunk(const uint8_t *chunk, size_t n, struct buf *out, struct bu
 		return rc;
 	if (side)
 		buf_add(side, chunk, (size_t)(r.p - chunk));
+	int64_t prev = 0; /* the last integer rowid: the side stream stores differences */
 	while (rd_left(&r)) {
-		const uint8_t *hid = r.p;
-		for (unsigned i = 0; i < shape.nhidden; i++)
+		for (unsigned i = 0; i < shape.nhidden; i++) {
+			const uint8_t *hid = r.p;
 			if (value_decode(&r, &v))
 				return r.err;
-		if (side) {
-			uint8_t *o = reserve(side, (size_t)(r.p - hid) + shape.ncols);
-			memcpy(o, hid, (size_t)(r.p - hid));
-			side->len += (size_t)(r.p - hid);
+			if (!side)
+				continue;
+			if (v.type == VAL_INT) {
+				buf_addc(side, VAL_INT);
+				buf_add_svarint(side, (int64_t)((uint64_t)v.i - (uint64_t)prev));
+				prev = v.i;
+			} else {
+				buf_add(side, hid, (size_t)(r.p - hid));
+			}
 		}
+		if (side)
+			reserve(side, shape.ncols);
 		for (unsigned i = 0; i < shape.ncols; i++) {
 			if (value_decode(&r, &v))
 				return r.err;

@@ -26,8 +26,10 @@
  * checksum, so a frame is checked on its own when it is read.
  *
  * Side stream: the chunk's shape header (as in the typed chunk), then per
- * row the hidden values as encoded (the rowid) and one type tag byte per
- * column (enum val_type).
+ * row its hidden value (the rowid; an INTEGER one is stored as tag 1 and
+ * the zigzag varint of its difference from the previous row's integer
+ * rowid, starting from 0; other types as encoded) and one type tag byte
+ * per column (enum val_type).
  */
 #ifndef STRATA_FRAMES_H
 #define STRATA_FRAMES_H
