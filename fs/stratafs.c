@@ -8,7 +8,8 @@
  *   bits 63..60  type (enum ino_type)
  *   bits 59..36  generation seq (from its manifest; stable across rebuilds)
  *   bits 35..20  table index in the generation
- *   bits 19..0   chunk position in the table (rows/ files)
+ *   bits 19..0   chunk position in the table (rows/ files), or group
+ *                position in rows/ (key-range directories of huge tables)
  *   1 is the root, 2 is "latest".
  *
  * HOT PATH.  open() resolves a file into a struct ofile (header bytes and
@@ -32,6 +33,7 @@
 #include "cache.h"
 #include "strata/catalog.h"
 #include "strata/frames.h"
+#include "strata/naming.h"
 #include "strata/render.h"
 #include "strata/repo.h"
 
@@ -53,6 +55,7 @@
 enum ino_type {
 	T_ROOT = 0, T_GEN = 1, T_GEN_JSON = 2, T_GEN_SCHEMA = 3, T_TABLE = 4,
 	T_TABLE_SCHEMA = 5, T_TABLE_CSV = 6, T_ROWS = 7, T_ROWS_FILE = 8, T_LATEST = 9,
+	T_ROWS_GROUP = 10, /* a key-range directory in rows/ (naming.h); chunk field = group */
 };
 
 #define INO_ROOT FUSE_ROOT_ID
@@ -772,6 +775,14 @@ static int stat_ino(struct fs *fs, fuse_ino_t ino, struct stat *st, double *time
 		if (!rc)
 			fill_attr(fs, st, ino, false, t.header_len + ch.e.csv_len, g.time);
 		break;
+	case T_ROWS_GROUP: {
+		struct cat_group gr;
+		rc = catalog_group_by_idx(&fs->cat, g.seq, t.tidx, ino_chunk(ino), &gr);
+		if (!rc)
+			fill_attr(fs, st, ino, true, 0, g.time);
+		free(gr.name);
+		break;
+	}
 	default:
 		rc = -ENOENT;
 	}
@@ -854,7 +865,23 @@ static int resolve(struct fs *fs, fuse_ino_t parent, const char *name, fuse_ino_
 			return -ENOENT;
 		*ino = mkino(T_TABLE_CSV, seq, tidx, 0);
 		return 0;
-	case T_ROWS:
+	case T_ROWS: {
+		struct cat_group gr;
+		rc = catalog_table_by_idx(&fs->cat, seq, tidx, &t);
+		if (rc)
+			return rc;
+		free(t.dirname);
+		if (t.nchunks > ROWS_FLAT_MAX) {
+			/* a huge table: rows/ holds its key-range directories */
+			rc = catalog_group_by_name(&fs->cat, seq, tidx, name, &gr);
+			if (rc)
+				return rc;
+			free(gr.name);
+			if (gr.grp > 0xfffff)
+				return -ENOENT;
+			*ino = mkino(T_ROWS_GROUP, seq, tidx, gr.grp);
+			return 0;
+		}
 		rc = catalog_chunk_by_name(&fs->cat, seq, tidx, name, &ch);
 		if (rc)
 			return rc;
@@ -862,6 +889,21 @@ static int resolve(struct fs *fs, fuse_ino_t parent, const char *name, fuse_ino_
 			return -ENOENT;
 		*ino = mkino(T_ROWS_FILE, seq, tidx, ch.seqno);
 		return 0;
+	}
+	case T_ROWS_GROUP: {
+		struct cat_group gr;
+		rc = catalog_group_by_idx(&fs->cat, seq, tidx, ino_chunk(parent), &gr);
+		if (rc)
+			return rc;
+		free(gr.name);
+		rc = catalog_chunk_by_name(&fs->cat, seq, tidx, name, &ch);
+		if (rc)
+			return rc;
+		if (ch.seqno > 0xfffff || ch.seqno < gr.first || ch.seqno - gr.first >= gr.n)
+			return -ENOENT;
+		*ino = mkino(T_ROWS_FILE, seq, tidx, ch.seqno);
+		return 0;
+	}
 	default:
 		return -ENOTDIR;
 	}
@@ -1053,7 +1095,36 @@ static int build_dir(struct fs *fs, fuse_ino_t ino, struct dirlist *d)
 		if (rc)
 			return rc;
 		free(t.dirname);
+		if (t.nchunks > ROWS_FLAT_MAX) {
+			struct cat_group *g;
+			rc = catalog_table_groups(&fs->cat, seq, tidx, &g, &n);
+			if (rc)
+				return rc;
+			for (size_t i = 0; i < n; i++)
+				if (g[i].grp <= 0xfffff && dl_name_ok(fs, g[i].name))
+					dl_add(d, g[i].name, mkino(T_ROWS_GROUP, seq, tidx, g[i].grp),
+					       true);
+			catalog_free_groups(g, n);
+			return 0;
+		}
 		rc = catalog_table_chunks(&fs->cat, seq, tidx, true, &ch, &n);
+		if (rc)
+			return rc;
+		for (size_t i = 0; i < n; i++)
+			if (ch[i].seqno <= 0xfffff && dl_name_ok(fs, ch[i].fname))
+				dl_add(d, ch[i].fname, mkino(T_ROWS_FILE, seq, tidx, ch[i].seqno), false);
+		catalog_free_chunks(ch, n);
+		return 0;
+	}
+	case T_ROWS_GROUP: {
+		struct cat_chunk *ch;
+		struct cat_group g;
+		size_t n;
+		rc = catalog_group_by_idx(&fs->cat, seq, tidx, ino_chunk(ino), &g);
+		if (rc)
+			return rc;
+		free(g.name);
+		rc = catalog_table_chunk_range(&fs->cat, seq, tidx, g.first, g.n, true, &ch, &n);
 		if (rc)
 			return rc;
 		for (size_t i = 0; i < n; i++)
@@ -1234,7 +1305,7 @@ static int build_ofile(struct fs *fs, fuse_ino_t ino, struct ofile *of)
 			of->chunks[0].csv_off = 0;
 		}
 		break;
-	case T_ROOT: case T_GEN: case T_TABLE: case T_ROWS:
+	case T_ROOT: case T_GEN: case T_TABLE: case T_ROWS: case T_ROWS_GROUP:
 		return -EISDIR;
 	default:
 		return -EINVAL;

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 static const char USAGE[] =
-	"usage: strata init REPO [--chunk-size BYTES] [--pack-size BYTES]\n"
+	"usage: strata init REPO [--chunk-size BYTES] [--pack-size BYTES] [--frame-size BYTES]\n"
 	"       strata backup REPO SOURCE.db [--at TIME] [--label TEXT] [--force]\n"
 	"       strata index REPO [--rebuild]\n"
 	"       strata ls REPO [--json]\n"
@@ -48,6 +48,9 @@ static int cmd_init(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--pack-size") && i + 1 < argc) {
 			if (parse_size(argv[++i], &o.pack_size))
 				return usage("--pack-size takes a size such as 32M");
+		} else if (!strcmp(argv[i], "--frame-size") && i + 1 < argc) {
+			if (parse_size(argv[++i], &o.frame_size))
+				return usage("--frame-size takes a size such as 128K");
 		} else if (argv[i][0] == '-' || path) {
 			return usage("unexpected argument to init");
 		} else {
@@ -68,7 +71,7 @@ static int cmd_init(int argc, char **argv)
 		return 1;
 	}
 	if (rc == -EINVAL)
-		return usage("chunk size must be 64 B..256 MiB and pack size 4 KiB..4 GiB");
+		return usage("chunk size must be 64 B..256 MiB, pack size 4 KiB..4 GiB and frame size 4 KiB..1 MiB");
 	if (rc) {
 		fprintf(stderr, "strata: cannot create a repository in '%s': %s\n", path, strerror(-rc));
 		return 1;

@@ -45,9 +45,14 @@ static const char SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS table_chunks(seq INTEGER NOT NULL, tidx INTEGER NOT NULL,"
 	" seqno INTEGER NOT NULL, chunk_id BLOB NOT NULL, csv_off INTEGER NOT NULL,"
 	" fname TEXT NOT NULL, PRIMARY KEY(seq, tidx, seqno)) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS table_chunks_by_name ON table_chunks(seq, tidx, fname);";
+	"CREATE INDEX IF NOT EXISTS table_chunks_by_name ON table_chunks(seq, tidx, fname);"
+	"CREATE TABLE IF NOT EXISTS row_groups(seq INTEGER NOT NULL, tidx INTEGER NOT NULL,"
+	" grp INTEGER NOT NULL, first_seqno INTEGER NOT NULL, nchunks INTEGER NOT NULL,"
+	" name TEXT NOT NULL, PRIMARY KEY(seq, tidx, grp)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS row_groups_by_name ON row_groups(seq, tidx, name);";
 
 static const char DROP[] =
+	"DROP TABLE IF EXISTS row_groups;"
 	"DROP TABLE IF EXISTS table_chunks; DROP TABLE IF EXISTS tables;"
 	"DROP TABLE IF EXISTS generations; DROP TABLE IF EXISTS chunks;"
 	"DROP TABLE IF EXISTS packs; DROP TABLE IF EXISTS meta;";
@@ -259,7 +264,7 @@ static void gen_json(struct buf *j, const struct manifest *m)
 	char idhex[33], ts[32];
 	hex_encode(idhex, m->id, 16);
 	time_rfc3339(ts, m->time);
-	buf_adds(j, "{\n  \"format\": 1,\n  \"id\": \"");
+	buf_adds(j, "{\n  \"format\": 2,\n  \"id\": \"");
 	buf_adds(j, idhex);
 	buf_adds(j, "\",\n  \"name\": ");
 	buf_add_json_str(j, m->name, strlen(m->name));
@@ -300,6 +305,46 @@ static bool fnames_unique(char **v, size_t n)
 	return true;
 }
 
+/* The rows/ key-range directories of a table with many chunks (naming.h). */
+static int add_groups(struct catalog *c, sqlite3_stmt *sgr, uint64_t seq, size_t tidx,
+		      const struct manifest_table *t, char **fnames)
+{
+	char **names = NULL;
+	size_t ng = 0, cap = 0, start = 0;
+	int rc = 0;
+
+	for (size_t k = 0; k < t->nchunks && !rc; k++) {
+		if (!rows_group_ends(get_u64le(t->chunks[k].id.b), k - start + 1) &&
+		    k + 1 < t->nchunks)
+			continue;
+		char *name = name_group(fnames[start], fnames[k]);
+		if (!name) {
+			rc = -EUCLEAN;
+			break;
+		}
+		if (ng == cap) {
+			cap = cap ? 2 * cap : 64;
+			names = xrealloc(names, cap * sizeof(*names));
+		}
+		names[ng] = name;
+		sqlite3_bind_int64(sgr, 1, (sqlite3_int64)seq);
+		sqlite3_bind_int64(sgr, 2, (sqlite3_int64)tidx);
+		sqlite3_bind_int64(sgr, 3, (sqlite3_int64)ng);
+		sqlite3_bind_int64(sgr, 4, (sqlite3_int64)start);
+		sqlite3_bind_int64(sgr, 5, (sqlite3_int64)(k - start + 1));
+		sqlite3_bind_text(sgr, 6, name, -1, SQLITE_STATIC);
+		rc = run(c, sgr);
+		ng++;
+		start = k + 1;
+	}
+	if (!rc && !fnames_unique(names, ng))
+		rc = -EUCLEAN;
+	for (size_t i = 0; i < ng; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
 /*
  * Index one decoded manifest.  manifest_decode() checked its structure
  * (safe, unique dirnames; seq < 2^24, ntables <= 2^16 and nchunks <= 2^20,
@@ -310,7 +355,7 @@ static bool fnames_unique(char **v, size_t n)
  */
 int catalog_add_generation(struct catalog *c, const struct manifest *m)
 {
-	sqlite3_stmt *sg = NULL, *stt = NULL, *sc = NULL, *chk = NULL;
+	sqlite3_stmt *sg = NULL, *stt = NULL, *sc = NULL, *chk = NULL, *sgr = NULL;
 	struct buf json = BUF_INIT, hdr = BUF_INIT;
 	uint64_t nrows = 0, logical = 0;
 	char idhex[33];
@@ -324,6 +369,8 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m)
 		rc = prep(c, "INSERT INTO table_chunks VALUES(?,?,?,?,?,?)", &sc);
 	if (!rc)
 		rc = prep(c, "SELECT ulen, nrows, csv_len FROM chunks WHERE id=?", &chk);
+	if (!rc)
+		rc = prep(c, "INSERT INTO row_groups VALUES(?,?,?,?,?,?)", &sgr);
 	for (size_t i = 0; i < m->ntables && !rc; i++) {
 		const struct manifest_table *t = &m->tables[i];
 		uint64_t off = 0;
@@ -378,6 +425,8 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m)
 		}
 		if (!rc && !fnames_unique(fnames, t->nchunks))
 			rc = -EUCLEAN;
+		if (!rc && t->nchunks > ROWS_FLAT_MAX)
+			rc = add_groups(c, sgr, m->seq, i, t, fnames);
 		for (size_t k = 0; k < t->nchunks; k++)
 			free(fnames[k]);
 		free(fnames);
@@ -408,6 +457,7 @@ out:
 	sqlite3_finalize(stt);
 	sqlite3_finalize(sc);
 	sqlite3_finalize(chk);
+	sqlite3_finalize(sgr);
 	buf_release(&json);
 	buf_release(&hdr);
 	return rc;
@@ -1162,4 +1212,123 @@ int catalog_meta_put(struct catalog *c, const char *key, const char *value)
 	s = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return s == SQLITE_DONE ? 0 : sqerr(c, s);
+}
+
+/* ---- rows/ groups ---- */
+
+#define GROUP_COLS "grp, first_seqno, nchunks, name"
+
+static void group_row(sqlite3_stmt *st, struct cat_group *g)
+{
+	g->grp = (uint32_t)sqlite3_column_int64(st, 0);
+	g->first = (uint32_t)sqlite3_column_int64(st, 1);
+	g->n = (uint32_t)sqlite3_column_int64(st, 2);
+	g->name = xstrdup(col_str(st, 3));
+}
+
+int catalog_table_groups(struct catalog *c, uint64_t seq, uint32_t tidx, struct cat_group **out,
+			 size_t *n)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc = prep(c, "SELECT " GROUP_COLS " FROM row_groups WHERE seq=? AND tidx=? ORDER BY grp",
+		      &st), s;
+	*out = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	sqlite3_bind_int64(st, 2, tidx);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		group_row(st, &(*out)[(*n)++]);
+	}
+	sqlite3_finalize(st);
+	if (s != SQLITE_DONE) {
+		catalog_free_groups(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return sqerr(c, s);
+	}
+	return 0;
+}
+
+void catalog_free_groups(struct cat_group *g, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(g[i].name);
+	free(g);
+}
+
+static int group_one(struct catalog *c, const char *where, uint64_t seq, uint32_t tidx,
+		     const char *name, uint32_t grp, struct cat_group *g)
+{
+	char *sql = xasprintf("SELECT " GROUP_COLS " FROM row_groups %s", where);
+	sqlite3_stmt *st;
+	int rc = prep(c, sql, &st), s;
+	free(sql);
+	memset(g, 0, sizeof(*g));
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	sqlite3_bind_int64(st, 2, tidx);
+	if (name)
+		sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 3, grp);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		group_row(st, g);
+	sqlite3_finalize(st);
+	if (s == SQLITE_ROW)
+		return 0;
+	return s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
+}
+
+int catalog_group_by_name(struct catalog *c, uint64_t seq, uint32_t tidx, const char *name,
+			  struct cat_group *g)
+{
+	return group_one(c, "WHERE seq=? AND tidx=? AND name=?", seq, tidx, name, 0, g);
+}
+
+int catalog_group_by_idx(struct catalog *c, uint64_t seq, uint32_t tidx, uint32_t grp,
+			 struct cat_group *g)
+{
+	return group_one(c, "WHERE seq=? AND tidx=? AND grp=?", seq, tidx, NULL, grp, g);
+}
+
+int catalog_table_chunk_range(struct catalog *c, uint64_t seq, uint32_t tidx, uint32_t first,
+			      uint32_t count, bool with_names, struct cat_chunk **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc = prep(c, "SELECT " CHUNK_COLS CHUNK_FROM
+			 "WHERE tc.seq=? AND tc.tidx=? AND tc.seqno>=? AND tc.seqno<? ORDER BY tc.seqno",
+		      &st), s;
+	*out = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	sqlite3_bind_int64(st, 2, tidx);
+	sqlite3_bind_int64(st, 3, first);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)first + count);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		chunk_row(st, &(*out)[(*n)++], with_names);
+	}
+	sqlite3_finalize(st);
+	if (s != SQLITE_DONE) {
+		catalog_free_chunks(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return sqerr(c, s);
+	}
+	return 0;
 }

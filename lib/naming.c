@@ -124,6 +124,20 @@ char *name_range(const uint8_t *first, size_t fn, const uint8_t *last, size_t ln
 	return (char *)buf_detach(&b, NULL);
 }
 
+char *name_group(const char *first_fname, const char *last_fname)
+{
+	/* key parts never contain '+' (name_key escapes it), so it splits exactly */
+	const char *plus1 = strchr(first_fname, '+');
+	const char *plus2 = strchr(last_fname, '+');
+	size_t l2 = strlen(last_fname);
+
+	if (!plus1 || !plus2 || strchr(plus1 + 1, '+') || strchr(plus2 + 1, '+') || l2 < 4 ||
+	    strcmp(last_fname + l2 - 4, ".csv") || plus2 + 1 > last_fname + l2 - 4)
+		return NULL;
+	return xasprintf("%.*s+%.*s", (int)(plus1 - first_fname), first_fname,
+			 (int)(last_fname + l2 - 4 - (plus2 + 1)), plus2 + 1);
+}
+
 char *name_table_dir(const char *name)
 {
 	static const char HX[] = "0123456789ABCDEF";

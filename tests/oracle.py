@@ -48,6 +48,12 @@ def json_name(s):
     return "".join(chr(ord(ch) - 0xdc00) if 0xdc80 <= ord(ch) <= 0xdcff else ch for ch in s)
 
 
+# rows/ layout of huge tables (include/strata/naming.h): the limits a mount
+# must respect, not strata's (content-defined) grouping itself
+ROWS_FLAT_MAX = 4096     # at most this many files directly in rows/
+ROWS_GROUP_MAX = 4096    # files per key-range directory
+ROWS_DIR_LIMIT = 10000   # entries in rows/ of any table (the bound)
+
 # ---------------------------------------------------------------------------
 # CSV rendering
 
@@ -679,7 +685,33 @@ def compare_table(c, con, t, tdir, pb, strict_names):
     if not os.path.isdir(rd):
         c.err("%r: no rows/ dir" % tdir)
         return
-    names = sorted(os.listdir(rd))  # bytes sort == LC_ALL=C ls
+    top = sorted(os.listdir(rd))  # bytes sort == LC_ALL=C ls
+    # a table of more than ROWS_FLAT_MAX chunks has key-range directories in
+    # rows/ (docs/FORMAT.md, "Mount layout"), each named <first>+<last> of
+    # the files it holds; files of all groups in order are the chunks
+    entries = []  # (path, name)
+    dirs = [nm for nm in top if os.path.isdir(os.path.join(rd, nm))]
+    if dirs:
+        if len(dirs) != len(top):
+            c.err("%r: mixes key-range directories and files" % rd)
+        if len(top) > ROWS_DIR_LIMIT:
+            c.err("%r: %d entries, more than %d" % (rd, len(top), ROWS_DIR_LIMIT))
+        for dn in dirs:
+            sub = sorted(os.listdir(os.path.join(rd, dn)))
+            if not sub or len(sub) > ROWS_GROUP_MAX:
+                c.err("%r: %d files in a key-range directory" % (dn, len(sub)))
+                continue
+            want = sub[0].split(b"+")[0] + b"+" + sub[-1][:-4].split(b"+")[-1]
+            if dn != want:
+                c.err("%r: key-range directory name, want %r" % (dn, want))
+            entries += [(os.path.join(rd, dn, f), f) for f in sub]
+        if len(entries) <= ROWS_FLAT_MAX:
+            c.err("%r: key-range directories for only %d chunks" % (rd, len(entries)))
+    else:
+        entries = [(os.path.join(rd, nm), nm) for nm in top]
+        if len(entries) > ROWS_FLAT_MAX:
+            c.err("%r: %d files in one directory (more than %d)" % (rd, len(entries), ROWS_FLAT_MAX))
+    names = [nm for _, nm in entries]
     if not keyed and names:
         c.err("%r: empty table but rows/ has %d files" % (rd, len(names)))
     if keyed and not names:
@@ -687,8 +719,7 @@ def compare_table(c, con, t, tdir, pb, strict_names):
     parts = []
     prev_last = None
     ki = 0
-    for nm in names:
-        p = os.path.join(rd, nm)
+    for p, nm in entries:
         data = read_file(p)
         check_size(c, p, data)
         if not data.startswith(header):

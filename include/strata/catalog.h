@@ -18,7 +18,7 @@
 #include "strata/pack.h"
 #include "strata/repo.h"
 
-#define CATALOG_SCHEMA_VERSION 1
+#define CATALOG_SCHEMA_VERSION 2
 
 struct catalog {
 	sqlite3 *db;
@@ -138,5 +138,24 @@ int catalog_chunk_by_name(struct catalog *c, uint64_t seq, uint32_t tidx, const 
 			  struct cat_chunk *ch);
 int catalog_chunk_by_seqno(struct catalog *c, uint64_t seq, uint32_t tidx, uint32_t seqno,
 			   struct cat_chunk *ch);
+/* Chunks first .. first+count-1 of a table, in key order. */
+int catalog_table_chunk_range(struct catalog *c, uint64_t seq, uint32_t tidx, uint32_t first,
+			      uint32_t count, bool with_names, struct cat_chunk **out, size_t *n);
+
+/* A rows/ key-range directory of a table with more than ROWS_FLAT_MAX chunks (naming.h). */
+struct cat_group {
+	uint32_t grp;   /* position in rows/ */
+	uint32_t first; /* seqno of its first chunk */
+	uint32_t n;     /* chunks in it */
+	char *name;
+};
+/* A table's groups in key order; none for a table of at most ROWS_FLAT_MAX chunks. */
+int catalog_table_groups(struct catalog *c, uint64_t seq, uint32_t tidx, struct cat_group **out,
+			 size_t *n);
+void catalog_free_groups(struct cat_group *g, size_t n);
+int catalog_group_by_name(struct catalog *c, uint64_t seq, uint32_t tidx, const char *name,
+			  struct cat_group *g);
+int catalog_group_by_idx(struct catalog *c, uint64_t seq, uint32_t tidx, uint32_t grp,
+			 struct cat_group *g);
 
 #endif

@@ -6,6 +6,10 @@
 #ifndef STRATA_NAMING_H
 #define STRATA_NAMING_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include "strata/util.h"
 
 #define NAME_KEY_MAX 100   /* encoded key chars kept before truncation */
@@ -21,6 +25,31 @@ void name_key(struct buf *out, const uint8_t *key, size_t n);
 /* "<name_key(first)>+<name_key(last)>.csv"; caller frees. */
 char *name_range(const uint8_t *first, size_t fn, const uint8_t *last, size_t ln,
 		 const char *ext);
+
+/*
+ * Huge tables: rows/ of a table with more than ROWS_FLAT_MAX chunks holds
+ * key-range directories ("groups") of consecutive chunks instead of the
+ * files, so no directory lists more than a few thousand entries.  A group
+ * ends after a chunk whose id's first 8 bytes (LE) are 0 modulo
+ * ROWS_GROUP_AVG, or at ROWS_GROUP_MAX chunks: content-defined, so
+ * unchanged key ranges keep their directory names from one generation to
+ * the next and `diff -r` pairs them.
+ */
+#define ROWS_FLAT_MAX 4096
+#define ROWS_GROUP_AVG 1024
+#define ROWS_GROUP_MAX 4096
+static inline bool rows_group_ends(uint64_t id_head, size_t n)
+{
+	return n >= ROWS_GROUP_MAX || id_head % ROWS_GROUP_AVG == 0;
+}
+
+/*
+ * A group's directory name: "<first>+<last>" where first is the first key
+ * part of its first chunk's file name and last the last key part of its
+ * last chunk's (name_range(..., ".csv") results).  NULL if either is not
+ * such a name.  Caller frees.
+ */
+char *name_group(const char *first_fname, const char *last_fname);
 
 /* Directory name of a table, escaped (%XX) and bounded; caller frees. */
 char *name_table_dir(const char *name);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "strata/frames.h"
 #include "strata/manifest.h"
 #include "strata/naming.h"
 #include "strata/pack.h"
@@ -122,6 +123,80 @@ static void render_corpus(void)
 				      0x00, 0x00, 0x00, 0x03, 0x00, 0x05, 0x02, 0x81, 0x82 };
 	put_csv("generated-text", 1, g1, sizeof(g1));
 	put_csv("generated-real", 1, g2, sizeof(g2));
+}
+
+/*
+ * fuzz_frames: mode 0, an entry (csv_len, nrows, ulen) and a framed body;
+ * mode 2, the same with another id; mode 1, a round trip (u32 position,
+ * mask, lie) of a typed chunk.
+ */
+static void put_frames(const char *name, const struct buf *typed, int mode, uint32_t pos,
+		       uint8_t mask, uint8_t lie)
+{
+	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+	struct buf csv = BUF_INIT, side = BUF_INIT, body = BUF_INIT, in = BUF_INIT;
+	uint64_t csv_len, nrows;
+
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+	buf_addc(&in, (uint8_t)mode);
+	if (mode & 1) {
+		buf_add_u32le(&in, pos);
+		buf_addc(&in, mask);
+		buf_addc(&in, lie);
+		buf_add(&in, typed->data, typed->len);
+	} else {
+		if (framed_build(typed->data, typed->len, FRAMED_MIN_FRAME, cctx, &csv, &side, &body,
+				 &csv_len, &nrows))
+			exit(1);
+		buf_add_u32le(&in, (uint32_t)csv_len);
+		buf_add_u32le(&in, (uint32_t)nrows);
+		buf_add_u32le(&in, (uint32_t)typed->len);
+		buf_add(&in, body.data, body.len);
+	}
+	put("frames", name, in.data, in.len);
+	buf_release(&csv);
+	buf_release(&side);
+	buf_release(&body);
+	buf_release(&in);
+	ZSTD_freeCCtx(cctx);
+}
+
+static void frames_corpus(void)
+{
+	struct buf c = BUF_INIT;
+	/* a few rows: one frame */
+	rowid_chunk(&c, 1, 12, NULL, NULL);
+	put_frames("body-rowid", &c, 0, 0, 0, 0);
+	put_frames("body-other-id", &c, 2, 0, 0, 0);
+	put_frames("trip-rowid", &c, 1, 0, 0, 0);
+	/* 400 rows: about 9 KiB of CSV, three frames of 4096 bytes */
+	buf_reset(&c);
+	rowid_chunk(&c, 1000, 400, NULL, NULL);
+	put_frames("body-three-frames", &c, 0, 0, 0, 0);
+	put_frames("trip-three-frames-flip", &c, 1, 1234, 0x10, 0);
+	put_frames("trip-three-frames-lie", &c, 1, 77, 0, 1);
+	/* WITHOUT ROWID, every value type */
+	struct chunk_shape s = { .nhidden = 0, .ncols = 4, .nkey = 2 };
+	s.keypos[0] = 1;
+	s.keypos[1] = 0;
+	buf_reset(&c);
+	chunk_shape_encode(&c, &s);
+	struct value rows[3][4] = {
+		{ V_INT(INT64_MIN), V_TEXT("a"), V_BLOB("\0\xff", 2), V_REAL(-0.0) },
+		{ V_INT(INT64_MAX), V_TEXT(""), V_BLOB("", 0), V_REAL(1e300) },
+		{ V_INT(-3), V_TEXT("\\."), V_NULL(), V_TEXT("q\"\n,\r") },
+	};
+	for (int r = 0; r < 3; r++)
+		for (int k = 0; k < 4; k++)
+			value_encode(&c, &rows[r][k]);
+	put_frames("body-without-rowid", &c, 0, 0, 0, 0);
+	put_frames("trip-without-rowid-id", &c, 1, 3, 0, 5);
+	/* no rows: no CSV frames */
+	buf_reset(&c);
+	chunk_shape_encode(&c, &s);
+	put_frames("body-header-only", &c, 0, 0, 0, 0);
+	put_frames("trip-header-only", &c, 1, 0, 0, 0);
+	buf_release(&c);
 }
 
 /* fuzz_lookup: real names in every directory of the fixture, and inodes */
@@ -360,6 +435,7 @@ int main(int argc, char **argv)
 	}
 	root = argv[1];
 	render_corpus();
+	frames_corpus();
 	lookup_corpus();
 	key_corpus();
 	pack_and_manifest_corpus();

@@ -73,11 +73,16 @@ done
 #               and ulen <= clen x 32768 (zstd's maximum ratio); the target
 #               decodes entries of ulen <= 1 MiB (CHUNK_MAX_ULEN, 2 GiB,
 #               bounds the mount)
+#   frames   4  the target skips entries of csv_len or ulen > 1 MiB; framed_parse
+#               allocates a table of nframes <= clen / 4 offsets, framed_check a
+#               side stream of <= ulen + 9 x nrows + 16
+#               bytes and one frame (<= 1 MiB,
+#               FRAMED_MAX_FRAME); round trips render a <= 64 KiB chunk
 #   lookup   8  SQLite's page cache and statements over a fixed small catalog
 limit_of() {
 	case "$1" in
 	config|keycmp|name) echo 1 ;;
-	render|csv|manifest|pack) echo 4 ;;
+	render|csv|manifest|pack|frames) echo 4 ;;
 	lookup) echo 8 ;;
 	*) echo 16 ;;
 	esac

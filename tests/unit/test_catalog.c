@@ -151,6 +151,7 @@ static void dump(struct catalog *c, struct buf *o)
 #define GEN_COLS "seq, name, time, ntables, nrows, logical_bytes, new_bytes, length(CAST(json AS BLOB)), length(CAST(schema_sql AS BLOB)), label"
 #define TABLE_COLS "tidx, dirname, nrows, nchunks, csv_size, length(CAST(header AS BLOB)), length(CAST(schema_sql AS BLOB))"
 #define CHUNK_COLS "tc.seqno, tc.fname, tc.chunk_id, c.offset, c.clen, c.ulen, c.nrows, c.csv_len, p.name, tc.csv_off"
+#define GROUP_COLS "grp, first_seqno, nchunks, name"
 #define CHUNK_FROM " FROM table_chunks tc JOIN chunks c ON c.id = tc.chunk_id JOIN packs p ON p.pack_id = c.pack_id "
 
 static void plan(struct catalog *c, const char *sql, int ordered)
@@ -196,12 +197,17 @@ static void plans(struct catalog *c)
 	plan(c, "SELECT " CHUNK_COLS CHUNK_FROM "WHERE tc.seq=? AND tc.tidx=? AND tc.fname=?", 0);
 	plan(c, "SELECT " CHUNK_COLS CHUNK_FROM "WHERE tc.seq=? AND tc.tidx=? AND tc.seqno=?", 0);
 	plan(c, "SELECT ulen, nrows, csv_len FROM chunks WHERE id=?", 0);
+	plan(c, "SELECT " GROUP_COLS " FROM row_groups WHERE seq=? AND tidx=? AND name=?", 0);
+	plan(c, "SELECT " GROUP_COLS " FROM row_groups WHERE seq=? AND tidx=? AND grp=?", 0);
 	plan(c, "DELETE FROM table_chunks WHERE seq=(SELECT seq FROM generations WHERE name=?)", 0);
 	plan(c, "DELETE FROM chunks WHERE pack_id=(SELECT pack_id FROM packs WHERE name=?)", 0);
 	/* ordered listings: index walks without a sort */
 	plan(c, "SELECT " TABLE_COLS " FROM tables WHERE seq=? ORDER BY tidx", 1);
 	plan(c, "SELECT " CHUNK_COLS CHUNK_FROM "WHERE tc.seq=? AND tc.tidx=? ORDER BY tc.seqno", 1);
 	plan(c, "SELECT " GEN_COLS " FROM generations ORDER BY name", 1);
+	plan(c, "SELECT " GROUP_COLS " FROM row_groups WHERE seq=? AND tidx=? ORDER BY grp", 1);
+	plan(c, "SELECT " CHUNK_COLS CHUNK_FROM
+		"WHERE tc.seq=? AND tc.tidx=? AND tc.seqno>=? AND tc.seqno<? ORDER BY tc.seqno", 1);
 	plan(c, "SELECT " GEN_COLS " FROM generations ORDER BY time DESC, name DESC LIMIT 1", 1);
 }
 

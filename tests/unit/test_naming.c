@@ -400,8 +400,43 @@ static void table_dirs(void)
 	}
 }
 
+/* ---- rows/ key-range directories ---- */
+
+static void groups(void)
+{
+	char *g = name_group("0000000000000000001+0000000000000000009.csv",
+			     "0000000000000000100+0000000000000000120.csv");
+	CHECKF(g && !strcmp(g, "0000000000000000001+0000000000000000120"), "%s", g ? g : "NULL");
+	free(g);
+	/* an empty text key part (a name starting with '+') and composite keys */
+	g = name_group("+a.csv", "a,0000000000000000002+b~~0123456789abcdef.csv");
+	CHECKF(g && !strcmp(g, "+b~~0123456789abcdef"), "%s", g ? g : "NULL");
+	free(g);
+	g = name_group("x+y.csv", "x+.csv");
+	CHECKF(g && !strcmp(g, "x+"), "%s", g ? g : "NULL");
+	free(g);
+	/* not row-range names */
+	CHECK(name_group("nope.csv", "a+b.csv") == NULL);
+	CHECK(name_group("a+b.csv", "a+b") == NULL);
+	CHECK(name_group("a+b+c.csv", "a+b.csv") == NULL);
+	CHECK(name_group("a+b.csv", "a+b+c.csv") == NULL);
+	/* the group rule: content-defined, bounded */
+	CHECK(rows_group_ends(0, 1) && rows_group_ends(ROWS_GROUP_AVG * 7, 5));
+	CHECK(!rows_group_ends(1, 1) && !rows_group_ends(ROWS_GROUP_AVG + 1, ROWS_GROUP_MAX - 1));
+	CHECK(rows_group_ends(1, ROWS_GROUP_MAX));
+	/* group names of real ranges keep their order: first parts ascend */
+	char *a = name_range((const uint8_t *)"\1\1\2", 3, (const uint8_t *)"\1\1\4", 3, ".csv");
+	char *b = name_range((const uint8_t *)"\1\1\6", 3, (const uint8_t *)"\1\1\10", 3, ".csv");
+	g = name_group(a, b);
+	CHECKF(g && !strcmp(g, "0000000000000000001+0000000000000000004"), "%s", g ? g : "NULL");
+	free(g);
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
+	groups();
 	exact();
 	order();
 	truncation();

@@ -1,0 +1,1038 @@
+/*
+ * Unit tests for lib/frames.c: framed chunk bodies (chunk format 2).
+ *
+ * For a range of typed chunks: framed_build agrees with render_csv_chunk
+ * (size, rows, bytes), the body follows the layout documented in
+ * strata/frames.h (an encoder written here from that comment produces the
+ * same bytes), every frame decodes on its own to its slice of the CSV, the
+ * side stream describes the typed rows exactly; chunk_read_csv serves
+ * format 1 and format 2 chunks of a real pack alike; and damage (a flipped
+ * byte anywhere, a lying pack entry, a frame without zstd's checksum, a
+ * truncated header) is refused, never served as different CSV.
+ */
+#include "check.h"
+#include "testutil.h"
+#include "strata/frames.h"
+
+#include <fcntl.h>
+#include <math.h>
+#include <sys/stat.h>
+#include <xxhash.h>
+
+#define FS 4096u /* the frame size of these tests */
+
+static ZSTD_CCtx *cctx; /* level 3, with zstd's content checksum */
+static ZSTD_DCtx *dctx;
+
+static struct value vnull(void) { struct value v = { .type = VAL_NULL }; return v; }
+static struct value vint(int64_t i) { struct value v = { .type = VAL_INT, .i = i }; return v; }
+static struct value vreal(double r) { struct value v = { .type = VAL_REAL, .r = r }; return v; }
+static struct value vtext(const char *s)
+{
+	struct value v = { .type = VAL_TEXT, .p = (const uint8_t *)s, .n = strlen(s) };
+	return v;
+}
+static struct value vtextn(const void *p, size_t n)
+{
+	struct value v = { .type = VAL_TEXT, .p = p, .n = n };
+	return v;
+}
+static struct value vblob(const void *p, size_t n)
+{
+	struct value v = { .type = VAL_BLOB, .p = p, .n = n };
+	return v;
+}
+
+/* One test chunk: its typed bytes, reference rendering, and framed body. */
+struct tc {
+	const char *name;
+	struct buf typed;
+	struct buf csv;  /* render_csv_chunk's output */
+	uint64_t nrows;  /* render_csv_chunk's row count */
+	struct buf body; /* framed_build's output */
+	struct pack_entry e;
+};
+
+/* Rowid table (rowid; a, b, c, d, e): every value type and the awkward ones. */
+static void chunk_rowid(struct buf *c, unsigned nrows)
+{
+	struct chunk_shape s = { .nhidden = 1, .ncols = 5, .nkey = 1 };
+	static const char *texts[] = { "plain", "a,b", "say \"hi\"", "two\nlines", "cr\rhere",
+				       "",      "\\.",  "\\.x",       "\xc3\xa9t\xc3\xa9", " x " };
+	static const double reals[] = { 0.1, -0.0, 1e300, 2.5e-5, 1.0 / 3, 100.0, 5e-324 };
+	static const int64_t ints[] = { INT64_MIN, INT64_MAX, 0, -1, 1, 1234567890123LL };
+	uint8_t blob[40];
+	chunk_shape_encode(c, &s);
+	for (unsigned i = 0; i < nrows; i++) {
+		for (size_t k = 0; k < sizeof(blob); k++)
+			blob[k] = (uint8_t)(i * 31 + k * 7);
+		struct value row[6] = {
+			vint((int64_t)i * 3 - 100),
+			i % 7 == 0 ? vnull() : vint(ints[i % 6]),
+			i % 13 == 1 ? vnull() : vtext(texts[i % 10]),
+			i % 4 == 2 ? vnull() : vreal(i % 9 == 8 ? INFINITY : reals[i % 7]),
+			vblob(blob, i % 3 == 0 ? 0 : 1 + i % 40),
+			i % 11 == 0 ? vtextn("nul\0inside", 10) : vint(i),
+		};
+		for (int k = 0; k < 6; k++)
+			value_encode(c, &row[k]);
+	}
+}
+
+/* A rowid table of one column; rowids (NULL where the entry is INT64_MIN + 1) in that order. */
+static void chunk_rowids(struct buf *c, const int64_t *ids, size_t n)
+{
+	struct chunk_shape s = { .nhidden = 1, .ncols = 1, .nkey = 1 };
+	chunk_shape_encode(c, &s);
+	for (size_t i = 0; i < n; i++) {
+		struct value row[2] = { ids[i] == INT64_MIN + 1 ? vnull() : vint(ids[i]),
+					vint((int64_t)i) };
+		value_encode(c, &row[0]);
+		value_encode(c, &row[1]);
+	}
+}
+
+/* WITHOUT ROWID (nhidden 0), composite key (b, a). */
+static void chunk_without_rowid(struct buf *c, unsigned nrows)
+{
+	struct chunk_shape s = { .nhidden = 0, .ncols = 3, .nkey = 2 };
+	char t[48];
+	s.keypos[0] = 1;
+	s.keypos[1] = 0;
+	chunk_shape_encode(c, &s);
+	for (unsigned i = 0; i < nrows; i++) {
+		snprintf(t, sizeof(t), i % 2 ? "k%06u" : "k,%06u \"q\"", i);
+		struct value row[3] = { vint(INT64_MAX - i), vtext(t),
+					i % 3 ? vreal(i / 8.0) : vblob("\x00\xff", 2) };
+		for (int k = 0; k < 3; k++)
+			value_encode(c, &row[k]);
+	}
+}
+
+/* One text column; rows of 'x' * (len - 1) + LF: a CSV of exactly total bytes. */
+static void chunk_exact(struct buf *c, size_t total, size_t row)
+{
+	struct chunk_shape s = { .nhidden = 0, .ncols = 1, .nkey = 1 };
+	char *t = xmalloc(row);
+	memset(t, 'x', row);
+	chunk_shape_encode(c, &s);
+	while (total) {
+		size_t n = total < row ? total : row;
+		struct value v = vtextn(t, n - 1);
+		value_encode(c, &v);
+		total -= n;
+	}
+	free(t);
+}
+
+/* A rowid table of one row holding one blob of n pseudo-random bytes. */
+static void chunk_big(struct buf *c, size_t n)
+{
+	struct chunk_shape s = { .nhidden = 1, .ncols = 1, .nkey = 1 };
+	uint8_t *b = xmalloc(n);
+	unsigned long long seed = 5;
+	for (size_t i = 0; i < n; i += 8) {
+		unsigned long long r = test_rand(&seed);
+		memcpy(b + i, &r, n - i < 8 ? n - i : 8);
+	}
+	chunk_shape_encode(c, &s);
+	struct value row[2] = { vint(42), vblob(b, n) };
+	value_encode(c, &row[0]);
+	value_encode(c, &row[1]);
+	free(b);
+}
+
+static size_t shape_len(const uint8_t *typed, size_t n)
+{
+	struct chunk_shape s;
+	struct rd r;
+	rd_init(&r, typed, n);
+	if (chunk_shape_decode(&r, &s))
+		abort();
+	return (size_t)(r.p - typed);
+}
+
+/*
+ * The side stream of typed, written here from its description in
+ * strata/frames.h: the shape header, then per row the hidden value (an
+ * INTEGER rowid as tag 1 and the zigzag varint of its difference from the
+ * previous row's integer rowid, starting from 0; other types as encoded)
+ * and one type tag per column.
+ */
+static void expected_side(const uint8_t *typed, size_t n, struct buf *out, uint64_t *rows)
+{
+	struct chunk_shape sh;
+	struct value v;
+	struct rd r;
+	int64_t prev = 0;
+
+	*rows = 0;
+	rd_init(&r, typed, n);
+	if (chunk_shape_decode(&r, &sh))
+		abort();
+	buf_add(out, typed, (size_t)(r.p - typed));
+	while (rd_left(&r)) {
+		for (unsigned i = 0; i < sh.nhidden; i++) {
+			const uint8_t *h0 = r.p;
+			if (value_decode(&r, &v))
+				abort();
+			if (v.type == VAL_INT) {
+				buf_addc(out, VAL_INT);
+				buf_add_svarint(out, (int64_t)((uint64_t)v.i - (uint64_t)prev));
+				prev = v.i;
+			} else {
+				buf_add(out, h0, (size_t)(r.p - h0));
+			}
+		}
+		for (unsigned i = 0; i < sh.ncols; i++) {
+			if (value_decode(&r, &v))
+				abort();
+			buf_addc(out, v.type);
+		}
+		(*rows)++;
+	}
+}
+
+/* Whether side is exactly the side stream of typed. */
+static bool side_matches(const uint8_t *typed, size_t n, const uint8_t *side, size_t sn,
+			 uint64_t *rows)
+{
+	struct buf want = BUF_INIT;
+	expected_side(typed, n, &want, rows);
+	bool ok = want.len == sn && !memcmp(want.data, side, sn);
+	buf_release(&want);
+	return ok;
+}
+
+/* Render, build with frame size fs, fill the entry as backup does. */
+static void tc_build(struct tc *t, uint32_t fs)
+{
+	struct buf csv = BUF_INIT, side = BUF_INIT;
+	uint64_t csv_len = 0, nrows = 0;
+
+	buf_reset(&t->csv);
+	CHECK(render_csv_chunk(t->typed.data, t->typed.len, &t->csv, &t->nrows) == 0);
+	buf_grow(&t->csv, 0); /* data is not NULL even for an empty CSV */
+	int rc = framed_build(t->typed.data, t->typed.len, fs, cctx, &csv, &side, &t->body,
+			      &csv_len, &nrows);
+	CHECKF(rc == 0, "%s: framed_build rc %d", t->name, rc);
+	CHECKF(csv_len == t->csv.len && nrows == t->nrows, "%s: csv_len %llu/%zu nrows %llu/%llu",
+	       t->name, (unsigned long long)csv_len, t->csv.len, (unsigned long long)nrows,
+	       (unsigned long long)t->nrows);
+	/* the scratch side stream is the one stored */
+	uint64_t srows;
+	CHECKF(side_matches(t->typed.data, t->typed.len, side.data, side.len, &srows) &&
+		       srows == t->nrows,
+	       "%s: scratch side stream", t->name);
+	memset(&t->e, 0, sizeof(t->e));
+	chunk_id_of(&t->e.id, t->typed.data, t->typed.len);
+	t->e.clen = (uint32_t)t->body.len;
+	t->e.ulen = (uint32_t)t->typed.len;
+	t->e.nrows = nrows;
+	t->e.csv_len = csv_len;
+	buf_release(&csv);
+	buf_release(&side);
+}
+
+/*
+ * A body assembled here, from the layout in strata/frames.h alone.  Frame
+ * odd (-1: none; 0: the side frame; k + 1: CSV frame k) is compressed with
+ * codd instead of cctx.
+ */
+static void assemble(const struct chunk_id *id, const uint8_t *side, size_t sn,
+		     const uint8_t *csv, size_t cn, uint32_t fs, long odd, ZSTD_CCtx *codd,
+		     struct buf *out)
+{
+	uint32_t nframes = (uint32_t)((cn + fs - 1) / fs);
+	size_t hlen = FRAMED_HEADER + 4 * (size_t)nframes;
+	uint8_t *z;
+	size_t cap, cl;
+
+	buf_reset(out);
+	buf_grow(out, hlen);
+	memset(out->data, 0, hlen);
+	memcpy(out->data, "SFC2", 4);
+	put_u32le(out->data + 4, fs);
+	put_u32le(out->data + 8, nframes);
+	put_u32le(out->data + 12, (uint32_t)sn);
+	XXH3_state_t *st = XXH3_createState();
+	XXH3_64bits_reset(st);
+	XXH3_64bits_update(st, side, sn);
+	XXH3_64bits_update(st, csv, cn);
+	put_u64le(out->data + 24, XXH3_64bits_digest(st));
+	XXH3_freeState(st);
+	memcpy(out->data + 32, id->b, 16);
+	out->len = hlen;
+	for (long k = -1; k < (long)nframes; k++) {
+		const uint8_t *src = k < 0 ? side : csv + (size_t)k * fs;
+		size_t n = k < 0 ? sn : (cn - (size_t)k * fs < fs ? cn - (size_t)k * fs : fs);
+		ZSTD_CCtx *c = odd == k + 1 ? codd : cctx;
+		cap = ZSTD_compressBound(n);
+		z = xmalloc(cap);
+		cl = ZSTD_compress2(c, z, cap, src, n);
+		if (ZSTD_isError(cl))
+			abort();
+		buf_add(out, z, cl);
+		free(z);
+		if (k < 0)
+			put_u32le(out->data + 16, (uint32_t)cl);
+		else
+			put_u32le(out->data + FRAMED_HEADER + 4 * (size_t)k, (uint32_t)cl);
+	}
+}
+
+/* Everything that must hold for a well-formed body of t. */
+static void check_body(struct tc *t, uint32_t fs)
+{
+	struct buf csv = BUF_INIT, side = BUF_INIT;
+	struct framed_toc toc;
+	size_t need = 0;
+	int rc;
+	const struct pack_entry *e = &t->e;
+	const uint8_t *b = t->body.data;
+
+	CHECK(framed_is(b, t->body.len));
+	CHECK(!memcmp(b, FRAMED_MAGIC, 4) && get_u32le(b + 4) == fs && get_u32le(b + 20) == 0);
+	CHECK(t->body.len >= FRAMED_HEADER && !memcmp(b + 32, e->id.b, 16));
+
+	/* the whole check: same CSV byte for byte, and the side stream */
+	buf_addc(&csv, 'P'); /* appended to, not replaced */
+	csv.len = 1;
+	rc = framed_check(b, t->body.len, e, dctx, &csv, &side);
+	CHECKF(rc == 0, "%s: framed_check rc %d", t->name, rc);
+	CHECKF(csv.len == t->csv.len + 1 && csv.data[0] == 'P' &&
+		       !memcmp(csv.data + 1, t->csv.data, t->csv.len),
+	       "%s: framed_check CSV differs (%zu bytes, want %zu)", t->name, csv.len - 1,
+	       t->csv.len);
+	size_t hdr = shape_len(t->typed.data, t->typed.len);
+	CHECKF(side.len >= hdr && !memcmp(side.data, t->typed.data, hdr),
+	       "%s: side stream does not start with the shape", t->name);
+	uint64_t srows = 0;
+	CHECKF(side_matches(t->typed.data, t->typed.len, side.data, side.len, &srows) &&
+		       srows == t->nrows,
+	       "%s: side stream wrong (%llu rows)", t->name, (unsigned long long)srows);
+	CHECK(framed_check(b, t->body.len, e, dctx, NULL, NULL) == 0);
+
+	/* header and table */
+	rc = framed_parse(b, t->body.len, e, &toc, &need);
+	CHECKF(rc == 0, "%s: framed_parse rc %d", t->name, rc);
+	if (rc)
+		goto out;
+	uint32_t want_frames = (uint32_t)((t->csv.len + fs - 1) / fs);
+	size_t hlen = FRAMED_HEADER + 4 * (size_t)want_frames;
+	CHECKF(toc.nframes == want_frames, "%s: %u frames, want %u", t->name, toc.nframes,
+	       want_frames);
+	CHECK(toc.frame_size == fs && toc.side_ulen == side.len && need == hlen);
+	CHECK(toc.side_off == hlen && toc.foff[0] == hlen + toc.side_clen);
+	CHECK(toc.foff[toc.nframes] == t->body.len && toc.foff[toc.nframes] == e->clen);
+	CHECK(toc.sum == get_u64le(b + 24));
+	{
+		XXH3_state_t *st = XXH3_createState();
+		XXH3_64bits_reset(st);
+		XXH3_64bits_update(st, side.data, side.len);
+		XXH3_64bits_update(st, t->csv.data, t->csv.len);
+		CHECK(XXH3_64bits_digest(st) == toc.sum);
+		XXH3_freeState(st);
+	}
+
+	/* the side frame alone */
+	uint8_t *u = xmalloc(toc.side_ulen + 1);
+	CHECK(framed_decode(b + toc.side_off, toc.side_clen, toc.side_ulen, dctx, u) == 0 &&
+	      !memcmp(u, side.data, side.len));
+	free(u);
+
+	/* every frame alone: its slice of the CSV */
+	u = xmalloc(fs);
+	size_t bad = 0, sum = 0;
+	for (uint32_t k = 0; k < toc.nframes; k++) {
+		size_t ulen = framed_frame_len(&toc, e, k);
+		size_t want = t->csv.len - (size_t)k * fs < fs ? t->csv.len - (size_t)k * fs : fs;
+		if (toc.foff[k + 1] <= toc.foff[k] || ulen != want) {
+			bad++;
+			continue;
+		}
+		rc = framed_decode(b + toc.foff[k], (size_t)(toc.foff[k + 1] - toc.foff[k]), ulen,
+				   dctx, u);
+		if (rc || memcmp(u, t->csv.data + (size_t)k * fs, ulen))
+			bad++;
+		/* one byte short or long: the frame is not that size */
+		if (ulen > 1)
+			CHECK(framed_decode(b + toc.foff[k],
+					    (size_t)(toc.foff[k + 1] - toc.foff[k]), ulen - 1,
+					    dctx, u) == -EUCLEAN);
+		sum += ulen;
+	}
+	CHECKF(bad == 0 && sum == t->csv.len, "%s: %zu frames wrong", t->name, bad);
+	if (toc.nframes) {
+		size_t last = framed_frame_len(&toc, e, toc.nframes - 1);
+		size_t want_last = t->csv.len % fs ? t->csv.len % fs : fs;
+		CHECKF(last == want_last, "%s: last frame %zu bytes, want %zu", t->name, last,
+		       want_last);
+	}
+	free(u);
+
+	/* every shorter prefix of the header and table: -EAGAIN and what is needed */
+	size_t wrong = 0;
+	for (size_t n = 0; n < hlen; n++) {
+		struct framed_toc t2;
+		rc = framed_parse(b, n, e, &t2, &need);
+		if (rc != -EAGAIN || need != (n < FRAMED_HEADER ? FRAMED_HEADER : hlen) ||
+		    t2.foff != NULL)
+			wrong++;
+	}
+	CHECKF(wrong == 0, "%s: %zu truncated headers not -EAGAIN", t->name, wrong);
+	{
+		struct framed_toc t2;
+		CHECK(framed_parse(b, hlen, e, &t2, &need) == 0 && need == hlen);
+		framed_toc_free(&t2);
+		CHECK(t2.foff == NULL);
+	}
+
+	/* an encoder written from the documented layout gives the same bytes */
+	struct buf hand = BUF_INIT;
+	assemble(&e->id, side.data, side.len, t->csv.data, t->csv.len, fs, -1, NULL, &hand);
+	CHECKF(hand.len == t->body.len && !memcmp(hand.data, b, hand.len),
+	       "%s: body differs from the documented layout", t->name);
+	buf_release(&hand);
+
+	/* deterministic, and the same through the two steps */
+	{
+		struct buf c2 = BUF_INIT, s2 = BUF_INIT, o2 = BUF_INIT;
+		uint64_t nr = 0;
+		CHECK(framed_render(t->typed.data, t->typed.len, &c2, &s2, &nr) == 0 &&
+		      nr == t->nrows && c2.len == t->csv.len);
+		CHECK(framed_compress(&c2, &s2, &e->id, fs, cctx, &o2) == 0);
+		CHECK(o2.len == t->body.len && !memcmp(o2.data, b, o2.len));
+		buf_release(&c2);
+		buf_release(&s2);
+		buf_release(&o2);
+	}
+out:
+	framed_toc_free(&toc);
+	buf_release(&csv);
+	buf_release(&side);
+}
+
+static void tc_free(struct tc *t)
+{
+	buf_release(&t->typed);
+	buf_release(&t->csv);
+	buf_release(&t->body);
+}
+
+/* framed_check on a damaged copy: an error, or (harmless) the same CSV. */
+static int check_copy(const struct tc *t, const uint8_t *b, size_t n, const struct pack_entry *e,
+		      bool *same)
+{
+	struct buf csv = BUF_INIT;
+	int rc = framed_check(b, n, e, dctx, &csv, NULL);
+	*same = rc == 0 && csv.len == t->csv.len &&
+		(csv.len == 0 || !memcmp(csv.data, t->csv.data, csv.len));
+	buf_release(&csv);
+	return rc;
+}
+
+/*
+ * Damage to a multi-frame body.  Every byte of the header and frame table,
+ * and chosen bytes of each frame (descriptor, middle, checksum), must be
+ * refused; then every byte of the frames with three masks must be refused
+ * or give the same CSV: zstd does not look at some bits (the frame header's
+ * unused bit, bits of some entropy table descriptions), and the output is
+ * what its checksum covers.
+ */
+static void damage(struct tc *t)
+{
+	struct framed_toc toc;
+	size_t need;
+	bool same;
+	int rc;
+	const size_t n = t->body.len;
+	uint8_t *c = xmalloc(n + 1);
+
+	CHECK(framed_parse(t->body.data, n, &t->e, &toc, &need) == 0);
+	CHECK(toc.nframes >= 3);
+	if (!toc.foff || toc.nframes < 3) {
+		free(c);
+		return;
+	}
+
+	/* every header byte (every field), every frame-table byte: refused */
+	size_t accepted = 0;
+	for (size_t off = 0; off < toc.side_off; off++) {
+		for (int m = 0; m < 3; m++) {
+			static const uint8_t masks[] = { 0x01, 0x80, 0xff };
+			memcpy(c, t->body.data, n);
+			c[off] ^= masks[m];
+			rc = check_copy(t, c, n, &t->e, &same);
+			if (!(rc == -EBADMSG || rc == -EUCLEAN)) {
+				accepted++;
+				CHECKF(0, "%s: header/table byte %zu ^ 0x%02x: rc %d", t->name, off,
+				       masks[m], rc);
+			}
+		}
+	}
+	CHECK(accepted == 0);
+	/* the stored xxh3: -EBADMSG exactly */
+	for (size_t off = 24; off < 32; off++) {
+		memcpy(c, t->body.data, n);
+		c[off] ^= 0x10;
+		CHECKF(check_copy(t, c, n, &t->e, &same) == -EBADMSG, "sum byte %zu", off);
+	}
+	/* reserved field, magic: -EUCLEAN */
+	memcpy(c, t->body.data, n);
+	c[21] = 1;
+	CHECK(check_copy(t, c, n, &t->e, &same) == -EUCLEAN);
+	memcpy(c, t->body.data, n);
+	c[3] = '1';
+	CHECK(check_copy(t, c, n, &t->e, &same) == -EUCLEAN);
+	CHECK(!framed_is(c, n));
+
+	/* one byte in the middle, the descriptor and the checksum of every frame */
+	for (uint32_t k = 0; k <= toc.nframes; k++) {
+		uint64_t lo = k == 0 ? toc.side_off : toc.foff[k - 1];
+		uint64_t hi = k == 0 ? toc.foff[0] : toc.foff[k];
+		uint64_t at[3] = { lo + 4, lo + (hi - lo) / 2, hi - 1 };
+		for (int i = 0; i < 3; i++) {
+			memcpy(c, t->body.data, n);
+			c[at[i]] ^= 0xff;
+			rc = check_copy(t, c, n, &t->e, &same);
+			CHECKF(rc == -EBADMSG || rc == -EUCLEAN,
+			       "%s: %s frame %u byte %llu: rc %d", t->name, k ? "CSV" : "side",
+			       k ? k - 1 : 0, (unsigned long long)at[i], rc);
+		}
+		/* the last 4 bytes are zstd's checksum: a data error */
+		memcpy(c, t->body.data, n);
+		c[hi - 2] ^= 0x01;
+		CHECK(check_copy(t, c, n, &t->e, &same) == -EBADMSG);
+	}
+
+	/* every byte of every frame, three masks: never different CSV */
+	size_t flips = 0, refused = 0, harmless = 0, wrong = 0;
+	for (uint64_t off = toc.side_off; off < n; off++) {
+		static const uint8_t masks[] = { 0x01, 0x10, 0x80 };
+		for (int m = 0; m < 3; m++) {
+			memcpy(c, t->body.data, n);
+			c[off] ^= masks[m];
+			rc = check_copy(t, c, n, &t->e, &same);
+			flips++;
+			if (rc == -EBADMSG || rc == -EUCLEAN)
+				refused++;
+			else if (rc == 0 && same)
+				harmless++;
+			else
+				wrong++;
+		}
+	}
+	fprintf(stderr, "%s: %zu frame byte flips: %zu refused, %zu accepted with the same CSV\n",
+		t->name, flips, refused, harmless);
+	CHECK(wrong == 0);
+	CHECK(refused > flips * 9 / 10);
+
+	/* lying entries: csv_len, clen, nrows */
+	struct pack_entry x;
+	int64_t deltas[] = { 1, -1, FS, -(int64_t)FS, 2 * FS };
+	for (size_t i = 0; i < sizeof(deltas) / sizeof(deltas[0]); i++) {
+		x = t->e;
+		x.csv_len += (uint64_t)deltas[i];
+		CHECKF(check_copy(t, t->body.data, n, &x, &same) == -EUCLEAN, "csv_len %+lld",
+		       (long long)deltas[i]);
+		x = t->e;
+		x.nrows += (uint64_t)deltas[i];
+		CHECKF(check_copy(t, t->body.data, n, &x, &same) == -EUCLEAN, "nrows %+lld",
+		       (long long)deltas[i]);
+	}
+	x = t->e;
+	x.nrows = 0;
+	CHECK(check_copy(t, t->body.data, n, &x, &same) == -EUCLEAN);
+	/* another chunk's id: the body is not this entry's */
+	for (int i = 0; i < 16; i += 5) {
+		x = t->e;
+		x.id.b[i] ^= 0x20;
+		CHECK(check_copy(t, t->body.data, n, &x, &same) == -EUCLEAN);
+	}
+	x = t->e;
+	x.csv_len = 0;
+	CHECK(check_copy(t, t->body.data, n, &x, &same) == -EUCLEAN);
+	x = t->e;
+	x.csv_len = UINT64_MAX;
+	CHECK(check_copy(t, t->body.data, n, &x, &same) == -EUCLEAN);
+	/* clen: the entry says more or less than the body holds */
+	memcpy(c, t->body.data, n);
+	c[n] = 0;
+	x = t->e;
+	x.clen = (uint32_t)n + 1;
+	CHECK(check_copy(t, c, n + 1, &x, &same) == -EUCLEAN);
+	CHECK(check_copy(t, c, n, &x, &same) == -EUCLEAN);
+	x.clen = (uint32_t)n - 1;
+	CHECK(check_copy(t, c, n - 1, &x, &same) == -EUCLEAN);
+	CHECK(check_copy(t, c, n, &x, &same) == -EUCLEAN);
+	x.clen = FRAMED_HEADER - 1;
+	CHECK(check_copy(t, c, FRAMED_HEADER - 1, &x, &same) == -EUCLEAN);
+	x.clen = FRAMED_HEADER;
+	CHECK(check_copy(t, c, FRAMED_HEADER, &x, &same) == -EUCLEAN);
+	/* ulen and nrows smaller than the side stream can be */
+	x = t->e;
+	x.ulen = 0;
+	x.nrows = 0;
+	CHECK(check_copy(t, t->body.data, n, &x, &same) == -EUCLEAN);
+	/* the body cut short, whatever the entry says */
+	for (size_t cut = 0; cut < n; cut += (cut < 64 ? 1 : 97)) {
+		x = t->e;
+		rc = check_copy(t, t->body.data, cut, &x, &same);
+		CHECKF(rc == -EUCLEAN, "cut at %zu: rc %d", cut, rc);
+		x.clen = (uint32_t)cut;
+		rc = check_copy(t, t->body.data, cut, &x, &same);
+		CHECKF(rc == -EUCLEAN || rc == -EBADMSG, "cut at %zu (entry too): rc %d", cut, rc);
+	}
+
+	framed_toc_free(&toc);
+	free(c);
+}
+
+/* Frames without zstd's checksum or content size, or not one frame: refused. */
+static void bad_frames(struct tc *t)
+{
+	ZSTD_CCtx *plain = ZSTD_createCCtx(); /* checksum flag off: zstd's default */
+	ZSTD_CCtx *nosize = ZSTD_createCCtx();
+	struct buf side = BUF_INIT, csv = BUF_INIT, hand = BUF_INIT;
+	uint8_t *u = xmalloc(FS);
+	size_t cap = ZSTD_compressBound(FS) * 2 + 64;
+	uint8_t *z = xmalloc(cap);
+	uint64_t nr;
+	size_t cl;
+
+	ZSTD_CCtx_setParameter(nosize, ZSTD_c_checksumFlag, 1);
+	ZSTD_CCtx_setParameter(nosize, ZSTD_c_contentSizeFlag, 0);
+	CHECK(framed_render(t->typed.data, t->typed.len, &csv, &side, &nr) == 0);
+
+	/* the first frame's CSV without a checksum */
+	cl = ZSTD_compress2(plain, z, cap, csv.data, FS);
+	CHECK(!ZSTD_isError(cl) && !(z[4] & 4));
+	CHECK(framed_decode(z, cl, FS, dctx, u) == -EUCLEAN);
+	/* the same bytes decode fine with zstd itself: only the flag is missing */
+	CHECK(ZSTD_decompressDCtx(dctx, u, FS, z, cl) == FS && !memcmp(u, csv.data, FS));
+	/* ... also through ZSTD_compress, the one-call API */
+	cl = ZSTD_compress(z, cap, csv.data, FS, 3);
+	CHECK(!ZSTD_isError(cl) && framed_decode(z, cl, FS, dctx, u) == -EUCLEAN);
+	/* with checksum but no declared size */
+	cl = ZSTD_compress2(nosize, z, cap, csv.data, FS);
+	CHECK(!ZSTD_isError(cl) && framed_decode(z, cl, FS, dctx, u) == -EUCLEAN);
+	/* a good frame: right size only; truncated; two frames; garbage; a skippable frame */
+	cl = ZSTD_compress2(cctx, z, cap, csv.data, FS);
+	CHECK(!ZSTD_isError(cl) && framed_decode(z, cl, FS, dctx, u) == 0 &&
+	      !memcmp(u, csv.data, FS));
+	CHECK(framed_decode(z, cl, FS - 1, dctx, u) == -EUCLEAN);
+	for (size_t cut = 0; cut < cl; cut++) {
+		int rc = framed_decode(z, cut, FS, dctx, u);
+		CHECKF(rc == -EUCLEAN || rc == -EBADMSG, "frame cut at %zu: rc %d", cut, rc);
+	}
+	memcpy(z + cl, z, cl);
+	CHECK(framed_decode(z, 2 * cl, FS, dctx, u) == -EUCLEAN);
+	memset(z, 0xa5, 64);
+	CHECK(framed_decode(z, 64, FS, dctx, u) == -EUCLEAN);
+	put_u32le(z, 0x184D2A50u);
+	put_u32le(z + 4, 8);
+	CHECK(framed_decode(z, 16, 8, dctx, u) == -EUCLEAN);
+
+	/* whole bodies with one frame compressed without the checksum */
+	uint32_t nframes = (uint32_t)((csv.len + FS - 1) / FS);
+	for (long odd = 0; odd <= (long)nframes; odd++) {
+		assemble(&t->e.id, side.data, side.len, csv.data, csv.len, FS, odd, plain, &hand);
+		struct pack_entry x = t->e;
+		x.clen = (uint32_t)hand.len;
+		struct buf out = BUF_INIT;
+		int rc = framed_check(hand.data, hand.len, &x, dctx, &out, NULL);
+		CHECKF(rc == -EUCLEAN, "frame %ld without checksum: rc %d", odd, rc);
+		buf_release(&out);
+	}
+	/* and the control: all with checksums is accepted */
+	assemble(&t->e.id, side.data, side.len, csv.data, csv.len, FS, -1, NULL, &hand);
+	CHECK(framed_check(hand.data, hand.len, &t->e, dctx, NULL, NULL) == 0);
+
+	free(u);
+	free(z);
+	buf_release(&side);
+	buf_release(&csv);
+	buf_release(&hand);
+	ZSTD_freeCCtx(plain);
+	ZSTD_freeCCtx(nosize);
+}
+
+/*
+ * Side streams that are not well formed, in bodies whose checksums are all
+ * right (assembled here): refused on their structure.
+ */
+static void bad_side(struct tc *t)
+{
+	struct buf side = BUF_INIT, csv = BUF_INIT, bad = BUF_INIT, hand = BUF_INIT;
+	uint64_t nr;
+
+	CHECK(framed_render(t->typed.data, t->typed.len, &csv, &side, &nr) == 0 && nr > 0);
+	size_t row = (side.len - shape_len(t->typed.data, t->typed.len)) / (nr ? nr : 1);
+	for (int v = 0; v < 6; v++) {
+		buf_reset(&bad);
+		buf_add(&bad, side.data, side.len);
+		switch (v) {
+		case 0: /* the last column's tag is not a type */
+			bad.data[bad.len - 1] = VAL_BLOB + 1;
+			break;
+		case 1: /* the last row cut short */
+			bad.len--;
+			break;
+		case 2: /* a chunk version that does not exist */
+			bad.data[0] = CHUNK_VERSION + 1;
+			break;
+		case 3: /* a row more than the entry says (or part of one) */
+			buf_add(&bad, side.data + side.len - row, row);
+			break;
+		case 4: /* nothing */
+			bad.len = 0;
+			break;
+		case 5: /* only the shape: no rows */
+			bad.len = shape_len(t->typed.data, t->typed.len);
+			break;
+		}
+		assemble(&t->e.id, bad.data, bad.len, csv.data, csv.len, FS, -1, NULL, &hand);
+		struct pack_entry x = t->e;
+		x.clen = (uint32_t)hand.len;
+		int rc = framed_check(hand.data, hand.len, &x, dctx, NULL, NULL);
+		CHECKF(rc == -EUCLEAN, "bad side stream %d: rc %d", v, rc);
+	}
+	buf_release(&side);
+	buf_release(&csv);
+	buf_release(&bad);
+	buf_release(&hand);
+}
+
+/* Odd sizes and malformed chunks. */
+static void edges(void)
+{
+	struct buf typed = BUF_INIT, csv = BUF_INIT, side = BUF_INIT, out = BUF_INIT;
+	uint64_t cl, nr;
+
+	chunk_rowid(&typed, 3);
+	CHECK(framed_build(typed.data, typed.len, FRAMED_MIN_FRAME - 1, cctx, &csv, &side, &out,
+			   &cl, &nr) == -EINVAL);
+	CHECK(framed_build(typed.data, typed.len, FRAMED_MAX_FRAME + 1, cctx, &csv, &side, &out,
+			   &cl, &nr) == -EINVAL);
+	/* the largest frame size: one frame */
+	CHECK(framed_build(typed.data, typed.len, FRAMED_MAX_FRAME, cctx, &csv, &side, &out, &cl,
+			   &nr) == 0);
+	CHECK(get_u32le(out.data + 8) == 1);
+	/* malformed chunks */
+	CHECK(framed_build(typed.data, typed.len - 1, FS, cctx, &csv, &side, &out, &cl, &nr) ==
+	      -EUCLEAN);
+	typed.data[0] = 2;
+	CHECK(framed_build(typed.data, typed.len, FS, cctx, &csv, &side, &out, &cl, &nr) ==
+	      -EUCLEAN);
+	CHECK(framed_build(typed.data, 0, FS, cctx, &csv, &side, &out, &cl, &nr) == -EUCLEAN);
+	/* framed_is */
+	CHECK(!framed_is((const uint8_t *)"SFC", 3));
+	CHECK(framed_is((const uint8_t *)"SFC2", 4));
+	CHECK(!framed_is((const uint8_t *)"\x28\xb5\x2f\xfd", 4));
+	/* framed_parse: a body too short for a header is refused before asking for more */
+	struct pack_entry e = { .clen = 10, .csv_len = 0 };
+	struct framed_toc t;
+	size_t need = 0;
+	CHECK(framed_parse((const uint8_t *)"SFC2", 4, &e, &t, &need) == -EUCLEAN && t.foff == NULL);
+	e.clen = 1000;
+	CHECK(framed_parse((const uint8_t *)"SFC2", 4, &e, &t, &need) == -EAGAIN &&
+	      need == FRAMED_HEADER && t.foff == NULL);
+	buf_release(&typed);
+	buf_release(&csv);
+	buf_release(&side);
+	buf_release(&out);
+}
+
+/*
+ * A header-only chunk (no rows) has an empty CSV and no frames.  The entry
+ * must still say so: a csv_len near 2^64 wraps the frame count to 0 in
+ * framed_parse (csv_len + frame_size - 1 overflows).
+ */
+static void empty_chunk(void)
+{
+	struct tc t = { .name = "empty" };
+	struct chunk_shape s = { .nhidden = 1, .ncols = 2, .nkey = 1 };
+	chunk_shape_encode(&t.typed, &s);
+	tc_build(&t, FS);
+	CHECK(t.csv.len == 0 && t.nrows == 0 && t.e.csv_len == 0);
+	CHECK(get_u32le(t.body.data + 8) == 0);
+	check_body(&t, FS);
+	struct pack_entry x = t.e;
+	bool same;
+	x.nrows = 1;
+	CHECK(check_copy(&t, t.body.data, t.body.len, &x, &same) == -EUCLEAN);
+	x = t.e;
+	x.csv_len = 1;
+	CHECK(check_copy(&t, t.body.data, t.body.len, &x, &same) == -EUCLEAN);
+	x.csv_len = UINT64_MAX - FS;
+	CHECK(check_copy(&t, t.body.data, t.body.len, &x, &same) == -EUCLEAN);
+	x.csv_len = UINT64_MAX;
+	int rc = check_copy(&t, t.body.data, t.body.len, &x, &same);
+	CHECKF(rc == -EUCLEAN, "framed_parse: csv_len = UINT64_MAX must not wrap nframes to 0 (%d)",
+	       rc);
+	x.csv_len = UINT64_MAX - (FS - 2);
+	rc = check_copy(&t, t.body.data, t.body.len, &x, &same);
+	CHECKF(rc == -EUCLEAN, "framed_parse: csv_len = 2^64-4095 must not wrap nframes to 0 (%d)",
+	       rc);
+	tc_free(&t);
+}
+
+/*
+ * Rowids stored as differences can take more bytes than in the typed
+ * chunk: 1 and 2^62 alternating cost 2 and 11 bytes as values, 10 and 11
+ * as differences.  Rowids in ascending order (what backup reads) never
+ * grow by more than a byte; other orders are valid chunks all the same.
+ */
+static void side_growth(void)
+{
+	struct tc t = { .name = "rowids-alternating" };
+	int64_t ids[8];
+	for (int i = 0; i < 8; i++)
+		ids[i] = i % 2 ? 1 : INT64_C(1) << 62;
+	chunk_rowids(&t.typed, ids, 8);
+	tc_build(&t, FS);
+	uint32_t side_ulen = get_u32le(t.body.data + 12);
+	CHECK(side_ulen > t.e.ulen + 16);
+	fprintf(stderr, "%s: typed chunk %u bytes, side stream %u bytes\n", t.name, t.e.ulen,
+		side_ulen);
+	int rc = framed_check(t.body.data, t.body.len, &t.e, dctx, NULL, NULL);
+	CHECKF(rc == 0, "a body framed_build made with a side stream longer than the typed rows "
+			"is refused (%d)", rc);
+	tc_free(&t);
+}
+
+/* A real pack: one format 1 chunk, framed chunks; read back through the fd API. */
+static void pack_roundtrip(struct tc *f1, struct tc **framed, int nframed)
+{
+	char *dir = make_tmpdir("frames");
+	char *packs = xasprintf("%s/packs", dir), *tmp = xasprintf("%s/tmp", dir);
+	struct pack_writer *w;
+	struct pack_entry e1;
+	char name[33];
+	size_t clen;
+
+	CHECK(mkdir(packs, 0755) == 0 && mkdir(tmp, 0755) == 0);
+	CHECK(pack_writer_open(&w, tmp) == 0);
+	/* format 1: one zstd frame of the typed rows, as backup wrote before */
+	uint8_t *z = compress_chunk(f1->typed.data, f1->typed.len, &clen);
+	memset(&e1, 0, sizeof(e1));
+	chunk_id_of(&e1.id, f1->typed.data, f1->typed.len);
+	e1.clen = (uint32_t)clen;
+	e1.ulen = (uint32_t)f1->typed.len;
+	e1.nrows = f1->nrows;
+	e1.csv_len = f1->csv.len;
+	CHECK(pack_writer_add(w, &e1, z) == 0);
+	free(z);
+	for (int i = 0; i < nframed; i++)
+		CHECK(pack_writer_add(w, &framed[i]->e, framed[i]->body.data) == 0);
+	CHECK(pack_writer_finish(w, packs, name) == 0);
+
+	char *path = xasprintf("%s/%.2s/%s.pack", packs, name, name);
+	int fd = open(path, O_RDONLY);
+	struct pack_entry *e = NULL;
+	size_t n = 0;
+	uint64_t fsize;
+	CHECK(fd >= 0 && pack_read_index(fd, &e, &n, &fsize) == 0 && n == (size_t)nframed + 1);
+	for (size_t i = 0; e && i < n; i++) {
+		struct tc *t = i == 0 ? f1 : framed[i - 1];
+		struct buf csv = BUF_INIT;
+		uint8_t head[4];
+		CHECK(pread_all(fd, head, 4, e[i].offset) == 0);
+		CHECK(framed_is(head, 4) == (i != 0));
+		buf_adds(&csv, "keep");
+		int rc = chunk_read_csv(fd, &e[i], dctx, &csv);
+		CHECKF(rc == 0 && csv.len == 4 + t->csv.len && !memcmp(csv.data, "keep", 4) &&
+			       !memcmp(csv.data + 4, t->csv.data, t->csv.len),
+		       "%s: chunk_read_csv rc %d, %zu bytes", t->name, rc, csv.len);
+		/* a lying entry: refused, and csv left as it was */
+		struct pack_entry x = e[i];
+		x.nrows++;
+		csv.len = 4;
+		CHECK(chunk_read_csv(fd, &x, dctx, &csv) == -EUCLEAN && csv.len == 4);
+		x = e[i];
+		x.csv_len--;
+		CHECK(chunk_read_csv(fd, &x, dctx, &csv) == -EUCLEAN && csv.len == 4);
+		buf_release(&csv);
+		if (i == 0) {
+			struct framed_toc toc;
+			/* a format 1 body is not framed */
+			CHECK(framed_read_toc(fd, &e[0], &toc) == -EUCLEAN && toc.foff == NULL);
+			continue;
+		}
+		/* the table, then each frame on its own */
+		struct framed_toc toc;
+		rc = framed_read_toc(fd, &e[i], &toc);
+		CHECKF(rc == 0, "%s: framed_read_toc rc %d", t->name, rc);
+		if (rc)
+			continue;
+		CHECK(toc.nframes == (t->csv.len + FS - 1) / FS);
+		CHECK(toc.foff[toc.nframes] == e[i].clen);
+		size_t bad = 0, at = 0;
+		for (uint32_t k = 0; k < toc.nframes; k++) {
+			uint8_t *u = NULL;
+			size_t len = framed_frame_len(&toc, &e[i], k);
+			rc = framed_read_frame(fd, &e[i], &toc, k, dctx, &u);
+			if (rc || !u || at + len > t->csv.len || memcmp(u, t->csv.data + at, len))
+				bad++;
+			at += len;
+			free(u);
+		}
+		CHECKF(bad == 0 && at == t->csv.len, "%s: %zu frames read wrong", t->name, bad);
+		framed_toc_free(&toc);
+	}
+	close(fd);
+
+	/* damage in the file: the frame read fails, chunk_read_csv fails */
+	if (e && n >= 2) {
+		size_t plen;
+		uint8_t *d;
+		CHECK(read_file(path, 1 << 30, &d, &plen) == 0);
+		struct framed_toc toc;
+		fd = open(path, O_RDONLY);
+		CHECK(framed_read_toc(fd, &e[1], &toc) == 0);
+		close(fd);
+		if (toc.foff && toc.nframes >= 2) {
+			char *bad = xasprintf("%s/bad.pack", dir);
+			d[e[1].offset + toc.foff[1] + (toc.foff[2] - toc.foff[1]) / 2] ^= 0x40;
+			fd = open(bad, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			CHECK(fd >= 0 && write_all(fd, d, plen) == 0);
+			close(fd);
+			fd = open(bad, O_RDONLY);
+			uint8_t *u = NULL;
+			int rc = framed_read_frame(fd, &e[1], &toc, 1, dctx, &u);
+			CHECK((rc == -EBADMSG || rc == -EUCLEAN) && u == NULL);
+			CHECK(framed_read_frame(fd, &e[1], &toc, 0, dctx, &u) == 0 && u);
+			free(u);
+			struct buf csv = BUF_INIT;
+			rc = chunk_read_csv(fd, &e[1], dctx, &csv);
+			CHECK((rc == -EBADMSG || rc == -EUCLEAN) && csv.len == 0);
+			buf_release(&csv);
+			/* neighbours unaffected */
+			CHECK(chunk_read_csv(fd, &e[0], dctx, &csv) == 0 && csv.len == f1->csv.len);
+			buf_release(&csv);
+			close(fd);
+			free(bad);
+		}
+		framed_toc_free(&toc);
+		free(d);
+	}
+	free(e);
+	free(path);
+	rm_rf(dir);
+	free(dir);
+	free(packs);
+	free(tmp);
+}
+
+int main(void)
+{
+	cctx = ZSTD_createCCtx();
+	dctx = ZSTD_createDCtx();
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 3);
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+
+	struct tc rowid = { .name = "rowid" }, worow = { .name = "without-rowid" };
+	struct tc small = { .name = "small" }, one = { .name = "exact-4096" };
+	struct tc exact = { .name = "exact-3x4096" }, big = { .name = "big-value" };
+	struct tc plus1 = { .name = "3x4096+1" }, odd = { .name = "rowids-unsorted" };
+
+	chunk_rowid(&rowid.typed, 900);
+	chunk_without_rowid(&worow.typed, 700);
+	chunk_rowid(&small.typed, 5);
+	chunk_exact(&one.typed, FS, 100);
+	chunk_exact(&exact.typed, 3 * FS, 1000);
+	chunk_exact(&plus1.typed, 3 * FS + 1, 1000);
+	/* 5 MiB of blob: 10 MiB of hex CSV, 2561 frames (and the CSV buffer is
+	 * given back page by page while it is compressed) */
+	chunk_big(&big.typed, 5u << 20);
+	/* rowids out of order, extremes, a NULL (INT64_MIN + 1 here) */
+	static const int64_t ids[] = { INT64_MAX, INT64_MIN, 0, INT64_MIN + 1, -1, 5, 4, 4 };
+	chunk_rowids(&odd.typed, ids, sizeof(ids) / sizeof(ids[0]));
+
+	struct tc *all[] = { &rowid, &worow, &small, &one, &exact, &plus1, &big, &odd };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		tc_build(all[i], FS);
+		check_body(all[i], FS);
+	}
+	CHECK(one.csv.len == FS && get_u32le(one.body.data + 8) == 1);
+	CHECK(exact.csv.len == 3 * FS && get_u32le(exact.body.data + 8) == 3);
+	CHECK(plus1.csv.len == 3 * FS + 1 && get_u32le(plus1.body.data + 8) == 4);
+	CHECK(big.csv.len > (10u << 20) && get_u32le(big.body.data + 8) > 2560);
+	CHECK(rowid.csv.len > 10 * FS && worow.csv.len > 5 * FS);
+	/* the awkward values made it into the CSV */
+#define HAS(s) (memmem(rowid.csv.data, rowid.csv.len, s, sizeof(s) - 1) != NULL)
+	CHECK(HAS("-9223372036854775808,") && HAS("\n9223372036854775807,"));
+	CHECK(HAS(",\"say \"\"hi\"\"\",") && HAS(",\"\",") && HAS(",Infinity,"));
+	CHECK(HAS(",\\x,") && HAS(",\"two\nlines\",") && HAS(",\"\\.\","));
+	CHECK(!HAS(",\"nul\0inside\"\n") && HAS(",nul\0inside\n"));
+#undef HAS
+
+	/* other frame sizes: one frame; a frame size that is not a power of two */
+	{
+		struct tc r2 = { .name = "rowid-128k" }, r3 = { .name = "rowid-5000" };
+		chunk_rowid(&r2.typed, 900);
+		chunk_rowid(&r3.typed, 900);
+		tc_build(&r2, FRAMED_DEFAULT_FRAME);
+		tc_build(&r3, 5000);
+		struct framed_toc toc;
+		size_t need;
+		CHECK(framed_check(r2.body.data, r2.body.len, &r2.e, dctx, NULL, NULL) == 0);
+		CHECK(framed_parse(r2.body.data, r2.body.len, &r2.e, &toc, &need) == 0 &&
+		      toc.nframes == 1 && framed_frame_len(&toc, &r2.e, 0) == r2.csv.len);
+		framed_toc_free(&toc);
+		struct buf csv = BUF_INIT;
+		CHECK(framed_check(r3.body.data, r3.body.len, &r3.e, dctx, &csv, NULL) == 0 &&
+		      csv.len == r3.csv.len && !memcmp(csv.data, r3.csv.data, csv.len));
+		buf_release(&csv);
+		CHECK(framed_parse(r3.body.data, r3.body.len, &r3.e, &toc, &need) == 0 &&
+		      toc.nframes == (r3.csv.len + 4999) / 5000);
+		framed_toc_free(&toc);
+		/* the same entry, another chunk's body: refused */
+		CHECK(framed_check(r3.body.data, r3.body.len, &r2.e, dctx, NULL, NULL) == -EUCLEAN);
+		tc_free(&r2);
+		tc_free(&r3);
+	}
+
+	/* compressed as backup does at level 3 (greedy matching of 6+ bytes) */
+	{
+		ZSTD_CCtx *lvl3 = cctx;
+		cctx = ZSTD_createCCtx();
+		ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 3);
+		ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+		ZSTD_CCtx_setParameter(cctx, ZSTD_c_strategy, ZSTD_greedy);
+		ZSTD_CCtx_setParameter(cctx, ZSTD_c_minMatch, 6);
+		ZSTD_CCtx_setParameter(cctx, ZSTD_c_searchLog, 3);
+		ZSTD_CCtx_setParameter(cctx, ZSTD_c_hashLog, 17);
+		ZSTD_CCtx_setParameter(cctx, ZSTD_c_chainLog, 17);
+		struct tc g1 = { .name = "greedy-4096" }, g2 = { .name = "greedy-128k" };
+		chunk_rowid(&g1.typed, 900);
+		chunk_without_rowid(&g2.typed, 3000);
+		tc_build(&g1, FS);
+		check_body(&g1, FS);
+		tc_build(&g2, FRAMED_DEFAULT_FRAME);
+		check_body(&g2, FRAMED_DEFAULT_FRAME);
+		CHECK(get_u32le(g2.body.data + 8) >= 1);
+		tc_free(&g1);
+		tc_free(&g2);
+		ZSTD_freeCCtx(cctx);
+		cctx = lvl3;
+	}
+
+	damage(&worow);
+	damage(&plus1);
+	bad_frames(&rowid);
+	bad_side(&small);
+	bad_side(&worow);
+	edges();
+	empty_chunk();
+	side_growth();
+	struct tc *framed[] = { &rowid, &worow, &exact, &big };
+	pack_roundtrip(&small, framed, 4);
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		tc_free(all[i]);
+	ZSTD_freeCCtx(cctx);
+	ZSTD_freeDCtx(dctx);
+	return check_done("unit-frames");
+}
