@@ -16,6 +16,7 @@ struct shard {
 	struct cache_entry *buckets[NBUCKETS];
 	struct cache_entry lru; /* sentinel: lru.next is the most recent */
 	size_t bytes, max;
+	size_t orphan_bytes; /* evicted entries still held by readers: memory all the same */
 };
 
 struct chunk_cache {
@@ -135,7 +136,7 @@ struct cache_entry *chunk_cache_put_new(struct chunk_cache *c, const struct chun
 	lru_push(s, e);
 	s->bytes += len;
 	/* evict from the cold end; never the entry just added */
-	while (s->bytes > s->max && s->lru.prev != e) {
+	while (s->bytes + s->orphan_bytes > s->max && s->lru.prev != e) {
 		struct cache_entry *v = s->lru.prev;
 		lru_unlink(v);
 		unhash(s, v);
@@ -145,6 +146,8 @@ struct cache_entry *chunk_cache_put_new(struct chunk_cache *c, const struct chun
 			victims = v;
 		} else {
 			v->next = v->prev = NULL; /* freed by its last reader */
+			v->orphan = true;
+			s->orphan_bytes += v->len;
 		}
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -162,6 +165,8 @@ void chunk_cache_unref(struct chunk_cache *c, struct cache_entry *e)
 	unsigned left;
 	pthread_mutex_lock(&s->mu);
 	left = --e->refs;
+	if (!left && e->orphan)
+		s->orphan_bytes -= e->len;
 	pthread_mutex_unlock(&s->mu);
 	if (left == 0)
 		entry_free(e);
@@ -172,7 +177,7 @@ size_t chunk_cache_bytes(struct chunk_cache *c)
 	size_t n = 0;
 	for (int i = 0; i < NSHARDS; i++) {
 		pthread_mutex_lock(&c->s[i].mu);
-		n += c->s[i].bytes;
+		n += c->s[i].bytes + c->s[i].orphan_bytes;
 		pthread_mutex_unlock(&c->s[i].mu);
 	}
 	return n;

@@ -8,12 +8,15 @@
  * another thread inserted first) and always ends with chunk_cache_unref().
  * The cache holds one reference of its own while an entry is resident;
  * eviction drops that reference, so bytes in use are never freed under a
- * reader.  Each shard has one mutex, held only for map and LRU updates,
+ * reader.  Those evicted-but-held bytes still count against the budget
+ * until they are freed, so max_bytes bounds all piece memory, not only
+ * what is resident.  Each shard has one mutex, held only for map and LRU updates,
  * never across I/O or decompression.
  */
 #ifndef STRATA_FS_CACHE_H
 #define STRATA_FS_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "strata/pack.h"
@@ -24,6 +27,7 @@ struct cache_entry {
 	uint8_t *data;
 	size_t len;
 	unsigned refs;
+	bool orphan; /* evicted while in use: counted until its last reader lets go */
 	struct cache_entry *hnext, *prev, *next;
 };
 
@@ -37,6 +41,7 @@ struct cache_entry *chunk_cache_get(struct chunk_cache *c, const struct chunk_id
 struct cache_entry *chunk_cache_put_new(struct chunk_cache *c, const struct chunk_id *id,
 					uint32_t piece, uint8_t *data, size_t len);
 void chunk_cache_unref(struct chunk_cache *c, struct cache_entry *e);
+/* Bytes of all entries not freed yet: resident, and evicted but still held. */
 size_t chunk_cache_bytes(struct chunk_cache *c);
 
 #endif

@@ -66,8 +66,8 @@ nd=$(wc -l <"$T/dirs.out")
 note "diff -r: $(wc -l <"$T/diff.out") lines in $nd key-range directories"
 
 # a file is found in its own directory only
-d1=$(ls "$G1/big/rows" | head -1) d2=$(ls "$G1/big/rows" | sed -n 2p)
-f1=$(ls "$G1/big/rows/$d1" | head -1)
+d1=$(ls "$G1/big/rows" | sed -n 1p) d2=$(ls "$G1/big/rows" | sed -n 2p)
+f1=$(ls "$G1/big/rows/$d1" | sed -n 1p)
 [ -f "$G1/big/rows/$d1/$f1" ] || fail "file $d1/$f1 not found"
 [ ! -e "$G1/big/rows/$f1" ] || fail "a file of a key-range directory is visible in rows/"
 [ ! -e "$G1/big/rows/$d2/$f1" ] || fail "a file is visible in another key-range directory"

@@ -80,6 +80,41 @@ static void protocol(void)
 	chunk_cache_free(NULL);
 }
 
+/* Entries evicted while readers hold them still count: the budget bounds memory. */
+static void orphans(void)
+{
+	const size_t esz = 1000;
+	struct chunk_cache *c = chunk_cache_new(NSHARDS * 3 * esz); /* 3 entries per shard */
+	struct cache_entry *held[10];
+
+	for (uint32_t i = 0; i < 10; i++) {
+		struct chunk_id id = idn(i, 5); /* one shard */
+		held[i] = chunk_cache_put_new(c, &id, 0, fill(&id, esz), esz);
+		CHECK(held[i] && valid(held[i], &id, esz));
+	}
+	/* all ten are in use: memory is all of them, and only the newest is resident */
+	CHECKF(chunk_cache_bytes(c) == 10 * esz, "%zu", chunk_cache_bytes(c));
+	struct chunk_id first = idn(0, 5), last = idn(9, 5);
+	CHECK(chunk_cache_get(c, &first, 0) == NULL);
+	struct cache_entry *e = chunk_cache_get(c, &last, 0);
+	CHECK(e == held[9]);
+	if (e)
+		chunk_cache_unref(c, e);
+	for (int i = 0; i < 10; i++) {
+		CHECK(valid(held[i], &held[i]->id, esz)); /* never freed under a reader */
+		chunk_cache_unref(c, held[i]);
+	}
+	CHECKF(chunk_cache_bytes(c) == esz, "%zu", chunk_cache_bytes(c));
+	/* with nothing held, the shard fills up to its budget again */
+	for (uint32_t i = 10; i < 20; i++) {
+		struct chunk_id id = idn(i, 5);
+		e = chunk_cache_put_new(c, &id, 0, fill(&id, esz), esz);
+		chunk_cache_unref(c, e);
+	}
+	CHECKF(chunk_cache_bytes(c) == 3 * esz, "%zu", chunk_cache_bytes(c));
+	chunk_cache_free(c);
+}
+
 static void budget(void)
 {
 	const size_t budget = 160 * 1000, esz = 1000;
@@ -224,6 +259,7 @@ int main(void)
 {
 	protocol();
 	budget();
+	orphans();
 	in_use();
 	concurrent();
 	return check_done("unit-cache");
