@@ -1625,13 +1625,16 @@ static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
  * ---- the latest watcher ----
  * The kernel caches the target of "latest" (FUSE_CAP_CACHE_SYMLINKS), so a
  * path walk through it (ls -l latest/) does not ask us for it again on
- * every component.  readlink records the target it handed out; once a
- * second this thread compares it with the newest generation and, when they
- * differ, drops the kernel's copy (notify_inval_inode), so a new
- * generation shows through "latest" within about a second, as before.
+ * every component.  readlink records the target it handed out; every
+ * WATCH_MS this thread compares it with the newest generation (one indexed
+ * catalog query, ~20 us) and, when they differ, drops the kernel's copy
+ * (notify_inval_inode): "latest" follows a new generation within about
+ * WATCH_MS of the generation's directory appearing.
  * Notifications are sent from this thread only: never from a request
  * handler, where they could deadlock with the kernel.
  */
+#define WATCH_MS 100
+
 static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -1657,7 +1660,11 @@ static void *watch_main(void *arg)
 	while (!g_watch.stop) {
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 1;
+		until.tv_nsec += WATCH_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
 		pthread_cond_timedwait(&g_watch.cv, &g_watch.mu, &until);
 		if (g_watch.stop || !g_watch.served[0])
 			continue;
