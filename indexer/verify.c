@@ -194,7 +194,6 @@ static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
 	uint64_t size = 0;
 	int rc, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct stat st;
-	struct buf csv = BUF_INIT;
 
 	if (fd < 0) {
 		problem(v, "pack packs/%.2s/%s.pack: cannot open: %s", name, name,
@@ -232,11 +231,9 @@ static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
 		uint8_t state = CH_UNCHECKED;
 		if (!v->o->quick) {
 			/* format 1: decode, hash, render; format 2: every frame's
-			 * checksum, the content checksum and the row count */
-			buf_reset(&csv);
-			rc = chunk_read_csv(fd, &e[i], dctx, &csv);
-			if (csv.cap > (64u << 20))
-				buf_release(&csv);
+			 * checksum, the content checksum, the row count, and the
+			 * typed rows rebuilt from CSV + side stream against the id */
+			rc = chunk_check(fd, &e[i], dctx);
 			if (rc) {
 				char id[33];
 				chunk_id_hex(id, &e[i].id);
@@ -263,7 +260,6 @@ static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
 out:
 	if (fd >= 0)
 		close(fd);
-	buf_release(&csv);
 	free(e);
 	free(path);
 }

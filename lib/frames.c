@@ -377,3 +377,285 @@ int chunk_read_csv(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx, struct b
 		csv->len = start;
 	return rc;
 }
+
+/*
+ * framed_typed: the CSV and the side stream back to the typed rows.  The
+ * side stream says each field's type, so each field is read as that type,
+ * and only in the one form render.c writes for it: anything else is not
+ * what the renderer wrote, and is refused.
+ */
+
+/* Whether the renderer quotes this text (render.c, rule 2). */
+static bool text_quoted(const uint8_t *p, size_t n)
+{
+	if (n == 0 || (n == 2 && p[0] == '\\' && p[1] == '.'))
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r')
+			return true;
+	return false;
+}
+
+/* A lowercase hex digit's value, or -1. */
+static int hex_digit(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Bytes buf_add_varint() writes for v. */
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+/* An integer as render_int() writes it: [-]digits, no leading zero, no "-0", in int64 range. */
+static int parse_int(const uint8_t *s, size_t n, int64_t *v)
+{
+	bool neg = n && s[0] == '-';
+	const uint8_t *p = s + neg, *e = s + n;
+	uint64_t u = 0, max = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+
+	if (p == e || (*p == '0' && (e - p > 1 || neg)))
+		return -EUCLEAN;
+	for (; p < e; p++) {
+		if (*p < '0' || *p > '9')
+			return -EUCLEAN;
+		unsigned d = (unsigned)(*p - '0');
+		if (u > (max - d) / 10)
+			return -EUCLEAN;
+		u = u * 10 + d;
+	}
+	/* u - 1 fits an int64 even for INT64_MIN */
+	*v = neg ? -(int64_t)(u - 1) - 1 : (int64_t)u;
+	return 0;
+}
+
+/*
+ * A real as render_real() writes it: strtod() must read all of it, and
+ * render_real() must give the same text back.  The first makes it a
+ * number; the second makes it the renderer's own text for that number,
+ * which strtod() reads back to the very bits it was rendered from (that is
+ * how render_real() chose it; "-0.0" gives -0.0, "Infinity" infinity).
+ */
+static int parse_real(const uint8_t *s, size_t n, double *d)
+{
+	char t[40], back[40];
+	char *end;
+
+	if (n == 0 || n >= sizeof(t))
+		return -EUCLEAN; /* render_real() writes 3 to 24 characters */
+	memcpy(t, s, n);
+	t[n] = 0; /* strtod() reads a string: a private, terminated copy */
+	*d = strtod(t, &end);
+	if (end != t + n || render_real(back, *d) != n || memcmp(back, t, n))
+		return -EUCLEAN;
+	return 0;
+}
+
+/*
+ * A quoted TEXT field; c->p is at its opening quote.  The closing quote
+ * must be followed by delim (',' or LF), and the text must be one the
+ * renderer quotes.  A quoted field may hold any byte, LF and NUL included.
+ */
+static int csv_quoted(struct rd *c, uint8_t delim, struct buf *typed)
+{
+	const uint8_t *s = c->p + 1, *q = s, *e;
+	size_t n = 0;
+
+	/* the closing quote: the first quote not doubled; n counts the text's bytes */
+	for (;;) {
+		e = memchr(q, '"', (size_t)(c->end - q));
+		if (!e)
+			return -EUCLEAN;
+		n += (size_t)(e - q);
+		if (e + 1 < c->end && e[1] == '"') {
+			n++;
+			q = e + 2;
+			continue;
+		}
+		break;
+	}
+	if (e + 1 >= c->end || e[1] != delim)
+		return -EUCLEAN;
+	/* a quote in [s, e) is a doubled one; the test on the raw bytes is the text's */
+	if (!text_quoted(s, (size_t)(e - s)))
+		return -EUCLEAN;
+	buf_addc(typed, VAL_TEXT);
+	buf_add_varint(typed, n);
+	buf_grow(typed, n);
+	uint8_t *o = typed->data + typed->len;
+	for (const uint8_t *p = s; p < e; p++) {
+		*o++ = *p;
+		if (*p == '"')
+			p++; /* the second of the pair */
+	}
+	typed->len += n;
+	typed->data[typed->len] = 0;
+	c->p = e + 2;
+	return 0;
+}
+
+/* One field of type tag, followed by delim (',' or LF), appended to typed as a value. */
+static int csv_field(struct rd *c, uint8_t tag, uint8_t delim, struct buf *typed)
+{
+	const uint8_t *s = c->p, *e;
+	struct value v = { .type = tag };
+	size_t n;
+
+	if (tag == VAL_TEXT && s < c->end && *s == '"')
+		return csv_quoted(c, delim, typed);
+	/* unquoted: up to the first ',' or LF, which must be delim (or a field is missing) */
+	for (e = s; e < c->end && *e != ',' && *e != '\n'; e++)
+		;
+	if (e == c->end || *e != delim)
+		return -EUCLEAN;
+	n = (size_t)(e - s);
+	c->p = e + 1;
+	switch (tag) {
+	case VAL_NULL:
+		if (n)
+			return -EUCLEAN;
+		break;
+	case VAL_INT:
+		if (parse_int(s, n, &v.i))
+			return -EUCLEAN;
+		break;
+	case VAL_REAL:
+		if (parse_real(s, n, &v.r))
+			return -EUCLEAN;
+		break;
+	case VAL_TEXT:
+		/* empty, "\.", or holding '"' or CR: the renderer would have quoted it */
+		if (text_quoted(s, n))
+			return -EUCLEAN;
+		v.p = s;
+		v.n = n;
+		break;
+	case VAL_BLOB: {
+		if (n < 2 || s[0] != '\\' || s[1] != 'x' || n % 2)
+			return -EUCLEAN;
+		n = (n - 2) / 2;
+		buf_addc(typed, VAL_BLOB);
+		buf_add_varint(typed, n);
+		buf_grow(typed, n);
+		uint8_t *o = typed->data + typed->len;
+		for (size_t i = 0; i < n; i++) {
+			int hi = hex_digit(s[2 + 2 * i]), lo = hex_digit(s[3 + 2 * i]);
+			if (hi < 0 || lo < 0)
+				return -EUCLEAN; /* framed_typed() takes back what was added */
+			o[i] = (uint8_t)(hi << 4 | lo);
+		}
+		typed->len += n;
+		typed->data[typed->len] = 0;
+		return 0;
+	}
+	default:
+		return -EUCLEAN;
+	}
+	value_encode(typed, &v);
+	return 0;
+}
+
+int framed_typed(const uint8_t *side, size_t side_len, const uint8_t *csv, size_t csv_len,
+		 struct buf *typed)
+{
+	struct chunk_shape shape;
+	struct value v;
+	struct rd s, c;
+	size_t start = typed->len;
+	int64_t prev = 0; /* the last integer rowid, as in walk_chunk() */
+
+	rd_init(&s, side, side_len);
+	rd_init(&c, csv, csv_len);
+	if (chunk_shape_decode(&s, &shape))
+		goto bad;
+	buf_add(typed, side, (size_t)(s.p - side)); /* the typed chunk's header, as it was */
+	/* a row for each row of the side stream: one CSV line (a quoted LF does not end it) */
+	while (rd_left(&s)) {
+		const uint8_t *tags;
+		for (unsigned i = 0; i < shape.nhidden; i++) {
+			const uint8_t *h = s.p;
+			if (value_decode(&s, &v))
+				goto bad;
+			if (v.type != VAL_INT) {
+				buf_add(typed, h, (size_t)(s.p - h)); /* copied as encoded */
+				continue;
+			}
+			/* the difference from prev, in the shortest form (buf_add_svarint) */
+			uint64_t zz = ((uint64_t)v.i << 1) ^ (v.i < 0 ? UINT64_MAX : 0);
+			if ((size_t)(s.p - h) != 1 + varint_len(zz))
+				goto bad;
+			prev = (int64_t)((uint64_t)prev + (uint64_t)v.i); /* wraps, as in render */
+			v.i = prev;
+			value_encode(typed, &v);
+		}
+		if (rd_raw(&s, shape.ncols, &tags))
+			goto bad;
+		for (unsigned i = 0; i < shape.ncols; i++)
+			if (csv_field(&c, tags[i], i + 1 < shape.ncols ? ',' : '\n', typed))
+				goto bad;
+		if (shape.ncols == 0) { /* a row of no columns is an empty line */
+			if (!rd_left(&c) || *c.p != '\n')
+				goto bad;
+			c.p++;
+		}
+	}
+	if (rd_left(&c))
+		goto bad; /* more CSV than the side stream has rows */
+	return 0;
+bad:
+	typed->len = start;
+	if (typed->data)
+		typed->data[start] = 0;
+	return -EUCLEAN;
+}
+
+int chunk_check(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx)
+{
+	struct buf csv = BUF_INIT, side = BUF_INIT, typed = BUF_INIT;
+	uint8_t head[4], *raw = NULL;
+	struct chunk_id id;
+	int rc;
+
+	if (e->clen < 4)
+		return -EUCLEAN;
+	rc = pread_all(fd, head, 4, e->offset);
+	if (rc)
+		return rc;
+	if (!framed_is(head, 4)) {
+		rc = chunk_read_csv(fd, e, dctx, &csv); /* format 1: decoded, hashed, rendered */
+		buf_release(&csv);
+		return rc;
+	}
+	if (e->clen > CHUNK_MAX_ULEN + (CHUNK_MAX_ULEN >> 7) + 4096)
+		return -EUCLEAN;
+	raw = malloc(e->clen);
+	if (!raw)
+		return -ENOMEM;
+	rc = pread_all(fd, raw, e->clen, e->offset);
+	if (!rc)
+		rc = framed_check(raw, e->clen, e, dctx, &csv, &side);
+	free(raw);
+	if (!rc)
+		rc = framed_typed(side.data, side.len, csv.data, csv.len, &typed);
+	if (!rc && typed.len != e->ulen)
+		rc = -EUCLEAN;
+	if (!rc) {
+		chunk_id_of(&id, typed.data, typed.len);
+		if (memcmp(id.b, e->id.b, 16))
+			rc = -EBADMSG;
+	}
+	buf_release(&csv);
+	buf_release(&side);
+	buf_release(&typed);
+	return rc;
+}

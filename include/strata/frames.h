@@ -123,4 +123,33 @@ int framed_check(const uint8_t *body, size_t clen, const struct pack_entry *e, Z
  */
 int chunk_read_csv(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx, struct buf *csv);
 
+/*
+ * Everything a chunk can be checked for (strata verify): chunk_read_csv(),
+ * and for a framed body also that its CSV and side stream give back typed
+ * rows whose xxh3-128 is the chunk id (-EBADMSG otherwise) and whose
+ * length is ulen (-EUCLEAN).  Memory: the chunk's CSV, side stream and
+ * typed rows.
+ */
+int chunk_check(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx);
+
+/*
+ * The inverse of render_csv_chunk_side(): rebuild a chunk's typed rows from
+ * its side stream and its CSV, appended to typed.  Each CSV field is read
+ * as the type its tag says, and only in the exact form the renderer writes
+ * (strata/render.h): NULL empty; INTEGER canonical decimal in int64 range;
+ * REAL the text render_real() gives for what strtod() reads; TEXT unquoted
+ * exactly when it needs no quotes, else quoted with quotes doubled; BLOB \x
+ * + lowercase hex.  The rowid differences of the side stream must be in
+ * their shortest form.  So when it returns 0, render_csv_chunk_side() of
+ * the result gives back exactly csv and side; and for a typed chunk that
+ * value_encode() wrote (shortest varints) without NaN, the result is that
+ * chunk byte for byte, so its id can be recomputed.  (The renderer writes
+ * every NaN as "NaN", read back as strtod's NaN; overlong varints in the
+ * values of a typed chunk are written back in their shortest form.)
+ * Appends at most 4 x (side_len + csv_len) bytes.  -EUCLEAN for anything
+ * else (typed is then left as it was).
+ */
+int framed_typed(const uint8_t *side, size_t side_len, const uint8_t *csv, size_t csv_len,
+		 struct buf *typed);
+
 #endif

@@ -14,19 +14,36 @@
  * csv_len bytes and equals the frames decoded one by one, the side stream
  * is well formed with nrows rows, the xxh3 matches.
  *
+ * framed_typed on the side stream and CSV of an accepted body returns 0
+ * or -EUCLEAN (and what "typed" below says).
+ *
  * Odd: a round trip.  Bytes 1..4 are a position, byte 5 a mask, byte 6 a
  * lie; the rest is a typed chunk.  When render_csv_chunk accepts it,
  * framed_build (frame size 4096) must succeed and framed_check must return
  * exactly render_csv_chunk's CSV and render_csv_chunk_side's side stream;
  * the body with the byte at position % clen xored with the mask is refused
  * or gives that same CSV; an entry that lies about csv_len, nrows, clen or
- * the id (byte 6) is refused.
+ * the id (byte 6) is refused.  framed_typed gives the typed chunk back from
+ * its side stream and CSV: byte for byte when value_encode could have
+ * written it (shortest varints, no NaN but strtod's), else that canonical
+ * form; each of the two cut at position % its length is refused, and with
+ * the byte there xored with the mask it is refused or read as typed says.
+ *
+ * Even with bit 2 of byte 0 set: framed_typed on raw input.  Bytes 1..4
+ * give the side stream's length (modulo what is left + 1), the side stream
+ * follows, the rest is the CSV.
+ *
+ * typed: framed_typed returns 0 or -EUCLEAN, leaves its output as it was
+ * when it refuses, appends at most 4 x (side + CSV) bytes when it accepts,
+ * and accepts only the renderer's own output: rendering what it returned
+ * gives the side stream and the CSV back exactly.
  */
 #include "fuzz.h"
 #include "strata/frames.h"
 #include "strata/render.h"
 #include "strata/rowcodec.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <string.h>
 #include <xxhash.h>
@@ -71,6 +88,104 @@ static int64_t side_rows(const uint8_t *p, size_t n)
 		rows++;
 	}
 	return rows;
+}
+
+/*
+ * framed_typed on private copies (ASan sees any read past either input),
+ * appending to out after what it holds, and what any answer must satisfy
+ * (see "typed" above).
+ */
+static int typed(const uint8_t *side, size_t sn, const uint8_t *csv, size_t cn, struct buf *out)
+{
+	struct buf c2 = BUF_INIT, s2 = BUF_INIT;
+	uint8_t *sp = malloc(sn ? sn : 1), *cp = malloc(cn ? cn : 1);
+	size_t start = out->len;
+	uint64_t nr;
+
+	if (sn)
+		memcpy(sp, side, sn);
+	if (cn)
+		memcpy(cp, csv, cn);
+	int rc = framed_typed(sp, sn, cp, cn, out);
+	FUZZ_ASSERT(rc == 0 || rc == -EUCLEAN);
+	if (rc) {
+		FUZZ_ASSERT(out->len == start);
+	} else {
+		size_t n = out->len - start;
+		FUZZ_ASSERT(n <= 4 * (sn + cn));
+		FUZZ_ASSERT(render_csv_chunk_side(out->data + start, n, &c2, &s2, &nr) == 0);
+		FUZZ_ASSERT(c2.len == cn && (!cn || !memcmp(c2.data, csv, cn)));
+		FUZZ_ASSERT(s2.len == sn && (!sn || !memcmp(s2.data, side, sn)));
+	}
+	free(sp);
+	free(cp);
+	buf_release(&c2);
+	buf_release(&s2);
+	return rc;
+}
+
+/*
+ * What framed_typed must rebuild from the rendering of a valid typed chunk
+ * (independent of frames.c): the header and any hidden value but an
+ * INTEGER as they are, every other value as value_encode writes it, with
+ * the NaN strtod reads from "NaN", which the renderer writes for any NaN.
+ */
+static void canonical(const uint8_t *p, size_t n, struct buf *out)
+{
+	struct chunk_shape s;
+	struct value v;
+	struct rd r;
+
+	rd_init(&r, p, n);
+	FUZZ_ASSERT(chunk_shape_decode(&r, &s) == 0);
+	buf_add(out, p, (size_t)(r.p - p));
+	while (rd_left(&r)) {
+		for (unsigned i = 0; i < s.nhidden + s.ncols; i++) {
+			const uint8_t *h = r.p;
+			FUZZ_ASSERT(value_decode(&r, &v) == 0);
+			if (i < s.nhidden && v.type != VAL_INT) {
+				buf_add(out, h, (size_t)(r.p - h));
+				continue;
+			}
+			if (v.type == VAL_REAL && isnan(v.r))
+				v.r = strtod("NaN", NULL);
+			value_encode(out, &v);
+		}
+	}
+}
+
+/* The inverse of a valid chunk's rendering, then the rendering cut and flipped. */
+static void typed_round_trip(const uint8_t *chunk, size_t n, const struct buf *csv,
+			     const struct buf *side, uint32_t pos, uint8_t mask)
+{
+	struct buf back = BUF_INIT, want = BUF_INIT, x = BUF_INIT;
+
+	buf_addc(&back, 'k');
+	FUZZ_ASSERT(typed(side->data, side->len, csv->data, csv->len, &back) == 0);
+	canonical(chunk, n, &want);
+	FUZZ_ASSERT(back.len == 1 + want.len && !memcmp(back.data + 1, want.data, want.len));
+	FUZZ_ASSERT(want.len <= n);
+	if (csv->len)
+		FUZZ_ASSERT(typed(side->data, side->len, csv->data, pos % csv->len, &back) ==
+			    -EUCLEAN);
+	FUZZ_ASSERT(typed(side->data, pos % side->len, csv->data, csv->len, &back) == -EUCLEAN);
+	if (mask) {
+		for (int which = 0; which < 2; which++) {
+			const struct buf *b = which ? side : csv;
+			if (!b->len)
+				continue;
+			buf_reset(&x);
+			buf_add(&x, b->data, b->len);
+			x.data[pos % x.len] ^= mask;
+			if (which)
+				typed(x.data, x.len, csv->data, csv->len, &back);
+			else
+				typed(side->data, side->len, x.data, x.len, &back);
+		}
+	}
+	buf_release(&back);
+	buf_release(&want);
+	buf_release(&x);
 }
 
 static bool ok_rc(int rc)
@@ -178,6 +293,14 @@ static void body_mode(const uint8_t *data, size_t size, bool other_id)
 	int rc = check(body, size, &e, &csv, &side);
 	if (other_id && size >= FRAMED_HEADER)
 		FUZZ_ASSERT(rc != 0);
+	/* the typed rows of an accepted body: framed_typed appends at most 4 x (side + CSV)
+	 * bytes, so with at most 256 KiB of those its buffer stays below the 4 MiB malloc
+	 * limit (CSV up to 1 MiB is checked above, but not turned into rows) */
+	if (rc == 0 && side.len + csv.len <= (256u << 10)) {
+		struct buf t = BUF_INIT;
+		typed(side.data, side.len, csv.data, csv.len, &t);
+		buf_release(&t);
+	}
 	/* the same without the buffers */
 	FUZZ_ASSERT(framed_check(body, size, &e, dctx, NULL, NULL) == rc);
 	/* an entry that does not match the bytes given */
@@ -209,6 +332,7 @@ static void round_trip(const uint8_t *data, size_t size)
 		goto out;
 	FUZZ_ASSERT(csv_len == ref.len && nrows == rn);
 	FUZZ_ASSERT(side.len == rside.len && !memcmp(side.data, rside.data, side.len));
+	typed_round_trip(data, size, &ref, &rside, pos, mask);
 	{
 		/* render_csv_chunk itself: the same CSV */
 		struct buf plain = BUF_INIT;
@@ -283,6 +407,22 @@ out:
 	buf_release(&body);
 }
 
+/* framed_typed on raw input: a side stream of the length bytes 0..3 say, then the CSV */
+static void raw_typed(const uint8_t *data, size_t size)
+{
+	struct buf out = BUF_INIT;
+
+	if (size < 4)
+		return;
+	size_t sn = get_u32le(data) % (size - 4 + 1);
+	data += 4;
+	size -= 4;
+	buf_adds(&out, "keep");
+	typed(data, sn, data + sn, size - sn, &out);
+	FUZZ_ASSERT(!memcmp(out.data, "keep", 4));
+	buf_release(&out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
@@ -290,6 +430,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	setup();
 	if (data[0] & 1)
 		round_trip(data + 1, size - 1);
+	else if (data[0] & 4)
+		raw_typed(data + 1, size - 1);
 	else
 		body_mode(data + 1, size - 1, (data[0] & 2) != 0);
 	return 0;

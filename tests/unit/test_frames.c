@@ -204,6 +204,95 @@ static bool side_matches(const uint8_t *typed, size_t n, const uint8_t *side, si
 	return ok;
 }
 
+/*
+ * framed_typed (the inverse of the renderer) on side and csv, each in a
+ * private buffer of exactly its size (so ASan sees a read past either),
+ * appended after 4 bytes already in the output.  On success it must have
+ * appended at most 4 x the input, and rendering what it appended must give
+ * side and csv back exactly (it accepts only what the renderer writes); on
+ * refusal the output must be as it was.  Returns its rc; *out (when not
+ * NULL) receives what was appended.
+ */
+static int typed_of(const uint8_t *side, size_t sn, const uint8_t *csv, size_t cn,
+		    struct buf *out)
+{
+	struct buf t = BUF_INIT, c2 = BUF_INIT, s2 = BUF_INIT;
+	uint8_t *sp = xmalloc(sn ? sn : 1), *cp = xmalloc(cn ? cn : 1);
+	uint64_t nr;
+
+	if (sn)
+		memcpy(sp, side, sn);
+	if (cn)
+		memcpy(cp, csv, cn);
+	buf_adds(&t, "keep");
+	int rc = framed_typed(sp, sn, cp, cn, &t);
+	CHECKF(rc == 0 || rc == -EUCLEAN, "framed_typed rc %d", rc);
+	CHECKF(t.len >= 4 && !memcmp(t.data, "keep", 4) && t.data[t.len] == 0,
+	       "framed_typed: the output's start was changed");
+	if (rc) {
+		CHECKF(t.len == 4, "framed_typed: refused, yet %zu bytes appended", t.len - 4);
+	} else {
+		CHECKF(t.len - 4 <= 4 * (sn + cn), "framed_typed: %zu bytes from %zu + %zu",
+		       t.len - 4, sn, cn);
+		int rrc = render_csv_chunk_side(t.data + 4, t.len - 4, &c2, &s2, &nr);
+		bool same = rrc == 0 && c2.len == cn && s2.len == sn &&
+			    (!cn || !memcmp(c2.data, csv, cn)) &&
+			    (!sn || !memcmp(s2.data, side, sn));
+		CHECKF(same, "framed_typed accepted what the renderer does not write "
+			     "(rc %d, csv %zu/%zu, side %zu/%zu)", rrc, c2.len, cn, s2.len, sn);
+	}
+	if (out) {
+		buf_reset(out);
+		buf_add(out, t.data + 4, t.len - 4);
+	}
+	free(sp);
+	free(cp);
+	buf_release(&t);
+	buf_release(&c2);
+	buf_release(&s2);
+	return rc;
+}
+
+/* Whether typed is, byte for byte, what framed_typed rebuilds from its rendering. */
+static bool typed_inverts(const uint8_t *typed, size_t n)
+{
+	struct buf csv = BUF_INIT, side = BUF_INIT, back = BUF_INIT;
+	uint64_t nr;
+	bool ok = render_csv_chunk_side(typed, n, &csv, &side, &nr) == 0 &&
+		  typed_of(side.data, side.len, csv.data, csv.len, &back) == 0 && back.len == n &&
+		  !memcmp(back.data, typed, n);
+	buf_release(&csv);
+	buf_release(&side);
+	buf_release(&back);
+	return ok;
+}
+
+/*
+ * The typed rows of t back from its side stream and CSV: as the renderer
+ * gives them, and as framed_check reads them out of the stored body.
+ */
+static void typed_roundtrip(struct tc *t)
+{
+	struct buf csv = BUF_INIT, side = BUF_INIT, back = BUF_INIT;
+
+	CHECKF(typed_inverts(t->typed.data, t->typed.len), "%s: framed_typed of the rendering",
+	       t->name);
+	CHECK(framed_check(t->body.data, t->body.len, &t->e, dctx, &csv, &side) == 0);
+	buf_adds(&back, "xy");
+	int rc = framed_typed(side.data, side.len, csv.data, csv.len, &back);
+	CHECKF(rc == 0 && back.len == 2 + t->typed.len && !memcmp(back.data, "xy", 2) &&
+		       !memcmp(back.data + 2, t->typed.data, t->typed.len),
+	       "%s: framed_typed of the stored body: rc %d, %zu bytes, want %zu", t->name, rc,
+	       back.len - 2, t->typed.len);
+	/* the id, recomputed from what the body holds */
+	struct chunk_id id;
+	chunk_id_of(&id, back.data + 2, back.len - 2);
+	CHECK(!memcmp(id.b, t->e.id.b, 16));
+	buf_release(&csv);
+	buf_release(&side);
+	buf_release(&back);
+}
+
 /* Render, build with frame size fs, fill the entry as backup does. */
 static void tc_build(struct tc *t, uint32_t fs)
 {
@@ -232,6 +321,7 @@ static void tc_build(struct tc *t, uint32_t fs)
 	t->e.csv_len = csv_len;
 	buf_release(&csv);
 	buf_release(&side);
+	typed_roundtrip(t);
 }
 
 /*
@@ -802,6 +892,52 @@ static void side_growth(void)
 	tc_free(&t);
 }
 
+/*
+ * A consistent forgery: a body whose CSV is not the rendering of the rows
+ * its id names, with every checksum recomputed.  Reads serve it (they do
+ * not rebuild the rows); chunk_check() (strata verify) refuses it.
+ */
+static void forgery(struct tc *t)
+{
+	struct buf csv = BUF_INIT, side = BUF_INIT, body = BUF_INIT;
+	uint64_t nrows;
+	char *dir = make_tmpdir("forgery");
+	char *path = xasprintf("%s/body", dir);
+
+	CHECK(framed_render(t->typed.data, t->typed.len, &csv, &side, &nrows) == 0);
+	/* one digit changed: still a valid rendering of other rows */
+	size_t k = 0;
+	while (k < csv.len && (csv.data[k] < '1' || csv.data[k] > '8'))
+		k++;
+	CHECK(k < csv.len);
+	if (k < csv.len)
+		csv.data[k]++;
+	CHECK(framed_compress(&csv, &side, &t->e.id, FS, cctx, &body) == 0);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	CHECK(fd >= 0 && write_all(fd, body.data, body.len) == 0);
+	struct pack_entry e = t->e;
+	e.offset = 0;
+	e.clen = (uint32_t)body.len;
+	struct buf got = BUF_INIT;
+	CHECK(chunk_read_csv(fd, &e, dctx, &got) == 0 && got.len == t->csv.len &&
+	      memcmp(got.data, t->csv.data, got.len) != 0);
+	CHECK(chunk_check(fd, &e, dctx) == -EBADMSG);
+	/* the genuine body passes */
+	CHECK(pwrite(fd, t->body.data, t->body.len, 0) == (ssize_t)t->body.len);
+	e.clen = (uint32_t)t->body.len;
+	CHECK(ftruncate(fd, (off_t)t->body.len) == 0);
+	CHECK(chunk_check(fd, &e, dctx) == 0);
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+	buf_release(&got);
+	buf_release(&csv);
+	buf_release(&side);
+	buf_release(&body);
+	free(path);
+	free(dir);
+}
+
 /* A real pack: one format 1 chunk, framed chunks; read back through the fd API. */
 static void pack_roundtrip(struct tc *f1, struct tc **framed, int nframed)
 {
@@ -841,6 +977,8 @@ static void pack_roundtrip(struct tc *f1, struct tc **framed, int nframed)
 		CHECK(pread_all(fd, head, 4, e[i].offset) == 0);
 		CHECK(framed_is(head, 4) == (i != 0));
 		buf_adds(&csv, "keep");
+		/* everything verify checks, the id against rebuilt typed rows included */
+		CHECKF(chunk_check(fd, &e[i], dctx) == 0, "%s: chunk_check", t->name);
 		int rc = chunk_read_csv(fd, &e[i], dctx, &csv);
 		CHECKF(rc == 0 && csv.len == 4 + t->csv.len && !memcmp(csv.data, "keep", 4) &&
 			       !memcmp(csv.data + 4, t->csv.data, t->csv.len),
@@ -924,6 +1062,407 @@ static void pack_roundtrip(struct tc *f1, struct tc **framed, int nframed)
 	free(packs);
 	free(tmp);
 }
+
+/*
+ * One row of values (no rowid) rendered: its CSV line must be want, and
+ * framed_typed must give the typed chunk back byte for byte.
+ */
+static void one_row(const struct value *vals, unsigned n, const char *want, size_t wn)
+{
+	struct chunk_shape s = { .nhidden = 0, .ncols = n, .nkey = 1 };
+	struct buf typed = BUF_INIT, csv = BUF_INIT;
+	uint64_t nr;
+
+	chunk_shape_encode(&typed, &s);
+	for (unsigned i = 0; i < n; i++)
+		value_encode(&typed, &vals[i]);
+	CHECK(render_csv_chunk(typed.data, typed.len, &csv, &nr) == 0 && nr == 1);
+	CHECKF(csv.len == wn && !memcmp(csv.data, want, wn), "rendered %.*s, want %.*s",
+	       (int)csv.len, (const char *)csv.data, (int)wn, want);
+	CHECKF(typed_inverts(typed.data, typed.len), "framed_typed of %.*s", (int)wn, want);
+	buf_release(&typed);
+	buf_release(&csv);
+}
+
+/* A side stream of one row (no rowid) whose column tags are the digits of tags. */
+static void side_of(struct buf *side, const char *tags)
+{
+	struct chunk_shape s = { .nhidden = 0, .ncols = (unsigned)strlen(tags), .nkey = 1 };
+	buf_reset(side);
+	chunk_shape_encode(side, &s);
+	for (const char *t = tags; *t; t++)
+		buf_addc(side, (uint8_t)(*t - '0'));
+}
+
+/* framed_typed of one row of those tags and that CSV (n bytes) */
+static int one(const char *tags, const char *csv, size_t n)
+{
+	struct buf side = BUF_INIT;
+	side_of(&side, tags);
+	int rc = typed_of(side.data, side.len, (const uint8_t *)csv, n, NULL);
+	buf_release(&side);
+	return rc;
+}
+#define ACCEPTS(tags, lit) CHECKF(one(tags, lit, sizeof(lit) - 1) == 0, "%s: refused", #lit)
+#define REFUSES(tags, lit) CHECKF(one(tags, lit, sizeof(lit) - 1) == -EUCLEAN, "%s: accepted", #lit)
+
+/* framed_typed refuses every prefix of side and of csv, and every side or CSV cut short. */
+static void typed_cuts(const char *name, const uint8_t *typed, size_t n, size_t step)
+{
+	struct buf csv = BUF_INIT, side = BUF_INIT;
+	uint64_t nr;
+	size_t bad = 0;
+
+	CHECK(render_csv_chunk_side(typed, n, &csv, &side, &nr) == 0);
+	for (size_t k = 0; k < csv.len; k += k < 4096 ? 1 : step)
+		bad += typed_of(side.data, side.len, csv.data, k, NULL) != -EUCLEAN;
+	for (size_t k = 0; k < side.len; k += k < 4096 ? 1 : step)
+		bad += typed_of(side.data, k, csv.data, csv.len, NULL) != -EUCLEAN;
+	CHECKF(bad == 0, "%s: %zu cut inputs accepted", name, bad);
+	/* a row more on either side */
+	if (nr) {
+		struct buf more = BUF_INIT;
+		buf_add(&more, csv.data, csv.len);
+		buf_addc(&more, '\n');
+		CHECK(typed_of(side.data, side.len, more.data, more.len, NULL) == -EUCLEAN);
+		buf_release(&more);
+	}
+	buf_release(&csv);
+	buf_release(&side);
+}
+
+/*
+ * Every byte of csv and side flipped (three masks): refused, or accepted
+ * only as the exact rendering of what comes back (typed_of checks that).
+ */
+static void typed_flips(const char *name, const uint8_t *typed, size_t n)
+{
+	struct buf csv = BUF_INIT, side = BUF_INIT;
+	static const uint8_t masks[] = { 0x01, 0x20, 0x80 };
+	size_t refused = 0, accepted = 0;
+	uint64_t nr;
+
+	CHECK(render_csv_chunk_side(typed, n, &csv, &side, &nr) == 0);
+	for (int which = 0; which < 2; which++) {
+		struct buf *b = which ? &side : &csv;
+		for (size_t k = 0; k < b->len; k++) {
+			for (int m = 0; m < 3; m++) {
+				b->data[k] ^= masks[m];
+				if (typed_of(side.data, side.len, csv.data, csv.len, NULL))
+					refused++;
+				else
+					accepted++;
+				b->data[k] ^= masks[m];
+			}
+		}
+	}
+	fprintf(stderr, "%s: %zu flips of side stream and CSV: %zu refused, %zu accepted as "
+			"other rows\n", name, refused + accepted, refused, accepted);
+	buf_release(&csv);
+	buf_release(&side);
+}
+
+/*
+ * framed_typed: the exact values (quoted newlines, "\.", -0.0, INT64_MIN,
+ * the extreme reals, empty text against NULL, empty blobs), then each kind
+ * of input the renderer does not write, then truncations and flips.
+ */
+static void typed_inverse(void)
+{
+	struct buf typed = BUF_INIT, side = BUF_INIT;
+
+	/* values one by one: the CSV the renderer writes, and back */
+#define V(val, lit) { val, lit, sizeof(lit) - 1 }
+	struct {
+		struct value v;
+		const char *csv;
+		size_t n;
+	} vals[] = {
+		V(vnull(), "\n"),
+		V(vtext(""), "\"\"\n"),
+		V(vtext("\\."), "\"\\.\"\n"),
+		V(vtext("\\.."), "\\..\n"),
+		V(vtext("."), ".\n"),
+		V(vtext("\\"), "\\\n"),
+		V(vtext("a\nb\r\nc\n"), "\"a\nb\r\nc\n\"\n"),
+		V(vtext("\n"), "\"\n\"\n"),
+		V(vtext("\r"), "\"\r\"\n"),
+		V(vtext(","), "\",\"\n"),
+		V(vtext("\""), "\"\"\"\"\n"),
+		V(vtext("\"\""), "\"\"\"\"\"\"\n"),
+		V(vtext("x\"\n\"y"), "\"x\"\"\n\"\"y\"\n"),
+		V(vtext(" x "), " x \n"),
+		V(vtext("NULL"), "NULL\n"),
+		V(vtext("\\x00"), "\\x00\n"),
+		V(vtext("1"), "1\n"),
+		V(vtext("-0.0"), "-0.0\n"),
+		V(vtextn("\0", 1), "\0\n"),
+		V(vtextn("a\0,b", 4), "\"a\0,b\"\n"),
+		V(vint(INT64_MIN), "-9223372036854775808\n"),
+		V(vint(INT64_MAX), "9223372036854775807\n"),
+		V(vint(0), "0\n"),
+		V(vint(-1), "-1\n"),
+		V(vint(10), "10\n"),
+		V(vreal(-0.0), "-0.0\n"),
+		V(vreal(0.0), "0.0\n"),
+		V(vreal(5e-324), "4.94065645841247e-324\n"),
+		V(vreal(-5e-324), "-4.94065645841247e-324\n"),
+		V(vreal(2.2250738585072014e-308), "2.2250738585072014e-308\n"),
+		V(vreal(2.225073858507201e-308), "2.225073858507201e-308\n"),
+		V(vreal(1.7976931348623157e308), "1.7976931348623157e+308\n"),
+		V(vreal(-1.7976931348623157e308), "-1.7976931348623157e+308\n"),
+		V(vreal(INFINITY), "Infinity\n"),
+		V(vreal(-INFINITY), "-Infinity\n"),
+		V(vreal(0.1), "0.1\n"),
+		V(vreal(1.0 / 3), "0.3333333333333333\n"),
+		V(vreal(100.0), "100.0\n"),
+		V(vreal(1e15), "1e+15\n"),
+		V(vreal(123456789012345.0), "123456789012345.0\n"),
+		V(vreal(9007199254740993.0), "9007199254740992.0\n"),
+		V(vreal(1e-5), "1e-05\n"),
+		V(vreal(2.5e-5), "2.5e-05\n"),
+		V(vreal(-2.5), "-2.5\n"),
+		V(vblob("", 0), "\\x\n"),
+		V(vblob("\0", 1), "\\x00\n"),
+		V(vblob("\xab\xff\x01", 3), "\\xabff01\n"),
+	};
+#undef V
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+		one_row(&vals[i].v, 1, vals[i].csv, vals[i].n);
+	/* every pair in one row: the field after each is found right */
+	size_t nv = sizeof(vals) / sizeof(vals[0]);
+	struct chunk_shape s = { .nhidden = 1, .ncols = (unsigned)nv, .nkey = 1 };
+	buf_reset(&typed);
+	chunk_shape_encode(&typed, &s);
+	for (size_t r = 0; r < nv; r++) {
+		struct value id = vint((int64_t)(r * 7919) - 40);
+		value_encode(&typed, &id);
+		for (size_t i = 0; i < nv; i++)
+			value_encode(&typed, &vals[(i + r) % nv].v);
+	}
+	CHECK(typed_inverts(typed.data, typed.len));
+	typed_cuts("all-values", typed.data, typed.len, 7);
+
+	/* no columns (only a rowid): empty lines; odd hidden values: as encoded */
+	struct chunk_shape s0 = { .nhidden = 1, .ncols = 0, .nkey = 1 };
+	buf_reset(&typed);
+	chunk_shape_encode(&typed, &s0);
+	struct value hid[] = { vint(5), vnull(), vint(INT64_MIN), vtext("t"), vreal(NAN),
+			       vblob("\x01", 1), vint(INT64_MAX), vreal(-0.0), vint(-3) };
+	for (size_t i = 0; i < sizeof(hid) / sizeof(hid[0]); i++)
+		value_encode(&typed, &hid[i]);
+	CHECK(typed_inverts(typed.data, typed.len));
+	typed_cuts("no-columns", typed.data, typed.len, 1);
+	{
+		/* a NaN rowid of any bits is copied as it is */
+		uint8_t t[] = { 1, 1, 0, 1, 0, 2, 1, 2, 3, 4, 5, 6, 0xf7, 0xff };
+		CHECK(typed_inverts(t, sizeof(t)));
+	}
+	/* a header only: no rows, no CSV */
+	buf_reset(&typed);
+	chunk_shape_encode(&typed, &s0);
+	CHECK(typed_inverts(typed.data, typed.len));
+	CHECK(typed_of(typed.data, typed.len, (const uint8_t *)"\n", 1, NULL) == -EUCLEAN);
+
+	/* the rowids of the test chunks, cut everywhere; the big rowid chunk, flipped */
+	buf_reset(&typed);
+	chunk_rowid(&typed, 40);
+	typed_cuts("rowid-40", typed.data, typed.len, 1);
+	typed_flips("rowid-40", typed.data, typed.len);
+	buf_reset(&typed);
+	chunk_without_rowid(&typed, 30);
+	typed_cuts("without-rowid-30", typed.data, typed.len, 1);
+	typed_flips("without-rowid-30", typed.data, typed.len);
+	static const int64_t ids[] = { INT64_MAX, INT64_MIN, 0, INT64_MIN + 1, -1, 5, 4, 4 };
+	buf_reset(&typed);
+	chunk_rowids(&typed, ids, sizeof(ids) / sizeof(ids[0]));
+	typed_cuts("rowids", typed.data, typed.len, 1);
+	typed_flips("rowids", typed.data, typed.len);
+
+	/* fields against their tags: too few, too many */
+	ACCEPTS("11", "1,2\n");
+	REFUSES("11", "1\n");
+	REFUSES("11", "1,2,3\n");
+	REFUSES("1", "1,2\n");
+	REFUSES("3", "a,b\n");
+	REFUSES("33", "a\nb\n");
+	REFUSES("1", "1");
+	REFUSES("1", "");
+	REFUSES("", "\n");   /* no columns and no rowid: not a shape */
+	REFUSES("5", "1\n"); /* not a type */
+	/* NULL: only the empty unquoted field */
+	ACCEPTS("00", ",\n");
+	REFUSES("0", "x\n");
+	REFUSES("0", " \n");
+	REFUSES("0", "\"\"\n");
+	REFUSES("0", "\r\n");
+	/* INTEGER: render_int()'s decimal only */
+	ACCEPTS("1", "-9223372036854775808\n");
+	ACCEPTS("1", "9223372036854775807\n");
+	REFUSES("1", "\n");
+	REFUSES("1", "-\n");
+	REFUSES("1", "01\n");
+	REFUSES("1", "00\n");
+	REFUSES("1", "-0\n");
+	REFUSES("1", "-01\n");
+	REFUSES("1", "+1\n");
+	REFUSES("1", " 1\n");
+	REFUSES("1", "1 \n");
+	REFUSES("1", "1.0\n");
+	REFUSES("1", "1e3\n");
+	REFUSES("1", "0x10\n");
+	REFUSES("1", "9223372036854775808\n");
+	REFUSES("1", "-9223372036854775809\n");
+	REFUSES("1", "18446744073709551616\n");
+	REFUSES("1", "99999999999999999999999\n");
+	REFUSES("1", "\"1\"\n");
+	REFUSES("1", "1\0\n");
+	REFUSES("1", "1\r\n");
+	/* REAL: strtod() must read it all, and it must be render_real()'s text */
+	ACCEPTS("2", "-0.0\n");
+	ACCEPTS("2", "NaN\n"); /* the renderer's text for any NaN */
+	REFUSES("2", "\n");
+	REFUSES("2", "1\n");
+	REFUSES("2", "1.\n");
+	REFUSES("2", ".5\n");
+	REFUSES("2", "0.10\n");
+	REFUSES("2", "1.00\n");
+	REFUSES("2", "+1.0\n");
+	REFUSES("2", " 1.0\n");
+	REFUSES("2", "1.0 \n");
+	REFUSES("2", "1.0x\n");
+	REFUSES("2", "abc\n");
+	REFUSES("2", "1e300\n"); /* the renderer writes 1e+300 */
+	REFUSES("2", "1E+300\n");
+	REFUSES("2", "5e-324\n"); /* it writes 4.94065645841247e-324 */
+	REFUSES("2", "0.30000000000000001\n");
+	REFUSES("2", "inf\n");
+	REFUSES("2", "Inf\n");
+	REFUSES("2", "infinity\n");
+	REFUSES("2", "+Infinity\n");
+	REFUSES("2", "nan\n");
+	REFUSES("2", "-NaN\n");
+	REFUSES("2", "NaN(1)\n");
+	REFUSES("2", "0x1p0\n");
+	REFUSES("2", "\"1.0\"\n");
+	REFUSES("2", "1.0\0\n");
+	REFUSES("2", "1.0\r\n");
+	REFUSES("2", "1.00000000000000000000000000000000000000000000000000\n");
+	/* BLOB: \x and an even number of lowercase hex digits */
+	ACCEPTS("4", "\\x\n");
+	ACCEPTS("4", "\\x0123456789abcdef\n");
+	REFUSES("4", "\n");
+	REFUSES("4", "\\\n");
+	REFUSES("4", "\\x0\n");
+	REFUSES("4", "\\x000\n");
+	REFUSES("4", "\\xAB\n");
+	REFUSES("4", "\\xgg\n");
+	REFUSES("4", "\\X00\n");
+	REFUSES("4", "x00\n");
+	REFUSES("4", "00\n");
+	REFUSES("4", "\\x00 \n");
+	REFUSES("4", "\\x0 0\n");
+	REFUSES("4", "\"\\x00\"\n");
+	/* TEXT: unquoted exactly when the renderer does not quote */
+	ACCEPTS("3", "\"\"\n");
+	ACCEPTS("3", "\"\\.\"\n");
+	ACCEPTS("3", "\\.\\.\n");
+	ACCEPTS("33", "\"a\n\",\"\n,\"\n");
+	REFUSES("3", "\n");     /* the empty string is "" */
+	REFUSES("3", "\\.\n");  /* always quoted */
+	REFUSES("3", "a\"b\n"); /* a quote: quoted */
+	REFUSES("3", "a\rb\n"); /* CR: quoted */
+	REFUSES("3", "\"abc\"\n");
+	REFUSES("3", "\"\\.x\"\n");
+	REFUSES("3", "\"abc\n");
+	REFUSES("3", "\"a,b\"");
+	REFUSES("3", "\"a\"b\"\n");
+	REFUSES("3", "\"a\"\"\n");
+	REFUSES("3", "\"a,\"x\n");
+	REFUSES("3", "\"a,\" \n");
+	REFUSES("3", " \"a,\"\n");
+	REFUSES("3", "\"");
+	REFUSES("3", "\"\"");
+	REFUSES("3", "\"\"\"\n");
+	REFUSES("33", "\"a,\"\"b\"\n");
+	/* bytes left over, rows that do not match */
+	REFUSES("1", "1\n2\n");
+	REFUSES("1", "1\nx");
+	REFUSES("1", "1\n\n");
+	{
+		side_of(&side, "1");
+		buf_addc(&side, VAL_INT); /* a second row, no second line */
+		CHECK(typed_of(side.data, side.len, (const uint8_t *)"1\n", 2, NULL) == -EUCLEAN);
+		CHECK(typed_of(side.data, side.len, (const uint8_t *)"1\n2\n", 4, NULL) == 0);
+		side.data[side.len - 1] = VAL_BLOB + 1;
+		CHECK(typed_of(side.data, side.len, (const uint8_t *)"1\n2\n", 4, NULL) ==
+		      -EUCLEAN);
+		side.data[0] = CHUNK_VERSION + 1;
+		CHECK(typed_of(side.data, side.len, (const uint8_t *)"1\n", 2, NULL) == -EUCLEAN);
+		CHECK(typed_of(NULL, 0, NULL, 0, NULL) == -EUCLEAN);
+	}
+	/* a rowid difference not in its shortest form (the renderer never writes one) */
+	{
+		struct chunk_shape sr = { .nhidden = 1, .ncols = 1, .nkey = 1 };
+		buf_reset(&side);
+		chunk_shape_encode(&side, &sr);
+		size_t h = side.len;
+		static const uint8_t row[] = { VAL_INT, 0x0a, VAL_INT };
+		static const uint8_t longer[] = { VAL_INT, 0x8a, 0x00, VAL_INT };
+		buf_add(&side, row, sizeof(row));
+		CHECK(typed_of(side.data, side.len, (const uint8_t *)"7\n", 2, &typed) == 0);
+		CHECK(typed.len == h + 4 && typed.data[h + 1] == 10 && typed.data[h + 3] == 14);
+		side.len = h;
+		buf_add(&side, longer, sizeof(longer));
+		CHECK(typed_of(side.data, side.len, (const uint8_t *)"7\n", 2, NULL) == -EUCLEAN);
+	}
+
+	/*
+	 * What the renderer cannot give back (what framed_typed returns instead
+	 * renders to the same CSV and side stream, which typed_of checks): a
+	 * NaN of other bits comes back as strtod's NaN, and a varint longer than
+	 * it needs to be (value_encode never writes one) in its shortest form.
+	 */
+	{
+		struct buf csv = BUF_INIT, back = BUF_INIT;
+		struct chunk_shape sn = { .nhidden = 0, .ncols = 1, .nkey = 1 };
+		uint64_t nr, bits;
+		double nan_bits;
+		buf_reset(&typed);
+		chunk_shape_encode(&typed, &sn);
+		size_t h = typed.len;
+		buf_addc(&typed, VAL_REAL);
+		buf_add_u64le(&typed, UINT64_C(0xfff8000000000123)); /* a negative NaN, a payload */
+		buf_reset(&side);
+		CHECK(render_csv_chunk_side(typed.data, typed.len, &csv, &side, &nr) == 0);
+		CHECK(csv.len == 4 && !memcmp(csv.data, "NaN\n", 4));
+		CHECK(typed_of(side.data, side.len, csv.data, csv.len, &back) == 0);
+		nan_bits = strtod("NaN", NULL);
+		memcpy(&bits, &nan_bits, 8);
+		CHECK(back.len == h + 9 && get_u64le(back.data + h + 1) == bits);
+		CHECK(!typed_inverts(typed.data, typed.len));
+		typed.len = h + 1;
+		buf_add_u64le(&typed, bits);
+		CHECK(typed_inverts(typed.data, typed.len));
+		/* an INTEGER 1 as a two-byte varint */
+		typed.len = h;
+		static const uint8_t overlong[] = { VAL_INT, 0x82, 0x00 };
+		buf_add(&typed, overlong, sizeof(overlong));
+		buf_reset(&csv);
+		buf_reset(&side);
+		CHECK(render_csv_chunk_side(typed.data, typed.len, &csv, &side, &nr) == 0);
+		CHECK(typed_of(side.data, side.len, csv.data, csv.len, &back) == 0);
+		CHECK(back.len == h + 2 && back.data[h + 1] == 2);
+		CHECK(!typed_inverts(typed.data, typed.len));
+		buf_release(&csv);
+		buf_release(&back);
+	}
+
+	buf_release(&typed);
+	buf_release(&side);
+}
+#undef ACCEPTS
+#undef REFUSES
 
 int main(void)
 {
@@ -1027,8 +1566,10 @@ int main(void)
 	edges();
 	empty_chunk();
 	side_growth();
+	typed_inverse();
 	struct tc *framed[] = { &rowid, &worow, &exact, &big };
 	pack_roundtrip(&small, framed, 4);
+	forgery(&rowid);
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		tc_free(all[i]);
