@@ -1110,31 +1110,7 @@ static void chunk_row(sqlite3_stmt *st, struct cat_chunk *ch, bool names)
 int catalog_table_chunks(struct catalog *c, uint64_t seq, uint32_t tidx, bool with_names,
 			 struct cat_chunk **out, size_t *n)
 {
-	sqlite3_stmt *st;
-	size_t cap = 0;
-	int rc = prep(c, "SELECT " CHUNK_COLS CHUNK_FROM
-			 "WHERE tc.seq=? AND tc.tidx=? ORDER BY tc.seqno", &st), s;
-	*out = NULL;
-	*n = 0;
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-	sqlite3_bind_int64(st, 2, tidx);
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			*out = xrealloc(*out, cap * sizeof(**out));
-		}
-		chunk_row(st, &(*out)[(*n)++], with_names);
-	}
-	sqlite3_finalize(st);
-	if (s != SQLITE_DONE) {
-		catalog_free_chunks(*out, *n);
-		*out = NULL;
-		*n = 0;
-		return sqerr(c, s);
-	}
-	return 0;
+	return catalog_table_chunk_range(c, seq, tidx, 0, UINT32_MAX, with_names, out, n);
 }
 
 void catalog_free_chunks(struct cat_chunk *ch, size_t n)

@@ -339,6 +339,25 @@ int framed_check(const uint8_t *body, size_t clen, const struct pack_entry *e, Z
 	return rc;
 }
 
+/* pread a whole framed body (clen is bounded by the pack's own checks) and framed_check() it. */
+static int framed_read_check(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx,
+			     struct buf *csv, struct buf *side)
+{
+	uint8_t *raw;
+	int rc;
+
+	if (e->clen > CHUNK_MAX_ULEN + (CHUNK_MAX_ULEN >> 7) + 4096)
+		return -EUCLEAN;
+	raw = malloc(e->clen);
+	if (!raw)
+		return -ENOMEM;
+	rc = pread_all(fd, raw, e->clen, e->offset);
+	if (!rc)
+		rc = framed_check(raw, e->clen, e, dctx, csv, side);
+	free(raw);
+	return rc;
+}
+
 int chunk_read_csv(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx, struct buf *csv)
 {
 	uint8_t head[4];
@@ -363,16 +382,7 @@ int chunk_read_csv(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx, struct b
 			csv->len = start;
 		return rc;
 	}
-	/* the whole body is read: e->clen was bounded by the pack's own checks */
-	if (e->clen > CHUNK_MAX_ULEN + (CHUNK_MAX_ULEN >> 7) + 4096)
-		return -EUCLEAN;
-	raw = malloc(e->clen);
-	if (!raw)
-		return -ENOMEM;
-	rc = pread_all(fd, raw, e->clen, e->offset);
-	if (!rc)
-		rc = framed_check(raw, e->clen, e, dctx, csv, NULL);
-	free(raw);
+	rc = framed_read_check(fd, e, dctx, csv, NULL);
 	if (rc)
 		csv->len = start;
 	return rc;
@@ -622,7 +632,7 @@ bad:
 int chunk_check(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx)
 {
 	struct buf csv = BUF_INIT, side = BUF_INIT, typed = BUF_INIT;
-	uint8_t head[4], *raw = NULL;
+	uint8_t head[4];
 	struct chunk_id id;
 	int rc;
 
@@ -636,15 +646,7 @@ int chunk_check(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx)
 		buf_release(&csv);
 		return rc;
 	}
-	if (e->clen > CHUNK_MAX_ULEN + (CHUNK_MAX_ULEN >> 7) + 4096)
-		return -EUCLEAN;
-	raw = malloc(e->clen);
-	if (!raw)
-		return -ENOMEM;
-	rc = pread_all(fd, raw, e->clen, e->offset);
-	if (!rc)
-		rc = framed_check(raw, e->clen, e, dctx, &csv, &side);
-	free(raw);
+	rc = framed_read_check(fd, e, dctx, &csv, &side);
 	if (!rc)
 		rc = framed_typed(side.data, side.len, csv.data, csv.len, &typed);
 	if (!rc && typed.len != e->ulen)

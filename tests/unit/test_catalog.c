@@ -203,7 +203,6 @@ static void plans(struct catalog *c)
 	plan(c, "DELETE FROM chunks WHERE pack_id=(SELECT pack_id FROM packs WHERE name=?)", 0);
 	/* ordered listings: index walks without a sort */
 	plan(c, "SELECT " TABLE_COLS " FROM tables WHERE seq=? ORDER BY tidx", 1);
-	plan(c, "SELECT " CHUNK_COLS CHUNK_FROM "WHERE tc.seq=? AND tc.tidx=? ORDER BY tc.seqno", 1);
 	plan(c, "SELECT " GEN_COLS " FROM generations ORDER BY name", 1);
 	plan(c, "SELECT " GROUP_COLS " FROM row_groups WHERE seq=? AND tidx=? ORDER BY grp", 1);
 	plan(c, "SELECT " CHUNK_COLS CHUNK_FROM
