@@ -596,7 +596,7 @@ static const char *const VARIANTS[] = {
 	"p-dir\tskip\tpack file replaced by a directory",
 	"p-symlink\tskip\tpack file replaced by a symlink",
 	"p-frame-swap\teio\tpack: two entries trade frames (ids no longer match bytes)",
-	"pm-ulen-2^31\taccept\tpack and manifest agree on ulen 2^31: a framed chunk is read without it (the typed size), so B reads back exactly",
+	"pm-ulen-2^31\tverify\tpack and manifest agree on ulen 2^31: a framed chunk is read without it (the typed size), so B reads back exactly; verify rebuilds the typed rows and finds the lie",
 	"pm-csvlen-lie\teio\tpack and manifest agree on csv_len + 1000",
 	"pm-nrows-lie\tverify\tpack and manifest agree on nrows + 1 (data reads do not use it; verify counts the side stream)",
 	"c-chunk-0\trefuse-repo\tconfig: chunk sizes 0",
