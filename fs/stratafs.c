@@ -1805,9 +1805,9 @@ static void unescape_mountinfo(char *s)
  * /proc/self/mountinfo, not by stat(), which would wait for this very
  * daemon to answer.  Best effort: failures leave the default.
  */
-static void set_readahead(const char *mnt, uint64_t bytes)
+static void set_readahead(const char *real, uint64_t bytes)
 {
-	char *real = realpath(mnt, NULL), *line = NULL;
+	char *line = NULL;
 	size_t cap = 0;
 	unsigned maj = 0, min = 0;
 	bool found = false;
@@ -1843,7 +1843,6 @@ static void set_readahead(const char *mnt, uint64_t bytes)
 		}
 	}
 	free(line);
-	free(real);
 }
 
 static const char USAGE[] =
@@ -1863,6 +1862,7 @@ int main(int argc, char **argv)
 	struct fuse_session *se = NULL;
 	struct fs *fs = &g_fs;
 	struct stat st;
+	char *mnt_real = NULL; /* resolved before mounting: afterwards a path walk would wait on us */
 	int rc = 1;
 
 	fs->packs_dir = -1;
@@ -1895,8 +1895,9 @@ int main(int argc, char **argv)
 		goto out_early;
 	}
 	uint64_t readahead = 1u << 20;
-	if (o.readahead && (parse_size(o.readahead, &readahead) || readahead > (64u << 20))) {
-		fprintf(stderr, "stratafs: readahead takes a size up to 64M such as 1M, or 0, not '%s'\n",
+	if (o.readahead && (parse_size(o.readahead, &readahead) || readahead > (64u << 20) ||
+			    (readahead && readahead < 4096))) {
+		fprintf(stderr, "stratafs: readahead takes a size from 4K to 64M such as 1M, or 0, not '%s'\n",
 			o.readahead);
 		rc = 2;
 		goto out_early;
@@ -2009,12 +2010,13 @@ int main(int argc, char **argv)
 		goto out;
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out;
+	mnt_real = realpath(o.mnt, NULL);
 	if (fuse_session_mount(se, o.mnt) != 0) {
 		fprintf(stderr, "stratafs: cannot mount on '%s'; check that it exists, is not busy and that you may mount there\n", o.mnt);
 		goto out_sig;
 	}
-	if (readahead)
-		set_readahead(o.mnt, readahead);
+	if (readahead && mnt_real)
+		set_readahead(mnt_real, readahead);
 	fuse_daemonize(o.foreground);
 	/* SQLite connections must not cross fork(): open the catalog in the daemon */
 	orc = cat_open(fs, &fs->cat, &st);
@@ -2065,6 +2067,7 @@ out:
 	free(o.mnt);
 	free(o.cache_size);
 	free(o.readahead);
+	free(mnt_real);
 	fuse_opt_free_args(&args);
 	return rc;
 out_early:

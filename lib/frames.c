@@ -164,14 +164,18 @@ int framed_parse(const uint8_t *hdr, size_t n, const struct pack_entry *e,
 		uint32_t c = get_u32le(hdr + FRAMED_HEADER + 4 * (size_t)k);
 		t->foff[k] = pos;
 		pos += c;
-		/* a frame is never empty, and zstd expands at most 32768 times */
+		/* a frame is never empty, zstd expands at most 32768 times, and a
+		 * frame is never larger than zstd's bound for its content (so a lying
+		 * table cannot make a reader allocate more than a frame needs) */
 		if (c == 0 || pos > e->clen ||
-		    (uint64_t)framed_frame_len(t, e, k) > (uint64_t)c * 32768) {
+		    (uint64_t)framed_frame_len(t, e, k) > (uint64_t)c * 32768 ||
+		    c > ZSTD_compressBound(framed_frame_len(t, e, k))) {
 			framed_toc_free(t);
 			return -EUCLEAN;
 		}
 	}
-	if (pos != e->clen || (uint64_t)t->side_ulen > (uint64_t)t->side_clen * 32768) {
+	if (pos != e->clen || (uint64_t)t->side_ulen > (uint64_t)t->side_clen * 32768 ||
+	    t->side_clen > ZSTD_compressBound(t->side_ulen)) {
 		framed_toc_free(t);
 		return -EUCLEAN;
 	}
