@@ -1496,8 +1496,6 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off_,
 	/* near-sequential: the kernel's parallel readahead reorders requests */
 	uint64_t prev = __atomic_load_n(&of->next_off, __ATOMIC_RELAXED);
 	bool seq = (uint64_t)off_ + (4u << 20) >= prev && (uint64_t)off_ <= prev + (4u << 20);
-	if (!rc && seq && end > of->text_len)
-		read_ahead(fs, of, end - of->text_len);
 	__atomic_store_n(&of->next_off, end, __ATOMIC_RELAXED);
 	if (rc) {
 		fuse_reply_err(req, EIO);
@@ -1513,6 +1511,9 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off_,
 	}
 	for (size_t i = 0; i < r.nheld; i++)
 		chunk_cache_unref(fs->cache, r.held[i]);
+	/* after the reply: read_ahead() may pread frame tables of the next chunks */
+	if (!rc && seq && end > of->text_len)
+		read_ahead(fs, of, end - of->text_len);
 	if (r.iov != r.iov_small) {
 		free(r.iov);
 		free(r.held);

@@ -362,30 +362,48 @@ static int framed_read_check(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx
 	return rc;
 }
 
-int chunk_read_csv(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx, struct buf *csv)
+/* Whether the body of e is framed (format 2) or a single zstd frame (format 1). */
+static int body_is_framed(int fd, const struct pack_entry *e, bool *framed)
 {
 	uint8_t head[4];
-	uint8_t *raw = NULL;
-	uint64_t nrows;
-	size_t start = csv->len;
 	int rc;
 
 	if (e->clen < 4)
 		return -EUCLEAN;
 	rc = pread_all(fd, head, 4, e->offset);
+	if (!rc)
+		*framed = framed_is(head, 4);
+	return rc;
+}
+
+/* A format 1 body: decoded, hashed against its id, rendered and measured. */
+static int v1_read_csv(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx, struct buf *csv)
+{
+	uint8_t *raw = NULL;
+	uint64_t nrows;
+	size_t start = csv->len;
+	int rc = chunk_read(fd, e, dctx, &raw);
+
+	if (!rc)
+		rc = render_csv_chunk(raw, e->ulen, csv, &nrows);
+	free(raw);
+	if (!rc && (csv->len - start != e->csv_len || nrows != e->nrows))
+		rc = -EUCLEAN;
+	if (rc)
+		csv->len = start;
+	return rc;
+}
+
+int chunk_read_csv(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx, struct buf *csv)
+{
+	size_t start = csv->len;
+	bool framed;
+	int rc = body_is_framed(fd, e, &framed);
+
 	if (rc)
 		return rc;
-	if (!framed_is(head, 4)) {
-		rc = chunk_read(fd, e, dctx, &raw);
-		if (!rc)
-			rc = render_csv_chunk(raw, e->ulen, csv, &nrows);
-		free(raw);
-		if (!rc && (csv->len - start != e->csv_len || nrows != e->nrows))
-			rc = -EUCLEAN;
-		if (rc)
-			csv->len = start;
-		return rc;
-	}
+	if (!framed)
+		return v1_read_csv(fd, e, dctx, csv);
 	rc = framed_read_check(fd, e, dctx, csv, NULL);
 	if (rc)
 		csv->len = start;
@@ -636,17 +654,14 @@ bad:
 int chunk_check(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx)
 {
 	struct buf csv = BUF_INIT, side = BUF_INIT, typed = BUF_INIT;
-	uint8_t head[4];
 	struct chunk_id id;
-	int rc;
+	bool framed;
+	int rc = body_is_framed(fd, e, &framed);
 
-	if (e->clen < 4)
-		return -EUCLEAN;
-	rc = pread_all(fd, head, 4, e->offset);
 	if (rc)
 		return rc;
-	if (!framed_is(head, 4)) {
-		rc = chunk_read_csv(fd, e, dctx, &csv); /* format 1: decoded, hashed, rendered */
+	if (!framed) {
+		rc = v1_read_csv(fd, e, dctx, &csv);
 		buf_release(&csv);
 		return rc;
 	}
