@@ -20,6 +20,7 @@
 #include "strata/naming.h"
 #include "strata/render.h"
 #include "strata/rowcodec.h"
+#include "strata/sqlpage.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -82,6 +83,18 @@ struct backup {
 	bool progress;
 	time_t last_progress;
 	const char *collate; /* collation that orders TEXT keys as key_compare() does */
+	/*
+	 * The page reader (strata/sqlpage.h): SQLite's own memory map of the
+	 * snapshot's pages, held (xFetch) from after BEGIN until before COMMIT;
+	 * pages.map NULL when tables are read through SQLite's API only.
+	 */
+	struct sqlpage_db pages;
+	sqlite3_file *pages_file;
+	void *pages_ref;
+	const char *pages_why; /* why not, for --verbose */
+	bool api_only;         /* --reader sqlite */
+	bool verbose;
+	uint64_t tables_paged;
 };
 
 /* Finish the open pack (call with store_mu held, or with no workers running). */
@@ -301,6 +314,13 @@ static void apply_jobs(struct backup *b)
 {
 	for (size_t i = 0; i < b->njobs; i++) {
 		struct job *j = b->jobs[i];
+		if (!j->t) {
+			/* a page-read attempt the table was read again after (table_restart) */
+			b->chunks--;
+			free(j->data);
+			free(j);
+			continue;
+		}
 		struct manifest_chunk *mc = &j->t->chunks[j->k];
 		mc->id = j->id;
 		mc->nrows = j->nrows;
@@ -484,6 +504,77 @@ static int sq_fail(sqlite3 *db, int rc, char **msg)
 	return sqlite_rc(rc);
 }
 
+/* One integer from a query with the table name as ?1; -1 on any failure. */
+static int64_t query_int(sqlite3 *db, const char *sql, const char *name)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
+ * Whether the page reader returns exactly what `SELECT rowid, cols ORDER
+ * BY rowid` returns for this rowid table, and how each column reads:
+ * every declared column is stored in the record (no generated or hidden
+ * ones), the INTEGER PRIMARY KEY (if any) reads as the rowid, and REAL
+ * affinity turns stored integers into REALs.  The primary key is the rowid
+ * alias exactly when SQLite made no index for it ("INTEGER PRIMARY KEY
+ * DESC" and other key types get one).  Returns the reason when not.
+ */
+static const char *page_plan(struct backup *b, sqlite3 *db, const char *name,
+			     const struct manifest_table *t, char **decl, const unsigned *pkpos,
+			     unsigned npk, uint32_t *root, struct sqlpage_col **cols)
+{
+	if (!b->pages.map)
+		return b->pages_why;
+	int64_t rp = query_int(db, "SELECT rootpage FROM sqlite_master WHERE type='table' AND name=?1",
+			       name);
+	if (rp < 2 || rp > b->pages.npages)
+		return "no root page";
+	if (query_int(db, "SELECT count(*) FROM pragma_table_xinfo(?1)", name) != (int64_t)t->ncols)
+		return "generated or hidden columns";
+	int64_t pkidx = query_int(db, "SELECT count(*) FROM pragma_index_list(?1) WHERE origin='pk'",
+				  name);
+	if (pkidx < 0)
+		return "index list";
+	struct sqlpage_col *c = xcalloc(t->ncols, sizeof(*c));
+	for (unsigned i = 0; i < t->ncols; i++)
+		c[i].real = sqlpage_real_affinity(decl[i]);
+	if (npk == 1 && pkidx == 0) {
+		if (!decl[pkpos[0]] || sqlite3_stricmp(decl[pkpos[0]], "INTEGER")) {
+			free(c);
+			return "primary key without an index that is not INTEGER";
+		}
+		c[pkpos[0]].rowid = true;
+		c[pkpos[0]].real = false;
+	}
+	*root = (uint32_t)rp;
+	*cols = c;
+	return NULL;
+}
+
+/*
+ * Forget what a page-read attempt of table t produced, before reading it
+ * again through SQLite: its manifest entries, and its jobs (still stored
+ * by the workers: the same rows make the same chunks, found known again).
+ */
+static void table_restart(struct backup *b, struct manifest_table *t, size_t job0)
+{
+	for (size_t i = job0; i < b->njobs; i++)
+		b->jobs[i]->t = NULL;
+	for (size_t k = 0; k < t->nchunks; k++) {
+		free(t->chunks[k].first_key);
+		free(t->chunks[k].last_key);
+	}
+	t->nchunks = 0;
+}
+
 /*
  * Back up one table.  Values are read by name, in PRAGMA table_info order:
  * that list is the CSV header, and it leaves out generated columns, which
@@ -503,7 +594,13 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 	struct buf first = BUF_INIT, sel = BUF_INIT, hdr = BUF_INIT;
 	struct value *vals = NULL;
 	sqlite3_stmt *st = NULL, *rst = NULL;
-	size_t cap = 0;
+	char **decl = NULL;
+	struct sqlpage_scan scan;
+	struct sqlpage_col *pcols = NULL;
+	bool paged = false;
+	const char *why = NULL;
+	size_t cap = 0, job0 = b->njobs;
+	uint64_t bytes0 = b->bytes_in;
 	uint64_t nrows = 0;
 	int64_t prev_rowid = 0;
 	unsigned pkpos[KEY_MAX_COLUMNS], npk = 0;
@@ -521,7 +618,7 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 		rc = sq_fail(db, rc, &sqmsg);
 		goto out;
 	}
-	unsigned ccap = 0;
+	unsigned ccap = 0, dcap = 0;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		if (t->ncols == ccap) {
 			ccap = ccap ? ccap * 2 : 16;
@@ -533,6 +630,12 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 			if ((unsigned)pk > npk)
 				npk = (unsigned)pk;
 		}
+		if (t->ncols == dcap) {
+			dcap = ccap;
+			decl = xrealloc(decl, dcap * sizeof(char *));
+		}
+		const char *dt = (const char *)sqlite3_column_text(st, 2);
+		decl[t->ncols] = dt ? xstrdup(dt) : NULL;
 		t->cols[t->ncols++] = xstrdup((const char *)sqlite3_column_text(st, 1));
 	}
 	if (s != SQLITE_DONE)
@@ -597,16 +700,45 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 	buf_add(&chunk, hdr.data, hdr.len);
 	size_t hdrlen = hdr.len;
 	uint64_t chunk_rows = 0;
+	uint32_t root = 0;
+	if (rid && !rsql && !b->api_only) {
+		why = page_plan(b, db, name, t, decl, pkpos, npk, &root, &pcols);
+		paged = !why;
+	} else {
+		why = b->api_only ? "--reader sqlite" : rid ? "too many columns" : "WITHOUT ROWID";
+	}
+	if (paged)
+		sqlpage_scan_start(&scan, &b->pages, root);
 	for (;;) {
-		s = sqlite3_step(st);
-		if (rst) {
-			int s2 = sqlite3_step(rst);
-			if ((s == SQLITE_ROW || s == SQLITE_DONE) && s2 != s)
-				s = s2 == SQLITE_ROW || s2 == SQLITE_DONE ? SQLITE_CORRUPT : s2;
+		if (paged) {
+			int64_t rowid;
+			const uint8_t *pl;
+			uint32_t pn;
+			int r = sqlpage_scan_next(&scan, &rowid, &pl, &pn);
+			if (r == 1) {
+				vals[0].type = VAL_INT;
+				vals[0].i = rowid;
+				if (sqlpage_record(pl, pn, rowid, pcols, t->ncols, vals + 1))
+					r = SQLPAGE_GIVEUP;
+			}
+			if (r < 0) {
+				why = "a page or record it does not read";
+				goto restart;
+			}
+			s = r ? SQLITE_ROW : SQLITE_DONE;
+		} else {
+			s = sqlite3_step(st);
+			if (rst) {
+				int s2 = sqlite3_step(rst);
+				if ((s == SQLITE_ROW || s == SQLITE_DONE) && s2 != s)
+					s = s2 == SQLITE_ROW || s2 == SQLITE_DONE ? SQLITE_CORRUPT : s2;
+			}
 		}
 		if (s != SQLITE_ROW)
 			break;
-		if (rst) {
+		if (paged) {
+			/* values decoded above */
+		} else if (rst) {
 			value_from_sqlite(rst, 0, &vals[0]);
 			for (unsigned i = 1; i < nv; i++)
 				value_from_sqlite(st, (int)i - 1, &vals[i]);
@@ -616,6 +748,22 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 		}
 		buf_reset(&key);
 		key_encode(&key, shape, vals);
+		if (nrows && paged && key_compare(last.data, last.len, key.data, key.len) >= 0) {
+			why = "rows out of rowid order";
+restart:
+			/* SQLite reads the table again from the start and decides */
+			sqlpage_scan_release(&scan);
+			paged = false;
+			table_restart(b, t, job0);
+			b->bytes_in = bytes0;
+			buf_reset(&chunk);
+			buf_add(&chunk, hdr.data, hdr.len);
+			buf_reset(&first);
+			buf_reset(&last);
+			nrows = chunk_rows = 0;
+			prev_rowid = 0;
+			continue;
+		}
 		if (nrows && key_compare(last.data, last.len, key.data, key.len) >= 0) {
 			char where[96] = "";
 			if (rid)
@@ -669,6 +817,16 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 		rc = sq_fail(db, s, &sqmsg);
 		goto out;
 	}
+	if (paged) {
+		sqlpage_scan_release(&scan);
+		paged = false;
+		b->tables_paged++;
+	}
+	if (b->verbose)
+		fprintf(stderr, "  table %s: %llu rows, %s\n", name, (unsigned long long)nrows,
+			why ? "read through SQLite's API" : "read from the database pages");
+	if (b->verbose && why)
+		fprintf(stderr, "    (page reader not used: %s)\n", why);
 	if (chunk_rows) {
 		rc = close_chunk(b, t, &cap, &chunk, chunk.len, &hdr, &chunk_rows, &first, &last);
 		if (rc)
@@ -684,6 +842,12 @@ out:
 	else if (rc && !*err && sqmsg)
 		set_err(err, "cannot back up table '%s' of '%s': %s (SQLite: %s)", name, source,
 			source_problem(rc), sqmsg);
+	if (paged)
+		sqlpage_scan_release(&scan);
+	for (unsigned c = 0; decl && c < t->ncols; c++)
+		free(decl[c]);
+	free(decl);
+	free(pcols);
 	sqlite3_finalize(st);
 	sqlite3_finalize(rst);
 	free(vals);
@@ -1112,6 +1276,66 @@ static void src_prefetch_stop(struct src_prefetch *p)
 	p->fd = -1;
 }
 
+/*
+ * Let the page reader at the snapshot (strata/sqlpage.h), after BEGIN:
+ * SQLite's own memory map of its own file handle (xFetch), so the pages
+ * are those of the file SQLite has open and locked, and stay mapped until
+ * pages_release().  Only when the snapshot is the main file alone: the
+ * -wal file is absent or empty (a read transaction that uses WAL frames
+ * keeps the log from being reset or truncated, so an empty log now means
+ * none were in this snapshot, and checkpoints cannot write into the file
+ * while this reader holds the log's read lock 0).  In rollback-journal
+ * mode the shared lock keeps writers out of the file.  A database over
+ * SQLite's memory-map limit (2 GB in Debian's build) is read through the
+ * API.  Returns why not, or NULL.
+ */
+static const char *pages_setup(struct backup *b, sqlite3 *db, const char *source, int64_t npages)
+{
+	sqlite3_file *f = NULL;
+	struct stat st;
+	void *p = NULL;
+	int64_t ps = -1;
+
+	char *real = realpath(source, NULL);
+	char *wal = xasprintf("%s-wal", real ? real : source);
+	int r = stat(wal, &st), e = errno;
+	free(wal);
+	free(real);
+	if (r == 0 ? st.st_size != 0 : e != ENOENT)
+		return "the write-ahead log holds transactions";
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		ps = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	if (npages <= 0 || ps <= 0 || npages > INT32_MAX / ps)
+		return "larger than SQLite's memory-map limit";
+	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || !f ||
+	    !f->pMethods || f->pMethods->iVersion < 3 || !f->pMethods->xFetch ||
+	    !f->pMethods->xUnfetch)
+		return "no memory map";
+	if (f->pMethods->xFetch(f, 0, (int)(npages * ps), &p) != SQLITE_OK || !p)
+		return "larger than SQLite's memory-map limit";
+	if (sqlpage_open(&b->pages, p, (uint64_t)(npages * ps), (uint32_t)npages)) {
+		f->pMethods->xUnfetch(f, 0, p);
+		memset(&b->pages, 0, sizeof(b->pages));
+		return "not UTF-8, or an unusual header";
+	}
+	b->pages_file = f;
+	b->pages_ref = p;
+	return NULL;
+}
+
+/* Hand SQLite's map back (before COMMIT or close). */
+static void pages_release(struct backup *b)
+{
+	if (b->pages_ref)
+		b->pages_file->pMethods->xUnfetch(b->pages_file, 0, b->pages_ref);
+	b->pages_ref = NULL;
+	b->pages_file = NULL;
+	memset(&b->pages, 0, sizeof(b->pages));
+}
+
 int backup_run(const struct backup_opts *o, struct backup_result *res, char **err)
 {
 	struct repo r;
@@ -1258,6 +1482,9 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 			"database; check the path", o->source);
 		goto out;
 	}
+	b.api_only = o->api_reader;
+	b.verbose = o->verbose;
+	b.pages_why = b.api_only ? "--reader sqlite" : pages_setup(&b, db, o->source, npages);
 	/* from here on, one read transaction: every table is read at one committed state */
 	rc = list_tables(db, &names, &ntables, &schema);
 	if (rc) {
@@ -1292,6 +1519,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 				set_err(err, "tables '%s' and '%s' map to the same directory name", m.tables[i].name, m.tables[j].name);
 				goto out;
 			}
+	pages_release(&b);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	rc = pool_finish(&b);
 	if (rc) {
@@ -1327,6 +1555,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	res->new_bytes = b.new_bytes + enc.len;
 	res->chunks = b.chunks;
 	res->new_chunks = b.new_chunks;
+	res->tables_paged = b.tables_paged;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 out:
@@ -1340,6 +1569,7 @@ out:
 	pthread_cond_destroy(&b.q_work);
 	pthread_cond_destroy(&b.q_space);
 	pack_writer_abort(b.pw);
+	pages_release(&b);
 	if (db)
 		sqlite3_close_v2(db);
 	for (size_t i = 0; i < ntables; i++)

@@ -15,12 +15,15 @@ struct backup_opts {
 	const char *label;
 	bool progress;     /* progress display on stderr */
 	bool force;        /* read the source even if it is unchanged */
+	bool api_reader;   /* --reader sqlite: every table through SQLite's API, no page reader */
+	bool verbose;      /* one line per table on stderr: rows, and how it was read */
 };
 
 struct backup_result {
 	char name[64];
 	char unchanged_since[64]; /* non-empty: the source was not read (same state as then) */
 	uint64_t tables, rows, bytes_in, source_bytes, new_bytes, chunks, new_chunks;
+	uint64_t tables_paged; /* tables read by the page reader (strata/sqlpage.h) */
 	double seconds;
 };
 

@@ -16,6 +16,7 @@
 static const char USAGE[] =
 	"usage: strata init REPO [--chunk-size BYTES] [--pack-size BYTES] [--frame-size BYTES]\n"
 	"       strata backup REPO SOURCE.db [--at TIME] [--label TEXT] [--force]\n"
+	"                     [--reader auto|sqlite] [--verbose]\n"
 	"       strata index REPO [--rebuild]\n"
 	"       strata ls REPO [--json]\n"
 	"       strata verify REPO [--quick]\n";
@@ -107,6 +108,14 @@ static int cmd_backup(int argc, char **argv)
 			o.label = argv[++i];
 		} else if (!strcmp(argv[i], "--force")) {
 			o.force = true;
+		} else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
+			o.verbose = true;
+		} else if (!strcmp(argv[i], "--reader") && i + 1 < argc) {
+			i++;
+			if (!strcmp(argv[i], "sqlite"))
+				o.api_reader = true;
+			else if (strcmp(argv[i], "auto"))
+				return usage("--reader takes 'auto' (pages when possible) or 'sqlite' (SQLite's API only)");
 		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
 			return usage("unknown option to backup");
 		} else if (npos < 2) {

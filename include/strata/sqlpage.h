@@ -1,0 +1,92 @@
+/*
+ * sqlpage.h - a strict reader of SQLite table b-trees, straight from the
+ * database file's pages (https://www.sqlite.org/fileformat2.html).
+ *
+ * Why: a backup spends most of its reading time in SQLite's virtual
+ * machine and column API (about 3 s of CPU per GB on the bench table);
+ * walking the leaf pages and decoding records directly costs a fraction
+ * of that.  It is an accelerator, never the authority: the caller reads a
+ * table this way only when SQLite's own scan is known to return the same
+ * rows (docs/DESIGN-NOTES.md, "Page reader"), and anything this reader does
+ * not fully understand - a page, cell, record or value outside the plain
+ * cases - is SQLPAGE_GIVEUP, after which the caller reads the whole table
+ * again through SQLite's API, which then decides (rows, or its own error).
+ * So it never reports corruption itself, and it never has to agree with
+ * SQLite on anything but well-formed files.
+ *
+ * The image is a byte range the caller keeps stable for the scan (a
+ * memory map of a file under a read transaction).  Every offset is
+ * bounds-checked; a scan visits each page at most once.
+ */
+#ifndef STRATA_SQLPAGE_H
+#define STRATA_SQLPAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "strata/rowcodec.h"
+#include "strata/util.h"
+
+#define SQLPAGE_GIVEUP (-1)
+#define SQLPAGE_MAX_DEPTH 40 /* SQLite's own cursors stop at 20 */
+
+struct sqlpage_db {
+	const uint8_t *map;
+	uint64_t size;      /* bytes of map, at least npages * page_size */
+	uint32_t page_size; /* 512 .. 65536 */
+	uint32_t usable;    /* page_size - reserved bytes */
+	uint32_t npages;
+};
+
+/*
+ * Check the database header of an image of npages pages (the snapshot's
+ * page count, from SQLite) and fill db.  Only UTF-8 databases qualify.
+ * Returns 0 or SQLPAGE_GIVEUP.
+ */
+int sqlpage_open(struct sqlpage_db *db, const uint8_t *map, uint64_t size, uint32_t npages);
+
+struct sqlpage_scan {
+	const struct sqlpage_db *db;
+	struct {
+		uint32_t pgno;
+		uint32_t next;  /* next cell to visit; ncells = the right-most child */
+		uint32_t ncells;
+	} stack[SQLPAGE_MAX_DEPTH];
+	int depth;          /* -1: done */
+	uint64_t visited;   /* pages entered, at most npages */
+	struct buf ovf;     /* a payload assembled from overflow pages */
+};
+
+void sqlpage_scan_start(struct sqlpage_scan *s, const struct sqlpage_db *db, uint32_t root);
+void sqlpage_scan_release(struct sqlpage_scan *s);
+
+/*
+ * The next row of a table b-tree in b-tree (rowid) order: 1 and its rowid
+ * and payload (valid until the next call), 0 at the end, or
+ * SQLPAGE_GIVEUP.
+ */
+int sqlpage_scan_next(struct sqlpage_scan *s, int64_t *rowid, const uint8_t **payload,
+		      uint32_t *len);
+
+/* How a declared column is read back by SQLite's scan. */
+struct sqlpage_col {
+	bool rowid; /* the INTEGER PRIMARY KEY: stored as NULL, read as the rowid */
+	bool real;  /* REAL affinity: an integer on disk reads as a REAL */
+};
+
+/*
+ * Decode a record of exactly ncols fields into out[0..ncols) (TEXT and
+ * BLOB point into payload).  Returns 0 or SQLPAGE_GIVEUP (wrong field
+ * count, a reserved serial type, a NaN, lengths that do not add up).
+ */
+int sqlpage_record(const uint8_t *payload, uint32_t len, int64_t rowid,
+		   const struct sqlpage_col *cols, unsigned ncols, struct value *out);
+
+/*
+ * True when a column of this declared type has REAL affinity, by SQLite's
+ * rules (https://www.sqlite.org/datatype3.html, 3.1): not when the name
+ * contains "INT", "CHAR", "CLOB", "TEXT" or "BLOB"; yes when it contains
+ * "REAL", "FLOA" or "DOUB" (case-insensitive).
+ */
+bool sqlpage_real_affinity(const char *decltype);
+
+#endif
