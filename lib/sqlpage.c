@@ -5,6 +5,7 @@
 #include "strata/sqlpage.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static uint32_t be16(const uint8_t *p)
@@ -78,9 +79,10 @@ static int push_page(struct sqlpage_scan *s, uint32_t pgno)
 {
 	const struct sqlpage_db *db = s->db;
 	uint32_t hoff;
-	if (pgno < 1 || pgno > db->npages || s->depth + 1 >= SQLPAGE_MAX_DEPTH ||
-	    ++s->visited > db->npages)
+	if (pgno < 1 || pgno > db->npages || s->depth + 1 >= SQLPAGE_MAX_DEPTH || !s->seen ||
+	    (s->seen[(pgno - 1) / 8] & (1u << ((pgno - 1) % 8))))
 		return SQLPAGE_GIVEUP;
+	s->seen[(pgno - 1) / 8] |= (uint8_t)(1u << ((pgno - 1) % 8));
 	const uint8_t *pg = page_at(db, pgno, &hoff);
 	uint8_t type = pg[hoff];
 	if (type != 0x05 && type != 0x0d)
@@ -102,6 +104,7 @@ void sqlpage_scan_start(struct sqlpage_scan *s, const struct sqlpage_db *db, uin
 	s->db = db;
 	s->depth = -1;
 	buf_init(&s->ovf);
+	s->seen = calloc((size_t)db->npages / 8 + 1, 1); /* NULL: gives up */
 	if (push_page(s, root))
 		s->depth = -2; /* gives up at the first call */
 }
@@ -109,6 +112,8 @@ void sqlpage_scan_start(struct sqlpage_scan *s, const struct sqlpage_db *db, uin
 void sqlpage_scan_release(struct sqlpage_scan *s)
 {
 	buf_release(&s->ovf);
+	free(s->seen);
+	s->seen = NULL;
 }
 
 /*

@@ -52,7 +52,7 @@ struct sqlpage_scan {
 		uint32_t ncells;
 	} stack[SQLPAGE_MAX_DEPTH];
 	int depth;          /* -1: done */
-	uint64_t visited;   /* pages entered, at most npages */
+	uint8_t *seen;      /* one bit per page: b-tree pages entered (a page twice gives up) */
 	struct buf ovf;     /* a payload assembled from overflow pages */
 };
 
