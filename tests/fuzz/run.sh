@@ -79,11 +79,14 @@ done
 #               bytes and one frame (<= 1 MiB,
 #               FRAMED_MAX_FRAME); round trips render a <= 64 KiB chunk
 #   lookup   8  SQLite's page cache and statements over a fixed small catalog
+#   sqlpage  4  a copy of the image, and one payload assembled from overflow
+#               pages, which sqlpage.c bounds by the pages the image has
 limit_of() {
 	case "$1" in
 	config|keycmp|name) echo 1 ;;
 	render|csv|manifest|pack|frames) echo 4 ;;
 	lookup) echo 8 ;;
+	sqlpage) echo 4 ;;
 	*) echo 16 ;;
 	esac
 }
