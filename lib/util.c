@@ -124,42 +124,11 @@ void buf_addf(struct buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-void buf_add_varint(struct buf *b, uint64_t v)
-{
-	uint8_t tmp[10];
-	size_t n = 0;
-	while (v >= 0x80) {
-		tmp[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	tmp[n++] = (uint8_t)v;
-	buf_add(b, tmp, n);
-}
-
-void buf_add_svarint(struct buf *b, int64_t v)
-{
-	/* zigzag: small magnitudes of either sign stay short */
-	buf_add_varint(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
-}
-
 void buf_add_u32le(struct buf *b, uint32_t v)
 {
 	uint8_t t[4];
 	put_u32le(t, v);
 	buf_add(b, t, 4);
-}
-
-void buf_add_u64le(struct buf *b, uint64_t v)
-{
-	uint8_t t[8];
-	put_u64le(t, v);
-	buf_add(b, t, 8);
-}
-
-void buf_add_bytes(struct buf *b, const void *p, size_t n)
-{
-	buf_add_varint(b, n);
-	buf_add(b, p, n);
 }
 
 uint8_t *buf_detach(struct buf *b, size_t *len)
@@ -178,14 +147,14 @@ void rd_init(struct rd *r, const void *p, size_t n)
 	r->err = 0;
 }
 
-static int rd_fail(struct rd *r)
+int rd_fail(struct rd *r)
 {
 	r->err = -EUCLEAN;
 	r->p = r->end;
 	return -EUCLEAN;
 }
 
-int rd_varint(struct rd *r, uint64_t *v)
+int rd_varint_slow(struct rd *r, uint64_t *v)
 {
 	uint64_t x = 0;
 	unsigned shift = 0;
@@ -208,37 +177,6 @@ int rd_varint(struct rd *r, uint64_t *v)
 	return 0;
 }
 
-int rd_svarint(struct rd *r, int64_t *v)
-{
-	uint64_t u;
-	int rc = rd_varint(r, &u);
-	*v = (int64_t)((u >> 1) ^ (~(u & 1) + 1));
-	return rc;
-}
-
-int rd_u8(struct rd *r, uint8_t *v)
-{
-	*v = 0;
-	if (r->err)
-		return r->err;
-	if (r->p >= r->end)
-		return rd_fail(r);
-	*v = *r->p++;
-	return 0;
-}
-
-int rd_raw(struct rd *r, size_t n, const uint8_t **p)
-{
-	*p = NULL;
-	if (r->err)
-		return r->err;
-	if (rd_left(r) < n)
-		return rd_fail(r);
-	*p = r->p;
-	r->p += n;
-	return 0;
-}
-
 int rd_u32le(struct rd *r, uint32_t *v)
 {
 	const uint8_t *p;
@@ -257,19 +195,6 @@ int rd_u64le(struct rd *r, uint64_t *v)
 		return r->err;
 	*v = get_u64le(p);
 	return 0;
-}
-
-int rd_bytes(struct rd *r, const uint8_t **p, size_t *n)
-{
-	uint64_t len;
-	*p = NULL;
-	*n = 0;
-	if (rd_varint(r, &len))
-		return r->err;
-	if (len > rd_left(r))
-		return rd_fail(r);
-	*n = (size_t)len;
-	return rd_raw(r, *n, p);
 }
 
 int rd_str(struct rd *r, char **s)
