@@ -91,6 +91,7 @@ struct backup {
 	struct sqlpage_db pages;
 	sqlite3_file *pages_file;
 	void *pages_ref;
+	uint8_t *pages_last;   /* a copy of the last page (sqlpage_open_split) */
 	const char *pages_why; /* why not, for --verbose */
 	bool api_only;         /* --reader sqlite */
 	bool verbose;
@@ -713,6 +714,13 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 	size_t hdrlen = hdr.len;
 	uint64_t chunk_rows = 0;
 	uint32_t root = 0;
+	if (sqlite3_get_autocommit(db)) {
+		/* SQLite ended the read transaction (an I/O error rolls it back): no one snapshot any more */
+		set_err(err, "cannot back up table '%s' of '%s': the read transaction ended early "
+			"(SQLite: %s); retry the backup", name, source, sqlite3_errmsg(db));
+		rc = -EIO;
+		goto out;
+	}
 	if (rid && !rsql && !b->api_only) {
 		why = page_plan(b, db, name, t, decl, pkpos, npk, &root, &pcols);
 		paged = !why;
@@ -1320,21 +1328,31 @@ static const char *pages_setup(struct backup *b, sqlite3 *db, const char *source
 	    sqlite3_step(q) == SQLITE_ROW)
 		ps = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
-	if (npages <= 0 || ps <= 0 || npages > INT32_MAX / ps)
-		return "larger than SQLite's memory-map limit";
+	if (npages < 2 || ps <= 0 || npages > INT32_MAX / ps)
+		return npages < 2 ? "no table pages" : "larger than SQLite's memory-map limit";
 	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || !f ||
 	    !f->pMethods || f->pMethods->iVersion < 3 || !f->pMethods->xFetch ||
 	    !f->pMethods->xUnfetch)
 		return "no memory map";
-	if (f->pMethods->xFetch(f, 0, (int)(npages * ps), &p) != SQLITE_OK || !p)
-		return "larger than SQLite's memory-map limit";
-	if (sqlpage_open(&b->pages, p, (uint64_t)(npages * ps), (uint32_t)npages)) {
+	/*
+	 * All but the last page from the map, the last one read: SQLite 3.40
+	 * maps up to the end of the file, later releases only up to 256 bytes
+	 * short of it, so a fetch of the whole file would fail there.
+	 */
+	uint64_t mapped = (uint64_t)(npages - 1) * (uint64_t)ps;
+	if (f->pMethods->xFetch(f, 0, (int)mapped, &p) != SQLITE_OK || !p)
+		return "SQLite gave no memory map of the file (over its 2 GB limit?)";
+	uint8_t *last = xmalloc((size_t)ps);
+	if (f->pMethods->xRead(f, last, (int)ps, (sqlite3_int64)mapped) != SQLITE_OK ||
+	    sqlpage_open_split(&b->pages, p, mapped, (uint32_t)npages, last)) {
 		f->pMethods->xUnfetch(f, 0, p);
+		free(last);
 		memset(&b->pages, 0, sizeof(b->pages));
 		return "not UTF-8, or an unusual header";
 	}
 	b->pages_file = f;
 	b->pages_ref = p;
+	b->pages_last = last;
 	return NULL;
 }
 
@@ -1343,6 +1361,8 @@ static void pages_release(struct backup *b)
 {
 	if (b->pages_ref)
 		b->pages_file->pMethods->xUnfetch(b->pages_file, 0, b->pages_ref);
+	free(b->pages_last);
+	b->pages_last = NULL;
 	b->pages_ref = NULL;
 	b->pages_file = NULL;
 	memset(&b->pages, 0, sizeof(b->pages));

@@ -40,7 +40,8 @@ static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	return 0;
 }
 
-int sqlpage_open(struct sqlpage_db *db, const uint8_t *map, uint64_t size, uint32_t npages)
+static int open_image(struct sqlpage_db *db, const uint8_t *map, uint64_t size, uint32_t npages,
+		      const uint8_t *last)
 {
 	memset(db, 0, sizeof(*db));
 	if (size < 100 || memcmp(map, "SQLite format 3", 16))
@@ -57,20 +58,35 @@ int sqlpage_open(struct sqlpage_db *db, const uint8_t *map, uint64_t size, uint3
 	/* text encoding 1 = UTF-8; schema formats 1-4 (serial types 8 and 9 need 4, any reads them) */
 	if (be32(map + 56) != 1 || be32(map + 44) < 1 || be32(map + 44) > 4)
 		return SQLPAGE_GIVEUP;
-	if (npages == 0 || (uint64_t)npages * ps > size)
+	uint64_t mapped = last ? (uint64_t)npages - 1 : npages;
+	if (npages == 0 || (last && npages < 2) || mapped * ps > size)
 		return SQLPAGE_GIVEUP;
 	db->map = map;
 	db->size = size;
 	db->page_size = ps;
 	db->usable = ps - reserved;
 	db->npages = npages;
+	db->last = last;
 	return 0;
+}
+
+int sqlpage_open(struct sqlpage_db *db, const uint8_t *map, uint64_t size, uint32_t npages)
+{
+	return open_image(db, map, size, npages, NULL);
+}
+
+int sqlpage_open_split(struct sqlpage_db *db, const uint8_t *map, uint64_t size, uint32_t npages,
+		       const uint8_t *last)
+{
+	return last ? open_image(db, map, size, npages, last) : SQLPAGE_GIVEUP;
 }
 
 /* The b-tree header of page pgno: its offset in the page (100 on page 1). */
 static const uint8_t *page_at(const struct sqlpage_db *db, uint32_t pgno, uint32_t *hoff)
 {
 	*hoff = pgno == 1 ? 100 : 0;
+	if (pgno == db->npages && db->last)
+		return db->last;
 	return db->map + (uint64_t)(pgno - 1) * db->page_size;
 }
 
@@ -156,7 +172,8 @@ static int leaf_cell(struct sqlpage_scan *s, const uint8_t *pg, uint32_t off, in
 	while (rest) {
 		if (next < 2 || next > db->npages)
 			return SQLPAGE_GIVEUP;
-		const uint8_t *op = db->map + (uint64_t)(next - 1) * db->page_size;
+		uint32_t ohoff;
+		const uint8_t *op = page_at(db, next, &ohoff);
 		uint32_t n = rest < U - 4 ? (uint32_t)rest : U - 4;
 		buf_add(&s->ovf, op + 4, n);
 		rest -= n;

@@ -35,6 +35,7 @@ struct sqlpage_db {
 	uint32_t page_size; /* 512 .. 65536 */
 	uint32_t usable;    /* page_size - reserved bytes */
 	uint32_t npages;
+	const uint8_t *last; /* page npages, when map stops one page short (sqlpage_open_split) */
 };
 
 /*
@@ -43,6 +44,15 @@ struct sqlpage_db {
  * Returns 0 or SQLPAGE_GIVEUP.
  */
 int sqlpage_open(struct sqlpage_db *db, const uint8_t *map, uint64_t size, uint32_t npages);
+
+/*
+ * The same for a map of the first npages - 1 pages (size at least that)
+ * and a copy of the last page at last (page_size bytes, npages >= 2).
+ * Newer SQLite releases map a file only up to 256 bytes short of its end
+ * for xFetch, so the backup maps all but the last page and reads that one.
+ */
+int sqlpage_open_split(struct sqlpage_db *db, const uint8_t *map, uint64_t size, uint32_t npages,
+		       const uint8_t *last);
 
 struct sqlpage_scan {
 	const struct sqlpage_db *db;
