@@ -95,7 +95,6 @@ struct backup {
 	const char *pages_why; /* why not, for --verbose */
 	bool api_only;         /* --reader sqlite */
 	bool verbose;
-	uint64_t tables_paged;
 };
 
 /* Finish the open pack (call with store_mu held, or with no workers running). */
@@ -631,21 +630,18 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 		rc = sq_fail(db, rc, &sqmsg);
 		goto out;
 	}
-	unsigned ccap = 0, dcap = 0;
+	unsigned ccap = 0;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		if (t->ncols == ccap) {
 			ccap = ccap ? ccap * 2 : 16;
 			t->cols = xrealloc(t->cols, ccap * sizeof(char *));
+			decl = xrealloc(decl, ccap * sizeof(char *));
 		}
 		int pk = sqlite3_column_int(st, 5);
 		if (pk > 0 && pk <= KEY_MAX_COLUMNS) {
 			pkpos[pk - 1] = t->ncols;
 			if ((unsigned)pk > npk)
 				npk = (unsigned)pk;
-		}
-		if (t->ncols == dcap) {
-			dcap = ccap;
-			decl = xrealloc(decl, dcap * sizeof(char *));
 		}
 		const char *dt = (const char *)sqlite3_column_text(st, 2);
 		decl[t->ncols] = dt ? xstrdup(dt) : NULL;
@@ -768,7 +764,8 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 		}
 		buf_reset(&key);
 		key_encode(&key, shape, vals);
-		if (nrows && paged && key_compare(last.data, last.len, key.data, key.len) >= 0) {
+		bool out_of_order = nrows && key_compare(last.data, last.len, key.data, key.len) >= 0;
+		if (out_of_order && paged) {
 			why = "rows out of rowid order";
 restart:
 			/* SQLite reads the table again from the start and decides */
@@ -784,7 +781,7 @@ restart:
 			prev_rowid = 0;
 			continue;
 		}
-		if (nrows && key_compare(last.data, last.len, key.data, key.len) >= 0) {
+		if (out_of_order) {
 			char where[96] = "";
 			if (rid)
 				snprintf(where, sizeof(where), ": rowid %lld after %lld",
@@ -840,7 +837,6 @@ restart:
 	if (paged) {
 		sqlpage_scan_release(&scan);
 		paged = false;
-		b->tables_paged++;
 	}
 	if (b->verbose)
 		fprintf(stderr, "  table %s: %llu rows, %s\n", name, (unsigned long long)nrows,
@@ -1012,6 +1008,15 @@ static uint32_t get_u32be(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* The path of the database's -wal or -journal file: SQLite names them after its real path (symlinks resolved). */
+static char *sidecar_path(const char *source, const char *suffix)
+{
+	char *real = realpath(source, NULL);
+	char *path = xasprintf("%s%s", real ? real : source, suffix);
+	free(real);
+	return path;
+}
+
 /*
  * A WAL database's -wal file, when present and at least one header long,
  * must start with a valid WAL header (magic, version, checksum).  SQLite
@@ -1024,16 +1029,13 @@ static uint32_t get_u32be(const uint8_t *p)
  */
 static int check_wal(const char *source, char **err)
 {
-	/* SQLite names the WAL after the database's real path (symlinks resolved) */
-	char *real = realpath(source, NULL);
-	char *path = xasprintf("%s-wal", real ? real : source);
+	char *path = sidecar_path(source, "-wal");
 	uint8_t h[32];
 	struct stat st;
 	int rc = 0, fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
 		free(path);
-		free(real);
 		return 0; /* no WAL (or SQLite reports why it cannot read it) */
 	}
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 32 &&
@@ -1057,7 +1059,6 @@ static int check_wal(const char *source, char **err)
 	}
 	close(fd);
 	free(path);
-	free(real);
 	return rc;
 }
 
@@ -1316,11 +1317,9 @@ static const char *pages_setup(struct backup *b, sqlite3 *db, const char *source
 	void *p = NULL;
 	int64_t ps = -1;
 
-	char *real = realpath(source, NULL);
-	char *wal = xasprintf("%s-wal", real ? real : source);
+	char *wal = sidecar_path(source, "-wal");
 	int r = stat(wal, &st), e = errno;
 	free(wal);
-	free(real);
 	if (r == 0 ? st.st_size != 0 : e != ENOENT)
 		return "the write-ahead log holds transactions";
 	sqlite3_stmt *q;
@@ -1468,8 +1467,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	if (rc != SQLITE_OK) {
 		char why[160];
 		const char *trunc = NULL;
-		char *real = realpath(o->source, NULL);
-		char *jpath = xasprintf("%s-journal", real ? real : o->source);
+		char *jpath = sidecar_path(o->source, "-journal");
 		bool journal = access(jpath, F_OK) == 0;
 		int prc = rc & 0xff;
 		rc = sqlite_rc(rc);
@@ -1489,7 +1487,6 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 			set_err(err, "cannot read source database '%s': %s (SQLite: %s)", o->source,
 				source_problem(rc), db ? sqlite3_errmsg(db) : "out of memory");
 		free(jpath);
-		free(real);
 		goto out;
 	}
 	b.collate = "BINARY";
@@ -1587,7 +1584,6 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	res->new_bytes = b.new_bytes + enc.len;
 	res->chunks = b.chunks;
 	res->new_chunks = b.new_chunks;
-	res->tables_paged = b.tables_paged;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 out:

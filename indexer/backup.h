@@ -23,7 +23,6 @@ struct backup_result {
 	char name[64];
 	char unchanged_since[64]; /* non-empty: the source was not read (same state as then) */
 	uint64_t tables, rows, bytes_in, source_bytes, new_bytes, chunks, new_chunks;
-	uint64_t tables_paged; /* tables read by the page reader (strata/sqlpage.h) */
 	double seconds;
 };
 

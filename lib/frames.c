@@ -417,17 +417,6 @@ int chunk_read_csv(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx, struct b
  * what the renderer wrote, and is refused.
  */
 
-/* Whether the renderer quotes this text (render.c, rule 2). */
-static bool text_quoted(const uint8_t *p, size_t n)
-{
-	if (n == 0 || (n == 2 && p[0] == '\\' && p[1] == '.'))
-		return true;
-	for (size_t i = 0; i < n; i++)
-		if (p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r')
-			return true;
-	return false;
-}
-
 /* A lowercase hex digit's value, or -1. */
 static int hex_digit(uint8_t c)
 {
@@ -519,7 +508,7 @@ static int csv_quoted(struct rd *c, uint8_t delim, struct buf *typed)
 	if (e + 1 >= c->end || e[1] != delim)
 		return -EUCLEAN;
 	/* a quote in [s, e) is a doubled one; the test on the raw bytes is the text's */
-	if (!text_quoted(s, (size_t)(e - s)))
+	if (!render_csv_needs_quotes(s, (size_t)(e - s)))
 		return -EUCLEAN;
 	buf_addc(typed, VAL_TEXT);
 	buf_add_varint(typed, n);
@@ -567,7 +556,7 @@ static int csv_field(struct rd *c, uint8_t tag, uint8_t delim, struct buf *typed
 		break;
 	case VAL_TEXT:
 		/* empty, "\.", or holding '"' or CR: the renderer would have quoted it */
-		if (text_quoted(s, n))
+		if (render_csv_needs_quotes(s, n))
 			return -EUCLEAN;
 		v.p = s;
 		v.n = n;

@@ -134,6 +134,11 @@ static inline bool needs_quotes(const uint8_t *p, size_t n)
 	return false;
 }
 
+bool render_csv_needs_quotes(const uint8_t *p, size_t n)
+{
+	return needs_quotes(p, n);
+}
+
 void render_csv_text(struct buf *b, const uint8_t *p, size_t n)
 {
 	if (!needs_quotes(p, n)) {

@@ -8,6 +8,7 @@
 #ifndef STRATA_RENDER_H
 #define STRATA_RENDER_H
 
+#include <stdbool.h>
 #include "strata/rowcodec.h"
 
 /* The first of %.15g, %.16g, %.17g that reads back as the same double
@@ -19,6 +20,8 @@ size_t render_real(char out[40], double d);
 void render_csv_value(struct buf *b, const struct value *v);
 /* A text field with CSV quoting (used for header names too). */
 void render_csv_text(struct buf *b, const uint8_t *p, size_t n);
+/* Whether render_csv_text() quotes this text (empty, "\.", or a comma, quote, CR or LF). */
+bool render_csv_needs_quotes(const uint8_t *p, size_t n);
 /* The header row: names quoted as text, LF-terminated. */
 void render_csv_header(struct buf *b, char *const *names, unsigned n);
 
