@@ -23,26 +23,32 @@ mapfile -t packs < <(find "$R/packs" -type f -name '*.pack' | sort)
 [ ${#packs[@]} -ge 1 ] || fail "no pack files under $R/packs"
 note "${#packs[@]} pack files"
 
-# choose the largest pack; in its middle chunk (format 2, docs/FORMAT.md),
-# a byte inside its middle CSV frame, and a byte of its side stream
+# choose the chunk to damage by content, not by position: workers append
+# chunks to packs in completion order, so which pack is largest and what sits
+# in its middle changes from run to run.  Among the framed chunks of big
+# (format 2, docs/FORMAT.md; the small tables' chunks are far smaller), the
+# one with the smallest id; in it a byte inside its middle CSV frame, and a
+# byte of its side stream.
 "$PY" - "${packs[@]}" >"$T/flip.txt" <<'PYEOF'
-import os, struct, sys
-packs = sorted(sys.argv[1:], key=lambda p: (-os.path.getsize(p), p))
-p = packs[0]
+import struct, sys
+cands = []
+for p in sys.argv[1:]:
+    data = open(p, "rb").read()
+    ioff, count = struct.unpack_from("<QI", data, len(data) - 32)
+    for i in range(count):
+        cid, off, clen, ulen, nrows, csv_len = struct.unpack_from("<16sQIIQQ", data, ioff + 48 * i)
+        if data[off:off + 4] == b"SFC2" and nrows > 60:
+            cands.append((cid, p, off))
+assert cands, "no framed chunk of big in the packs"
+cid, p, off = min(cands)
 data = open(p, "rb").read()
-ioff, count = struct.unpack_from("<QI", data, len(data) - 32)
-ents = sorted(struct.unpack_from("<16sQIIQQ", data, ioff + 48 * i) for i in range(count))
-ents.sort(key=lambda e: e[1])
-framed = [e for e in ents if data[e[1]:e[1] + 4] == b"SFC2"]
-assert framed, "no framed chunk in " + p
-_, off, clen, _, _, _ = framed[len(framed) // 2]
 nframes, _, side_clen = struct.unpack_from("<III", data, off + 8)
 table = struct.unpack_from("<%dI" % nframes, data, off + 48)
 side = off + 48 + 4 * nframes
 k = nframes // 2
 start = side + side_clen + sum(table[:k])
 print(p, start + max(8, table[k] // 3), side + side_clen // 2,
-      "CSV frame %d of %d at %d..%d" % (k, nframes, start, start + table[k]))
+      "chunk %s, CSV frame %d of %d at %d..%d" % (cid.hex(), k, nframes, start, start + table[k]))
 PYEOF
 read -r PACK POS SIDEPOS HOW <"$T/flip.txt"
 flip() {
@@ -101,15 +107,27 @@ for t in o.table_names(con):
     p = os.path.join(g, t, t + ".csv")
     fd = os.open(p, os.O_RDONLY)
     want = hdr + body
-    for off in range(0, len(want), max(1, len(want) // 50)):
+    # A read that ends in a bad chunk may return the pages before it that
+    # the kernel already holds (a short count, as read(2) does for any
+    # error after some bytes); those bytes must be right, and reading on
+    # from where it stopped gives right bytes or EIO again.
+    def pread_check(off, n):
         try:
-            got = os.pread(fd, 5000, off)
-            if got != want[off:off + 5000]:
-                wrong.append("%s: pread at %d returned wrong bytes" % (p, off))
-                break
+            got = os.pread(fd, n, off)
         except OSError as e:
-            if e.errno != errno.EIO:
-                wrong.append("%s: pread errno %s" % (p, errno.errorcode.get(e.errno)))
+            return None if e.errno == errno.EIO else "errno %s" % errno.errorcode.get(e.errno)
+        if got != want[off:off + len(got)]:
+            return "wrong bytes"
+        if len(got) == min(n, len(want) - off):
+            return None
+        if not got:
+            return "empty read before the end of the file"
+        return pread_check(off + len(got), n - len(got))
+    for off in range(0, len(want), max(1, len(want) // 50)):
+        err = pread_check(off, 5000)
+        if err:
+            wrong.append("%s: pread at %d: %s" % (p, off, err))
+            break
     os.close(fd)
 for f in ("generation.json", "schema.sql"):
     try:

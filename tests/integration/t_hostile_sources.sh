@@ -75,7 +75,7 @@ refuse() {
 
 S=$T/src
 mkdir "$S"
-head -c 65536 /dev/urandom >"$S/random.db"
+"$PY" -c "import random, sys; sys.stdout.buffer.write(random.Random(1).randbytes(65536))" >"$S/random.db"
 printf 'id,name\n1,this is a CSV file, not a database\n%.0s' $(seq 200) >"$S/text.db"
 : >"$S/empty.db"
 printf 'hello' >"$S/tiny.db"
