@@ -33,6 +33,7 @@
 #include "cache.h"
 #include "strata/catalog.h"
 #include "strata/frames.h"
+#include "strata/helpdoc.h"
 #include "strata/naming.h"
 #include "strata/render.h"
 #include "strata/repo.h"
@@ -683,13 +684,7 @@ static void cat_unlock(struct fs *fs, int rc)
 /* A name from the catalog used as a path component (docs/FORMAT.md "Names"). */
 static bool safe_name(const char *s)
 {
-	size_t n = strlen(s);
-	if (n == 0 || n > 255 || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == '/' || (unsigned char)s[i] < 0x20)
-			return false;
-	return true;
+	return name_is_safe(s, strlen(s), 255);
 }
 
 static bool seq_ok(uint64_t seq)
@@ -1740,17 +1735,22 @@ struct opts {
 	char *cache_size; /* as given; parsed with parse_size() */
 	char *readahead;  /* likewise */
 	int foreground;
-	int help;
+	int help, version, man;
+	int nonempty;     /* -o nonempty: mount over a directory that is not empty */
 	int nargs;
 };
 
-enum { KEY_HELP, KEY_FG };
+enum { KEY_HELP, KEY_FG, KEY_VERSION, KEY_MAN };
 
 static const struct fuse_opt opt_spec[] = {
 	{ "cache_size=%s", offsetof(struct opts, cache_size), 0 },
 	{ "readahead=%s", offsetof(struct opts, readahead), 0 },
+	{ "nonempty", offsetof(struct opts, nonempty), 1 },
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION),
+	FUSE_OPT_KEY("--version", KEY_VERSION),
+	FUSE_OPT_KEY("--man", KEY_MAN),
 	FUSE_OPT_KEY("-f", KEY_FG),
 	FUSE_OPT_END
 };
@@ -1759,8 +1759,8 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *out)
 {
 	struct opts *o = data;
 	(void)out;
-	if (key == KEY_HELP) {
-		o->help = 1;
+	if (key == KEY_HELP || key == KEY_VERSION || key == KEY_MAN) {
+		*(key == KEY_HELP ? &o->help : key == KEY_VERSION ? &o->version : &o->man) = 1;
 		return 0;
 	}
 	if (key == KEY_FG) {
@@ -1846,14 +1846,150 @@ static void set_readahead(const char *real, uint64_t bytes)
 	free(line);
 }
 
-static const char USAGE[] =
-	"usage: stratafs REPO MOUNTPOINT [-f] [-o OPTIONS]\n"
-	"options: -f (foreground), -d (debug), -o cache_size=SIZE (64M default),\n"
-	"         -o readahead=SIZE (the kernel's read-ahead for this mount, 1M default;\n"
-	"         0 leaves the kernel's 128K; needs root, ignored otherwise),\n"
-	"         -o allow_other (other users may read, as the repository directory's\n"
-	"         owner, group and mode allow), any FUSE mount option\n"
-	"unmount: fusermount3 -u MOUNTPOINT\n";
+/*
+ * The documentation: `stratafs --help`, and stratafs(8) from `stratafs --man`
+ * (strata/helpdoc.h).  fuse_opt parses the arguments; every option listed
+ * here is one that opt_spec or libfuse takes (t_cli checks them).
+ */
+static const struct help_opt fs_opts[] = {
+	{ "-f", HELP_ARG_NONE, NULL,
+	  "stay in the foreground; messages go to stderr (otherwise to syslog)", false },
+	{ "-d", HELP_ARG_NONE, NULL, "debug: log every FUSE request (implies -f)", false },
+	{ "-o cache_size=SIZE", HELP_ARG_NONE, NULL,
+	  "memory for decompressed frames (default 64M); `ls -l` never needs it", false },
+	{ "-o readahead=SIZE", HELP_ARG_NONE, NULL,
+	  "the kernel's read-ahead for this mount, 4K to 64M (default 1M; 0 keeps the kernel's "
+	  "128K); needs root, ignored otherwise", false },
+	{ "-o allow_other", HELP_ARG_NONE, NULL,
+	  "let other users in; they read what the repository directory's owner, group and "
+	  "mode allow (docs/SECURITY.md). Needs root, or user_allow_other in /etc/fuse.conf", false },
+	{ "-o nonempty", HELP_ARG_NONE, NULL,
+	  "mount over a directory that is not empty (its files are hidden while mounted); "
+	  "refused otherwise", false },
+	{ "-o OPTION", HELP_ARG_NONE, NULL,
+	  "any other FUSE mount option (fuse(8)); ro, default_permissions and "
+	  "subtype=stratafs are always set", false },
+	{ "--version,-V", HELP_ARG_NONE, NULL, "print the version and exit", false },
+	{ 0 },
+};
+
+static const struct help_cmd fs_cmds[] = {
+	{ NULL, "REPO MOUNTPOINT", "mount a strata repository read-only",
+	  "Mounts the repository REPO on the empty directory MOUNTPOINT and returns once the "
+	  "mount is ready (with -f it stays in the foreground). Every generation is a "
+	  "directory, every table a CSV file with its exact size, every key range a smaller "
+	  "CSV file; reads decompress only the frames they touch and check them before "
+	  "serving: a damaged chunk is EIO and a log line naming the pack, never wrong bytes. "
+	  "New generations appear within a second. Unmount with `fusermount3 -u MOUNTPOINT` "
+	  "(or `umount` as root).",
+	  fs_opts, NULL },
+	{ 0 },
+};
+
+static const struct help_section fs_sections[] = {
+	{ "LAYOUT",
+	  "  MOUNTPOINT/\n"
+	  "    2026-11-20T020000Z/        one generation (UTC; -002 ... for more in one second)\n"
+	  "      generation.json          id, time, label, source, tables\n"
+	  "      schema.sql               the database's schema\n"
+	  "      orders/\n"
+	  "        schema.sql             the table's CREATE TABLE, indexes and triggers\n"
+	  "        orders.csv             the whole table: header and rows in key order\n"
+	  "        rows/FIRST+LAST.csv    the same rows by key range\n"
+	  "    latest -> 2026-11-22T020000Z\n"
+	  "\n"
+	  "docs/FORMAT.md has the exact rules: names, escaping, sizes, inode numbers." },
+	{ "MOUNT AND FSTAB",
+	  "`mount -t fuse.stratafs REPO MOUNTPOINT` and fstab lines of type fuse.stratafs run "
+	  "the helper /sbin/mount.fuse.stratafs, a link to stratafs that `meson install` puts "
+	  "there (meson option mount_helper_dir): mount(8) looks for helpers in /sbin only, and "
+	  "runs them with a PATH of its own, so stratafs is found wherever it is installed. "
+	  "The helper drops the options meant for mount(8) and systemd (nofail, _netdev, "
+	  "noauto, x-*, defaults, rw; the mount is always read-only) and passes the rest. An "
+	  "fstab line:\n"
+	  "\n"
+	  "  /srv/backups/shop  /mnt/shop  fuse.stratafs  nofail,allow_other,cache_size=256M  0 0\n"
+	  "\n"
+	  "contrib/systemd/ in the source has a mount unit." },
+	{ "EXIT STATUS",
+	  "  0  mounted (and, with -f, unmounted again)\n"
+	  "  1  the mount failed; one line on stderr says why and what to do\n"
+	  "  2  usage: an unknown option or a value it does not take" },
+	{ "EXAMPLES",
+	  "  stratafs /srv/backups/shop /mnt/shop\n"
+	  "  ls /mnt/shop/latest/\n"
+	  "  diff /mnt/shop/2026-11-21T020000Z/orders/orders.csv /mnt/shop/latest/orders/orders.csv\n"
+	  "  fusermount3 -u /mnt/shop" },
+	{ "SEE ALSO", "strata(1), fusermount3(1), mount(8), fstab(5), fuse(8)" },
+	{ 0 },
+};
+
+static const struct help_page fs_page = {
+	"stratafs", 8, "mount a strata repository as a read-only file system",
+	"stratafs shows every backup (generation) in a strata repository as a directory of "
+	"plain files: restoring is `cp`, comparing is `diff`, and `rsync`, `tar` and `du` "
+	"read the mounted paths. Nothing is decompressed until a read needs it, and `ls -l` "
+	"never reads table data. The mount is read-only: every write fails with EROFS.",
+	fs_cmds, fs_sections,
+};
+
+/* Whether a directory has no entry but . and .. (unreadable: say empty, the mount decides). */
+static bool dir_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	bool empty = true;
+	while (d && empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	if (d)
+		closedir(d);
+	return empty;
+}
+
+/*
+ * mount(8) runs /sbin/mount.fuse.stratafs SOURCE TARGET [-sfnv] [-o OPTIONS]
+ * (our link, see MOUNT AND FSTAB).  Rewrite that into stratafs's own
+ * arguments in out (empty): the options meant for mount(8) and systemd are
+ * dropped.  -1 for -f (fake): mount nothing.
+ */
+static int helper_args(int argc, char **argv, struct fuse_args *out)
+{
+	static const char *drop[] = { "nofail", "_netdev", "auto", "noauto", "user", "users",
+				      "nouser", "owner", "group", "defaults", "rw", "ro", NULL };
+	struct buf o = BUF_INIT;
+	bool fake = false;
+
+	fuse_opt_add_arg(out, argv[0]);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-o") && i + 1 < argc) {
+			char *opts = xstrdup(argv[++i]), *save = NULL;
+			for (char *t = strtok_r(opts, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+				bool skip = !strncmp(t, "x-", 2) || !strncmp(t, "comment=", 8);
+				for (int k = 0; drop[k] && !skip; k++)
+					skip = !strcmp(t, drop[k]);
+				if (!skip) {
+					buf_adds(&o, o.len ? "," : "");
+					buf_adds(&o, t);
+				}
+			}
+			free(opts);
+		} else if (!strcmp(a, "-t") && i + 1 < argc) {
+			i++; /* the type: ours */
+		} else if (a[0] == '-' && a[1] && strspn(a + 1, "sfnv") == strlen(a + 1)) {
+			/* -s sloppy, -n no mtab, -v verbose: nothing to do; -f: fake */
+			fake |= strchr(a, 'f') != NULL;
+		} else {
+			fuse_opt_add_arg(out, a);
+		}
+	}
+	if (o.len) {
+		fuse_opt_add_arg(out, "-o");
+		fuse_opt_add_arg(out, (char *)o.data);
+	}
+	buf_release(&o);
+	return fake ? -1 : 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -1880,12 +2016,29 @@ int main(int argc, char **argv)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 512 * 1024);
 	mallopt(M_ARENA_MAX, 1);
+	const char *base = strrchr(argv[0], '/');
+	if (!strncmp(base ? base + 1 : argv[0], "mount.", 6)) {
+		/* run by mount(8) as its helper */
+		args = (struct fuse_args)FUSE_ARGS_INIT(0, NULL);
+		if (helper_args(argc, argv, &args) < 0) {
+			fuse_opt_free_args(&args);
+			return 0;
+		}
+	}
 	if (fuse_opt_parse(&args, &o, opt_spec, opt_proc) == -1) {
+		fprintf(stderr, "stratafs: see 'stratafs --help'\n");
 		rc = 2;
 		goto out_early;
 	}
-	if (o.help) {
-		fputs(USAGE, stdout);
+	if (o.help || o.version || o.man) {
+		if (o.help)
+			helpdoc_command(stdout, &fs_page, fs_cmds);
+		else if (o.man)
+			helpdoc_roff(stdout, &fs_page, STRATA_VERSION);
+		else
+			printf("stratafs %s (repository format %d, reads %d to %d; catalog schema %d; FUSE %s)\n",
+			       STRATA_VERSION, REPO_FORMAT_VERSION, REPO_FORMAT_OLDEST,
+			       REPO_FORMAT_VERSION, CATALOG_SCHEMA_VERSION, fuse_pkgversion());
 		rc = 0;
 		goto out_early;
 	}
@@ -1904,7 +2057,8 @@ int main(int argc, char **argv)
 		goto out_early;
 	}
 	if (o.nargs != 2) {
-		fprintf(stderr, "stratafs: need a repository and a mount point\n%s", USAGE);
+		fprintf(stderr, "stratafs: %s; usage: stratafs REPO MOUNTPOINT [-f] [-o OPTIONS], see 'stratafs --help'\n",
+			o.nargs < 2 ? "need a repository and a mount point" : "too many arguments");
 		rc = 2;
 		goto out_early;
 	}
@@ -1915,9 +2069,17 @@ int main(int argc, char **argv)
 		free(msg);
 		goto out_early;
 	}
-	if (stat(o.mnt, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "stratafs: mount point '%s' is not a directory; create it with 'mkdir -p %s'\n",
-			o.mnt, o.mnt);
+	if (stat(o.mnt, &st) < 0) {
+		if (errno == ENOENT)
+			fprintf(stderr, "stratafs: mount point '%s' does not exist; create it with 'mkdir -p %s'\n",
+				o.mnt, o.mnt);
+		else
+			fprintf(stderr, "stratafs: cannot use mount point '%s': %s\n", o.mnt, strerror(errno));
+		goto out_early;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "stratafs: mount point '%s' is a file, not a directory; mount on an empty directory (stratafs REPO MOUNTPOINT)\n",
+			o.mnt);
 		goto out_early;
 	}
 	{
@@ -1932,6 +2094,11 @@ int main(int argc, char **argv)
 				o.mnt, o.mnt);
 			goto out_early;
 		}
+	}
+	if (!o.nonempty && !dir_empty(o.mnt)) {
+		fprintf(stderr, "stratafs: mount point '%s' is not empty: mounting would hide its files; choose an empty directory, or add -o nonempty\n",
+			o.mnt);
+		goto out_early;
 	}
 	if (access("/dev/fuse", R_OK | W_OK) < 0) {
 		fprintf(stderr, "stratafs: cannot use /dev/fuse: %s; install fuse3 and load the fuse module ('modprobe fuse')\n",
@@ -1980,6 +2147,11 @@ int main(int argc, char **argv)
 		goto out_early;
 	}
 	orc = cat_open(fs, &fs->cat, &st);
+	if (orc == -EPROTONOSUPPORT) {
+		fprintf(stderr, "stratafs: the catalog '%s' has another schema version than this stratafs reads (%d); run 'strata index %s' to rebuild it\n",
+			fs->repo.catalog, CATALOG_SCHEMA_VERSION, o.repo);
+		goto out_early;
+	}
 	if (orc) {
 		fprintf(stderr, "stratafs: cannot open the catalog '%s': %s; run 'strata index --rebuild %s'\n",
 			fs->repo.catalog, strerror(-orc), o.repo);

@@ -21,8 +21,10 @@
 #include "strata/render.h"
 #include "strata/rowcodec.h"
 #include "strata/sqlpage.h"
+#include "strata/verifyrec.h"
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,13 +61,20 @@ struct job {
 
 #define MAX_WORKERS 8
 
+/* tags of the dedup set (strata/idset.h) */
+enum {
+	KNOWN = 1,            /* stored in the repository */
+	KNOWN_DAMAGED,        /* stored, but the last full verify found its data damaged */
+	KNOWN_DAMAGED_REUSED, /* ... and this backup reuses it */
+};
+
 struct backup {
 	struct repo *repo;
 	/* shared by workers under store_mu: the dedup set, the open pack, counters */
 	pthread_mutex_t store_mu;
 	struct idset known;
 	struct pack_writer *pw;
-	uint64_t new_bytes, new_chunks, chunks;
+	uint64_t new_bytes, new_chunks, chunks, damaged_reused;
 	/* the work queue, under q_mu */
 	pthread_mutex_t q_mu;
 	pthread_cond_t q_work, q_space;
@@ -136,7 +145,15 @@ static int process_job(struct backup *b, struct job *j, struct worker_bufs *wb)
 	chunk_id_of(&j->id, j->data, j->len);
 	pthread_mutex_lock(&b->store_mu);
 	b->chunks++;
-	is_new = idset_add(&b->known, &j->id); /* stored once per repository */
+	uint8_t tag = idset_get(&b->known, &j->id);
+	is_new = !tag;
+	if (is_new) {
+		idset_add(&b->known, &j->id); /* stored once per repository */
+	} else if (tag == KNOWN_DAMAGED) {
+		/* reused although verify found its data damaged: counted once, said at the end */
+		idset_put(&b->known, &j->id, KNOWN_DAMAGED_REUSED);
+		b->damaged_reused++;
+	}
 	pthread_mutex_unlock(&b->store_mu);
 	if (!is_new) {
 		/* only its size is needed: measured without rendering */
@@ -613,6 +630,8 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 	const char *why = NULL;
 	size_t cap = 0, job0 = b->njobs;
 	uint64_t bytes0 = b->bytes_in;
+	struct buf shown = BUF_INIT; /* the name as the terminal may show it */
+	buf_add_printable(&shown, name, strlen(name));
 	uint64_t nrows = 0;
 	int64_t prev_rowid = 0;
 	unsigned pkpos[KEY_MAX_COLUMNS], npk = 0;
@@ -824,9 +843,11 @@ restart:
 			time_t now = time(NULL);
 			if (now != b->last_progress) {
 				b->last_progress = now;
-				fprintf(stderr, "\r  %s: %llu rows, %.1f MB read, %.1f MB new   ",
-					name, (unsigned long long)nrows, (b->bytes_in) / 1e6,
-					b->new_bytes / 1e6);
+				char rd[HUMAN_MAX], nw[HUMAN_MAX];
+				human_bytes(rd, b->bytes_in);
+				human_bytes(nw, b->new_bytes);
+				fprintf(stderr, "\r\033[K  %s: %llu rows, %s read, %s new",
+					(char *)shown.data, (unsigned long long)nrows, rd, nw);
 			}
 		}
 	}
@@ -839,7 +860,7 @@ restart:
 		paged = false;
 	}
 	if (b->verbose)
-		fprintf(stderr, "  table %s: %llu rows, %s\n", name, (unsigned long long)nrows,
+		fprintf(stderr, "  table %s: %llu rows, %s\n", (char *)shown.data, (unsigned long long)nrows,
 			why ? "read through SQLite's API" : "read from the database pages");
 	if (b->verbose && why)
 		fprintf(stderr, "    (page reader not used: %s)\n", why);
@@ -877,6 +898,7 @@ out:
 	buf_release(&key);
 	buf_release(&last);
 	buf_release(&order);
+	buf_release(&shown);
 	buf_release(&first);
 	buf_release(&sel);
 	buf_release(&hdr);
@@ -898,12 +920,74 @@ static int collate_utf8(void *arg, int an, const void *a, int bn, const void *b)
 	return c ? c : (an > bn) - (an < bn);
 }
 
-static int list_tables(sqlite3 *db, char ***names, size_t *n, struct buf *schema)
+/*
+ * An --include that matches no table is an error (a typo would silently
+ * back up nothing of what was asked); an --exclude that matches none is
+ * said on stderr and the backup goes on.
+ */
+static int check_patterns(sqlite3 *db, const struct backup_opts *o, char **err)
 {
 	sqlite3_stmt *st;
-	size_t cap = 0;
+	bool *inc = xcalloc(o->ninclude + 1, 1), *exc = xcalloc(o->nexclude + 1, 1);
+	struct buf all = BUF_INIT;
+	int rc = 0;
+	if (sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type='table' AND "
+			       "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name",
+			       -1, &st, NULL) == SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *name = (const char *)sqlite3_column_text(st, 0);
+			for (size_t i = 0; i < o->ninclude; i++)
+				inc[i] |= fnmatch(o->include[i], name, 0) == 0;
+			for (size_t i = 0; i < o->nexclude; i++)
+				exc[i] |= fnmatch(o->exclude[i], name, 0) == 0;
+			if (all.len < 300) {
+				buf_adds(&all, all.len ? ", " : "");
+				buf_add_printable(&all, name, strlen(name));
+			}
+		}
+		sqlite3_finalize(st);
+	}
+	for (size_t i = 0; i < o->ninclude && !rc; i++)
+		if (!inc[i]) {
+			rc = -ENOENT;
+			set_err(err, "--include '%s' matches no table of '%s' (its tables: %s); "
+				"check the name (patterns are shell globs, case matters)",
+				o->include[i], o->source, all.len ? (char *)all.data : "none");
+		}
+	for (size_t i = 0; i < o->nexclude && !rc; i++)
+		if (!exc[i])
+			fprintf(stderr, "strata: note: --exclude '%s' matches no table of '%s'\n",
+				o->exclude[i], o->source);
+	buf_release(&all);
+	free(inc);
+	free(exc);
+	return rc;
+}
+
+/* Whether --include/--exclude leave the table in (backup.h). */
+static bool table_selected(const struct backup_opts *o, const char *name)
+{
+	bool in = o->ninclude == 0;
+	for (size_t i = 0; i < o->ninclude && !in; i++)
+		in = fnmatch(o->include[i], name, 0) == 0;
+	for (size_t i = 0; i < o->nexclude && in; i++)
+		in = fnmatch(o->exclude[i], name, 0) != 0;
+	return in;
+}
+
+/*
+ * The tables to back up, and the schema text of what is kept (the CREATE
+ * statements of a table left out by --include/--exclude, its indexes and
+ * triggers are left out of the generation's schema too).
+ */
+static int list_tables(sqlite3 *db, const struct backup_opts *o, char ***names, size_t *n,
+		       struct buf *schema)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0, nout = 0;
+	char **out = NULL; /* tables left out */
 	int rc = sqlite3_prepare_v2(db,
-		"SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL "
+		"SELECT type, name, sql, tbl_name FROM sqlite_master WHERE sql IS NOT NULL "
 		"ORDER BY type='table' DESC, type='index' DESC, type='view' DESC, name", -1, &st, NULL);
 	*names = NULL;
 	*n = 0;
@@ -913,10 +997,23 @@ static int list_tables(sqlite3 *db, char ***names, size_t *n, struct buf *schema
 		const char *type = (const char *)sqlite3_column_text(st, 0);
 		const char *name = (const char *)sqlite3_column_text(st, 1);
 		const char *sql = (const char *)sqlite3_column_text(st, 2);
+		const char *tbl = (const char *)sqlite3_column_text(st, 3);
+		bool user_table = !strcmp(type, "table") && strncmp(name, "sqlite_", 7) &&
+				  sqlite3_strnicmp(sql, "CREATE VIRTUAL", 14);
+		if (user_table && !table_selected(o, name)) {
+			/* left out (tables come first: its indexes and triggers follow) */
+			out = xrealloc(out, (nout + 1) * sizeof(*out));
+			out[nout++] = xstrdup(name);
+			continue;
+		}
+		bool of_dropped = false;
+		for (size_t i = 0; i < nout && tbl && !of_dropped; i++)
+			of_dropped = !strcmp(out[i], tbl);
+		if (of_dropped && (!strcmp(type, "index") || !strcmp(type, "trigger")))
+			continue;
 		buf_adds(schema, sql);
 		buf_adds(schema, ";\n");
-		if (strcmp(type, "table") || !strncmp(name, "sqlite_", 7) ||
-		    !sqlite3_strnicmp(sql, "CREATE VIRTUAL", 14))
+		if (!user_table)
 			continue;
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -925,6 +1022,9 @@ static int list_tables(sqlite3 *db, char ***names, size_t *n, struct buf *schema
 		(*names)[(*n)++] = xstrdup(name);
 	}
 	sqlite3_finalize(st);
+	for (size_t i = 0; i < nout; i++)
+		free(out[i]);
+	free(out);
 	return rc == SQLITE_DONE ? 0 : sqlite_rc(rc);
 }
 
@@ -941,8 +1041,15 @@ static const char *source_problem(int rc)
 }
 
 /* Open the repository, take the lock, sync (or rebuild) the catalog. */
+static void say_waiting(const char *holder, void *arg)
+{
+	const struct repo *r = arg;
+	fprintf(stderr, "strata: waiting for the lock of repository '%s', held by %s\n", r->path,
+		*holder ? holder : "another strata");
+}
+
 static int open_repo_locked(const char *path, struct repo *r, struct catalog *c, bool rebuild,
-			    char **err)
+			    const struct lock_opts *lk, char **err)
 {
 	struct catalog_sync_stats st;
 	int rc = repo_open(r, path);
@@ -951,9 +1058,21 @@ static int open_repo_locked(const char *path, struct repo *r, struct catalog *c,
 		*err = repo_open_message(path, r, rc);
 		return rc;
 	}
-	rc = repo_lock(r, 0);
+	rc = repo_lock(r, lk->what, lk->wait_ms, lk->quiet ? NULL : say_waiting, r);
+	if (rc == -EWOULDBLOCK) {
+		char *holder = repo_lock_holder(r);
+		set_err(err, "repository '%s' is busy: %s holds its lock%s; %s", path,
+			*holder ? holder : "another strata backup or index",
+			lk->wait_ms ? " still" : "",
+			lk->wait_ms ? "wait longer (--wait=DURATION, or --wait to wait as long as it takes)" :
+				      "retry when it ends, or add --wait to wait for it");
+		free(holder);
+		repo_close(r);
+		return rc;
+	}
 	if (rc) {
-		set_err(err, "repository '%s' is busy: another strata backup or index is running; retry when it ends", path);
+		set_err(err, "cannot take the lock of repository '%s' ('%s/lock'): %s", path, path,
+			strerror(-rc));
 		repo_close(r);
 		return rc;
 	}
@@ -970,11 +1089,11 @@ static int open_repo_locked(const char *path, struct repo *r, struct catalog *c,
 	return rc;
 }
 
-int index_run(const char *path, bool rebuild, char **err)
+int index_run(const char *path, bool rebuild, const struct lock_opts *lk, char **err)
 {
 	struct repo r;
 	struct catalog c;
-	int rc = open_repo_locked(path, &r, &c, rebuild, err);
+	int rc = open_repo_locked(path, &r, &c, rebuild, lk, err);
 	if (rc)
 		return rc;
 	catalog_close(&c);
@@ -982,15 +1101,21 @@ int index_run(const char *path, bool rebuild, char **err)
 	return rc;
 }
 
+/*
+ * A generation is named after its time; the second and later ones of the
+ * same second get "-002" ... "-999" (docs/FORMAT.md, "Generation names"):
+ * three digits, so byte order -- ls, shell globs, rsync -- is backup order.
+ * -EEXIST when all 999 are taken.
+ */
 static int pick_name(struct catalog *c, const struct repo *r, int64_t at, char out[64])
 {
 	char base[32];
 	time_name(base, at);
-	for (unsigned k = 1; k < 100000; k++) {
+	for (unsigned k = 1; k <= GEN_SAME_SECOND_MAX; k++) {
 		if (k == 1)
 			snprintf(out, 64, "%s", base);
 		else
-			snprintf(out, 64, "%s-%u", base, k);
+			snprintf(out, 64, "%s-%03u", base, k);
 		int t = catalog_name_taken(c, out);
 		if (t < 0)
 			return t;
@@ -1116,6 +1241,13 @@ static int store_generation(struct catalog *c, struct repo *r, const struct back
 	m->name = xmalloc(64);
 	if (!rc)
 		rc = pick_name(c, r, o->at, m->name);
+	if (rc == -EEXIST) {
+		char ts[32];
+		time_rfc3339(ts, o->at);
+		set_err(err, "cannot name the generation: %d generations already carry the time %s; "
+			"give another time with --at", GEN_SAME_SECOND_MAX, ts);
+		return rc;
+	}
 	if (rc) {
 		set_err(err, "cannot name the generation: %s", strerror(-rc));
 		return rc;
@@ -1161,6 +1293,23 @@ static int store_generation(struct catalog *c, struct repo *r, const struct back
 	return rc;
 }
 
+/*
+ * The catalog key under which the source's state is remembered: its path,
+ * and the table selection when there is one, so that a backup with other
+ * --include/--exclude patterns never reuses a generation of another set of
+ * tables.
+ */
+static char *source_key(const struct backup_opts *o, const char *path)
+{
+	struct buf k = BUF_INIT;
+	buf_addf(&k, "source:%s", path);
+	for (size_t i = 0; i < o->ninclude; i++)
+		buf_addf(&k, "\ninclude=%s", o->include[i]);
+	for (size_t i = 0; i < o->nexclude; i++)
+		buf_addf(&k, "\nexclude=%s", o->exclude[i]);
+	return (char *)buf_detach(&k, NULL);
+}
+
 /* Record the source's state at this generation (best effort: losing it only costs a re-read). */
 static void remember_source(struct catalog *c, const char *key, const struct srcstate *ss,
 			    const char *gen)
@@ -1170,6 +1319,20 @@ static void remember_source(struct catalog *c, const char *key, const struct src
 	char *val = xasprintf("%s %s", hex, gen);
 	catalog_meta_put(c, key, val);
 	free(val);
+}
+
+/* Whether a chunk of m is one the last full verify found damaged. */
+static bool uses_damaged(const struct repo *r, const struct manifest *m)
+{
+	struct verify_record rec;
+	bool bad = false;
+	if (verifyrec_read(r, &rec))
+		return false;
+	for (size_t i = 0; i < m->ntables && !bad && rec.ndamaged; i++)
+		for (size_t k = 0; k < m->tables[i].nchunks && !bad; k++)
+			bad = verifyrec_damaged(&rec, &m->tables[i].chunks[k].id);
+	verifyrec_release(&rec);
+	return bad;
 }
 
 /*
@@ -1208,6 +1371,10 @@ static int try_skip(struct catalog *c, struct repo *r, const struct backup_opts 
 	free(data);
 	if (rc)
 		return 1; /* the earlier generation cannot be reused: read the source */
+	if (uses_damaged(r, &m)) {
+		manifest_release(&m);
+		return 1; /* read it, and say which damaged chunks it needs (mark_damaged) */
+	}
 	m.new_bytes = 0;
 	rc = store_generation(c, r, o, &m, sst, &enc, err);
 	if (!rc) {
@@ -1225,6 +1392,24 @@ static int try_skip(struct catalog *c, struct repo *r, const struct backup_opts 
 	buf_release(&enc);
 	manifest_release(&m);
 	return rc;
+}
+
+/*
+ * Chunks the last full `strata verify` found damaged (REPO/verify-status)
+ * are tagged in the dedup set, so that reusing one is counted and said.
+ * (Storing them again, which heals every generation that uses them, is
+ * planned with garbage collection: see docs/DESIGN-NOTES.md.)
+ */
+static void mark_damaged(const struct repo *r, struct idset *known, struct backup_result *res)
+{
+	struct verify_record rec;
+	if (verifyrec_read(r, &rec))
+		return; /* an unreadable record: nothing known to be damaged */
+	for (size_t i = 0; i < rec.ndamaged; i++)
+		if (idset_get(known, &rec.damaged[i]))
+			idset_put(known, &rec.damaged[i], KNOWN_DAMAGED);
+	res->damaged_verified = rec.full.time;
+	verifyrec_release(&rec);
 }
 
 /*
@@ -1409,9 +1594,9 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	struct srcstate ss;
 	bool have_state = srcstate_read(o->source, &ss) == 0;
 	char *abs_src = realpath(o->source, NULL);
-	char *src_key = xasprintf("source:%s", abs_src ? abs_src : o->source);
+	char *src_key = source_key(o, abs_src ? abs_src : o->source);
 	free(abs_src);
-	rc = open_repo_locked(o->repo, &r, &c, false, err);
+	rc = open_repo_locked(o->repo, &r, &c, false, &o->lock, err);
 	if (rc) {
 		free(src_key);
 		return rc;
@@ -1443,6 +1628,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	b.repo = &r;
 	b.progress = o->progress;
 	catalog_each_chunk(&c, idset_add_cb, &b.known);
+	mark_damaged(&r, &b.known, res);
 	rc = pool_start(&b);
 	if (rc) {
 		set_err(err, "cannot start worker threads: %s; retry with fewer processes running", strerror(-rc));
@@ -1515,11 +1701,14 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	b.verbose = o->verbose;
 	b.pages_why = b.api_only ? "--reader sqlite" : pages_setup(&b, db, o->source, npages);
 	/* from here on, one read transaction: every table is read at one committed state */
-	rc = list_tables(db, &names, &ntables, &schema);
+	rc = list_tables(db, o, &names, &ntables, &schema);
 	if (rc) {
 		set_err(err, "cannot read the schema of '%s': %s", o->source, source_problem(rc));
 		goto out;
 	}
+	rc = check_patterns(db, o, err);
+	if (rc)
+		goto out;
 	m.tables = xcalloc(ntables ? ntables : 1, sizeof(*m.tables));
 	for (size_t i = 0; i < ntables; i++) {
 		rc = backup_table(&b, db, o->source, names[i], &m.tables[m.ntables++], err);
@@ -1584,6 +1773,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	res->new_bytes = b.new_bytes + enc.len;
 	res->chunks = b.chunks;
 	res->new_chunks = b.new_chunks;
+	res->damaged_reused = b.damaged_reused;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 out:

@@ -8,6 +8,13 @@
 #include <stdint.h>
 #include "strata/repo.h"
 
+/* How a command takes the repository lock. */
+struct lock_opts {
+	const char *what; /* written into REPO/lock: "backup of /srv/shop.db", "index" */
+	int64_t wait_ms;  /* 0: fail at once when busy; < 0: wait as long as it takes */
+	bool quiet;       /* do not say that it waits */
+};
+
 struct backup_opts {
 	const char *repo;
 	const char *source;
@@ -17,12 +24,26 @@ struct backup_opts {
 	bool force;        /* read the source even if it is unchanged */
 	bool api_reader;   /* --reader sqlite: every table through SQLite's API, no page reader */
 	bool verbose;      /* one line per table on stderr: rows, and how it was read */
+	struct lock_opts lock;
+	/*
+	 * Which tables: those matching an include pattern (all when there is
+	 * none) and no exclude pattern; fnmatch(3) globs on the table name.
+	 */
+	const char **include, **exclude;
+	size_t ninclude, nexclude;
 };
 
 struct backup_result {
 	char name[64];
 	char unchanged_since[64]; /* non-empty: the source was not read (same state as then) */
 	uint64_t tables, rows, bytes_in, source_bytes, new_bytes, chunks, new_chunks;
+	/*
+	 * Distinct chunks reused although the last full verify (at
+	 * damaged_verified) found their data damaged: the new generation
+	 * cannot read them either.
+	 */
+	uint64_t damaged_reused;
+	int64_t damaged_verified;
 	double seconds;
 };
 
@@ -33,6 +54,6 @@ struct backup_result {
 int backup_run(const struct backup_opts *o, struct backup_result *res, char **err);
 
 /* Sync the catalog under the repository lock (strata index). */
-int index_run(const char *repo, bool rebuild, char **err);
+int index_run(const char *repo, bool rebuild, const struct lock_opts *lk, char **err);
 
 #endif

@@ -1,11 +1,16 @@
 /*
- * strata.c - the command line: init, backup, index, ls.
+ * strata.c - the command line: one table of commands (strata/helpdoc.h)
+ * that is at once the argument parser's specification, `--help` and the
+ * man page strata(1), which meson builds from `strata help --man`.
+ *
  * Every failure is one line on stderr ("strata: what failed; what to do")
- * and a non-zero exit status.
+ * and an exit status from the EXIT STATUS section below.
  */
 #include "backup.h"
+#include "status.h"
 #include "verify.h"
 #include "strata/catalog.h"
+#include "strata/helpdoc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,54 +18,328 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char USAGE[] =
-	"usage: strata init REPO [--chunk-size BYTES] [--pack-size BYTES] [--frame-size BYTES]\n"
-	"       strata backup REPO SOURCE.db [--at TIME] [--label TEXT] [--force]\n"
-	"                     [--reader auto|sqlite] [--verbose]\n"
-	"       strata index REPO [--rebuild]\n"
-	"       strata ls REPO [--json]\n"
-	"       strata verify REPO [--quick]\n";
+#ifndef STRATA_VERSION
+#define STRATA_VERSION "unknown"
+#endif
 
-/* Usage errors are one line, like every other error; --help shows the rest. */
-static int usage(const char *why)
+/* exit statuses (the EXIT STATUS section says the same to users) */
+enum {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,
+	EXIT_USAGE = 2,
+	EXIT_DAMAGE = 3,
+	EXIT_STALE = 4,
+	EXIT_BUSY = 5,
+};
+
+static const struct help_opt init_opts[] = {
+	{ "--chunk-size", HELP_ARG_REQUIRED, "BYTES",
+	  "target average uncompressed chunk size (default 512K); a chunk is at least a quarter "
+	  "and at most four times that. Smaller chunks find more of what stayed the same between "
+	  "generations and cost more catalog rows", false },
+	{ "--pack-size", HELP_ARG_REQUIRED, "BYTES", "target size of a pack file (default 32M)", false },
+	{ "--frame-size", HELP_ARG_REQUIRED, "BYTES",
+	  "CSV bytes in each independently compressed frame of a chunk (default 128K, 4K to 1M): "
+	  "what a random read decompresses", false },
+	{ "--compression", HELP_ARG_REQUIRED, "LEVEL",
+	  "zstd level, 1 to 19 (default 3: settings tuned for CSV at about the speed of zstd -3). "
+	  "Higher levels store less and make backups slower; reads stay as fast", false },
+	{ 0 },
+};
+
+#define WAIT_OPT                                                                             \
+	{ "--wait", HELP_ARG_OPTIONAL, "DURATION",                                            \
+	  "if another backup or index holds the repository's lock, wait for it (as long as it " \
+	  "takes, or at most DURATION) instead of failing at once; says whom it waits for",     \
+	  false }
+
+static const struct help_opt backup_opts[] = {
+	{ "--at", HELP_ARG_REQUIRED, "TIME",
+	  "the generation's time (default: now), for imports and tests; from "
+	  "1970-01-01T00:00:00Z on, and a date that does not exist is refused", false },
+	{ "--label", HELP_ARG_REQUIRED, "TEXT",
+	  "a note kept with the generation (`strata ls`, generation.json)", false },
+	{ "--include", HELP_ARG_REQUIRED, "TABLE",
+	  "back up only the tables whose name matches this shell glob (`orders`, `log_*`); may "
+	  "be given more than once. A pattern that matches no table is an error", true },
+	{ "--exclude", HELP_ARG_REQUIRED, "TABLE",
+	  "leave out the tables matching this glob, with their indexes and triggers; may be "
+	  "given more than once, and applies after --include", true },
+	{ "--force", HELP_ARG_NONE, NULL,
+	  "read the source even if it has not changed since its last backup", false },
+	{ "--reader", HELP_ARG_REQUIRED, "auto|sqlite",
+	  "`auto` (default) reads rowid tables straight from the database pages when the "
+	  "snapshot is the main file alone; `sqlite` reads every table through SQLite's API", false },
+	WAIT_OPT,
+	{ "--verbose,-v", HELP_ARG_NONE, NULL,
+	  "one line per table on stderr: its rows, and which reader read it", false },
+	{ 0 },
+};
+
+static const struct help_opt index_opts[] = {
+	{ "--rebuild", HELP_ARG_NONE, NULL, "recreate the catalog from nothing", false },
+	WAIT_OPT,
+	{ 0 },
+};
+
+static const struct help_opt ls_opts[] = {
+	{ "--json", HELP_ARG_NONE, NULL,
+	  "a JSON array instead, one object per generation, with exact byte counts", false },
+	{ 0 },
+};
+
+static const struct help_opt verify_opts[] = {
+	{ "--quick", HELP_ARG_NONE, NULL,
+	  "check the structure only (manifests, pack indexes, sizes), not every chunk's data", false },
+	{ 0 },
+};
+
+static const struct help_opt status_opts[] = {
+	{ "--json", HELP_ARG_NONE, NULL, "a JSON object instead of text", false },
+	{ "--prometheus", HELP_ARG_NONE, NULL,
+	  "metrics in the Prometheus text format, for node_exporter's textfile collector "
+	  "(METRICS below)", false },
+	{ "--output", HELP_ARG_REQUIRED, "FILE",
+	  "write to FILE instead of stdout, atomically (a temporary file in the same directory, "
+	  "then a rename), as the textfile collector needs; written whatever the exit status", false },
+	{ "--max-age", HELP_ARG_REQUIRED, "DURATION",
+	  "exit with status 4 when a database's newest generation is older than DURATION "
+	  "(`26h` for a daily backup)", false },
+	{ 0 },
+};
+
+static int cmd_init(const struct help_args *a);
+static int cmd_backup(const struct help_args *a);
+static int cmd_index(const struct help_args *a);
+static int cmd_ls(const struct help_args *a);
+static int cmd_verify(const struct help_args *a);
+static int cmd_status(const struct help_args *a);
+static int cmd_help(const struct help_args *a);
+
+static const struct help_cmd commands[] = {
+	{ "init", "REPO", "create an empty repository",
+	  "Creates an empty repository in REPO, a new or empty directory; a directory that is "
+	  "neither empty nor a repository is refused. The settings are the repository's for good: "
+	  "chunks cut or compressed otherwise would not deduplicate against the ones it has. "
+	  "docs/RECIPES.md gives what each setting costs and saves, measured.",
+	  init_opts, cmd_init },
+	{ "backup", "REPO SOURCE.db",
+	  "store a consistent snapshot of a SQLite database as a new generation",
+	  "Reads the whole database in one read transaction, so a database that another process "
+	  "keeps writing is captured at exactly one committed state, and stores it as a new "
+	  "generation named after its time (`2026-11-20T020000Z`; later ones of the same second "
+	  "get `-002`, `-003` ...). Every table is kept in key order, in an encoding that keeps "
+	  "each value's storage class, with the schema (tables, indexes, views, triggers). Chunks "
+	  "the repository already holds are not written again.\n"
+	  "\n"
+	  "A generation becomes visible only when it is complete: packs first, the manifest last "
+	  "and atomically, then the catalog. An interrupted backup leaves the repository as it "
+	  "was. A database in the same state as at an earlier backup (the same file, size, times, "
+	  "header and write-ahead log) is not read again: the new generation reuses that one's "
+	  "tables (`--force` reads it anyway).\n"
+	  "\n"
+	  "One backup or index at a time holds a repository's lock: without --wait a second one "
+	  "fails at once with status 5. Prints one summary line, and progress on a terminal. If "
+	  "the new generation needs a chunk the last full `strata verify` found damaged, it says "
+	  "so and exits with status 3.",
+	  backup_opts, cmd_backup },
+	{ "index", "REPO", "bring the catalog up to date with the repository",
+	  "The catalog, REPO/catalog.db, is derived from the manifests and packs: a missing or "
+	  "damaged one is recreated, and deleting it loses nothing. backup, ls and status bring "
+	  "it up to date themselves; run index after copying a repository or restoring files "
+	  "into it.",
+	  index_opts, cmd_index },
+	{ "ls", "REPO", "list the generations",
+	  "One line per generation, oldest first: its name, time, tables, rows, logical size "
+	  "(the bytes of all its CSV files), what its backup added to the repository (new packs "
+	  "and the manifest) and its label, with control characters shown as escapes (`\\n`). "
+	  "While a backup holds the lock, lists what the catalog already has.",
+	  ls_opts, cmd_ls },
+	{ "verify", "REPO", "check the repository against itself",
+	  "Checks every manifest (it decodes and matches its checksum and its name), every pack "
+	  "(index, trailer, and that its name is the hash of its index) and, unless --quick, "
+	  "every chunk: decompressed and compared with its id. Every chunk a generation needs "
+	  "must be in a pack, with the sizes the manifest states. Each problem is one "
+	  "`damaged: ...` line on stdout naming the pack, chunk, generations and tables; then "
+	  "verify exits with status 3. A stale catalog is a note, not damage. verify takes no "
+	  "lock and can run next to a backup. The result goes into REPO/verify-status, for "
+	  "`strata status` and for later backups.",
+	  verify_opts, cmd_verify },
+	{ "status", "REPO",
+	  "show whether backups are healthy: newest generations and the last verify",
+	  "For each source database (by its path, as recorded at backup): its newest "
+	  "generation, that generation's age, tables, rows, logical size and kind, and how many "
+	  "generations it has; for the repository, its packs and the bytes they take; and the "
+	  "last full and quick verify with what they found. Exits with status 3 when the last "
+	  "full verify found damage, and with status 4 when --max-age is given and a database's "
+	  "newest generation is older (or the repository has no generation).",
+	  status_opts, cmd_status },
+	{ "help", "[COMMAND]", "show the help of strata or of one command", NULL, NULL, cmd_help },
+	{ 0 },
+};
+
+static const struct help_section sections[] = {
+	{ "EXIT STATUS",
+	  "  0  success\n"
+	  "  1  failure; one line on stderr says what went wrong and what to do\n"
+	  "  2  usage: an unknown command or option, or a value it does not take\n"
+	  "  3  damage: verify found damage; backup reused a chunk verify found damaged;\n"
+	  "     status: the last full verify found damage\n"
+	  "  4  status --max-age: a newest generation is older than that, or there is none\n"
+	  "  5  busy: another backup or index holds the repository's lock (after --wait=DURATION)" },
+	{ "METRICS",
+	  "`strata status REPO --prometheus` prints gauges labelled with the repository path "
+	  "and, per database, its source path: `strata_last_backup_timestamp_seconds`, "
+	  "`strata_last_backup_age_seconds`, `strata_last_backup_rows`, "
+	  "`strata_last_backup_tables`, `strata_last_backup_logical_bytes`, "
+	  "`strata_last_backup_new_bytes`, `strata_generations`; for the repository "
+	  "`strata_repository_packs`, `strata_repository_stored_bytes`, "
+	  "`strata_verify_last_timestamp_seconds` and `strata_verify_last_problems` (label "
+	  "mode=\"full\" or \"quick\"; absent before the first verify of that mode), "
+	  "`strata_verify_damaged_chunks` and `strata_status_timestamp_seconds`. An alert "
+	  "for \"no backup for 26 hours\" is one rule:\n"
+	  "\n"
+	  "  time() - strata_last_backup_timestamp_seconds > 26 * 3600" },
+	{ "FILES",
+	  "  REPO/config          format version, id, chunking and compression settings\n"
+	  "  REPO/packs/          pack files: compressed chunks with their index\n"
+	  "  REPO/generations/    one manifest per generation\n"
+	  "  REPO/catalog.db      the catalog (SQLite; derived, rebuildable)\n"
+	  "  REPO/lock            held by backup and index; names its holder\n"
+	  "  REPO/verify-status   what the last full and quick verify found\n"
+	  "  REPO/tmp/            files being written" },
+	{ "EXAMPLES",
+	  "  strata init /srv/backups/shop\n"
+	  "  strata backup /srv/backups/shop /var/lib/shop/shop.db --wait=1h\n"
+	  "  strata ls /srv/backups/shop\n"
+	  "  stratafs /srv/backups/shop /mnt/shop\n"
+	  "  cp /mnt/shop/latest/orders/orders.csv /tmp/\n"
+	  "  strata verify /srv/backups/shop\n"
+	  "  strata status /srv/backups/shop --max-age 26h\n"
+	  "  strata status /srv/backups/shop --prometheus \\\n"
+	  "      --output /var/lib/prometheus/node-exporter/strata.prom\n"
+	  "\n"
+	  "Units for a daily backup and timer, a mount and the metrics are in the source's "
+	  "contrib/systemd/; docs/RECIPES.md gives schedules and settings." },
+	{ "SEE ALSO", "stratafs(8), sqlite3(1)" },
+	{ 0 },
+};
+
+static const struct help_page page = {
+	"strata", 1, "backups of SQLite databases that you can browse as plain files",
+	"strata stores every backup of a SQLite database as a generation: its tables as typed "
+	"rows in key order, cut into content-defined chunks, compressed with zstd and checked "
+	"with xxHash, each chunk stored once across all generations. stratafs(8) mounts the "
+	"repository read-only, every generation a directory of CSV files: restoring is `cp`, "
+	"comparing two days is `diff`, shipping off-site is `rsync`.\n"
+	"\n"
+	"A repository (REPO) is a directory. Sizes are bytes, or a number with K, M or G "
+	"(powers of 1024: `512K`, `32M`); sizes printed are IEC units as `ls -lh` counts them "
+	"(KiB, MiB, GiB). Times are RFC 3339 (`2026-11-20T02:00:00Z`, or with an offset such as "
+	"`+01:00`). Durations are seconds, or numbers with the units s, m, h, d and w, largest "
+	"first: `90`, `15m`, `26h`, `1h30m`, `2w`.",
+	commands, sections,
+};
+
+/* ---- helpers ---- */
+
+/* Usage errors are one line, like every other error. */
+static int usage(const char *cmd, const char *why)
 {
-	if (why)
-		fprintf(stderr, "strata: %s; see 'strata --help'\n", why);
+	if (cmd)
+		fprintf(stderr, "strata: %s; see 'strata %s --help'\n", why, cmd);
 	else
-		fputs(USAGE, stderr);
-	return 2;
+		fprintf(stderr, "strata: %s; see 'strata --help'\n", why);
+	return EXIT_USAGE;
+}
+
+/* Print an error as one line whatever it holds (names come from databases). */
+static int fail_status(char *err, int status)
+{
+	struct buf b = BUF_INIT;
+	const char *msg = err ? err : "failed";
+	buf_add_printable(&b, msg, strlen(msg));
+	fprintf(stderr, "strata: %s\n", (char *)b.data);
+	buf_release(&b);
+	free(err);
+	return status;
 }
 
 static int fail(char *err)
 {
-	fprintf(stderr, "strata: %s\n", err ? err : "failed");
-	free(err);
-	return 1;
+	return fail_status(err, EXIT_ERROR);
 }
 
-static int cmd_init(int argc, char **argv)
+/* The status for a failure of a command that takes the lock. */
+static int fail_rc(char *err, int rc)
+{
+	return fail_status(err, rc == -EWOULDBLOCK ? EXIT_BUSY : EXIT_ERROR);
+}
+
+/* The one positional argument REPO, or a usage error. */
+static int one_repo(const char *cmd, const struct help_args *a, const char **repo)
+{
+	if (a->npos == 0)
+		return usage(cmd, "a repository path is needed");
+	if (a->npos > 1)
+		return usage(cmd, "too many arguments");
+	*repo = a->pos[0];
+	return 0;
+}
+
+/* --wait[=DURATION] into lk; 0 or a usage() status. */
+static int wait_opt(const char *cmd, const struct help_args *a, struct lock_opts *lk)
+{
+	bool given;
+	const char *v = helpdoc_value(a, "--wait", &given);
+	int64_t secs;
+	lk->wait_ms = 0;
+	if (!given)
+		return 0;
+	if (!v) {
+		lk->wait_ms = -1;
+		return 0;
+	}
+	if (parse_duration(v, &secs) || secs > INT64_MAX / 1000)
+		return usage(cmd, "--wait takes a duration such as 90, 15m or 2h");
+	lk->wait_ms = secs ? secs * 1000 : 0;
+	return 0;
+}
+
+static int size_opt(const char *cmd, const struct help_args *a, const char *name,
+		    uint64_t *v)
+{
+	const char *s = helpdoc_value(a, name, NULL);
+	char why[96];
+	if (s && parse_size(s, v)) {
+		snprintf(why, sizeof(why), "%s takes a size such as 512K, 32M or 4096", name);
+		return usage(cmd, why);
+	}
+	return 0;
+}
+
+/* ---- commands ---- */
+
+static int cmd_init(const struct help_args *a)
 {
 	struct repo_init_opts o = { 0 };
-	const char *path = NULL;
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--chunk-size") && i + 1 < argc) {
-			if (parse_size(argv[++i], &o.chunk_avg))
-				return usage("--chunk-size takes a size such as 512K");
-		} else if (!strcmp(argv[i], "--pack-size") && i + 1 < argc) {
-			if (parse_size(argv[++i], &o.pack_size))
-				return usage("--pack-size takes a size such as 32M");
-		} else if (!strcmp(argv[i], "--frame-size") && i + 1 < argc) {
-			if (parse_size(argv[++i], &o.frame_size))
-				return usage("--frame-size takes a size such as 128K");
-		} else if (argv[i][0] == '-' || path) {
-			return usage("unexpected argument to init");
-		} else {
-			path = argv[i];
-		}
+	const char *path;
+	int rc = one_repo("init", a, &path);
+	if (rc)
+		return rc;
+	if ((rc = size_opt("init", a, "--chunk-size", &o.chunk_avg)) ||
+	    (rc = size_opt("init", a, "--pack-size", &o.pack_size)) ||
+	    (rc = size_opt("init", a, "--frame-size", &o.frame_size)))
+		return rc;
+	const char *lvl = helpdoc_value(a, "--compression", NULL);
+	if (lvl) {
+		char *end;
+		long l = strtol(lvl, &end, 10);
+		if (*end || end == lvl || l < 1 || l > 19)
+			return usage("init", "--compression takes a zstd level from 1 to 19");
+		o.zstd_level = (int)l;
 	}
-	if (!path)
-		return usage("init needs a repository path");
-	int rc = repo_init(path, &o);
+	rc = repo_init(path, &o);
 	if (rc == -ENOTEMPTY) {
 		struct repo r;
 		if (repo_open(&r, path) == 0) {
@@ -69,159 +348,122 @@ static int cmd_init(int argc, char **argv)
 		} else {
 			fprintf(stderr, "strata: cannot create a repository in '%s': the directory is not empty; choose an empty or new directory\n", path);
 		}
-		return 1;
+		return EXIT_ERROR;
 	}
 	if (rc == -EINVAL)
-		return usage("chunk size must be 64 B..256 MiB, pack size 4 KiB..4 GiB and frame size 4 KiB..1 MiB");
+		return usage("init", "chunk size must be 64 B..256 MiB, pack size 4 KiB..4 GiB and frame size 4 KiB..1 MiB");
 	if (rc) {
 		fprintf(stderr, "strata: cannot create a repository in '%s': %s\n", path, strerror(-rc));
-		return 1;
+		return EXIT_ERROR;
 	}
 	printf("initialized empty strata repository in %s\n", path);
-	return 0;
+	return EXIT_OK;
 }
 
-static void human(char *out, size_t n, uint64_t v)
-{
-	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double d = (double)v;
-	int i = 0;
-	while (d >= 1024 && i < 4)
-		d /= 1024, i++;
-	snprintf(out, n, i ? "%.1f %s" : "%.0f %s", d, u[i]);
-}
-
-static int cmd_backup(int argc, char **argv)
+static int cmd_backup(const struct help_args *a)
 {
 	struct backup_opts o = { 0 };
 	struct backup_result res;
 	char *err = NULL;
-	const char *pos[2] = { NULL, NULL };
-	int npos = 0;
+	int rc;
 
+	if (a->npos != 2)
+		return usage("backup", a->npos < 2 ? "backup needs a repository and a source database"
+						   : "too many arguments");
+	o.repo = a->pos[0];
+	o.source = a->pos[1];
 	o.at = (int64_t)time(NULL);
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--at") && i + 1 < argc) {
-			if (time_parse_rfc3339(argv[++i], &o.at))
-				return usage("--at takes an RFC 3339 time such as 2026-11-20T02:00:00Z");
-		} else if (!strcmp(argv[i], "--label") && i + 1 < argc) {
-			o.label = argv[++i];
-		} else if (!strcmp(argv[i], "--force")) {
-			o.force = true;
-		} else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
-			o.verbose = true;
-		} else if (!strcmp(argv[i], "--reader") && i + 1 < argc) {
-			i++;
-			if (!strcmp(argv[i], "sqlite"))
-				o.api_reader = true;
-			else if (strcmp(argv[i], "auto"))
-				return usage("--reader takes 'auto' (pages when possible) or 'sqlite' (SQLite's API only)");
-		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
-			return usage("unknown option to backup");
-		} else if (npos < 2) {
-			pos[npos++] = argv[i];
-		} else {
-			return usage("too many arguments to backup");
-		}
+	const char *at = helpdoc_value(a, "--at", NULL);
+	if (at && time_parse_rfc3339(at, &o.at))
+		return usage("backup", "--at takes an RFC 3339 time of a day that exists, such as 2026-11-20T02:00:00Z");
+	if (at && o.at < 0)
+		return usage("backup", "--at must be 1970-01-01T00:00:00Z or later");
+	o.label = helpdoc_value(a, "--label", NULL);
+	o.force = helpdoc_flag(a, "--force");
+	o.verbose = helpdoc_flag(a, "--verbose");
+	const char *reader = helpdoc_value(a, "--reader", NULL);
+	if (reader && !strcmp(reader, "sqlite"))
+		o.api_reader = true;
+	else if (reader && strcmp(reader, "auto"))
+		return usage("backup", "--reader takes 'auto' (pages when possible) or 'sqlite' (SQLite's API only)");
+	if ((rc = wait_opt("backup", a, &o.lock)))
+		return rc;
+	o.include = xcalloc(a->nv + 1, sizeof(char *));
+	o.exclude = xcalloc(a->nv + 1, sizeof(char *));
+	for (size_t i = 0; i < a->nv; i++) {
+		if (!strcmp(a->v[i].opt->name, "--include"))
+			o.include[o.ninclude++] = a->v[i].value;
+		else if (!strcmp(a->v[i].opt->name, "--exclude"))
+			o.exclude[o.nexclude++] = a->v[i].value;
 	}
-	if (npos != 2)
-		return usage("backup needs a repository and a source database");
-	o.repo = pos[0];
-	o.source = pos[1];
+	char *what = xasprintf("backup of %s", o.source);
+	o.lock.what = what;
 	o.progress = isatty(2);
-	if (backup_run(&o, &res, &err))
-		return fail(err);
-	char in[32], nw[32], src[32];
-	human(in, sizeof(in), res.bytes_in);
-	human(nw, sizeof(nw), res.new_bytes);
-	human(src, sizeof(src), res.source_bytes);
-	if (res.unchanged_since[0]) {
+	rc = backup_run(&o, &res, &err);
+	free(what);
+	free(o.include);
+	free(o.exclude);
+	if (rc)
+		return fail_rc(err, rc);
+	char in[HUMAN_MAX], nw[HUMAN_MAX], src[HUMAN_MAX];
+	human_bytes(in, res.bytes_in);
+	human_bytes(nw, res.new_bytes);
+	human_bytes(src, res.source_bytes);
+	if (res.unchanged_since[0])
 		printf("generation %s: source unchanged since generation %s (same file, size, times "
 		       "and WAL state), not read again; %llu tables, %llu rows, %s new stored, %.2f s\n",
 		       res.name, res.unchanged_since, (unsigned long long)res.tables,
 		       (unsigned long long)res.rows, nw, res.seconds);
-		return 0;
+	else
+		printf("generation %s: %llu tables, %llu rows, %s source file, %s rows read, "
+		       "%llu chunks (%llu new), %s new stored, %.2f s\n",
+		       res.name, (unsigned long long)res.tables, (unsigned long long)res.rows, src, in,
+		       (unsigned long long)res.chunks, (unsigned long long)res.new_chunks, nw,
+		       res.seconds);
+	if (res.damaged_reused) {
+		char ts[32];
+		time_rfc3339(ts, res.damaged_verified);
+		fflush(stdout);
+		fprintf(stderr, "strata: generation %s reuses %llu chunks that 'strata verify' found damaged on %s, "
+			"so it cannot read them either; restore the damaged packs from a copy of the "
+			"repository ('strata verify %s' lists them)\n",
+			res.name, (unsigned long long)res.damaged_reused, ts, o.repo);
+		return EXIT_DAMAGE;
 	}
-	printf("generation %s: %llu tables, %llu rows, %s source file, %s rows read, "
-	       "%llu chunks (%llu new), %s new stored, %.2f s\n",
-	       res.name, (unsigned long long)res.tables, (unsigned long long)res.rows, src, in,
-	       (unsigned long long)res.chunks, (unsigned long long)res.new_chunks, nw, res.seconds);
-	return 0;
+	return EXIT_OK;
 }
 
-/* Arguments of the form "REPO [FLAG]"; returns 0 or a usage() exit code. */
-static int parse_repo_flag(int argc, char **argv, const char *cmd, const char *flag,
-			   const char **path, bool *set)
-{
-	char why[64];
-	*path = NULL;
-	*set = false;
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], flag)) {
-			*set = true;
-		} else if (argv[i][0] == '-' || *path) {
-			snprintf(why, sizeof(why), "unexpected argument to %s", cmd);
-			return usage(why);
-		} else {
-			*path = argv[i];
-		}
-	}
-	if (!*path) {
-		snprintf(why, sizeof(why), "%s needs a repository path", cmd);
-		return usage(why);
-	}
-	return 0;
-}
-
-static int cmd_index(int argc, char **argv)
+static int cmd_index(const struct help_args *a)
 {
 	const char *path;
-	bool rebuild;
+	struct lock_opts lk = { .what = "index" };
 	char *err = NULL;
-	int rc = parse_repo_flag(argc, argv, "index", "--rebuild", &path, &rebuild);
-	if (rc)
+	int rc = one_repo("index", a, &path);
+	if (rc || (rc = wait_opt("index", a, &lk)))
 		return rc;
-	if (index_run(path, rebuild, &err))
-		return fail(err);
-	return 0;
+	rc = index_run(path, helpdoc_flag(a, "--rebuild"), &lk, &err);
+	return rc ? fail_rc(err, rc) : EXIT_OK;
 }
 
-static int cmd_ls(int argc, char **argv)
+static int cmd_ls(const struct help_args *a)
 {
 	const char *path;
-	bool json;
+	bool json = helpdoc_flag(a, "--json");
 	struct repo r;
 	struct catalog c;
 	struct cat_gen *g = NULL;
 	size_t n = 0;
-	char *err = NULL;
-	int rc = parse_repo_flag(argc, argv, "ls", "--json", &path, &json);
+	int rc = one_repo("ls", a, &path);
 
 	if (rc)
 		return rc;
-	/*
-	 * Bring the catalog up to date first (it may be missing).  While a backup
-	 * holds the lock, list what the catalog already has instead of failing.
-	 */
-	rc = index_run(path, false, &err);
-	if (rc == -EWOULDBLOCK) {
-		free(err);
-		err = NULL;
-	} else if (rc) {
-		return fail(err);
-	}
-	rc = repo_open(&r, path);
-	if (!rc)
-		rc = catalog_open(&c, r.catalog, true);
+	rc = status_open_catalog(path, &r, &c);
+	if (rc)
+		return EXIT_ERROR;
+	rc = catalog_list_gens(&c, &g, &n);
 	if (rc) {
 		fprintf(stderr, "strata: cannot read the catalog of '%s': %s; run 'strata index --rebuild %s'\n",
 			path, strerror(-rc), path);
-		repo_close(&r);
-		return 1;
-	}
-	rc = catalog_list_gens(&c, &g, &n);
-	if (rc) {
-		fprintf(stderr, "strata: cannot read the catalog of '%s': %s\n", path, strerror(-rc));
 	} else if (json) {
 		struct buf b = BUF_INIT;
 		buf_adds(&b, "[");
@@ -233,6 +475,8 @@ static int cmd_ls(int argc, char **argv)
 			buf_addf(&b, ", \"id\": \"%s\", \"seq\": %llu, \"time\": \"%s\", \"label\": ",
 				 g[i].id, (unsigned long long)g[i].seq, ts);
 			buf_add_json_str(&b, g[i].label, strlen(g[i].label));
+			buf_adds(&b, ", \"source\": ");
+			buf_add_json_str(&b, g[i].source, strlen(g[i].source));
 			buf_addf(&b, ", \"tables\": %llu, \"rows\": %llu, \"logical_bytes\": %llu, \"new_bytes\": %llu}",
 				 (unsigned long long)g[i].ntables, (unsigned long long)g[i].nrows,
 				 (unsigned long long)g[i].logical_bytes,
@@ -242,41 +486,44 @@ static int cmd_ls(int argc, char **argv)
 		fwrite(b.data, 1, b.len, stdout);
 		buf_release(&b);
 	} else {
+		struct buf label = BUF_INIT;
 		printf("%-22s %-20s %7s %12s %11s %11s  %s\n", "NAME", "TIME", "TABLES", "ROWS",
 		       "LOGICAL", "NEW", "LABEL");
 		for (size_t i = 0; i < n; i++) {
-			char ts[32], lg[32], nw[32];
+			char ts[32], lg[HUMAN_MAX], nw[HUMAN_MAX];
 			time_rfc3339(ts, g[i].time);
-			human(lg, sizeof(lg), g[i].logical_bytes);
-			human(nw, sizeof(nw), g[i].new_bytes);
+			human_bytes(lg, g[i].logical_bytes);
+			human_bytes(nw, g[i].new_bytes);
+			buf_reset(&label);
+			buf_add_printable(&label, g[i].label, strlen(g[i].label));
 			printf("%-22s %-20s %7llu %12llu %11s %11s  %s\n", g[i].name, ts,
 			       (unsigned long long)g[i].ntables, (unsigned long long)g[i].nrows, lg, nw,
-			       g[i].label);
+			       label.len ? (char *)label.data : "");
 		}
+		buf_release(&label);
 	}
 	catalog_free_gens(g, n);
 	catalog_close(&c);
 	repo_close(&r);
-	return rc ? 1 : 0;
+	return rc ? EXIT_ERROR : EXIT_OK;
 }
 
-static int cmd_verify(int argc, char **argv)
+static int cmd_verify(const struct help_args *a)
 {
 	const char *path;
-	bool quick;
-	struct verify_opts o = { 0 };
+	bool quick = helpdoc_flag(a, "--quick");
+	struct verify_opts o = { .quick = quick };
 	struct verify_result res;
 	char *err = NULL;
-	int rc = parse_repo_flag(argc, argv, "verify", "--quick", &path, &quick);
+	int rc = one_repo("verify", a, &path);
 
 	if (rc)
 		return rc;
-	o.quick = quick;
 	if (verify_run(path, &o, &res, &err))
 		return fail(err);
-	char pb[32], cb[32];
-	human(pb, sizeof(pb), res.pack_bytes);
-	human(cb, sizeof(cb), res.chunk_bytes);
+	char pb[HUMAN_MAX], cb[HUMAN_MAX];
+	human_bytes(pb, res.pack_bytes);
+	human_bytes(cb, res.chunk_bytes);
 	printf("checked %llu generations, %llu packs (%s), %llu chunks",
 	       (unsigned long long)res.gens, (unsigned long long)res.packs, pb,
 	       (unsigned long long)res.chunks);
@@ -291,28 +538,91 @@ static int cmd_verify(int argc, char **argv)
 			"(listed above); restore the damaged files from a copy of the repository\n",
 			path, (unsigned long long)res.problems, (unsigned long long)res.bad_gens,
 			(unsigned long long)res.gens);
-		return 1;
+		return EXIT_DAMAGE;
 	}
-	return 0;
+	return EXIT_OK;
+}
+
+static int cmd_status(const struct help_args *a)
+{
+	const char *path;
+	struct status_opts o = { 0 };
+	char *err = NULL;
+	int rc = one_repo("status", a, &path);
+
+	if (rc)
+		return rc;
+	o.json = helpdoc_flag(a, "--json");
+	o.prometheus = helpdoc_flag(a, "--prometheus");
+	if (o.json && o.prometheus)
+		return usage("status", "--json and --prometheus exclude each other");
+	o.output = helpdoc_value(a, "--output", NULL);
+	const char *age = helpdoc_value(a, "--max-age", NULL);
+	if (age && (parse_duration(age, &o.max_age) || o.max_age == 0))
+		return usage("status", "--max-age takes a duration such as 26h or 8d");
+	o.now = (int64_t)time(NULL);
+	struct status_result res;
+	rc = status_run(path, &o, &res, &err);
+	if (rc)
+		return fail(err);
+	if (res.damaged)
+		return EXIT_DAMAGE;
+	return res.stale ? EXIT_STALE : EXIT_OK;
+}
+
+static int cmd_help(const struct help_args *a)
+{
+	if (a->npos == 0) {
+		helpdoc_overview(stdout, &page);
+		return EXIT_OK;
+	}
+	const struct help_cmd *c = a->npos == 1 ? helpdoc_find(&page, a->pos[0]) : NULL;
+	if (!c)
+		return usage(NULL, a->npos == 1 ? "no such command" : "help takes one command name");
+	helpdoc_command(stdout, &page, c);
+	return EXIT_OK;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2)
-		return usage(NULL);
-	if (!strcmp(argv[1], "init"))
-		return cmd_init(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "backup"))
-		return cmd_backup(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "index"))
-		return cmd_index(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "ls"))
-		return cmd_ls(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "verify"))
-		return cmd_verify(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-		fputs(USAGE, stdout);
-		return 0;
+	struct help_args a;
+	char why[160];
+	int rc;
+
+	if (argc < 2) {
+		helpdoc_overview(stderr, &page);
+		return EXIT_USAGE;
 	}
-	return usage("unknown command");
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		helpdoc_overview(stdout, &page);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("strata %s (repository format %d, reads %d to %d; catalog schema %d)\n",
+		       STRATA_VERSION, REPO_FORMAT_VERSION, REPO_FORMAT_OLDEST, REPO_FORMAT_VERSION,
+		       CATALOG_SCHEMA_VERSION);
+		return EXIT_OK;
+	}
+	/* `strata help --man` prints the man page (meson builds strata.1 with it) */
+	if (!strcmp(argv[1], "help") && argc == 3 && !strcmp(argv[2], "--man")) {
+		helpdoc_roff(stdout, &page, STRATA_VERSION);
+		return EXIT_OK;
+	}
+	const struct help_cmd *c = helpdoc_find(&page, argv[1]);
+	if (!c) {
+		snprintf(why, sizeof(why), "unknown command '%.40s'", argv[1]);
+		return usage(NULL, why);
+	}
+	if (helpdoc_parse(c, argc - 2, argv + 2, &a, why, sizeof(why))) {
+		helpdoc_args_release(&a);
+		return usage(c->name, why);
+	}
+	if (a.help) {
+		helpdoc_command(stdout, &page, c);
+		rc = EXIT_OK;
+	} else {
+		rc = c->run(&a);
+	}
+	helpdoc_args_release(&a);
+	return rc;
 }

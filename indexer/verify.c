@@ -26,6 +26,7 @@
 #include "strata/frames.h"
 #include "strata/manifest.h"
 #include "strata/pack.h"
+#include "strata/verifyrec.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -35,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -192,16 +194,12 @@ static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
 	struct pack_entry *e = NULL;
 	size_t n = 0;
 	uint64_t size = 0;
-	int rc, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
+	int fd, rc = open_regular(path, &fd);
 
-	if (fd < 0) {
+	if (rc) {
 		problem(v, "pack packs/%.2s/%s.pack: cannot open: %s", name, name,
-			errno == ELOOP ? "it is a symbolic link" : strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		problem(v, "pack packs/%.2s/%s.pack: not a regular file", name, name);
+			rc == -ELOOP ? "it is a symbolic link" :
+			rc == -EUCLEAN ? "not a regular file" : strerror(-rc));
 		goto out;
 	}
 	rc = pack_read_index(fd, &e, &n, &size);
@@ -362,11 +360,53 @@ static void check_catalog(struct verify *v)
 	catalog_close(&c);
 }
 
+/*
+ * Keep what this check found in REPO/verify-status (strata/verifyrec.h), for
+ * `strata status` and for backups, which must not reuse a damaged chunk
+ * silently.  A quick check keeps the damaged list of the last full one.
+ */
+static void record(struct verify *v, int64_t t0)
+{
+	struct verify_record rec;
+	struct verify_run_rec *run;
+	int rc = verifyrec_read(&v->r, &rec);
+	if (rc)
+		memset(&rec, 0, sizeof(rec)); /* unreadable: replaced by this check's */
+	run = v->o->quick ? &rec.quick : &rec.full;
+	run->time = t0 > 0 ? t0 : 1;
+	run->seconds = (uint64_t)((int64_t)time(NULL) - t0);
+	run->problems = v->res->problems;
+	run->generations = v->res->gens;
+	run->bad_generations = v->res->bad_gens;
+	run->packs = v->res->packs;
+	run->pack_bytes = v->res->pack_bytes;
+	run->chunks = v->res->chunks;
+	if (!v->o->quick) {
+		free(rec.damaged);
+		rec.damaged = NULL;
+		rec.ndamaged = 0;
+		for (size_t i = 0; i < v->nch; i++)
+			if (v->ch[i].state == CH_BAD) {
+				rec.damaged = xrealloc(rec.damaged, (rec.ndamaged + 1) * sizeof(*rec.damaged));
+				rec.damaged[rec.ndamaged++] = v->ch[i].e.id;
+			}
+	}
+	rc = verifyrec_write(&v->r, &rec);
+	if (rc) {
+		printf("note: cannot record the result in '%s/" VERIFYREC_NAME "': %s; 'strata status' will not show this check\n",
+		       v->r.path, strerror(-rc));
+		v->res->notes++;
+	}
+	verifyrec_release(&rec);
+}
+
 int verify_run(const char *path, const struct verify_opts *o, struct verify_result *res, char **err)
 {
 	struct verify v = { .o = o, .res = res };
 	ZSTD_DCtx *dctx = NULL;
 	int rc;
+
+	int64_t t0 = (int64_t)time(NULL);
 
 	memset(res, 0, sizeof(*res));
 	rc = repo_open(&v.r, path);
@@ -389,6 +429,7 @@ int verify_run(const char *path, const struct verify_opts *o, struct verify_resu
 	for (size_t i = 0; i < v.ngens; i++)
 		check_gen(&v, v.gens[i]);
 	check_catalog(&v);
+	record(&v, t0);
 out:
 	ZSTD_freeDCtx(dctx);
 	for (size_t i = 0; i < v.npacks; i++)

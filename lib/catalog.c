@@ -36,7 +36,7 @@ static const char SCHEMA[] =
 	" id TEXT NOT NULL, time INTEGER NOT NULL, label TEXT NOT NULL, source TEXT NOT NULL,"
 	" ntables INTEGER NOT NULL, nrows INTEGER NOT NULL, logical_bytes INTEGER NOT NULL,"
 	" new_bytes INTEGER NOT NULL, json TEXT NOT NULL, schema_sql TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS generations_by_time ON generations(time, name);"
+	"CREATE INDEX IF NOT EXISTS generations_by_time ON generations(time);" /* + seq: the rowid */
 	"CREATE TABLE IF NOT EXISTS tables(seq INTEGER NOT NULL, tidx INTEGER NOT NULL,"
 	" name TEXT NOT NULL, dirname TEXT NOT NULL, schema_sql TEXT NOT NULL,"
 	" header TEXT NOT NULL, nrows INTEGER NOT NULL, nchunks INTEGER NOT NULL,"
@@ -170,7 +170,8 @@ int catalog_open(struct catalog *c, const char *path, bool readonly)
 				goto fail;
 		}
 	} else if (!schema_version_ok(c)) {
-		rc = -EUCLEAN;
+		/* a writer (strata index, backup, ls) rebuilds it in the current schema */
+		rc = -EPROTONOSUPPORT;
 		goto fail;
 	}
 	return 0;
@@ -353,7 +354,7 @@ static int add_groups(struct catalog *c, sqlite3_stmt *sgr, uint64_t seq, size_t
  * file names must be unique per table and the generation's sums must fit a
  * SQLite integer (-EUCLEAN).
  */
-int catalog_add_generation(struct catalog *c, const struct manifest *m)
+int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t manifest_bytes)
 {
 	sqlite3_stmt *sg = NULL, *stt = NULL, *sc = NULL, *chk = NULL, *sgr = NULL;
 	struct buf json = BUF_INIT, hdr = BUF_INIT;
@@ -448,7 +449,8 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m)
 	sqlite3_bind_int64(sg, 7, (sqlite3_int64)m->ntables);
 	sqlite3_bind_int64(sg, 8, (sqlite3_int64)nrows);
 	sqlite3_bind_int64(sg, 9, (sqlite3_int64)logical);
-	sqlite3_bind_int64(sg, 10, (sqlite3_int64)m->new_bytes);
+	/* what the backup added to the repository: its packs and its manifest */
+	sqlite3_bind_int64(sg, 10, (sqlite3_int64)(m->new_bytes + manifest_bytes));
 	sqlite3_bind_text(sg, 11, (const char *)json.data, (int)json.len, SQLITE_STATIC);
 	sqlite3_bind_text(sg, 12, m->schema, -1, SQLITE_STATIC);
 	rc = run(c, sg);
@@ -581,19 +583,12 @@ static int index_pack(struct catalog *c, const struct repo *r, const char *name)
 	struct pack_entry *e = NULL;
 	size_t n = 0;
 	uint64_t size = 0;
-	/* O_NONBLOCK: a FIFO planted under packs/ must not hang the sync */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), rc;
-	struct stat st;
+	int fd, rc = open_regular(path, &fd);
 
-	if (fd < 0) {
-		rc = errno == ELOOP ? -EUCLEAN : -errno;
-	} else {
-		if (fstat(fd, &st) < 0)
-			rc = -errno;
-		else if (!S_ISREG(st.st_mode))
-			rc = -EUCLEAN;
-		else
-			rc = pack_read_index(fd, &e, &n, &size);
+	if (rc == -ELOOP)
+		rc = -EUCLEAN;
+	if (!rc) {
+		rc = pack_read_index(fd, &e, &n, &size);
 		close(fd);
 	}
 	if (!rc)
@@ -614,31 +609,8 @@ static int index_pack(struct catalog *c, const struct repo *r, const char *name)
  */
 static int read_manifest(const char *path, uint8_t **data, size_t *n)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), rc = 0;
-
-	*data = NULL;
-	*n = 0;
-	if (fd < 0)
-		return errno == ELOOP ? -EUCLEAN : -errno;
-	if (fstat(fd, &st) < 0)
-		rc = -errno;
-	else if (!S_ISREG(st.st_mode))
-		rc = -EUCLEAN;
-	else if ((uint64_t)st.st_size > MANIFEST_MAX_SIZE || (uint64_t)st.st_size > SIZE_MAX / 2)
-		rc = -EFBIG;
-	else if (!(*data = malloc((size_t)st.st_size + 1)))
-		rc = -EFBIG;
-	else
-		rc = pread_all(fd, *data, (size_t)st.st_size, 0);
-	close(fd);
-	if (rc) {
-		free(*data);
-		*data = NULL;
-		return rc;
-	}
-	*n = (size_t)st.st_size;
-	return 0;
+	int rc = read_file(path, MANIFEST_MAX_SIZE, data, n);
+	return rc == -ELOOP ? -EUCLEAN : rc;
 }
 
 static int index_gen(struct catalog *c, const struct repo *r, const char *name)
@@ -660,7 +632,7 @@ static int index_gen(struct catalog *c, const struct repo *r, const char *name)
 		rc = -ENAMETOOLONG; /* struct cat_gen (the mount) holds 63 bytes */
 	}
 	if (!rc) {
-		rc = catalog_add_generation(c, &m);
+		rc = catalog_add_generation(c, &m, n);
 		manifest_release(&m);
 	}
 	free(data);
@@ -863,6 +835,14 @@ int catalog_gen_stamp(struct catalog *c, uint64_t *stamp)
 	return rc;
 }
 
+int catalog_pack_stats(struct catalog *c, uint64_t *npacks, uint64_t *bytes)
+{
+	int rc = one_int(c, "SELECT count(*) FROM packs", npacks);
+	if (!rc)
+		rc = one_int(c, "SELECT coalesce(sum(size), 0) FROM packs", bytes);
+	return rc;
+}
+
 int catalog_name_taken(struct catalog *c, const char *name)
 {
 	sqlite3_stmt *st;
@@ -877,7 +857,7 @@ int catalog_name_taken(struct catalog *c, const char *name)
 	return s == SQLITE_DONE ? 0 : sqerr(c, s);
 }
 
-#define GEN_COLS "seq, name, time, ntables, nrows, logical_bytes, new_bytes, length(CAST(json AS BLOB)), length(CAST(schema_sql AS BLOB)), label, id"
+#define GEN_COLS "seq, name, time, ntables, nrows, logical_bytes, new_bytes, length(CAST(json AS BLOB)), length(CAST(schema_sql AS BLOB)), label, id, source"
 
 static void gen_row(sqlite3_stmt *st, struct cat_gen *g, bool label)
 {
@@ -891,8 +871,10 @@ static void gen_row(sqlite3_stmt *st, struct cat_gen *g, bool label)
 	g->new_bytes = (uint64_t)sqlite3_column_int64(st, 6);
 	g->json_len = (uint64_t)sqlite3_column_int64(st, 7);
 	g->schema_len = (uint64_t)sqlite3_column_int64(st, 8);
-	if (label)
+	if (label) {
 		g->label = xstrdup(col_str(st, 9));
+		g->source = xstrdup(col_str(st, 11));
+	}
 	snprintf(g->id, sizeof(g->id), "%s", col_str(st, 10));
 }
 
@@ -900,7 +882,7 @@ int catalog_list_gens(struct catalog *c, struct cat_gen **gens, size_t *n)
 {
 	sqlite3_stmt *st;
 	size_t cap = 0;
-	int rc = prep(c, "SELECT " GEN_COLS " FROM generations ORDER BY name", &st), s;
+	int rc = prep(c, "SELECT " GEN_COLS " FROM generations ORDER BY time, seq", &st), s;
 	*gens = NULL;
 	*n = 0;
 	if (rc)
@@ -924,8 +906,10 @@ int catalog_list_gens(struct catalog *c, struct cat_gen **gens, size_t *n)
 
 void catalog_free_gens(struct cat_gen *gens, size_t n)
 {
-	for (size_t i = 0; gens && i < n; i++)
+	for (size_t i = 0; gens && i < n; i++) {
 		free(gens[i].label);
+		free(gens[i].source);
+	}
 	free(gens);
 }
 
@@ -963,7 +947,8 @@ int catalog_gen_by_seq(struct catalog *c, uint64_t seq, struct cat_gen *g)
 
 int catalog_latest(struct catalog *c, struct cat_gen *g)
 {
-	return gen_query(c, "ORDER BY time DESC, name DESC LIMIT 1", NULL, 0, g);
+	/* seq breaks ties: it grows with every backup, names need not sort */
+	return gen_query(c, "ORDER BY time DESC, seq DESC LIMIT 1", NULL, 0, g);
 }
 
 static int text_query(struct catalog *c, const char *sql, uint64_t a, int64_t b, char **text,

@@ -11,6 +11,7 @@
  *   u64le xxh3-64 of everything before
  */
 #include "strata/manifest.h"
+#include "strata/naming.h"
 #include "strata/rowcodec.h"
 
 #include <stdlib.h>
@@ -62,22 +63,6 @@ void manifest_encode(const struct manifest *m, struct buf *b)
 	buf_add_u64le(b, XXH3_64bits(b->data, b->len));
 }
 
-/*
- * A name used as a path component, checked on the bytes as stored (a NUL
- * inside would otherwise hide what follows it): non-empty, at most max
- * bytes, not . or .., no '/', no control byte (< 0x20 or 0x7f).
- */
-static bool safe_component(const uint8_t *s, size_t n, size_t max)
-{
-	if (n == 0 || n > max || (n == 1 && s[0] == '.') ||
-	    (n == 2 && s[0] == '.' && s[1] == '.'))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == '/' || s[i] < 0x20 || s[i] == 0x7f)
-			return false;
-	return true;
-}
-
 /* A str field that must be a safe component; *out is a C string copy. */
 static int rd_component(struct rd *r, size_t max, char **out)
 {
@@ -86,7 +71,7 @@ static int rd_component(struct rd *r, size_t max, char **out)
 	*out = NULL;
 	if (rd_bytes(r, &p, &n))
 		return r->err;
-	if (!safe_component(p, n, max))
+	if (!name_is_safe(p, n, max))
 		return -EUCLEAN;
 	*out = xstrndup((const char *)p, n);
 	return 0;

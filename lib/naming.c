@@ -172,3 +172,14 @@ char *name_table_dir(const char *name)
 	}
 	return (char *)buf_detach(&b, NULL);
 }
+
+bool name_is_safe(const void *s, size_t n, size_t max)
+{
+	const uint8_t *p = s;
+	if (n == 0 || n > max || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == '/' || p[i] < 0x20 || p[i] == 0x7f)
+			return false;
+	return true;
+}

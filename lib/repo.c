@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_CHUNK_AVG (512u * 1024)
@@ -79,8 +80,10 @@ int repo_init(const char *path, const struct repo_init_opts *o)
 	char hex[33];
 	int rc;
 
+	int level = o && o->zstd_level ? o->zstd_level : 3;
+
 	if (avg < 64 || avg > (256u << 20) || psize < 4096 || psize > (UINT64_C(1) << 32) ||
-	    fsize < FRAMED_MIN_FRAME || fsize > FRAMED_MAX_FRAME)
+	    fsize < FRAMED_MIN_FRAME || fsize > FRAMED_MAX_FRAME || level < 1 || level > 19)
 		return -EINVAL;
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return -errno;
@@ -104,7 +107,7 @@ int repo_init(const char *path, const struct repo_init_opts *o)
 	r.chunk.avg = avg;
 	r.chunk.max = avg * 4;
 	r.pack_size = psize;
-	r.zstd_level = 3;
+	r.zstd_level = level;
 	r.frame_size = (uint32_t)fsize;
 	config_text(&cfg, &r);
 	/* config last: a directory without it is not (yet) a repository */
@@ -202,30 +205,8 @@ int repo_parse_config(struct repo *r, const char *text, size_t n)
  */
 static int read_config(const char *path, uint8_t **data, size_t *n)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), rc = 0;
-
-	*data = NULL;
-	*n = 0;
-	if (fd < 0)
-		return errno == ENOENT || errno == ELOOP ? -EUCLEAN : -errno;
-	if (fstat(fd, &st) < 0)
-		rc = -errno;
-	else if (!S_ISREG(st.st_mode) || st.st_size > REPO_CONFIG_MAX)
-		rc = -EUCLEAN;
-	else {
-		*data = xmalloc((size_t)st.st_size + 1);
-		rc = pread_all(fd, *data, (size_t)st.st_size, 0);
-	}
-	close(fd);
-	if (rc) {
-		free(*data);
-		*data = NULL;
-		return rc;
-	}
-	(*data)[st.st_size] = 0;
-	*n = (size_t)st.st_size;
-	return 0;
+	int rc = read_file(path, REPO_CONFIG_MAX, data, n);
+	return rc == -ENOENT || rc == -ELOOP || rc == -EFBIG ? -EUCLEAN : rc;
 }
 
 /* 0 for a directory; -ELOOP for a link or anything else there; -EUCLEAN if missing. */
@@ -282,18 +263,81 @@ int repo_open(struct repo *r, const char *path)
 	return rc;
 }
 
-int repo_lock(struct repo *r, int wait)
+/* What the lock file fd says about its holder, one printable line, or "" (caller frees). */
+static char *holder_line(int fd)
+{
+	char text[256];
+	ssize_t n = fd >= 0 ? pread(fd, text, sizeof(text) - 1, 0) : -1;
+	struct buf b = BUF_INIT;
+	if (n < 0)
+		n = 0;
+	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == 0))
+		n--;
+	buf_add_printable(&b, text, (size_t)n);
+	return b.data ? (char *)buf_detach(&b, NULL) : xstrdup("");
+}
+
+char *repo_lock_holder(const struct repo *r)
 {
 	char *lp = xasprintf("%s/lock", r->path);
-	int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open(lp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	char *h = holder_line(fd);
+	if (fd >= 0)
+		close(fd);
+	free(lp);
+	return h;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int repo_lock(struct repo *r, const char *what, int64_t wait_ms,
+	      void (*waiting)(const char *holder, void *arg), void *arg)
+{
+	char *lp = xasprintf("%s/lock", r->path);
+	/* never through a link, never blocking on a FIFO (flock then fails on it) */
+	int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+	int64_t deadline = wait_ms > 0 ? mono_ms() + wait_ms : 0;
+	unsigned nap_ms = 50;
 	free(lp);
 	if (fd < 0)
 		return -errno;
-	if (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int rc = -errno;
-		close(fd);
-		return rc;
+		if (rc == -EINTR)
+			continue;
+		if (rc != -EWOULDBLOCK || !wait_ms || (wait_ms > 0 && mono_ms() >= deadline)) {
+			close(fd);
+			return rc;
+		}
+		if (waiting) {
+			char *h = holder_line(fd);
+			waiting(h, arg);
+			free(h);
+			waiting = NULL;
+		}
+		/* poll, not a blocking flock: the wait can end at the deadline */
+		if (wait_ms > 0 && mono_ms() + nap_ms > deadline)
+			nap_ms = (unsigned)(deadline - mono_ms() > 0 ? deadline - mono_ms() : 1);
+		struct timespec ts = { nap_ms / 1000, (long)(nap_ms % 1000) * 1000000 };
+		nanosleep(&ts, NULL);
+		if (nap_ms < 1000)
+			nap_ms *= 2;
 	}
+	/* who holds it, for the next one that has to wait */
+	char host[64] = "", ts[32];
+	gethostname(host, sizeof(host) - 1);
+	time_rfc3339(ts, (int64_t)time(NULL));
+	char *who = xasprintf("%s (pid %ld on %s, since %s)\n", what ? what : "strata",
+			      (long)getpid(), host, ts);
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, who, strlen(who), 0) < 0) {
+		/* only a courtesy to waiters: the lock itself is held */
+	}
+	free(who);
 	r->lockfd = fd;
 	return 0;
 }
@@ -325,9 +369,21 @@ char *repo_open_message(const char *path, const struct repo *r, int rc)
 	if (rc == -EBADMSG)
 		return xasprintf("repository '%s' has a damaged config file; restore '%s/config' from a copy of the repository",
 				 path, path);
-	if (rc == -ENOENT || rc == -ENOTDIR || rc == -EUCLEAN)
-		return xasprintf("'%s' is not a strata repository; create one with 'strata init %s' or check the path",
-				 path, path);
+	if (rc == -ENOENT || rc == -ENOTDIR || rc == -EUCLEAN) {
+		/* the hint must be one that works: init refuses a non-empty directory */
+		struct stat st;
+		if (stat(path, &st) < 0)
+			return xasprintf("'%s' is not a strata repository: it does not exist; create one with 'strata init %s' or check the path",
+					 path, path);
+		if (!S_ISDIR(st.st_mode))
+			return xasprintf("'%s' is not a strata repository: it is a file, not a directory; give the repository's directory",
+					 path);
+		if (dir_is_empty(path) == 1)
+			return xasprintf("'%s' is not a strata repository: it is an empty directory; create one there with 'strata init %s'",
+					 path, path);
+		return xasprintf("'%s' is not a strata repository: it is a directory without a strata config; give the path of a repository, or create one in a new directory with 'strata init DIR'",
+				 path);
+	}
 	if (rc == -EPROTONOSUPPORT)
 		return xasprintf("repository '%s' has format version %u, this strata reads versions %d to %d; use a newer strata",
 				 path, r->version, REPO_FORMAT_OLDEST, REPO_FORMAT_VERSION);

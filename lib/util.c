@@ -5,6 +5,7 @@
 #include "strata/util.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,6 +314,23 @@ int pread_all(int fd, void *p, size_t n, uint64_t off)
 	return 0;
 }
 
+int open_regular(const char *path, int *fdp)
+{
+	struct stat st;
+	/* O_NONBLOCK: opening a FIFO planted in the repository must not hang */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	*fdp = -1;
+	if (fd < 0)
+		return -errno;
+	int rc = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EUCLEAN;
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	*fdp = fd;
+	return 0;
+}
+
 int read_file(const char *path, size_t max, uint8_t **data, size_t *len)
 {
 	struct stat st;
@@ -320,22 +338,19 @@ int read_file(const char *path, size_t max, uint8_t **data, size_t *len)
 
 	*data = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
+	rc = open_regular(path, &fd);
+	if (rc)
+		return rc;
 	if (fstat(fd, &st) < 0) {
 		rc = -errno;
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = -EUCLEAN;
-		goto out;
-	}
-	if ((uint64_t)st.st_size > max) {
+	/* bounded by the bytes present, so a failed allocation is "too big", not an abort */
+	if ((uint64_t)st.st_size > max || (uint64_t)st.st_size >= SIZE_MAX / 2 ||
+	    !(*data = malloc((size_t)st.st_size + 1))) {
 		rc = -EFBIG;
 		goto out;
 	}
-	*data = xmalloc((size_t)st.st_size + 1);
 	rc = pread_all(fd, *data, (size_t)st.st_size, 0);
 	if (rc) {
 		free(*data);
@@ -456,6 +471,13 @@ void time_rfc3339(char out[32], int64_t t)
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+static int days_in_month(int y, int m)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
 static int digits(const char **s, int n, int *v)
 {
 	*v = 0;
@@ -504,8 +526,13 @@ int time_parse_rfc3339(const char *s, int64_t *t)
 	} else {
 		return -EINVAL;
 	}
-	if (*s || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60 ||
-	    oh > 23 || om > 59)
+	/*
+	 * A date that does not exist (2026-02-30) is refused, not normalized by
+	 * timegm() into another day; so is a leap second (23:59:60), which Unix
+	 * time cannot name.
+	 */
+	if (*s || M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || m > 59 ||
+	    sec > 59 || oh > 23 || om > 59)
 		return -EINVAL;
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = Y - 1900;
@@ -515,6 +542,61 @@ int time_parse_rfc3339(const char *s, int64_t *t)
 	tm.tm_min = m;
 	tm.tm_sec = sec;
 	*t = (int64_t)timegm(&tm) - sign * (oh * 3600 + om * 60);
+	return 0;
+}
+
+void human_bytes(char out[HUMAN_MAX], uint64_t v)
+{
+	static const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double d = (double)v;
+	int i = 0;
+	while (d >= 1024 && i < 6)
+		d /= 1024, i++;
+	/* 1023.96 KiB would print as "1024.0 KiB": say "1.0 MiB" instead */
+	if (i && i < 6 && d >= 1023.95)
+		d /= 1024, i++;
+	if (i)
+		snprintf(out, HUMAN_MAX, "%.1f %s", d, unit[i]);
+	else
+		snprintf(out, HUMAN_MAX, "%llu B", (unsigned long long)v);
+}
+
+int parse_duration(const char *s, int64_t *secs)
+{
+	static const struct {
+		char c;
+		int64_t mul;
+	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 604800 } };
+	int64_t total = 0;
+	int last = -1; /* units must appear largest first, each once: 1h30m, not 30m1h */
+
+	if (!*s)
+		return -EINVAL;
+	while (*s) {
+		int64_t n = 0;
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		while (*s >= '0' && *s <= '9') {
+			if (n > (INT64_MAX - 9) / 10)
+				return -EINVAL;
+			n = n * 10 + (*s++ - '0');
+		}
+		int u = 0; /* a bare number is seconds, and only as the whole string */
+		if (*s) {
+			for (u = 0; u < 5 && units[u].c != *s; u++)
+				;
+			if (u == 5 || (last >= 0 && u >= last))
+				return -EINVAL;
+			s++;
+		} else if (last >= 0) {
+			return -EINVAL;
+		}
+		last = u;
+		if (n > (INT64_MAX - total) / units[u].mul)
+			return -EINVAL;
+		total += n * units[u].mul;
+	}
+	*secs = total;
 	return 0;
 }
 
@@ -576,4 +658,29 @@ void buf_add_json_str(struct buf *b, const char *s, size_t n)
 		}
 	}
 	buf_addc(b, '"');
+}
+
+void buf_add_printable(struct buf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		size_t l = c >= 0x80 ? utf8_seq((const unsigned char *)s + i, n - i) : 1;
+		/* C1 controls (U+0080..U+009F, "c2 80".."c2 9f") act on some terminals too */
+		if (l > 1 && !(c == 0xc2 && (unsigned char)s[i + 1] < 0xa0)) {
+			buf_add(b, s + i, l);
+			i += l - 1;
+		} else if (c == '\\') {
+			buf_adds(b, "\\\\");
+		} else if (c == '\n') {
+			buf_adds(b, "\\n");
+		} else if (c == '\t') {
+			buf_adds(b, "\\t");
+		} else if (c == '\r') {
+			buf_adds(b, "\\r");
+		} else if (c < 0x20 || c >= 0x7f) {
+			buf_addf(b, "\\x%02x", c);
+		} else {
+			buf_addc(b, c);
+		}
+	}
 }

@@ -18,7 +18,7 @@
 #include "strata/pack.h"
 #include "strata/repo.h"
 
-#define CATALOG_SCHEMA_VERSION 2
+#define CATALOG_SCHEMA_VERSION 3
 
 struct catalog {
 	sqlite3 *db;
@@ -66,12 +66,15 @@ void catalog_rollback(struct catalog *c);
 int catalog_add_pack(struct catalog *c, const char *name, uint64_t size,
 		     const struct pack_entry *e, size_t n);
 struct manifest;
-int catalog_add_generation(struct catalog *c, const struct manifest *m);
+/* manifest_bytes: the size of its .gen file, counted in the generation's new bytes */
+int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t manifest_bytes);
 
 /* Every chunk id known, for dedup: calls fn for each (stops on non-zero). */
 int catalog_each_chunk(struct catalog *c, int (*fn)(void *arg, const struct chunk_id *id),
 		       void *arg);
 int catalog_max_seq(struct catalog *c, uint64_t *seq);
+/* Packs indexed and the bytes they take on disk. */
+int catalog_pack_stats(struct catalog *c, uint64_t *npacks, uint64_t *bytes);
 /* 1 if a generation with that name exists, 0 if not, <0 on error. */
 int catalog_name_taken(struct catalog *c, const char *name);
 
@@ -92,16 +95,21 @@ struct cat_gen {
 	char id[33];
 	int64_t time;
 	uint64_t ntables, nrows, logical_bytes, new_bytes, json_len, schema_len;
-	char *label; /* only filled by catalog_list_gens */
+	char *label;  /* label and source: only filled by catalog_list_gens */
+	char *source;
 };
 
-/* All generations ordered by name (time order); caller frees with catalog_free_gens. */
+/*
+ * All generations, oldest first: by time, then by seq (backup order: two
+ * generations of the same second keep the order they were taken in).
+ * Caller frees with catalog_free_gens.
+ */
 int catalog_list_gens(struct catalog *c, struct cat_gen **gens, size_t *n);
 void catalog_free_gens(struct cat_gen *gens, size_t n);
 /* -ENOENT when missing. */
 int catalog_gen_by_name(struct catalog *c, const char *name, struct cat_gen *g);
 int catalog_gen_by_seq(struct catalog *c, uint64_t seq, struct cat_gen *g);
-/* The newest generation by time; -ENOENT for an empty repository. */
+/* The newest generation: greatest time, then greatest seq; -ENOENT for an empty repository. */
 int catalog_latest(struct catalog *c, struct cat_gen *g);
 /* A change counter: changes whenever generations are added or removed. */
 int catalog_gen_stamp(struct catalog *c, uint64_t *stamp);

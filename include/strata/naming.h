@@ -51,6 +51,22 @@ static inline bool rows_group_ends(uint64_t id_head, size_t n)
  */
 char *name_group(const char *first_fname, const char *last_fname);
 
+/*
+ * The one rule for a name used as a path component (docs/FORMAT.md,
+ * "Names"), checked on the bytes as stored, so a NUL inside fails too:
+ * 1..max bytes, not "." or "..", no '/', no control byte (< 0x20 or 0x7F).
+ * The manifest reader and the mount both apply it.
+ */
+bool name_is_safe(const void *s, size_t n, size_t max);
+
+/*
+ * Generation names: the time, "2026-11-20T020000Z"; later generations of the
+ * same second add "-002" .. "-999", fixed width so that byte order is
+ * backup order.  (Before this rule, "-2", "-3" ... were written; they stay
+ * as they are, and the catalog orders by time and seq, not by name.)
+ */
+#define GEN_SAME_SECOND_MAX 999
+
 /* Directory name of a table, escaped (%XX) and bounded; caller frees. */
 char *name_table_dir(const char *name);
 

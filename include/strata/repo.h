@@ -2,7 +2,7 @@
  * repo.h - a repository directory: config, layout, writer lock.
  *
  *   REPO/config        text, "strata-repository" then key = value lines
- *   REPO/lock          flock()ed by writers (backup, index)
+ *   REPO/lock          flock()ed by writers (backup, index); names its holder
  *   REPO/packs/xx/     pack files
  *   REPO/generations/  manifests
  *   REPO/tmp/          temporaries; anything here is garbage once no writer
@@ -35,6 +35,7 @@ struct repo_init_opts {
 	uint64_t chunk_avg; /* 0: default 512 KiB */
 	uint64_t pack_size; /* 0: default 32 MiB */
 	uint64_t frame_size; /* 0: default 128 KiB */
+	int zstd_level;      /* 0: default 3 (strata's tuned settings); else zstd's level 1..19 */
 };
 
 /* Create a repository at path (missing or empty directory). */
@@ -53,10 +54,20 @@ int repo_open(struct repo *r, const char *path);
 char *repo_open_message(const char *path, const struct repo *r, int rc);
 /* Parse a config file's text (exposed for tests and fuzzing). */
 int repo_parse_config(struct repo *r, const char *text, size_t n);
-/* Take the writer lock; -EWOULDBLOCK if another writer holds it and !wait. */
-int repo_lock(struct repo *r, int wait);
+/*
+ * Take the writer lock (flock on REPO/lock) and write into that file who
+ * holds it ("what (pid N on HOST, since TIME)"), for those who wait.
+ * wait_ms: 0 gives up at once, < 0 waits as long as it takes, > 0 waits up
+ * to that long; -EWOULDBLOCK while another writer holds it.  waiting (may
+ * be NULL) is called once, before the first wait, with the holder's line
+ * (printable; "" when unknown).  Released by repo_close.
+ */
+int repo_lock(struct repo *r, const char *what, int64_t wait_ms,
+	      void (*waiting)(const char *holder, void *arg), void *arg);
 /* Remove leftovers of interrupted writers from tmp/ (call under the lock). */
 void repo_clean_tmp(struct repo *r);
+/* Who holds (or last held) the lock, as REPO/lock says, printable; "" if unknown.  Caller frees. */
+char *repo_lock_holder(const struct repo *r);
 /*
  * Before a writer adds chunks: a format 1 repository gets a format 2
  * config (atomic rename; nothing else changes: format 1 packs stay as they

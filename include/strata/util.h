@@ -186,7 +186,17 @@ int hex_decode(uint8_t *out, const char *in, size_t n);  /* n output bytes */
 int write_all(int fd, const void *p, size_t n);
 /* pread the whole range; -EUCLEAN if the file is shorter. */
 int pread_all(int fd, void *p, size_t n, uint64_t off);
-/* Read a whole (small) file; -EFBIG beyond max bytes. Caller frees *data. */
+/*
+ * Open a file of the repository for reading: never through a symbolic link
+ * (-ELOOP), never blocking on a FIFO, and only a regular file (-EUCLEAN for
+ * anything else).  Every reader of repository files opens them this way.
+ */
+int open_regular(const char *path, int *fd);
+/*
+ * Read a whole regular file (open_regular's rules) of at most max bytes;
+ * -EFBIG beyond, or if the memory cannot be had.  *data is NUL-terminated
+ * and the caller frees it.
+ */
 int read_file(const char *path, size_t max, uint8_t **data, size_t *len);
 /* fsync a directory so that a rename into it is durable. */
 int fsync_dir(const char *dir);
@@ -205,11 +215,38 @@ int mkdir_p(const char *path, unsigned mode);
  */
 int parse_size(const char *s, uint64_t *v);
 
+/*
+ * A byte count for people, in IEC units as `ls -lh` counts them (powers of
+ * 1024): "0 B", "512 B", "1.5 KiB", "5.4 MiB".  Every command prints sizes
+ * through this one function, so the same count always reads the same.
+ */
+#define HUMAN_MAX 24
+void human_bytes(char out[HUMAN_MAX], uint64_t v);
+
+/*
+ * Parse a duration: a number of seconds ("90"), or numbers with units s, m,
+ * h, d (86400 s) and w (7 d), largest first, each at most once: "30s",
+ * "15m", "26h", "1h30m", "2w". -EINVAL for anything else or an overflow.
+ */
+int parse_duration(const char *s, int64_t *secs);
+
 /* Format a UTC unix time as 2026-11-20T020000Z (name) or RFC 3339. */
 void time_name(char out[32], int64_t t);
 void time_rfc3339(char out[32], int64_t t);
-/* Parse RFC 3339 ("Z" or +hh:mm offsets, optional fraction, which is dropped). */
+/*
+ * Parse RFC 3339 ("Z" or +hh:mm offsets, optional fraction, which is
+ * dropped).  Dates that do not exist (2026-02-30) and leap seconds are
+ * -EINVAL.
+ */
 int time_parse_rfc3339(const char *s, int64_t *t);
+
+/*
+ * Text from a database or a user (table names, labels) for a terminal or a
+ * table row: control bytes, C1 controls and bytes that are not UTF-8 become
+ * escapes (\n, \t, \r, \xNN; a backslash doubles), so a name can neither
+ * split a line nor send the terminal a command.  Valid UTF-8 stays as is.
+ */
+void buf_add_printable(struct buf *b, const char *s, size_t n);
 
 /* JSON string literal with quotes; control bytes as \u00XX, others raw. */
 void buf_add_json_str(struct buf *b, const char *s, size_t n);

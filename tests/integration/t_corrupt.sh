@@ -61,7 +61,8 @@ with open(p, "r+b") as f:
 }
 note "flipping byte at $POS of $PACK ($HOW)"
 flip "$POS"
-"$STRATA" verify "$R" >"$T/verify.out" 2>&1 && fail "verify found nothing: $(cat "$T/verify.out")"
+rc=0; "$STRATA" verify "$R" >"$T/verify.out" 2>&1 || rc=$?
+[ $rc -eq 3 ] || fail "verify exit $rc, want 3 (damage): $(cat "$T/verify.out")"
 grep -q "damaged:.*$(basename "$PACK" .pack)" "$T/verify.out" || fail "verify does not name the pack: $(cat "$T/verify.out")"
 
 mount_fs "$R" "$M"
@@ -161,4 +162,21 @@ grep -q "damaged:.*$(basename "$PACK" .pack)" "$T/verify2.out" || fail "verify: 
 mount_fs "$R" "$M"
 oracle compare-mount "$DB" "$M/2026-11-20T020000Z" || fail "side stream damage changed served bytes"
 umount_fs "$M"
+
+# verify recorded the damaged chunk (REPO/verify-status): a backup that
+# needs it again must not reuse it silently (exit 3, one line naming the
+# count and what to do), whether it reads the source (--force) or finds it
+# unchanged; status reports the damage with exit 3 too
+grep -q "^damaged = " "$R/verify-status" || fail "verify did not record the damaged chunk: $(cat "$R/verify-status")"
+for how in --force ""; do
+    rc=0
+    "$STRATA" backup "$R" "$DB" $how >"$T/b.out" 2>"$T/b.err" || rc=$?
+    [ $rc -eq 3 ] || fail "backup ${how:-(unchanged source)} reusing a damaged chunk: exit $rc, want 3: $(cat "$T/b.out" "$T/b.err")"
+    grep -q "reuses 1 chunks that 'strata verify' found damaged" "$T/b.err" || fail "backup did not say it reuses a damaged chunk: $(cat "$T/b.err")"
+    [ "$(wc -l <"$T/b.err")" -eq 1 ] || fail "backup said more than one line: $(cat "$T/b.err")"
+done
+rc=0
+"$STRATA" status "$R" >"$T/s.out" 2>"$T/s.err" || rc=$?
+[ $rc -eq 3 ] || fail "status after verify found damage: exit $rc, want 3: $(cat "$T/s.out" "$T/s.err")"
+grep -q "last full verify: .*DAMAGED" "$T/s.out" || fail "status does not show the damage: $(cat "$T/s.out")"
 echo ok

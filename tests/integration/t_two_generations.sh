@@ -72,7 +72,8 @@ PYEOF
 umount_fs "$M"
 
 # more generations: one with an earlier time (latest must not move), two with
-# the same --at (distinct names ...Z and ...Z-2)
+# the same --at (distinct names ...Z and ...Z-002; the second is latest:
+# the catalog breaks a tie in time by backup order)
 "$STRATA" backup "$R" "$T/day1.db" --at 2026-11-19T23:59:59Z --label earlier >/dev/null || fail "backup earlier failed"
 oracle make-shop "$DB" --day 3
 cp "$DB" "$T/day3.db"
@@ -85,15 +86,15 @@ cat >"$T/root.want" <<'X'
 2026-11-20T020000Z
 2026-11-21T020000Z
 2026-11-22T020000Z
-2026-11-22T020000Z-2
+2026-11-22T020000Z-002
 latest
 X
 diff "$T/root.want" "$T/root.txt" >&2 || fail "mount root listing differs"
 L=$(readlink "$M/latest")
-case "$L" in 2026-11-22T020000Z|2026-11-22T020000Z-2) ;; *) fail "latest -> $L, want a 2026-11-22 generation" ;; esac
+[ "$L" = 2026-11-22T020000Z-002 ] || fail "latest -> $L, want 2026-11-22T020000Z-002 (the later backup of that second)"
 oracle compare-mount "$T/day1.db" "$M/2026-11-19T235959Z" || fail "earlier generation differs"
 # which of the two same-second generations holds which db: use the label
-for n in 2026-11-22T020000Z 2026-11-22T020000Z-2; do
+for n in 2026-11-22T020000Z 2026-11-22T020000Z-002; do
     lbl=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["label"])' "$M/$n/generation.json")
     case "$lbl" in
         day3a) oracle compare-mount "$T/day3.db" "$M/$n" || fail "$n differs from day3" ;;

@@ -81,7 +81,7 @@ PYEOF
     umount_fs "$M"
     rc=0
     "$STRATA" verify "$R" --quick >"$T/v.out" 2>"$T/v.err" || rc=$?
-    [ $rc -eq 1 ] || fail "$how: verify exit $rc, expected 1: $(cat "$T/v.out" "$T/v.err")"
+    [ $rc -eq 3 ] || fail "$how: verify exit $rc, expected 3 (damage): $(cat "$T/v.out" "$T/v.err")"
     if [ -e "$R/packs/${pack:0:2}/$pack.pack" ]; then
         grep -q "^damaged: .*$pack" "$T/v.out" || fail "$how: verify does not name pack $pack: $(cat "$T/v.out")"
     else

@@ -148,7 +148,7 @@ static void dump(struct catalog *c, struct buf *o)
 
 /* ---- query plans ---- */
 
-#define GEN_COLS "seq, name, time, ntables, nrows, logical_bytes, new_bytes, length(CAST(json AS BLOB)), length(CAST(schema_sql AS BLOB)), label"
+#define GEN_COLS "seq, name, time, ntables, nrows, logical_bytes, new_bytes, length(CAST(json AS BLOB)), length(CAST(schema_sql AS BLOB)), label, id, source"
 #define TABLE_COLS "tidx, dirname, nrows, nchunks, csv_size, length(CAST(header AS BLOB)), length(CAST(schema_sql AS BLOB))"
 #define CHUNK_COLS "tc.seqno, tc.fname, tc.chunk_id, c.offset, c.clen, c.ulen, c.nrows, c.csv_len, p.name, tc.csv_off"
 #define GROUP_COLS "grp, first_seqno, nchunks, name"
@@ -203,11 +203,11 @@ static void plans(struct catalog *c)
 	plan(c, "DELETE FROM chunks WHERE pack_id=(SELECT pack_id FROM packs WHERE name=?)", 0);
 	/* ordered listings: index walks without a sort */
 	plan(c, "SELECT " TABLE_COLS " FROM tables WHERE seq=? ORDER BY tidx", 1);
-	plan(c, "SELECT " GEN_COLS " FROM generations ORDER BY name", 1);
+	plan(c, "SELECT " GEN_COLS " FROM generations ORDER BY time, seq", 1);
 	plan(c, "SELECT " GROUP_COLS " FROM row_groups WHERE seq=? AND tidx=? ORDER BY grp", 1);
 	plan(c, "SELECT " CHUNK_COLS CHUNK_FROM
 		"WHERE tc.seq=? AND tc.tidx=? AND tc.seqno>=? AND tc.seqno<? ORDER BY tc.seqno", 1);
-	plan(c, "SELECT " GEN_COLS " FROM generations ORDER BY time DESC, name DESC LIMIT 1", 1);
+	plan(c, "SELECT " GEN_COLS " FROM generations ORDER BY time DESC, seq DESC LIMIT 1", 1);
 }
 
 int main(void)
@@ -264,7 +264,14 @@ int main(void)
 		CHECK(gens[1].seq == 2 && !strcmp(gens[1].name, g2.name) && gens[1].ntables == 2);
 		CHECK(!strcmp(gens[0].label, "label 1"));
 		CHECK(gens[0].nrows == 40 + 55 + 30 + 10 + 12);
-		CHECK(gens[0].time == 1795140000 && gens[0].new_bytes == 500);
+		/* new bytes: the packs the backup wrote, and its manifest */
+		struct stat mst;
+		char *mp = xasprintf("%s/%s.gen", r.gens, g1.name);
+		CHECK(stat(mp, &mst) == 0);
+		free(mp);
+		CHECK(gens[0].time == 1795140000 &&
+		      gens[0].new_bytes == 500 + (uint64_t)mst.st_size);
+		CHECK(!strcmp(gens[0].source, "/src/app.db"));
 	}
 	catalog_free_gens(gens, ng);
 	CHECK(catalog_gen_by_name(&c, "2026-11-21T020000Z", &g) == 0 && g.seq == 2);

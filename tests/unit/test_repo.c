@@ -138,6 +138,14 @@ static void config(void)
 	}
 }
 
+static void note_holder(const char *holder, void *arg)
+{
+	char **out = arg;
+	CHECK(*out == NULL); /* said once */
+	free(*out);
+	*out = xstrdup(holder);
+}
+
 static void init_open(void)
 {
 	char *dir = make_tmpdir("repo");
@@ -168,11 +176,18 @@ static void init_open(void)
 	/* writer lock: a second holder is refused */
 	struct repo r2;
 	CHECK(repo_open(&r2, path) == 0);
-	CHECK(repo_lock(&r, 0) == 0);
-	rc = repo_lock(&r2, 0);
+	CHECK(repo_lock(&r, "backup", 0, NULL, NULL) == 0);
+	rc = repo_lock(&r2, "index", 0, NULL, NULL);
 	CHECK(rc == -EWOULDBLOCK);
+	/* a bounded wait gives up, having said once whom it waits for */
+	char *holder = NULL;
+	rc = repo_lock(&r2, "index", 300, note_holder, &holder);
+	CHECK(rc == -EWOULDBLOCK);
+	CHECKF(holder && !strncmp(holder, "backup (pid ", 12) && strstr(holder, ", since "),
+	       "holder '%s'", holder ? holder : "(none)");
+	free(holder);
 	repo_close(&r);
-	CHECK(repo_lock(&r2, 0) == 0);
+	CHECK(repo_lock(&r2, "index", 0, NULL, NULL) == 0);
 	/* clean tmp */
 	char *junk = xasprintf("%s/pack.junk", r2.tmp);
 	int fd = open(junk, O_CREAT | O_WRONLY, 0644);
@@ -236,6 +251,7 @@ static void init_open(void)
 	free(path);
 	free(dir);
 }
+
 
 int main(void)
 {

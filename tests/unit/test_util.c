@@ -186,6 +186,10 @@ static void time_parse(void)
 	      t == 1795140000 - 3600);
 	CHECK(time_parse_rfc3339("2000-02-29T23:59:59Z", &t) == 0 && t == 951868799);
 	CHECK(time_parse_rfc3339("1969-12-31T23:59:59Z", &t) == 0 && t == -1);
+	CHECK(time_parse_rfc3339("2024-02-29T00:00:00Z", &t) == 0 && t == 1709164800);
+	CHECK(time_parse_rfc3339("2000-02-29T00:00:00Z", &t) == 0);
+	CHECK(time_parse_rfc3339("2026-12-31T23:59:59Z", &t) == 0);
+	CHECK(time_parse_rfc3339("2026-04-30T00:00:00Z", &t) == 0);
 
 	static const char *bad[] = {
 		"", "2026", "2026-11-20", "2026-11-20T02:00:00", "2026-11-20T02:00Z",
@@ -196,6 +200,10 @@ static void time_parse(void)
 		"2026-11-20T02:00:00+24:00", "2026-11-20T02:00:00+02:60", "2026/11/20T02:00:00Z",
 		"2026-11-20X02:00:00Z", "20a6-11-20T02:00:00Z", "2026-11-20T02:00:00+",
 		"2026-11-20T02:00:00.123", "-026-11-20T02:00:00Z", "2026-11-20T02:00:00Z ",
+		/* days that do not exist, and leap seconds (timegm would move them) */
+		"2026-02-30T00:00:00Z", "2026-02-29T00:00:00Z", "1900-02-29T00:00:00Z",
+		"2026-04-31T00:00:00Z", "2026-06-31T12:00:00Z", "2026-09-31T00:00:00Z",
+		"2026-11-31T00:00:00Z", "2016-12-31T23:59:60Z",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		t = 42;
@@ -275,8 +283,81 @@ static void bufs(void)
 	free(s);
 }
 
+static void human_and_duration(void)
+{
+	static const struct {
+		uint64_t v;
+		const char *want;
+	} h[] = {
+		{ 0, "0 B" }, { 1, "1 B" }, { 1023, "1023 B" }, { 1024, "1.0 KiB" },
+		{ 1536, "1.5 KiB" }, { 1048575, "1.0 MiB" }, { 5662310, "5.4 MiB" },
+		{ UINT64_C(1) << 30, "1.0 GiB" }, { UINT64_C(3) << 40, "3.0 TiB" },
+		{ UINT64_MAX, "16.0 EiB" },
+	};
+	char out[HUMAN_MAX];
+	for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
+		human_bytes(out, h[i].v);
+		CHECKF(!strcmp(out, h[i].want), "%llu -> '%s', want '%s'",
+		       (unsigned long long)h[i].v, out, h[i].want);
+	}
+
+	static const struct {
+		const char *s;
+		int64_t want;
+	} d[] = {
+		{ "0", 0 }, { "90", 90 }, { "30s", 30 }, { "15m", 900 }, { "26h", 93600 },
+		{ "1d", 86400 }, { "2w", 1209600 }, { "1h30m", 5400 }, { "1d2h3m4s", 93784 },
+		{ "1w1d", 691200 },
+	};
+	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+		int64_t v = -1;
+		CHECKF(parse_duration(d[i].s, &v) == 0 && v == d[i].want, "'%s' -> %lld",
+		       d[i].s, (long long)v);
+	}
+	static const char *bad[] = {
+		"", "s", "1x", "-1", "1.5h", "30m1h", "1h1h", "1h30", " 1h", "1h ", "1H",
+		"99999999999999999999", "9999999999999999w",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int64_t v = 7;
+		CHECKF(parse_duration(bad[i], &v) == -EINVAL && v == 7, "accepted '%s'", bad[i]);
+	}
+}
+
+static void printable(void)
+{
+	static const struct {
+		const char *in;
+		size_t n;
+		const char *want;
+	} v[] = {
+		{ "plain label", 11, "plain label" },
+		{ "two\nlines", 9, "two\\nlines" },
+		{ "tab\there\r", 9, "tab\\there\\r" },
+		{ "back\\slash", 10, "back\\\\slash" },
+		{ "esc\x1b[31mred", 11, "esc\\x1b[31mred" },
+		{ "del\x7f", 4, "del\\x7f" },
+		{ "nul\0in", 6, "nul\\x00in" },
+		{ "caf\xc3\xa9 \xe2\x82\xac", 9, "caf\xc3\xa9 \xe2\x82\xac" }, /* UTF-8 kept */
+		{ "c1 \xc2\x9b", 5, "c1 \\xc2\\x9b" },                    /* CSI as C1 */
+		{ "nbsp\xc2\xa0", 6, "nbsp\xc2\xa0" },
+		{ "bad \xff\xc3", 6, "bad \\xff\\xc3" },                   /* not UTF-8 */
+	};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct buf b = BUF_INIT;
+		buf_add_printable(&b, v[i].in, v[i].n);
+		CHECKF(b.len == strlen(v[i].want) && !memcmp(b.data, v[i].want, b.len),
+		       "case %zu: got '%s', want '%s'", i, b.data ? (char *)b.data : "", v[i].want);
+		for (size_t k = 0; k < b.len; k++)
+			CHECKF(b.data[k] >= 0x20 && b.data[k] != 0x7f, "case %zu: control byte out", i);
+		buf_release(&b);
+	}
+}
+
 int main(void)
 {
+	printable();
+	human_and_duration();
 	varint_roundtrip();
 	reader_bounds();
 	hex();
