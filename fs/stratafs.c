@@ -810,6 +810,9 @@ static int resolve(struct fs *fs, fuse_ino_t parent, const char *name, fuse_ino_
 	struct cat_chunk ch;
 	int rc;
 
+	/* no name outside the rule is ever listed, so none is found either */
+	if (!safe_name(name))
+		return -ENOENT;
 	switch (ty) {
 	case T_ROOT:
 		if (!strcmp(name, "latest")) {
