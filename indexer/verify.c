@@ -374,7 +374,8 @@ static void record(struct verify *v, int64_t t0)
 		memset(&rec, 0, sizeof(rec)); /* unreadable: replaced by this check's */
 	run = v->o->quick ? &rec.quick : &rec.full;
 	run->time = t0 > 0 ? t0 : 1;
-	run->seconds = (uint64_t)((int64_t)time(NULL) - t0);
+	int64_t t1 = (int64_t)time(NULL);
+	run->seconds = t1 > t0 ? (uint64_t)(t1 - t0) : 0; /* the clock may step back */
 	run->problems = v->res->problems;
 	run->generations = v->res->gens;
 	run->bad_generations = v->res->bad_gens;

@@ -21,22 +21,24 @@ void verifyrec_release(struct verify_record *v)
 	memset(v, 0, sizeof(*v));
 }
 
-static int parse_u64(const char *s, uint64_t *out)
+/* Decimal digits only, the whole of [s, s+n), without overflow. */
+static int parse_u64(const char *s, size_t n, uint64_t *out)
 {
 	uint64_t x = 0;
-	if (!*s)
+	if (!n)
 		return -EUCLEAN;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || x > (UINT64_MAX - 9) / 10)
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+		if (s[i] < '0' || s[i] > '9' || x > (UINT64_MAX - d) / 10)
 			return -EUCLEAN;
-		x = x * 10 + (uint64_t)(*s - '0');
+		x = x * 10 + d;
 	}
 	*out = x;
 	return 0;
 }
 
-/* The field of a run record named key ("time", "problems", ...), or NULL. */
-static uint64_t *run_field(struct verify_run_rec *r, const char *key)
+/* The field of a run record named [key, key+n) ("time", "problems", ...), or NULL. */
+static uint64_t *run_field(struct verify_run_rec *r, const char *key, size_t n)
 {
 	static const struct {
 		const char *name;
@@ -52,60 +54,69 @@ static uint64_t *run_field(struct verify_run_rec *r, const char *key)
 		{ "chunks", offsetof(struct verify_run_rec, chunks) },
 	};
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		if (!strcmp(f[i].name, key))
+		if (strlen(f[i].name) == n && !memcmp(f[i].name, key, n))
 			return (uint64_t *)(void *)((char *)r + f[i].off);
 	return NULL;
 }
 
+static bool has_prefix(const char *s, size_t n, const char *prefix)
+{
+	size_t k = strlen(prefix);
+	return n >= k && !memcmp(s, prefix, k);
+}
+
+/* One "key = value" line of n bytes (no newline). */
+static int parse_line(struct verify_record *v, size_t *cap, const char *line, size_t n)
+{
+	if (memchr(line, 0, n))
+		return -EUCLEAN;
+	const char *eq = NULL;
+	for (size_t i = 0; i + 3 <= n && !eq; i++)
+		if (!memcmp(line + i, " = ", 3))
+			eq = line + i;
+	if (!eq)
+		return -EUCLEAN;
+	size_t kn = (size_t)(eq - line), vn = n - kn - 3;
+	const char *val = eq + 3;
+	if (kn == 7 && !memcmp(line, "damaged", 7)) {
+		struct chunk_id id;
+		char hex[33];
+		if (vn != 32)
+			return -EUCLEAN;
+		memcpy(hex, val, 32);
+		hex[32] = 0;
+		if (hex_decode(id.b, hex, 16))
+			return -EUCLEAN;
+		if (v->ndamaged == *cap) {
+			*cap = *cap ? *cap * 2 : 16;
+			v->damaged = xrealloc(v->damaged, *cap * sizeof(*v->damaged));
+		}
+		v->damaged[v->ndamaged++] = id;
+		return 0;
+	}
+	struct verify_run_rec *r = has_prefix(line, kn, "full.")  ? &v->full :
+				   has_prefix(line, kn, "quick.") ? &v->quick : NULL;
+	size_t pl = r == &v->full ? 5 : 6;
+	uint64_t *fld = r ? run_field(r, line + pl, kn - pl) : NULL;
+	/* anything else is a later strata's key: ignored, whatever its length */
+	return fld ? parse_u64(val, vn, fld) : 0;
+}
+
 int verifyrec_parse(const char *text, size_t n, struct verify_record *v)
 {
-	size_t cap = 0;
+	size_t cap = 0, ml = sizeof(MAGIC) - 1;
 	int rc = 0;
-	const char *p = text, *end = text + n;
 
 	memset(v, 0, sizeof(*v));
-	if (n < sizeof(MAGIC) - 1 || memcmp(text, MAGIC, sizeof(MAGIC) - 1) ||
-	    (n > sizeof(MAGIC) - 1 && text[sizeof(MAGIC) - 1] != '\n'))
+	if (n < ml || memcmp(text, MAGIC, ml) || (n > ml && text[ml] != '\n'))
 		return -EUCLEAN;
-	p += sizeof(MAGIC) - 1;
-	while (p < end && !rc) {
-		const char *e = memchr(p, '\n', (size_t)(end - p));
-		size_t len = e ? (size_t)(e - p) : (size_t)(end - p);
-		char line[128];
-		if (len == 0 || len >= sizeof(line)) {
-			rc = len ? -EUCLEAN : 0; /* lines are short; empty ones are skipped */
-			p += len + 1;
-			continue;
-		}
-		memcpy(line, p, len);
-		line[len] = 0;
-		p += len + 1;
-		char *eq = strstr(line, " = ");
-		if (!eq) {
-			rc = -EUCLEAN;
-			break;
-		}
-		*eq = 0;
-		const char *key = line, *val = eq + 3;
-		if (!strcmp(key, "damaged")) {
-			struct chunk_id id;
-			if (strlen(val) != 32 || hex_decode(id.b, val, 16)) {
-				rc = -EUCLEAN;
-				break;
-			}
-			if (v->ndamaged == cap) {
-				cap = cap ? cap * 2 : 16;
-				v->damaged = xrealloc(v->damaged, cap * sizeof(*v->damaged));
-			}
-			v->damaged[v->ndamaged++] = id;
-			continue;
-		}
-		struct verify_run_rec *r = !strncmp(key, "full.", 5)	 ? &v->full :
-					   !strncmp(key, "quick.", 6) ? &v->quick : NULL;
-		uint64_t *fld = r ? run_field(r, key + (r == &v->full ? 5 : 6)) : NULL;
-		if (fld)
-			rc = parse_u64(val, fld);
-		/* anything else: a later strata's key, ignored */
+	for (size_t pos = ml; pos < n && !rc;) {
+		const char *line = text + pos;
+		const char *e = memchr(line, '\n', n - pos);
+		size_t len = e ? (size_t)(e - line) : n - pos;
+		if (len)
+			rc = parse_line(v, &cap, line, len);
+		pos += len + (e ? 1 : 0);
 	}
 	if (!rc && (v->full.time < 0 || v->quick.time < 0))
 		rc = -EUCLEAN;
@@ -113,6 +124,11 @@ int verifyrec_parse(const char *text, size_t n, struct verify_record *v)
 		verifyrec_release(v);
 		return rc;
 	}
+	/* a run without a time never happened (and is not written back) */
+	if (!v->full.time)
+		memset(&v->full, 0, sizeof(v->full));
+	if (!v->quick.time)
+		memset(&v->quick, 0, sizeof(v->quick));
 	if (v->ndamaged)
 		qsort(v->damaged, v->ndamaged, sizeof(*v->damaged), cmp_id);
 	return 0;

@@ -26,7 +26,7 @@
 #define VERIFYREC_MAX (UINT64_C(64) << 20) /* ~1.3 M damaged chunk ids */
 
 struct verify_run_rec {
-	int64_t time;        /* when the check started, unix seconds; 0: never */
+	int64_t time;        /* when the check started, unix seconds; 0: never (every field 0) */
 	uint64_t seconds;    /* how long it took */
 	uint64_t problems;   /* "damaged:" lines it printed (0: no damage) */
 	uint64_t generations, bad_generations, packs, pack_bytes, chunks;

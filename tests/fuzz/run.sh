@@ -81,9 +81,12 @@ done
 #   lookup   8  SQLite's page cache and statements over a fixed small catalog
 #   sqlpage  4  a copy of the image, and one payload assembled from overflow
 #               pages, which sqlpage.c bounds by the pages the image has
+#   verifyrec 1 one 16-byte id per "damaged = " line of >= 43 bytes (the
+#               array doubles: < the input); formatting writes each line back
+#               at its length; lines are copied into 128 bytes on the stack
 limit_of() {
 	case "$1" in
-	config|keycmp|name) echo 1 ;;
+	config|keycmp|name|verifyrec) echo 1 ;;
 	render|csv|manifest|pack|frames) echo 4 ;;
 	lookup) echo 8 ;;
 	sqlpage) echo 4 ;;
