@@ -27,7 +27,7 @@
  * Everything but the root and "latest" is immutable: long timeouts and
  * keep_cache let the kernel cache entries, attributes and pages.
  */
-#define FUSE_USE_VERSION 34
+#define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
 
 #include "cache.h"
@@ -2212,6 +2212,7 @@ int main(int argc, char **argv)
 	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_clone_fd(cfg, 1);
 	fuse_loop_cfg_set_max_threads(cfg, 8);
+	fuse_loop_cfg_set_idle_threads(cfg, 8);
 	rc = fuse_session_loop_mt(se, cfg) ? 1 : 0;
 	fuse_loop_cfg_destroy(cfg);
 	watch_stop();
