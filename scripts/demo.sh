@@ -34,18 +34,7 @@ show() { printf '\033[36m$ %s\033[0m\n' "$*"; eval "$*"; }
 is_mounted() { awk -v m="$1" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo; }
 
 # --- packages -----------------------------------------------------------------
-PKGS=(meson ninja-build pkg-config gcc libfuse3-dev fuse3 libzstd-dev libsqlite3-dev libxxhash-dev python3 sqlite3)
-missing=()
-for p in "${PKGS[@]}"; do
-    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    say "installing: ${missing[*]}"
-    if [ "$(id -u)" -ne 0 ]; then echo "demo.sh: need root to install ${missing[*]}" >&2; exit 1; fi
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq "${missing[@]}"
-fi
+bash scripts/deps.sh || { echo "demo.sh: cannot install what is missing (scripts/deps.sh needs root or sudo)" >&2; exit 1; }
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3)
 
@@ -86,6 +75,11 @@ echo "# day 3: 200 new orders, a price cut, a new customer"
 show "strata backup demo/repo demo/shop.db --at 2026-11-22T02:00:00Z --label nightly"
 show "strata ls demo/repo"
 show "du -sh demo/shop.db demo/repo"
+say "is it healthy? check every chunk, then ask for the status (the demo's backups carry dates of"
+echo "# November 2026, so a 26-hour limit finds them too old: exit status 4)"
+show "strata verify demo/repo"
+show 'strata status demo/repo --max-age 26h || echo "exit status $?"'
+show "strata status demo/repo --prometheus | grep -v '^#' | head -n 4"
 
 # --- mount and tour -------------------------------------------------------------------
 say "mount the repository read-only"
