@@ -278,21 +278,25 @@ static void prometheus(struct status *s, struct buf *b)
 	prom_sample(b, s, "strata_repository_packs", NULL, NULL, (long long)s->npacks);
 	prom_family(b, "strata_repository_stored_bytes", "Bytes of all pack files.");
 	prom_sample(b, s, "strata_repository_stored_bytes", NULL, NULL, (long long)s->stored);
-	if (s->vr.full.time || s->vr.quick.time) {
-		const struct verify_run_rec *r[2] = { &s->vr.full, &s->vr.quick };
-		const char *mode[2] = { "full", "quick" };
-		prom_family(b, "strata_verify_last_timestamp_seconds",
-			    "When the last verify of this mode started, in seconds since 1970.");
+	/* per mode of verify; absent until the first check of that mode */
+	const struct verify_run_rec *run[2] = { &s->vr.full, &s->vr.quick };
+	static const char *mode[2] = { "full", "quick" };
+	static const struct {
+		const char *name, *help;
+		bool problems;
+	} per_run[] = {
+		{ "strata_verify_last_timestamp_seconds",
+		  "When the last verify of this mode started, in seconds since 1970.", false },
+		{ "strata_verify_last_problems",
+		  "Problems the last verify of this mode found (0: no damage).", true },
+	};
+	for (size_t f = 0; f < 2 && (run[0]->time || run[1]->time); f++) {
+		prom_family(b, per_run[f].name, per_run[f].help);
 		for (int i = 0; i < 2; i++)
-			if (r[i]->time)
-				prom_sample(b, s, "strata_verify_last_timestamp_seconds", "mode", mode[i],
-					    (long long)r[i]->time);
-		prom_family(b, "strata_verify_last_problems",
-			    "Problems the last verify of this mode found (0: no damage).");
-		for (int i = 0; i < 2; i++)
-			if (r[i]->time)
-				prom_sample(b, s, "strata_verify_last_problems", "mode", mode[i],
-					    (long long)r[i]->problems);
+			if (run[i]->time)
+				prom_sample(b, s, per_run[f].name, "mode", mode[i],
+					    per_run[f].problems ? (long long)run[i]->problems
+								: (long long)run[i]->time);
 	}
 	prom_family(b, "strata_verify_damaged_chunks",
 		    "Chunks whose data the last full verify found damaged.");

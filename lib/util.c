@@ -628,6 +628,12 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 	return len;
 }
 
+/* The short escape of a line feed, tab or carriage return (JSON and C spell them alike), or NULL. */
+static const char *ctl_escape(unsigned char c)
+{
+	return c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : NULL;
+}
+
 void buf_add_json_str(struct buf *b, const char *s, size_t n)
 {
 	buf_addc(b, '"');
@@ -645,12 +651,8 @@ void buf_add_json_str(struct buf *b, const char *s, size_t n)
 		} else if (c == '"' || c == '\\') {
 			buf_addc(b, '\\');
 			buf_addc(b, c);
-		} else if (c == '\n') {
-			buf_adds(b, "\\n");
-		} else if (c == '\t') {
-			buf_adds(b, "\\t");
-		} else if (c == '\r') {
-			buf_adds(b, "\\r");
+		} else if (ctl_escape(c)) {
+			buf_adds(b, ctl_escape(c));
 		} else if (c < 0x20 || c == 0x7f) {
 			buf_addf(b, "\\u%04x", c);
 		} else {
@@ -671,12 +673,8 @@ void buf_add_printable(struct buf *b, const char *s, size_t n)
 			i += l - 1;
 		} else if (c == '\\') {
 			buf_adds(b, "\\\\");
-		} else if (c == '\n') {
-			buf_adds(b, "\\n");
-		} else if (c == '\t') {
-			buf_adds(b, "\\t");
-		} else if (c == '\r') {
-			buf_adds(b, "\\r");
+		} else if (ctl_escape(c)) {
+			buf_adds(b, ctl_escape(c));
 		} else if (c < 0x20 || c >= 0x7f) {
 			buf_addf(b, "\\x%02x", c);
 		} else {
