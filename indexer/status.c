@@ -348,7 +348,13 @@ int status_run(const char *path, const struct status_opts *o, struct status_resu
 	if (!s.repo)
 		s.repo = xstrdup(path);
 	group(&s);
-	res->damaged = s.vr.full.problems > 0;
+	/*
+	 * The newest word on damage: the last full check, or a quick one made
+	 * after it (a full check sees everything a quick one does, so a later
+	 * full check supersedes an earlier quick one).
+	 */
+	const struct verify_run_rec *said = s.vr.quick.time > s.vr.full.time ? &s.vr.quick : &s.vr.full;
+	res->damaged = s.vr.full.problems > 0 || said->problems > 0;
 	res->stale = o->max_age && s.ndbs == 0;
 	for (size_t k = 0; k < s.ndbs; k++)
 		res->stale |= s.dbs[k].stale;
@@ -371,10 +377,12 @@ int status_run(const char *path, const struct status_opts *o, struct status_resu
 	}
 
 	/* what makes it unhealthy, one line each, also when the output is for a machine */
-	if (res->damaged)
-		fprintf(stderr, "strata: the last full verify of '%s' found %llu problems; run 'strata verify %s' "
+	if (res->damaged) {
+		const struct verify_run_rec *bad = said->problems ? said : &s.vr.full;
+		fprintf(stderr, "strata: the last %s verify of '%s' found %llu problems; run 'strata verify %s' "
 			"to list them and restore the damaged files from a copy of the repository\n",
-			path, (unsigned long long)s.vr.full.problems, path);
+			bad == &s.vr.full ? "full" : "quick", path, (unsigned long long)bad->problems, path);
+	}
 	if (o->max_age && s.ndbs == 0)
 		fprintf(stderr, "strata: repository '%s' holds no generation yet\n", path);
 	for (size_t k = 0; k < s.ndbs; k++) {

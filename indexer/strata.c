@@ -171,7 +171,7 @@ static const struct help_cmd commands[] = {
 	  "generation, that generation's age, tables, rows, logical size and kind, and how many "
 	  "generations it has; for the repository, its packs and the bytes they take; and the "
 	  "last full and quick verify with what they found. Exits with status 3 when the last "
-	  "full verify found damage, and with status 4 when --max-age is given and a database's "
+	  "verify found damage (the last full one, or a quick one made after it), and with status 4 when --max-age is given and a database's "
 	  "newest generation is older (or the repository has no generation).",
 	  status_opts, cmd_status },
 	{ "help", "[COMMAND]", "show the help of strata or of one command", NULL, NULL, cmd_help },
@@ -184,7 +184,7 @@ static const struct help_section sections[] = {
 	  "  1  failure; one line on stderr says what went wrong and what to do\n"
 	  "  2  usage: an unknown command or option, or a value it does not take\n"
 	  "  3  damage: verify found damage; backup reused a chunk verify found damaged;\n"
-	  "     status: the last full verify found damage\n"
+	  "     status: the last verify found damage\n"
 	  "  4  status --max-age: a newest generation is older than that, or there is none\n"
 	  "  5  busy: another backup or index holds the repository's lock (after --wait=DURATION)" },
 	{ "METRICS",

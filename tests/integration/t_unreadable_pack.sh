@@ -88,6 +88,11 @@ PYEOF
         grep -q "^damaged: .* is in no pack" "$T/v.out" || fail "$how: verify does not report the missing chunks: $(cat "$T/v.out")"
     fi
     grep -q "^damaged: generation " "$T/v.out" || fail "$how: verify does not name the generations affected"
+    # a quick verify's damage is the newest word: status reports it
+    rc=0
+    "$STRATA" status "$R" >"$T/s.out" 2>"$T/s.err" || rc=$?
+    [ $rc -eq 3 ] || fail "$how: status after a quick verify found damage: exit $rc, want 3: $(cat "$T/s.err")"
+    grep -q "^last quick verify: .*DAMAGED" "$T/s.out" || fail "$how: status: $(cat "$T/s.out")"
 }
 
 # the two largest packs (they hold chunks of the big tables)
@@ -121,6 +126,7 @@ cp "$T/saved2.pack" "$(path_of "$P2")"
 
 # repaired from the copy: all good again
 "$STRATA" verify "$R" >/dev/null || fail "verify after restoring the packs"
+"$STRATA" status "$R" >/dev/null || fail "status after a clean full verify that followed the damaged quick one: exit $?"
 mount_fs "$R" "$M"
 oracle compare-mount "$T/d1.db" "$M/2026-11-01T000000Z" >/dev/null || fail "generation 1 differs after repair"
 oracle compare-mount "$T/d3.db" "$M/2026-11-03T000000Z" >/dev/null || fail "generation 2 differs after repair"
