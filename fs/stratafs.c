@@ -1936,18 +1936,6 @@ static const struct help_page fs_page = {
 	fs_cmds, fs_sections,
 };
 
-/* Whether a directory has no entry but . and .. (unreadable: say empty, the mount decides). */
-static bool dir_empty(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	bool empty = true;
-	while (d && empty && (e = readdir(d)))
-		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
-	if (d)
-		closedir(d);
-	return empty;
-}
 
 /*
  * mount(8) runs /sbin/mount.fuse.stratafs SOURCE TARGET [-sfnv] [-o OPTIONS]
@@ -2098,7 +2086,7 @@ int main(int argc, char **argv)
 			goto out_early;
 		}
 	}
-	if (!o.nonempty && !dir_empty(o.mnt)) {
+	if (!o.nonempty && dir_is_empty(o.mnt) == 0) { /* unreadable: the mount decides */
 		fprintf(stderr, "stratafs: mount point '%s' is not empty: mounting would hide its files; choose an empty directory, or add -o nonempty\n",
 			o.mnt);
 		goto out_early;
@@ -2182,8 +2170,12 @@ int main(int argc, char **argv)
 	fuse_opt_add_arg(&args, fsname);
 	free(fsname);
 	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), fs);
-	if (!se)
+	if (!se) {
+		/* libfuse said which option it does not know */
+		fprintf(stderr, "stratafs: see 'stratafs --help' for the options\n");
+		rc = 2;
 		goto out;
+	}
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out;
 	mnt_real = realpath(o.mnt, NULL);

@@ -942,7 +942,7 @@ static int check_patterns(sqlite3 *db, const struct backup_opts *o, char **err)
 				exc[i] |= fnmatch(o->exclude[i], name, 0) == 0;
 			if (all.len < 300) {
 				buf_adds(&all, all.len ? ", " : "");
-				buf_add_printable(&all, name, strlen(name));
+				buf_adds(&all, name); /* the message is escaped where it is printed */
 			}
 		}
 		sqlite3_finalize(st);
@@ -1008,7 +1008,7 @@ static int list_tables(sqlite3 *db, const struct backup_opts *o, char ***names, 
 		}
 		bool of_dropped = false;
 		for (size_t i = 0; i < nout && tbl && !of_dropped; i++)
-			of_dropped = !strcmp(out[i], tbl);
+			of_dropped = !sqlite3_stricmp(out[i], tbl); /* as the trigger spelled it */
 		if (of_dropped && (!strcmp(type, "index") || !strcmp(type, "trigger")))
 			continue;
 		buf_adds(schema, sql);
@@ -1303,10 +1303,11 @@ static char *source_key(const struct backup_opts *o, const char *path)
 {
 	struct buf k = BUF_INIT;
 	buf_addf(&k, "source:%s", path);
+	/* length-prefixed: no pattern can spell another selection */
 	for (size_t i = 0; i < o->ninclude; i++)
-		buf_addf(&k, "\ninclude=%s", o->include[i]);
+		buf_addf(&k, "\ninclude=%zu:%s", strlen(o->include[i]), o->include[i]);
 	for (size_t i = 0; i < o->nexclude; i++)
-		buf_addf(&k, "\nexclude=%s", o->exclude[i]);
+		buf_addf(&k, "\nexclude=%zu:%s", strlen(o->exclude[i]), o->exclude[i]);
 	return (char *)buf_detach(&k, NULL);
 }
 

@@ -36,33 +36,25 @@ struct status {
 	bool vr_ok;
 };
 
-int status_open_catalog(const char *path, struct repo *r, struct catalog *c)
+int status_open_catalog(const char *path, struct repo *r, struct catalog *c, char **err)
 {
 	struct lock_opts lk = { .what = "strata status/ls (catalog update)", .quiet = true };
-	char *err = NULL;
-	int rc = index_run(path, false, &lk, &err);
+	int rc = index_run(path, false, &lk, err);
 	/* busy, or not ours to write: read the catalog as it is */
-	if (rc && rc != -EWOULDBLOCK && rc != -EACCES && rc != -EROFS && rc != -EPERM) {
-		struct buf b = BUF_INIT;
-		buf_add_printable(&b, err ? err : "failed", strlen(err ? err : "failed"));
-		fprintf(stderr, "strata: %s\n", (char *)b.data);
-		buf_release(&b);
-		free(err);
+	if (rc && rc != -EWOULDBLOCK && rc != -EACCES && rc != -EROFS && rc != -EPERM)
 		return rc;
-	}
-	free(err);
+	free(*err);
+	*err = NULL;
 	rc = repo_open(r, path);
 	if (rc) {
-		char *msg = repo_open_message(path, r, rc);
-		fprintf(stderr, "strata: %s\n", msg);
-		free(msg);
+		*err = repo_open_message(path, r, rc);
 		return rc;
 	}
 	rc = catalog_open(c, r->catalog, true);
 	if (rc) {
-		fprintf(stderr, "strata: cannot read the catalog of '%s': %s; run 'strata index --rebuild %s'\n",
-			path, rc == -EPROTONOSUPPORT ? "it has another schema version" : strerror(-rc),
-			path);
+		*err = xasprintf("cannot read the catalog of '%s': %s; run 'strata index --rebuild %s'",
+				 path, rc == -EPROTONOSUPPORT ? "it has another schema version" : strerror(-rc),
+				 path);
 		repo_close(r);
 	}
 	return rc;
@@ -72,7 +64,7 @@ int status_open_catalog(const char *path, struct repo *r, struct catalog *c)
 static void age_str(char out[32], int64_t secs)
 {
 	if (secs < 0) {
-		snprintf(out, 32, "in the future");
+		snprintf(out, 32, "0s (clock behind)");
 	} else if (secs < 60) {
 		snprintf(out, 32, "%llds", (long long)secs);
 	} else if (secs < 3600) {
@@ -147,8 +139,11 @@ static void text(struct status *s, struct buf *b)
 		age_str(age, s->o->now - g->time);
 		human_bytes(lg, g->logical_bytes);
 		buf_reset(&esc);
+		buf_add_printable(&esc, g->name, strlen(g->name));
+		buf_addf(b, "%-22s ", (char *)esc.data);
+		buf_reset(&esc);
 		buf_add_printable(&esc, s->dbs[k].source, strlen(s->dbs[k].source));
-		buf_addf(b, "%-22s %-9s %7llu %12llu %11s %6llu %-5s %s%s\n", g->name, age,
+		buf_addf(b, "%-9s %7llu %12llu %11s %6llu %-5s %s%s\n", age,
 			 (unsigned long long)g->ntables, (unsigned long long)g->nrows, lg,
 			 (unsigned long long)s->dbs[k].ngens, "full", esc.len ? (char *)esc.data : "",
 			 s->dbs[k].stale ? "  (TOO OLD)" : "");
@@ -206,17 +201,28 @@ static void json(struct status *s, const struct status_result *res, struct buf *
 	buf_addf(b, ", \"damaged_chunks\": %zu}\n}\n", s->vr.ndamaged);
 }
 
-/* A label value in the text exposition format: \\, \" and \n escaped. */
+/*
+ * A label value in the text exposition format: \\, \" and \n escaped, and
+ * UTF-8 (the format allows nothing else: node_exporter drops a whole file
+ * with one bad byte), so a byte of a path that is not UTF-8 becomes U+FFFD.
+ */
 static void prom_label(struct buf *b, const char *name, const char *v)
 {
+	size_t n = strlen(v);
 	buf_addf(b, "%s=\"", name);
-	for (; *v; v++) {
-		if (*v == '\\' || *v == '"')
-			buf_addc(b, '\\'), buf_addc(b, (uint8_t)*v);
-		else if (*v == '\n')
+	for (size_t i = 0; i < n; i++) {
+		size_t l = utf8_seq((const unsigned char *)v + i, n - i);
+		if (v[i] == '\\' || v[i] == '"') {
+			buf_addc(b, '\\');
+			buf_addc(b, (uint8_t)v[i]);
+		} else if (v[i] == '\n') {
 			buf_adds(b, "\\n");
-		else
-			buf_addc(b, (uint8_t)*v);
+		} else if (!l) {
+			buf_adds(b, "\xef\xbf\xbd");
+		} else {
+			buf_add(b, v + i, l);
+			i += l - 1;
+		}
 	}
 	buf_addc(b, '"');
 }
@@ -326,10 +332,9 @@ int status_run(const char *path, const struct status_opts *o, struct status_resu
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	if (status_open_catalog(path, &r, &c)) {
-		*err = NULL;
-		return -EIO; /* said on stderr */
-	}
+	rc = status_open_catalog(path, &r, &c, err);
+	if (rc)
+		return rc;
 	rc = catalog_list_gens(&c, &s.g, &s.ng);
 	if (!rc)
 		rc = catalog_pack_stats(&c, &s.npacks, &s.stored);

@@ -34,9 +34,9 @@ int status_run(const char *path, const struct status_opts *o, struct status_resu
  * Open the repository and its catalog for reading (ls, status), after
  * bringing the catalog up to date when nobody holds the lock; when the lock
  * is held, or the repository is read-only to us, what the catalog has is
- * used as it is.  On failure prints one line on stderr, leaves r and c
- * closed and returns non-zero.
+ * used as it is.  On failure sets *err (one line, what to do; caller frees),
+ * leaves r and c closed and returns a negative errno.
  */
-int status_open_catalog(const char *path, struct repo *r, struct catalog *c);
+int status_open_catalog(const char *path, struct repo *r, struct catalog *c, char **err);
 
 #endif

@@ -50,7 +50,8 @@ static const struct help_opt init_opts[] = {
 #define WAIT_OPT                                                                             \
 	{ "--wait", HELP_ARG_OPTIONAL, "DURATION",                                            \
 	  "if another backup or index holds the repository's lock, wait for it (as long as it " \
-	  "takes, or at most DURATION) instead of failing at once; says whom it waits for",     \
+	  "takes, also for an empty DURATION, or at most DURATION) instead of failing at once " \
+	  "with status 5; says whom it waits for",                                              \
 	  false }
 
 static const struct help_opt backup_opts[] = {
@@ -193,10 +194,13 @@ static const struct help_section sections[] = {
 	  "`strata_last_backup_age_seconds`, `strata_last_backup_rows`, "
 	  "`strata_last_backup_tables`, `strata_last_backup_logical_bytes`, "
 	  "`strata_last_backup_new_bytes`, `strata_generations`; for the repository "
-	  "`strata_repository_packs`, `strata_repository_stored_bytes`, "
+	  "`strata_repository_generations`, `strata_repository_packs`, "
+	  "`strata_repository_stored_bytes`, "
 	  "`strata_verify_last_timestamp_seconds` and `strata_verify_last_problems` (label "
 	  "mode=\"full\" or \"quick\"; absent before the first verify of that mode), "
-	  "`strata_verify_damaged_chunks` and `strata_status_timestamp_seconds`. An alert "
+	  "`strata_verify_damaged_chunks` and `strata_status_timestamp_seconds`. Label values "
+	  "are UTF-8 as the format requires: a path byte that is not becomes U+FFFD. Run one "
+	  "status per repository (two would report the same series twice). An alert "
 	  "for \"no backup for 26 hours\" is one rule:\n"
 	  "\n"
 	  "  time() - strata_last_backup_timestamp_seconds > 26 * 3600" },
@@ -296,7 +300,7 @@ static int wait_opt(const char *cmd, const struct help_args *a, struct lock_opts
 	lk->wait_ms = 0;
 	if (!given)
 		return 0;
-	if (!v) {
+	if (!v || !*v) { /* --wait, or --wait= from an unset variable in a unit */
 		lk->wait_ms = -1;
 		return 0;
 	}
@@ -356,6 +360,11 @@ static int cmd_init(const struct help_args *a)
 		fprintf(stderr, "strata: cannot create a repository in '%s': %s\n", path, strerror(-rc));
 		return EXIT_ERROR;
 	}
+	/* an empty catalog too, so that the new repository mounts at once */
+	struct lock_opts lk = { .what = "init", .quiet = true };
+	char *err = NULL;
+	if (index_run(path, false, &lk, &err))
+		return fail(err);
 	printf("initialized empty strata repository in %s\n", path);
 	return EXIT_OK;
 }
@@ -409,17 +418,21 @@ static int cmd_backup(const struct help_args *a)
 	human_bytes(in, res.bytes_in);
 	human_bytes(nw, res.new_bytes);
 	human_bytes(src, res.source_bytes);
-	if (res.unchanged_since[0])
+	if (res.unchanged_since[0]) {
+		struct buf since = BUF_INIT; /* a name from the catalog */
+		buf_add_printable(&since, res.unchanged_since, strlen(res.unchanged_since));
 		printf("generation %s: source unchanged since generation %s (same file, size, times "
 		       "and WAL state), not read again; %llu tables, %llu rows, %s new stored, %.2f s\n",
-		       res.name, res.unchanged_since, (unsigned long long)res.tables,
+		       res.name, (char *)since.data, (unsigned long long)res.tables,
 		       (unsigned long long)res.rows, nw, res.seconds);
-	else
+		buf_release(&since);
+	} else {
 		printf("generation %s: %llu tables, %llu rows, %s source file, %s rows read, "
 		       "%llu chunks (%llu new), %s new stored, %.2f s\n",
 		       res.name, (unsigned long long)res.tables, (unsigned long long)res.rows, src, in,
 		       (unsigned long long)res.chunks, (unsigned long long)res.new_chunks, nw,
 		       res.seconds);
+	}
 	if (res.damaged_reused) {
 		char ts[32];
 		time_rfc3339(ts, res.damaged_verified);
@@ -453,13 +466,14 @@ static int cmd_ls(const struct help_args *a)
 	struct catalog c;
 	struct cat_gen *g = NULL;
 	size_t n = 0;
+	char *err = NULL;
 	int rc = one_repo("ls", a, &path);
 
 	if (rc)
 		return rc;
-	rc = status_open_catalog(path, &r, &c);
+	rc = status_open_catalog(path, &r, &c, &err);
 	if (rc)
-		return EXIT_ERROR;
+		return fail(err);
 	rc = catalog_list_gens(&c, &g, &n);
 	if (rc) {
 		fprintf(stderr, "strata: cannot read the catalog of '%s': %s; run 'strata index --rebuild %s'\n",
@@ -472,8 +486,10 @@ static int cmd_ls(const struct help_args *a)
 			time_rfc3339(ts, g[i].time);
 			buf_adds(&b, i ? ",\n {\"name\": " : "\n {\"name\": ");
 			buf_add_json_str(&b, g[i].name, strlen(g[i].name));
-			buf_addf(&b, ", \"id\": \"%s\", \"seq\": %llu, \"time\": \"%s\", \"label\": ",
-				 g[i].id, (unsigned long long)g[i].seq, ts);
+			buf_adds(&b, ", \"id\": ");
+			buf_add_json_str(&b, g[i].id, strlen(g[i].id)); /* from the catalog: as untrusted as the rest */
+			buf_addf(&b, ", \"seq\": %llu, \"time\": \"%s\", \"label\": ",
+				 (unsigned long long)g[i].seq, ts);
 			buf_add_json_str(&b, g[i].label, strlen(g[i].label));
 			buf_adds(&b, ", \"source\": ");
 			buf_add_json_str(&b, g[i].source, strlen(g[i].source));
@@ -486,7 +502,7 @@ static int cmd_ls(const struct help_args *a)
 		fwrite(b.data, 1, b.len, stdout);
 		buf_release(&b);
 	} else {
-		struct buf label = BUF_INIT;
+		struct buf label = BUF_INIT, name = BUF_INIT;
 		printf("%-22s %-20s %7s %12s %11s %11s  %s\n", "NAME", "TIME", "TABLES", "ROWS",
 		       "LOGICAL", "NEW", "LABEL");
 		for (size_t i = 0; i < n; i++) {
@@ -496,11 +512,14 @@ static int cmd_ls(const struct help_args *a)
 			human_bytes(nw, g[i].new_bytes);
 			buf_reset(&label);
 			buf_add_printable(&label, g[i].label, strlen(g[i].label));
-			printf("%-22s %-20s %7llu %12llu %11s %11s  %s\n", g[i].name, ts,
+			buf_reset(&name); /* a safe file name may still hold a C1 control */
+			buf_add_printable(&name, g[i].name, strlen(g[i].name));
+			printf("%-22s %-20s %7llu %12llu %11s %11s  %s\n", (char *)name.data, ts,
 			       (unsigned long long)g[i].ntables, (unsigned long long)g[i].nrows, lg, nw,
 			       label.len ? (char *)label.data : "");
 		}
 		buf_release(&label);
+		buf_release(&name);
 	}
 	catalog_free_gens(g, n);
 	catalog_close(&c);

@@ -58,14 +58,40 @@ struct verify {
 	struct verify_result *res;
 };
 
+/*
+ * One line of output.  Names in it come from the repository's directories
+ * and from the database (table names): escaped, so that no name can split
+ * the line or reach the terminal as a control sequence.
+ */
+static void vsay(const char *prefix, const char *fmt, va_list ap)
+{
+	char *raw = NULL;
+	struct buf b = BUF_INIT;
+	if (vasprintf(&raw, fmt, ap) < 0)
+		return;
+	buf_adds(&b, prefix);
+	buf_add_printable(&b, raw, strlen(raw));
+	buf_addc(&b, '\n');
+	fwrite(b.data, 1, b.len, stdout);
+	buf_release(&b);
+	free(raw);
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay("", fmt, ap);
+	va_end(ap);
+}
+
 static void problem(struct verify *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void problem(struct verify *v, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("damaged: ", stdout);
-	vprintf(fmt, ap);
-	fputc('\n', stdout);
+	vsay("damaged: ", fmt, ap);
 	va_end(ap);
 	v->res->problems++;
 }
@@ -106,7 +132,7 @@ static int list_gens(struct verify *v)
 			e->d_name[l - 4] = 0;
 			add_name(&v->gens, &v->ngens, e->d_name);
 		} else {
-			printf("note: generations/%s is not a manifest; ignored\n", e->d_name);
+			say("note: generations/%s is not a manifest; ignored", e->d_name);
 			v->res->notes++;
 		}
 	}
@@ -127,7 +153,7 @@ static int list_packs(struct verify *v)
 		if (e->d_name[0] == '.')
 			continue;
 		if (strlen(e->d_name) != 2 || !is_hex(e->d_name, 2)) {
-			printf("note: packs/%s is not a pack directory; ignored\n", e->d_name);
+			say("note: packs/%s is not a pack directory; ignored", e->d_name);
 			v->res->notes++;
 			continue;
 		}
@@ -148,7 +174,7 @@ static int list_packs(struct verify *v)
 				f->d_name[32] = 0;
 				add_name(&v->packs, &v->npacks, f->d_name);
 			} else {
-				printf("note: packs/%s/%s is not a pack name; ignored\n", e->d_name, f->d_name);
+				say("note: packs/%s/%s is not a pack name; ignored", e->d_name, f->d_name);
 				v->res->notes++;
 			}
 		}
@@ -314,7 +340,7 @@ static void check_gen(struct verify *v, const char *name)
 		}
 	}
 	if (bad > 5)
-		printf("damaged: generation %s: %llu more chunks like the above\n", name, bad - 5);
+		say("damaged: generation %s: %llu more chunks like the above", name, bad - 5);
 	if (bad)
 		v->res->bad_gens++;
 	manifest_release(&m);
@@ -329,12 +355,12 @@ static void check_catalog(struct verify *v)
 	struct stat st;
 
 	if (stat(v->r.catalog, &st) < 0) {
-		printf("note: there is no catalog; 'strata index %s' creates it\n", v->r.path);
+		say("note: there is no catalog; 'strata index %s' creates it", v->r.path);
 		v->res->notes++;
 		return;
 	}
 	if (catalog_open(&c, v->r.catalog, true) || catalog_list_gens(&c, &g, &n)) {
-		printf("note: the catalog cannot be read; 'strata index --rebuild %s' rebuilds it\n", v->r.path);
+		say("note: the catalog cannot be read; 'strata index --rebuild %s' rebuilds it", v->r.path);
 		v->res->notes++;
 		if (c.db)
 			catalog_close(&c);
@@ -352,8 +378,8 @@ static void check_catalog(struct verify *v)
 		extra += !bsearch(&key, v->gens, v->ngens, sizeof(char *), cmpstrp);
 	}
 	if (missing || extra) {
-		printf("note: the catalog is out of date (%zu generations not in it, %zu no longer on disk); "
-		       "'strata index %s' updates it\n", missing, extra, v->r.path);
+		say("note: the catalog is out of date (%zu generations not in it, %zu no longer on disk); "
+		       "'strata index %s' updates it", missing, extra, v->r.path);
 		v->res->notes++;
 	}
 	catalog_free_gens(g, n);
@@ -394,7 +420,7 @@ static void record(struct verify *v, int64_t t0)
 	}
 	rc = verifyrec_write(&v->r, &rec);
 	if (rc) {
-		printf("note: cannot record the result in '%s/" VERIFYREC_NAME "': %s; 'strata status' will not show this check\n",
+		say("note: cannot record the result in '%s/" VERIFYREC_NAME "': %s; 'strata status' will not show this check",
 		       v->r.path, strerror(-rc));
 		v->res->notes++;
 	}

@@ -645,8 +645,11 @@ static int index_gen(struct catalog *c, const struct repo *r, const char *name)
 				  rc == -EFBIG ? "the manifest is too large to load" :
 				  rc == -ENAMETOOLONG ? "generation name longer than 63 bytes" :
 				  strerror(-rc);
+		struct buf shown = BUF_INIT; /* a file name: anything but '/' and NUL */
+		buf_add_printable(&shown, name, strlen(name));
 		fprintf(stderr, "strata: skipping generation 'generations/%s.gen': %s; restore that file from a copy of the repository\n",
-			name, why);
+			(char *)shown.data, why);
+		buf_release(&shown);
 	}
 	free(path);
 	return rc;

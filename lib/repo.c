@@ -28,21 +28,6 @@ static void repo_paths(struct repo *r, const char *path)
 	r->lockfd = -1;
 }
 
-static int dir_is_empty(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int empty = 1;
-	if (!d)
-		return -errno;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-			empty = 0;
-			break;
-		}
-	closedir(d);
-	return empty;
-}
 
 static void config_text(struct buf *cfg, const struct repo *r)
 {
@@ -280,7 +265,8 @@ static char *holder_line(int fd)
 char *repo_lock_holder(const struct repo *r)
 {
 	char *lp = xasprintf("%s/lock", r->path);
-	int fd = open(lp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	int fd;
+	open_regular(lp, &fd); /* -1 on failure: an unknown holder */
 	char *h = holder_line(fd);
 	if (fd >= 0)
 		close(fd);
@@ -301,6 +287,9 @@ int repo_lock(struct repo *r, const char *what, int64_t wait_ms,
 	char *lp = xasprintf("%s/lock", r->path);
 	/* never through a link, never blocking on a FIFO (flock then fails on it) */
 	int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+	/* a wait of more than a century is no limit (and mono_ms() + wait_ms cannot overflow) */
+	if (wait_ms > INT64_C(100) * 366 * 86400 * 1000)
+		wait_ms = -1;
 	int64_t deadline = wait_ms > 0 ? mono_ms() + wait_ms : 0;
 	unsigned nap_ms = 50;
 	free(lp);
@@ -325,8 +314,7 @@ int repo_lock(struct repo *r, const char *what, int64_t wait_ms,
 			nap_ms = (unsigned)(deadline - mono_ms() > 0 ? deadline - mono_ms() : 1);
 		struct timespec ts = { nap_ms / 1000, (long)(nap_ms % 1000) * 1000000 };
 		nanosleep(&ts, NULL);
-		if (nap_ms < 1000)
-			nap_ms *= 2;
+		nap_ms = nap_ms * 2 > 1000 ? 1000 : nap_ms * 2;
 	}
 	/* who holds it, for the next one that has to wait */
 	char host[64] = "", ts[32];

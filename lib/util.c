@@ -4,6 +4,7 @@
 #include "strata/fault.h"
 #include "strata/util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -434,6 +435,19 @@ int parse_size(const char *s, uint64_t *v)
 	return 0;
 }
 
+int dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int empty = 1;
+	if (!d)
+		return -errno;
+	while (empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	closedir(d);
+	return empty;
+}
+
 int mkdir_p(const char *path, unsigned mode)
 {
 	char *p = xstrdup(path);
@@ -455,20 +469,25 @@ int mkdir_p(const char *path, unsigned mode)
 	return rc;
 }
 
+/* The UTC fields of t; false for a time gmtime cannot take or a year outside 0000..9999. */
+static bool utc_fields(int64_t t, struct tm *tm)
+{
+	time_t tt = (time_t)t;
+	return gmtime_r(&tt, tm) && tm->tm_year <= 9999 - 1900 && tm->tm_year >= -1900;
+}
+
 void time_name(char out[32], int64_t t)
 {
 	struct tm tm;
-	time_t tt = (time_t)t;
-	gmtime_r(&tt, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H%M%SZ", &tm);
+	if (!utc_fields(t, &tm) || !strftime(out, 32, "%Y-%m-%dT%H%M%SZ", &tm))
+		snprintf(out, 32, "?");
 }
 
 void time_rfc3339(char out[32], int64_t t)
 {
 	struct tm tm;
-	time_t tt = (time_t)t;
-	gmtime_r(&tt, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!utc_fields(t, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(out, 32, "?");
 }
 
 static int days_in_month(int y, int m)
@@ -600,8 +619,7 @@ int parse_duration(const char *s, int64_t *secs)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (n bytes left), 0 if none starts there. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
+size_t utf8_seq(const unsigned char *p, size_t n)
 {
 	unsigned c = p[0];
 	size_t len;

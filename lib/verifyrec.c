@@ -118,7 +118,9 @@ int verifyrec_parse(const char *text, size_t n, struct verify_record *v)
 			rc = parse_line(v, &cap, line, len);
 		pos += len + (e ? 1 : 0);
 	}
-	if (!rc && (v->full.time < 0 || v->quick.time < 0))
+	/* times a check can have started at: after 1970, before the year 10000 */
+	if (!rc && (v->full.time < 0 || v->quick.time < 0 || v->full.time > VERIFYREC_MAX_TIME ||
+		    v->quick.time > VERIFYREC_MAX_TIME))
 		rc = -EUCLEAN;
 	if (rc) {
 		verifyrec_release(v);

@@ -207,6 +207,8 @@ int fsync_dir(const char *dir);
 int write_file_atomic(const char *tmpdir, const char *dir, const char *name,
 		      const void *data, size_t len);
 int mkdir_p(const char *path, unsigned mode);
+/* 1 if the directory has no entry but . and .., 0 if it has one, -errno if it cannot be read. */
+int dir_is_empty(const char *path);
 
 /*
  * Parse a byte count: digits, optionally followed by K, M or G (powers of
@@ -239,6 +241,9 @@ void time_rfc3339(char out[32], int64_t t);
  * -EINVAL.
  */
 int time_parse_rfc3339(const char *s, int64_t *t);
+
+/* Length of the valid UTF-8 sequence at p (n > 0 bytes left), 0 if none starts there. */
+size_t utf8_seq(const unsigned char *p, size_t n);
 
 /*
  * Text from a database or a user (table names, labels) for a terminal or a

@@ -24,6 +24,7 @@
 
 #define VERIFYREC_NAME "verify-status"
 #define VERIFYREC_MAX (UINT64_C(64) << 20) /* ~1.3 M damaged chunk ids */
+#define VERIFYREC_MAX_TIME INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
 
 struct verify_run_rec {
 	int64_t time;        /* when the check started, unix seconds; 0: never (every field 0) */

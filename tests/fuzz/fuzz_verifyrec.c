@@ -10,8 +10,8 @@
  *  - format -> parse gives an equal record (both runs, the damaged ids), and
  *    formatting that record again gives byte-identical text (a fixed point).
  * The input's bytes read as a binary record (two runs of 8 u64, then ids)
- * also check the other direction: whatever verify can write (no negative
- * time), format -> parse accepts and gives back.
+ * also check the other direction: whatever verify can write (a time from
+ * 1970 to 9999), format -> parse accepts and gives back.
  *
  * (It found two bugs in its first minutes: a run without a time that did
  * not survive a round trip, and the six largest u64 values refused.)
@@ -121,7 +121,8 @@ static void check_parse(const uint8_t *data, size_t size)
 		return;
 	}
 	FUZZ_ASSERT(size >= sizeof(MAGIC) - 2 && !memcmp(data, MAGIC, sizeof(MAGIC) - 2));
-	FUZZ_ASSERT(v.full.time >= 0 && v.quick.time >= 0);
+	FUZZ_ASSERT(v.full.time >= 0 && v.quick.time >= 0 && v.full.time <= VERIFYREC_MAX_TIME &&
+		    v.quick.time <= VERIFYREC_MAX_TIME);
 	check_ids(&v);
 	FUZZ_ASSERT(v.ndamaged == count_damaged_lines(data, size));
 
@@ -175,7 +176,8 @@ static void check_format(const uint8_t *data, size_t size)
 	memset(&v, 0, sizeof(v));
 	get_run(&v.full, data, size, 0);
 	get_run(&v.quick, data, size, 64);
-	if (v.full.time < 0 || v.quick.time < 0)
+	if (v.full.time < 0 || v.quick.time < 0 || v.full.time > VERIFYREC_MAX_TIME ||
+	    v.quick.time > VERIFYREC_MAX_TIME)
 		return; /* verify never writes a negative time; format -> parse refuses it */
 	if (nids > 64)
 		nids = 64;

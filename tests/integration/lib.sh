@@ -51,7 +51,7 @@ _stratafs_pids_with_arg() {
         [ "$p" = "$$" ] && continue
         [ -r "/proc/$p/cmdline" ] || continue
         exe=$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | head -n1) || continue
-        case "$(basename -- "${exe:-x}")" in stratafs*) ;; *) continue ;; esac
+        case "$(basename -- "${exe:-x}")" in stratafs* | mount.fuse.stratafs*) ;; *) continue ;; esac
         if tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$arg"; then
             echo "$p"
         fi
@@ -105,9 +105,15 @@ bg() {
     _PIDS+=($!)
 }
 
+# at_exit CMD...: run CMD first when the test ends, whatever the way
+_AT_EXIT=()
+at_exit() { _AT_EXIT+=("$*"); }
+
 _cleanup() {
     local rc=$?
     set +e
+    local h
+    for h in "${_AT_EXIT[@]}"; do eval "$h"; done
     if [ $rc -eq 0 ] && [ "$_SOFT_FAILS" -gt 0 ]; then
         echo "FAIL: $_SOFT_FAILS soft failure(s) above" >&2
         rc=1

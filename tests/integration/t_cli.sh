@@ -79,11 +79,19 @@ usage "missing repository" "$STRATA" ls
 usage "help of nothing" "$STRATA" help frobnicate
 rc=0; "$STRATAFS" >/dev/null 2>&1 || rc=$?
 [ $rc -eq 2 ] || fail "stratafs without arguments: exit $rc, want 2"
-rc=0; "$STRATAFS" "$R" "$T/m" -o no_such_option >/dev/null 2>&1 || rc=$?
-[ $rc -ne 0 ] || { fusermount3 -u "$T/m" 2>/dev/null; fail "stratafs took an unknown option"; }
 
 # ---- --wait: waits for the holder, says whom; gives up after DURATION with 5 ----
-"$STRATA" backup "$R" "$DB" --at 2026-11-20T02:00:00Z >/dev/null || fail "first backup"
+# generation times relative to the clock, so that ages hold whatever the date
+AT1=$(date -u -d '2 days ago' +%Y-%m-%dT%H:%M:%SZ) AT2=$(date -u -d '2 hours ago' +%Y-%m-%dT%H:%M:%SZ)
+G2=$(gen_name "$AT2") T2=$(date -u -d "$AT2" +%s)
+"$STRATA" backup "$R" "$DB" --at "$AT1" >/dev/null || fail "first backup"
+mkdir -p "$T/m"
+_MOUNTS+=("$T/m")
+for bad in "-o no_such_option" "--frobnicate"; do
+    rc=0; "$STRATAFS" "$R" "$T/m" $bad >/dev/null 2>"$T/fs.err" || rc=$?
+    not_mounted "$T/m" || fail "stratafs mounted with $bad"
+    [ $rc -eq 2 ] || fail "stratafs $bad: exit $rc, want 2 (usage): $(cat "$T/fs.err")"
+done
 cat >"$T/hold.py" <<'PYEOF'
 import fcntl, os, sys, time
 fd = os.open(sys.argv[1] + "/lock", os.O_RDWR | os.O_CREAT, 0o644)
@@ -97,14 +105,14 @@ PYEOF
 bg "$PY" "$T/hold.py" "$R" "$T/held" "$T/release"
 wait_until 20 test -e "$T/held" || fail "the lock holder did not start"
 rc=0
-"$STRATA" backup "$R" "$DB" --at 2026-11-21T02:00:00Z >"$T/w0.out" 2>"$T/w0.err" || rc=$?
+"$STRATA" backup "$R" "$DB" --at "$AT2" >"$T/w0.out" 2>"$T/w0.err" || rc=$?
 [ $rc -eq 5 ] || fail "backup while the lock is held: exit $rc, want 5 (busy): $(cat "$T/w0.err")"
 grep -q "is busy: test holder (pid [0-9]*) holds its lock.*--wait" "$T/w0.err" || fail "busy message: $(cat "$T/w0.err")"
 rc=0
 "$STRATA" index "$R" --wait=1 >"$T/w1.out" 2>"$T/w1.err" || rc=$?
 [ $rc -eq 5 ] || fail "index --wait=1 while the lock is held: exit $rc, want 5: $(cat "$T/w1.err")"
 grep -q "waiting for the lock of repository .*held by test holder" "$T/w1.err" || fail "--wait did not say whom it waits for: $(cat "$T/w1.err")"
-"$STRATA" backup "$R" "$DB" --at 2026-11-21T02:00:00Z --force --wait >"$T/w2.out" 2>"$T/w2.err" &
+"$STRATA" backup "$R" "$DB" --at "$AT2" --force --wait >"$T/w2.out" 2>"$T/w2.err" &
 WPID=$!
 _PIDS+=("$WPID")
 said() { grep -q "waiting for the lock" "$T/w2.err"; }
@@ -113,20 +121,24 @@ kill -0 "$WPID" 2>/dev/null || fail "backup --wait ended while the lock was stil
 touch "$T/release"
 rc=0; wait "$WPID" || rc=$?
 [ $rc -eq 0 ] || fail "backup --wait after the holder let go: exit $rc: $(cat "$T/w2.out" "$T/w2.err")"
-grep -q "^generation 2026-11-21T020000Z" "$T/w2.out" || fail "backup --wait: $(cat "$T/w2.out")"
+grep -q "^generation $G2" "$T/w2.out" || fail "backup --wait: $(cat "$T/w2.out")"
 grep -q "ls (catalog update)\|backup of" "$R/lock" || fail "REPO/lock does not name its last holder: $(cat "$R/lock")"
 
 # ---- status: text, JSON, Prometheus; exit 4 when too old ----
 "$STRATA" verify "$R" --quick >/dev/null || fail "verify --quick"
 "$STRATA" status "$R" >"$T/st.txt" || fail "status of a healthy repository: exit $?: $(cat "$T/st.txt")"
-grep -q "^2026-11-21T020000Z .* $(realpath "$DB")$" "$T/st.txt" || fail "status does not show the newest generation: $(cat "$T/st.txt")"
+grep -q "^$G2 .* $(realpath "$DB")$" "$T/st.txt" || fail "status does not show the newest generation: $(cat "$T/st.txt")"
 grep -q "^last quick verify: .*no damage" "$T/st.txt" || fail "status does not show the quick verify: $(cat "$T/st.txt")"
 grep -q "^last full verify: never" "$T/st.txt" || fail "status does not say the full verify never ran: $(cat "$T/st.txt")"
 rc=0; "$STRATA" status "$R" --max-age 1h >/dev/null 2>"$T/st.err" || rc=$?
-[ $rc -eq 4 ] || fail "status --max-age 1h of a generation from 2026-11-21: exit $rc, want 4"
+[ $rc -eq 4 ] || fail "status --max-age 1h of a generation 2 hours old: exit $rc, want 4"
 grep -q "is .* old, more than --max-age" "$T/st.err" || fail "status --max-age says: $(cat "$T/st.err")"
-"$STRATA" status "$R" --max-age 100000d >/dev/null || fail "status --max-age 100000d: exit $?"
+"$STRATA" status "$R" --max-age 1d >/dev/null || fail "status --max-age 1d of a generation 2 hours old: exit $?"
 "$STRATA" init "$T/empty" >/dev/null
+# a new repository mounts at once (init made its catalog), empty
+mount_fs "$T/empty" "$T/em"
+[ -z "$(ls -A "$T/em")" ] || fail "the mount of a new repository is not empty: $(ls -A "$T/em")"
+umount_fs "$T/em"
 rc=0; "$STRATA" status "$T/empty" --max-age 1d >/dev/null 2>&1 || rc=$?
 [ $rc -eq 4 ] || fail "status --max-age of an empty repository: exit $rc, want 4"
 "$STRATA" verify "$R" >/dev/null || fail "verify"
@@ -137,21 +149,21 @@ mkdir -p "$T/metrics"
 rc=0; "$STRATA" status "$R" --prometheus --output "$T/metrics/strata.prom" --max-age 1h 2>/dev/null || rc=$?
 [ $rc -eq 4 ] && [ -s "$T/metrics/strata.prom" ] || fail "status --output: exit $rc, file: $(ls -la "$T/metrics")"
 [ "$(ls "$T/metrics")" = strata.prom ] || fail "status --output left files behind: $(ls "$T/metrics")"
-"$PY" - "$T/st.json" "$T/metrics/strata.prom" "$(realpath "$R")" "$(realpath "$DB")" "$DB" <<'PYEOF' || fail "status JSON or metrics wrong"
+"$PY" - "$T/st.json" "$T/metrics/strata.prom" "$(realpath "$R")" "$(realpath "$DB")" "$DB" "$T2" "$G2" <<'PYEOF' || fail "status JSON or metrics wrong"
 import json, sqlite3, sys
 from prometheus_client.parser import text_string_to_metric_families
 jpath, ppath, repo, src, db = sys.argv[1:6]
 con = sqlite3.connect(db)
 tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
 rows = sum(con.execute('SELECT count(*) FROM "%s"' % t).fetchone()[0] for t in tables)
-T = 1795226400  # 2026-11-21T02:00:00Z
+T = int(sys.argv[6])  # the newest generation's time
 j = json.load(open(jpath))
 assert j["repository"] == repo, j["repository"]
 assert j["healthy"] is True and j["generations"] == 2 and j["packs"] >= 1, j
 d = j["databases"]
 assert len(d) == 1 and d[0]["source"] == src and d[0]["generations"] == 2, d
 l = d[0]["latest"]
-assert l["name"] == "2026-11-21T020000Z" and l["unix_time"] == T, l
+assert l["name"] == sys.argv[7] and l["unix_time"] == T, l
 assert l["rows"] == rows and l["tables"] == len(tables), (l, rows, len(tables))
 assert j["verify"]["full"]["problems"] == 0 and j["verify"]["quick"]["problems"] == 0, j["verify"]
 fams = {f.name: f for f in text_string_to_metric_families(open(ppath).read())}
@@ -187,4 +199,22 @@ from prometheus_client.parser import text_string_to_metric_families as f
 fams = list(f(open(sys.argv[1]).read()))
 assert fams and all(s.labels["repository"] == sys.argv[2] for x in fams for s in x.samples)' "$T/q.prom" "$(realpath "$Q")" ||
     fail "metrics with an escaped repository label do not parse back to the path"
+# a source path with a newline and a byte that is not UTF-8: the metrics stay
+# valid (the byte becomes U+FFFD), the text output stays one line per database
+ODD=$T/$'odd\ndir\xff'
+mkdir -p "$ODD"
+cp "$DB" "$ODD/s.db"
+"$STRATA" init "$T/oddrepo" >/dev/null
+"$STRATA" backup "$T/oddrepo" "$ODD/s.db" >/dev/null || fail "backup of a source under an odd path"
+"$STRATA" status "$T/oddrepo" --prometheus >"$T/odd.prom" || fail "status --prometheus of an odd source path"
+"$PY" -c '
+import os, sys
+from prometheus_client.parser import text_string_to_metric_families as f
+want = os.fsdecode(os.path.realpath(sys.argv[2])).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+fams = {x.name: x for x in f(open(sys.argv[1], encoding="utf-8").read())}
+got = fams["strata_last_backup_rows"].samples[0].labels["database"]
+assert got == want, (got, want)' "$T/odd.prom" "$ODD/s.db" || fail "metrics of an odd source path do not parse to it: $(grep rows "$T/odd.prom")"
+"$STRATA" status "$T/oddrepo" >"$T/odd.txt" || fail "status of an odd source path"
+[ "$(wc -l <"$T/odd.txt")" -eq 5 ] || fail "status text of an odd source path is not 5 lines: $(cat -A "$T/odd.txt")"
+grep -qF 'odd\ndir\xff/s.db' "$T/odd.txt" || fail "status does not escape the odd path: $(cat -A "$T/odd.txt")"
 echo ok

@@ -20,6 +20,9 @@ for t in ("log_2025", "log_2026"):
     con.executemany("INSERT INTO %s VALUES (?,?)" % t, ((i, "%s %d" % (t, i)) for i in range(500)))
 con.execute("CREATE TRIGGER log_2026_trim AFTER INSERT ON log_2026 BEGIN DELETE FROM log_2026 WHERE id < 0; END")
 con.execute("CREATE VIEW cheap AS SELECT * FROM items WHERE price < 10")
+# a trigger that spells its table in another case than the table does
+con.execute("CREATE TABLE Audit(id INTEGER PRIMARY KEY, what TEXT)")
+con.execute("CREATE TRIGGER audit_items AFTER INSERT ON audit BEGIN DELETE FROM audit WHERE id < 0; END")
 con.commit()
 PYEOF
 "$STRATA" init "$R" --chunk-size 4096 >/dev/null
@@ -170,13 +173,17 @@ mkdb() { # mkdb OUT TABLE... : a copy of DB without those tables
     cp "$DB" "$out"
     for t in "$@"; do sqlite3 "$out" "DROP TABLE $t"; done
 }
+"$STRATA" backup "$R2" "$DB" --at 2026-12-05T00:00:00Z --exclude Audit >/dev/null || fail "backup --exclude Audit"
+mkdb "$T/no_audit.db" Audit
 mkdb "$T/no_logs.db" log_2025 log_2026
-mkdb "$T/only_2026.db" items log_2025
+mkdb "$T/only_2026.db" items log_2025 Audit
 mount_fs "$R2" "$M"
 oracle compare-mount "$T/no_logs.db" "$M/2026-12-01T000000Z" || fail "--exclude 'log_*' generation differs from the database without them"
 oracle compare-mount "$T/only_2026.db" "$M/2026-12-02T000000Z" || fail "--include log_2026 generation differs"
 oracle compare-mount "$T/only_2026.db" "$M/2026-12-03T000000Z" || fail "--include 'log_*' --exclude log_2025 generation differs"
 oracle compare-mount "$DB" "$M/2026-12-04T000000Z" || fail "--exclude of nothing left something out"
+oracle compare-mount "$T/no_audit.db" "$M/2026-12-05T000000Z" || fail "--exclude Audit kept its trigger (written ON audit) or more"
+sqlite3 "$T/replay.db" <"$M/2026-12-05T000000Z/schema.sql" || fail "the schema of a generation made with --exclude does not replay"
 grep -q "items_by_name" "$M/2026-12-01T000000Z/schema.sql" || fail "the kept table's index is not in schema.sql"
 if grep -q "log_2026_trim\|log_2025" "$M/2026-12-01T000000Z/schema.sql"; then fail "schema.sql keeps an excluded table or its trigger"; fi
 grep -q "log_2026_trim" "$M/2026-12-02T000000Z/schema.sql" || fail "the included table's trigger is not in schema.sql"
