@@ -921,46 +921,38 @@ static int collate_utf8(void *arg, int an, const void *a, int bn, const void *b)
 }
 
 /*
- * An --include that matches no table is an error (a typo would silently
- * back up nothing of what was asked); an --exclude that matches none is
- * said on stderr and the backup goes on.
+ * Every user table (kept and left out) against the patterns: an --include
+ * that matches none is an error (a typo would silently back up nothing of
+ * what was asked); an --exclude that matches none is said on stderr and the
+ * backup goes on.
  */
-static int check_patterns(sqlite3 *db, const struct backup_opts *o, char **err)
+static int check_patterns(const struct backup_opts *o, char **kept, size_t nkept, char **out,
+			  size_t nout, char **err)
 {
-	sqlite3_stmt *st;
-	bool *inc = xcalloc(o->ninclude + 1, 1), *exc = xcalloc(o->nexclude + 1, 1);
 	struct buf all = BUF_INIT;
 	int rc = 0;
-	if (sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type='table' AND "
-			       "name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name",
-			       -1, &st, NULL) == SQLITE_OK) {
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			const char *name = (const char *)sqlite3_column_text(st, 0);
-			for (size_t i = 0; i < o->ninclude; i++)
-				inc[i] |= fnmatch(o->include[i], name, 0) == 0;
-			for (size_t i = 0; i < o->nexclude; i++)
-				exc[i] |= fnmatch(o->exclude[i], name, 0) == 0;
-			if (all.len < 300) {
-				buf_adds(&all, all.len ? ", " : "");
-				buf_adds(&all, name); /* the message is escaped where it is printed */
-			}
-		}
-		sqlite3_finalize(st);
+	for (size_t k = 0; k < nkept + nout && all.len < 300; k++) {
+		buf_adds(&all, k ? ", " : "");
+		buf_adds(&all, k < nkept ? kept[k] : out[k - nkept]); /* escaped where printed */
 	}
-	for (size_t i = 0; i < o->ninclude && !rc; i++)
-		if (!inc[i]) {
+	for (size_t i = 0; i < o->ninclude + o->nexclude && !rc; i++) {
+		bool inc = i < o->ninclude, hit = false;
+		const char *pat = inc ? o->include[i] : o->exclude[i - o->ninclude];
+		for (size_t k = 0; k < nkept + nout && !hit; k++)
+			hit = fnmatch(pat, k < nkept ? kept[k] : out[k - nkept], 0) == 0;
+		if (hit)
+			continue;
+		if (inc) {
 			rc = -ENOENT;
 			set_err(err, "--include '%s' matches no table of '%s' (its tables: %s); "
 				"check the name (patterns are shell globs, case matters)",
-				o->include[i], o->source, all.len ? (char *)all.data : "none");
-		}
-	for (size_t i = 0; i < o->nexclude && !rc; i++)
-		if (!exc[i])
+				pat, o->source, all.len ? (char *)all.data : "none");
+		} else {
 			fprintf(stderr, "strata: note: --exclude '%s' matches no table of '%s'\n",
-				o->exclude[i], o->source);
+				pat, o->source);
+		}
+	}
 	buf_release(&all);
-	free(inc);
-	free(exc);
 	return rc;
 }
 
@@ -978,10 +970,11 @@ static bool table_selected(const struct backup_opts *o, const char *name)
 /*
  * The tables to back up, and the schema text of what is kept (the CREATE
  * statements of a table left out by --include/--exclude, its indexes and
- * triggers are left out of the generation's schema too).
+ * triggers are left out of the generation's schema too).  A failed pattern
+ * check (check_patterns) sets *err; a SQLite failure leaves it to the caller.
  */
 static int list_tables(sqlite3 *db, const struct backup_opts *o, char ***names, size_t *n,
-		       struct buf *schema)
+		       struct buf *schema, char **err)
 {
 	sqlite3_stmt *st;
 	size_t cap = 0, nout = 0;
@@ -1022,10 +1015,11 @@ static int list_tables(sqlite3 *db, const struct backup_opts *o, char ***names, 
 		(*names)[(*n)++] = xstrdup(name);
 	}
 	sqlite3_finalize(st);
+	rc = rc == SQLITE_DONE ? check_patterns(o, *names, *n, out, nout, err) : sqlite_rc(rc);
 	for (size_t i = 0; i < nout; i++)
 		free(out[i]);
 	free(out);
-	return rc == SQLITE_DONE ? 0 : sqlite_rc(rc);
+	return rc;
 }
 
 static const char *source_problem(int rc)
@@ -1040,7 +1034,6 @@ static const char *source_problem(int rc)
 	}
 }
 
-/* Open the repository, take the lock, sync (or rebuild) the catalog. */
 static void say_waiting(const char *holder, void *arg)
 {
 	const struct repo *r = arg;
@@ -1048,6 +1041,7 @@ static void say_waiting(const char *holder, void *arg)
 		*holder ? holder : "another strata");
 }
 
+/* Open the repository, take the lock, sync (or rebuild) the catalog. */
 static int open_repo_locked(const char *path, struct repo *r, struct catalog *c, bool rebuild,
 			    const struct lock_opts *lk, char **err)
 {
@@ -1702,14 +1696,12 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	b.verbose = o->verbose;
 	b.pages_why = b.api_only ? "--reader sqlite" : pages_setup(&b, db, o->source, npages);
 	/* from here on, one read transaction: every table is read at one committed state */
-	rc = list_tables(db, o, &names, &ntables, &schema);
+	rc = list_tables(db, o, &names, &ntables, &schema, err);
 	if (rc) {
-		set_err(err, "cannot read the schema of '%s': %s", o->source, source_problem(rc));
+		if (!*err)
+			set_err(err, "cannot read the schema of '%s': %s", o->source, source_problem(rc));
 		goto out;
 	}
-	rc = check_patterns(db, o, err);
-	if (rc)
-		goto out;
 	m.tables = xcalloc(ntables ? ntables : 1, sizeof(*m.tables));
 	for (size_t i = 0; i < ntables; i++) {
 		rc = backup_table(&b, db, o->source, names[i], &m.tables[m.ntables++], err);

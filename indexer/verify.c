@@ -220,7 +220,7 @@ static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
 	struct pack_entry *e = NULL;
 	size_t n = 0;
 	uint64_t size = 0;
-	int fd, rc = open_regular(path, &fd);
+	int fd, rc = open_regular(path, &fd, NULL);
 
 	if (rc) {
 		problem(v, "pack packs/%.2s/%s.pack: cannot open: %s", name, name,

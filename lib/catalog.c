@@ -583,7 +583,7 @@ static int index_pack(struct catalog *c, const struct repo *r, const char *name)
 	struct pack_entry *e = NULL;
 	size_t n = 0;
 	uint64_t size = 0;
-	int fd, rc = open_regular(path, &fd);
+	int fd, rc = open_regular(path, &fd, NULL);
 
 	if (rc == -ELOOP)
 		rc = -EUCLEAN;

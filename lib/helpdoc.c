@@ -13,13 +13,18 @@
 
 /* ---- plain text ---- */
 
+/* Length of an option's own name: "--verbose" of "--verbose,-v"; the alias follows a comma. */
+static size_t name_len(const char *name)
+{
+	return strcspn(name, ",");
+}
+
 /* The option's names as shown: "-v, --verbose", "--wait[=DURATION]", "--at TIME". */
 static void opt_label(struct buf *b, const struct help_opt *o)
 {
-	const char *comma = strchr(o->name, ',');
-	size_t n = comma ? (size_t)(comma - o->name) : strlen(o->name);
-	if (comma) {
-		buf_adds(b, comma + 1);
+	size_t n = name_len(o->name);
+	if (o->name[n]) {
+		buf_adds(b, o->name + n + 1);
 		buf_adds(b, ", ");
 	}
 	buf_add(b, o->name, n);
@@ -311,11 +316,11 @@ void helpdoc_roff(FILE *f, const struct help_page *p, const char *version)
 static const struct help_opt *match(const struct help_opt *opts, const char *word, size_t n)
 {
 	for (const struct help_opt *o = opts; o && o->name; o++) {
-		const char *comma = strchr(o->name, ',');
-		size_t ln = comma ? (size_t)(comma - o->name) : strlen(o->name);
+		size_t ln = name_len(o->name);
+		const char *alias = o->name[ln] ? o->name + ln + 1 : NULL;
 		if (ln == n && !strncmp(o->name, word, n))
 			return o;
-		if (comma && strlen(comma + 1) == n && !strncmp(comma + 1, word, n))
+		if (alias && strlen(alias) == n && !strncmp(alias, word, n))
 			return o;
 	}
 	return NULL;
@@ -391,8 +396,7 @@ void helpdoc_args_release(struct help_args *a)
 
 static bool same_opt(const struct help_opt *o, const char *name)
 {
-	const char *comma = strchr(o->name, ',');
-	size_t ln = comma ? (size_t)(comma - o->name) : strlen(o->name);
+	size_t ln = name_len(o->name);
 	return strlen(name) == ln && !strncmp(o->name, name, ln);
 }
 

@@ -28,7 +28,6 @@ static void repo_paths(struct repo *r, const char *path)
 	r->lockfd = -1;
 }
 
-
 static void config_text(struct buf *cfg, const struct repo *r)
 {
 	buf_addf(cfg, "strata-repository\nversion = %d\nid = %s\n"
@@ -266,7 +265,7 @@ char *repo_lock_holder(const struct repo *r)
 {
 	char *lp = xasprintf("%s/lock", r->path);
 	int fd;
-	open_regular(lp, &fd); /* -1 on failure: an unknown holder */
+	open_regular(lp, &fd, NULL); /* -1 on failure: an unknown holder */
 	char *h = holder_line(fd);
 	if (fd >= 0)
 		close(fd);

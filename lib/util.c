@@ -315,15 +315,15 @@ int pread_all(int fd, void *p, size_t n, uint64_t off)
 	return 0;
 }
 
-int open_regular(const char *path, int *fdp)
+int open_regular(const char *path, int *fdp, struct stat *stp)
 {
-	struct stat st;
+	struct stat own, *st = stp ? stp : &own;
 	/* O_NONBLOCK: opening a FIFO planted in the repository must not hang */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	*fdp = -1;
 	if (fd < 0)
 		return -errno;
-	int rc = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -EUCLEAN;
+	int rc = fstat(fd, st) < 0 ? -errno : S_ISREG(st->st_mode) ? 0 : -EUCLEAN;
 	if (rc) {
 		close(fd);
 		return rc;
@@ -339,13 +339,9 @@ int read_file(const char *path, size_t max, uint8_t **data, size_t *len)
 
 	*data = NULL;
 	*len = 0;
-	rc = open_regular(path, &fd);
+	rc = open_regular(path, &fd, &st);
 	if (rc)
 		return rc;
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		goto out;
-	}
 	/* bounded by the bytes present, so a failed allocation is "too big", not an abort */
 	if ((uint64_t)st.st_size > max || (uint64_t)st.st_size >= SIZE_MAX / 2 ||
 	    !(*data = malloc((size_t)st.st_size + 1))) {

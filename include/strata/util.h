@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #ifndef EUCLEAN
 #define EUCLEAN 117
@@ -190,8 +191,9 @@ int pread_all(int fd, void *p, size_t n, uint64_t off);
  * Open a file of the repository for reading: never through a symbolic link
  * (-ELOOP), never blocking on a FIFO, and only a regular file (-EUCLEAN for
  * anything else).  Every reader of repository files opens them this way.
+ * st (may be NULL) receives the file's fstat; *fd is -1 on failure.
  */
-int open_regular(const char *path, int *fd);
+int open_regular(const char *path, int *fd, struct stat *st);
 /*
  * Read a whole regular file (open_regular's rules) of at most max bytes;
  * -EFBIG beyond, or if the memory cannot be had.  *data is NUL-terminated
