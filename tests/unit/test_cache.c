@@ -5,7 +5,7 @@
  * use-after-free; without it the content checks still catch most.
  */
 #include "check.h"
-#include "cache.h"
+#include "strata/cache.h"
 
 #include <pthread.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /*
  * cache.h - bounded, sharded cache of pieces of chunks: a key is a chunk id
  * and a piece number (a frame of CSV, the whole CSV of a format 1 chunk, or
- * the frame table; fs/stratafs.c says which is which).
+ * the frame table; lib/reader.c says which is which).
  *
  * Protocol: chunk_cache_get() returns a referenced entry or NULL; the
  * caller fills a miss with chunk_cache_put_new() (which may return an entry
@@ -13,8 +13,8 @@
  * what is resident.  Each shard has one mutex, held only for map and LRU updates,
  * never across I/O or decompression.
  */
-#ifndef STRATA_FS_CACHE_H
-#define STRATA_FS_CACHE_H
+#ifndef STRATA_CACHE_H
+#define STRATA_CACHE_H
 
 #include <stdbool.h>
 #include <stddef.h>

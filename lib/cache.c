@@ -2,7 +2,7 @@
  * cache.c - see cache.h.  16 shards, each a chained hash map plus an LRU
  * list bounded by max_bytes / 16.
  */
-#include "cache.h"
+#include "strata/cache.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -1,0 +1,85 @@
+/*
+ * reader.h - the bytes of a served file, from chunks: a file is a literal
+ * prefix (a CSV header, or the whole of a metadata file) followed by a
+ * body, the concatenation of its chunks rendered.  The tree (tree.h)
+ * describes a file as a struct rd_file when it is opened; reading it then
+ * never touches the catalog: a binary search over the chunk list, cache
+ * lookups and, on a miss, pread + decompress + verify + render.
+ *
+ * Every byte handed out was verified against its chunk id (DESIGN.md
+ * invariant 2): a chunk that fails is -EIO and one log line (log.h) naming
+ * the pack, the offset, the generation and the table; a read is answered
+ * whole or not at all.
+ *
+ * Threads: a reader is shared by any number of threads.  Sequential
+ * readers get the pieces ahead of them decoded by a pool of read-ahead
+ * threads (reader_start).  The pieces a read returns are cache entries
+ * held until reader_done(), so the caller can send them without copying.
+ */
+#ifndef STRATA_READER_H
+#define STRATA_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "strata/catalog.h"
+
+/* An open file; filled by the tree, read by any number of threads at once. */
+struct rd_file {
+	char *text;          /* the prefix: a CSV header, or a whole metadata file */
+	size_t text_len;
+	struct cat_chunk *chunks; /* the body, in order; csv_off is each one's offset in it */
+	size_t nchunks;
+	uint64_t size;       /* text_len + every chunk's csv_len */
+	uint64_t seq;        /* generation and table, for log lines */
+	uint32_t tidx;
+	uint64_t next_off;   /* where a sequential reader reads next (a racy hint) */
+	uint64_t pf_upto;    /* body bytes below this were handed to read-ahead */
+};
+
+/* Frees what f holds and f itself; NULL is fine. */
+void rd_file_free(struct rd_file *f);
+
+struct reader;
+
+/*
+ * A reader of the packs below packs_dir (an open directory: packs are
+ * opened relative to it, never through a symbolic link); repo_path is only
+ * used in messages.  cache_bytes bounds the memory of decoded pieces.
+ */
+struct reader *reader_new(int packs_dir, const char *repo_path, size_t cache_bytes);
+/* Start nthreads read-ahead threads (0: none).  Call after any fork(). */
+void reader_start(struct reader *r, int nthreads);
+/* Stops the threads, closes the packs; not packs_dir.  NULL is fine. */
+void reader_free(struct reader *r);
+
+#define RD_IOV_SMALL 64
+
+/* The pieces one read returns, and the cache references that keep them alive. */
+struct rd_reply {
+	struct iovec *iov;   /* niov pieces making up len bytes, in order */
+	size_t niov;
+	size_t len;
+	/* private */
+	struct iovec iov_small[RD_IOV_SMALL];
+	struct cache_entry *held_small[RD_IOV_SMALL * 2], **held;
+	size_t nheld, cap;
+	uint64_t end;        /* the file offset after the read */
+	int sequential;
+};
+
+/*
+ * Read up to size bytes of f at off into r (nothing at or after the end
+ * of the file).  0 or -EIO (logged).  Whatever the result, end with
+ * reader_done(), which drops the pieces and, after a sequential read,
+ * hands the next ones to read-ahead.
+ */
+int reader_read(struct reader *rd, struct rd_file *f, uint64_t off, size_t size,
+		struct rd_reply *r);
+void reader_done(struct reader *rd, struct rd_file *f, struct rd_reply *r, int rc);
+
+/* Bytes of decoded pieces held in memory now (for tests of the bound). */
+size_t reader_cache_bytes(struct reader *rd);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * tree.h - the namespace a repository is served as: the tree of
+ * generations, tables and files that stratafs mounts and that `strata cat`
+ * and `strata ls REPO PATH` walk, from the same code (DESIGN.md invariant
+ * 8).  docs/FORMAT.md "Mount layout" describes it.
+ *
+ * A node is named by a 64-bit inode number that is its address (tree.c
+ * says how), so no table maps numbers to nodes and a number never changes
+ * (DESIGN.md invariant 6).  Every node kind (lib/node_*.c) answers lookup
+ * / stat / list / open / readlink for its nodes; the tree dispatches on the
+ * number and holds the catalog connection.
+ *
+ * The catalog (catalog.db) is derived data that may be deleted, damaged or
+ * rebuilt under a running tree: the tree looks at the file at most once a
+ * second and swaps connections when it was replaced (tree.c), logging
+ * (log.h) what it did.  Catalog errors are logged once and returned as
+ * -EIO.
+ *
+ * Threads: every function may be called from any number of threads at
+ * once; catalog access is serialised inside, reads (reader.h) are not.
+ * Errors: -ENOENT, -ENOTDIR, -EISDIR, -EINVAL (not a symbolic link), -EIO
+ * (logged).
+ */
+#ifndef STRATA_TREE_H
+#define STRATA_TREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "strata/reader.h"
+#include "strata/util.h"
+
+#define TREE_INO_ROOT 1
+#define TREE_INO_LATEST 2
+
+/* flags of a stat, lookup or listing */
+enum tree_flags {
+	TREE_LIVE = 1 << 0,  /* may change (the root, "latest"): cache it briefly */
+	TREE_FINAL = 1 << 1, /* lookup: this miss is for good (the parent is immutable) */
+};
+
+struct tree;
+
+/*
+ * Open the repository at path for serving: its config, packs directory and
+ * catalog are checked, so that what is wrong is said on the terminal; no
+ * catalog connection is kept yet (SQLite connections must not cross a
+ * fork()).  On failure *err is a one-line message (caller frees).
+ * Attributes: files and directories belong to the repository directory's
+ * owner and group, readable by each class that may list and enter it.
+ */
+int tree_open(struct tree **out, const char *path, char **err);
+/*
+ * Open the catalog connection and the reader (cache_bytes of decoded
+ * pieces, readahead_threads threads); call once, after any fork().
+ */
+int tree_start(struct tree *t, size_t cache_bytes, int readahead_threads, char **err);
+void tree_close(struct tree *t);
+
+/* The repository path as given to tree_open (for messages). */
+const char *tree_repo_path(const struct tree *t);
+struct reader *tree_reader(struct tree *t);
+
+/*
+ * Look name up in directory parent: its number and attributes.  On
+ * -ENOENT, *flags has TREE_FINAL when the miss may be cached for good.
+ */
+int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino,
+		struct stat *st, unsigned *flags);
+int tree_stat(struct tree *t, uint64_t ino, struct stat *st, unsigned *flags);
+/* A symbolic link's target, relative to its directory (caller frees). */
+int tree_readlink(struct tree *t, uint64_t ino, char **target);
+
+/* A directory listing, without "." and "..", in the order it is served. */
+struct tree_dir {
+	struct buf names; /* NUL-separated */
+	uint64_t *inos;
+	mode_t *types;    /* S_IFDIR, S_IFREG or S_IFLNK */
+	size_t n, cap;
+};
+void tree_dir_release(struct tree_dir *d);
+/* *flags: TREE_LIVE when the listing may change. */
+int tree_list(struct tree *t, uint64_t ino, struct tree_dir *d, unsigned *flags);
+/*
+ * Attributes of the entries of d from index from on, under one catalog
+ * lock (readdirplus): fn is called for each (st NULL when they cannot be
+ * read now) until it returns non-zero.
+ */
+void tree_stat_entries(struct tree *t, const struct tree_dir *d, size_t from,
+		       int (*fn)(void *arg, size_t i, const struct stat *st, unsigned flags),
+		       void *arg);
+
+/* Open a file for reading (reader.h); free it with rd_file_free(). */
+int tree_open_file(struct tree *t, uint64_t ino, struct rd_file **f);
+
+/*
+ * Walk a path relative to the root, "/"-separated ("latest/orders/orders.csv";
+ * "" or "." is the root), as the kernel would through the mount: ".."
+ * goes up, symbolic links inside the tree are followed (the last component
+ * only if follow_last), at most 40 of them.
+ */
+int tree_resolve(struct tree *t, const char *path, bool follow_last, uint64_t *ino);
+
+#endif

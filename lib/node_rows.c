@@ -1,0 +1,231 @@
+/*
+ * node_rows.c - a table's rows by key range:
+ *
+ *   /<generation>/<table>/rows/                    one file per chunk ...
+ *   /<generation>/<table>/rows/FIRST+LAST.csv      header + that chunk's rows
+ *   /<generation>/<table>/rows/FIRST+LAST/         ... or, for a table of more
+ *                                                  than ROWS_FLAT_MAX chunks,
+ *                                                  key-range directories of
+ *                                                  files (naming.h, "groups")
+ */
+#include "tree_i.h"
+#include "strata/naming.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The table of a node, for what it needs to know of it (nchunks, sizes). */
+static int table_info(struct tree *t, const struct node *n, struct cat_table *tb)
+{
+	int rc = catalog_table_by_idx(&t->cat, n->seq, n->tidx, tb);
+	if (!rc)
+		free(tb->dirname);
+	return rc;
+}
+
+static int stat_dir(struct tree *t, const struct node *n, struct stat *st)
+{
+	struct cat_gen g;
+	struct cat_table tb;
+	int rc = tree_gen(t, n->seq, &g);
+	if (!rc)
+		rc = table_info(t, n, &tb);
+	if (!rc)
+		tree_fill(t, st, n, S_IFDIR, 0, g.time);
+	return rc;
+}
+
+/* ---- rows/ ---- */
+
+static int rows_find(struct tree *t, const struct node *parent, const char *name,
+		     struct node *child)
+{
+	if (strcmp(name, "rows"))
+		return -ENOENT;
+	*child = node_make(N_ROWS, parent->seq, parent->tidx, 0);
+	return 0;
+}
+
+static int rows_each(struct tree *t, const struct node *parent, struct tree_dir *d)
+{
+	struct node c = node_make(N_ROWS, parent->seq, parent->tidx, 0);
+	tree_dir_add(d, "rows", &c, S_IFDIR);
+	return 0;
+}
+
+static int rows_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
+{
+	return stat_dir(t, n, st);
+}
+
+const struct node_kind node_rows = {
+	.what = "rows directory", .parents = 1u << N_TABLE, .mode = S_IFDIR,
+	.find = rows_find, .each = rows_each, .stat = rows_stat,
+};
+
+/* ---- key-range directories of huge tables ---- */
+
+static int group_find(struct tree *t, const struct node *parent, const char *name,
+		      struct node *child)
+{
+	struct cat_table tb;
+	struct cat_group gr;
+	int rc = table_info(t, parent, &tb);
+	if (rc)
+		return rc;
+	if (tb.nchunks <= ROWS_FLAT_MAX)
+		return -ENOENT;
+	rc = catalog_group_by_name(&t->cat, parent->seq, parent->tidx, name, &gr);
+	if (rc)
+		return rc;
+	free(gr.name);
+	if (gr.grp > NODE_POS_MAX)
+		return -ENOENT;
+	*child = node_make(N_ROWS_GROUP, parent->seq, parent->tidx, gr.grp);
+	return 0;
+}
+
+static int group_each(struct tree *t, const struct node *parent, struct tree_dir *d)
+{
+	struct cat_table tb;
+	struct cat_group *g;
+	size_t n;
+	int rc = table_info(t, parent, &tb);
+	if (rc || tb.nchunks <= ROWS_FLAT_MAX)
+		return rc;
+	rc = catalog_table_groups(&t->cat, parent->seq, parent->tidx, &g, &n);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		struct node c = node_make(N_ROWS_GROUP, parent->seq, parent->tidx, g[i].grp);
+		if (g[i].grp <= NODE_POS_MAX && tree_name_ok(t, g[i].name))
+			tree_dir_add(d, g[i].name, &c, S_IFDIR);
+	}
+	catalog_free_groups(g, n);
+	return 0;
+}
+
+static int group_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
+{
+	struct cat_group gr;
+	int rc = stat_dir(t, n, st);
+	if (!rc)
+		rc = catalog_group_by_idx(&t->cat, n->seq, n->tidx, n->pos, &gr);
+	if (!rc)
+		free(gr.name);
+	return rc;
+}
+
+const struct node_kind node_rows_group = {
+	.what = "key-range directory", .parents = 1u << N_ROWS, .mode = S_IFDIR,
+	.find = group_find, .each = group_each, .stat = group_stat,
+};
+
+/* ---- row-range files ---- */
+
+/*
+ * The chunks a rows directory holds: all of a table of at most
+ * ROWS_FLAT_MAX chunks (rows/), or those of one group; *n 0 when it holds
+ * none (the rows/ of a huge table holds groups).
+ */
+static int rows_span(struct tree *t, const struct node *parent, uint32_t *first, uint32_t *n)
+{
+	struct cat_table tb;
+	struct cat_group gr;
+	int rc;
+
+	if (parent->type == N_ROWS_GROUP) {
+		rc = catalog_group_by_idx(&t->cat, parent->seq, parent->tidx, parent->pos, &gr);
+		if (rc)
+			return rc;
+		free(gr.name);
+		*first = gr.first;
+		*n = gr.n;
+		return 0;
+	}
+	rc = table_info(t, parent, &tb);
+	if (rc)
+		return rc;
+	*first = 0;
+	*n = tb.nchunks <= ROWS_FLAT_MAX ? (uint32_t)tb.nchunks : 0;
+	return 0;
+}
+
+static int file_find(struct tree *t, const struct node *parent, const char *name,
+		     struct node *child)
+{
+	struct cat_chunk ch;
+	uint32_t first, n;
+	int rc = rows_span(t, parent, &first, &n);
+	if (rc)
+		return rc;
+	rc = catalog_chunk_by_name(&t->cat, parent->seq, parent->tidx, name, &ch);
+	if (rc)
+		return rc;
+	if (ch.seqno > NODE_POS_MAX || ch.seqno < first || ch.seqno - first >= n)
+		return -ENOENT;
+	*child = node_make(N_ROWS_FILE, parent->seq, parent->tidx, ch.seqno);
+	return 0;
+}
+
+static int file_each(struct tree *t, const struct node *parent, struct tree_dir *d)
+{
+	struct cat_chunk *ch;
+	uint32_t first, n;
+	size_t nch;
+	int rc = rows_span(t, parent, &first, &n);
+	if (rc || !n)
+		return rc;
+	if (parent->type == N_ROWS_GROUP)
+		rc = catalog_table_chunk_range(&t->cat, parent->seq, parent->tidx, first, n, true,
+					       &ch, &nch);
+	else
+		rc = catalog_table_chunks(&t->cat, parent->seq, parent->tidx, true, &ch, &nch);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < nch; i++) {
+		struct node c = node_make(N_ROWS_FILE, parent->seq, parent->tidx, ch[i].seqno);
+		if (ch[i].seqno <= NODE_POS_MAX && tree_name_ok(t, ch[i].fname))
+			tree_dir_add(d, ch[i].fname, &c, S_IFREG);
+	}
+	catalog_free_chunks(ch, nch);
+	return 0;
+}
+
+static int file_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
+{
+	struct cat_gen g;
+	struct cat_table tb;
+	struct cat_chunk ch;
+	int rc = tree_gen(t, n->seq, &g);
+	if (!rc)
+		rc = table_info(t, n, &tb);
+	if (!rc)
+		rc = catalog_chunk_by_seqno(&t->cat, n->seq, n->tidx, n->pos, &ch);
+	if (!rc)
+		tree_fill(t, st, n, S_IFREG, tb.header_len + ch.e.csv_len, g.time);
+	return rc;
+}
+
+static int file_open(struct tree *t, const struct node *n, struct rd_file *f)
+{
+	int rc = catalog_table_text(&t->cat, n->seq, n->tidx, true, &f->text, &f->text_len);
+	f->seq = n->seq;
+	f->tidx = n->tidx;
+	if (rc)
+		return rc;
+	f->chunks = xcalloc(1, sizeof(*f->chunks));
+	rc = catalog_chunk_by_seqno(&t->cat, n->seq, n->tidx, n->pos, f->chunks);
+	if (rc)
+		return rc;
+	f->nchunks = 1;
+	f->chunks[0].csv_off = 0;
+	f->size = f->text_len + f->chunks[0].e.csv_len;
+	return 0;
+}
+
+const struct node_kind node_rows_file = {
+	.what = "row-range file", .parents = 1u << N_ROWS | 1u << N_ROWS_GROUP, .mode = S_IFREG,
+	.find = file_find, .each = file_each, .stat = file_stat, .open = file_open,
+};

@@ -1,0 +1,218 @@
+/*
+ * node_table.c - a table in a generation:
+ *
+ *   /<generation>/<table>/             the table's directory (escaped name)
+ *   /<generation>/<table>/schema.sql   its CREATE TABLE, indexes and triggers
+ *   /<generation>/<table>/<table>.csv  the whole table: header, rows in key order
+ */
+#include "tree_i.h"
+#include "strata/log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the table directory ---- */
+
+static int table_find(struct tree *t, const struct node *parent, const char *name,
+		      struct node *child)
+{
+	struct cat_table tb;
+	int rc = catalog_table_by_dir(&t->cat, parent->seq, name, &tb);
+	if (rc)
+		return rc;
+	free(tb.dirname);
+	if (tb.tidx > NODE_TIDX_MAX)
+		return -ENOENT;
+	*child = node_make(N_TABLE, parent->seq, tb.tidx, 0);
+	return 0;
+}
+
+/*
+ * Listings below the root are cached by the kernel for good: list only a
+ * generation the catalog holds whole.
+ */
+static int table_each(struct tree *t, const struct node *parent, struct tree_dir *d)
+{
+	struct cat_table *tb;
+	struct cat_gen g;
+	size_t n;
+	int rc = tree_gen(t, parent->seq, &g);
+	if (!rc)
+		rc = catalog_list_tables(&t->cat, parent->seq, &tb, &n);
+	if (rc)
+		return rc;
+	if (n != g.ntables) {
+		catalog_free_tables(tb, n);
+		log_msg("catalog '%s' lists %zu tables for generation %llu, which has %llu; run 'strata index --rebuild %s'",
+			t->repo.catalog, n, (unsigned long long)parent->seq,
+			(unsigned long long)g.ntables, t->repo.path);
+		return TREE_LOGGED;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct node c = node_make(N_TABLE, parent->seq, tb[i].tidx, 0);
+		if (tb[i].tidx <= NODE_TIDX_MAX && tree_name_ok(t, tb[i].dirname))
+			tree_dir_add(d, tb[i].dirname, &c, S_IFDIR);
+	}
+	catalog_free_tables(tb, n);
+	return 0;
+}
+
+/* The generation and table of a node below a table, for stat. */
+static int table_of(struct tree *t, const struct node *n, struct cat_gen *g, struct cat_table *tb)
+{
+	int rc = tree_gen(t, n->seq, g);
+	if (!rc)
+		rc = catalog_table_by_idx(&t->cat, n->seq, n->tidx, tb);
+	if (!rc)
+		free(tb->dirname);
+	return rc;
+}
+
+static int table_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
+{
+	struct cat_gen g;
+	struct cat_table tb;
+	int rc = table_of(t, n, &g, &tb);
+	if (!rc)
+		tree_fill(t, st, n, S_IFDIR, 0, g.time);
+	return rc;
+}
+
+const struct node_kind node_table = {
+	.what = "table", .parents = 1u << N_GEN, .mode = S_IFDIR,
+	.find = table_find, .each = table_each, .stat = table_stat,
+};
+
+/* ---- schema.sql ---- */
+
+static int schema_find(struct tree *t, const struct node *parent, const char *name,
+		       struct node *child)
+{
+	if (strcmp(name, "schema.sql"))
+		return -ENOENT;
+	*child = node_make(N_TABLE_SCHEMA, parent->seq, parent->tidx, 0);
+	return 0;
+}
+
+static int schema_each(struct tree *t, const struct node *parent, struct tree_dir *d)
+{
+	struct node c = node_make(N_TABLE_SCHEMA, parent->seq, parent->tidx, 0);
+	tree_dir_add(d, "schema.sql", &c, S_IFREG);
+	return 0;
+}
+
+static int schema_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
+{
+	struct cat_gen g;
+	struct cat_table tb;
+	int rc = table_of(t, n, &g, &tb);
+	if (!rc)
+		tree_fill(t, st, n, S_IFREG, tb.schema_len, g.time);
+	return rc;
+}
+
+static int schema_open(struct tree *t, const struct node *n, struct rd_file *f)
+{
+	int rc = catalog_table_text(&t->cat, n->seq, n->tidx, false, &f->text, &f->text_len);
+	f->size = f->text_len;
+	return rc;
+}
+
+const struct node_kind node_table_schema = {
+	.what = "table schema.sql", .parents = 1u << N_TABLE, .mode = S_IFREG,
+	.find = schema_find, .each = schema_each, .stat = schema_stat, .open = schema_open,
+};
+
+/* ---- <table>.csv ---- */
+
+static int csv_find(struct tree *t, const struct node *parent, const char *name,
+		    struct node *child)
+{
+	struct cat_table tb;
+	int rc = catalog_table_by_idx(&t->cat, parent->seq, parent->tidx, &tb);
+	if (rc)
+		return rc;
+	size_t dl = strlen(tb.dirname);
+	bool match = strlen(name) == dl + 4 && !strncmp(name, tb.dirname, dl) &&
+		     !strcmp(name + dl, ".csv");
+	free(tb.dirname);
+	if (!match)
+		return -ENOENT;
+	*child = node_make(N_TABLE_CSV, parent->seq, parent->tidx, 0);
+	return 0;
+}
+
+static int csv_each(struct tree *t, const struct node *parent, struct tree_dir *d)
+{
+	struct cat_table tb;
+	struct node c = node_make(N_TABLE_CSV, parent->seq, parent->tidx, 0);
+	int rc = catalog_table_by_idx(&t->cat, parent->seq, parent->tidx, &tb);
+	if (rc)
+		return rc;
+	char *csv = xasprintf("%s.csv", tb.dirname);
+	if (tree_name_ok(t, csv))
+		tree_dir_add(d, csv, &c, S_IFREG);
+	free(csv);
+	free(tb.dirname);
+	return 0;
+}
+
+static int csv_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
+{
+	struct cat_gen g;
+	struct cat_table tb;
+	int rc = table_of(t, n, &g, &tb);
+	if (!rc)
+		tree_fill(t, st, n, S_IFREG, tb.header_len + tb.csv_size, g.time);
+	return rc;
+}
+
+/*
+ * The chunk list of a table must cover its body exactly, in order: reads
+ * index it by offset, and stat reported header + csv_size.  A chunk whose
+ * pack was removed is missing from the list (the catalog drops it).
+ */
+static int check_chunk_list(struct tree *t, const struct rd_file *f)
+{
+	struct cat_table tb;
+	uint64_t off = 0;
+	bool ok;
+	int rc = catalog_table_by_idx(&t->cat, f->seq, f->tidx, &tb);
+	if (rc)
+		return rc;
+	free(tb.dirname);
+	ok = f->text_len == tb.header_len && f->nchunks == tb.nchunks;
+	for (size_t i = 0; ok && i < f->nchunks; i++) {
+		const struct cat_chunk *c = &f->chunks[i];
+		ok = c->seqno == i && c->csv_off == off && c->e.csv_len <= UINT64_MAX - off;
+		off += c->e.csv_len;
+	}
+	if (ok && off == tb.csv_size)
+		return 0;
+	log_msg("catalog '%s' does not hold every chunk of generation %llu, table %u: a pack file is missing or the catalog is damaged; restore missing packs from a copy of the repository, then run 'strata index --rebuild %s'",
+		t->repo.catalog, (unsigned long long)f->seq, f->tidx, t->repo.path);
+	return TREE_LOGGED;
+}
+
+static int csv_open(struct tree *t, const struct node *n, struct rd_file *f)
+{
+	int rc = catalog_table_text(&t->cat, n->seq, n->tidx, true, &f->text, &f->text_len);
+	f->seq = n->seq;
+	f->tidx = n->tidx;
+	if (!rc)
+		rc = catalog_table_chunks(&t->cat, n->seq, n->tidx, false, &f->chunks, &f->nchunks);
+	if (!rc)
+		rc = check_chunk_list(t, f);
+	if (rc)
+		return rc;
+	f->size = f->text_len;
+	for (size_t i = 0; i < f->nchunks; i++)
+		f->size += f->chunks[i].e.csv_len;
+	return 0;
+}
+
+const struct node_kind node_table_csv = {
+	.what = "table CSV", .parents = 1u << N_TABLE, .mode = S_IFREG,
+	.find = csv_find, .each = csv_each, .stat = csv_stat, .open = csv_open,
+};

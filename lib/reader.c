@@ -1,0 +1,536 @@
+/*
+ * reader.c - see reader.h.
+ *
+ * PIECES.  The cache (cache.h) holds a chunk's CSV in pieces: a framed
+ * chunk (format 2) has one piece per frame, piece k being CSV bytes
+ * [k*F, (k+1)*F); a format 1 chunk is one piece, its whole CSV, rendered
+ * from its typed rows.  Piece PIECE_TOC is the chunk's table: a struct
+ * framed_toc and its offsets in one allocation; frame_size 0 marks a
+ * format 1 chunk.
+ *
+ * READ-AHEAD.  A file read sequentially gets the pieces of its next
+ * PREFETCH_BYTES decoded by a small pool of threads, so decompression runs
+ * ahead of the reader on the other cores.  Jobs copy what they need (no
+ * pointer into an rd_file, which may be freed meanwhile); a full queue
+ * drops the job.
+ */
+#include "strata/reader.h"
+#include "strata/cache.h"
+#include "strata/frames.h"
+#include "strata/log.h"
+#include "strata/render.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PIECE_TOC UINT32_MAX
+#define PREFETCH_BYTES (4u << 20)
+#define PF_QUEUE 256
+/* open_pack(): the name is not a regular file */
+#define PACK_NOT_REGULAR (-100000)
+
+struct pf_job {
+	struct cat_chunk ch;
+	uint32_t piece;
+	uint64_t seq;
+	uint32_t tidx;
+};
+
+struct reader {
+	int packs_dir;
+	char *repo_path;
+	struct chunk_cache *cache;
+	pthread_key_t dctx_key;
+	pthread_mutex_t pack_mu;
+	struct pack_fd { char name[33]; int fd; } *packs;
+	size_t npacks, cap_packs;
+	/* read-ahead */
+	pthread_mutex_t pf_mu;
+	pthread_cond_t pf_cv;
+	struct pf_job pf_q[PF_QUEUE];
+	size_t pf_head, pf_len;
+	bool pf_stop;
+	pthread_t *pf_threads;
+	int pf_nthreads;
+};
+
+void rd_file_free(struct rd_file *f)
+{
+	if (!f)
+		return;
+	free(f->text);
+	catalog_free_chunks(f->chunks, f->nchunks);
+	free(f);
+}
+
+static void dctx_free(void *p)
+{
+	ZSTD_freeDCtx(p);
+}
+
+struct reader *reader_new(int packs_dir, const char *repo_path, size_t cache_bytes)
+{
+	struct reader *r = xcalloc(1, sizeof(*r));
+	r->packs_dir = packs_dir;
+	r->repo_path = xstrdup(repo_path);
+	r->cache = chunk_cache_new(cache_bytes);
+	pthread_key_create(&r->dctx_key, dctx_free);
+	pthread_mutex_init(&r->pack_mu, NULL);
+	pthread_mutex_init(&r->pf_mu, NULL);
+	pthread_cond_init(&r->pf_cv, NULL);
+	return r;
+}
+
+size_t reader_cache_bytes(struct reader *rd)
+{
+	return chunk_cache_bytes(rd->cache);
+}
+
+/*
+ * Open packs/<xx>/<name>.pack below the packs directory without following a
+ * symbolic link at any step (a link could lead out of the repository), and
+ * only if it is a regular file (O_NONBLOCK: a FIFO must not hang the open).
+ */
+static int open_pack(int packs_dir, const char *name)
+{
+	char sub[3] = { name[0], name[1], 0 }, file[40];
+	struct stat st;
+	int dfd, fd;
+
+	snprintf(file, sizeof(file), "%s.pack", name);
+	dfd = openat(packs_dir, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	fd = openat(dfd, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	close(dfd);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return PACK_NOT_REGULAR;
+	}
+	return fd;
+}
+
+/* The pack's descriptor, opened once and kept. */
+static int pack_fd(struct reader *r, const char *name)
+{
+	int fd = -1;
+	pthread_mutex_lock(&r->pack_mu);
+	for (size_t i = 0; i < r->npacks; i++)
+		if (!strcmp(r->packs[i].name, name)) {
+			fd = r->packs[i].fd;
+			goto out;
+		}
+	/* the name came from the catalog, which only holds 32-hex pack names */
+	if (strlen(name) != 32 || strspn(name, "0123456789abcdef") != 32) {
+		fd = -EUCLEAN;
+		goto out;
+	}
+	fd = open_pack(r->packs_dir, name);
+	if (fd < 0)
+		goto out;
+	if (r->npacks == r->cap_packs) {
+		r->cap_packs = r->cap_packs ? r->cap_packs * 2 : 64;
+		r->packs = xrealloc(r->packs, r->cap_packs * sizeof(*r->packs));
+	}
+	memcpy(r->packs[r->npacks].name, name, 33);
+	r->packs[r->npacks++].fd = fd;
+out:
+	pthread_mutex_unlock(&r->pack_mu);
+	return fd;
+}
+
+static ZSTD_DCtx *thread_dctx(struct reader *r)
+{
+	ZSTD_DCtx *d = pthread_getspecific(r->dctx_key);
+	if (!d) {
+		d = ZSTD_createDCtx();
+		pthread_setspecific(r->dctx_key, d);
+	}
+	return d;
+}
+
+static void log_bad_chunk(const struct cat_chunk *ch, uint64_t gseq, uint32_t tidx, int rc,
+			  const char *what)
+{
+	char hex[33];
+	chunk_id_hex(hex, &ch->e.id);
+	log_msg("bad chunk %s in pack 'packs/%.2s/%s.pack' at offset %llu (generation %llu, table %u, chunk %u%s): %s; restore the pack from a copy of the repository",
+		hex, ch->pack, ch->pack, (unsigned long long)ch->e.offset,
+		(unsigned long long)gseq, tidx, ch->seqno, what,
+		rc == -EBADMSG ? "checksum mismatch" : rc == -EIO ? "read error" : "bad structure");
+}
+
+static int open_chunk_pack(struct reader *r, uint64_t gseq, uint32_t tidx,
+			   const struct cat_chunk *ch)
+{
+	int fd = pack_fd(r, ch->pack);
+	if (fd < 0) {
+		log_msg("cannot open pack 'packs/%.2s/%s.pack': %s (generation %llu, table %u)",
+			ch->pack, ch->pack,
+			fd == PACK_NOT_REGULAR ? "not a regular file" :
+			fd == -ELOOP ? "it is a symbolic link, which is not followed" :
+			strerror(-fd), (unsigned long long)gseq, tidx);
+		return -EIO;
+	}
+	/* sizes come from the catalog: hold them to the bounds a pack index obeys */
+	if (ch->e.ulen > CHUNK_MAX_ULEN || ch->e.nrows > ch->e.ulen ||
+	    ch->e.csv_len > (uint64_t)ch->e.ulen * 8 + ch->e.nrows * 4096) {
+		log_msg("catalog entry of chunk %u of generation %llu, table %u is out of bounds; run 'strata index --rebuild %s'",
+			ch->seqno, (unsigned long long)gseq, tidx, r->repo_path);
+		return -EIO;
+	}
+	return fd;
+}
+
+static int get_toc(struct reader *r, uint64_t gseq, uint32_t tidx, const struct cat_chunk *ch,
+		   struct cache_entry **out)
+{
+	uint8_t head[4096];
+	struct framed_toc t;
+	size_t n;
+	int fd, rc;
+
+	*out = chunk_cache_get(r->cache, &ch->e.id, PIECE_TOC);
+	if (*out)
+		return 0;
+	fd = open_chunk_pack(r, gseq, tidx, ch);
+	if (fd < 0)
+		return fd;
+	n = ch->e.clen < sizeof(head) ? ch->e.clen : sizeof(head);
+	rc = pread_all(fd, head, n, ch->e.offset);
+	if (!rc && !framed_is(head, n)) {
+		memset(&t, 0, sizeof(t)); /* format 1 */
+	} else if (!rc) {
+		rc = framed_read_toc(fd, &ch->e, &t);
+	}
+	if (rc) {
+		log_bad_chunk(ch, gseq, tidx, rc, ", frame table");
+		return -EIO;
+	}
+	size_t noff = t.frame_size ? (size_t)t.nframes + 1 : 0;
+	size_t len = sizeof(t) + noff * sizeof(uint64_t);
+	uint8_t *data = xmalloc(len);
+	if (noff)
+		memcpy(data + sizeof(t), t.foff, noff * sizeof(uint64_t));
+	framed_toc_free(&t);
+	t.foff = noff ? (uint64_t *)(void *)(data + sizeof(t)) : NULL;
+	memcpy(data, &t, sizeof(t));
+	*out = chunk_cache_put_new(r->cache, &ch->e.id, PIECE_TOC, data, len);
+	return 0;
+}
+
+static inline const struct framed_toc *toc_of(const struct cache_entry *e)
+{
+	return (const struct framed_toc *)(const void *)e->data;
+}
+
+/* Bytes of CSV per piece of a chunk: its frame size, or all of it (format 1). */
+static inline uint64_t piece_span(const struct framed_toc *t, const struct cat_chunk *ch)
+{
+	return t->frame_size ? t->frame_size : (ch->e.csv_len ? ch->e.csv_len : 1);
+}
+
+/* Piece k of a chunk (see above), from the cache or from its pack. */
+static int get_piece(struct reader *r, uint64_t gseq, uint32_t tidx, const struct cat_chunk *ch,
+		     const struct framed_toc *t, uint32_t k, struct cache_entry **out)
+{
+	uint8_t *raw = NULL;
+	struct buf csv = BUF_INIT;
+	uint64_t nrows;
+	int fd, rc;
+
+	*out = chunk_cache_get(r->cache, &ch->e.id, k);
+	if (*out)
+		return 0;
+	fd = open_chunk_pack(r, gseq, tidx, ch);
+	if (fd < 0)
+		return fd;
+	if (t->frame_size) {
+		if (k >= t->nframes)
+			return -EIO;
+		rc = framed_read_frame(fd, &ch->e, t, k, thread_dctx(r), &raw);
+		if (rc) {
+			char what[32];
+			snprintf(what, sizeof(what), ", frame %u", k);
+			log_bad_chunk(ch, gseq, tidx, rc, what);
+			return -EIO;
+		}
+		*out = chunk_cache_put_new(r->cache, &ch->e.id, k, raw,
+					   framed_frame_len(t, &ch->e, k));
+		return 0;
+	}
+	rc = chunk_read(fd, &ch->e, thread_dctx(r), &raw);
+	if (!rc) {
+		/* the recorded csv_len is checked below, not trusted for the allocation */
+		buf_grow(&csv, (size_t)(ch->e.csv_len < (uint64_t)ch->e.ulen * 4 ? ch->e.csv_len
+									 : (uint64_t)ch->e.ulen * 4));
+		rc = render_csv_chunk(raw, ch->e.ulen, &csv, &nrows);
+		if (!rc && (csv.len != ch->e.csv_len || nrows != ch->e.nrows))
+			rc = -EUCLEAN;
+	}
+	free(raw);
+	if (rc) {
+		log_bad_chunk(ch, gseq, tidx, rc, "");
+		buf_release(&csv);
+		return -EIO;
+	}
+	uint8_t *data = buf_detach(&csv, NULL);
+	*out = chunk_cache_put_new(r->cache, &ch->e.id, 0, data, ch->e.csv_len);
+	return 0;
+}
+
+/* ---- read-ahead ---- */
+
+static void prefetch_push(struct reader *r, const struct cat_chunk *ch, uint32_t piece,
+			  uint64_t seq, uint32_t tidx)
+{
+	pthread_mutex_lock(&r->pf_mu);
+	if (!r->pf_nthreads)
+		goto out;
+	for (size_t i = 0; i < r->pf_len; i++) {
+		const struct pf_job *q = &r->pf_q[(r->pf_head + i) % PF_QUEUE];
+		if (q->piece == piece && !memcmp(q->ch.e.id.b, ch->e.id.b, 16))
+			goto out; /* already queued */
+	}
+	if (r->pf_len < PF_QUEUE) {
+		struct pf_job *j = &r->pf_q[(r->pf_head + r->pf_len++) % PF_QUEUE];
+		j->ch = *ch;
+		j->ch.fname = NULL;
+		j->piece = piece;
+		j->seq = seq;
+		j->tidx = tidx;
+		pthread_cond_signal(&r->pf_cv);
+	}
+out:
+	pthread_mutex_unlock(&r->pf_mu);
+}
+
+static void *prefetch_main(void *arg)
+{
+	struct reader *r = arg;
+	for (;;) {
+		struct pf_job j;
+		struct cache_entry *e, *te;
+		pthread_mutex_lock(&r->pf_mu);
+		while (!r->pf_len && !r->pf_stop)
+			pthread_cond_wait(&r->pf_cv, &r->pf_mu);
+		if (r->pf_stop) {
+			pthread_mutex_unlock(&r->pf_mu);
+			return NULL;
+		}
+		j = r->pf_q[r->pf_head];
+		r->pf_head = (r->pf_head + 1) % PF_QUEUE;
+		r->pf_len--;
+		pthread_mutex_unlock(&r->pf_mu);
+		e = chunk_cache_get(r->cache, &j.ch.e.id, j.piece);
+		if (e) {
+			chunk_cache_unref(r->cache, e);
+			continue;
+		}
+		/* errors: the reader will hit them itself and log them */
+		if (get_toc(r, j.seq, j.tidx, &j.ch, &te))
+			continue;
+		if (!get_piece(r, j.seq, j.tidx, &j.ch, toc_of(te), j.piece, &e))
+			chunk_cache_unref(r->cache, e);
+		chunk_cache_unref(r->cache, te);
+	}
+}
+
+void reader_start(struct reader *r, int nthreads)
+{
+	if (nthreads <= 0)
+		return;
+	pthread_mutex_lock(&r->pf_mu);
+	r->pf_threads = xcalloc((size_t)nthreads, sizeof(pthread_t));
+	for (int i = 0; i < nthreads; i++)
+		if (pthread_create(&r->pf_threads[r->pf_nthreads], NULL, prefetch_main, r) == 0)
+			r->pf_nthreads++;
+	pthread_mutex_unlock(&r->pf_mu);
+}
+
+void reader_free(struct reader *r)
+{
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->pf_mu);
+	r->pf_stop = true;
+	pthread_cond_broadcast(&r->pf_cv);
+	pthread_mutex_unlock(&r->pf_mu);
+	for (int i = 0; i < r->pf_nthreads; i++)
+		pthread_join(r->pf_threads[i], NULL);
+	free(r->pf_threads);
+	chunk_cache_free(r->cache);
+	for (size_t i = 0; i < r->npacks; i++)
+		close(r->packs[i].fd);
+	free(r->packs);
+	/* this thread's context: the key's destructor only runs at thread exit */
+	ZSTD_freeDCtx(pthread_getspecific(r->dctx_key));
+	pthread_setspecific(r->dctx_key, NULL);
+	pthread_key_delete(r->dctx_key);
+	pthread_mutex_destroy(&r->pack_mu);
+	pthread_mutex_destroy(&r->pf_mu);
+	pthread_cond_destroy(&r->pf_cv);
+	free(r->repo_path);
+	free(r);
+}
+
+/* ---- reads ---- */
+
+/* First chunk whose rendered range ends after body offset off. */
+static size_t find_chunk(const struct rd_file *f, uint64_t off)
+{
+	size_t lo = 0, hi = f->nchunks;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct cat_chunk *c = &f->chunks[mid];
+		if (c->csv_off + c->e.csv_len <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void reply_hold(struct rd_reply *r, struct cache_entry *e)
+{
+	/* at most one iovec follows each hold */
+	if (r->nheld == 2 * r->cap || r->niov + 2 > r->cap) {
+		size_t ncap = r->cap * 4;
+		struct iovec *ni = xmalloc(ncap * sizeof(*ni));
+		struct cache_entry **nh = xmalloc(2 * ncap * sizeof(*nh));
+		memcpy(ni, r->iov, r->niov * sizeof(*ni));
+		memcpy(nh, r->held, r->nheld * sizeof(*nh));
+		if (r->iov != r->iov_small) {
+			free(r->iov);
+			free(r->held);
+		}
+		r->iov = ni;
+		r->held = nh;
+		r->cap = ncap;
+	}
+	r->held[r->nheld++] = e;
+}
+
+static void reply_add(struct rd_reply *r, const void *p, size_t n)
+{
+	/* every iovec but the prefix's comes with a held entry: room was made there */
+	r->iov[r->niov].iov_base = (void *)(uintptr_t)p;
+	r->iov[r->niov++].iov_len = n;
+	r->len += n;
+}
+
+/*
+ * Hand the pieces after a sequential read's end (up to PREFETCH_BYTES
+ * ahead) to the read-ahead threads, each once.
+ */
+static void read_ahead(struct reader *rd, struct rd_file *f, uint64_t bend)
+{
+	uint64_t body = f->size - f->text_len;
+	uint64_t from = __atomic_load_n(&f->pf_upto, __ATOMIC_RELAXED);
+	uint64_t to = bend + PREFETCH_BYTES < body ? bend + PREFETCH_BYTES : body;
+	uint64_t pos = from > bend ? from : bend;
+
+	if (pos >= to)
+		return;
+	for (size_t i = find_chunk(f, pos); i < f->nchunks && pos < to; i++) {
+		const struct cat_chunk *c = &f->chunks[i];
+		struct cache_entry *te;
+		if (get_toc(rd, f->seq, f->tidx, c, &te))
+			return; /* the reader will meet the error itself */
+		uint64_t span = piece_span(toc_of(te), c);
+		uint64_t cend = c->csv_off + c->e.csv_len;
+		/* pieces starting at or after pos; the one holding pos is being read */
+		uint64_t k = (pos - c->csv_off + span - 1) / span;
+		for (; c->csv_off + k * span < cend && c->csv_off + k * span < to; k++)
+			prefetch_push(rd, c, (uint32_t)k, f->seq, f->tidx);
+		pos = c->csv_off + k * span < cend ? c->csv_off + k * span : cend;
+		chunk_cache_unref(rd->cache, te);
+	}
+	__atomic_store_n(&f->pf_upto, pos, __ATOMIC_RELAXED);
+}
+
+int reader_read(struct reader *rd, struct rd_file *f, uint64_t off, size_t size,
+		struct rd_reply *r)
+{
+	uint64_t start = off, end;
+	int rc = 0;
+
+	r->iov = r->iov_small;
+	r->held = r->held_small;
+	r->niov = r->nheld = r->len = 0;
+	r->cap = RD_IOV_SMALL;
+	r->sequential = 0;
+	r->end = off;
+	if (off >= f->size)
+		return 0;
+	end = size < f->size - off ? off + size : f->size;
+	r->end = end;
+	if (off < f->text_len) {
+		size_t n = (size_t)((end < f->text_len ? end : f->text_len) - off);
+		reply_add(r, f->text + off, n);
+		off += n;
+	}
+	if (off < end) {
+		uint64_t body = off - f->text_len, bend = end - f->text_len;
+		for (size_t i = find_chunk(f, body); !rc && i < f->nchunks && body < bend; i++) {
+			const struct cat_chunk *c = &f->chunks[i];
+			struct cache_entry *te, *e;
+			rc = get_toc(rd, f->seq, f->tidx, c, &te);
+			if (rc)
+				break;
+			reply_hold(r, te);
+			const struct framed_toc *t = toc_of(te);
+			uint64_t span = piece_span(t, c);
+			uint64_t cend = c->csv_off + c->e.csv_len;
+			while (body < bend && body < cend) {
+				uint64_t in = body - c->csv_off;
+				uint32_t k = (uint32_t)(in / span);
+				rc = get_piece(rd, f->seq, f->tidx, c, t, k, &e);
+				if (rc)
+					break;
+				reply_hold(r, e);
+				uint64_t from = in - (uint64_t)k * span;
+				uint64_t want = (bend < cend ? bend : cend) - body;
+				if (from >= e->len) {
+					rc = -EIO; /* a piece shorter than its table says */
+					break;
+				}
+				uint64_t n = e->len - from < want ? e->len - from : want;
+				reply_add(r, e->data + from, (size_t)n);
+				body += n;
+			}
+		}
+		if (!rc && body < bend)
+			rc = -EIO; /* the chunk list ends before the file: never a short read */
+	}
+	/* near-sequential: the kernel's parallel readahead reorders requests */
+	uint64_t prev = __atomic_load_n(&f->next_off, __ATOMIC_RELAXED);
+	r->sequential = start + (4u << 20) >= prev && start <= prev + (4u << 20);
+	__atomic_store_n(&f->next_off, end, __ATOMIC_RELAXED);
+	return rc;
+}
+
+void reader_done(struct reader *rd, struct rd_file *f, struct rd_reply *r, int rc)
+{
+	for (size_t i = 0; i < r->nheld; i++)
+		chunk_cache_unref(rd->cache, r->held[i]);
+	/* after the reply: read_ahead() may pread frame tables of the next chunks */
+	if (!rc && r->sequential && r->end > f->text_len)
+		read_ahead(rd, f, r->end - f->text_len);
+	if (r->iov != r->iov_small) {
+		free(r->iov);
+		free(r->held);
+	}
+	r->iov = r->iov_small;
+	r->held = r->held_small;
+	r->niov = r->nheld = 0;
+}

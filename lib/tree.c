@@ -1,0 +1,659 @@
+/*
+ * tree.c - see tree.h; the node kinds are in node_*.c (tree_i.h).
+ *
+ * INODE NUMBERS.  An inode number is the address of what it names, so no
+ * table maps numbers to nodes and numbers never change (DESIGN.md
+ * invariant 6; docs/FORMAT.md "Inode numbers"):
+ *
+ *   bits 63..60  node type (enum node_type)
+ *   bits 59..36  generation seq (from its manifest; stable across rebuilds)
+ *   bits 35..20  table index in the generation
+ *   bits 19..0   position: chunk in the table (row-range files) or group
+ *                in rows/ (key-range directories of huge tables)
+ *   1 is the root, 2 is "latest".
+ *
+ * Room to grow: types 11 to 15 are free, and a type whose address leaves
+ * a field unused (a table's files do not use the position; a generation's
+ * files neither the table nor the position) may use that field for a
+ * variant, such as the format of a table file, keeping 0 for what exists
+ * now so that no number served today changes.
+ */
+#include "tree_i.h"
+#include "strata/log.h"
+#include "strata/naming.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Every kind, by node type; a listing serves them in this order. */
+static const struct node_kind *const kinds[N_TYPES] = {
+	[N_ROOT] = &node_root,
+	[N_GEN] = &node_gen,
+	[N_GEN_JSON] = &node_gen_json,
+	[N_GEN_SCHEMA] = &node_gen_schema,
+	[N_TABLE] = &node_table,
+	[N_TABLE_SCHEMA] = &node_table_schema,
+	[N_TABLE_CSV] = &node_table_csv,
+	[N_ROWS] = &node_rows,
+	[N_ROWS_FILE] = &node_rows_file,
+	[N_LATEST] = &node_latest,
+	[N_ROWS_GROUP] = &node_rows_group,
+};
+
+uint64_t node_ino(const struct node *n)
+{
+	if (n->type == N_ROOT)
+		return TREE_INO_ROOT;
+	if (n->type == N_LATEST)
+		return TREE_INO_LATEST;
+	return (uint64_t)n->type << 60 | n->seq << 36 | (uint64_t)n->tidx << 20 | n->pos;
+}
+
+/* The node an inode number addresses, or -ENOENT for one that names nothing. */
+static int node_of(uint64_t ino, struct node *n, const struct node_kind **k)
+{
+	if (ino == TREE_INO_ROOT) {
+		*n = node_make(N_ROOT, 0, 0, 0);
+	} else if (ino == TREE_INO_LATEST) {
+		*n = node_make(N_LATEST, 0, 0, 0);
+	} else {
+		*n = node_make((enum node_type)(ino >> 60), (ino >> 36) & NODE_SEQ_MAX,
+			       (uint32_t)((ino >> 20) & NODE_TIDX_MAX), (uint32_t)(ino & NODE_POS_MAX));
+		if (n->type == N_ROOT || n->type == N_LATEST || n->seq == 0)
+			return -ENOENT;
+	}
+	*k = kinds[n->type];
+	return *k ? 0 : -ENOENT;
+}
+
+void tree_fill(const struct tree *t, struct stat *st, const struct node *n, mode_t type,
+	       uint64_t size, int64_t mtime)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = node_ino(n);
+	st->st_mode = type == S_IFDIR ? S_IFDIR | t->dir_mode
+		      : type == S_IFLNK ? S_IFLNK | 0777 : S_IFREG | t->file_mode;
+	st->st_nlink = type == S_IFDIR ? 2 : 1;
+	st->st_uid = t->uid;
+	st->st_gid = t->gid;
+	st->st_size = (off_t)size;
+	st->st_blksize = 65536;
+	st->st_blocks = (blkcnt_t)((size + 511) / 512);
+	st->st_mtime = st->st_ctime = st->st_atime = (time_t)mtime;
+}
+
+void tree_dir_add(struct tree_dir *d, const char *name, const struct node *n, mode_t type)
+{
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 32;
+		d->inos = xrealloc(d->inos, d->cap * sizeof(*d->inos));
+		d->types = xrealloc(d->types, d->cap * sizeof(*d->types));
+	}
+	d->inos[d->n] = node_ino(n);
+	d->types[d->n] = type;
+	d->n++;
+	buf_add(&d->names, name, strlen(name) + 1);
+}
+
+void tree_dir_release(struct tree_dir *d)
+{
+	buf_release(&d->names);
+	free(d->inos);
+	free(d->types);
+	memset(d, 0, sizeof(*d));
+}
+
+bool tree_name_ok(struct tree *t, const char *name)
+{
+	if (name_is_safe(name, strlen(name), 255))
+		return true;
+	log_msg("catalog '%s' holds a name that is not a plain file name; it is not listed; run 'strata index --rebuild %s'",
+		t->repo.catalog, t->repo.path);
+	return false;
+}
+
+int tree_gen(struct tree *t, uint64_t seq, struct cat_gen *g)
+{
+	if (seq < 1 || seq > NODE_SEQ_MAX)
+		return -ENOENT;
+	return catalog_gen_by_seq(&t->cat, seq, g);
+}
+
+/*
+ * ---- the catalog connection ----
+ * catalog.db is derived data that may be deleted, damaged or recreated
+ * (`strata index --rebuild`) under a running mount.  Every operation that
+ * uses the catalog goes through cat_lock()/cat_unlock(); at most once a
+ * second cat_lock() looks at the file:
+ *  - same file: nothing to do; a rebuild in place is one transaction the
+ *    connection sees like any other commit.  If the file was changed without
+ *    SQLite (overwritten, truncated, copied over), the connection's page
+ *    cache no longer matches it and is dropped, so damage shows as an error.
+ *  - no file: the connection keeps reading the deleted file, which stays
+ *    intact while it is open; one log line.
+ *  - another file: it is opened and swapped in once it is filled (a writer
+ *    creates the schema before the transaction that fills it; an empty
+ *    catalog while manifests exist is not adopted for up to CAT_FILL_WAIT).
+ * Inode numbers are addresses that do not depend on the catalog file, so
+ * the kernel's caches stay valid across the swap.  No reference counting
+ * is needed: every use holds cat_mu and copies what it needs.
+ */
+#define CAT_CHECK_MS 1000
+#define CAT_FILL_WAIT_MS 30000
+#define CAT_ERR_LOG_MS 10000
+
+enum cat_note { NOTE_NONE, NOTE_MISSING, NOTE_NOT_REGULAR };
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Open the file now at the catalog path; st receives its identity.  Only a
+ * regular file is opened (SQLite refuses a symbolic link itself), and not
+ * one swapped while it was being opened.
+ */
+static int cat_open(struct tree *t, struct catalog *c, struct stat *st)
+{
+	struct stat a;
+	int rc;
+
+	if (lstat(t->repo.catalog, &a) < 0)
+		return -errno;
+	if (S_ISLNK(a.st_mode))
+		return -ELOOP;
+	if (!S_ISREG(a.st_mode) || a.st_size == 0)
+		return -EUCLEAN;
+	rc = catalog_open(c, t->repo.catalog, true);
+	if (rc)
+		return rc;
+	if (lstat(t->repo.catalog, st) < 0 || st->st_dev != a.st_dev || st->st_ino != a.st_ino) {
+		catalog_close(c);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+/*
+ * Close a connection.  When its file is no longer the one at the catalog
+ * path, SQLite must not checkpoint and delete "catalog.db-wal"/"-shm" on
+ * close: those names now belong to the new catalog.
+ */
+static void cat_close(struct tree *t, struct catalog *c, dev_t dev, ino_t ino)
+{
+	struct stat st;
+	if (!c->db)
+		return;
+	if (lstat(t->repo.catalog, &st) < 0 || st.st_dev != dev || st.st_ino != ino)
+		sqlite3_db_config(c->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
+	catalog_close(c);
+}
+
+static bool repo_has_manifests(struct tree *t)
+{
+	DIR *d = opendir(t->repo.gens);
+	struct dirent *e;
+	bool any = false;
+	if (!d)
+		return false;
+	while (!any && (e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		any = l > 4 && e->d_name[0] != '.' && !strcmp(e->d_name + l - 4, ".gen");
+	}
+	closedir(d);
+	return any;
+}
+
+/* Whether a replacement catalog may be adopted now (see above). */
+static int cat_filled(struct tree *t, struct catalog *c, const struct stat *st, int64_t now)
+{
+	uint64_t stamp = 0;
+	int rc = catalog_gen_stamp(c, &stamp);
+	if (rc)
+		return rc;
+	if (stamp || !repo_has_manifests(t))
+		return 1;
+	if (t->cand_ino != st->st_ino) {
+		t->cand_ino = st->st_ino;
+		t->cand_since = now;
+	}
+	return now - t->cand_since >= CAT_FILL_WAIT_MS;
+}
+
+static void cat_refresh(struct tree *t)
+{
+	int64_t now = now_ms();
+	struct catalog nc = { 0 };
+	struct stat st;
+	int rc;
+
+	if (now < t->cat_next_check)
+		return;
+	t->cat_next_check = now + CAT_CHECK_MS;
+	if (lstat(t->repo.catalog, &st) < 0) {
+		if (errno == ENOENT && t->cat_note != NOTE_MISSING) {
+			log_msg("catalog '%s' was removed; serving from the catalog opened before until 'strata index %s' recreates it",
+				t->repo.catalog, t->repo.path);
+			t->cat_note = NOTE_MISSING;
+		}
+		return;
+	}
+	if (st.st_dev == t->cat_dev && st.st_ino == t->cat_ino) {
+		if (st.st_ctim.tv_sec != t->cat_stat.tv_sec ||
+		    st.st_ctim.tv_nsec != t->cat_stat.tv_nsec) {
+			t->cat_stat = st.st_ctim;
+			sqlite3_db_release_memory(t->cat.db);
+		}
+		t->cat_note = NOTE_NONE;
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		if (t->cat_note != NOTE_NOT_REGULAR)
+			log_msg("catalog '%s' was replaced by something that is not a regular file (a symbolic link is never followed); serving from the catalog opened before",
+				t->repo.catalog);
+		t->cat_note = NOTE_NOT_REGULAR;
+		return;
+	}
+	rc = cat_open(t, &nc, &st);
+	if (!rc) {
+		rc = cat_filled(t, &nc, &st, now);
+		if (rc <= 0)
+			cat_close(t, &nc, st.st_dev, st.st_ino);
+		if (rc == 0)
+			return; /* still being filled: look again in a second */
+		rc = rc < 0 ? rc : 0;
+	}
+	if (rc) {
+		if (rc == -EAGAIN)
+			return;
+		/* a writer creating it makes it briefly unreadable: log the second time */
+		t->bad_count = t->bad_ino == st.st_ino ? t->bad_count + 1 : 1;
+		t->bad_ino = st.st_ino;
+		if (t->bad_count == 2)
+			log_msg("catalog '%s' was replaced but the new one cannot be read (%s); serving from the catalog opened before; run 'strata index --rebuild %s'",
+				t->repo.catalog, strerror(-rc), t->repo.path);
+		return;
+	}
+	cat_close(t, &t->cat, t->cat_dev, t->cat_ino);
+	t->cat = nc;
+	t->cat_dev = st.st_dev;
+	t->cat_ino = st.st_ino;
+	t->cat_stat = st.st_ctim;
+	t->cat_note = NOTE_NONE;
+	t->cand_ino = t->bad_ino = 0;
+	log_msg("catalog '%s' was replaced; serving from the new one", t->repo.catalog);
+}
+
+static void cat_lock(struct tree *t)
+{
+	pthread_mutex_lock(&t->cat_mu);
+	cat_refresh(t);
+}
+
+/*
+ * rc: the result of the catalog calls made since cat_lock().  Returns what
+ * the caller returns: the errors a path walk expects as they are; anything
+ * else is -EIO, logged here (at most every CAT_ERR_LOG_MS) unless the code
+ * that found it did.
+ */
+static int cat_unlock(struct tree *t, int rc)
+{
+	if (rc && rc != -ENOENT && rc != -ENOTDIR && rc != -EISDIR && rc != -EINVAL) {
+		if (rc != TREE_LOGGED) {
+			int64_t now = now_ms();
+			if (!t->cat_err_logged || now - t->cat_err_logged >= CAT_ERR_LOG_MS) {
+				log_msg("cannot read the catalog '%s': %s (%s); answering EIO; run 'strata index --rebuild %s'",
+					t->repo.catalog, strerror(-rc), sqlite3_errmsg(t->cat.db),
+					t->repo.path);
+				t->cat_err_logged = now;
+			}
+		}
+		rc = -EIO;
+	}
+	pthread_mutex_unlock(&t->cat_mu);
+	return rc;
+}
+
+/* ---- dispatch ---- */
+
+static int stat_locked(struct tree *t, uint64_t ino, struct stat *st, unsigned *flags)
+{
+	const struct node_kind *k;
+	struct node n;
+	int rc = node_of(ino, &n, &k);
+	*flags = 0;
+	return rc ? rc : k->stat(t, &n, st, flags);
+}
+
+int tree_stat(struct tree *t, uint64_t ino, struct stat *st, unsigned *flags)
+{
+	cat_lock(t);
+	return cat_unlock(t, stat_locked(t, ino, st, flags));
+}
+
+static int lookup_locked(struct tree *t, uint64_t parent, const char *name, uint64_t *ino)
+{
+	const struct node_kind *pk;
+	struct node p, c;
+	int rc = node_of(parent, &p, &pk);
+
+	if (rc)
+		return rc;
+	if (pk->mode != S_IFDIR)
+		return -ENOTDIR;
+	/* no name outside the rule is ever listed, so none is found either */
+	if (!name_is_safe(name, strlen(name), 255))
+		return -ENOENT;
+	for (unsigned ty = 0; ty < N_TYPES; ty++) {
+		const struct node_kind *k = kinds[ty];
+		if (!k || !(k->parents & 1u << p.type))
+			continue;
+		rc = k->find(t, &p, name, &c);
+		if (rc != -ENOENT) {
+			if (!rc)
+				*ino = node_ino(&c);
+			return rc;
+		}
+	}
+	return -ENOENT;
+}
+
+int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino,
+		struct stat *st, unsigned *flags)
+{
+	int rc;
+
+	*flags = 0;
+	cat_lock(t);
+	rc = lookup_locked(t, parent, name, ino);
+	if (!rc)
+		rc = stat_locked(t, *ino, st, flags);
+	if (rc == -ENOENT) {
+		/*
+		 * A miss is final only if the catalog knows the parent and the
+		 * parent's content is immutable: not the root, not while a catalog
+		 * is being rebuilt, not after the parent's generation was removed.
+		 */
+		struct stat pst;
+		unsigned pf;
+		int prc = stat_locked(t, parent, &pst, &pf);
+		if (!prc && !(pf & TREE_LIVE))
+			*flags = TREE_FINAL;
+		if (prc && prc != -ENOENT)
+			rc = prc;
+	}
+	return cat_unlock(t, rc);
+}
+
+int tree_readlink(struct tree *t, uint64_t ino, char **target)
+{
+	const struct node_kind *k;
+	struct node n;
+	int rc;
+
+	cat_lock(t);
+	rc = node_of(ino, &n, &k);
+	if (!rc)
+		rc = k->readlink ? k->readlink(t, &n, target) : -EINVAL;
+	return cat_unlock(t, rc);
+}
+
+int tree_list(struct tree *t, uint64_t ino, struct tree_dir *d, unsigned *flags)
+{
+	const struct node_kind *pk;
+	struct node p;
+	struct stat st;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	cat_lock(t);
+	rc = node_of(ino, &p, &pk);
+	if (!rc && pk->mode != S_IFDIR)
+		rc = -ENOTDIR;
+	/* the directory itself must exist (and tells whether it may change) */
+	if (!rc)
+		rc = pk->stat(t, &p, &st, flags);
+	for (unsigned ty = 0; !rc && ty < N_TYPES; ty++) {
+		const struct node_kind *k = kinds[ty];
+		if (k && (k->parents & 1u << p.type))
+			rc = k->each(t, &p, d);
+	}
+	rc = cat_unlock(t, rc);
+	if (rc)
+		tree_dir_release(d);
+	return rc;
+}
+
+void tree_stat_entries(struct tree *t, const struct tree_dir *d, size_t from,
+		       int (*fn)(void *arg, size_t i, const struct stat *st, unsigned flags),
+		       void *arg)
+{
+	cat_lock(t);
+	for (size_t i = from; i < d->n; i++) {
+		struct stat st;
+		unsigned flags;
+		int rc = stat_locked(t, d->inos[i], &st, &flags);
+		if (fn(arg, i, rc ? NULL : &st, rc ? 0 : flags))
+			break;
+	}
+	cat_unlock(t, 0);
+}
+
+int tree_open_file(struct tree *t, uint64_t ino, struct rd_file **out)
+{
+	const struct node_kind *k;
+	struct node n;
+	struct rd_file *f = xcalloc(1, sizeof(*f));
+	int rc;
+
+	cat_lock(t);
+	rc = node_of(ino, &n, &k);
+	if (!rc)
+		rc = k->mode == S_IFDIR ? -EISDIR : k->open ? k->open(t, &n, f) : -EINVAL;
+	rc = cat_unlock(t, rc);
+	if (rc) {
+		rd_file_free(f);
+		return rc;
+	}
+	*out = f;
+	return 0;
+}
+
+/* ---- a path walk, for the command line ---- */
+
+#define RESOLVE_MAX_LINKS 40
+#define RESOLVE_MAX_DEPTH 64
+
+struct walk {
+	uint64_t dirs[RESOLVE_MAX_DEPTH]; /* dirs[0] is the root; dirs[depth] the current */
+	int depth;
+	int links;
+};
+
+static int walk(struct tree *t, struct walk *w, const char *path, bool follow_last, uint64_t *ino)
+{
+	char *copy = xstrdup(path), *p = copy;
+	int rc = 0;
+
+	*ino = w->dirs[w->depth];
+	while (!rc && *p) {
+		char *slash = strchr(p, '/');
+		bool last;
+		if (slash)
+			*slash = 0;
+		last = !slash || !slash[strspn(slash + 1, "/") + 1];
+		if (!*p || !strcmp(p, ".")) {
+			*ino = w->dirs[w->depth];
+		} else if (!strcmp(p, "..")) {
+			if (w->depth > 0)
+				w->depth--;
+			*ino = w->dirs[w->depth];
+		} else {
+			struct stat st;
+			unsigned flags;
+			uint64_t next;
+			rc = tree_lookup(t, w->dirs[w->depth], p, &next, &st, &flags);
+			/* a trailing "/" follows a link too */
+			if (!rc && S_ISLNK(st.st_mode) && (slash || follow_last)) {
+				char *target = NULL;
+				if (++w->links > RESOLVE_MAX_LINKS)
+					rc = -ELOOP;
+				if (!rc)
+					rc = tree_readlink(t, next, &target);
+				if (!rc && target[0] == '/')
+					rc = -ENOENT; /* the tree's links are relative */
+				/* from the link's directory; a directory it leads to becomes current */
+				if (!rc)
+					rc = walk(t, w, target, true, &next);
+				free(target);
+				if (!rc)
+					rc = tree_stat(t, next, &st, &flags);
+			}
+			if (!rc) {
+				*ino = next;
+				if (S_ISDIR(st.st_mode) && next != w->dirs[w->depth]) {
+					if (w->depth + 1 >= RESOLVE_MAX_DEPTH)
+						rc = -ENAMETOOLONG;
+					else
+						w->dirs[++w->depth] = next;
+				} else if (!S_ISDIR(st.st_mode) && !last) {
+					rc = -ENOTDIR;
+				}
+			}
+		}
+		p = slash ? slash + 1 : p + strlen(p);
+	}
+	free(copy);
+	return rc;
+}
+
+int tree_resolve(struct tree *t, const char *path, bool follow_last, uint64_t *ino)
+{
+	struct walk w = { .dirs = { TREE_INO_ROOT } };
+	while (*path == '/')
+		path++;
+	return walk(t, &w, path, follow_last, ino);
+}
+
+/* ---- open and close ---- */
+
+const char *tree_repo_path(const struct tree *t)
+{
+	return t->repo.path;
+}
+
+struct reader *tree_reader(struct tree *t)
+{
+	return t->reader;
+}
+
+int tree_open(struct tree **out, const char *path, char **err)
+{
+	struct tree *t = xcalloc(1, sizeof(*t));
+	struct catalog c = { 0 };
+	struct stat st;
+	int rc;
+
+	t->packs_dir = -1;
+	pthread_mutex_init(&t->cat_mu, NULL);
+	rc = repo_open(&t->repo, path);
+	if (rc) {
+		*err = repo_open_message(path, &t->repo, rc);
+		goto fail;
+	}
+	/*
+	 * Who may read follows the repository directory (docs/SECURITY.md):
+	 * its owner and group, and for each class read access if that class
+	 * may list and enter the directory.  Nothing is ever writable.
+	 */
+	if (stat(path, &st) < 0) {
+		rc = -errno;
+		*err = xasprintf("cannot stat the repository '%s': %s", path, strerror(errno));
+		goto fail;
+	}
+	t->uid = st.st_uid;
+	t->gid = st.st_gid;
+	for (int sh = 0; sh <= 6; sh += 3)
+		if (((st.st_mode >> sh) & 5) == 5)
+			t->file_mode |= (mode_t)(4 << sh);
+	t->dir_mode = t->file_mode | t->file_mode >> 2;
+	/* never follow a link from inside the repository */
+	t->packs_dir = open(t->repo.packs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (t->packs_dir < 0) {
+		rc = -errno;
+		*err = xasprintf("cannot open '%s': %s; it must be a directory, not a symbolic link",
+				 t->repo.packs, strerror(errno));
+		goto fail;
+	}
+	if (lstat(t->repo.catalog, &st) < 0) {
+		rc = -ENOENT;
+		*err = xasprintf("repository '%s' has no catalog; run 'strata index %s' first", path,
+				 path);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = -EUCLEAN;
+		*err = xasprintf("the catalog '%s' is %s; remove it and run 'strata index %s'",
+				 t->repo.catalog, S_ISLNK(st.st_mode)
+					? "a symbolic link, which is not followed" : "not a regular file",
+				 path);
+		goto fail;
+	}
+	/* checked now so that the error is said where it can be read */
+	rc = cat_open(t, &c, &st);
+	catalog_close(&c);
+	if (rc == -EPROTONOSUPPORT) {
+		*err = xasprintf("the catalog '%s' has another schema version than this strata reads (%d); run 'strata index %s' to rebuild it",
+				 t->repo.catalog, CATALOG_SCHEMA_VERSION, path);
+		goto fail;
+	}
+	if (rc) {
+		*err = xasprintf("cannot open the catalog '%s': %s; run 'strata index --rebuild %s'",
+				 t->repo.catalog, strerror(-rc), path);
+		goto fail;
+	}
+	t->start_time = (int64_t)time(NULL);
+	*out = t;
+	return 0;
+fail:
+	tree_close(t);
+	return rc;
+}
+
+int tree_start(struct tree *t, size_t cache_bytes, int readahead_threads, char **err)
+{
+	struct stat st;
+	int rc = cat_open(t, &t->cat, &st);
+	if (rc) {
+		*err = xasprintf("cannot open the catalog '%s': %s; run 'strata index --rebuild %s'",
+				 t->repo.catalog, strerror(-rc), t->repo.path);
+		return rc;
+	}
+	t->cat_dev = st.st_dev;
+	t->cat_ino = st.st_ino;
+	t->cat_stat = st.st_ctim;
+	t->cat_next_check = now_ms() + CAT_CHECK_MS;
+	t->reader = reader_new(t->packs_dir, t->repo.path, cache_bytes);
+	reader_start(t->reader, readahead_threads);
+	return 0;
+}
+
+void tree_close(struct tree *t)
+{
+	if (!t)
+		return;
+	reader_free(t->reader);
+	cat_close(t, &t->cat, t->cat_dev, t->cat_ino);
+	if (t->packs_dir >= 0)
+		close(t->packs_dir);
+	repo_close(&t->repo);
+	pthread_mutex_destroy(&t->cat_mu);
+	free(t);
+}

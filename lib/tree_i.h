@@ -1,0 +1,118 @@
+/*
+ * tree_i.h - inside the tree (tree.h): the node kinds' interface.
+ *
+ * A node kind serves one kind of node: a generation directory, a table's
+ * CSV file, a row-range file ...  It says where its nodes appear (parents,
+ * a mask of node types) and answers, for its own nodes:
+ *   find      is `name` in directory `parent` one of mine?  (-ENOENT: no)
+ *   each      add all of mine in directory `parent` to a listing
+ *   stat      attributes
+ *   open      a file's content (struct rd_file: prefix + chunk list)
+ *   readlink  a symbolic link's target
+ * A new view is one new node_*.c file and one line in tree.c's table.
+ *
+ * Every callback runs with the catalog lock held and may use t->cat; it
+ * copies what it needs out of the catalog's results.  A problem it logs
+ * itself is returned as TREE_LOGGED; any other error but -ENOENT,
+ * -ENOTDIR, -EISDIR and -EINVAL is logged by the tree as a catalog error.
+ */
+#ifndef STRATA_TREE_I_H
+#define STRATA_TREE_I_H
+
+#include <pthread.h>
+#include <time.h>
+
+#include "strata/catalog.h"
+#include "strata/repo.h"
+#include "strata/tree.h"
+
+/* an error already logged by the code that found it */
+#define TREE_LOGGED (-100001)
+
+/* Node types: the top four bits of an inode number (tree.c). */
+enum node_type {
+	N_ROOT = 0, N_GEN = 1, N_GEN_JSON = 2, N_GEN_SCHEMA = 3, N_TABLE = 4,
+	N_TABLE_SCHEMA = 5, N_TABLE_CSV = 6, N_ROWS = 7, N_ROWS_FILE = 8, N_LATEST = 9,
+	N_ROWS_GROUP = 10,
+	N_TYPES = 16,
+};
+
+#define NODE_SEQ_MAX 0xffffffu  /* 24 bits */
+#define NODE_TIDX_MAX 0xffffu   /* 16 bits */
+#define NODE_POS_MAX 0xfffffu   /* 20 bits */
+
+/* What an inode number addresses (fields a type does not use are 0). */
+struct node {
+	enum node_type type;
+	uint64_t seq;  /* generation */
+	uint32_t tidx; /* table in it */
+	uint32_t pos;  /* chunk or group in the table's rows/ */
+};
+
+struct node_kind {
+	const char *what;     /* for messages: "generation directory" */
+	unsigned parents;     /* 1u << type of every directory type it appears in */
+	mode_t mode;          /* S_IFDIR, S_IFREG or S_IFLNK */
+	int (*find)(struct tree *t, const struct node *parent, const char *name,
+		    struct node *child);
+	int (*each)(struct tree *t, const struct node *parent, struct tree_dir *d);
+	int (*stat)(struct tree *t, const struct node *n, struct stat *st, unsigned *flags);
+	int (*open)(struct tree *t, const struct node *n, struct rd_file *f);
+	int (*readlink)(struct tree *t, const struct node *n, char **target);
+};
+
+extern const struct node_kind node_root, node_gen, node_latest, node_gen_json,
+	node_gen_schema, node_table, node_table_schema, node_table_csv, node_rows,
+	node_rows_group, node_rows_file;
+
+struct tree {
+	struct repo repo;
+	int packs_dir;        /* REPO/packs, opened without following links */
+	struct reader *reader;
+	uid_t uid;            /* owner and group of the repository directory */
+	gid_t gid;
+	mode_t file_mode;     /* permission bits of files and directories */
+	mode_t dir_mode;
+	int64_t start_time;
+	/*
+	 * The catalog connection and what is known about the file it reads.
+	 * Every use, the reopen included, holds cat_mu and copies what it needs
+	 * out of the results, so swapping the connection under cat_mu is safe
+	 * without reference counts (tree.c, "the catalog connection").
+	 */
+	struct catalog cat;
+	pthread_mutex_t cat_mu;
+	dev_t cat_dev;        /* (st_dev, st_ino) of the file cat reads */
+	ino_t cat_ino;
+	struct timespec cat_stat; /* its st_ctim when last checked */
+	int64_t cat_next_check; /* monotonic ms: next stat of catalog.db */
+	int cat_note;         /* what was last logged about the file */
+	ino_t cand_ino;       /* a replacement not adopted yet (still being filled) */
+	int64_t cand_since;
+	ino_t bad_ino;        /* a replacement that could not be opened */
+	unsigned bad_count;   /* ... at this many checks in a row */
+	int64_t cat_err_logged; /* monotonic ms of the last "cannot read" line */
+};
+
+uint64_t node_ino(const struct node *n);
+static inline struct node node_make(enum node_type type, uint64_t seq, uint32_t tidx,
+				    uint32_t pos)
+{
+	struct node n = { type, seq, tidx, pos };
+	return n;
+}
+
+/* Attributes of node n: a directory, file or link of that size and time. */
+void tree_fill(const struct tree *t, struct stat *st, const struct node *n, mode_t type,
+	       uint64_t size, int64_t mtime);
+/* Add an entry to a listing. */
+void tree_dir_add(struct tree_dir *d, const char *name, const struct node *n, mode_t type);
+/*
+ * A name from the catalog is served only if it is a plain path component
+ * (docs/FORMAT.md "Names"); one that is not is logged, not listed.
+ */
+bool tree_name_ok(struct tree *t, const char *name);
+/* The generation of a node, or -ENOENT when its seq cannot be one. */
+int tree_gen(struct tree *t, uint64_t seq, struct cat_gen *g);
+
+#endif
