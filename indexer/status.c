@@ -36,15 +36,23 @@ struct status {
 	bool vr_ok;
 };
 
-int status_open_catalog(const char *path, struct repo *r, struct catalog *c, char **err)
+int status_update_catalog(const char *path, char **err)
 {
-	struct lock_opts lk = { .what = "strata status/ls (catalog update)", .quiet = true };
+	struct lock_opts lk = { .what = "strata status/ls/cat (catalog update)", .quiet = true };
 	int rc = index_run(path, false, &lk, err);
 	/* busy, or not ours to write: read the catalog as it is */
 	if (rc && rc != -EWOULDBLOCK && rc != -EACCES && rc != -EROFS && rc != -EPERM)
 		return rc;
 	free(*err);
 	*err = NULL;
+	return 0;
+}
+
+int status_open_catalog(const char *path, struct repo *r, struct catalog *c, char **err)
+{
+	int rc = status_update_catalog(path, err);
+	if (rc)
+		return rc;
 	rc = repo_open(r, path);
 	if (rc) {
 		*err = repo_open_message(path, r, rc);

@@ -31,6 +31,13 @@ int status_run(const char *path, const struct status_opts *o, struct status_resu
 	       char **err);
 
 /*
+ * Bring the catalog up to date when nobody holds the lock and the
+ * repository is writable to us; otherwise leave it as it is (0).  A
+ * failure that leaves no usable catalog sets *err and returns < 0.
+ */
+int status_update_catalog(const char *path, char **err);
+
+/*
  * Open the repository and its catalog for reading (ls, status), after
  * bringing the catalog up to date when nobody holds the lock; when the lock
  * is held, or the repository is read-only to us, what the catalog has is

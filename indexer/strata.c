@@ -7,6 +7,7 @@
  * and an exit status from the EXIT STATUS section below.
  */
 #include "backup.h"
+#include "browse.h"
 #include "status.h"
 #include "verify.h"
 #include "strata/catalog.h"
@@ -85,7 +86,8 @@ static const struct help_opt index_opts[] = {
 
 static const struct help_opt ls_opts[] = {
 	{ "--json", HELP_ARG_NONE, NULL,
-	  "a JSON array instead, one object per generation, with exact byte counts", false },
+	  "a JSON array instead, one object per generation (or per entry of PATH), with exact "
+	  "byte counts", false },
 	{ 0 },
 };
 
@@ -113,6 +115,7 @@ static int cmd_init(const struct help_args *a);
 static int cmd_backup(const struct help_args *a);
 static int cmd_index(const struct help_args *a);
 static int cmd_ls(const struct help_args *a);
+static int cmd_cat(const struct help_args *a);
 static int cmd_verify(const struct help_args *a);
 static int cmd_status(const struct help_args *a);
 static int cmd_help(const struct help_args *a);
@@ -150,12 +153,29 @@ static const struct help_cmd commands[] = {
 	  "it up to date themselves; run index after copying a repository or restoring files "
 	  "into it.",
 	  index_opts, cmd_index },
-	{ "ls", "REPO", "list the generations",
-	  "One line per generation, oldest first: its name, time, tables, rows, logical size "
-	  "(the bytes of all its CSV files), what its backup added to the repository (new packs "
-	  "and the manifest) and its label, with control characters shown as escapes (`\\n`). "
-	  "While a backup holds the lock, lists what the catalog already has.",
+	{ "ls", "REPO [PATH]", "list the generations, or a directory of the mounted tree",
+	  "Without PATH: one line per generation, oldest first: its name, time, tables, rows, "
+	  "logical size (the bytes of all its CSV files), what its backup added to the "
+	  "repository (new packs and the manifest) and its label, with control characters shown "
+	  "as escapes (`\\n`). While a backup holds the lock, lists what the catalog already "
+	  "has.\n"
+	  "\n"
+	  "With PATH, a path as below a stratafs(8) mount point (`latest/orders`, `.` for the "
+	  "top): the entries of that directory as the mount lists them, one per line with its "
+	  "type (`dir`, `file`, `link`), exact size in bytes, time and name (a directory's name "
+	  "ends in `/`, a link shows its target); a file is listed alone. Links inside the "
+	  "tree, such as `latest`, are followed. It needs no FUSE: the listing comes from the "
+	  "same code as the mount's.",
 	  ls_opts, cmd_ls },
+	{ "cat", "REPO PATH...", "print files of the mounted tree without mounting it",
+	  "Writes the files at PATH (paths as below a stratafs(8) mount point, such as "
+	  "`latest/orders/orders.csv`) to the standard output, one after the other: exactly the "
+	  "bytes the mount serves, from the same code, so it works where FUSE does not (a "
+	  "container without /dev/fuse) and `strata cat REPO latest/orders/orders.csv > "
+	  "orders.csv` is a restore. Only the chunks the files need are read, each checked "
+	  "before it is written out; damaged data stops the output with status 3 and a line "
+	  "naming the pack and chunk.",
+	  NULL, cmd_cat },
 	{ "verify", "REPO", "check the repository against itself",
 	  "Checks every manifest (it decodes and matches its checksum and its name), every pack "
 	  "(index, trailer, and that its name is the hash of its index) and, unless --quick, "
@@ -458,6 +478,24 @@ static int cmd_index(const struct help_args *a)
 	return rc ? fail_rc(err, rc) : EXIT_OK;
 }
 
+/* A browse_* result as an exit status. */
+static int browse_status(int rc, char *err)
+{
+	if (!rc)
+		return EXIT_OK;
+	return fail_status(err, rc == -EBADMSG ? EXIT_DAMAGE : EXIT_ERROR);
+}
+
+static int cmd_cat(const struct help_args *a)
+{
+	char *err = NULL;
+	if (a->npos < 2)
+		return usage("cat", a->npos ? "a path in the repository's tree is needed"
+					    : "a repository and a path are needed");
+	int rc = browse_cat(a->pos[0], a->pos + 1, a->npos - 1, &err);
+	return browse_status(rc, err);
+}
+
 static int cmd_ls(const struct help_args *a)
 {
 	const char *path;
@@ -467,8 +505,13 @@ static int cmd_ls(const struct help_args *a)
 	struct cat_gen *g = NULL;
 	size_t n = 0;
 	char *err = NULL;
-	int rc = one_repo("ls", a, &path);
+	int rc;
 
+	if (a->npos == 2) {
+		rc = browse_ls(a->pos[0], a->pos[1], json, &err);
+		return browse_status(rc, err);
+	}
+	rc = one_repo("ls", a, &path);
 	if (rc)
 		return rc;
 	rc = status_open_catalog(path, &r, &c, &err);

@@ -86,7 +86,8 @@ int tree_list(struct tree *t, uint64_t ino, struct tree_dir *d, unsigned *flags)
 /*
  * Attributes of the entries of d from index from on, under one catalog
  * lock (readdirplus): fn is called for each (st NULL when they cannot be
- * read now) until it returns non-zero.
+ * read now) until it returns non-zero.  fn runs under that lock: it must
+ * not call the tree.
  */
 void tree_stat_entries(struct tree *t, const struct tree_dir *d, size_t from,
 		       int (*fn)(void *arg, size_t i, const struct stat *st, unsigned flags),
