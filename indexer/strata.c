@@ -238,6 +238,7 @@ static const struct help_section sections[] = {
 	  "  strata ls /srv/backups/shop\n"
 	  "  stratafs /srv/backups/shop /mnt/shop\n"
 	  "  cp /mnt/shop/latest/orders/orders.csv /tmp/\n"
+	  "  strata cat /srv/backups/shop latest/orders/orders.csv > /tmp/orders.csv\n"
 	  "  strata verify /srv/backups/shop\n"
 	  "  strata status /srv/backups/shop --max-age 26h\n"
 	  "  strata status /srv/backups/shop --prometheus \\\n"
