@@ -220,6 +220,8 @@ def main():
     for t in tools:
         R.fig(sec, "fresh mount, first read", names.get(t, t), "read.%s.fresh_s" % t, "MB/s",
               "rate", base="read.strata.fresh_s", scale=csv)
+    R.fig(sec, "fresh mount, first read", "strata cat (no FUSE)", "read.strata_cat.fresh_s",
+          "MB/s", "rate", base="read.strata.fresh_s", scale=csv)
     for t in ("strata", "memfs"):
         R.fig(sec, "first read, readahead 1 MiB", names.get(t, t),
               "read.%s_ra1m.fresh_s" % t, "MB/s", "rate", base="read.strata_ra1m.fresh_s",

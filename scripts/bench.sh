@@ -30,7 +30,8 @@
 #               POSIX_FADV_DONTNEED, read again at once: the main figure), then
 #               a second read from the page cache (vs a plain file); the first
 #               read again for strata and memfs with the mount's kernel
-#               readahead raised to 1 MiB (read_ahead_kb of its bdi)
+#               readahead raised to 1 MiB (read_ahead_kb of its bdi); and
+#               `strata cat` of the same file to /dev/null (no FUSE, new process)
 #   concurrency 4 readers, each one quarter of the CSV, fresh mount: strata,
 #               memfs, squashfuse
 #   random      2,000 preads of 4 KiB at fixed-seed offsets on a fresh mount:
@@ -451,6 +452,13 @@ read_par() {     # TOOL
     recv "par4.${t}_s" par4 "$F"
     stop_daemon
 }
+# strata cat of the same file: the mount's tree and reader without FUSE, in a
+# new process each time (so an empty cache, as a fresh mount's first read)
+read_cat() {
+    local s; s=$(now)
+    "$STRATA" cat "$REPO" "$GEN1/orders/orders.csv" >/dev/null
+    rec read.strata_cat.fresh_s "$(usecs "$s")"
+}
 read_refs() {
     cat "$CSV" >/dev/null
     local s; s=$(now); zstd -q -3 -T1 -c "$CSV" >/dev/null; rec backup.zstd3_s "$(usecs "$s")"
@@ -474,6 +482,7 @@ for t in $(seq "$TRIALS"); do
                       *) run_section "$tool.rand" read_rand "$tool" ;; esac
         case $tool in strata|memfs|squashfuse) run_section "$tool.par4" read_par "$tool" ;; esac
     done
+    run_section strata_cat.read read_cat
     run_section zstd.read read_refs
 done
 
