@@ -413,6 +413,7 @@ int tree_list(struct tree *t, uint64_t ino, struct tree_dir *d, unsigned *flags)
 	int rc;
 
 	memset(d, 0, sizeof(*d));
+	*flags = 0;
 	cat_lock(t);
 	rc = node_of(ino, &p, &pk);
 	if (!rc && pk->mode != S_IFDIR)
