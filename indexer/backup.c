@@ -967,23 +967,87 @@ static bool table_selected(const struct backup_opts *o, const char *name)
 	return in;
 }
 
+/* SQLite's own tables that an exact restore needs (docs/FORMAT.md "Manifests"). */
+static bool internal_table(const char *name)
+{
+	return !strcmp(name, "sqlite_sequence") || !strcmp(name, "sqlite_stat1") ||
+	       !strcmp(name, "sqlite_stat4");
+}
+
+static bool in_list(char **v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!sqlite3_stricmp(v[i], name)) /* as SQL spells it: case-insensitively */
+			return true;
+	return false;
+}
+
+static void add_name(char ***v, size_t *n, const char *name)
+{
+	*v = xrealloc(*v, (*n + 1) * sizeof(char *));
+	(*v)[(*n)++] = xstrdup(name);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /*
- * The tables to back up, and the schema text of what is kept (the CREATE
- * statements of a table left out by --include/--exclude, its indexes and
- * triggers are left out of the generation's schema too).  A failed pattern
- * check (check_patterns) sets *err; a SQLite failure leaves it to the caller.
+ * The generation's schema.sql: every object kept, in an order that replays
+ * on an empty database (docs/FORMAT.md "Mount layout"): tables (a virtual
+ * table's CREATE VIRTUAL TABLE, not its shadow tables, which it makes
+ * itself), then indexes, views and triggers (last: an INSTEAD OF trigger
+ * needs its view), each group in the source's order; SQLite's own tables
+ * are left out.
+ */
+static void schema_text(const struct manifest *m, char **shadow, size_t nshadow, struct buf *out)
+{
+	static const char *const order[] = { "table", "index", "view", "trigger" };
+	for (size_t g = 0; g < 4; g++)
+		for (size_t i = 0; i < m->nobjects; i++) {
+			const struct manifest_object *o = &m->objects[i];
+			if (strcmp(o->type, order[g]) || !strncmp(o->name, "sqlite_", 7) ||
+			    (g == 0 && in_list(shadow, nshadow, o->name)))
+				continue;
+			buf_adds(out, o->sql);
+			buf_adds(out, ";\n");
+		}
+}
+
+/*
+ * The tables to back up (sorted by name; SQLite's sqlite_sequence and
+ * sqlite_stat tables included, marked internal by backup_table), every
+ * schema object kept into m->objects in the source's order, the shadow
+ * tables of virtual tables into *shadow, and the generation's schema text.
+ * A table left out by --include/--exclude is left out of the objects with
+ * its indexes and triggers.  A failed pattern check (check_patterns) sets
+ * *err; a SQLite failure leaves it to the caller.
  */
 static int list_tables(sqlite3 *db, const struct backup_opts *o, char ***names, size_t *n,
-		       struct buf *schema, char **err)
+		       char ***shadow, size_t *nshadow, struct manifest *m, struct buf *schema,
+		       char **err)
 {
 	sqlite3_stmt *st;
-	size_t cap = 0, nout = 0;
+	size_t nout = 0, ncap = 0;
 	char **out = NULL; /* tables left out */
-	int rc = sqlite3_prepare_v2(db,
-		"SELECT type, name, sql, tbl_name FROM sqlite_master WHERE sql IS NOT NULL "
-		"ORDER BY type='table' DESC, type='index' DESC, type='view' DESC, name", -1, &st, NULL);
+	int rc;
+
 	*names = NULL;
 	*n = 0;
+	/* shadow tables of virtual tables (FTS5's docs_data ...): SQLite 3.37's table_list */
+	rc = sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_list WHERE schema='main' AND type='shadow'",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_rc(rc);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		add_name(shadow, nshadow, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sqlite_rc(rc);
+	rc = sqlite3_prepare_v2(db,
+		"SELECT type, name, sql, tbl_name FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid",
+		-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return sqlite_rc(rc);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -991,35 +1055,84 @@ static int list_tables(sqlite3 *db, const struct backup_opts *o, char ***names, 
 		const char *name = (const char *)sqlite3_column_text(st, 1);
 		const char *sql = (const char *)sqlite3_column_text(st, 2);
 		const char *tbl = (const char *)sqlite3_column_text(st, 3);
-		bool user_table = !strcmp(type, "table") && strncmp(name, "sqlite_", 7) &&
+		bool table = !strcmp(type, "table");
+		bool user_table = table && strncmp(name, "sqlite_", 7) &&
 				  sqlite3_strnicmp(sql, "CREATE VIRTUAL", 14);
 		if (user_table && !table_selected(o, name)) {
-			/* left out (tables come first: its indexes and triggers follow) */
-			out = xrealloc(out, (nout + 1) * sizeof(*out));
-			out[nout++] = xstrdup(name);
+			add_name(&out, &nout, name);
 			continue;
 		}
-		bool of_dropped = false;
-		for (size_t i = 0; i < nout && tbl && !of_dropped; i++)
-			of_dropped = !sqlite3_stricmp(out[i], tbl); /* as the trigger spelled it */
-		if (of_dropped && (!strcmp(type, "index") || !strcmp(type, "trigger")))
+		/* indexes and triggers of a table left out (tables come first in rowid order) */
+		if ((!strcmp(type, "index") || !strcmp(type, "trigger")) && tbl &&
+		    in_list(out, nout, tbl))
 			continue;
-		buf_adds(schema, sql);
-		buf_adds(schema, ";\n");
-		if (!user_table)
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*names = xrealloc(*names, cap * sizeof(char *));
+		if (m->nobjects == ncap) {
+			ncap = ncap ? ncap * 2 : 32;
+			m->objects = xrealloc(m->objects, ncap * sizeof(*m->objects));
 		}
-		(*names)[(*n)++] = xstrdup(name);
+		struct manifest_object *ob = &m->objects[m->nobjects++];
+		ob->type = xstrdup(type);
+		ob->name = xstrdup(name);
+		ob->tbl_name = xstrdup(tbl ? tbl : "");
+		ob->sql = xstrdup(sql);
+		if (user_table || (table && internal_table(name)))
+			add_name(names, n, name);
 	}
 	sqlite3_finalize(st);
-	rc = rc == SQLITE_DONE ? check_patterns(o, *names, *n, out, nout, err) : sqlite_rc(rc);
+	if (rc != SQLITE_DONE) {
+		rc = sqlite_rc(rc);
+	} else {
+		/* an index or trigger created before a table left out that it belongs to */
+		size_t k = 0;
+		for (size_t i = 0; i < m->nobjects; i++) {
+			struct manifest_object *ob = &m->objects[i];
+			if ((!strcmp(ob->type, "index") || !strcmp(ob->type, "trigger")) &&
+			    in_list(out, nout, ob->tbl_name)) {
+				free(ob->type);
+				free(ob->name);
+				free(ob->tbl_name);
+				free(ob->sql);
+				continue;
+			}
+			m->objects[k++] = *ob;
+		}
+		m->nobjects = k;
+		qsort(*names, *n, sizeof(char *), cmp_str);
+		schema_text(m, *shadow, *nshadow, schema);
+		rc = check_patterns(o, *names, *n, out, nout, err);
+	}
 	for (size_t i = 0; i < nout; i++)
 		free(out[i]);
 	free(out);
 	return rc;
+}
+
+/* The database settings a restore applies (docs/FORMAT.md "Manifests"). */
+static void capture_pragmas(sqlite3 *db, struct manifest *m)
+{
+	static const char *const ints[] = { "user_version", "application_id", "page_size",
+					     "auto_vacuum" };
+	sqlite3_stmt *st;
+	m->pragmas = xcalloc(5, sizeof(*m->pragmas));
+	for (size_t i = 0; i < 4; i++) {
+		char *sql = xasprintf("PRAGMA %s", ints[i]);
+		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW) {
+			m->pragmas[m->npragmas].name = xstrdup(ints[i]);
+			m->pragmas[m->npragmas++].value = sqlite3_column_int64(st, 0);
+		}
+		sqlite3_finalize(st);
+		free(sql);
+	}
+	/* encoding: 1 UTF-8, 2 UTF-16le, 3 UTF-16be, as in the database header */
+	if (sqlite3_prepare_v2(db, "PRAGMA encoding", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		const char *e = (const char *)sqlite3_column_text(st, 0);
+		int64_t v = !strcmp(e, "UTF-8") ? 1 : !strcmp(e, "UTF-16le") ? 2 : 3;
+		m->pragmas[m->npragmas].name = xstrdup("encoding");
+		m->pragmas[m->npragmas++].value = v;
+	}
+	sqlite3_finalize(st);
 }
 
 static const char *source_problem(int rc)
@@ -1364,6 +1477,10 @@ static int try_skip(struct catalog *c, struct repo *r, const struct backup_opts 
 	if (!rc)
 		rc = manifest_decode(data, len, &m);
 	free(data);
+	if (!rc && m.version < MANIFEST_VERSION) {
+		manifest_release(&m);
+		rc = -EPROTONOSUPPORT; /* made by an older strata: lacks what a restore needs */
+	}
 	if (rc)
 		return 1; /* the earlier generation cannot be reused: read the source */
 	if (uses_damaged(r, &m)) {
@@ -1556,8 +1673,8 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	struct buf schema = BUF_INIT, enc = BUF_INIT;
 	sqlite3 *db = NULL;
 	struct src_prefetch pf = { .fd = -1 };
-	char **names = NULL;
-	size_t ntables = 0;
+	char **names = NULL, **shadow = NULL;
+	size_t ntables = 0, nshadow = 0;
 	struct timespec t0, t1;
 	struct stat sst;
 	int rc;
@@ -1696,7 +1813,9 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	b.verbose = o->verbose;
 	b.pages_why = b.api_only ? "--reader sqlite" : pages_setup(&b, db, o->source, npages);
 	/* from here on, one read transaction: every table is read at one committed state */
-	rc = list_tables(db, o, &names, &ntables, &schema, err);
+	rc = list_tables(db, o, &names, &ntables, &shadow, &nshadow, &m, &schema, err);
+	if (!rc)
+		capture_pragmas(db, &m); /* in the same read transaction */
 	if (rc) {
 		if (!*err)
 			set_err(err, "cannot read the schema of '%s': %s", o->source, source_problem(rc));
@@ -1704,7 +1823,17 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	}
 	m.tables = xcalloc(ntables ? ntables : 1, sizeof(*m.tables));
 	for (size_t i = 0; i < ntables; i++) {
-		rc = backup_table(&b, db, o->source, names[i], &m.tables[m.ntables++], err);
+		struct manifest_table *t = &m.tables[m.ntables++];
+		rc = backup_table(&b, db, o->source, names[i], t, err);
+		if (!rc && internal_table(names[i])) {
+			/* made by SQLite itself: its CREATE TABLE cannot be replayed */
+			t->flags |= TABLE_INTERNAL;
+			free(t->schema);
+			t->schema = xasprintf("-- %s is SQLite's own table; 'strata restore' and dump.sql restore its rows\n",
+					      names[i]);
+		}
+		if (!rc && in_list(shadow, nshadow, names[i]))
+			t->flags |= TABLE_SHADOW;
 		if (rc && pool_error(&b) == rc) {
 			/* a worker failed to store a chunk: a repository problem, not a source one */
 			free(*err);
@@ -1786,6 +1915,9 @@ out:
 	for (size_t i = 0; i < ntables; i++)
 		free(names[i]);
 	free(names);
+	for (size_t i = 0; i < nshadow; i++)
+		free(shadow[i]);
+	free(shadow);
 	idset_release(&b.known);
 	buf_release(&schema);
 	buf_release(&enc);

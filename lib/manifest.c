@@ -8,6 +8,8 @@
  *   per table: str name, str dirname, str schema, flags, ncols, str*ncols,
  *              nrows, csv_size, nchunks,
  *              per chunk: id[16], nrows, ulen, csv_len, str first, str last
+ *   version 2: npragmas, per pragma: str name, svarint value;
+ *              nobjects, per object: str type, str name, str tbl_name, str sql
  *   u64le xxh3-64 of everything before
  */
 #include "strata/manifest.h"
@@ -59,6 +61,19 @@ void manifest_encode(const struct manifest *m, struct buf *b)
 			buf_add_bytes(b, c->first_key, c->first_len);
 			buf_add_bytes(b, c->last_key, c->last_len);
 		}
+	}
+	buf_add_varint(b, m->npragmas);
+	for (size_t i = 0; i < m->npragmas; i++) {
+		buf_add_bytes(b, m->pragmas[i].name, strlen(m->pragmas[i].name));
+		buf_add_svarint(b, m->pragmas[i].value);
+	}
+	buf_add_varint(b, m->nobjects);
+	for (size_t i = 0; i < m->nobjects; i++) {
+		const struct manifest_object *o = &m->objects[i];
+		buf_add_bytes(b, o->type, strlen(o->type));
+		buf_add_bytes(b, o->name, strlen(o->name));
+		buf_add_bytes(b, o->tbl_name, strlen(o->tbl_name));
+		buf_add_bytes(b, o->sql, strlen(o->sql));
 	}
 	buf_add_u64le(b, XXH3_64bits(b->data, b->len));
 }
@@ -132,7 +147,7 @@ static int decode_table(struct rd *r, struct manifest_table *t)
 		return -EUCLEAN;
 	rd_str(r, &t->schema);
 	rd_varint(r, &v);
-	t->flags = (unsigned)(v & 1);
+	t->flags = (unsigned)(v & (TABLE_WITHOUT_ROWID | TABLE_INTERNAL | TABLE_SHADOW));
 	if (rd_count(r, ROW_MAX_VALUES - 1, &v))
 		return r->err;
 	/* each column name takes at least one byte: bound by what is left */
@@ -209,6 +224,59 @@ static bool dirnames_unique(const struct manifest *m)
 	return ok;
 }
 
+/* A pragma name: 1..64 bytes of [a-z_]. */
+static bool pragma_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	return n >= 1 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz_") == n;
+}
+
+static bool object_type_ok(const char *s)
+{
+	return !strcmp(s, "table") || !strcmp(s, "index") || !strcmp(s, "view") ||
+	       !strcmp(s, "trigger");
+}
+
+/* The database section of version 2: pragmas, then schema objects. */
+static int decode_database(struct rd *r, struct manifest *m)
+{
+	uint64_t v;
+	/* a pragma takes at least 2 bytes, an object at least 4 */
+	if (rd_count(r, MANIFEST_MAX_PRAGMAS, &v) || v * 2 > rd_left(r))
+		return -EUCLEAN;
+	m->npragmas = (size_t)v;
+	m->pragmas = xcalloc(m->npragmas ? m->npragmas : 1, sizeof(*m->pragmas));
+	for (size_t i = 0; i < m->npragmas; i++) {
+		if (rd_str(r, &m->pragmas[i].name) || rd_svarint(r, &m->pragmas[i].value))
+			return -EUCLEAN;
+		if (!pragma_name_ok(m->pragmas[i].name))
+			return -EUCLEAN;
+	}
+	if (rd_count(r, MANIFEST_MAX_OBJECTS, &v) || v * 4 > rd_left(r))
+		return -EUCLEAN;
+	m->nobjects = (size_t)v;
+	m->objects = xcalloc(m->nobjects ? m->nobjects : 1, sizeof(*m->objects));
+	for (size_t i = 0; i < m->nobjects; i++) {
+		struct manifest_object *o = &m->objects[i];
+		if (rd_str(r, &o->type) || rd_str(r, &o->name) || rd_str(r, &o->tbl_name) ||
+		    rd_str(r, &o->sql))
+			return -EUCLEAN;
+		if (!object_type_ok(o->type))
+			return -EUCLEAN;
+	}
+	return 0;
+}
+
+bool manifest_pragma(const struct manifest *m, const char *name, int64_t *value)
+{
+	for (size_t i = 0; i < m->npragmas; i++)
+		if (!strcmp(m->pragmas[i].name, name)) {
+			*value = m->pragmas[i].value;
+			return true;
+		}
+	return false;
+}
+
 int manifest_decode(const uint8_t *data, size_t n, struct manifest *m)
 {
 	struct rd r;
@@ -224,8 +292,9 @@ int manifest_decode(const uint8_t *data, size_t n, struct manifest *m)
 		return -EBADMSG;
 	rd_init(&r, data + 8, n - 16);
 	rd_u32le(&r, &ver);
-	if (ver != MANIFEST_VERSION)
+	if (ver < MANIFEST_OLDEST || ver > MANIFEST_VERSION)
 		return -EPROTONOSUPPORT;
+	m->version = ver;
 	rd_varint(&r, &m->seq);
 	if (rd_component(&r, 255, &m->name))
 		goto fail;
@@ -250,6 +319,9 @@ int manifest_decode(const uint8_t *data, size_t n, struct manifest *m)
 		if (rc)
 			goto fail;
 	}
+	rc = ver >= 2 ? decode_database(&r, m) : 0;
+	if (rc)
+		goto fail;
 	rc = -EUCLEAN;
 	if (r.err || rd_left(&r) || m->seq == 0 || m->seq >= (1u << 24) ||
 	    !strcmp(m->name, "latest") || !dirnames_unique(m))
@@ -285,5 +357,15 @@ void manifest_release(struct manifest *m)
 	for (size_t i = 0; m->tables && i < m->ntables; i++)
 		manifest_table_release(&m->tables[i]);
 	free(m->tables);
+	for (size_t i = 0; m->pragmas && i < m->npragmas; i++)
+		free(m->pragmas[i].name);
+	free(m->pragmas);
+	for (size_t i = 0; m->objects && i < m->nobjects; i++) {
+		free(m->objects[i].type);
+		free(m->objects[i].name);
+		free(m->objects[i].tbl_name);
+		free(m->objects[i].sql);
+	}
+	free(m->objects);
 	memset(m, 0, sizeof(*m));
 }

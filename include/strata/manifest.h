@@ -12,7 +12,8 @@
 #include <stdbool.h>
 #include "strata/pack.h"
 
-#define MANIFEST_VERSION 1
+#define MANIFEST_VERSION 2 /* written; 1 is still read (no database section) */
+#define MANIFEST_OLDEST 1
 #define MANIFEST_MAX_SIZE (UINT64_C(1) << 32)
 #define MANIFEST_MAX_TABLES (1u << 16)
 #define MANIFEST_MAX_CHUNKS (1u << 20) /* per table */
@@ -30,6 +31,25 @@ struct manifest_chunk {
 
 enum table_flags {
 	TABLE_WITHOUT_ROWID = 1 << 0,
+	TABLE_INTERNAL = 1 << 1, /* sqlite_sequence, sqlite_stat1/4: kept for an exact restore */
+	TABLE_SHADOW = 1 << 2,   /* a virtual table's shadow table (FTS5's docs_data ...) */
+};
+
+#define MANIFEST_MAX_PRAGMAS 64
+#define MANIFEST_MAX_OBJECTS (1u << 20)
+
+/* A database setting (PRAGMA name = value) a restore applies. */
+struct manifest_pragma {
+	char *name;    /* "user_version", "application_id", "page_size", "auto_vacuum", "encoding" */
+	int64_t value;
+};
+
+/* One row of the source's sqlite_schema with its SQL, in the source's (rowid) order. */
+struct manifest_object {
+	char *type;     /* "table", "index", "view" or "trigger" */
+	char *name;
+	char *tbl_name;
+	char *sql;
 };
 
 struct manifest_table {
@@ -46,6 +66,7 @@ struct manifest_table {
 };
 
 struct manifest {
+	unsigned version; /* as decoded (MANIFEST_OLDEST .. MANIFEST_VERSION); written: MANIFEST_VERSION */
 	uint64_t seq;   /* 1, 2, 3... in backup order: the mount's inode space */
 	char *name;     /* directory name in the mount, unique in the repository */
 	uint8_t id[16]; /* random generation id */
@@ -57,7 +78,15 @@ struct manifest {
 	uint64_t new_bytes; /* bytes of packs written by this backup */
 	size_t ntables;
 	struct manifest_table *tables;
+	/* the database section (version 2; empty when decoded from version 1) */
+	size_t npragmas;
+	struct manifest_pragma *pragmas;
+	size_t nobjects;
+	struct manifest_object *objects;
 };
+
+/* The value of a pragma the manifest records; false when it has none. */
+bool manifest_pragma(const struct manifest *m, const char *name, int64_t *value);
 
 void manifest_encode(const struct manifest *m, struct buf *out);
 /* Parse and check; on failure *m is left empty.  -EUCLEAN / -EBADMSG. */

@@ -44,6 +44,22 @@ static void build(struct manifest *m)
 	m->schema = xstrdup("CREATE TABLE a(id INTEGER PRIMARY KEY, name, \"a,b\");");
 	m->source_bytes = 123456789;
 	m->new_bytes = 4242;
+	m->npragmas = 2;
+	m->pragmas = xcalloc(2, sizeof(*m->pragmas));
+	m->pragmas[0].name = xstrdup("user_version");
+	m->pragmas[0].value = 42;
+	m->pragmas[1].name = xstrdup("application_id");
+	m->pragmas[1].value = -7;
+	m->nobjects = 2;
+	m->objects = xcalloc(2, sizeof(*m->objects));
+	m->objects[0].type = xstrdup("table");
+	m->objects[0].name = xstrdup("a");
+	m->objects[0].tbl_name = xstrdup("a");
+	m->objects[0].sql = xstrdup("CREATE TABLE a(id INTEGER PRIMARY KEY, name, \"a,b\")");
+	m->objects[1].type = xstrdup("index");
+	m->objects[1].name = xstrdup("a_name");
+	m->objects[1].tbl_name = xstrdup("a");
+	m->objects[1].sql = xstrdup("CREATE INDEX a_name ON a(name)");
 	m->ntables = 3;
 	m->tables = xcalloc(3, sizeof(*m->tables));
 
@@ -122,7 +138,16 @@ static void same(const struct manifest *a, const struct manifest *b)
 	CHECK(a->seq == b->seq && str_eq(a->name, b->name) && !memcmp(a->id, b->id, 16) &&
 	      a->time == b->time && str_eq(a->label, b->label) && str_eq(a->source, b->source) &&
 	      str_eq(a->schema, b->schema) && a->source_bytes == b->source_bytes &&
-	      a->new_bytes == b->new_bytes && a->ntables == b->ntables);
+	      a->new_bytes == b->new_bytes && a->ntables == b->ntables &&
+	      a->npragmas == b->npragmas && a->nobjects == b->nobjects);
+	for (size_t i = 0; i < a->npragmas && i < b->npragmas; i++)
+		CHECK(str_eq(a->pragmas[i].name, b->pragmas[i].name) &&
+		      a->pragmas[i].value == b->pragmas[i].value);
+	for (size_t i = 0; i < a->nobjects && i < b->nobjects; i++)
+		CHECK(str_eq(a->objects[i].type, b->objects[i].type) &&
+		      str_eq(a->objects[i].name, b->objects[i].name) &&
+		      str_eq(a->objects[i].tbl_name, b->objects[i].tbl_name) &&
+		      str_eq(a->objects[i].sql, b->objects[i].sql));
 	for (size_t i = 0; i < a->ntables && i < b->ntables; i++) {
 		const struct manifest_table *x = &a->tables[i], *y = &b->tables[i];
 		CHECK(str_eq(x->name, y->name) && str_eq(x->dirname, y->dirname) &&
@@ -306,10 +331,10 @@ static void roundtrip_and_damage(void)
 	buf_add_u64le(&b2, XXH3_64bits(b2.data, b2.len));
 	CHECK(manifest_decode(b2.data, b2.len, &d) == -EUCLEAN);
 
-	/* a huge table count with little data: rejected before allocating */
+	/* a huge table count with little data: rejected before allocating (version 1: no database section) */
 	buf_reset(&b2);
 	buf_add(&b2, "STRGEN\0\0", 8);
-	buf_add_u32le(&b2, MANIFEST_VERSION);
+	buf_add_u32le(&b2, MANIFEST_OLDEST);
 	buf_add_varint(&b2, 1);
 	buf_add_bytes(&b2, "g", 1);
 	buf_add(&b2, m.id, 16);
@@ -328,8 +353,42 @@ static void roundtrip_and_damage(void)
 	buf_add_varint(&b2, 0);
 	buf_add_u64le(&b2, XXH3_64bits(b2.data, b2.len));
 	CHECK(manifest_decode(b2.data, b2.len, &d) == 0 && d.ntables == 0 &&
-	      !strcmp(d.name, "g"));
+	      !strcmp(d.name, "g") && d.version == 1 && d.npragmas == 0 && d.nobjects == 0);
 	manifest_release(&d);
+	/* version 2: the database section follows the tables, and must be there */
+	put_u32le(b2.data + 8, 2);
+	b2.len = mark;
+	buf_add_varint(&b2, 0);
+	size_t mark2 = b2.len;
+	buf_add_u64le(&b2, XXH3_64bits(b2.data, b2.len));
+	CHECK(manifest_decode(b2.data, b2.len, &d) == -EUCLEAN);
+	b2.len = mark2;
+	buf_add_varint(&b2, 1); /* one pragma */
+	buf_add_bytes(&b2, "user_version", 12);
+	buf_add_svarint(&b2, 42);
+	buf_add_varint(&b2, 1); /* one object */
+	buf_add_bytes(&b2, "view", 4);
+	buf_add_bytes(&b2, "v", 1);
+	buf_add_bytes(&b2, "v", 1);
+	buf_add_bytes(&b2, "CREATE VIEW v AS SELECT 1", 25);
+	size_t mark3 = b2.len;
+	buf_add_u64le(&b2, XXH3_64bits(b2.data, b2.len));
+	int64_t uv = 0;
+	CHECK(manifest_decode(b2.data, b2.len, &d) == 0 && d.version == 2 && d.nobjects == 1 &&
+	      manifest_pragma(&d, "user_version", &uv) && uv == 42 &&
+	      !manifest_pragma(&d, "application_id", &uv) && !strcmp(d.objects[0].sql, "CREATE VIEW v AS SELECT 1"));
+	manifest_release(&d);
+	/* an object type that is not one of SQLite's is refused */
+	memcpy(b2.data + mark3 - 25 - 1 - 1 - 1 - 1 - 1 - 4, "viex", 4);
+	b2.len = mark3;
+	buf_add_u64le(&b2, XXH3_64bits(b2.data, b2.len));
+	CHECK(manifest_decode(b2.data, b2.len, &d) == -EUCLEAN);
+	/* and a pragma name outside [a-z_] */
+	memcpy(b2.data + mark3 - 25 - 1 - 1 - 1 - 1 - 1 - 4, "view", 4);
+	memcpy(b2.data + mark2 + 2, "User", 4);
+	b2.len = mark3;
+	buf_add_u64le(&b2, XXH3_64bits(b2.data, b2.len));
+	CHECK(manifest_decode(b2.data, b2.len, &d) == -EUCLEAN);
 
 	buf_release(&b);
 	buf_release(&b2);
