@@ -364,19 +364,6 @@ static void apply_jobs(struct backup *b)
 	b->njobs = b->capjobs = 0;
 }
 
-static char *quote_ident(const char *s)
-{
-	struct buf b = BUF_INIT;
-	buf_addc(&b, '"');
-	for (; *s; s++) {
-		if (*s == '"')
-			buf_addc(&b, '"');
-		buf_addc(&b, (uint8_t)*s);
-	}
-	buf_addc(&b, '"');
-	return (char *)buf_detach(&b, NULL);
-}
-
 static void set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_err(char **err, const char *fmt, ...)
 {
@@ -617,7 +604,7 @@ static void table_restart(struct backup *b, struct manifest_table *t, size_t job
 static int backup_table(struct backup *b, sqlite3 *db, const char *source, const char *name,
 			struct manifest_table *t, char **err)
 {
-	char *qt = quote_ident(name), *pragma = NULL, *sql = NULL, *rsql = NULL, *sqmsg = NULL;
+	char *qt = sql_ident(name), *pragma = NULL, *sql = NULL, *rsql = NULL, *sqmsg = NULL;
 	struct chunk_shape *shape = xcalloc(1, sizeof(*shape));
 	struct buf chunk = BUF_INIT, key = BUF_INIT, last = BUF_INIT, order = BUF_INIT;
 	struct buf first = BUF_INIT, sel = BUF_INIT, hdr = BUF_INIT;
@@ -675,7 +662,7 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 		goto out;
 	}
 	for (unsigned c = 0; c < t->ncols; c++) {
-		char *qc = quote_ident(t->cols[c]);
+		char *qc = sql_ident(t->cols[c]);
 		buf_addf(&sel, "%s%s", c ? ", " : "", qc);
 		free(qc);
 	}
@@ -707,7 +694,7 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 		shape->nhidden = 0;
 		shape->nkey = npk;
 		for (unsigned k = 0; k < npk; k++) {
-			char *qc = quote_ident(t->cols[pkpos[k]]);
+			char *qc = sql_ident(t->cols[pkpos[k]]);
 			shape->keypos[k] = pkpos[k];
 			buf_addf(&order, "%s%s COLLATE %s", k ? ", " : "", qc, b->collate);
 			free(qc);

@@ -288,6 +288,48 @@ static int get_piece(struct reader *r, uint64_t gseq, uint32_t tidx, const struc
 	return 0;
 }
 
+int reader_chunk_typed(struct reader *r, uint64_t gseq, uint32_t tidx,
+		       const struct cat_chunk *ch, struct buf *typed)
+{
+	uint8_t head[4], *body = NULL, *raw = NULL;
+	struct buf csv = BUF_INIT, side = BUF_INIT;
+	struct chunk_id id;
+	size_t before = typed->len;
+	int fd = open_chunk_pack(r, gseq, tidx, ch), rc;
+
+	if (fd < 0)
+		return fd;
+	rc = pread_all(fd, head, ch->e.clen < 4 ? ch->e.clen : 4, ch->e.offset);
+	if (!rc && !framed_is(head, ch->e.clen < 4 ? ch->e.clen : 4)) {
+		/* format 1: the typed rows themselves, checked against the id */
+		rc = chunk_read(fd, &ch->e, thread_dctx(r), &raw);
+		if (!rc)
+			buf_add(typed, raw, ch->e.ulen);
+		free(raw);
+	} else if (!rc) {
+		body = malloc(ch->e.clen ? ch->e.clen : 1);
+		rc = body ? pread_all(fd, body, ch->e.clen, ch->e.offset) : -ENOMEM;
+		if (!rc)
+			rc = framed_check(body, ch->e.clen, &ch->e, thread_dctx(r), &csv, &side);
+		if (!rc)
+			rc = framed_typed(side.data, side.len, csv.data, csv.len, typed);
+		if (!rc) {
+			chunk_id_of(&id, typed->data + before, typed->len - before);
+			if (memcmp(id.b, ch->e.id.b, 16) || typed->len - before != ch->e.ulen)
+				rc = -EBADMSG;
+		}
+		free(body);
+		buf_release(&csv);
+		buf_release(&side);
+	}
+	if (rc) {
+		typed->len = before;
+		log_bad_chunk(ch, gseq, tidx, rc, rc == -ENOMEM ? " (out of memory)" : "");
+		return -EIO;
+	}
+	return 0;
+}
+
 /* ---- read-ahead ---- */
 
 static void prefetch_push(struct reader *r, const struct cat_chunk *ch, uint32_t piece,

@@ -696,3 +696,16 @@ void buf_add_printable(struct buf *b, const char *s, size_t n)
 		}
 	}
 }
+
+char *sql_ident(const char *s)
+{
+	struct buf b = BUF_INIT;
+	buf_addc(&b, '"');
+	for (; *s; s++) {
+		if (*s == '"')
+			buf_addc(&b, '"');
+		buf_addc(&b, (uint8_t)*s);
+	}
+	buf_addc(&b, '"');
+	return (char *)buf_detach(&b, NULL);
+}

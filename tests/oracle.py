@@ -1110,6 +1110,97 @@ def invariant_check(gendir, total):
 # ---------------------------------------------------------------------------
 
 
+# ---- a database for exact restores (t_restore) ----
+
+RESTORE_SCHEMA = r"""
+PRAGMA page_size=8192;
+PRAGMA user_version=42;
+PRAGMA application_id=1234567;
+CREATE TABLE keys(k PRIMARY KEY, v) WITHOUT ROWID;
+CREATE TABLE seqd(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT);
+CREATE INDEX seqd_name ON seqd(name);
+CREATE TABLE gaps(a, b);
+CREATE TABLE gen(a INTEGER, b INTEGER, s TEXT GENERATED ALWAYS AS (a || '-' || b) VIRTUAL,
+                 t INTEGER GENERATED ALWAYS AS (a * 2) STORED);
+CREATE TABLE strict_t(id INTEGER PRIMARY KEY, n INTEGER, r REAL, t TEXT, b BLOB, x ANY) STRICT;
+CREATE VIRTUAL TABLE docs USING fts5(title, body);
+CREATE TABLE vals(id INTEGER PRIMARY KEY, v);
+CREATE INDEX vals_expr ON vals(typeof(v), length(v)) WHERE v IS NOT NULL;
+CREATE VIEW v_vals AS SELECT id, typeof(v) AS ty FROM vals;
+CREATE VIEW v_both AS SELECT v_vals.id, seqd.name FROM v_vals JOIN seqd ON seqd.id = v_vals.id;
+CREATE TABLE log(at INTEGER, what TEXT);
+CREATE TRIGGER seqd_ins AFTER INSERT ON seqd BEGIN INSERT INTO log VALUES (new.id, 'ins'); END;
+CREATE TRIGGER v_vals_ins INSTEAD OF INSERT ON v_vals BEGIN INSERT INTO vals(id, v) VALUES (new.id, new.ty); END;
+CREATE TABLE "odd ""name""/x"(id INTEGER PRIMARY KEY DESC, "col,1" TEXT);
+"""
+
+
+def make_restore(path):
+    """The awkward cases of an exact restore (docs/FORMAT.md "Restore")."""
+    rnd = random.Random(77)
+    con = sqlite3.connect(path, isolation_level=None)
+    con.executescript(RESTORE_SCHEMA)
+    con.execute("BEGIN")
+    # a WITHOUT ROWID table whose keys are 1, '1', 1.5, x'01' and text that is not UTF-8
+    for k, v in [(1, "int"), ("1", "text"), (1.5, "real"), (b"\x01", "blob"),
+                 (-2 ** 63, "min"), (2 ** 63 - 1, "max")]:
+        con.execute("INSERT INTO keys VALUES (?, ?)", (k, v))
+    con.execute("INSERT INTO keys VALUES (CAST(x'ff00fe41' AS TEXT), 'not utf-8 key')")
+    for i in range(1, 601):
+        con.execute("INSERT INTO seqd(name) VALUES (?)", ("n%d" % rnd.randint(0, 50),))
+    con.execute("DELETE FROM seqd WHERE id > 590 OR id % 7 = 0")
+    for i in range(3000):
+        con.execute("INSERT INTO gaps(rowid, a, b) VALUES (?, ?, ?)",
+                    (i * 3 + rnd.randint(0, 2), rnd.random(), "g%d" % i))
+    for i in range(200):
+        con.execute("INSERT INTO gen(a, b) VALUES (?, ?)", (i, -i))
+    con.execute("INSERT INTO strict_t VALUES (1, 9223372036854775807, -0.0, 'x', x'0000', 1.5)")
+    con.execute("INSERT INTO strict_t VALUES (2, -9223372036854775808, 1e308, '', x'', 'a')")
+    con.execute("INSERT INTO strict_t VALUES (3, NULL, NULL, NULL, NULL, NULL)")
+    for i in range(400):
+        con.execute("INSERT INTO docs(title, body) VALUES (?, ?)",
+                    ("doc %d" % i, " ".join(rnd.choice(["alpha", "beta", "gamma", "délta", "日本"])
+                                            for _ in range(rnd.randint(1, 40)))))
+    specials = [None, 0, -1, 2 ** 63 - 1, -2 ** 63, 0.0, -0.0, 1e308, -1e308, 5e-324,
+                float("inf"), float("-inf"), 0.1, "", "text", "Infinity", "'quoted'",
+                "line\nbreak", b"", b"\x00\x00\xff", b"\x00ff", "1", "ünïcödé"]
+    for i, v in enumerate(specials):
+        con.execute("INSERT INTO vals VALUES (?, ?)", (i + 1, v))
+    con.execute("INSERT INTO vals VALUES (100, CAST(x'c328' AS TEXT))")  # invalid UTF-8
+    con.execute("INSERT INTO vals VALUES (101, CAST(x'00410042' AS TEXT))")  # NULs in text
+    for i in range(2000):
+        con.execute("INSERT INTO vals VALUES (?, ?)", (1000 + i, rnd.choice(
+            [rnd.randint(-10 ** 12, 10 ** 12), rnd.random() * 1e6, "t%d" % i, bytes([i % 256]) * 3])))
+    con.execute('INSERT INTO "odd ""name""/x" VALUES (5, \'a,b\'), (-3, NULL)')
+    con.execute("COMMIT")
+    con.execute("ANALYZE")
+    con.close()
+
+
+def mutate_restore(path, step):
+    """Generation step of the restore history: updates, deletes, inserts, DDL."""
+    rnd = random.Random(step)
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("BEGIN")
+    con.execute("UPDATE gaps SET b = b || '+' WHERE rowid % ? = 0", (step + 2,))
+    con.execute("DELETE FROM seqd WHERE id % ? = 1", (step + 3,))
+    for i in range(20):
+        con.execute("INSERT INTO seqd(name) VALUES (?)", ("step%d-%d" % (step, i),))
+    con.execute("INSERT INTO docs(title, body) VALUES (?, 'new words for step')", ("s%d" % step,))
+    con.execute("DELETE FROM docs WHERE rowid = ?", (step * 5,))
+    con.execute("INSERT OR REPLACE INTO keys VALUES (?, ?)", ("step", step))
+    if step == 2:
+        con.execute("CREATE TABLE added(id INTEGER PRIMARY KEY AUTOINCREMENT, v)")
+        con.execute("INSERT INTO added(v) VALUES (1), (2), (3)")
+        con.execute("CREATE INDEX added_v ON added(v)")
+    if step == 3:
+        con.execute("DROP TABLE gen")
+    con.execute("COMMIT")
+    if step % 2 == 0:
+        con.execute("ANALYZE")
+    con.execute("PRAGMA user_version=%d" % (42 + step))
+    con.close()
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__)
@@ -1175,6 +1266,10 @@ def main(argv):
         print(render(argv[2], argv[3], rpf))
     elif cmd == "make-awkward":
         make_awkward(argv[2])
+    elif cmd == "make-restore":
+        make_restore(argv[2])
+    elif cmd == "mutate-restore":
+        mutate_restore(argv[2], int(argv[3]))
     elif cmd == "make-shop":
         day = 1
         n_orders = 50000

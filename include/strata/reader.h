@@ -79,6 +79,17 @@ int reader_read(struct reader *rd, struct rd_file *f, uint64_t off, size_t size,
 		struct rd_reply *r);
 void reader_done(struct reader *rd, struct rd_file *f, struct rd_reply *r, int rc);
 
+/*
+ * The typed rows of a chunk (rowcodec.h), whatever its body's format,
+ * appended to typed: the whole body is read and checked (frames, side
+ * stream), the rows rebuilt and their id compared with the chunk's, so
+ * what comes back is exactly what was backed up.  0 or -EIO (logged, as
+ * reads are).  Not cached: for restores and typed views, which read a
+ * chunk once.
+ */
+int reader_chunk_typed(struct reader *rd, uint64_t seq, uint32_t tidx,
+		       const struct cat_chunk *ch, struct buf *typed);
+
 /* Bytes of decoded pieces held in memory now (for tests of the bound). */
 size_t reader_cache_bytes(struct reader *rd);
 

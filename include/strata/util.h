@@ -258,4 +258,7 @@ void buf_add_printable(struct buf *b, const char *s, size_t n);
 /* JSON string literal with quotes; control bytes as \u00XX, others raw. */
 void buf_add_json_str(struct buf *b, const char *s, size_t n);
 
+/* An SQL identifier in double quotes, quotes doubled: "a""b" (caller frees). */
+char *sql_ident(const char *s);
+
 #endif
