@@ -30,7 +30,7 @@ static int root_stat(struct tree *t, const struct node *n, struct stat *st, unsi
 }
 
 const struct node_kind node_root = {
-	.what = "root", .mode = S_IFDIR, .stat = root_stat,
+	.what = "root", .fields = 0, .mode = S_IFDIR, .stat = root_stat,
 };
 
 /* ---- generation directories ---- */
@@ -74,7 +74,7 @@ static int gen_stat(struct tree *t, const struct node *n, struct stat *st, unsig
 }
 
 const struct node_kind node_gen = {
-	.what = "generation", .parents = 1u << N_ROOT, .mode = S_IFDIR,
+	.what = "generation", .fields = F_SEQ, .parents = 1u << N_ROOT, .mode = S_IFDIR,
 	.find = gen_find, .each = gen_each, .stat = gen_stat,
 };
 
@@ -128,7 +128,7 @@ static int latest_readlink(struct tree *t, const struct node *n, char **target)
 }
 
 const struct node_kind node_latest = {
-	.what = "latest", .parents = 1u << N_ROOT, .mode = S_IFLNK,
+	.what = "latest", .fields = 0, .parents = 1u << N_ROOT, .mode = S_IFLNK,
 	.find = latest_find, .each = latest_each, .stat = latest_stat,
 	.readlink = latest_readlink,
 };
@@ -179,7 +179,7 @@ static int gen_json_each(struct tree *t, const struct node *p, struct tree_dir *
 }
 
 const struct node_kind node_gen_json = {
-	.what = "generation.json", .parents = 1u << N_GEN, .mode = S_IFREG,
+	.what = "generation.json", .fields = F_SEQ, .parents = 1u << N_GEN, .mode = S_IFREG,
 	.find = gen_json_find, .each = gen_json_each, .stat = gen_file_stat,
 	.open = gen_file_open,
 };
@@ -194,7 +194,7 @@ static int gen_schema_each(struct tree *t, const struct node *p, struct tree_dir
 }
 
 const struct node_kind node_gen_schema = {
-	.what = "generation schema.sql", .parents = 1u << N_GEN, .mode = S_IFREG,
+	.what = "generation schema.sql", .fields = F_SEQ, .parents = 1u << N_GEN, .mode = S_IFREG,
 	.find = gen_schema_find, .each = gen_schema_each, .stat = gen_file_stat,
 	.open = gen_file_open,
 };

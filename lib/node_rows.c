@@ -60,7 +60,7 @@ static int rows_stat(struct tree *t, const struct node *n, struct stat *st, unsi
 }
 
 const struct node_kind node_rows = {
-	.what = "rows directory", .parents = 1u << N_TABLE, .mode = S_IFDIR,
+	.what = "rows directory", .fields = F_SEQ | F_TIDX, .parents = 1u << N_TABLE, .mode = S_IFDIR,
 	.find = rows_find, .each = rows_each, .stat = rows_stat,
 };
 
@@ -118,7 +118,7 @@ static int group_stat(struct tree *t, const struct node *n, struct stat *st, uns
 }
 
 const struct node_kind node_rows_group = {
-	.what = "key-range directory", .parents = 1u << N_ROWS, .mode = S_IFDIR,
+	.what = "key-range directory", .fields = F_SEQ | F_TIDX | F_POS, .parents = 1u << N_ROWS, .mode = S_IFDIR,
 	.find = group_find, .each = group_each, .stat = group_stat,
 };
 
@@ -226,6 +226,6 @@ static int file_open(struct tree *t, const struct node *n, struct rd_file *f)
 }
 
 const struct node_kind node_rows_file = {
-	.what = "row-range file", .parents = 1u << N_ROWS | 1u << N_ROWS_GROUP, .mode = S_IFREG,
+	.what = "row-range file", .fields = F_SEQ | F_TIDX | F_POS, .parents = 1u << N_ROWS | 1u << N_ROWS_GROUP, .mode = S_IFREG,
 	.find = file_find, .each = file_each, .stat = file_stat, .open = file_open,
 };

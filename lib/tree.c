@@ -67,7 +67,13 @@ static int node_of(uint64_t ino, struct node *n, const struct node_kind **k)
 			return -ENOENT;
 	}
 	*k = kinds[n->type];
-	return *k ? 0 : -ENOENT;
+	if (!*k)
+		return -ENOENT;
+	/* one number per node: a field the type does not use must be 0 */
+	if ((!((*k)->fields & F_SEQ) && n->seq) || (!((*k)->fields & F_TIDX) && n->tidx) ||
+	    (!((*k)->fields & F_POS) && n->pos))
+		return -ENOENT;
+	return 0;
 }
 
 void tree_fill(const struct tree *t, struct stat *st, const struct node *n, mode_t type,
@@ -486,10 +492,8 @@ static int walk(struct tree *t, struct walk *w, const char *path, bool follow_la
 	*ino = w->dirs[w->depth];
 	while (!rc && *p) {
 		char *slash = strchr(p, '/');
-		bool last;
 		if (slash)
 			*slash = 0;
-		last = !slash || !slash[strspn(slash + 1, "/") + 1];
 		if (!*p || !strcmp(p, ".")) {
 			*ino = w->dirs[w->depth];
 		} else if (!strcmp(p, "..")) {
@@ -524,7 +528,8 @@ static int walk(struct tree *t, struct walk *w, const char *path, bool follow_la
 						rc = -ENAMETOOLONG;
 					else
 						w->dirs[++w->depth] = next;
-				} else if (!S_ISDIR(st.st_mode) && !last) {
+				} else if (!S_ISDIR(st.st_mode) && slash) {
+					/* a file before a '/', even a trailing one, as the kernel says */
 					rc = -ENOTDIR;
 				}
 			}

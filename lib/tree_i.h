@@ -49,8 +49,12 @@ struct node {
 	uint32_t pos;  /* chunk or group in the table's rows/ */
 };
 
+/* The address fields a node type uses; the others must be 0 in its numbers. */
+enum node_fields { F_SEQ = 1 << 0, F_TIDX = 1 << 1, F_POS = 1 << 2 };
+
 struct node_kind {
 	const char *what;     /* for messages: "generation directory" */
+	unsigned fields;      /* enum node_fields: what its inode numbers carry */
 	unsigned parents;     /* 1u << type of every directory type it appears in */
 	mode_t mode;          /* S_IFDIR, S_IFREG or S_IFLNK */
 	int (*find)(struct tree *t, const struct node *parent, const char *name,

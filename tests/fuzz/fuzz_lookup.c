@@ -1,34 +1,327 @@
 /*
- * Fuzz every name the mount looks up: fs/stratafs.c resolve() turns a name
- * in a directory into catalog_gen_by_name / catalog_table_by_dir /
- * catalog_table_by_idx / catalog_chunk_by_name queries, and stat_ino() turns
- * an inode number into catalog_gen_by_seq / catalog_table_by_idx /
- * catalog_chunk_by_seqno.  The repository (lookup_fixture.h) is built once;
- * each input is then checked against what the fixture wrote: a name or an
- * inode hits if and only if it exists, and a hit is exactly that object.
+ * Fuzz the mount's namespace itself: the tree (include/strata/tree.h,
+ * lib/tree.c and the node kinds lib/node_*.c) that stratafs serves and
+ * `strata cat` / `strata ls` walk.  The repository of lookup_fixture.h is
+ * built once and opened as the mount opens it (tree_open, then tree_start
+ * with no read-ahead thread); every input is one tree_lookup of a name in a
+ * directory or one tree_stat of an inode number, checked against what the
+ * fixture wrote, never against a second implementation of the mount:
  *
- * Input: byte 0 selects the mode and the directory; bit 7 clear: the rest
- * (up to a NUL, as a kernel name) is a name looked up in directory
- * byte0 % nparents; bit 7 set: bytes 1..8 are an inode number (LE).
+ *  - a name hits if and only if the fixture has that name in that
+ *    directory (generation names and "latest" in the root; generation.json,
+ *    schema.sql and the table directories in a generation; schema.sql,
+ *    <dirname>.csv and rows in a table; the row-range files in rows/), with
+ *    the inode number docs/FORMAT.md gives it, its type, its size (a table
+ *    CSV is its header + the table's csv_size, a row-range file the header +
+ *    its chunk's csv_len ...) and flags (TREE_LIVE for "latest" only).  A
+ *    miss is -ENOENT, with TREE_FINAL everywhere but in the root; a lookup
+ *    in a file or in "latest" is -ENOTDIR.
+ *  - an inode number stats (0) if and only if the tree lists it somewhere
+ *    (or it is the root), as that node; any other number is -ENOENT, never
+ *    -EIO (the catalog is healthy).
+ *  - a hit is then used: a file opens (tree_open_file) and a read of it
+ *    (reader_read) returns exactly the fixture's bytes (the CSV header and
+ *    the chunks rendered by render_csv_chunk, the schema texts);
+ *    a directory lists (tree_list) exactly what the fixture has there and
+ *    does not open (-EISDIR); the link reads as the newest generation.
+ *
+ * At start every directory of the fixture is reached by lookups from the
+ * root and listed, so the whole tree is compared once; generation.json is
+ * the one file whose bytes the fixture cannot know (the catalog writes it):
+ * it is checked for its format and name, then held to that.
+ *
+ * Input: byte 0 selects the mode.
+ *   bit 7 clear: a lookup.  If byte 0 < NPARENTS (the fixture's directories,
+ *     fx.parents: the root, then per generation the generation, and per
+ *     table its directory and its rows/) the name is looked up in that
+ *     directory; otherwise in node (byte 0 - NPARENTS) % NNODES of the tree
+ *     (any node: a file, "latest" or a directory, in describe()'s order:
+ *     the root, its entries, then generation by generation).  Bytes 1.. up
+ *     to a NUL or the end are the name (a kernel name stops at its NUL); the
+ *     bytes after that NUL are the read.
+ *   bit 7 set: a stat.  Bytes 1..8 are an inode number (little-endian;
+ *     missing bytes are 0); bytes 9.. are the read.
+ *   The read, of a file that is hit: offset u16 LE, then a byte n: 16 * n
+ *   bytes (missing bytes: offset 0, 4096 bytes).
+ *
+ * A number the tree answers must be one it lists: a field a type does not
+ * use is 0 (lib/tree.c node_of(); this target found numbers with such a
+ * field set being answered as aliases).
  */
 #include "fuzz.h"
 #include "lookup_fixture.h"
+#include "strata/render.h"
+#include "strata/tree.h"
 
+#include <errno.h>
 #include <stdbool.h>
 
 #define NONE ((size_t)-1)
 
+/* One node of the tree as the fixture describes it. */
+struct want {
+	size_t dir;         /* the directory it is in (index into fx.parents); NONE: the root */
+	char *name;
+	mode_t type;        /* S_IFDIR, S_IFREG or S_IFLNK */
+	uint64_t ino;       /* docs/FORMAT.md */
+	uint64_t size;      /* st_size: a file's bytes, the link's target length, 0 */
+	unsigned flags;     /* of a stat: TREE_LIVE for the root and "latest" */
+	size_t self;        /* a directory: its index into fx.parents */
+	struct buf content; /* a file's bytes, the link's target */
+};
+
 static struct fx fx;
-static struct catalog cat;
+static struct tree *tree;
+static struct want *wants;
+static size_t nwants, cap_wants;
+static size_t *by_ino;     /* indexes of wants, in inode number order */
+static bool *seen;         /* scratch of check_listing, nwants long */
 
 static void cleanup(void)
 {
-	catalog_close(&cat);
+	tree_close(tree);
+	for (size_t i = 0; i < nwants; i++) {
+		free(wants[i].name);
+		buf_release(&wants[i].content);
+	}
+	free(wants);
+	free(by_ino);
+	free(seen);
 	fx_free(&fx);
+}
+
+/* ---- the tree as the fixture describes it ---- */
+
+static size_t parent_index(enum fx_kind kind, size_t gen, size_t tidx)
+{
+	for (size_t p = 0; p < fx.nparents; p++) {
+		const struct fx_parent *x = &fx.parents[p];
+		if (x->kind == kind && (kind == FX_ROOT || x->gen == gen) &&
+		    (kind == FX_ROOT || kind == FX_GEN || x->tidx == tidx))
+			return p;
+	}
+	abort();
+}
+
+static struct want *add(size_t dir, const char *name, mode_t type, uint64_t ino)
+{
+	if (nwants == cap_wants) {
+		cap_wants = cap_wants ? cap_wants * 2 : 64;
+		wants = xrealloc(wants, cap_wants * sizeof(*wants));
+	}
+	struct want *w = &wants[nwants++];
+	memset(w, 0, sizeof(*w));
+	w->dir = dir;
+	w->name = xstrdup(name);
+	w->type = type;
+	w->ino = ino;
+	w->self = NONE;
+	buf_init(&w->content);
+	return w;
+}
+
+static void add_text(struct want *w, const void *p, size_t n)
+{
+	buf_add(&w->content, p, n);
+	w->size = w->content.len;
+}
+
+/* A table's CSV header, then chunks [from, from + n) rendered, into w. */
+static void add_csv(struct want *w, const struct manifest_table *mt, size_t from, size_t n)
+{
+	render_csv_header(&w->content, mt->cols, mt->ncols);
+	for (size_t k = from; k < from + n; k++) {
+		const struct fx_chunk *c = fx_chunk_by_id(&fx, &mt->chunks[k].id);
+		uint64_t nr;
+		FUZZ_ASSERT(c && render_csv_chunk(c->data, c->len, &w->content, &nr) == 0);
+	}
+	w->size = w->content.len;
+}
+
+static void describe(void)
+{
+	size_t root = parent_index(FX_ROOT, 0, 0);
+	const struct manifest *newest = &fx.gens[fx_newest(&fx)];
+	struct want *w;
+
+	w = add(NONE, "", S_IFDIR, FX_INO_ROOT);
+	w->self = root;
+	w->flags = TREE_LIVE;
+	for (size_t g = 0; g < fx.ngens; g++) {
+		w = add(root, fx.gens[g].name, S_IFDIR, fx_ino(FX_T_GEN, fx.gens[g].seq, 0, 0));
+		w->self = parent_index(FX_GEN, g, 0);
+	}
+	w = add(root, "latest", S_IFLNK, FX_INO_LATEST);
+	w->flags = TREE_LIVE;
+	add_text(w, newest->name, strlen(newest->name));
+	for (size_t g = 0; g < fx.ngens; g++) {
+		const struct manifest *m = &fx.gens[g];
+		size_t gp = parent_index(FX_GEN, g, 0);
+		/* its bytes are known after the tree is opened (init) */
+		add(gp, "generation.json", S_IFREG, fx_ino(FX_T_GEN_JSON, m->seq, 0, 0));
+		w = add(gp, "schema.sql", S_IFREG, fx_ino(FX_T_GEN_SCHEMA, m->seq, 0, 0));
+		add_text(w, m->schema, strlen(m->schema));
+		for (size_t t = 0; t < m->ntables; t++) {
+			const struct manifest_table *mt = &m->tables[t];
+			size_t tp = parent_index(FX_TABLE, g, t), rp = parent_index(FX_ROWS, g, t);
+			w = add(gp, mt->dirname, S_IFDIR, fx_ino(FX_T_TABLE, m->seq, t, 0));
+			w->self = tp;
+			w = add(tp, "schema.sql", S_IFREG, fx_ino(FX_T_TABLE_SCHEMA, m->seq, t, 0));
+			add_text(w, mt->schema, strlen(mt->schema));
+			char *csv = xasprintf("%s.csv", mt->dirname);
+			w = add(tp, csv, S_IFREG, fx_ino(FX_T_TABLE_CSV, m->seq, t, 0));
+			free(csv);
+			add_csv(w, mt, 0, mt->nchunks);
+			FUZZ_ASSERT(w->size >= mt->csv_size);
+			w = add(tp, "rows", S_IFDIR, fx_ino(FX_T_ROWS, m->seq, t, 0));
+			w->self = rp;
+			for (size_t k = 0; k < mt->nchunks; k++) {
+				w = add(rp, fx.fnames[g][t][k], S_IFREG,
+					fx_ino(FX_T_ROWS_FILE, m->seq, t, k));
+				add_csv(w, mt, k, 1);
+			}
+		}
+	}
+}
+
+static int cmp_ino(const void *a, const void *b)
+{
+	uint64_t x = wants[*(const size_t *)a].ino, y = wants[*(const size_t *)b].ino;
+	return x < y ? -1 : x > y;
+}
+
+static const struct want *want_by_ino(uint64_t ino)
+{
+	size_t lo = 0, hi = nwants;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t x = wants[by_ino[mid]].ino;
+		if (x == ino)
+			return &wants[by_ino[mid]];
+		if (x < ino)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static const struct want *want_by_name(size_t dir, const char *name)
+{
+	for (size_t i = 0; i < nwants; i++)
+		if (wants[i].dir == dir && !strcmp(wants[i].name, name))
+			return &wants[i];
+	return NULL;
+}
+
+/* ---- checks of a hit ---- */
+
+/* A directory lists exactly what the fixture has in it. */
+static void check_listing(size_t p)
+{
+	struct tree_dir d;
+	unsigned flags = 99;
+	size_t n = 0, off = 0;
+	FUZZ_ASSERT(tree_list(tree, fx.parents[p].ino, &d, &flags) == 0);
+	FUZZ_ASSERT(flags == (fx.parents[p].kind == FX_ROOT ? (unsigned)TREE_LIVE : 0u));
+	memset(seen, 0, nwants * sizeof(*seen));
+	for (size_t i = 0; i < nwants; i++)
+		n += wants[i].dir == p;
+	FUZZ_ASSERT(d.n == n);
+	for (size_t i = 0; i < d.n; i++) {
+		const char *name = (const char *)d.names.data + off;
+		const struct want *w = want_by_name(p, name);
+		off += strlen(name) + 1;
+		FUZZ_ASSERT(off <= d.names.len);
+		FUZZ_ASSERT(w && !seen[w - wants]);
+		seen[w - wants] = true;
+		FUZZ_ASSERT(d.inos[i] == w->ino && d.types[i] == w->type);
+	}
+	FUZZ_ASSERT(off == d.names.len);
+	tree_dir_release(&d);
+}
+
+/* A read of [off, off + size) of a file gives the fixture's bytes. */
+static void check_read(const struct want *w, const uint8_t *rd, size_t rdn)
+{
+	struct reader *r = tree_reader(tree);
+	struct rd_file *f = NULL;
+	struct rd_reply rep;
+	uint64_t off = (rdn > 0 ? rd[0] : 0) | (uint64_t)(rdn > 1 ? rd[1] : 0) << 8;
+	size_t size = rdn > 2 ? (size_t)16 * rd[2] : 4096;
+	uint64_t want = off < w->size ? (size < w->size - off ? size : w->size - off) : 0;
+	int rc;
+
+	FUZZ_ASSERT(tree_open_file(tree, w->ino, &f) == 0);
+	FUZZ_ASSERT(f->size == w->size);
+	rc = reader_read(r, f, off, size, &rep);
+	FUZZ_ASSERT(rc == 0);
+	FUZZ_ASSERT(rep.len == want);
+	for (size_t i = 0, at = 0; i < rep.niov; i++) {
+		FUZZ_ASSERT(at + rep.iov[i].iov_len <= want);
+		FUZZ_ASSERT(!memcmp(rep.iov[i].iov_base, w->content.data + off + at,
+				    rep.iov[i].iov_len));
+		at += rep.iov[i].iov_len;
+	}
+	reader_done(r, f, &rep, rc);
+	rd_file_free(f);
+}
+
+/* What tree_lookup or tree_stat said of w is w, and w can be used. */
+static void check_hit(const struct want *w, uint64_t ino, const struct stat *st, unsigned flags,
+		      const uint8_t *rd, size_t rdn)
+{
+	FUZZ_ASSERT(ino == w->ino && st->st_ino == w->ino);
+	FUZZ_ASSERT((st->st_mode & S_IFMT) == w->type);
+	FUZZ_ASSERT((uint64_t)st->st_size == w->size);
+	FUZZ_ASSERT(flags == w->flags);
+	if (w->type == S_IFDIR) {
+		struct rd_file *f = NULL;
+		check_listing(w->self);
+		FUZZ_ASSERT(tree_open_file(tree, w->ino, &f) == -EISDIR);
+	} else if (w->type == S_IFLNK) {
+		char *target = NULL;
+		FUZZ_ASSERT(tree_readlink(tree, w->ino, &target) == 0);
+		FUZZ_ASSERT(strlen(target) == w->content.len &&
+			    !memcmp(target, w->content.data, w->content.len));
+		free(target);
+	} else {
+		check_read(w, rd, rdn);
+	}
+}
+
+/* ---- set-up ---- */
+
+/* generation.json: the catalog writes it; hold it to its format and name. */
+static void learn_json(struct want *w)
+{
+	const struct fx_parent *gp = &fx.parents[w->dir];
+	struct rd_file *f = NULL;
+	struct rd_reply rep;
+	struct stat st;
+	unsigned flags;
+	uint64_t ino;
+
+	FUZZ_ASSERT(tree_lookup(tree, gp->ino, w->name, &ino, &st, &flags) == 0);
+	FUZZ_ASSERT(tree_open_file(tree, ino, &f) == 0 && f->size == (uint64_t)st.st_size);
+	FUZZ_ASSERT(reader_read(tree_reader(tree), f, 0, (size_t)f->size, &rep) == 0 &&
+		    rep.len == f->size);
+	for (size_t i = 0; i < rep.niov; i++)
+		buf_add(&w->content, rep.iov[i].iov_base, rep.iov[i].iov_len);
+	reader_done(tree_reader(tree), f, &rep, 0);
+	rd_file_free(f);
+	w->size = w->content.len;
+	buf_addc(&w->content, 0);
+	w->content.len--;
+	char *name = xasprintf("\n  \"name\": \"%s\",\n", fx.gens[gp->gen].name);
+	FUZZ_ASSERT(!strncmp((const char *)w->content.data, "{\n  \"format\": 2,\n", 17));
+	FUZZ_ASSERT(strstr((const char *)w->content.data, name));
+	free(name);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	char *err = NULL;
 	(void)argc;
 	(void)argv;
 	fx_describe(&fx);
@@ -36,169 +329,83 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz_lookup: cannot build the fixture repository\n");
 		abort();
 	}
-	/* as the mount opens it */
-	char *path = xasprintf("%s/catalog.db", fx.repo);
-	if (catalog_open(&cat, path, true)) {
-		fprintf(stderr, "fuzz_lookup: cannot open %s\n", path);
+	/* as the mount opens it, without read-ahead threads */
+	if (tree_open(&tree, fx.repo, &err) || tree_start(tree, 8u << 20, 0, &err)) {
+		fprintf(stderr, "fuzz_lookup: %s\n", err);
 		abort();
 	}
-	free(path);
 	atexit(cleanup);
+	describe();
+	seen = xcalloc(nwants, sizeof(*seen));
+	by_ino = xcalloc(nwants, sizeof(*by_ino));
+	for (size_t i = 0; i < nwants; i++)
+		by_ino[i] = i;
+	qsort(by_ino, nwants, sizeof(*by_ino), cmp_ino);
+	for (size_t i = 1; i < nwants; i++)
+		FUZZ_ASSERT(wants[by_ino[i - 1]].ino != wants[by_ino[i]].ino);
+
+	/* every directory, reached by lookups from the root (parents come after theirs) */
+	for (size_t i = 0; i < nwants; i++) {
+		const struct want *w = &wants[i];
+		struct stat st;
+		unsigned flags;
+		uint64_t ino;
+		if (w->type != S_IFDIR || w->dir == NONE)
+			continue;
+		FUZZ_ASSERT(tree_lookup(tree, fx.parents[w->dir].ino, w->name, &ino, &st, &flags) == 0);
+		FUZZ_ASSERT(ino == fx.parents[w->self].ino && S_ISDIR(st.st_mode));
+	}
+	for (size_t i = 0; i < nwants; i++)
+		if (!strcmp(wants[i].name, "generation.json"))
+			learn_json(&wants[i]);
+	/* and the whole tree once */
+	for (size_t p = 0; p < fx.nparents; p++)
+		check_listing(p);
+	for (size_t i = 0; i < nwants; i++) {
+		struct stat st;
+		unsigned flags;
+		FUZZ_ASSERT(tree_stat(tree, wants[i].ino, &st, &flags) == 0);
+		check_hit(&wants[i], wants[i].ino, &st, flags, NULL, 0);
+	}
 	return 0;
 }
 
-static size_t find_gen_by_name(const char *name)
-{
-	for (size_t g = 0; g < fx.ngens; g++)
-		if (!strcmp(fx.gens[g].name, name))
-			return g;
-	return NONE;
-}
+/* ---- one input ---- */
 
-static size_t find_gen_by_seq(uint64_t seq)
+static void lookup(size_t dir, const struct want *in, const char *name, const uint8_t *rd,
+		   size_t rdn)
 {
-	for (size_t g = 0; g < fx.ngens; g++)
-		if (fx.gens[g].seq == seq)
-			return g;
-	return NONE;
-}
+	const struct want *w = dir == NONE ? NULL : want_by_name(dir, name);
+	uint64_t parent = dir == NONE ? in->ino : fx.parents[dir].ino, ino = 0;
+	struct stat st;
+	unsigned flags = 99;
+	int rc = tree_lookup(tree, parent, name, &ino, &st, &flags);
 
-static void check_table(const struct cat_table *t, size_t g, size_t tidx)
-{
-	const struct manifest_table *mt = &fx.gens[g].tables[tidx];
-	size_t hdr = 0;
-	for (unsigned i = 0; i < mt->ncols; i++)
-		hdr += strlen(mt->cols[i]) + 1; /* no quoting needed except "col,1" */
-	FUZZ_ASSERT(t->tidx == tidx && t->tidx <= 0xffff);
-	FUZZ_ASSERT(!strcmp(t->dirname, mt->dirname));
-	FUZZ_ASSERT(t->nrows == mt->nrows && t->nchunks == mt->nchunks &&
-		    t->csv_size == mt->csv_size);
-	FUZZ_ASSERT(t->header_len >= hdr && t->header_len <= hdr + 2 + (mt->ncols == 0));
-}
-
-static void check_chunk(const struct cat_chunk *ch, size_t g, size_t tidx, size_t k)
-{
-	const struct manifest_table *mt = &fx.gens[g].tables[tidx];
-	const struct manifest_chunk *mc = &mt->chunks[k];
-	uint64_t off = 0;
-	for (size_t i = 0; i < k; i++)
-		off += mt->chunks[i].csv_len;
-	FUZZ_ASSERT(ch->seqno == k && ch->seqno <= 0xfffff);
-	FUZZ_ASSERT(!memcmp(ch->e.id.b, mc->id.b, 16));
-	FUZZ_ASSERT(ch->e.ulen == mc->ulen && ch->e.nrows == mc->nrows &&
-		    ch->e.csv_len == mc->csv_len && ch->csv_off == off);
-	FUZZ_ASSERT(strlen(ch->pack) == 32 && ch->e.offset >= PACK_HEADER_SIZE && ch->e.clen > 0);
-}
-
-/* resolve(), directory by directory, against the fixture */
-static void lookup(const struct fx_parent *p, const char *name)
-{
-	const struct manifest *m = &fx.gens[p->gen];
-	struct cat_gen g;
-	struct cat_table t;
-	struct cat_chunk ch;
-	size_t want = NONE;
-	int rc;
-
-	switch (p->kind) {
-	case FX_ROOT:
-		if (!strcmp(name, "latest"))
-			return;
-		rc = catalog_gen_by_name(&cat, name, &g);
-		want = find_gen_by_name(name);
-		FUZZ_ASSERT(rc == 0 || rc == -ENOENT);
-		FUZZ_ASSERT((rc == 0) == (want != NONE));
-		if (rc == 0) {
-			FUZZ_ASSERT(!strcmp(g.name, name) && g.seq == fx.gens[want].seq);
-			FUZZ_ASSERT(g.ntables == fx.gens[want].ntables && g.time == fx.gens[want].time);
-		}
-		return;
-	case FX_GEN:
-		if (!strcmp(name, "generation.json") || !strcmp(name, "schema.sql"))
-			return;
-		rc = catalog_table_by_dir(&cat, m->seq, name, &t);
-		for (size_t i = 0; i < m->ntables; i++)
-			if (!strcmp(m->tables[i].dirname, name))
-				want = i;
-		FUZZ_ASSERT(rc == 0 || rc == -ENOENT);
-		FUZZ_ASSERT((rc == 0) == (want != NONE));
-		if (rc == 0) {
-			check_table(&t, p->gen, want);
-			free(t.dirname);
-			/* and the inode it gives resolves back to the same table */
-			FUZZ_ASSERT(catalog_table_by_idx(&cat, m->seq, (uint32_t)want, &t) == 0);
-			FUZZ_ASSERT(!strcmp(t.dirname, name));
-			free(t.dirname);
-		}
-		return;
-	case FX_TABLE: {
-		if (!strcmp(name, "schema.sql") || !strcmp(name, "rows"))
-			return;
-		rc = catalog_table_by_idx(&cat, m->seq, (uint32_t)p->tidx, &t);
+	if (dir == NONE) { /* a file or the link */
+		FUZZ_ASSERT(rc == -ENOTDIR && flags == 0);
+	} else if (!w) {
+		FUZZ_ASSERT(rc == -ENOENT);
+		FUZZ_ASSERT(flags == (fx.parents[dir].kind == FX_ROOT ? 0u : (unsigned)TREE_FINAL));
+	} else {
 		FUZZ_ASSERT(rc == 0);
-		check_table(&t, p->gen, p->tidx);
-		size_t dl = strlen(t.dirname);
-		bool match = strlen(name) == dl + 4 && !strncmp(name, t.dirname, dl) &&
-			     !strcmp(name + dl, ".csv");
-		char *csv = xasprintf("%s.csv", m->tables[p->tidx].dirname);
-		FUZZ_ASSERT(match == !strcmp(name, csv));
-		free(csv);
-		free(t.dirname);
-		return;
-	}
-	case FX_ROWS: {
-		const struct manifest_table *mt = &m->tables[p->tidx];
-		rc = catalog_chunk_by_name(&cat, m->seq, (uint32_t)p->tidx, name, &ch);
-		for (size_t k = 0; k < mt->nchunks; k++)
-			if (!strcmp(fx.fnames[p->gen][p->tidx][k], name))
-				want = k;
-		FUZZ_ASSERT(rc == 0 || rc == -ENOENT);
-		FUZZ_ASSERT((rc == 0) == (want != NONE));
-		if (rc == 0) {
-			check_chunk(&ch, p->gen, p->tidx, want);
-			FUZZ_ASSERT(catalog_chunk_by_seqno(&cat, m->seq, (uint32_t)p->tidx,
-							   ch.seqno, &ch) == 0);
-			check_chunk(&ch, p->gen, p->tidx, want);
-		}
-		return;
-	}
+		check_hit(w, ino, &st, flags, rd, rdn);
 	}
 }
 
-/* stat_ino(): decode an inode number as the mount does and query it */
-static void by_inode(uint64_t ino)
+static void by_inode(uint64_t ino, const uint8_t *rd, size_t rdn)
 {
-	unsigned type = (unsigned)(ino >> 60);
-	uint64_t seq = (ino >> 36) & 0xffffff;
-	uint32_t tidx = (uint32_t)((ino >> 20) & 0xffff), k = (uint32_t)(ino & 0xfffff);
-	struct cat_gen g;
-	struct cat_table t;
-	struct cat_chunk ch;
-	size_t want = find_gen_by_seq(seq);
-	int rc = catalog_gen_by_seq(&cat, seq, &g);
+	const struct want *w = want_by_ino(ino);
+	struct stat st;
+	unsigned flags = 99;
+	int rc = tree_stat(tree, ino, &st, &flags);
 
 	FUZZ_ASSERT(rc == 0 || rc == -ENOENT);
-	FUZZ_ASSERT((rc == 0) == (want != NONE));
-	if (rc)
+	if (w) {
+		FUZZ_ASSERT(rc == 0);
+		check_hit(w, ino, &st, flags, rd, rdn);
 		return;
-	FUZZ_ASSERT(g.seq == seq && !strcmp(g.name, fx.gens[want].name));
-	if (type < 4)
-		return;
-	const struct manifest *m = &fx.gens[want];
-	rc = catalog_table_by_idx(&cat, seq, tidx, &t);
-	FUZZ_ASSERT(rc == 0 || rc == -ENOENT);
-	FUZZ_ASSERT((rc == 0) == (tidx < m->ntables));
-	if (rc)
-		return;
-	check_table(&t, want, tidx);
-	free(t.dirname);
-	if (type != 8)
-		return;
-	rc = catalog_chunk_by_seqno(&cat, seq, tidx, k, &ch);
-	FUZZ_ASSERT(rc == 0 || rc == -ENOENT);
-	FUZZ_ASSERT((rc == 0) == (k < m->tables[tidx].nchunks));
-	if (rc == 0)
-		check_chunk(&ch, want, tidx, k);
+	}
+	FUZZ_ASSERT(rc == -ENOENT); /* answered, yet listed nowhere */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -207,15 +414,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (data[0] & 0x80) {
 		uint8_t b[8] = { 0 };
-		memcpy(b, data + 1, size - 1 < 8 ? size - 1 : 8);
-		by_inode(get_u64le(b));
+		size_t n = size - 1 < 8 ? size - 1 : 8;
+		memcpy(b, data + 1, n);
+		by_inode(get_u64le(b), data + 1 + n, size - 1 - n);
 		return 0;
 	}
 	/* a kernel name stops at its NUL */
 	const uint8_t *nul = memchr(data + 1, 0, size - 1);
 	size_t n = nul ? (size_t)(nul - (data + 1)) : size - 1;
+	const uint8_t *rd = nul ? nul + 1 : data + size;
 	char *name = xstrndup((const char *)data + 1, n);
-	lookup(&fx.parents[data[0] % fx.nparents], name);
+	if (data[0] < fx.nparents) {
+		lookup(data[0], NULL, name, rd, (size_t)(data + size - rd));
+	} else {
+		const struct want *in = &wants[(data[0] - fx.nparents) % nwants];
+		lookup(in->type == S_IFDIR ? in->self : NONE, in, name, rd, (size_t)(data + size - rd));
+	}
 	free(name);
 	return 0;
 }

@@ -199,22 +199,47 @@ static void frames_corpus(void)
 	buf_release(&c);
 }
 
-/* fuzz_lookup: real names in every directory of the fixture, and inodes */
+/*
+ * fuzz_lookup (its input format is at the top of fuzz_lookup.c): real names
+ * in every directory of the fixture, lookups in files, reads, and the inode
+ * numbers of docs/FORMAT.md, served ones and near misses.
+ */
+static void put_lookup(const char *fn, uint8_t mode, const char *name, const void *tail,
+		       size_t ntail)
+{
+	struct buf b = BUF_INIT;
+	buf_addc(&b, mode);
+	buf_adds(&b, name);
+	if (ntail) {
+		buf_addc(&b, 0);
+		buf_add(&b, tail, ntail);
+	}
+	put("lookup", fn, b.data, b.len);
+	buf_release(&b);
+}
+
+/* An inode number, then a read (offset u16 LE, 16 * size) when rd_n is not 0. */
+static void put_ino(const char *fn, uint64_t ino, unsigned rd_off, unsigned rd_n)
+{
+	uint8_t in[12] = { 0x80 };
+	put_u64le(in + 1, ino);
+	in[9] = (uint8_t)rd_off;
+	in[10] = (uint8_t)(rd_off >> 8);
+	in[11] = (uint8_t)rd_n;
+	put("lookup", fn, in, rd_n ? sizeof(in) : 9);
+}
+
 static void lookup_corpus(void)
 {
 	struct fx f;
 	int k = 0;
-	char fn[32];
-	struct buf b = BUF_INIT;
+	char fn[48];
 
 	fx_describe(&f);
 #define SEED(p, s)                                                                     \
 	do {                                                                           \
-		buf_reset(&b);                                                         \
-		buf_addc(&b, (uint8_t)(p));                                            \
-		buf_adds(&b, (s));                                                     \
 		snprintf(fn, sizeof(fn), "name-%03d", k++);                            \
-		put("lookup", fn, b.data, b.len);                                      \
+		put_lookup(fn, (uint8_t)(p), (s), NULL, 0);                            \
 	} while (0)
 	for (size_t p = 0; p < f.nparents; p++) {
 		const struct fx_parent *x = &f.parents[p];
@@ -243,17 +268,85 @@ static void lookup_corpus(void)
 		}
 	}
 #undef SEED
-	/* inode numbers: type << 60 | seq << 36 | tidx << 20 | chunk */
-	for (size_t g = 0; g < f.ngens; g++)
-		for (size_t t = 0; t < f.gens[g].ntables; t++) {
-			uint8_t in[9] = { 0x80 };
-			uint64_t ino = (uint64_t)8 << 60 | f.gens[g].seq << 36 | (uint64_t)t << 20 |
-				       (f.gens[g].tables[t].nchunks ? f.gens[g].tables[t].nchunks - 1 : 0);
-			put_u64le(in + 1, ino);
-			snprintf(fn, sizeof(fn), "ino-%zu-%zu", g, t);
-			put("lookup", fn, in, sizeof(in));
+	/* the other names: a generation's schema.sql, a table's schema.sql and rows */
+	for (size_t p = 0; p < f.nparents; p++) {
+		const struct fx_parent *x = &f.parents[p];
+		if (x->kind == FX_GEN) {
+			snprintf(fn, sizeof(fn), "gen-%zu-schema", x->gen);
+			put_lookup(fn, (uint8_t)p, "schema.sql", NULL, 0);
+		} else if (x->kind == FX_TABLE && (x->gen == 1 || x->tidx == 0)) {
+			snprintf(fn, sizeof(fn), "table-%zu-%zu-schema", x->gen, x->tidx);
+			put_lookup(fn, (uint8_t)p, "schema.sql", NULL, 0);
+			snprintf(fn, sizeof(fn), "table-%zu-%zu-rows", x->gen, x->tidx);
+			put_lookup(fn, (uint8_t)p, "rows", NULL, 0);
 		}
-	buf_release(&b);
+	}
+	/* reads: across the header's end, in the body, past the end, of nothing */
+	{
+		static const struct { unsigned off, n; } rd[] = {
+			{ 5, 4 }, { 400, 8 }, { 0xffff, 1 }, { 3, 0 },
+		};
+		size_t p = 0;
+		while (f.parents[p].kind != FX_TABLE) /* generation 0, table 0: 3 chunks */
+			p++;
+		char *csv = xasprintf("%s.csv", f.gens[0].tables[0].dirname);
+		for (size_t i = 0; i < sizeof(rd) / sizeof(rd[0]); i++) {
+			uint8_t t[3] = { (uint8_t)rd[i].off, (uint8_t)(rd[i].off >> 8), (uint8_t)rd[i].n };
+			snprintf(fn, sizeof(fn), "read-csv-%zu", i);
+			put_lookup(fn, (uint8_t)p, csv, t, sizeof(t));
+		}
+		free(csv);
+		uint8_t t[3] = { 10, 0, 2 };
+		put_lookup("read-rows-file", (uint8_t)(p + 1), f.fnames[0][0][1], t, sizeof(t));
+	}
+	/* lookups in the first nodes of the tree, files and the link among them */
+	for (size_t i = 0; i < 8; i++) {
+		snprintf(fn, sizeof(fn), "node-%zu", i);
+		put_lookup(fn, (uint8_t)(f.nparents + i), i & 1 ? "x" : "schema.sql", NULL, 0);
+	}
+	/* inode numbers (docs/FORMAT.md "Inode numbers"), served ... */
+	put_ino("ino-root", FX_INO_ROOT, 0, 0);
+	put_ino("ino-latest", FX_INO_LATEST, 0, 0);
+	for (size_t g = 0; g < f.ngens; g++) {
+		const struct manifest *m = &f.gens[g];
+		snprintf(fn, sizeof(fn), "ino-%zu-gen", g);
+		put_ino(fn, fx_ino(FX_T_GEN, m->seq, 0, 0), 0, 0);
+		snprintf(fn, sizeof(fn), "ino-%zu-json", g);
+		put_ino(fn, fx_ino(FX_T_GEN_JSON, m->seq, 0, 0), 20, 2);
+		snprintf(fn, sizeof(fn), "ino-%zu-schema", g);
+		put_ino(fn, fx_ino(FX_T_GEN_SCHEMA, m->seq, 0, 0), 0, 0);
+		for (size_t t = 0; t < m->ntables; t++) {
+			const struct manifest_table *mt = &m->tables[t];
+			/* the last row-range file of every table (or, empty, its chunk 0: none) */
+			snprintf(fn, sizeof(fn), "ino-%zu-%zu", g, t);
+			put_ino(fn, fx_ino(FX_T_ROWS_FILE, m->seq, t, mt->nchunks ? mt->nchunks - 1 : 0),
+				0, 0);
+			if (g != 1 && t != 0)
+				continue;
+			static const struct { enum fx_type type; const char *what; } tt[] = {
+				{ FX_T_TABLE, "table" }, { FX_T_TABLE_SCHEMA, "table-schema" },
+				{ FX_T_TABLE_CSV, "csv" }, { FX_T_ROWS, "rows" },
+			};
+			for (size_t i = 0; i < sizeof(tt) / sizeof(tt[0]); i++) {
+				snprintf(fn, sizeof(fn), "ino-%zu-%zu-%s", g, t, tt[i].what);
+				put_ino(fn, fx_ino(tt[i].type, m->seq, t, 0), 0, 0);
+			}
+		}
+	}
+	/* ... and not: no such generation, table, chunk or group; types 0, 9, 11; unused fields set */
+	{
+		const struct manifest *m = &f.gens[0];
+		put_ino("miss-seq", fx_ino(FX_T_GEN, f.gens[f.ngens - 1].seq + 1, 0, 0), 0, 0);
+		put_ino("miss-tidx", fx_ino(FX_T_TABLE, m->seq, m->ntables, 0), 0, 0);
+		put_ino("miss-chunk", fx_ino(FX_T_ROWS_FILE, m->seq, 0, m->tables[0].nchunks), 0, 0);
+		put_ino("miss-group", fx_ino(FX_T_ROWS_GROUP, m->seq, 0, 0), 0, 0);
+		put_ino("miss-type-0", (uint64_t)0 << 60 | m->seq << 36, 0, 0);
+		put_ino("miss-type-9", (uint64_t)9 << 60 | m->seq << 36, 0, 0);
+		put_ino("miss-type-11", (uint64_t)11 << 60 | m->seq << 36, 0, 0);
+		put_ino("miss-seq-0", fx_ino(FX_T_GEN_JSON, 0, 0, 0), 0, 0);
+		put_ino("miss-unused-gen", fx_ino(FX_T_GEN, m->seq, 1, 0), 0, 0);
+		put_ino("miss-unused-csv", fx_ino(FX_T_TABLE_CSV, m->seq, 0, 1), 0, 0);
+	}
 	fx_free(&f);
 }
 

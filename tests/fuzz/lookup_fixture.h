@@ -2,8 +2,9 @@
  * lookup_fixture.h - the small repository fuzz_lookup queries, built with
  * the library's own writers (repo_init, pack_writer, manifest_encode,
  * catalog_sync), and the list of directories ("parents") whose names the
- * mount resolves.  gen_corpus.c uses the same fixture to write seeds that
- * are real names.
+ * mount resolves, with the inode numbers docs/FORMAT.md gives them.
+ * gen_corpus.c uses the same fixture to write seeds that are real names and
+ * real inode numbers.
  *
  * Tables are chosen for awkward names: escaped and truncated table
  * directory names, text/real/blob/composite keys, truncated key names,
@@ -37,7 +38,26 @@ struct fx_parent {
 	enum fx_kind kind;
 	size_t gen;  /* index into fx.gens */
 	size_t tidx; /* table position in that generation */
+	uint64_t ino; /* its inode number (fx_ino) */
 };
+
+/*
+ * Inode numbers as docs/FORMAT.md "Inode numbers" defines them (a stable
+ * format: a number served once never changes): type << 60 | seq << 36 |
+ * tidx << 20 | position, unused fields 0; the root is 1, "latest" 2.
+ */
+enum fx_type {
+	FX_T_GEN = 1, FX_T_GEN_JSON = 2, FX_T_GEN_SCHEMA = 3, FX_T_TABLE = 4,
+	FX_T_TABLE_SCHEMA = 5, FX_T_TABLE_CSV = 6, FX_T_ROWS = 7, FX_T_ROWS_FILE = 8,
+	FX_T_ROWS_GROUP = 10,
+};
+#define FX_INO_ROOT 1
+#define FX_INO_LATEST 2
+
+static inline uint64_t fx_ino(enum fx_type type, uint64_t seq, uint64_t tidx, uint64_t pos)
+{
+	return (uint64_t)type << 60 | seq << 36 | tidx << 20 | pos;
+}
 
 struct fx {
 	char *dir;   /* temporary directory holding repo/ */
@@ -260,13 +280,14 @@ static inline void fx_describe(struct fx *f)
 	fx_copy_table(&g2->tables[1], &g1->tables[0]);
 	fx_copy_table(&g2->tables[2], &g1->tables[5]);
 
-	/* rows/ names and the parents, as the mount would see them */
+	/* rows/ names and the parents (each after its own parent), as the mount would see them */
 	f->parents = xcalloc(1 + f->ngens * (1 + 2 * 16), sizeof(*f->parents));
-	f->parents[f->nparents++] = (struct fx_parent){ .kind = FX_ROOT };
+	f->parents[f->nparents++] = (struct fx_parent){ .kind = FX_ROOT, .ino = FX_INO_ROOT };
 	for (size_t g = 0; g < f->ngens; g++) {
 		const struct manifest *m = &f->gens[g];
 		f->fnames[g] = xcalloc(m->ntables, sizeof(char **));
-		f->parents[f->nparents++] = (struct fx_parent){ .kind = FX_GEN, .gen = g };
+		f->parents[f->nparents++] = (struct fx_parent){
+			.kind = FX_GEN, .gen = g, .ino = fx_ino(FX_T_GEN, m->seq, 0, 0) };
 		for (size_t t = 0; t < m->ntables; t++) {
 			const struct manifest_table *mt = &m->tables[t];
 			f->fnames[g][t] = xcalloc(mt->nchunks ? mt->nchunks : 1, sizeof(char *));
@@ -275,12 +296,34 @@ static inline void fx_describe(struct fx *f)
 								mt->chunks[k].first_len,
 								mt->chunks[k].last_key,
 								mt->chunks[k].last_len, ".csv");
-			f->parents[f->nparents++] =
-				(struct fx_parent){ .kind = FX_TABLE, .gen = g, .tidx = t };
-			f->parents[f->nparents++] =
-				(struct fx_parent){ .kind = FX_ROWS, .gen = g, .tidx = t };
+			f->parents[f->nparents++] = (struct fx_parent){
+				.kind = FX_TABLE, .gen = g, .tidx = t,
+				.ino = fx_ino(FX_T_TABLE, m->seq, t, 0) };
+			f->parents[f->nparents++] = (struct fx_parent){
+				.kind = FX_ROWS, .gen = g, .tidx = t,
+				.ino = fx_ino(FX_T_ROWS, m->seq, t, 0) };
 		}
 	}
+}
+
+/* The newest generation (index into f->gens): greatest time, then greatest seq. */
+static inline size_t fx_newest(const struct fx *f)
+{
+	size_t n = 0;
+	for (size_t g = 1; g < f->ngens; g++)
+		if (f->gens[g].time > f->gens[n].time ||
+		    (f->gens[g].time == f->gens[n].time && f->gens[g].seq > f->gens[n].seq))
+			n = g;
+	return n;
+}
+
+/* The chunk of the fixture with this id (its typed rows), or NULL. */
+static inline const struct fx_chunk *fx_chunk_by_id(const struct fx *f, const struct chunk_id *id)
+{
+	for (size_t i = 0; i < f->nchunks; i++)
+		if (!memcmp(f->chunks[i].e.id.b, id->b, sizeof(id->b)))
+			return &f->chunks[i];
+	return NULL;
 }
 
 /* Write the repository under a new temporary directory and sync its catalog. */
