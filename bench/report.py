@@ -238,6 +238,14 @@ def main():
         R.fig(sec, "daemon peak RSS after the reads", t, "read.%s.hwm_kib" % t, "MiB", "rss",
               base="read.strata.hwm_kib", scale=1 / 1024)
 
+    sec = "restore"
+    R.section("RESTORE of the bench database into a new SQLite file, s (the same database)")
+    R.fig(sec, "restore", "strata restore", "restore.strata_s", "s", "time", base="restore.strata_s")
+    R.fig(sec, "restore", "sqlite3 .dump | sqlite3", "restore.dump_pipe_s", "s", "time",
+          base="restore.strata_s")
+    R.fig(sec, "restore", "sqlite3 .backup (page copy)", "restore.backup_s", "s", "time",
+          base="restore.strata_s")
+
     sec = "random"
     R.section("RANDOM 4 KiB READS: 2,000 preads at fixed-seed offsets, fresh mount, ms")
     R.note("borg and restic: first trial only")

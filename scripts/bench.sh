@@ -32,6 +32,9 @@
 #               read again for strata and memfs with the mount's kernel
 #               readahead raised to 1 MiB (read_ahead_kb of its bdi); and
 #               `strata cat` of the same file to /dev/null (no FUSE, new process)
+#   restore     `strata restore` of the bench generation into a new SQLite file
+#               vs `sqlite3 DB .dump | sqlite3 NEW` and `sqlite3 DB .backup NEW`
+#               (a page copy: the floor), each with the source evicted
 #   concurrency 4 readers, each one quarter of the CSV, fresh mount: strata,
 #               memfs, squashfuse
 #   random      2,000 preads of 4 KiB at fixed-seed offsets on a fresh mount:
@@ -484,6 +487,22 @@ for t in $(seq "$TRIALS"); do
     done
     run_section strata_cat.read read_cat
     run_section zstd.read read_refs
+done
+
+# --- restore: strata restore vs .dump | sqlite3 and .backup (a page copy) ---
+restore_all() {
+    local out=$DIR/work/restored.db s
+    rm -f "$out"; evict "$DB"
+    s=$(now); "$STRATA" restore "$REPO" "$GEN1" --to "$out" >/dev/null; rec restore.strata_s "$(usecs "$s")"
+    rm -f "$out"; evict "$DB"
+    s=$(now); sqlite3 "$DB" .dump | sqlite3 "$out"; rec restore.dump_pipe_s "$(usecs "$s")"
+    rm -f "$out"; evict "$DB"
+    s=$(now); sqlite3 "$DB" ".backup '$out'"; rec restore.backup_s "$(usecs "$s")"
+    rm -f "$out"
+}
+for t in $(seq "$TRIALS"); do
+    say "restore, trial $t of $TRIALS ..."
+    run_section strata.restore restore_all
 done
 
 # --- small repositories for mount and metadata figures (kept between runs) --
