@@ -124,7 +124,7 @@ static int cat_one(struct tree *t, const char *repo, const char *path, char **er
 
 int browse_cat(const char *repo, const char *const *paths, size_t n, char **err)
 {
-	struct tree *t;
+	struct tree *t = NULL;
 	int rc = open_tree(repo, &t, err);
 	for (size_t i = 0; !rc && i < n; i++)
 		rc = cat_one(t, repo, paths[i], err);
@@ -188,7 +188,7 @@ static int ls_entry(void *arg, size_t i, const struct stat *st, unsigned flags)
 int browse_ls(const char *repo, const char *path, bool json, char **err)
 {
 	struct buf b = BUF_INIT;
-	struct tree *t;
+	struct tree *t = NULL;
 	struct tree_dir d = { 0 };
 	struct stat st;
 	unsigned flags;
