@@ -1,0 +1,58 @@
+/*
+ * views.h - typed views of a chunk's rows beside CSV (docs/FORMAT.md
+ * "JSONL" and "SQL"): JSON Lines, lossless for every storage class, and
+ * SQL INSERT statements that restore every value and rowid exactly.
+ *
+ * Pure functions of the typed rows and the table's names, like render.h:
+ * the length recorded at backup is the length served forever, so any
+ * change to these rules needs a format version bump.
+ */
+#ifndef STRATA_VIEWS_H
+#define STRATA_VIEWS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "strata/rowcodec.h"
+#include "strata/util.h"
+
+enum view_format { VIEW_CSV = 0, VIEW_JSONL = 1, VIEW_SQL = 2, VIEW_FORMATS = 3 };
+
+/* The file name extension of a format: "csv", "jsonl", "sql". */
+const char *view_ext(enum view_format f);
+
+/* What a table's rows render with: built once per table (view_table_init). */
+struct view_table {
+	unsigned ncols;
+	struct buf *keys;   /* JSONL: "\"name\":" per column */
+	struct buf insert;  /* SQL: INSERT INTO "t"(rowid,"a",...) VALUES( */
+	unsigned hidden;    /* values before the columns: 1 (the rowid) for a rowid table */
+	bool rowid;         /* INSERTs name the rowid */
+};
+
+/*
+ * name: the table's name; cols: its stored columns; without_rowid: rows
+ * carry no hidden rowid.  A rowid table's INSERTs name its rowid through
+ * the first of rowid, _rowid_, oid that no column shadows (none: the rowid
+ * is left out).
+ */
+void view_table_init(struct view_table *t, const char *name, char *const *cols, unsigned ncols,
+		     bool without_rowid);
+void view_table_release(struct view_table *t);
+
+/*
+ * Render every row of a typed chunk in format f (VIEW_JSONL or VIEW_SQL),
+ * appended to out; *nrows is the row count.  -EUCLEAN when the chunk is
+ * malformed or does not have the table's shape.
+ */
+int view_render_chunk(enum view_format f, const struct view_table *t, const uint8_t *chunk,
+		      size_t n, struct buf *out, uint64_t *nrows);
+
+/* The length view_render_chunk() gives, for the manifest (renders into scratch). */
+int view_chunk_len(enum view_format f, const struct view_table *t, const uint8_t *chunk,
+		   size_t n, struct buf *scratch, uint64_t *len);
+
+/* One value as an SQL literal that SQLite reads back as exactly this value. */
+void view_sql_value(struct buf *b, const struct value *v);
+
+#endif

@@ -1,0 +1,280 @@
+/*
+ * views.c - see views.h; the rules are docs/FORMAT.md "JSONL" and "SQL".
+ *
+ * REALS IN SQL.  SQLite up to 3.42 converts decimal text to double with
+ * long double arithmetic, which is not correctly rounded: about 0.35% of
+ * random doubles written with 17 (or .dump's 20) significant digits read
+ * back one bit off.  So a REAL is written as decimal only when it is an
+ * integer below 2^53 in magnitude ("5.0", "-0.0"), which every parser reads
+ * exactly; any other finite value as m / 2^k or m * 2^k with m an odd
+ * integer below 2^53 and the power of two as a product of exact integer
+ * literals: each step is exact in IEEE arithmetic, so the value is too,
+ * whatever the SQLite version.  Infinities are 1e999 and -1e999.
+ */
+#include "strata/views.h"
+#include "strata/render.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *view_ext(enum view_format f)
+{
+	return f == VIEW_JSONL ? "jsonl" : f == VIEW_SQL ? "sql" : "csv";
+}
+
+static void add_ident(struct buf *b, const char *s)
+{
+	char *q = sql_ident(s);
+	buf_adds(b, q);
+	free(q);
+}
+
+void view_table_init(struct view_table *t, const char *name, char *const *cols, unsigned ncols,
+		     bool without_rowid)
+{
+	static const char *const rowids[] = { "rowid", "_rowid_", "oid" };
+	const char *rid = NULL;
+
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols;
+	t->keys = xcalloc(ncols ? ncols : 1, sizeof(*t->keys));
+	for (unsigned c = 0; c < ncols; c++) {
+		buf_add_json_str(&t->keys[c], cols[c], strlen(cols[c]));
+		buf_addc(&t->keys[c], ':');
+	}
+	for (size_t k = 0; !without_rowid && k < 3 && !rid; k++) {
+		rid = rowids[k];
+		for (unsigned c = 0; c < ncols && rid; c++)
+			if (!strcasecmp(cols[c], rowids[k]))
+				rid = NULL;
+	}
+	t->rowid = !without_rowid;
+	buf_adds(&t->insert, "INSERT INTO ");
+	add_ident(&t->insert, name);
+	buf_addc(&t->insert, '(');
+	if (rid)
+		buf_adds(&t->insert, rid);
+	for (unsigned c = 0; c < ncols; c++) {
+		if (c || rid)
+			buf_addc(&t->insert, ',');
+		add_ident(&t->insert, cols[c]);
+	}
+	buf_adds(&t->insert, ") VALUES(");
+	if (!rid)
+		t->rowid = false; /* a rowid no name reaches: left out of the INSERTs */
+	t->hidden = without_rowid ? 0 : 1;
+}
+
+void view_table_release(struct view_table *t)
+{
+	for (unsigned c = 0; t->keys && c < t->ncols; c++)
+		buf_release(&t->keys[c]);
+	free(t->keys);
+	buf_release(&t->insert);
+	memset(t, 0, sizeof(*t));
+}
+
+static void add_hex(struct buf *b, const uint8_t *p, size_t n)
+{
+	static const char hx[] = "0123456789abcdef";
+	buf_grow(b, 2 * n);
+	for (size_t i = 0; i < n; i++) {
+		b->data[b->len++] = (uint8_t)hx[p[i] >> 4];
+		b->data[b->len++] = (uint8_t)hx[p[i] & 15];
+	}
+}
+
+static bool valid_utf8(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		size_t l = utf8_seq(p + i, n - i);
+		if (!l)
+			return false;
+		i += l;
+	}
+	return true;
+}
+
+/* ---- JSONL ---- */
+
+static void json_value(struct buf *b, const struct value *v)
+{
+	char tmp[40];
+	size_t n;
+	switch (v->type) {
+	case VAL_NULL:
+		buf_adds(b, "null");
+		return;
+	case VAL_INT:
+		buf_addf(b, "%lld", (long long)v->i);
+		return;
+	case VAL_REAL:
+		if (!isfinite(v->r)) {
+			buf_adds(b, isnan(v->r) ? "{\"real\":\"NaN\"}"
+				    : v->r > 0 ? "{\"real\":\"Infinity\"}" : "{\"real\":\"-Infinity\"}");
+			return;
+		}
+		n = render_real(tmp, v->r); /* shortest text that reads back, with '.' or 'e' */
+		buf_add(b, tmp, n);
+		return;
+	case VAL_TEXT:
+		if (valid_utf8(v->p, v->n)) {
+			buf_add_json_str(b, (const char *)v->p, v->n);
+		} else {
+			buf_adds(b, "{\"text_hex\":\"");
+			add_hex(b, v->p, v->n);
+			buf_adds(b, "\"}");
+		}
+		return;
+	default:
+		buf_adds(b, "{\"blob\":\"");
+		add_hex(b, v->p, v->n);
+		buf_adds(b, "\"}");
+		return;
+	}
+}
+
+/* ---- SQL ---- */
+
+/* 2^k as a product of exact integer literals: "*4503599627370496.0*...*2.0". */
+static void pow2_chain(struct buf *b, char op, int k)
+{
+	while (k > 0) {
+		int step = k > 52 ? 52 : k;
+		buf_addf(b, "%c%llu.0", op, (unsigned long long)1 << step);
+		k -= step;
+	}
+}
+
+static void sql_real(struct buf *b, double d)
+{
+	char tmp[40];
+	if (isnan(d)) {
+		buf_adds(b, "NULL"); /* SQLite stores no NaN; a writer never makes one */
+		return;
+	}
+	if (isinf(d)) {
+		buf_adds(b, d > 0 ? "1e999" : "-1e999");
+		return;
+	}
+	if (d == floor(d) && fabs(d) < 9007199254740992.0) {
+		size_t n = render_real(tmp, d); /* "5.0", "-0.0": exact in any parser */
+		buf_add(b, tmp, n);
+		return;
+	}
+	int e;
+	double f = frexp(d, &e); /* d = f * 2^e, 0.5 <= |f| < 1 */
+	int64_t m = (int64_t)ldexp(f, 53);
+	e -= 53;
+	while (m % 2 == 0) { /* the smallest odd m: the shortest text */
+		m /= 2;
+		e++;
+	}
+	buf_addf(b, "(%lld.0", (long long)m);
+	pow2_chain(b, e < 0 ? '/' : '*', e < 0 ? -e : e);
+	buf_addc(b, ')');
+}
+
+void view_sql_value(struct buf *b, const struct value *v)
+{
+	switch (v->type) {
+	case VAL_NULL:
+		buf_adds(b, "NULL");
+		return;
+	case VAL_INT:
+		buf_addf(b, "%lld", (long long)v->i);
+		return;
+	case VAL_REAL:
+		sql_real(b, v->r);
+		return;
+	case VAL_TEXT:
+		if (valid_utf8(v->p, v->n) && !memchr(v->p, 0, v->n)) {
+			buf_addc(b, '\'');
+			for (size_t i = 0; i < v->n; i++) {
+				if (v->p[i] == '\'')
+					buf_addc(b, '\'');
+				buf_addc(b, v->p[i]);
+			}
+			buf_addc(b, '\'');
+		} else {
+			/* bytes a literal cannot hold: NUL, or not UTF-8 */
+			buf_adds(b, "CAST(X'");
+			add_hex(b, v->p, v->n);
+			buf_adds(b, "' AS TEXT)");
+		}
+		return;
+	default:
+		buf_adds(b, "X'");
+		add_hex(b, v->p, v->n);
+		buf_addc(b, '\'');
+		return;
+	}
+}
+
+/* ---- chunks ---- */
+
+int view_render_chunk(enum view_format f, const struct view_table *t, const uint8_t *chunk,
+		      size_t n, struct buf *out, uint64_t *nrows)
+{
+	struct chunk_shape *s = xmalloc(sizeof(*s));
+	struct value v;
+	struct rd r;
+	int rc = -EUCLEAN;
+
+	*nrows = 0;
+	rd_init(&r, chunk, n);
+	if (chunk_shape_decode(&r, s) || s->ncols != t->ncols || s->nhidden != t->hidden)
+		goto out;
+	while (rd_left(&r)) {
+		if (f == VIEW_JSONL) {
+			if (s->nhidden && value_decode(&r, &v))
+				goto out;
+			buf_addc(out, '{');
+			for (unsigned c = 0; c < s->ncols; c++) {
+				if (value_decode(&r, &v))
+					goto out;
+				if (c)
+					buf_addc(out, ',');
+				buf_add(out, t->keys[c].data, t->keys[c].len);
+				json_value(out, &v);
+			}
+			buf_adds(out, "}\n");
+		} else {
+			bool first = true;
+			buf_add(out, t->insert.data, t->insert.len);
+			for (unsigned c = 0; c < s->nhidden + s->ncols; c++) {
+				if (value_decode(&r, &v))
+					goto out;
+				if (c < s->nhidden && !t->rowid)
+					continue;
+				if (!first)
+					buf_addc(out, ',');
+				first = false;
+				view_sql_value(out, &v);
+			}
+			buf_adds(out, ");\n");
+		}
+		(*nrows)++;
+	}
+	rc = 0;
+out:
+	free(s);
+	return rc;
+}
+
+int view_chunk_len(enum view_format f, const struct view_table *t, const uint8_t *chunk,
+		   size_t n, struct buf *scratch, uint64_t *len)
+{
+	uint64_t nrows;
+	buf_reset(scratch);
+	int rc = view_render_chunk(f, t, chunk, n, scratch, &nrows);
+	*len = rc ? 0 : scratch->len;
+	return rc;
+}
