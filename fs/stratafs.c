@@ -606,6 +606,7 @@ struct opts {
 	char *mnt;
 	char *cache_size; /* as given; parsed with parse_size() */
 	char *readahead;  /* likewise */
+	char *formats;    /* -o formats=csv,jsonl,sql */
 	int foreground;
 	int help, version, man;
 	int nonempty;     /* -o nonempty: mount over a directory that is not empty */
@@ -617,6 +618,7 @@ enum { KEY_HELP, KEY_FG, KEY_VERSION, KEY_MAN };
 static const struct fuse_opt opt_spec[] = {
 	{ "cache_size=%s", offsetof(struct opts, cache_size), 0 },
 	{ "readahead=%s", offsetof(struct opts, readahead), 0 },
+	{ "formats=%s", offsetof(struct opts, formats), 0 },
 	{ "nonempty", offsetof(struct opts, nonempty), 1 },
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
@@ -637,6 +639,17 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *out)
 	}
 	if (key == KEY_FG) {
 		o->foreground = 1;
+		return 0;
+	}
+	/*
+	 * -o formats=csv,jsonl: the comma splits mount options, so the formats
+	 * after the first arrive as options of their own; they join the list.
+	 */
+	if (key == FUSE_OPT_KEY_OPT && o->formats &&
+	    (!strcmp(arg, "csv") || !strcmp(arg, "jsonl") || !strcmp(arg, "sql"))) {
+		char *joined = xasprintf("%s,%s", o->formats, arg);
+		free(o->formats);
+		o->formats = joined;
 		return 0;
 	}
 	if (key == FUSE_OPT_KEY_NONOPT) {
@@ -732,6 +745,10 @@ static const struct help_opt fs_opts[] = {
 	{ "-o readahead=SIZE", HELP_ARG_NONE, NULL,
 	  "the kernel's read-ahead for this mount, 4K to 64M (default 1M; 0 keeps the kernel's "
 	  "128K); needs root, ignored otherwise", false },
+	{ "-o formats=LIST", HELP_ARG_NONE, NULL,
+	  "which files each table and key range appears as: any of csv, jsonl and sql, "
+	  "comma-separated (default all three); generations made before strata 0.3 have csv "
+	  "only", false },
 	{ "-o allow_other", HELP_ARG_NONE, NULL,
 	  "let other users in; they read what the repository directory's owner, group and "
 	  "mode allow (docs/SECURITY.md). Needs root, or user_allow_other in /etc/fuse.conf", false },
@@ -767,7 +784,9 @@ static const struct help_section fs_sections[] = {
 	  "      orders/\n"
 	  "        schema.sql             the table's CREATE TABLE, indexes and triggers\n"
 	  "        orders.csv             the whole table: header and rows in key order\n"
-	  "        rows/FIRST+LAST.csv    the same rows by key range\n"
+	  "        orders.jsonl           the same rows as JSON Lines, every value exact\n"
+	  "        orders.sql             and as INSERT statements (after schema.sql)\n"
+	  "        rows/FIRST+LAST.csv    the same rows by key range (.jsonl, .sql too)\n"
 	  "    latest -> 2026-11-22T020000Z\n"
 	  "\n"
 	  "docs/FORMAT.md has the exact rules: names, escaping, sizes, inode numbers." },
@@ -915,6 +934,13 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out_early;
 	}
+	unsigned formats = 0;
+	if (o.formats && tree_parse_formats(o.formats, &formats)) {
+		fprintf(stderr, "stratafs: formats takes csv, jsonl and sql, comma-separated, such as formats=csv,jsonl, not '%s'\n",
+			o.formats);
+		rc = 2;
+		goto out_early;
+	}
 	if (o.nargs != 2) {
 		fprintf(stderr, "stratafs: %s; usage: stratafs REPO MOUNTPOINT [-f] [-o OPTIONS], see 'stratafs --help'\n",
 			o.nargs < 2 ? "need a repository and a mount point" : "too many arguments");
@@ -932,6 +958,8 @@ int main(int argc, char **argv)
 		free(err);
 		goto out_early;
 	}
+	if (formats)
+		tree_set_formats(t, formats);
 	if (stat(o.mnt, &st) < 0) {
 		if (errno == ENOENT)
 			fprintf(stderr, "stratafs: mount point '%s' does not exist; create it with 'mkdir -p %s'\n",
@@ -1038,6 +1066,7 @@ out_early:
 	free(o.mnt);
 	free(o.cache_size);
 	free(o.readahead);
+	free(o.formats);
 	free(mnt_real);
 	fuse_opt_free_args(&args);
 	return rc;

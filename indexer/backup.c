@@ -21,6 +21,7 @@
 #include "strata/render.h"
 #include "strata/rowcodec.h"
 #include "strata/sqlpage.h"
+#include "strata/views.h"
 #include "strata/verifyrec.h"
 
 #include <fcntl.h>
@@ -56,6 +57,8 @@ struct job {
 	size_t k;            /* index in t->chunks */
 	struct chunk_id id;  /* results */
 	uint64_t csv_len;
+	uint64_t jsonl_len, sql_len;
+	const struct view_table *vt; /* the table's names, for the JSONL and SQL lengths */
 	struct job *next;    /* queue link */
 };
 
@@ -88,6 +91,8 @@ struct backup {
 	/* reader side */
 	struct job **jobs;        /* every job of this backup, in chunk order */
 	size_t njobs, capjobs;
+	struct view_table **vts;  /* one per table read, owned: jobs point into them */
+	size_t nvts;
 	uint64_t rows, bytes_in;
 	bool progress;
 	time_t last_progress;
@@ -155,6 +160,10 @@ static int process_job(struct backup *b, struct job *j, struct worker_bufs *wb)
 		b->damaged_reused++;
 	}
 	pthread_mutex_unlock(&b->store_mu);
+	/* its JSONL and SQL lengths, with this table's names (docs/FORMAT.md "JSONL", "SQL") */
+	rc = view_chunk_lens(j->vt, j->data, j->len, &j->jsonl_len, &j->sql_len);
+	if (rc)
+		return rc;
 	if (!is_new) {
 		/* only its size is needed: measured without rendering */
 		rc = render_csv_chunk_len(j->data, j->len, &j->csv_len, &rendered);
@@ -355,6 +364,8 @@ static void apply_jobs(struct backup *b)
 		mc->nrows = j->nrows;
 		mc->ulen = j->len;
 		mc->csv_len = j->csv_len;
+		mc->jsonl_len = j->jsonl_len;
+		mc->sql_len = j->sql_len;
 		j->t->csv_size += j->csv_len;
 		free(j->data);
 		free(j);
@@ -484,6 +495,7 @@ static int close_chunk(struct backup *b, struct manifest_table *t, size_t *cap,
 		t->chunks = xrealloc(t->chunks, *cap * sizeof(*t->chunks));
 	}
 	j->t = t;
+	j->vt = b->vts[b->nvts - 1]; /* the table being read */
 	j->k = t->nchunks;
 	j->len = len;
 	j->nrows = *chunk_rows;
@@ -702,6 +714,11 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 		sql = xasprintf("SELECT %s FROM %s ORDER BY %s", (char *)sel.data, qt, (char *)order.data);
 	}
 	shape->ncols = t->ncols;
+	/* the names its rows render with in the JSONL and SQL views */
+	b->vts = xrealloc(b->vts, (b->nvts + 1) * sizeof(*b->vts));
+	b->vts[b->nvts] = xcalloc(1, sizeof(**b->vts));
+	view_table_init(b->vts[b->nvts++], name, t->cols, t->ncols,
+			(t->flags & TABLE_WITHOUT_ROWID) != 0);
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc == SQLITE_OK && rsql)
 		rc = sqlite3_prepare_v2(db, rsql, -1, &rst, NULL);
@@ -1896,6 +1913,11 @@ out:
 	pthread_cond_destroy(&b.q_work);
 	pthread_cond_destroy(&b.q_space);
 	pack_writer_abort(b.pw);
+	for (size_t i = 0; i < b.nvts; i++) {
+		view_table_release(b.vts[i]);
+		free(b.vts[i]);
+	}
+	free(b.vts);
 	pages_release(&b);
 	if (db)
 		sqlite3_close_v2(db);

@@ -40,11 +40,15 @@ static const char SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS tables(seq INTEGER NOT NULL, tidx INTEGER NOT NULL,"
 	" name TEXT NOT NULL, dirname TEXT NOT NULL, schema_sql TEXT NOT NULL,"
 	" header TEXT NOT NULL, nrows INTEGER NOT NULL, nchunks INTEGER NOT NULL,"
-	" csv_size INTEGER NOT NULL, PRIMARY KEY(seq, tidx)) WITHOUT ROWID;"
+	" csv_size INTEGER NOT NULL, views INTEGER NOT NULL, jsonl_size INTEGER NOT NULL,"
+	" sql_size INTEGER NOT NULL, cols BLOB NOT NULL, flags INTEGER NOT NULL,"
+	" PRIMARY KEY(seq, tidx)) WITHOUT ROWID;"
 	"CREATE UNIQUE INDEX IF NOT EXISTS tables_by_dir ON tables(seq, dirname);"
 	"CREATE TABLE IF NOT EXISTS table_chunks(seq INTEGER NOT NULL, tidx INTEGER NOT NULL,"
 	" seqno INTEGER NOT NULL, chunk_id BLOB NOT NULL, csv_off INTEGER NOT NULL,"
-	" fname TEXT NOT NULL, PRIMARY KEY(seq, tidx, seqno)) WITHOUT ROWID;"
+	" fname TEXT NOT NULL, jsonl_off INTEGER NOT NULL, jsonl_len INTEGER NOT NULL,"
+	" sql_off INTEGER NOT NULL, sql_len INTEGER NOT NULL,"
+	" PRIMARY KEY(seq, tidx, seqno)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS table_chunks_by_name ON table_chunks(seq, tidx, fname);"
 	"CREATE TABLE IF NOT EXISTS row_groups(seq INTEGER NOT NULL, tidx INTEGER NOT NULL,"
 	" grp INTEGER NOT NULL, first_seqno INTEGER NOT NULL, nchunks INTEGER NOT NULL,"
@@ -265,7 +269,8 @@ static void gen_json(struct buf *j, const struct manifest *m)
 	char idhex[33], ts[32];
 	hex_encode(idhex, m->id, 16);
 	time_rfc3339(ts, m->time);
-	buf_adds(j, "{\n  \"format\": 2,\n  \"id\": \"");
+	/* the mount layout: 3 has the JSONL and SQL views (manifest version 2 on) */
+	buf_addf(j, "{\n  \"format\": %d,\n  \"id\": \"", m->version >= 2 ? 3 : 2);
 	buf_adds(j, idhex);
 	buf_adds(j, "\",\n  \"name\": ");
 	buf_add_json_str(j, m->name, strlen(m->name));
@@ -365,16 +370,21 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 
 	if (m->seq == 0 || m->seq > 0xffffff || m->ntables > 0x10000)
 		return -EUCLEAN;
-	rc = prep(c, "INSERT INTO tables VALUES(?,?,?,?,?,?,?,?,?)", &stt);
+	rc = prep(c, "INSERT INTO tables VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &stt);
 	if (!rc)
-		rc = prep(c, "INSERT INTO table_chunks VALUES(?,?,?,?,?,?)", &sc);
+		rc = prep(c, "INSERT INTO table_chunks VALUES(?,?,?,?,?,?,?,?,?,?)", &sc);
 	if (!rc)
 		rc = prep(c, "SELECT ulen, nrows, csv_len FROM chunks WHERE id=?", &chk);
 	if (!rc)
 		rc = prep(c, "INSERT INTO row_groups VALUES(?,?,?,?,?,?)", &sgr);
 	for (size_t i = 0; i < m->ntables && !rc; i++) {
 		const struct manifest_table *t = &m->tables[i];
-		uint64_t off = 0;
+		uint64_t off = 0, joff = 0, soff = 0, jsize = 0, ssize = 0;
+		for (size_t k = 0; k < t->nchunks; k++) {
+			/* sums fit: manifest_decode() checked them */
+			jsize += t->chunks[k].jsonl_len;
+			ssize += t->chunks[k].sql_len;
+		}
 		buf_reset(&hdr);
 		render_csv_header(&hdr, t->cols, t->ncols);
 		sqlite3_bind_int64(stt, 1, (sqlite3_int64)m->seq);
@@ -386,6 +396,17 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 		sqlite3_bind_int64(stt, 7, (sqlite3_int64)t->nrows);
 		sqlite3_bind_int64(stt, 8, (sqlite3_int64)t->nchunks);
 		sqlite3_bind_int64(stt, 9, (sqlite3_int64)t->csv_size);
+		/* JSONL and SQL views: their sizes were recorded from manifest version 2 on */
+		sqlite3_bind_int64(stt, 10, m->version >= 2);
+		sqlite3_bind_int64(stt, 11, (sqlite3_int64)jsize);
+		sqlite3_bind_int64(stt, 12, (sqlite3_int64)ssize);
+		struct buf cols = BUF_INIT; /* the column names, each ending in NUL */
+		for (unsigned k = 0; k < t->ncols; k++)
+			buf_add(&cols, t->cols[k], strlen(t->cols[k]) + 1);
+		sqlite3_bind_blob(stt, 13, cols.len ? (const void *)cols.data : "", (int)cols.len,
+				  SQLITE_TRANSIENT);
+		buf_release(&cols);
+		sqlite3_bind_int64(stt, 14, (sqlite3_int64)t->flags);
 		rc = run(c, stt);
 		if (!rc && (t->nchunks > 0x100000 ||
 			    __builtin_add_overflow(nrows, t->nrows, &nrows) ||
@@ -420,9 +441,15 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 			sqlite3_bind_blob(sc, 4, ch->id.b, 16, SQLITE_STATIC);
 			sqlite3_bind_int64(sc, 5, (sqlite3_int64)off);
 			sqlite3_bind_text(sc, 6, fname, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(sc, 7, (sqlite3_int64)joff);
+			sqlite3_bind_int64(sc, 8, (sqlite3_int64)ch->jsonl_len);
+			sqlite3_bind_int64(sc, 9, (sqlite3_int64)soff);
+			sqlite3_bind_int64(sc, 10, (sqlite3_int64)ch->sql_len);
 			rc = run(c, sc);
-			/* Σ csv_len = csv_size <= INT64_MAX was checked by manifest_decode */
+			/* Σ csv_len = csv_size <= INT64_MAX was checked by manifest_decode, so were the others */
 			off += ch->csv_len;
+			joff += ch->jsonl_len;
+			soff += ch->sql_len;
 		}
 		if (!rc && !fnames_unique(fnames, t->nchunks))
 			rc = -EUCLEAN;
@@ -985,7 +1012,7 @@ int catalog_gen_text(struct catalog *c, uint64_t seq, bool json, char **text, si
 			  seq, -1, text, len);
 }
 
-#define TABLE_COLS "tidx, dirname, nrows, nchunks, csv_size, length(CAST(header AS BLOB)), length(CAST(schema_sql AS BLOB))"
+#define TABLE_COLS "tidx, dirname, nrows, nchunks, csv_size, length(CAST(header AS BLOB)), length(CAST(schema_sql AS BLOB)), views, jsonl_size, sql_size"
 
 static void table_row(sqlite3_stmt *st, struct cat_table *t)
 {
@@ -994,6 +1021,9 @@ static void table_row(sqlite3_stmt *st, struct cat_table *t)
 	t->nrows = (uint64_t)sqlite3_column_int64(st, 2);
 	t->nchunks = (uint64_t)sqlite3_column_int64(st, 3);
 	t->csv_size = (uint64_t)sqlite3_column_int64(st, 4);
+	t->views = sqlite3_column_int64(st, 7) != 0;
+	t->jsonl_size = (uint64_t)sqlite3_column_int64(st, 8);
+	t->sql_size = (uint64_t)sqlite3_column_int64(st, 9);
 	t->header_len = (uint64_t)sqlite3_column_int64(st, 5);
 	t->schema_len = (uint64_t)sqlite3_column_int64(st, 6);
 }
@@ -1075,7 +1105,38 @@ int catalog_table_text(struct catalog *c, uint64_t seq, uint32_t tidx, bool head
 			  seq, tidx, text, len);
 }
 
-#define CHUNK_COLS "tc.seqno, tc.fname, tc.chunk_id, c.offset, c.clen, c.ulen, c.nrows, c.csv_len, p.name, tc.csv_off"
+int catalog_table_names(struct catalog *c, uint64_t seq, uint32_t tidx, char **name,
+			char ***cols, unsigned *ncols, unsigned *flags)
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, "SELECT name, cols, flags FROM tables WHERE seq=? AND tidx=?", &st), s;
+	*name = NULL;
+	*cols = NULL;
+	*ncols = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)tidx);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		const char *p = sqlite3_column_blob(st, 1);
+		size_t n = (size_t)sqlite3_column_bytes(st, 1), k = 0;
+		*name = xstrdup(col_str(st, 0));
+		*flags = (unsigned)sqlite3_column_int64(st, 2);
+		for (size_t i = 0; i < n; i++)
+			k += p[i] == 0;
+		*cols = xcalloc(k ? k : 1, sizeof(char *));
+		for (size_t i = 0; i < n && *ncols < k; i += strnlen(p + i, n - i) + 1)
+			(*cols)[(*ncols)++] = xstrndup(p + i, strnlen(p + i, n - i));
+		rc = 0;
+	} else {
+		rc = s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+#define CHUNK_COLS "tc.seqno, tc.fname, tc.chunk_id, c.offset, c.clen, c.ulen, c.nrows, c.csv_len, p.name, tc.csv_off, tc.jsonl_off, tc.jsonl_len, tc.sql_off, tc.sql_len"
 #define CHUNK_FROM " FROM table_chunks tc JOIN chunks c ON c.id = tc.chunk_id JOIN packs p ON p.pack_id = c.pack_id "
 
 static void chunk_row(sqlite3_stmt *st, struct cat_chunk *ch, bool names)
@@ -1093,6 +1154,10 @@ static void chunk_row(sqlite3_stmt *st, struct cat_chunk *ch, bool names)
 	ch->e.csv_len = (uint64_t)sqlite3_column_int64(st, 7);
 	snprintf(ch->pack, sizeof(ch->pack), "%s", col_str(st, 8));
 	ch->csv_off = (uint64_t)sqlite3_column_int64(st, 9);
+	ch->jsonl_off = (uint64_t)sqlite3_column_int64(st, 10);
+	ch->jsonl_len = (uint64_t)sqlite3_column_int64(st, 11);
+	ch->sql_off = (uint64_t)sqlite3_column_int64(st, 12);
+	ch->sql_len = (uint64_t)sqlite3_column_int64(st, 13);
 }
 
 int catalog_table_chunks(struct catalog *c, uint64_t seq, uint32_t tidx, bool with_names,

@@ -7,7 +7,8 @@
  *   source_bytes, new_bytes, ntables
  *   per table: str name, str dirname, str schema, flags, ncols, str*ncols,
  *              nrows, csv_size, nchunks,
- *              per chunk: id[16], nrows, ulen, csv_len, str first, str last
+ *              per chunk: id[16], nrows, ulen, csv_len, [v2: jsonl_len, sql_len,]
+ *                         str first, str last
  *   version 2: npragmas, per pragma: str name, svarint value;
  *              nobjects, per object: str type, str name, str tbl_name, str sql
  *   u64le xxh3-64 of everything before
@@ -58,6 +59,8 @@ void manifest_encode(const struct manifest *m, struct buf *b)
 			buf_add_varint(b, c->nrows);
 			buf_add_varint(b, c->ulen);
 			buf_add_varint(b, c->csv_len);
+			buf_add_varint(b, c->jsonl_len);
+			buf_add_varint(b, c->sql_len);
 			buf_add_bytes(b, c->first_key, c->first_len);
 			buf_add_bytes(b, c->last_key, c->last_len);
 		}
@@ -127,9 +130,9 @@ static int dup_bytes(struct rd *r, uint8_t **p, size_t *n)
 	return 0;
 }
 
-static int decode_table(struct rd *r, struct manifest_table *t)
+static int decode_table(struct rd *r, unsigned version, struct manifest_table *t)
 {
-	uint64_t v, sum_rows = 0, sum_csv = 0;
+	uint64_t v, sum_rows = 0, sum_csv = 0, sum_jsonl = 0, sum_sql = 0;
 	int rc;
 
 	if (rd_str(r, &t->name))
@@ -175,6 +178,10 @@ static int decode_table(struct rd *r, struct manifest_table *t)
 		rd_varint(r, &c->nrows);
 		rd_varint(r, &c->ulen);
 		rd_varint(r, &c->csv_len);
+		if (version >= 2) {
+			rd_varint(r, &c->jsonl_len);
+			rd_varint(r, &c->sql_len);
+		}
 		dup_bytes(r, &c->first_key, &c->first_len);
 		dup_bytes(r, &c->last_key, &c->last_len);
 		if (r->err)
@@ -189,13 +196,16 @@ static int decode_table(struct rd *r, struct manifest_table *t)
 					 c->first_key, c->first_len) >= 0)
 			return -EUCLEAN; /* ranges must be disjoint and ascending */
 		if (__builtin_add_overflow(sum_rows, c->nrows, &sum_rows) ||
-		    __builtin_add_overflow(sum_csv, c->csv_len, &sum_csv))
+		    __builtin_add_overflow(sum_csv, c->csv_len, &sum_csv) ||
+		    __builtin_add_overflow(sum_jsonl, c->jsonl_len, &sum_jsonl) ||
+		    __builtin_add_overflow(sum_sql, c->sql_len, &sum_sql))
 			return -EUCLEAN;
 	}
 	if (r->err)
 		return r->err;
 	/* the catalog stores sizes as SQLite integers (signed 64-bit) */
-	if (sum_rows != t->nrows || sum_csv != t->csv_size || sum_csv > INT64_MAX)
+	if (sum_rows != t->nrows || sum_csv != t->csv_size || sum_csv > INT64_MAX ||
+	    sum_jsonl > INT64_MAX || sum_sql > INT64_MAX)
 		return -EUCLEAN;
 	return 0;
 }
@@ -315,7 +325,7 @@ int manifest_decode(const uint8_t *data, size_t n, struct manifest *m)
 	m->ntables = (size_t)v;
 	m->tables = xcalloc(m->ntables ? m->ntables : 1, sizeof(*m->tables));
 	for (size_t i = 0; i < m->ntables; i++) {
-		rc = decode_table(&r, &m->tables[i]);
+		rc = decode_table(&r, ver, &m->tables[i]);
 		if (rc)
 			goto fail;
 	}

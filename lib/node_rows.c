@@ -3,6 +3,8 @@
  *
  *   /<generation>/<table>/rows/                    one file per chunk ...
  *   /<generation>/<table>/rows/FIRST+LAST.csv      header + that chunk's rows
+ *   /<generation>/<table>/rows/FIRST+LAST.jsonl    the same rows as JSONL, and
+ *   /<generation>/<table>/rows/FIRST+LAST.sql      as INSERT statements
  *   /<generation>/<table>/rows/FIRST+LAST/         ... or, for a table of more
  *                                                  than ROWS_FLAT_MAX chunks,
  *                                                  key-range directories of
@@ -152,29 +154,82 @@ static int rows_span(struct tree *t, const struct node *parent, uint32_t *first,
 	return 0;
 }
 
-static int file_find(struct tree *t, const struct node *parent, const char *name,
-		     struct node *child)
+/* The format of a row-range file node, and its node type. */
+static enum view_format file_format(enum node_type ty)
+{
+	return ty == N_ROWS_JSONL ? VIEW_JSONL : ty == N_ROWS_SQL ? VIEW_SQL : VIEW_CSV;
+}
+
+static enum node_type file_type(enum view_format f)
+{
+	return f == VIEW_JSONL ? N_ROWS_JSONL : f == VIEW_SQL ? N_ROWS_SQL : N_ROWS_FILE;
+}
+
+/* Whether this table's row-range files are served in format f. */
+static int file_served(struct tree *t, const struct node *n, enum view_format f)
+{
+	struct cat_table tb;
+	int rc;
+	if (!(t->formats & 1u << f))
+		return 0;
+	if (f == VIEW_CSV)
+		return 1;
+	rc = table_info(t, n, &tb);
+	return rc ? rc : tb.views;
+}
+
+/*
+ * The catalog names each chunk by its CSV file name; the JSONL and SQL
+ * files are the same name with their own extension.
+ */
+static int file_find_fmt(struct tree *t, const struct node *parent, const char *name,
+			 enum view_format f, struct node *child)
 {
 	struct cat_chunk ch;
 	uint32_t first, n;
-	int rc = rows_span(t, parent, &first, &n);
+	const char *ext = view_ext(f);
+	size_t nl = strlen(name), el = strlen(ext);
+	int rc;
+
+	if (nl <= el + 1 || name[nl - el - 1] != '.' || strcmp(name + nl - el, ext))
+		return -ENOENT;
+	rc = file_served(t, parent, f);
+	if (rc <= 0)
+		return rc ? rc : -ENOENT;
+	rc = rows_span(t, parent, &first, &n);
 	if (rc)
 		return rc;
-	rc = catalog_chunk_by_name(&t->cat, parent->seq, parent->tidx, name, &ch);
+	char *csv = xasprintf("%.*s.csv", (int)(nl - el - 1), name);
+	rc = catalog_chunk_by_name(&t->cat, parent->seq, parent->tidx, csv, &ch);
+	free(csv);
 	if (rc)
 		return rc;
 	if (ch.seqno > NODE_POS_MAX || ch.seqno < first || ch.seqno - first >= n)
 		return -ENOENT;
-	*child = node_make(N_ROWS_FILE, parent->seq, parent->tidx, ch.seqno);
+	*child = node_make(file_type(f), parent->seq, parent->tidx, ch.seqno);
 	return 0;
 }
 
+/*
+ * The files of a rows directory, every served format of each chunk
+ * together: A+B.csv, A+B.jsonl, A+B.sql, C+D.csv ... which is byte order
+ * ("c" < "j" < "s"), as `ls` sorts.  The CSV kind lists them all; the JSONL
+ * and SQL kinds only find.
+ */
 static int file_each(struct tree *t, const struct node *parent, struct tree_dir *d)
 {
 	struct cat_chunk *ch;
 	uint32_t first, n;
 	size_t nch;
-	int rc = rows_span(t, parent, &first, &n);
+	bool served[VIEW_FORMATS];
+	int rc = 0;
+	for (unsigned f = 0; f < VIEW_FORMATS && rc >= 0; f++) {
+		rc = file_served(t, parent, (enum view_format)f);
+		served[f] = rc > 0;
+	}
+	if (rc < 0)
+		return rc;
+	rc = rows_span(t, parent, &first, &n);
 	if (rc || !n)
 		return rc;
 	if (parent->type == N_ROWS_GROUP)
@@ -185,9 +240,20 @@ static int file_each(struct tree *t, const struct node *parent, struct tree_dir 
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < nch; i++) {
-		struct node c = node_make(N_ROWS_FILE, parent->seq, parent->tidx, ch[i].seqno);
-		if (ch[i].seqno <= NODE_POS_MAX && tree_name_ok(t, ch[i].fname))
-			tree_dir_add(d, ch[i].fname, &c, S_IFREG);
+		size_t l = strlen(ch[i].fname);
+		if (ch[i].seqno > NODE_POS_MAX || l < 5 || !tree_name_ok(t, ch[i].fname))
+			continue;
+		for (unsigned f = 0; f < VIEW_FORMATS; f++) {
+			struct node c = node_make(file_type((enum view_format)f), parent->seq,
+						  parent->tidx, ch[i].seqno);
+			if (!served[f])
+				continue;
+			char *name = xasprintf("%.*s.%s", (int)(l - 4), ch[i].fname,
+					       view_ext((enum view_format)f));
+			if (strlen(name) <= 255 && tree_name_ok(t, name))
+				tree_dir_add(d, name, &c, S_IFREG);
+			free(name);
+		}
 	}
 	catalog_free_chunks(ch, nch);
 	return 0;
@@ -195,24 +261,32 @@ static int file_each(struct tree *t, const struct node *parent, struct tree_dir 
 
 static int file_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
 {
+	enum view_format f = file_format(n->type);
 	struct cat_gen g;
 	struct cat_table tb;
 	struct cat_chunk ch;
 	int rc = tree_gen(t, n->seq, &g);
 	if (!rc)
 		rc = table_info(t, n, &tb);
+	if (!rc && (!(t->formats & 1u << f) || (f != VIEW_CSV && !tb.views)))
+		rc = -ENOENT;
 	if (!rc)
 		rc = catalog_chunk_by_seqno(&t->cat, n->seq, n->tidx, n->pos, &ch);
 	if (!rc)
-		tree_fill(t, st, n, S_IFREG, tb.header_len + ch.e.csv_len, g.time);
+		tree_fill(t, st, n, S_IFREG,
+			  f == VIEW_JSONL ? ch.jsonl_len : f == VIEW_SQL ? ch.sql_len
+			  : tb.header_len + ch.e.csv_len, g.time);
 	return rc;
 }
 
 static int file_open(struct tree *t, const struct node *n, struct rd_file *f)
 {
-	int rc = catalog_table_text(&t->cat, n->seq, n->tidx, true, &f->text, &f->text_len);
+	enum view_format fmt = file_format(n->type);
+	int rc = 0;
 	f->seq = n->seq;
 	f->tidx = n->tidx;
+	if (fmt == VIEW_CSV)
+		rc = catalog_table_text(&t->cat, n->seq, n->tidx, true, &f->text, &f->text_len);
 	if (rc)
 		return rc;
 	f->chunks = xcalloc(1, sizeof(*f->chunks));
@@ -220,12 +294,28 @@ static int file_open(struct tree *t, const struct node *n, struct rd_file *f)
 	if (rc)
 		return rc;
 	f->nchunks = 1;
-	f->chunks[0].csv_off = 0;
-	f->size = f->text_len + f->chunks[0].e.csv_len;
+	/* the file is this chunk alone: its rows start at 0 */
+	f->chunks[0].csv_off = f->chunks[0].jsonl_off = f->chunks[0].sql_off = 0;
+	rc = tree_file_view(t, f, fmt);
+	if (rc)
+		return rc;
+	f->size = f->text_len + (fmt == VIEW_JSONL ? f->chunks[0].jsonl_len
+				 : fmt == VIEW_SQL ? f->chunks[0].sql_len : f->chunks[0].e.csv_len);
 	return 0;
 }
 
-const struct node_kind node_rows_file = {
-	.what = "row-range file", .fields = F_SEQ | F_TIDX | F_POS, .parents = 1u << N_ROWS | 1u << N_ROWS_GROUP, .mode = S_IFREG,
-	.find = file_find, .each = file_each, .stat = file_stat, .open = file_open,
-};
+#define FILE_KIND(NAME, FMT, WHAT, EACH)                                                      \
+	static int NAME##_find(struct tree *t, const struct node *p, const char *name,          \
+			       struct node *c)                                                  \
+	{                                                                                       \
+		return file_find_fmt(t, p, name, FMT, c);                                       \
+	}                                                                                       \
+	const struct node_kind node_##NAME = {                                                  \
+		.what = WHAT, .fields = F_SEQ | F_TIDX | F_POS,                                 \
+		.parents = 1u << N_ROWS | 1u << N_ROWS_GROUP, .mode = S_IFREG,                  \
+		.find = NAME##_find, .each = EACH, .stat = file_stat, .open = file_open,        \
+	}
+
+FILE_KIND(rows_file, VIEW_CSV, "row-range file", file_each);
+FILE_KIND(rows_jsonl, VIEW_JSONL, "row-range JSONL file", NULL);
+FILE_KIND(rows_sql, VIEW_SQL, "row-range SQL file", NULL);

@@ -4,6 +4,8 @@
  *   /<generation>/<table>/             the table's directory (escaped name)
  *   /<generation>/<table>/schema.sql   its CREATE TABLE, indexes and triggers
  *   /<generation>/<table>/<table>.csv  the whole table: header, rows in key order
+ *   /<generation>/<table>/<table>.jsonl, .sql   the same rows as JSON Lines and as
+ *                                      INSERT statements (views.h); position = format
  */
 #include "tree_i.h"
 #include "strata/log.h"
@@ -124,7 +126,13 @@ const struct node_kind node_table_schema = {
 	.find = schema_find, .each = schema_each, .stat = schema_stat, .open = schema_open,
 };
 
-/* ---- <table>.csv ---- */
+/* ---- <table>.csv, <table>.jsonl, <table>.sql ---- */
+
+/* Whether format fmt of this table is served (JSONL and SQL: sizes recorded). */
+static bool format_served(const struct tree *t, const struct cat_table *tb, unsigned fmt)
+{
+	return fmt < VIEW_FORMATS && (t->formats & 1u << fmt) && (fmt == VIEW_CSV || tb->views);
+}
 
 static int csv_find(struct tree *t, const struct node *parent, const char *name,
 		    struct node *child)
@@ -134,26 +142,34 @@ static int csv_find(struct tree *t, const struct node *parent, const char *name,
 	if (rc)
 		return rc;
 	size_t dl = strlen(tb.dirname);
-	bool match = strlen(name) == dl + 4 && !strncmp(name, tb.dirname, dl) &&
-		     !strcmp(name + dl, ".csv");
+	int fmt = -1;
+	if (strlen(name) > dl + 1 && !strncmp(name, tb.dirname, dl) && name[dl] == '.')
+		for (unsigned f = 0; f < VIEW_FORMATS && fmt < 0; f++)
+			if (!strcmp(name + dl + 1, view_ext(f)) && format_served(t, &tb, f))
+				fmt = (int)f;
 	free(tb.dirname);
-	if (!match)
+	if (fmt < 0)
 		return -ENOENT;
-	*child = node_make(N_TABLE_CSV, parent->seq, parent->tidx, 0);
+	*child = node_make(N_TABLE_CSV, parent->seq, parent->tidx, (uint32_t)fmt);
 	return 0;
 }
 
 static int csv_each(struct tree *t, const struct node *parent, struct tree_dir *d)
 {
 	struct cat_table tb;
-	struct node c = node_make(N_TABLE_CSV, parent->seq, parent->tidx, 0);
 	int rc = catalog_table_by_idx(&t->cat, parent->seq, parent->tidx, &tb);
 	if (rc)
 		return rc;
-	char *csv = xasprintf("%s.csv", tb.dirname);
-	if (tree_name_ok(t, csv))
-		tree_dir_add(d, csv, &c, S_IFREG);
-	free(csv);
+	for (unsigned f = 0; f < VIEW_FORMATS; f++) {
+		struct node c = node_make(N_TABLE_CSV, parent->seq, parent->tidx, f);
+		if (!format_served(t, &tb, f))
+			continue;
+		char *file = xasprintf("%s.%s", tb.dirname, view_ext(f));
+		/* a dirname near the limit leaves no room for ".jsonl": that view is not served */
+		if ((f == VIEW_CSV || strlen(file) <= 255) && tree_name_ok(t, file))
+			tree_dir_add(d, file, &c, S_IFREG);
+		free(file);
+	}
 	free(tb.dirname);
 	return 0;
 }
@@ -163,8 +179,12 @@ static int csv_stat(struct tree *t, const struct node *n, struct stat *st, unsig
 	struct cat_gen g;
 	struct cat_table tb;
 	int rc = table_of(t, n, &g, &tb);
+	if (!rc && !format_served(t, &tb, n->pos))
+		rc = -ENOENT;
 	if (!rc)
-		tree_fill(t, st, n, S_IFREG, tb.header_len + tb.csv_size, g.time);
+		tree_fill(t, st, n, S_IFREG,
+			  n->pos == VIEW_JSONL ? tb.jsonl_size : n->pos == VIEW_SQL ? tb.sql_size
+			  : tb.header_len + tb.csv_size, g.time);
 	return rc;
 }
 
@@ -173,22 +193,26 @@ static int csv_stat(struct tree *t, const struct node *n, struct stat *st, unsig
  * index it by offset, and stat reported header + csv_size.  A chunk whose
  * pack was removed is missing from the list (the catalog drops it).
  */
-static int check_chunk_list(struct tree *t, const struct rd_file *f)
+static int check_chunk_list(struct tree *t, const struct rd_file *f, enum view_format fmt)
 {
 	struct cat_table tb;
-	uint64_t off = 0;
+	uint64_t off = 0, joff = 0, soff = 0;
 	bool ok;
 	int rc = catalog_table_by_idx(&t->cat, f->seq, f->tidx, &tb);
 	if (rc)
 		return rc;
 	free(tb.dirname);
-	ok = f->text_len == tb.header_len && f->nchunks == tb.nchunks;
+	ok = f->text_len == (fmt == VIEW_CSV ? tb.header_len : 0) && f->nchunks == tb.nchunks;
 	for (size_t i = 0; ok && i < f->nchunks; i++) {
 		const struct cat_chunk *c = &f->chunks[i];
-		ok = c->seqno == i && c->csv_off == off && c->e.csv_len <= UINT64_MAX - off;
+		ok = c->seqno == i && c->csv_off == off && c->e.csv_len <= UINT64_MAX - off &&
+		     c->jsonl_off == joff && c->jsonl_len <= UINT64_MAX - joff &&
+		     c->sql_off == soff && c->sql_len <= UINT64_MAX - soff;
 		off += c->e.csv_len;
+		joff += c->jsonl_len;
+		soff += c->sql_len;
 	}
-	if (ok && off == tb.csv_size)
+	if (ok && off == tb.csv_size && (!tb.views || (joff == tb.jsonl_size && soff == tb.sql_size)))
 		return 0;
 	log_msg("catalog '%s' does not hold every chunk of generation %llu, table %u: a pack file is missing or the catalog is damaged; restore missing packs from a copy of the repository, then run 'strata index --rebuild %s'",
 		t->repo.catalog, (unsigned long long)f->seq, f->tidx, t->repo.path);
@@ -197,22 +221,28 @@ static int check_chunk_list(struct tree *t, const struct rd_file *f)
 
 static int csv_open(struct tree *t, const struct node *n, struct rd_file *f)
 {
-	int rc = catalog_table_text(&t->cat, n->seq, n->tidx, true, &f->text, &f->text_len);
+	enum view_format fmt = (enum view_format)n->pos;
+	int rc = 0;
 	f->seq = n->seq;
 	f->tidx = n->tidx;
+	if (fmt == VIEW_CSV)
+		rc = catalog_table_text(&t->cat, n->seq, n->tidx, true, &f->text, &f->text_len);
 	if (!rc)
 		rc = catalog_table_chunks(&t->cat, n->seq, n->tidx, false, &f->chunks, &f->nchunks);
 	if (!rc)
-		rc = check_chunk_list(t, f);
+		rc = check_chunk_list(t, f, fmt);
+	if (!rc)
+		rc = tree_file_view(t, f, fmt);
 	if (rc)
 		return rc;
 	f->size = f->text_len;
 	for (size_t i = 0; i < f->nchunks; i++)
-		f->size += f->chunks[i].e.csv_len;
+		f->size += fmt == VIEW_JSONL ? f->chunks[i].jsonl_len
+			   : fmt == VIEW_SQL ? f->chunks[i].sql_len : f->chunks[i].e.csv_len;
 	return 0;
 }
 
 const struct node_kind node_table_csv = {
-	.what = "table CSV", .fields = F_SEQ | F_TIDX, .parents = 1u << N_TABLE, .mode = S_IFREG,
+	.what = "table file", .fields = F_SEQ | F_TIDX | F_POS, .parents = 1u << N_TABLE, .mode = S_IFREG,
 	.find = csv_find, .each = csv_each, .stat = csv_stat, .open = csv_open,
 };

@@ -20,6 +20,8 @@
 #include "strata/log.h"
 #include "strata/render.h"
 
+#include <xxhash.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -61,10 +63,36 @@ struct reader {
 	int pf_nthreads;
 };
 
+void rd_file_set_view(struct rd_file *f, enum view_format fmt, const char *table,
+		      char *const *cols, unsigned ncols, bool without_rowid)
+{
+	XXH3_state_t *st = XXH3_createState();
+	XXH128_hash_t h;
+	uint8_t tag[2] = { (uint8_t)fmt, without_rowid };
+
+	f->fmt = fmt;
+	f->vt = xcalloc(1, sizeof(*f->vt));
+	view_table_init(f->vt, table, cols, ncols, without_rowid);
+	/* what the rendering depends on besides the rows: format, names, rowid */
+	XXH3_128bits_reset(st);
+	XXH3_128bits_update(st, tag, 2);
+	XXH3_128bits_update(st, f->vt->insert.data, f->vt->insert.len);
+	for (unsigned c = 0; c < ncols; c++)
+		XXH3_128bits_update(st, f->vt->keys[c].data, f->vt->keys[c].len);
+	h = XXH3_128bits_digest(st);
+	XXH3_freeState(st);
+	memcpy(f->variant, &h.high64, 8);
+	memcpy(f->variant + 8, &h.low64, 8);
+}
+
 void rd_file_free(struct rd_file *f)
 {
 	if (!f)
 		return;
+	if (f->vt) {
+		view_table_release(f->vt);
+		free(f->vt);
+	}
 	free(f->text);
 	catalog_free_chunks(f->chunks, f->nchunks);
 	free(f);
@@ -310,12 +338,14 @@ int reader_chunk_typed(struct reader *r, uint64_t gseq, uint32_t tidx,
 		body = malloc(ch->e.clen ? ch->e.clen : 1);
 		rc = body ? pread_all(fd, body, ch->e.clen, ch->e.offset) : -ENOMEM;
 		if (!rc)
-			rc = framed_check(body, ch->e.clen, &ch->e, thread_dctx(r), &csv, &side);
+			rc = framed_check_rows(body, ch->e.clen, &ch->e, thread_dctx(r), &csv, &side,
+					       false);
 		if (!rc)
 			rc = framed_typed(side.data, side.len, csv.data, csv.len, typed);
 		if (!rc) {
+			/* the id decides; a framed body is read without the recorded ulen, as reads are */
 			chunk_id_of(&id, typed->data + before, typed->len - before);
-			if (memcmp(id.b, ch->e.id.b, 16) || typed->len - before != ch->e.ulen)
+			if (memcmp(id.b, ch->e.id.b, 16))
 				rc = -EBADMSG;
 		}
 		free(body);
@@ -327,6 +357,55 @@ int reader_chunk_typed(struct reader *r, uint64_t gseq, uint32_t tidx,
 		log_bad_chunk(ch, gseq, tidx, rc, rc == -ENOMEM ? " (out of memory)" : "");
 		return -EIO;
 	}
+	return 0;
+}
+
+/* Where a chunk's rows are in the body of f, and how many bytes. */
+static inline uint64_t chunk_off(const struct rd_file *f, const struct cat_chunk *c)
+{
+	return f->fmt == VIEW_JSONL ? c->jsonl_off : f->fmt == VIEW_SQL ? c->sql_off : c->csv_off;
+}
+
+static inline uint64_t chunk_len(const struct rd_file *f, const struct cat_chunk *c)
+{
+	return f->fmt == VIEW_JSONL ? c->jsonl_len : f->fmt == VIEW_SQL ? c->sql_len : c->e.csv_len;
+}
+
+/*
+ * A chunk rendered as a JSONL or SQL view: one piece, the whole rendering,
+ * cached under an id derived from the chunk's and the file's variant (the
+ * same rows render differently in tables with other names).
+ */
+static int get_view(struct reader *r, const struct rd_file *f, const struct cat_chunk *ch,
+		    struct cache_entry **out)
+{
+	struct buf typed = BUF_INIT, text = BUF_INIT;
+	struct chunk_id key;
+	uint8_t in[32];
+	uint64_t nrows;
+	int rc;
+
+	memcpy(in, ch->e.id.b, 16);
+	memcpy(in + 16, f->variant, 16);
+	chunk_id_of(&key, in, 32);
+	*out = chunk_cache_get(r->cache, &key, 0);
+	if (*out)
+		return 0;
+	rc = reader_chunk_typed(r, f->seq, f->tidx, ch, &typed);
+	if (rc)
+		return rc; /* logged */
+	rc = view_render_chunk(f->fmt, f->vt, typed.data, typed.len, &text, &nrows);
+	buf_release(&typed);
+	/* the rows are the id's; what the size promised is checked (nrows is not used, as for CSV) */
+	if (rc || text.len != chunk_len(f, ch)) {
+		log_msg("chunk %u of generation %llu, table %u renders as %s in %zu bytes, not the %llu its manifest records; run 'strata verify %s'",
+			ch->seqno, (unsigned long long)f->seq, f->tidx, view_ext(f->fmt), text.len,
+			(unsigned long long)chunk_len(f, ch), r->repo_path);
+		buf_release(&text);
+		return -EIO;
+	}
+	size_t len = text.len;
+	*out = chunk_cache_put_new(r->cache, &key, 0, buf_detach(&text, NULL), len);
 	return 0;
 }
 
@@ -434,7 +513,7 @@ static size_t find_chunk(const struct rd_file *f, uint64_t off)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const struct cat_chunk *c = &f->chunks[mid];
-		if (c->csv_off + c->e.csv_len <= off)
+		if (chunk_off(f, c) + chunk_len(f, c) <= off)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -526,6 +605,18 @@ int reader_read(struct reader *rd, struct rd_file *f, uint64_t off, size_t size,
 		for (size_t i = find_chunk(f, body); !rc && i < f->nchunks && body < bend; i++) {
 			const struct cat_chunk *c = &f->chunks[i];
 			struct cache_entry *te, *e;
+			if (f->fmt != VIEW_CSV) {
+				/* one piece per chunk: its whole rendering */
+				uint64_t coff = chunk_off(f, c), cend = coff + chunk_len(f, c);
+				rc = get_view(rd, f, c, &e);
+				if (rc)
+					break;
+				reply_hold(r, e);
+				uint64_t want = (bend < cend ? bend : cend) - body;
+				reply_add(r, e->data + (body - coff), (size_t)want);
+				body += want;
+				continue;
+			}
 			rc = get_toc(rd, f->seq, f->tidx, c, &te);
 			if (rc)
 				break;
@@ -566,7 +657,7 @@ void reader_done(struct reader *rd, struct rd_file *f, struct rd_reply *r, int r
 	for (size_t i = 0; i < r->nheld; i++)
 		chunk_cache_unref(rd->cache, r->held[i]);
 	/* after the reply: read_ahead() may pread frame tables of the next chunks */
-	if (!rc && r->sequential && r->end > f->text_len)
+	if (!rc && r->sequential && r->end > f->text_len && f->fmt == VIEW_CSV)
 		read_ahead(rd, f, r->end - f->text_len);
 	if (r->iov != r->iov_small) {
 		free(r->iov);

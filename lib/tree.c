@@ -12,7 +12,11 @@
  *                in rows/ (key-range directories of huge tables)
  *   1 is the root, 2 is "latest".
  *
- * Room to grow: types 11 to 15 are free, and a type whose address leaves
+ * Types 11 and 12 are the JSONL and SQL row-range files (the CSV one is
+ * 8); the table's own files are type 6 with the format (enum view_format)
+ * in the position field, 0 being the CSV file.
+ *
+ * Room to grow: types 13 to 15 are free, and a type whose address leaves
  * a field unused (a table's files do not use the position; a generation's
  * files neither the table nor the position) may use that field for a
  * variant, such as the format of a table file, keeping 0 for what exists
@@ -20,6 +24,7 @@
  */
 #include "tree_i.h"
 #include "strata/log.h"
+#include "strata/manifest.h"
 #include "strata/naming.h"
 
 #include <dirent.h>
@@ -42,6 +47,8 @@ static const struct node_kind *const kinds[N_TYPES] = {
 	[N_ROWS_FILE] = &node_rows_file,
 	[N_LATEST] = &node_latest,
 	[N_ROWS_GROUP] = &node_rows_group,
+	[N_ROWS_JSONL] = &node_rows_jsonl,
+	[N_ROWS_SQL] = &node_rows_sql,
 };
 
 uint64_t node_ino(const struct node *n)
@@ -429,7 +436,7 @@ int tree_list(struct tree *t, uint64_t ino, struct tree_dir *d, unsigned *flags)
 		rc = pk->stat(t, &p, &st, flags);
 	for (unsigned ty = 0; !rc && ty < N_TYPES; ty++) {
 		const struct node_kind *k = kinds[ty];
-		if (k && (k->parents & 1u << p.type))
+		if (k && k->each && (k->parents & 1u << p.type))
 			rc = k->each(t, &p, d);
 	}
 	rc = cat_unlock(t, rc);
@@ -550,6 +557,46 @@ int tree_resolve(struct tree *t, const char *path, bool follow_last, uint64_t *i
 
 /* ---- open and close ---- */
 
+void tree_set_formats(struct tree *t, unsigned mask)
+{
+	t->formats = mask;
+}
+
+int tree_parse_formats(const char *s, unsigned *mask)
+{
+	char *copy = xstrdup(s), *save = NULL;
+	int rc = 0;
+	*mask = 0;
+	for (char *w = strtok_r(copy, ",", &save); w && !rc; w = strtok_r(NULL, ",", &save)) {
+		int f = !strcmp(w, "csv") ? VIEW_CSV : !strcmp(w, "jsonl") ? VIEW_JSONL
+			: !strcmp(w, "sql") ? VIEW_SQL : -1;
+		if (f < 0)
+			rc = -EINVAL;
+		else
+			*mask |= 1u << f;
+	}
+	free(copy);
+	return rc || !*mask ? -EINVAL : 0;
+}
+
+int tree_file_view(struct tree *t, struct rd_file *f, enum view_format fmt)
+{
+	char *name, **cols;
+	unsigned ncols, flags;
+	int rc;
+	if (fmt == VIEW_CSV)
+		return 0;
+	rc = catalog_table_names(&t->cat, f->seq, f->tidx, &name, &cols, &ncols, &flags);
+	if (rc)
+		return rc;
+	rd_file_set_view(f, fmt, name, cols, ncols, (flags & TABLE_WITHOUT_ROWID) != 0);
+	for (unsigned c = 0; c < ncols; c++)
+		free(cols[c]);
+	free(cols);
+	free(name);
+	return 0;
+}
+
 const char *tree_repo_path(const struct tree *t)
 {
 	return t->repo.path;
@@ -568,6 +615,7 @@ int tree_open(struct tree **out, const char *path, char **err)
 	int rc;
 
 	t->packs_dir = -1;
+	t->formats = 1u << VIEW_CSV | 1u << VIEW_JSONL | 1u << VIEW_SQL;
 	pthread_mutex_init(&t->cat_mu, NULL);
 	rc = repo_open(&t->repo, path);
 	if (rc) {

@@ -5,7 +5,9 @@
  * CSV file, a row-range file ...  It says where its nodes appear (parents,
  * a mask of node types) and answers, for its own nodes:
  *   find      is `name` in directory `parent` one of mine?  (-ENOENT: no)
- *   each      add all of mine in directory `parent` to a listing
+ *   each      add all of mine in directory `parent` to a listing (NULL: another
+ *             kind lists them, as the CSV row-range files list the JSONL and
+ *             SQL ones beside each chunk's CSV file)
  *   stat      attributes
  *   open      a file's content (struct rd_file: prefix + chunk list)
  *   readlink  a symbolic link's target
@@ -33,7 +35,7 @@
 enum node_type {
 	N_ROOT = 0, N_GEN = 1, N_GEN_JSON = 2, N_GEN_SCHEMA = 3, N_TABLE = 4,
 	N_TABLE_SCHEMA = 5, N_TABLE_CSV = 6, N_ROWS = 7, N_ROWS_FILE = 8, N_LATEST = 9,
-	N_ROWS_GROUP = 10,
+	N_ROWS_GROUP = 10, N_ROWS_JSONL = 11, N_ROWS_SQL = 12,
 	N_TYPES = 16,
 };
 
@@ -67,7 +69,7 @@ struct node_kind {
 
 extern const struct node_kind node_root, node_gen, node_latest, node_gen_json,
 	node_gen_schema, node_table, node_table_schema, node_table_csv, node_rows,
-	node_rows_group, node_rows_file;
+	node_rows_group, node_rows_file, node_rows_jsonl, node_rows_sql;
 
 struct tree {
 	struct repo repo;
@@ -78,6 +80,7 @@ struct tree {
 	mode_t file_mode;     /* permission bits of files and directories */
 	mode_t dir_mode;
 	int64_t start_time;
+	unsigned formats;     /* 1 << enum view_format of each format served */
 	/*
 	 * The catalog connection and what is known about the file it reads.
 	 * Every use, the reopen included, holds cat_mu and copies what it needs
@@ -118,5 +121,10 @@ void tree_dir_add(struct tree_dir *d, const char *name, const struct node *n, mo
 bool tree_name_ok(struct tree *t, const char *name);
 /* The generation of a node, or -ENOENT when its seq cannot be one. */
 int tree_gen(struct tree *t, uint64_t seq, struct cat_gen *g);
+/*
+ * Make f a file of the table's rows in format fmt (its chunks already in
+ * f): CSV as is; JSONL and SQL with the table's names from the catalog.
+ */
+int tree_file_view(struct tree *t, struct rd_file *f, enum view_format fmt);
 
 #endif

@@ -269,12 +269,135 @@ out:
 	return rc;
 }
 
-int view_chunk_len(enum view_format f, const struct view_table *t, const uint8_t *chunk,
-		   size_t n, struct buf *scratch, uint64_t *len)
+/* ---- lengths without rendering (backup records them for every chunk) ---- */
+
+static uint64_t int_len(int64_t i)
 {
-	uint64_t nrows;
-	buf_reset(scratch);
-	int rc = view_render_chunk(f, t, chunk, n, scratch, &nrows);
-	*len = rc ? 0 : scratch->len;
+	uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+	uint64_t n = i < 0 ? 2 : 1;
+	while (u >= 10) {
+		u /= 10;
+		n++;
+	}
+	return n;
+}
+
+/* Bytes buf_add_json_str() writes for valid UTF-8 text. */
+static uint64_t json_str_len(const uint8_t *p, size_t n)
+{
+	uint64_t len = 2;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+		if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t')
+			len += 2;
+		else if (c < 0x20 || c == 0x7f)
+			len += 6;
+		else
+			len++;
+	}
+	return len;
+}
+
+static uint64_t json_value_len(const struct value *v)
+{
+	char tmp[40];
+	switch (v->type) {
+	case VAL_NULL: return 4;
+	case VAL_INT: return int_len(v->i);
+	case VAL_REAL:
+		if (!isfinite(v->r))
+			return isnan(v->r) ? 14 : v->r > 0 ? 19 : 20;
+		return render_real(tmp, v->r);
+	case VAL_TEXT:
+		return valid_utf8(v->p, v->n) ? json_str_len(v->p, v->n) : 15 + 2 * (uint64_t)v->n;
+	default:
+		return 11 + 2 * (uint64_t)v->n; /* {"blob":".."} */
+	}
+}
+
+static uint64_t sql_value_len(const struct value *v)
+{
+	char tmp[40];
+	uint64_t len;
+	switch (v->type) {
+	case VAL_NULL: return 4;
+	case VAL_INT: return int_len(v->i);
+	case VAL_REAL: {
+		double d = v->r;
+		if (isnan(d))
+			return 4;
+		if (isinf(d))
+			return d > 0 ? 5 : 6;
+		if (d == floor(d) && fabs(d) < 9007199254740992.0)
+			return render_real(tmp, d);
+		int e;
+		int64_t m = (int64_t)ldexp(frexp(d, &e), 53);
+		e -= 53;
+		while (m % 2 == 0) {
+			m /= 2;
+			e++;
+		}
+		len = 2 + int_len(m) + 2; /* "(" m ".0" ")" */
+		for (int k = e < 0 ? -e : e; k > 0; k -= 52)
+			len += 1 + int_len((int64_t)((uint64_t)1 << (k > 52 ? 52 : k))) + 2;
+		return len;
+	}
+	case VAL_TEXT:
+		if (valid_utf8(v->p, v->n) && !memchr(v->p, 0, v->n)) {
+			len = 2 + v->n;
+			for (size_t i = 0; i < v->n; i++)
+				len += v->p[i] == '\'';
+			return len;
+		}
+		return 17 + 2 * (uint64_t)v->n; /* CAST(X'..' AS TEXT) */
+	default:
+		return 3 + 2 * (uint64_t)v->n;
+	}
+}
+
+int view_chunk_lens(const struct view_table *t, const uint8_t *chunk, size_t n,
+		    uint64_t *jsonl, uint64_t *sql)
+{
+	struct chunk_shape *s = xmalloc(sizeof(*s));
+	struct value v;
+	struct rd r;
+	uint64_t keys = 0, jl = 0, sl = 0;
+	int rc = -EUCLEAN;
+
+	rd_init(&r, chunk, n);
+	if (chunk_shape_decode(&r, s) || s->ncols != t->ncols || s->nhidden != t->hidden)
+		goto out;
+	for (unsigned c = 0; c < t->ncols; c++)
+		keys += t->keys[c].len;
+	unsigned shown = s->ncols + (t->rowid ? s->nhidden : 0);
+	/* per row: "{" keys "," ... "}\n"; INSERT ... VALUES( values "," ... ");\n" */
+	uint64_t jrow = 3 + keys + (t->ncols ? t->ncols - 1 : 0);
+	uint64_t srow = t->insert.len + (shown ? shown - 1 : 0) + 3;
+	while (rd_left(&r)) {
+		jl += jrow;
+		sl += srow;
+		for (unsigned c = 0; c < s->nhidden + s->ncols; c++) {
+			if (value_decode(&r, &v))
+				goto out;
+			if (c >= s->nhidden)
+				jl += json_value_len(&v);
+			if (c >= s->nhidden || t->rowid)
+				sl += sql_value_len(&v);
+		}
+	}
+	*jsonl = jl;
+	*sql = sl;
+	rc = 0;
+out:
+	free(s);
+	return rc;
+}
+
+int view_chunk_len(enum view_format f, const struct view_table *t, const uint8_t *chunk,
+		   size_t n, uint64_t *len)
+{
+	uint64_t jl, sl;
+	int rc = view_chunk_lens(t, chunk, n, &jl, &sl);
+	*len = rc ? 0 : f == VIEW_JSONL ? jl : sl;
 	return rc;
 }

@@ -591,6 +591,12 @@ def compare_mount(dbpath, gendir, strict_names=False, gen_time=None, raw=False, 
     if stat.S_IMODE(st.st_mode) != 0o555:
         c.err("%s: dir mode %o, want 555" % (gendir, stat.S_IMODE(st.st_mode)))
     tables = table_names(con)
+    # SQLite's own tables that strata keeps for exact restores (mount layout 3)
+    internal = [r[0].decode() for r in con.execute(
+        "SELECT name FROM sqlite_master WHERE type='table' AND name IN "
+        "('sqlite_sequence', 'sqlite_stat1', 'sqlite_stat4') ORDER BY name")]
+    shadow = {r[0].encode() if isinstance(r[0], str) else r[0] for r in con.execute(
+        "SELECT name FROM pragma_table_list WHERE schema='main' AND type='shadow'")}
     # generation.json
     gj_path = os.path.join(gd, b"generation.json")
     gjraw = read_file(gj_path)
@@ -601,6 +607,10 @@ def compare_mount(dbpath, gendir, strict_names=False, gen_time=None, raw=False, 
     except Exception as e:  # noqa
         c.err("generation.json does not parse: %s" % e)
         gj = {"tables": []}
+    # layout 3 (docs/FORMAT.md): JSONL and SQL views, SQLite's own tables kept
+    views = gj.get("format", 2) >= 3
+    if views:
+        tables = sorted(tables + internal)
     for k in ("id", "name", "time", "label", "source", "tables"):
         if k not in gj:
             c.err("generation.json: missing key %r" % k)
@@ -617,6 +627,8 @@ def compare_mount(dbpath, gendir, strict_names=False, gen_time=None, raw=False, 
     sraw = read_file(sp)
     check_size(c, sp, sraw)
     for typ, name, sql in schema_statements(con):
+        if views and name in shadow:
+            continue  # made by its virtual table: not in a layout 3 schema.sql
         if sql + b";\n" not in sraw:
             c.err("schema.sql: missing %s %r statement %r" % (typ, name, sql[:120]))
     # directory listing
@@ -653,18 +665,22 @@ def compare_mount(dbpath, gendir, strict_names=False, gen_time=None, raw=False, 
             continue
         if only is not None and t not in only:
             continue
-        compare_table(c, con, t, os.path.join(gd, pb), pb, strict_names)
+        compare_table(c, con, t, os.path.join(gd, pb), pb, strict_names, views)
     return c
 
 
-def compare_table(c, con, t, tdir, pb, strict_names):
+def compare_table(c, con, t, tdir, pb, strict_names, views=False):
+    """views: the table also has <dir>.jsonl, <dir>.sql and their rows/
+    files (their content is t_views' to check; here that they are there)."""
     ents = set(os.listdir(tdir))
     want = {b"schema.sql", pb + b".csv", b"rows"}
+    if views:
+        want |= {pb + b".jsonl", pb + b".sql"}
     if ents != want:
         c.err("%r: entries %r, want %r" % (tdir, sorted(ents), sorted(want)))
     # schema
     sp = os.path.join(tdir, b"schema.sql")
-    if os.path.exists(sp):
+    if os.path.exists(sp) and not t.startswith("sqlite_"):
         sraw = read_file(sp)
         check_size(c, sp, sraw)
         for typ, name, sql in schema_statements(con, t):
@@ -685,7 +701,17 @@ def compare_table(c, con, t, tdir, pb, strict_names):
     if not os.path.isdir(rd):
         c.err("%r: no rows/ dir" % tdir)
         return
-    top = sorted(os.listdir(rd))  # bytes sort == LC_ALL=C ls
+    allnames = os.listdir(rd)
+    top = sorted(n for n in allnames if not n.endswith((b".jsonl", b".sql")))  # bytes sort == LC_ALL=C ls
+    if views:
+        # every row-range file in each format, and nothing else
+        csvs = {n[:-4] for n in allnames if n.endswith(b".csv")}
+        for ext in (b".jsonl", b".sql"):
+            got = {n[:-len(ext)] for n in allnames if n.endswith(ext)}
+            if got != csvs:
+                c.err("%r: %s files %d, csv files %d" % (rd, ext, len(got), len(csvs)))
+    elif len(top) != len(allnames):
+        c.err("%r: .jsonl or .sql files in a layout without views" % rd)
     # a table of more than ROWS_FLAT_MAX chunks has key-range directories in
     # rows/ (docs/FORMAT.md, "Mount layout"), each named <first>+<last> of
     # the files it holds; files of all groups in order are the chunks
@@ -697,7 +723,10 @@ def compare_table(c, con, t, tdir, pb, strict_names):
         if len(top) > ROWS_DIR_LIMIT:
             c.err("%r: %d entries, more than %d" % (rd, len(top), ROWS_DIR_LIMIT))
         for dn in dirs:
-            sub = sorted(os.listdir(os.path.join(rd, dn)))
+            suball = os.listdir(os.path.join(rd, dn))
+            sub = sorted(n for n in suball if n.endswith(b".csv"))
+            if views and len(suball) != 3 * len(sub):
+                c.err("%r: %d files for %d csv files" % (dn, len(suball), len(sub)))
             if not sub or len(sub) > ROWS_GROUP_MAX:
                 c.err("%r: %d files in a key-range directory" % (dn, len(sub)))
                 continue

@@ -273,9 +273,15 @@ def prepare(db, odir, name, at, label=None, prev=None):
             f.write(data)
 
     # the schema texts exactly as docs/FORMAT.md (Backup, steps 3 and 4) says
+    # (tables, indexes, views, triggers, each group in sqlite_schema order;
+    # no SQLite-internal tables and no shadow tables of virtual tables)
+    shadow = {r[0] for r in con.execute(
+        "SELECT name FROM pragma_table_list WHERE schema='main' AND type='shadow'")}
     gschema = b"".join(r[0] + b";\n" for r in con.execute(
-        "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
-        "ORDER BY type='table' DESC, type='index' DESC, type='view' DESC, name"))
+        "SELECT sql, name FROM sqlite_master WHERE sql IS NOT NULL "
+        "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+        "ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid")
+        if r[1] not in shadow)
     put("schema.sql", gschema)
     tables = []
     for t in oracle.table_names(con):
@@ -560,6 +566,14 @@ class Reader:
         if enc != sorted(enc):
             self.err("%s: listing not in byte order" % rd)
             bad = True
+        # the CSV files make the layout; each has its .jsonl and .sql beside it
+        csvs = [n for n in names if n.endswith(".csv")]
+        stems = sorted(n[:-4] for n in csvs)
+        for ext in (".jsonl", ".sql"):
+            if sorted(n[:-len(ext)] for n in names if n.endswith(ext)) != stems:
+                self.err("%s: the %s files are not those of the .csv files" % (rd, ext))
+                bad = True
+        names = csvs
         layout = []
         bo = 0
         for n in names:
@@ -715,7 +729,7 @@ class Reader:
             td = t.abs_path(self.mnt)
             ents = os.listdir(td)
             self.st.op("ls")
-            want = ["schema.sql", t.path + ".csv", "rows"]
+            want = ["schema.sql", t.path + ".csv", t.path + ".jsonl", t.path + ".sql", "rows"]
             if ents != want:
                 self.err("%s: listing %r, oracle %r" % (td, ents, want))
             for e, size in (("schema.sql", len(t.schema())), (t.path + ".csv", t.csv_len), ("rows", None)):
@@ -766,7 +780,7 @@ class Reader:
             for k in ("name", "time", "unix_time", "label", "source", "source_bytes"):
                 if j.get(k) != m[k]:
                     self.err("%s/generation.json: %s = %r, oracle %r" % (gd, k, j.get(k), m[k]))
-            if j.get("format") != 2 or j.get("tables") != want_tables:
+            if j.get("format") != 3 or j.get("tables") != want_tables:
                 self.err("%s/generation.json: format %r, tables %r; oracle tables %r"
                          % (gd, j.get("format"), j.get("tables"), want_tables))
             self.st.op("meta")

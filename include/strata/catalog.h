@@ -18,7 +18,7 @@
 #include "strata/pack.h"
 #include "strata/repo.h"
 
-#define CATALOG_SCHEMA_VERSION 3
+#define CATALOG_SCHEMA_VERSION 4
 
 struct catalog {
 	sqlite3 *db;
@@ -120,6 +120,8 @@ struct cat_table {
 	uint32_t tidx;
 	char *dirname;
 	uint64_t nrows, nchunks, csv_size, header_len, schema_len;
+	bool views;      /* JSONL and SQL sizes known (manifest version 2 on) */
+	uint64_t jsonl_size, sql_size;
 };
 int catalog_list_tables(struct catalog *c, uint64_t seq, struct cat_table **t, size_t *n);
 void catalog_free_tables(struct cat_table *t, size_t n);
@@ -130,6 +132,14 @@ int catalog_table_by_idx(struct catalog *c, uint64_t seq, uint32_t tidx, struct 
 int catalog_table_text(struct catalog *c, uint64_t seq, uint32_t tidx, bool header,
 		       char **text, size_t *len);
 
+/*
+ * The table's name, its stored column names and its flags (manifest.h
+ * table_flags), for the JSONL and SQL views.  Caller frees name, each
+ * column and cols.
+ */
+int catalog_table_names(struct catalog *c, uint64_t seq, uint32_t tidx, char **name,
+			char ***cols, unsigned *ncols, unsigned *flags);
+
 /* One row-range file / one chunk of a table, with where to read it. */
 struct cat_chunk {
 	uint32_t seqno;     /* position in the table */
@@ -137,6 +147,8 @@ struct cat_chunk {
 	struct pack_entry e; /* id, offset, clen, ulen, nrows, csv_len */
 	char pack[33];      /* pack name */
 	uint64_t csv_off;   /* offset of this chunk's rows in the table body */
+	uint64_t jsonl_off, jsonl_len; /* the same in the table's JSONL and SQL views */
+	uint64_t sql_off, sql_len;
 };
 /* Chunks of a table in key order; with_names fills fname. */
 int catalog_table_chunks(struct catalog *c, uint64_t seq, uint32_t tidx, bool with_names,

@@ -115,6 +115,13 @@ int framed_read_frame(int fd, const struct pack_entry *e, const struct framed_to
  */
 int framed_check(const uint8_t *body, size_t clen, const struct pack_entry *e, ZSTD_DCtx *dctx,
 		 struct buf *csv, struct buf *side);
+/*
+ * The same; count_rows false leaves out the comparison of the side
+ * stream's rows with e->nrows, for a reader that checks the rebuilt typed
+ * rows against the chunk id instead (reads do not use nrows).
+ */
+int framed_check_rows(const uint8_t *body, size_t clen, const struct pack_entry *e,
+		      ZSTD_DCtx *dctx, struct buf *csv, struct buf *side, bool count_rows);
 
 /*
  * The CSV rows of any chunk (format 1 or 2), checked: pread the body,

@@ -23,6 +23,8 @@ struct manifest_chunk {
 	uint64_t nrows;
 	uint64_t ulen;
 	uint64_t csv_len;
+	uint64_t jsonl_len; /* version 2: its rows as JSONL and as SQL (strata/views.h), */
+	uint64_t sql_len;   /* with the table's names; 0 in version 1 */
 	uint8_t *first_key; /* encoded keys (rowcodec), owned */
 	size_t first_len;
 	uint8_t *last_key;

@@ -24,6 +24,7 @@
 #include <sys/uio.h>
 
 #include "strata/catalog.h"
+#include "strata/views.h"
 
 /* An open file; filled by the tree, read by any number of threads at once. */
 struct rd_file {
@@ -36,7 +37,20 @@ struct rd_file {
 	uint32_t tidx;
 	uint64_t next_off;   /* where a sequential reader reads next (a racy hint) */
 	uint64_t pf_upto;    /* body bytes below this were handed to read-ahead */
+	/*
+	 * The body's format.  CSV: the chunks' frames as stored.  JSONL, SQL:
+	 * each chunk's typed rows rendered with vt (owned; set with
+	 * rd_file_set_view), offsets and lengths from the chunks' jsonl_ or
+	 * sql_ fields, each rendering checked against its recorded length.
+	 */
+	enum view_format fmt;
+	struct view_table *vt;
+	uint8_t variant[16]; /* the cache's key for this table's renderings */
 };
+
+/* Make f a JSONL or SQL file of the table with these names (the chunks are already in f). */
+void rd_file_set_view(struct rd_file *f, enum view_format fmt, const char *table,
+		      char *const *cols, unsigned ncols, bool without_rowid);
 
 /* Frees what f holds and f itself; NULL is fine. */
 void rd_file_free(struct rd_file *f);

@@ -59,6 +59,16 @@ int tree_open(struct tree **out, const char *path, char **err);
 int tree_start(struct tree *t, size_t cache_bytes, int readahead_threads, char **err);
 void tree_close(struct tree *t);
 
+/*
+ * Which formats table and row-range files are served in: a mask of
+ * 1 << enum view_format (views.h); all three by default.  Call before
+ * serving.  Generations made before the JSONL and SQL views existed
+ * (manifest version 1) have CSV files only.
+ */
+void tree_set_formats(struct tree *t, unsigned mask);
+/* Parse "csv,jsonl,sql" (any non-empty subset) into a mask; -EINVAL if it is not one. */
+int tree_parse_formats(const char *s, unsigned *mask);
+
 /* The repository path as given to tree_open (for messages). */
 const char *tree_repo_path(const struct tree *t);
 struct reader *tree_reader(struct tree *t);

@@ -48,9 +48,15 @@ void view_table_release(struct view_table *t);
 int view_render_chunk(enum view_format f, const struct view_table *t, const uint8_t *chunk,
 		      size_t n, struct buf *out, uint64_t *nrows);
 
-/* The length view_render_chunk() gives, for the manifest (renders into scratch). */
+/*
+ * The length view_render_chunk() gives, measured without rendering (backup
+ * records it for every chunk).  Same errors.
+ */
 int view_chunk_len(enum view_format f, const struct view_table *t, const uint8_t *chunk,
-		   size_t n, struct buf *scratch, uint64_t *len);
+		   size_t n, uint64_t *len);
+/* Both lengths in one pass over the rows. */
+int view_chunk_lens(const struct view_table *t, const uint8_t *chunk, size_t n,
+		    uint64_t *jsonl, uint64_t *sql);
 
 /* One value as an SQL literal that SQLite reads back as exactly this value. */
 void view_sql_value(struct buf *b, const struct value *v);

@@ -10,25 +10,35 @@
  *  - a name hits if and only if the fixture has that name in that
  *    directory (generation names and "latest" in the root; generation.json,
  *    schema.sql and the table directories in a generation; schema.sql,
- *    <dirname>.csv and rows in a table; the row-range files in rows/), with
- *    the inode number docs/FORMAT.md gives it, its type, its size (a table
- *    CSV is its header + the table's csv_size, a row-range file the header +
- *    its chunk's csv_len ...) and flags (TREE_LIVE for "latest" only).  A
- *    miss is -ENOENT, with TREE_FINAL everywhere but in the root; a lookup
- *    in a file or in "latest" is -ENOTDIR.
+ *    <dirname>.csv, <dirname>.jsonl, <dirname>.sql and rows in a table; in
+ *    rows/ the row-range files FIRST+LAST.csv, then the same names as .jsonl,
+ *    then as .sql), with the inode number docs/FORMAT.md gives it (a table
+ *    file: type 6, its format in the position; a row-range file: type 8, 11
+ *    or 12 by format, its chunk in the position), its type, its size (a
+ *    table CSV is its header + the table's csv_size, a row-range CSV the
+ *    header + its chunk's csv_len; a JSONL or SQL file, no header, the sum
+ *    of its chunks' jsonl_len or sql_len as the fixture's manifests record
+ *    them ...) and flags (TREE_LIVE for "latest" only).  A miss is -ENOENT,
+ *    with TREE_FINAL everywhere but in the root; a lookup in a file or in
+ *    "latest" is -ENOTDIR.
  *  - an inode number stats (0) if and only if the tree lists it somewhere
  *    (or it is the root), as that node; any other number is -ENOENT, never
  *    -EIO (the catalog is healthy).
  *  - a hit is then used: a file opens (tree_open_file) and a read of it
  *    (reader_read) returns exactly the fixture's bytes (the CSV header and
- *    the chunks rendered by render_csv_chunk, the schema texts);
- *    a directory lists (tree_list) exactly what the fixture has there and
- *    does not open (-EISDIR); the link reads as the newest generation.
+ *    the chunks rendered by render_csv_chunk; the chunks' typed rows
+ *    rendered by view_render_chunk with the table's view_table, whose
+ *    lengths must be the jsonl_len / sql_len that view_chunk_lens measured
+ *    for the manifest; the schema texts); a directory lists (tree_list)
+ *    exactly what the fixture has there, in the fixture's order (by node
+ *    type, then as described above), and does not open (-EISDIR); the link
+ *    reads as the newest generation.
  *
  * At start every directory of the fixture is reached by lookups from the
  * root and listed, so the whole tree is compared once; generation.json is
  * the one file whose bytes the fixture cannot know (the catalog writes it):
- * it is checked for its format and name, then held to that.
+ * it is checked for its format (mount layout 3: the fixture's manifests
+ * are version 2, with views) and name, then held to that.
  *
  * Input: byte 0 selects the mode.
  *   bit 7 clear: a lookup.  If byte 0 < NPARENTS (the fixture's directories,
@@ -52,6 +62,7 @@
 #include "lookup_fixture.h"
 #include "strata/render.h"
 #include "strata/tree.h"
+#include "strata/views.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -126,14 +137,31 @@ static void add_text(struct want *w, const void *p, size_t n)
 	w->size = w->content.len;
 }
 
-/* A table's CSV header, then chunks [from, from + n) rendered, into w. */
-static void add_csv(struct want *w, const struct manifest_table *mt, size_t from, size_t n)
+/*
+ * A table's rows in format fmt into w: CSV, its header then chunks
+ * [from, from + n) rendered; JSONL and SQL, those chunks' typed rows
+ * rendered with vt, each in exactly the length its manifest records.
+ */
+static void add_rows(struct want *w, const struct manifest_table *mt, enum view_format fmt,
+		     const struct view_table *vt, size_t from, size_t n)
 {
-	render_csv_header(&w->content, mt->cols, mt->ncols);
+	if (fmt == VIEW_CSV)
+		render_csv_header(&w->content, mt->cols, mt->ncols);
 	for (size_t k = from; k < from + n; k++) {
-		const struct fx_chunk *c = fx_chunk_by_id(&fx, &mt->chunks[k].id);
+		const struct manifest_chunk *mc = &mt->chunks[k];
+		const struct fx_chunk *c = fx_chunk_by_id(&fx, &mc->id);
+		size_t before = w->content.len;
 		uint64_t nr;
-		FUZZ_ASSERT(c && render_csv_chunk(c->data, c->len, &w->content, &nr) == 0);
+		FUZZ_ASSERT(c);
+		if (fmt == VIEW_CSV) {
+			FUZZ_ASSERT(render_csv_chunk(c->data, c->len, &w->content, &nr) == 0);
+			FUZZ_ASSERT(w->content.len - before == mc->csv_len);
+		} else {
+			FUZZ_ASSERT(view_render_chunk(fmt, vt, c->data, c->len, &w->content, &nr) == 0);
+			FUZZ_ASSERT(w->content.len - before ==
+				    (fmt == VIEW_JSONL ? mc->jsonl_len : mc->sql_len));
+		}
+		FUZZ_ASSERT(nr == mc->nrows);
 	}
 	w->size = w->content.len;
 }
@@ -166,20 +194,32 @@ static void describe(void)
 			size_t tp = parent_index(FX_TABLE, g, t), rp = parent_index(FX_ROWS, g, t);
 			w = add(gp, mt->dirname, S_IFDIR, fx_ino(FX_T_TABLE, m->seq, t, 0));
 			w->self = tp;
+			struct view_table vt;
+			view_table_init(&vt, mt->name, mt->cols, mt->ncols,
+					(mt->flags & TABLE_WITHOUT_ROWID) != 0);
 			w = add(tp, "schema.sql", S_IFREG, fx_ino(FX_T_TABLE_SCHEMA, m->seq, t, 0));
 			add_text(w, mt->schema, strlen(mt->schema));
-			char *csv = xasprintf("%s.csv", mt->dirname);
-			w = add(tp, csv, S_IFREG, fx_ino(FX_T_TABLE_CSV, m->seq, t, 0));
-			free(csv);
-			add_csv(w, mt, 0, mt->nchunks);
-			FUZZ_ASSERT(w->size >= mt->csv_size);
+			/* <dirname>.csv, .jsonl, .sql: type 6, the format in the position */
+			for (unsigned fmt = 0; fmt < VIEW_FORMATS; fmt++) {
+				char *file = xasprintf("%s.%s", mt->dirname,
+						       view_ext((enum view_format)fmt));
+				w = add(tp, file, S_IFREG, fx_ino(FX_T_TABLE_CSV, m->seq, t, fmt));
+				free(file);
+				add_rows(w, mt, (enum view_format)fmt, &vt, 0, mt->nchunks);
+				if (fmt == VIEW_CSV)
+					FUZZ_ASSERT(w->size >= mt->csv_size);
+			}
 			w = add(tp, "rows", S_IFDIR, fx_ino(FX_T_ROWS, m->seq, t, 0));
 			w->self = rp;
-			for (size_t k = 0; k < mt->nchunks; k++) {
-				w = add(rp, fx.fnames[g][t][k], S_IFREG,
-					fx_ino(FX_T_ROWS_FILE, m->seq, t, k));
-				add_csv(w, mt, k, 1);
-			}
+			/* each chunk as CSV, JSONL and SQL together: byte order */
+			for (size_t k = 0; k < mt->nchunks; k++)
+				for (unsigned fmt = 0; fmt < VIEW_FORMATS; fmt++) {
+					w = add(rp, fx.fnames[fmt][g][t][k], S_IFREG,
+						fx_ino(fx_rows_type((enum view_format)fmt), m->seq,
+						       t, k));
+					add_rows(w, mt, (enum view_format)fmt, &vt, k, 1);
+				}
+			view_table_release(&vt);
 		}
 	}
 }
@@ -216,12 +256,12 @@ static const struct want *want_by_name(size_t dir, const char *name)
 
 /* ---- checks of a hit ---- */
 
-/* A directory lists exactly what the fixture has in it. */
+/* A directory lists exactly what the fixture has in it, in the fixture's order. */
 static void check_listing(size_t p)
 {
 	struct tree_dir d;
 	unsigned flags = 99;
-	size_t n = 0, off = 0;
+	size_t n = 0, off = 0, next = 0;
 	FUZZ_ASSERT(tree_list(tree, fx.parents[p].ino, &d, &flags) == 0);
 	FUZZ_ASSERT(flags == (fx.parents[p].kind == FX_ROOT ? (unsigned)TREE_LIVE : 0u));
 	memset(seen, 0, nwants * sizeof(*seen));
@@ -236,6 +276,11 @@ static void check_listing(size_t p)
 		FUZZ_ASSERT(w && !seen[w - wants]);
 		seen[w - wants] = true;
 		FUZZ_ASSERT(d.inos[i] == w->ino && d.types[i] == w->type);
+		/* the i-th entry is the fixture's i-th in this directory */
+		while (wants[next].dir != p)
+			next++;
+		FUZZ_ASSERT(w == &wants[next]);
+		next++;
 	}
 	FUZZ_ASSERT(off == d.names.len);
 	tree_dir_release(&d);
@@ -257,12 +302,15 @@ static void check_read(const struct want *w, const uint8_t *rd, size_t rdn)
 	rc = reader_read(r, f, off, size, &rep);
 	FUZZ_ASSERT(rc == 0);
 	FUZZ_ASSERT(rep.len == want);
-	for (size_t i = 0, at = 0; i < rep.niov; i++) {
+	size_t at = 0;
+	for (size_t i = 0; i < rep.niov; i++) {
 		FUZZ_ASSERT(at + rep.iov[i].iov_len <= want);
-		FUZZ_ASSERT(!memcmp(rep.iov[i].iov_base, w->content.data + off + at,
+		FUZZ_ASSERT(!rep.iov[i].iov_len ||
+			    !memcmp(rep.iov[i].iov_base, w->content.data + off + at,
 				    rep.iov[i].iov_len));
 		at += rep.iov[i].iov_len;
 	}
+	FUZZ_ASSERT(at == want); /* the pieces are the whole reply */
 	reader_done(r, f, &rep, rc);
 	rd_file_free(f);
 }
@@ -314,7 +362,8 @@ static void learn_json(struct want *w)
 	buf_addc(&w->content, 0);
 	w->content.len--;
 	char *name = xasprintf("\n  \"name\": \"%s\",\n", fx.gens[gp->gen].name);
-	FUZZ_ASSERT(!strncmp((const char *)w->content.data, "{\n  \"format\": 2,\n", 17));
+	/* mount layout 3: the fixture's manifests are version 2 (JSONL and SQL views) */
+	FUZZ_ASSERT(!strncmp((const char *)w->content.data, "{\n  \"format\": 3,\n", 17));
 	FUZZ_ASSERT(strstr((const char *)w->content.data, name));
 	free(name);
 }

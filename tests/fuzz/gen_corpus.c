@@ -18,6 +18,7 @@
 #include "strata/render.h"
 #include "strata/repo.h"
 #include "strata/rowcodec.h"
+#include "strata/views.h"
 #include "lookup_fixture.h"
 
 static const char *root;
@@ -229,6 +230,130 @@ static void put_ino(const char *fn, uint64_t ino, unsigned rd_off, unsigned rd_n
 	put("lookup", fn, in, rd_n ? sizeof(in) : 9);
 }
 
+/*
+ * The JSONL and SQL files: <dir>.jsonl and <dir>.sql in every table, the
+ * row-range files FIRST+LAST.jsonl / .sql of every table's last chunk,
+ * reads across chunk boundaries, inode numbers (type 6 position 1 and 2;
+ * types 11 and 12), and near misses of both.
+ */
+static void lookup_views_corpus(const struct fx *f)
+{
+	char fn[64];
+	int k = 0;
+
+	for (size_t p = 0; p < f->nparents; p++) {
+		const struct fx_parent *x = &f->parents[p];
+		const struct manifest_table *mt = &f->gens[x->gen].tables[x->tidx];
+		for (unsigned fmt = VIEW_JSONL; fmt < VIEW_FORMATS; fmt++) {
+			const char *ext = view_ext((enum view_format)fmt);
+			if (x->kind == FX_TABLE) {
+				char *file = xasprintf("%s.%s", mt->dirname, ext);
+				snprintf(fn, sizeof(fn), "view-name-%03d", k++);
+				put_lookup(fn, (uint8_t)p, file, NULL, 0);
+				free(file);
+			} else if (x->kind == FX_ROWS && mt->nchunks) {
+				snprintf(fn, sizeof(fn), "view-name-%03d", k++);
+				put_lookup(fn, (uint8_t)p,
+					   f->fnames[fmt][x->gen][x->tidx][mt->nchunks - 1], NULL, 0);
+			}
+		}
+	}
+	/* generation 0, table 0 (3 chunks) and its rows/ */
+	size_t tp = 0;
+	while (f->parents[tp].kind != FX_TABLE)
+		tp++;
+	const struct manifest *m = &f->gens[0];
+	const struct manifest_table *t0 = &m->tables[0];
+	for (unsigned fmt = VIEW_JSONL; fmt < VIEW_FORMATS; fmt++) {
+		const char *ext = view_ext((enum view_format)fmt);
+		uint64_t l0 = fmt == VIEW_JSONL ? t0->chunks[0].jsonl_len : t0->chunks[0].sql_len;
+		/* reads: the start, across chunk 0's end, at chunk 1's start, past the end */
+		const struct { const char *what; uint64_t off; unsigned n; } rd[] = {
+			{ "start", 0, 2 }, { "across", l0 - 7, 1 }, { "chunk1", l0, 3 },
+			{ "past", 0xffff, 1 }, { "whole", 0, 0 },
+		};
+		char *file = xasprintf("%s.%s", t0->dirname, ext);
+		for (size_t i = 0; i < sizeof(rd) / sizeof(rd[0]); i++) {
+			uint8_t r[3] = { (uint8_t)rd[i].off, (uint8_t)(rd[i].off >> 8), (uint8_t)rd[i].n };
+			if (rd[i].off > 0xffff)
+				abort(); /* the read's offset is a u16 */
+			snprintf(fn, sizeof(fn), "read-%s-%s", ext, rd[i].what);
+			put_lookup(fn, (uint8_t)tp, file, r, rd[i].n ? sizeof(r) : 2);
+		}
+		free(file);
+		uint8_t r[3] = { 9, 0, 2 };
+		snprintf(fn, sizeof(fn), "read-rows-%s", ext);
+		put_lookup(fn, (uint8_t)(tp + 1), f->fnames[fmt][0][0][1], r, sizeof(r));
+		/* the same files by number, read */
+		snprintf(fn, sizeof(fn), "ino-0-0-table-%s", ext);
+		put_ino(fn, fx_ino(FX_T_TABLE_CSV, m->seq, 0, fmt), (unsigned)l0 - 3, 1);
+		snprintf(fn, sizeof(fn), "ino-0-0-rows-%s", ext);
+		put_ino(fn, fx_ino(fx_rows_type((enum view_format)fmt), m->seq, 0, 2), 1, 1);
+	}
+	/* JSONL and SQL files by number, the table's and its last chunk's */
+	for (size_t g = 0; g < f->ngens; g++) {
+		const struct manifest *mg = &f->gens[g];
+		for (size_t t = 0; t < mg->ntables; t++) {
+			if (g != 1 && t != 0)
+				continue;
+			size_t last = mg->tables[t].nchunks ? mg->tables[t].nchunks - 1 : 0;
+			for (unsigned fmt = VIEW_JSONL; fmt < VIEW_FORMATS; fmt++) {
+				const char *ext = view_ext((enum view_format)fmt);
+				snprintf(fn, sizeof(fn), "ino-%zu-%zu-%s", g, t, ext);
+				put_ino(fn, fx_ino(FX_T_TABLE_CSV, mg->seq, t, fmt), 0, 0);
+				snprintf(fn, sizeof(fn), "ino-%zu-%zu-last-%s", g, t, ext);
+				put_ino(fn, fx_ino(fx_rows_type((enum view_format)fmt), mg->seq, t, last),
+					0, 0);
+			}
+		}
+	}
+	/* near misses: names ... */
+	{
+		static const char *const tails[] = { ".JSONL", ".json", ".sq", ".sql.csv", ".", "" };
+		for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+			char *name = xasprintf("%s%s", t0->dirname, tails[i]);
+			snprintf(fn, sizeof(fn), "view-miss-table-%zu", i);
+			put_lookup(fn, (uint8_t)tp, name, NULL, 0);
+			free(name);
+		}
+		const char *csv = f->fnames[VIEW_CSV][0][0][0];
+		size_t cl = strlen(csv) - 4;
+		static const char *const exts[] = { ".JSONL", ".json", ".txt", ".jsonl.sql" };
+		for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+			char *name = xasprintf("%.*s%s", (int)cl, csv, exts[i]);
+			snprintf(fn, sizeof(fn), "view-miss-rows-%zu", i);
+			put_lookup(fn, (uint8_t)(tp + 1), name, NULL, 0);
+			free(name);
+		}
+		put_lookup("view-miss-rows-bare-jsonl", (uint8_t)(tp + 1), ".jsonl", NULL, 0);
+		put_lookup("view-miss-rows-bare-sql", (uint8_t)(tp + 1), ".sql", NULL, 0);
+		/* another table's chunk, by its JSONL name, in table 0's rows/ */
+		put_lookup("view-miss-rows-other", (uint8_t)(tp + 1), f->fnames[VIEW_JSONL][0][1][0],
+			   NULL, 0);
+	}
+	/* ... and numbers: no fourth format, no such chunk or table, type 13 */
+	{
+		const struct manifest_table *empty = NULL;
+		size_t te = 0;
+		for (size_t t = 0; t < m->ntables && !empty; t++)
+			if (!m->tables[t].nchunks)
+				empty = &m->tables[te = t];
+		put_ino("miss-table-format-3", fx_ino(FX_T_TABLE_CSV, m->seq, 0, VIEW_FORMATS), 0, 0);
+		put_ino("miss-table-format-high", fx_ino(FX_T_TABLE_CSV, m->seq, 0, 1u << 19 | 1), 0, 0);
+		put_ino("miss-chunk-jsonl", fx_ino(FX_T_ROWS_JSONL, m->seq, 0, t0->nchunks), 0, 0);
+		put_ino("miss-chunk-sql", fx_ino(FX_T_ROWS_SQL, m->seq, 0, t0->nchunks), 0, 0);
+		put_ino("miss-tidx-jsonl", fx_ino(FX_T_ROWS_JSONL, m->seq, m->ntables, 0), 0, 0);
+		put_ino("miss-tidx-sql-table", fx_ino(FX_T_TABLE_CSV, m->seq, m->ntables, VIEW_SQL),
+			0, 0);
+		put_ino("miss-seq-sql", fx_ino(FX_T_ROWS_SQL, f->gens[f->ngens - 1].seq + 1, 0, 0),
+			0, 0);
+		put_ino("miss-type-12-seq-0", fx_ino(FX_T_ROWS_SQL, 0, 0, 0), 0, 0);
+		put_ino("miss-type-13", (uint64_t)13 << 60 | m->seq << 36, 0, 0);
+		if (empty)
+			put_ino("miss-empty-jsonl", fx_ino(FX_T_ROWS_JSONL, m->seq, te, 0), 0, 0);
+	}
+}
+
 static void lookup_corpus(void)
 {
 	struct fx f;
@@ -263,7 +388,7 @@ static void lookup_corpus(void)
 		}
 		case FX_ROWS:
 			for (size_t c = 0; c < m->tables[x->tidx].nchunks; c++)
-				SEED(p, f.fnames[x->gen][x->tidx][c]);
+				SEED(p, f.fnames[VIEW_CSV][x->gen][x->tidx][c]);
 			break;
 		}
 	}
@@ -297,10 +422,13 @@ static void lookup_corpus(void)
 		}
 		free(csv);
 		uint8_t t[3] = { 10, 0, 2 };
-		put_lookup("read-rows-file", (uint8_t)(p + 1), f.fnames[0][0][1], t, sizeof(t));
+		put_lookup("read-rows-file", (uint8_t)(p + 1), f.fnames[VIEW_CSV][0][0][1], t, sizeof(t));
 	}
-	/* lookups in the first nodes of the tree, files and the link among them */
-	for (size_t i = 0; i < 8; i++) {
+	/*
+	 * lookups in the first nodes of the tree, files and the link among them
+	 * (8 to 11: generation 0's first table's .csv, .jsonl, .sql and rows)
+	 */
+	for (size_t i = 0; i < 12; i++) {
 		snprintf(fn, sizeof(fn), "node-%zu", i);
 		put_lookup(fn, (uint8_t)(f.nparents + i), i & 1 ? "x" : "schema.sql", NULL, 0);
 	}
@@ -342,11 +470,14 @@ static void lookup_corpus(void)
 		put_ino("miss-group", fx_ino(FX_T_ROWS_GROUP, m->seq, 0, 0), 0, 0);
 		put_ino("miss-type-0", (uint64_t)0 << 60 | m->seq << 36, 0, 0);
 		put_ino("miss-type-9", (uint64_t)9 << 60 | m->seq << 36, 0, 0);
+		/* named when types 11 and the position of type 6 were unused: now served
+		 * (table 0's first JSONL row-range file, and its JSONL table file) */
 		put_ino("miss-type-11", (uint64_t)11 << 60 | m->seq << 36, 0, 0);
 		put_ino("miss-seq-0", fx_ino(FX_T_GEN_JSON, 0, 0, 0), 0, 0);
 		put_ino("miss-unused-gen", fx_ino(FX_T_GEN, m->seq, 1, 0), 0, 0);
 		put_ino("miss-unused-csv", fx_ino(FX_T_TABLE_CSV, m->seq, 0, 1), 0, 0);
 	}
+	lookup_views_corpus(&f);
 	fx_free(&f);
 }
 

@@ -9,7 +9,12 @@
  * Tables are chosen for awkward names: escaped and truncated table
  * directory names, text/real/blob/composite keys, truncated key names,
  * an empty table, and a second generation holding some of the same tables
- * at other positions.
+ * at other positions.  Some chunks are shared by tables of other names
+ * (their JSONL and SQL renderings differ by table).
+ *
+ * The manifests are version 2: every chunk carries its jsonl_len and
+ * sql_len, measured with view_chunk_lens() as backup does, so the mount
+ * serves each table and row-range file as CSV, JSONL and SQL.
  */
 #ifndef STRATA_LOOKUP_FIXTURE_H
 #define STRATA_LOOKUP_FIXTURE_H
@@ -22,6 +27,7 @@
 #include "strata/manifest.h"
 #include "strata/naming.h"
 #include "strata/repo.h"
+#include "strata/views.h"
 
 #define FX_MAX_CHUNKS 32
 
@@ -45,11 +51,14 @@ struct fx_parent {
  * Inode numbers as docs/FORMAT.md "Inode numbers" defines them (a stable
  * format: a number served once never changes): type << 60 | seq << 36 |
  * tidx << 20 | position, unused fields 0; the root is 1, "latest" 2.
+ * A table file (type 6) has its format (enum view_format: 0 CSV, 1 JSONL,
+ * 2 SQL) in the position; a row-range file is type 8 (CSV), 11 (JSONL) or
+ * 12 (SQL) with its chunk in the position.
  */
 enum fx_type {
 	FX_T_GEN = 1, FX_T_GEN_JSON = 2, FX_T_GEN_SCHEMA = 3, FX_T_TABLE = 4,
 	FX_T_TABLE_SCHEMA = 5, FX_T_TABLE_CSV = 6, FX_T_ROWS = 7, FX_T_ROWS_FILE = 8,
-	FX_T_ROWS_GROUP = 10,
+	FX_T_ROWS_GROUP = 10, FX_T_ROWS_JSONL = 11, FX_T_ROWS_SQL = 12,
 };
 #define FX_INO_ROOT 1
 #define FX_INO_LATEST 2
@@ -59,6 +68,13 @@ static inline uint64_t fx_ino(enum fx_type type, uint64_t seq, uint64_t tidx, ui
 	return (uint64_t)type << 60 | seq << 36 | tidx << 20 | pos;
 }
 
+/* The type of a row-range file in format fmt. */
+static inline enum fx_type fx_rows_type(enum view_format fmt)
+{
+	return fmt == VIEW_JSONL ? FX_T_ROWS_JSONL : fmt == VIEW_SQL ? FX_T_ROWS_SQL
+		: FX_T_ROWS_FILE;
+}
+
 struct fx {
 	char *dir;   /* temporary directory holding repo/ */
 	char *repo;
@@ -66,7 +82,8 @@ struct fx {
 	size_t nchunks;
 	struct manifest gens[2];
 	size_t ngens;
-	char ***fnames[2]; /* fnames[g][t][k]: rows/ file name of chunk k */
+	/* fnames[fmt][g][t][k]: the rows/ file name of chunk k in format fmt (view_format) */
+	char ***fnames[VIEW_FORMATS][2];
 	struct fx_parent *parents;
 	size_t nparents;
 };
@@ -150,6 +167,9 @@ static inline void fx_table(struct manifest_table *t, const char *name, unsigned
 		t->cols[i] = xasprintf(i == 1 ? "col,%u" : "c%u", i);
 	t->nchunks = n;
 	t->chunks = xcalloc(n ? n : 1, sizeof(*t->chunks));
+	/* the view lengths depend on the table's names: measured per table, as backup does */
+	struct view_table vt;
+	view_table_init(&vt, t->name, t->cols, ncols, (flags & TABLE_WITHOUT_ROWID) != 0);
 	for (size_t k = 0; k < n; k++) {
 		const struct fx_chunk *c = &f->chunks[which[k]];
 		struct manifest_chunk *mc = &t->chunks[k];
@@ -157,6 +177,8 @@ static inline void fx_table(struct manifest_table *t, const char *name, unsigned
 		mc->nrows = c->e.nrows;
 		mc->ulen = c->e.ulen;
 		mc->csv_len = c->e.csv_len;
+		if (view_chunk_lens(&vt, c->data, c->len, &mc->jsonl_len, &mc->sql_len))
+			abort();
 		mc->first_len = c->fk.len;
 		mc->first_key = xmalloc(c->fk.len);
 		memcpy(mc->first_key, c->fk.data, c->fk.len);
@@ -166,6 +188,7 @@ static inline void fx_table(struct manifest_table *t, const char *name, unsigned
 		t->nrows += mc->nrows;
 		t->csv_size += mc->csv_len;
 	}
+	view_table_release(&vt);
 }
 
 static inline void fx_copy_table(struct manifest_table *dst, const struct manifest_table *src)
@@ -285,17 +308,24 @@ static inline void fx_describe(struct fx *f)
 	f->parents[f->nparents++] = (struct fx_parent){ .kind = FX_ROOT, .ino = FX_INO_ROOT };
 	for (size_t g = 0; g < f->ngens; g++) {
 		const struct manifest *m = &f->gens[g];
-		f->fnames[g] = xcalloc(m->ntables, sizeof(char **));
+		for (unsigned fmt = 0; fmt < VIEW_FORMATS; fmt++)
+			f->fnames[fmt][g] = xcalloc(m->ntables, sizeof(char **));
 		f->parents[f->nparents++] = (struct fx_parent){
 			.kind = FX_GEN, .gen = g, .ino = fx_ino(FX_T_GEN, m->seq, 0, 0) };
 		for (size_t t = 0; t < m->ntables; t++) {
 			const struct manifest_table *mt = &m->tables[t];
-			f->fnames[g][t] = xcalloc(mt->nchunks ? mt->nchunks : 1, sizeof(char *));
-			for (size_t k = 0; k < mt->nchunks; k++)
-				f->fnames[g][t][k] = name_range(mt->chunks[k].first_key,
-								mt->chunks[k].first_len,
-								mt->chunks[k].last_key,
-								mt->chunks[k].last_len, ".csv");
+			for (unsigned fmt = 0; fmt < VIEW_FORMATS; fmt++) {
+				char *ext = xasprintf(".%s", view_ext((enum view_format)fmt));
+				f->fnames[fmt][g][t] = xcalloc(mt->nchunks ? mt->nchunks : 1,
+							       sizeof(char *));
+				for (size_t k = 0; k < mt->nchunks; k++)
+					f->fnames[fmt][g][t][k] =
+						name_range(mt->chunks[k].first_key,
+							   mt->chunks[k].first_len,
+							   mt->chunks[k].last_key,
+							   mt->chunks[k].last_len, ext);
+				free(ext);
+			}
 			f->parents[f->nparents++] = (struct fx_parent){
 				.kind = FX_TABLE, .gen = g, .tidx = t,
 				.ino = fx_ino(FX_T_TABLE, m->seq, t, 0) };
@@ -371,12 +401,14 @@ static inline int fx_build(struct fx *f)
 static inline void fx_free(struct fx *f)
 {
 	for (size_t g = 0; g < f->ngens; g++) {
-		for (size_t t = 0; t < f->gens[g].ntables; t++) {
-			for (size_t k = 0; k < f->gens[g].tables[t].nchunks; k++)
-				free(f->fnames[g][t][k]);
-			free(f->fnames[g][t]);
+		for (unsigned fmt = 0; fmt < VIEW_FORMATS; fmt++) {
+			for (size_t t = 0; t < f->gens[g].ntables; t++) {
+				for (size_t k = 0; k < f->gens[g].tables[t].nchunks; k++)
+					free(f->fnames[fmt][g][t][k]);
+				free(f->fnames[fmt][g][t]);
+			}
+			free(f->fnames[fmt][g]);
 		}
-		free(f->fnames[g]);
 		manifest_release(&f->gens[g]);
 	}
 	for (size_t i = 0; i < f->nchunks; i++) {

@@ -177,7 +177,7 @@ for t in o.table_names(con):
     d = os.path.join(g, t) # the shop's table names need no escaping
     check(os.path.join(d, t + ".csv"), hdr + body)
     pos = 0
-    for rf in sorted(os.listdir(os.path.join(d, "rows"))):
+    for rf in sorted(f for f in os.listdir(os.path.join(d, "rows")) if f.endswith(".csv")):
         p = os.path.join(d, "rows", rf)
         n = os.stat(p).st_size - len(hdr)
         check(p, hdr + body[pos:pos + n])

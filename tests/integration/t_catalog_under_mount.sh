@@ -70,7 +70,7 @@ for t in o.table_names(con):
     body = b"".join(l for _, l in o.row_keys_and_lines(con, t))
     d = os.path.join(g, t) # the shop's table names need no escaping
     check(os.path.join(d, t + ".csv"), hdr + body)
-    names = attempt(d + "/rows", lambda: sorted(os.listdir(os.path.join(d, "rows"))))
+    names = attempt(d + "/rows", lambda: sorted(f for f in os.listdir(os.path.join(d, "rows")) if f.endswith(".csv")))
     pos = 0
     for rf in names or []:
         p = os.path.join(d, "rows", rf)

@@ -96,7 +96,7 @@ for t in o.table_names(con):
     body = b"".join(l for _, l in keyed)
     check(os.path.join(g, t, t + ".csv"), hdr + body)
     # rows files: each must be a correct consecutive piece of the body or EIO
-    rows = sorted(os.listdir(os.path.join(g, t, "rows")))
+    rows = sorted(f for f in os.listdir(os.path.join(g, t, "rows")) if f.endswith(".csv"))
     pos = 0
     for rf in rows:
         p = os.path.join(g, t, "rows", rf)

@@ -43,8 +43,9 @@ for gname, dirname, fname in con.execute(
         " JOIN tables t ON t.seq = tc.seq AND t.tidx = tc.tidx"
         " JOIN chunks c ON c.id = tc.chunk_id JOIN packs p ON p.pack_id = c.pack_id"
         " WHERE p.name = ?", (pack,)):
-    need.add((gname, dirname, "rows/" + fname))
-    need.add((gname, dirname, dirname + ".csv"))
+    for ext in (".csv", ".jsonl", ".sql"):  # every format of the file and of the table
+        need.add((gname, dirname, "rows/" + fname[:-4] + ext))
+        need.add((gname, dirname, dirname + ext))
 eio = ok = 0
 bad = []
 for gname in sorted(os.listdir(good)):

@@ -79,8 +79,9 @@ struct mlie {
 
 static void enc_manifest(struct buf *b, const struct manifest *m, const struct mlie *l)
 {
+	unsigned version = l && l->version ? l->version : MANIFEST_VERSION;
 	buf_add(b, "STRGEN\0\0", 8);
-	buf_add_u32le(b, l && l->version ? l->version : MANIFEST_VERSION);
+	buf_add_u32le(b, version);
 	buf_add_varint(b, m->seq);
 	buf_add_bytes(b, m->name, strlen(m->name));
 	buf_add(b, m->id, 16);
@@ -113,8 +114,28 @@ static void enc_manifest(struct buf *b, const struct manifest *m, const struct m
 			buf_add_varint(b, c->nrows);
 			buf_add_varint(b, c->ulen);
 			buf_add_varint(b, c->csv_len);
+			if (version >= 2) {
+				buf_add_varint(b, c->jsonl_len);
+				buf_add_varint(b, c->sql_len);
+			}
 			buf_add_bytes(b, c->first_key, c->first_len);
 			buf_add_bytes(b, c->last_key, c->last_len);
+		}
+	}
+	if (version >= 2) {
+		/* the database section (lib/manifest.c), as decoded */
+		buf_add_varint(b, m->npragmas);
+		for (size_t i = 0; i < m->npragmas; i++) {
+			buf_add_bytes(b, m->pragmas[i].name, strlen(m->pragmas[i].name));
+			buf_add_svarint(b, m->pragmas[i].value);
+		}
+		buf_add_varint(b, m->nobjects);
+		for (size_t i = 0; i < m->nobjects; i++) {
+			const struct manifest_object *o = &m->objects[i];
+			buf_add_bytes(b, o->type, strlen(o->type));
+			buf_add_bytes(b, o->name, strlen(o->name));
+			buf_add_bytes(b, o->tbl_name, strlen(o->tbl_name));
+			buf_add_bytes(b, o->sql, strlen(o->sql));
 		}
 	}
 	for (size_t i = 0; l && i < l->trailing; i++)

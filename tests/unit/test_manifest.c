@@ -79,6 +79,8 @@ static void build(struct manifest *m)
 		c->nrows = 100;
 		c->ulen = 5000 + (uint64_t)k;
 		c->csv_len = 3000 + (uint64_t)k;
+		c->jsonl_len = 5000 + (uint64_t)k;
+		c->sql_len = 7000 + (uint64_t)k;
 		c->first_key = rkey(-50 + k * 100, &c->first_len);
 		c->last_key = rkey(-50 + k * 100 + 99, &c->last_len);
 		t->nrows += c->nrows;
@@ -159,6 +161,7 @@ static void same(const struct manifest *a, const struct manifest *b)
 			const struct manifest_chunk *p = &x->chunks[k], *q = &y->chunks[k];
 			CHECK(!memcmp(&p->id, &q->id, 16) && p->nrows == q->nrows &&
 			      p->ulen == q->ulen && p->csv_len == q->csv_len &&
+			      p->jsonl_len == q->jsonl_len && p->sql_len == q->sql_len &&
 			      p->first_len == q->first_len && p->last_len == q->last_len &&
 			      !memcmp(p->first_key, q->first_key, p->first_len) &&
 			      !memcmp(p->last_key, q->last_key, p->last_len));

@@ -149,7 +149,10 @@ static void chunks(void)
 			"INSERT INTO \"my \"\"t\"\"\"(rowid,\"id\",\"v\"\"x\") VALUES(3,3,(3.0/2.0));\n", 183),
 	       "sql: %s", (char *)out.data);
 	/* the length is the rendering's */
-	CHECK(view_chunk_len(VIEW_SQL, &t, c.data, c.len, &out, &len) == 0 && len == out.len);
+	CHECK(view_chunk_len(VIEW_SQL, &t, c.data, c.len, &len) == 0 && len == out.len - 1);
+	buf_reset(&out);
+	CHECK(view_render_chunk(VIEW_JSONL, &t, c.data, c.len, &out, &nrows) == 0);
+	CHECK(view_chunk_len(VIEW_JSONL, &t, c.data, c.len, &len) == 0 && len == out.len);
 	/* a chunk of another shape is refused */
 	view_table_release(&t);
 	view_table_init(&t, "t", cols, 1, false);
@@ -170,8 +173,79 @@ static void chunks(void)
 	buf_release(&out);
 }
 
+static uint64_t xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* view_chunk_len() equals the rendering's length, over random chunks of every kind of value. */
+static void lengths(void)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+#define NEXT() xorshift(&x)
+	char *cols[] = { "a", "b\"\n", "c" };
+	uint8_t bytes[64];
+	int bad = 0;
+	for (int round = 0; round < 2000; round++) {
+		bool without = round % 3 == 0;
+		struct chunk_shape s = { .nhidden = without ? 0 : 1, .ncols = 3, .nkey = 1 };
+		struct buf c = BUF_INIT, out = BUF_INIT;
+		struct view_table t;
+		chunk_shape_encode(&c, &s);
+		for (int row = 0; row < 5; row++)
+			for (unsigned k = 0; k < s.nhidden + s.ncols; k++) {
+				struct value v = { .type = (uint8_t)(NEXT() % 5) };
+				uint64_t r = NEXT();
+				if (v.type == VAL_INT)
+					v.i = (int64_t)r >> (r % 64);
+				if (v.type == VAL_REAL) {
+					if (r % 4 == 0)
+						v.r = (double)(int64_t)(r >> 20) / 100.0;
+					else if (r % 4 == 1)
+						v.r = (double)(int64_t)(r >> 12);
+					else
+						memcpy(&v.r, &r, 8);
+					if (isnan(v.r))
+						v.r = -INFINITY;
+				}
+				if (v.type >= VAL_TEXT) {
+					v.n = r % 20;
+					for (size_t i = 0; i < v.n; i++) {
+						uint64_t b = NEXT();
+						/* letters, control bytes, quotes, NULs, bytes >= 0x80 */
+						bytes[i] = (uint8_t)(b % 4 == 0 ? b >> 8 : b % 4 == 1 ? b % 32 :
+								     b % 4 == 2 ? (uint64_t)(uint8_t)"'\"\\x"[b % 4] : 'a' + b % 3);
+					}
+					v.p = bytes;
+				}
+				value_encode(&c, &v);
+			}
+		view_table_init(&t, "t", cols, 3, without);
+		for (int f = VIEW_JSONL; f <= VIEW_SQL; f++) {
+			uint64_t len = 0, nrows;
+			buf_reset(&out);
+			int r1 = view_render_chunk((enum view_format)f, &t, c.data, c.len, &out, &nrows);
+			int r2 = view_chunk_len((enum view_format)f, &t, c.data, c.len, &len);
+			if (r1 || r2 || len != out.len) {
+				if (bad++ < 3)
+					fprintf(stderr, "format %d: len %llu, rendered %zu: %.*s\n", f,
+						(unsigned long long)len, out.len, (int)out.len, (char *)out.data);
+			}
+		}
+		view_table_release(&t);
+		buf_release(&c);
+		buf_release(&out);
+	}
+	CHECKF(bad == 0, "%d random chunks measured otherwise than rendered", bad);
+#undef NEXT
+}
+
 int main(void)
 {
+	lengths();
 	sqlite3_open(":memory:", &db);
 	sql_literals();
 	chunks();
