@@ -2,6 +2,7 @@
 #     . "$(dirname "$0")/lib.sh"
 # Provides: $ROOT $STRATA $STRATAFS $PY $ORACLE $T (per-test temp dir),
 # mount_fs / umount_fs, bg (track a background process), fail / skip / note,
+# expect_fail / expect_err (one-line errors),
 # and an EXIT trap that always unmounts, kills what the test started and
 # removes $T.
 
@@ -170,6 +171,16 @@ expect_fail() {
         return 0
     fi
     note "$desc -> exit $rc: $(cat "$T/ef.err")"
+}
+
+# expect_err STATUS PATTERN CMD...: CMD fails in one "strata: " line
+# (expect_fail) with exit STATUS, and the line says PATTERN (grep)
+expect_err() {
+    local want=$1 pat=$2 rc=0; shift 2
+    expect_fail "$*" "$@"
+    "$@" >/dev/null 2>"$T/err" || rc=$?
+    [ $rc -eq "$want" ] || fail "$*: exit $rc, want $want: $(cat "$T/err")"
+    grep -q -- "$pat" "$T/err" || fail "$*: the message does not say '$pat': $(cat "$T/err")"
 }
 
 # gen_name TIME(RFC3339 UTC 'Z') -> generation dir name

@@ -117,14 +117,7 @@ grep -q '^link  *22  2026-11-21T02:00:00Z  latest -> 2026-11-21T020000Z-002$' "$
 "$STRATA" ls "$R" latest/big/big.csv >"$T/one.txt" || fail "strata ls of a file"
 [ "$(wc -l <"$T/one.txt")" -eq 1 ] && grep -q " big.csv$" "$T/one.txt" || fail "strata ls of a file: $(cat "$T/one.txt")"
 
-# errors: one line (expect_fail), status 1 (2 for usage), saying what is wrong
-expect_err() {
-    local want=$1 pat=$2 rc=0; shift 2
-    expect_fail "$*" "$@"
-    "$@" >/dev/null 2>"$T/err" || rc=$?
-    [ $rc -eq "$want" ] || fail "$*: exit $rc, want $want: $(cat "$T/err")"
-    grep -q -- "$pat" "$T/err" || fail "$*: the message does not say '$pat': $(cat "$T/err")"
-}
+# errors: one line, status 1 (2 for usage), saying what is wrong (expect_err, lib.sh)
 G=2026-11-20T020000Z
 expect_err 1 "is not in the tree of" "$STRATA" cat "$R" $G/no-such-table/x.csv
 expect_err 1 "is a directory; list it with 'strata ls" "$STRATA" cat "$R" $G/big

@@ -99,13 +99,6 @@ done
 sqlite3 "$T/v1.db" "PRAGMA integrity_check" | grep -qx ok || fail "v1 restore is not intact"
 
 # errors: one line, nothing left behind
-expect_err() {
-    local want=$1 pat=$2 rc=0; shift 2
-    expect_fail "$*" "$@"
-    "$@" >/dev/null 2>"$T/err" || rc=$?
-    [ $rc -eq "$want" ] || fail "$*: exit $rc, want $want: $(cat "$T/err")"
-    grep -q -- "$pat" "$T/err" || fail "$*: the message does not say '$pat': $(cat "$T/err")"
-}
 expect_err 1 "already exists; restore into a new file" "$STRATA" restore "$R" latest --to "$T/latest.db"
 expect_err 1 "has no generation 'nope'" "$STRATA" restore "$R" nope --to "$T/x.db"
 expect_err 1 "has no table 'nope'" "$STRATA" restore "$R" latest --to "$T/x.db" --table nope

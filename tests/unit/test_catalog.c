@@ -13,12 +13,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-struct built {
-	uint8_t *data;
-	size_t len;
-	struct pack_entry e;
-	struct buf fk, lk;
-};
 
 static struct built chunks[8];
 
@@ -45,55 +39,14 @@ static void write_pack(const struct repo *r, const int *which, int n, char name[
 
 static void add_table(struct manifest_table *t, const char *name, const int *which, int n)
 {
-	static char *cols[] = { "id", "n", "text", "r" };
-	memset(t, 0, sizeof(*t));
-	t->name = xstrdup(name);
-	t->dirname = name_table_dir(name);
-	t->schema = xasprintf("CREATE TABLE \"%s\"(n INTEGER, text, r)", name);
-	t->ncols = 3;
-	t->cols = xcalloc(3, sizeof(char *));
-	for (int i = 0; i < 3; i++)
-		t->cols[i] = xstrdup(cols[i + 1]);
-	t->nchunks = (size_t)n;
-	t->chunks = xcalloc(n ? (size_t)n : 1, sizeof(*t->chunks));
-	for (int k = 0; k < n; k++) {
-		struct built *b = &chunks[which[k]];
-		struct manifest_chunk *c = &t->chunks[k];
-		c->id = b->e.id;
-		c->nrows = b->e.nrows;
-		c->ulen = b->e.ulen;
-		c->csv_len = b->e.csv_len;
-		c->first_key = xmalloc(b->fk.len);
-		memcpy(c->first_key, b->fk.data, b->fk.len);
-		c->first_len = b->fk.len;
-		c->last_key = xmalloc(b->lk.len);
-		memcpy(c->last_key, b->lk.data, b->lk.len);
-		c->last_len = b->lk.len;
-		t->nrows += c->nrows;
-		t->csv_size += c->csv_len;
-	}
-}
-
-static void write_gen(const struct repo *r, const struct manifest *m)
-{
-	struct buf b = BUF_INIT;
-	char *fn = xasprintf("%s.gen", m->name);
-	manifest_encode(m, &b);
-	CHECK(write_file_atomic(r->tmp, r->gens, fn, b.data, b.len) == 0);
-	free(fn);
-	buf_release(&b);
+	built_table(t, name, chunks, which, n);
 }
 
 static void gen_init(struct manifest *m, uint64_t seq, const char *name, int64_t t)
 {
-	memset(m, 0, sizeof(*m));
-	m->seq = seq;
-	m->name = xstrdup(name);
-	m->id[0] = (uint8_t)seq;
-	m->time = t;
+	test_gen_init(m, seq, name, t, "CREATE TABLE a(n INTEGER, text, r);");
+	free(m->label);
 	m->label = xasprintf("label %llu", (unsigned long long)seq);
-	m->source = xstrdup("/src/app.db");
-	m->schema = xstrdup("CREATE TABLE a(n INTEGER, text, r);");
 	m->source_bytes = 1000;
 	m->new_bytes = 500;
 }
@@ -242,13 +195,13 @@ int main(void)
 	add_table(&g1.tables[0], "a", ta1, 3);
 	add_table(&g1.tables[1], "order items/2024", tb, 2);
 	add_table(&g1.tables[2], "empty", NULL, 0);
-	write_gen(&r, &g1);
+	test_write_gen(&r, &g1);
 	gen_init(&g2, 2, "2026-11-21T020000Z", 1795140000 + 86400);
 	g2.ntables = 2;
 	g2.tables = xcalloc(2, sizeof(*g2.tables));
 	add_table(&g2.tables[0], "a", ta2, 3);
 	add_table(&g2.tables[1], ".hidden", tb, 2);
-	write_gen(&r, &g2);
+	test_write_gen(&r, &g2);
 
 	CHECK(catalog_open(&c, r.catalog, false) == 0);
 	CHECK(catalog_sync(&c, &r, false, &st) == 0);
@@ -424,7 +377,7 @@ int main(void)
 	g3.tables = xcalloc(1, sizeof(*g3.tables));
 	add_table(&g3.tables[0], "a", ta2, 3);
 	g3.tables[0].chunks[2].id.b[5] ^= 1; /* refers to a chunk no pack holds */
-	write_gen(&r, &g3);
+	test_write_gen(&r, &g3);
 	/* a corrupt file */
 	{
 		const char junk[] = "STRGEN\0\0garbage garbage";
@@ -434,7 +387,7 @@ int main(void)
 	/* a duplicate seq */
 	struct manifest g4;
 	gen_init(&g4, 2, "2026-11-24T020000Z", 1795140000 + 4 * 86400);
-	write_gen(&r, &g4);
+	test_write_gen(&r, &g4);
 	CHECK(catalog_sync(&c, &r, false, &st) == 0);
 	CHECK(st.gens_added == 0 && st.bad_gens == 3);
 	CHECK(catalog_gen_by_seq(&c, 3, &g) == -ENOENT);

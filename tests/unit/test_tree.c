@@ -20,67 +20,18 @@
 #define GEN2 "2026-11-21T020000Z" /* a day later: the newest */
 #define HEADER "n,text,r\n"
 
-struct built {
-	uint8_t *data;
-	size_t len;
-	struct pack_entry e;
-	struct buf fk, lk;
-};
 
 static struct built chunks[4];
 static struct tree *t;
 
 static void add_table(struct manifest_table *mt, const char *name, const int *which, int n)
 {
-	static const char *const cols[] = { "n", "text", "r" };
-	memset(mt, 0, sizeof(*mt));
-	mt->name = xstrdup(name);
-	mt->dirname = name_table_dir(name);
-	mt->schema = xasprintf("CREATE TABLE \"%s\"(n INTEGER, text, r)", name);
-	mt->ncols = 3;
-	mt->cols = xcalloc(3, sizeof(char *));
-	for (int i = 0; i < 3; i++)
-		mt->cols[i] = xstrdup(cols[i]);
-	mt->nchunks = (size_t)n;
-	mt->chunks = xcalloc(n ? (size_t)n : 1, sizeof(*mt->chunks));
-	for (int k = 0; k < n; k++) {
-		struct built *b = &chunks[which[k]];
-		struct manifest_chunk *c = &mt->chunks[k];
-		c->id = b->e.id;
-		c->nrows = b->e.nrows;
-		c->ulen = b->e.ulen;
-		c->csv_len = b->e.csv_len;
-		c->first_len = b->fk.len;
-		c->first_key = xmalloc(b->fk.len);
-		memcpy(c->first_key, b->fk.data, b->fk.len);
-		c->last_len = b->lk.len;
-		c->last_key = xmalloc(b->lk.len);
-		memcpy(c->last_key, b->lk.data, b->lk.len);
-		mt->nrows += c->nrows;
-		mt->csv_size += c->csv_len;
-	}
+	built_table(mt, name, chunks, which, n);
 }
 
 static void gen_init(struct manifest *m, uint64_t seq, const char *name, int64_t time)
 {
-	memset(m, 0, sizeof(*m));
-	m->seq = seq;
-	m->name = xstrdup(name);
-	m->id[0] = (uint8_t)seq;
-	m->time = time;
-	m->label = xstrdup("test");
-	m->source = xstrdup("/src/app.db");
-	m->schema = xstrdup("CREATE TABLE orders(n INTEGER, text, r);");
-}
-
-static void write_gen(const struct repo *r, const struct manifest *m)
-{
-	struct buf b = BUF_INIT;
-	char *fn = xasprintf("%s.gen", m->name);
-	manifest_encode(m, &b);
-	CHECK(write_file_atomic(r->tmp, r->gens, fn, b.data, b.len) == 0);
-	free(fn);
-	buf_release(&b);
+	test_gen_init(m, seq, name, time, "CREATE TABLE orders(n INTEGER, text, r);");
 }
 
 /*
@@ -121,13 +72,13 @@ static void build_repo(const char *path, struct manifest *g1, struct manifest *g
 	g1->tables = xcalloc(2, sizeof(*g1->tables));
 	add_table(&g1->tables[0], "orders", o1, 2);
 	add_table(&g1->tables[1], "a/b", ab, 1);
-	write_gen(&r, g1);
+	test_write_gen(&r, g1);
 	gen_init(g2, 2, GEN2, 1795140000 + 86400);
 	g2->ntables = 2;
 	g2->tables = xcalloc(2, sizeof(*g2->tables));
 	add_table(&g2->tables[0], "orders", o2, 3);
 	add_table(&g2->tables[1], "empty", NULL, 0);
-	write_gen(&r, g2);
+	test_write_gen(&r, g2);
 
 	CHECK(catalog_open(&c, r.catalog, false) == 0);
 	CHECK(catalog_sync(&c, &r, false, &st) == 0);

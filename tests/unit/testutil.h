@@ -8,9 +8,13 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "strata/manifest.h"
+#include "strata/repo.h"
+#include "strata/naming.h"
 #include "strata/pack.h"
 #include "strata/render.h"
 #include "strata/rowcodec.h"
+#include "strata/views.h"
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 {
@@ -94,6 +98,82 @@ static inline uint8_t *compress_chunk(const uint8_t *u, size_t n, size_t *clen)
 		abort();
 	*clen = r;
 	return c;
+}
+
+/* A typed chunk made for a test, its pack entry, and its first and last keys. */
+struct built {
+	uint8_t *data;
+	size_t len;
+	struct pack_entry e;
+	struct buf fk, lk;
+};
+
+/*
+ * A manifest table "name" (a rowid table, schema CREATE TABLE "name"(n
+ * INTEGER, text, r)) whose rows are the built chunks which[0..n-1], with
+ * every size a backup records, the JSONL and SQL lengths included.
+ */
+static inline void built_table(struct manifest_table *mt, const char *name,
+			       const struct built *chunks, const int *which, int n)
+{
+	static char *cols[] = { "n", "text", "r" };
+	struct view_table vt;
+	memset(mt, 0, sizeof(*mt));
+	mt->name = xstrdup(name);
+	mt->dirname = name_table_dir(name);
+	mt->schema = xasprintf("CREATE TABLE \"%s\"(n INTEGER, text, r)", name);
+	mt->ncols = 3;
+	mt->cols = xcalloc(3, sizeof(char *));
+	for (int i = 0; i < 3; i++)
+		mt->cols[i] = xstrdup(cols[i]);
+	view_table_init(&vt, name, mt->cols, 3, false);
+	mt->nchunks = (size_t)n;
+	mt->chunks = xcalloc(n ? (size_t)n : 1, sizeof(*mt->chunks));
+	for (int k = 0; k < n; k++) {
+		const struct built *b = &chunks[which[k]];
+		struct manifest_chunk *c = &mt->chunks[k];
+		c->id = b->e.id;
+		c->nrows = b->e.nrows;
+		c->ulen = b->e.ulen;
+		c->csv_len = b->e.csv_len;
+		if (view_chunk_lens(&vt, b->data, b->len, &c->jsonl_len, &c->sql_len))
+			abort(); /* a test chunk of another shape */
+		c->first_len = b->fk.len;
+		c->first_key = xmalloc(b->fk.len ? b->fk.len : 1);
+		memcpy(c->first_key, b->fk.data, b->fk.len);
+		c->last_len = b->lk.len;
+		c->last_key = xmalloc(b->lk.len ? b->lk.len : 1);
+		memcpy(c->last_key, b->lk.data, b->lk.len);
+		mt->nrows += c->nrows;
+		mt->csv_size += c->csv_len;
+	}
+	view_table_release(&vt);
+}
+
+/* A generation's manifest fields for a test (its tables are the caller's). */
+static inline void test_gen_init(struct manifest *m, uint64_t seq, const char *name, int64_t time,
+				 const char *schema)
+{
+	memset(m, 0, sizeof(*m));
+	m->seq = seq;
+	m->name = xstrdup(name);
+	m->id[0] = (uint8_t)seq;
+	m->time = time;
+	m->label = xstrdup("test");
+	m->source = xstrdup("/src/app.db");
+	m->schema = xstrdup(schema);
+}
+
+/* Write the manifest into the repository, as a backup does last. */
+static inline void test_write_gen(const struct repo *r, const struct manifest *m)
+{
+	struct buf b = BUF_INIT;
+	char *fn = xasprintf("%s.gen", m->name);
+	manifest_encode(m, &b);
+	if (write_file_atomic(r->tmp, r->gens, fn, b.data, b.len))
+		abort();
+	free(fn);
+	buf_release(&b);
 }
 
 #endif
