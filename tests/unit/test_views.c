@@ -38,7 +38,7 @@ static int sql_reads_back(const struct value *v)
 		}
 		case VAL_TEXT:
 			ok = t == SQLITE_TEXT && (size_t)sqlite3_column_bytes(st, 0) == v->n &&
-			     !memcmp(sqlite3_column_blob(st, 0), v->p, v->n);
+			     (v->n == 0 || !memcmp(sqlite3_column_blob(st, 0), v->p, v->n));
 			break;
 		default:
 			ok = t == SQLITE_BLOB && (size_t)sqlite3_column_bytes(st, 0) == v->n &&
