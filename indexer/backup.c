@@ -1101,7 +1101,8 @@ static int list_tables(sqlite3 *db, const struct backup_opts *o, char ***names, 
 			m->objects[k++] = *ob;
 		}
 		m->nobjects = k;
-		qsort(*names, *n, sizeof(char *), cmp_str);
+		if (*n)
+			qsort(*names, *n, sizeof(char *), cmp_str);
 		schema_text(m, *shadow, *nshadow, schema);
 		rc = check_patterns(o, *names, *n, out, nout, err);
 	}

@@ -11,7 +11,7 @@ require_bins
 
 R=$T/repo M=$T/mnt DB=$T/awkward.db
 oracle make-awkward "$DB"
-"$STRATA" init "$R" --chunk-size 4096 >/dev/null
+"$STRATA" init "$R" --chunk-size 16K >/dev/null
 "$STRATA" backup "$R" "$DB" --at 2026-11-20T02:00:00Z --label first >/dev/null || fail "backup 1"
 # changes: rows deleted, updated and added, a table dropped, one added
 "$PY" - "$DB" <<'PYEOF'
