@@ -21,7 +21,8 @@
 #define CAT_CACHE (64u << 20)
 #define CAT_READ (1u << 20)
 
-static int open_tree(const char *repo, struct tree **t, char **err)
+/* readahead: start read-ahead threads (cat reads files; ls does not) */
+static int open_tree(const char *repo, bool readahead, struct tree **t, char **err)
 {
 	int rc = status_update_catalog(repo, err);
 	if (rc)
@@ -30,7 +31,8 @@ static int open_tree(const char *repo, struct tree **t, char **err)
 	if (rc)
 		return rc;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	rc = tree_start(*t, CAT_CACHE, ncpu > 1 ? (int)(ncpu < 8 ? ncpu : 8) : 1, err);
+	rc = tree_start(*t, CAT_CACHE, !readahead ? 0 : ncpu > 1 ? (int)(ncpu < 8 ? ncpu : 8) : 1,
+			err);
 	if (rc) {
 		tree_close(*t);
 		*t = NULL;
@@ -125,7 +127,7 @@ static int cat_one(struct tree *t, const char *repo, const char *path, char **er
 int browse_cat(const char *repo, const char *const *paths, size_t n, char **err)
 {
 	struct tree *t = NULL;
-	int rc = open_tree(repo, &t, err);
+	int rc = open_tree(repo, true, &t, err);
 	for (size_t i = 0; !rc && i < n; i++)
 		rc = cat_one(t, repo, paths[i], err);
 	tree_close(t);
@@ -193,7 +195,7 @@ int browse_ls(const char *repo, const char *path, bool json, char **err)
 	struct stat st;
 	unsigned flags;
 	uint64_t ino;
-	int rc = open_tree(repo, &t, err);
+	int rc = open_tree(repo, false, &t, err);
 
 	if (rc)
 		return rc;

@@ -17,22 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The table of a node, for what it needs to know of it (nchunks, sizes). */
-static int table_info(struct tree *t, const struct node *n, struct cat_table *tb)
-{
-	int rc = catalog_table_by_idx(&t->cat, n->seq, n->tidx, tb);
-	if (!rc)
-		free(tb->dirname);
-	return rc;
-}
-
 static int stat_dir(struct tree *t, const struct node *n, struct stat *st)
 {
 	struct cat_gen g;
 	struct cat_table tb;
-	int rc = tree_gen(t, n->seq, &g);
-	if (!rc)
-		rc = table_info(t, n, &tb);
+	int rc = tree_table(t, n, &g, &tb);
 	if (!rc)
 		tree_fill(t, st, n, S_IFDIR, 0, g.time);
 	return rc;
@@ -73,7 +62,7 @@ static int group_find(struct tree *t, const struct node *parent, const char *nam
 {
 	struct cat_table tb;
 	struct cat_group gr;
-	int rc = table_info(t, parent, &tb);
+	int rc = tree_table(t, parent, NULL, &tb);
 	if (rc)
 		return rc;
 	if (tb.nchunks <= ROWS_FLAT_MAX)
@@ -93,7 +82,7 @@ static int group_each(struct tree *t, const struct node *parent, struct tree_dir
 	struct cat_table tb;
 	struct cat_group *g;
 	size_t n;
-	int rc = table_info(t, parent, &tb);
+	int rc = tree_table(t, parent, NULL, &tb);
 	if (rc || tb.nchunks <= ROWS_FLAT_MAX)
 		return rc;
 	rc = catalog_table_groups(&t->cat, parent->seq, parent->tidx, &g, &n);
@@ -131,9 +120,9 @@ const struct node_kind node_rows_group = {
  * ROWS_FLAT_MAX chunks (rows/), or those of one group; *n 0 when it holds
  * none (the rows/ of a huge table holds groups).
  */
-static int rows_span(struct tree *t, const struct node *parent, uint32_t *first, uint32_t *n)
+static int rows_span(struct tree *t, const struct node *parent, const struct cat_table *tb,
+		     uint32_t *first, uint32_t *n)
 {
-	struct cat_table tb;
 	struct cat_group gr;
 	int rc;
 
@@ -146,11 +135,8 @@ static int rows_span(struct tree *t, const struct node *parent, uint32_t *first,
 		*n = gr.n;
 		return 0;
 	}
-	rc = table_info(t, parent, &tb);
-	if (rc)
-		return rc;
 	*first = 0;
-	*n = tb.nchunks <= ROWS_FLAT_MAX ? (uint32_t)tb.nchunks : 0;
+	*n = tb->nchunks <= ROWS_FLAT_MAX ? (uint32_t)tb->nchunks : 0;
 	return 0;
 }
 
@@ -165,19 +151,6 @@ static enum node_type file_type(enum view_format f)
 	return f == VIEW_JSONL ? N_ROWS_JSONL : f == VIEW_SQL ? N_ROWS_SQL : N_ROWS_FILE;
 }
 
-/* Whether this table's row-range files are served in format f. */
-static int file_served(struct tree *t, const struct node *n, enum view_format f)
-{
-	struct cat_table tb;
-	int rc;
-	if (!(t->formats & 1u << f))
-		return 0;
-	if (f == VIEW_CSV)
-		return 1;
-	rc = table_info(t, n, &tb);
-	return rc ? rc : tb.views;
-}
-
 /*
  * The catalog names each chunk by its CSV file name; the JSONL and SQL
  * files are the same name with their own extension.
@@ -185,6 +158,7 @@ static int file_served(struct tree *t, const struct node *n, enum view_format f)
 static int file_find_fmt(struct tree *t, const struct node *parent, const char *name,
 			 enum view_format f, struct node *child)
 {
+	struct cat_table tb;
 	struct cat_chunk ch;
 	uint32_t first, n;
 	const char *ext = view_ext(f);
@@ -193,10 +167,11 @@ static int file_find_fmt(struct tree *t, const struct node *parent, const char *
 
 	if (nl <= el + 1 || name[nl - el - 1] != '.' || strcmp(name + nl - el, ext))
 		return -ENOENT;
-	rc = file_served(t, parent, f);
-	if (rc <= 0)
-		return rc ? rc : -ENOENT;
-	rc = rows_span(t, parent, &first, &n);
+	rc = tree_table(t, parent, NULL, &tb);
+	if (!rc && !tree_format_served(t, &tb, f))
+		rc = -ENOENT;
+	if (!rc)
+		rc = rows_span(t, parent, &tb, &first, &n);
 	if (rc)
 		return rc;
 	char *csv = xasprintf("%.*s.csv", (int)(nl - el - 1), name);
@@ -221,15 +196,10 @@ static int file_each(struct tree *t, const struct node *parent, struct tree_dir 
 	struct cat_chunk *ch;
 	uint32_t first, n;
 	size_t nch;
-	bool served[VIEW_FORMATS];
-	int rc = 0;
-	for (unsigned f = 0; f < VIEW_FORMATS && rc >= 0; f++) {
-		rc = file_served(t, parent, (enum view_format)f);
-		served[f] = rc > 0;
-	}
-	if (rc < 0)
-		return rc;
-	rc = rows_span(t, parent, &first, &n);
+	struct cat_table tb;
+	int rc = tree_table(t, parent, NULL, &tb);
+	if (!rc)
+		rc = rows_span(t, parent, &tb, &first, &n);
 	if (rc || !n)
 		return rc;
 	if (parent->type == N_ROWS_GROUP)
@@ -246,7 +216,7 @@ static int file_each(struct tree *t, const struct node *parent, struct tree_dir 
 		for (unsigned f = 0; f < VIEW_FORMATS; f++) {
 			struct node c = node_make(file_type((enum view_format)f), parent->seq,
 						  parent->tidx, ch[i].seqno);
-			if (!served[f])
+			if (!tree_format_served(t, &tb, f))
 				continue;
 			char *name = xasprintf("%.*s.%s", (int)(l - 4), ch[i].fname,
 					       view_ext((enum view_format)f));
@@ -265,10 +235,8 @@ static int file_stat(struct tree *t, const struct node *n, struct stat *st, unsi
 	struct cat_gen g;
 	struct cat_table tb;
 	struct cat_chunk ch;
-	int rc = tree_gen(t, n->seq, &g);
-	if (!rc)
-		rc = table_info(t, n, &tb);
-	if (!rc && (!(t->formats & 1u << f) || (f != VIEW_CSV && !tb.views)))
+	int rc = tree_table(t, n, &g, &tb);
+	if (!rc && !tree_format_served(t, &tb, f))
 		rc = -ENOENT;
 	if (!rc)
 		rc = catalog_chunk_by_seqno(&t->cat, n->seq, n->tidx, n->pos, &ch);
@@ -297,11 +265,9 @@ static int file_open(struct tree *t, const struct node *n, struct rd_file *f)
 	/* the file is this chunk alone: its rows start at 0 */
 	f->chunks[0].csv_off = f->chunks[0].jsonl_off = f->chunks[0].sql_off = 0;
 	rc = tree_file_view(t, f, fmt);
-	if (rc)
-		return rc;
-	f->size = f->text_len + (fmt == VIEW_JSONL ? f->chunks[0].jsonl_len
-				 : fmt == VIEW_SQL ? f->chunks[0].sql_len : f->chunks[0].e.csv_len);
-	return 0;
+	if (!rc)
+		rd_file_set_size(f);
+	return rc;
 }
 
 #define FILE_KIND(NAME, FMT, WHAT, EACH)                                                      \

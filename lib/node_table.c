@@ -60,22 +60,11 @@ static int table_each(struct tree *t, const struct node *parent, struct tree_dir
 	return 0;
 }
 
-/* The generation and table of a node below a table, for stat. */
-static int table_of(struct tree *t, const struct node *n, struct cat_gen *g, struct cat_table *tb)
-{
-	int rc = tree_gen(t, n->seq, g);
-	if (!rc)
-		rc = catalog_table_by_idx(&t->cat, n->seq, n->tidx, tb);
-	if (!rc)
-		free(tb->dirname);
-	return rc;
-}
-
 static int table_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
 {
 	struct cat_gen g;
 	struct cat_table tb;
-	int rc = table_of(t, n, &g, &tb);
+	int rc = tree_table(t, n, &g, &tb);
 	if (!rc)
 		tree_fill(t, st, n, S_IFDIR, 0, g.time);
 	return rc;
@@ -108,7 +97,7 @@ static int schema_stat(struct tree *t, const struct node *n, struct stat *st, un
 {
 	struct cat_gen g;
 	struct cat_table tb;
-	int rc = table_of(t, n, &g, &tb);
+	int rc = tree_table(t, n, &g, &tb);
 	if (!rc)
 		tree_fill(t, st, n, S_IFREG, tb.schema_len, g.time);
 	return rc;
@@ -128,12 +117,6 @@ const struct node_kind node_table_schema = {
 
 /* ---- <table>.csv, <table>.jsonl, <table>.sql ---- */
 
-/* Whether format fmt of this table is served (JSONL and SQL: sizes recorded). */
-static bool format_served(const struct tree *t, const struct cat_table *tb, unsigned fmt)
-{
-	return fmt < VIEW_FORMATS && (t->formats & 1u << fmt) && (fmt == VIEW_CSV || tb->views);
-}
-
 static int csv_find(struct tree *t, const struct node *parent, const char *name,
 		    struct node *child)
 {
@@ -145,7 +128,7 @@ static int csv_find(struct tree *t, const struct node *parent, const char *name,
 	int fmt = -1;
 	if (strlen(name) > dl + 1 && !strncmp(name, tb.dirname, dl) && name[dl] == '.')
 		for (unsigned f = 0; f < VIEW_FORMATS && fmt < 0; f++)
-			if (!strcmp(name + dl + 1, view_ext(f)) && format_served(t, &tb, f))
+			if (!strcmp(name + dl + 1, view_ext(f)) && tree_format_served(t, &tb, f))
 				fmt = (int)f;
 	free(tb.dirname);
 	if (fmt < 0)
@@ -162,7 +145,7 @@ static int csv_each(struct tree *t, const struct node *parent, struct tree_dir *
 		return rc;
 	for (unsigned f = 0; f < VIEW_FORMATS; f++) {
 		struct node c = node_make(N_TABLE_CSV, parent->seq, parent->tidx, f);
-		if (!format_served(t, &tb, f))
+		if (!tree_format_served(t, &tb, f))
 			continue;
 		char *file = xasprintf("%s.%s", tb.dirname, view_ext(f));
 		/* a dirname near the limit leaves no room for ".jsonl": that view is not served */
@@ -178,8 +161,8 @@ static int csv_stat(struct tree *t, const struct node *n, struct stat *st, unsig
 {
 	struct cat_gen g;
 	struct cat_table tb;
-	int rc = table_of(t, n, &g, &tb);
-	if (!rc && !format_served(t, &tb, n->pos))
+	int rc = tree_table(t, n, &g, &tb);
+	if (!rc && !tree_format_served(t, &tb, n->pos))
 		rc = -ENOENT;
 	if (!rc)
 		tree_fill(t, st, n, S_IFREG,
@@ -233,13 +216,9 @@ static int csv_open(struct tree *t, const struct node *n, struct rd_file *f)
 		rc = check_chunk_list(t, f, fmt);
 	if (!rc)
 		rc = tree_file_view(t, f, fmt);
-	if (rc)
-		return rc;
-	f->size = f->text_len;
-	for (size_t i = 0; i < f->nchunks; i++)
-		f->size += fmt == VIEW_JSONL ? f->chunks[i].jsonl_len
-			   : fmt == VIEW_SQL ? f->chunks[i].sql_len : f->chunks[i].e.csv_len;
-	return 0;
+	if (!rc)
+		rd_file_set_size(f);
+	return rc;
 }
 
 const struct node_kind node_table_csv = {

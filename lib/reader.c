@@ -63,6 +63,24 @@ struct reader {
 	int pf_nthreads;
 };
 
+/* Where a chunk's rows are in the body of f, and how many bytes. */
+static inline uint64_t chunk_off(const struct rd_file *f, const struct cat_chunk *c)
+{
+	return f->fmt == VIEW_JSONL ? c->jsonl_off : f->fmt == VIEW_SQL ? c->sql_off : c->csv_off;
+}
+
+static inline uint64_t chunk_len(const struct rd_file *f, const struct cat_chunk *c)
+{
+	return f->fmt == VIEW_JSONL ? c->jsonl_len : f->fmt == VIEW_SQL ? c->sql_len : c->e.csv_len;
+}
+
+void rd_file_set_size(struct rd_file *f)
+{
+	f->size = f->text_len;
+	for (size_t i = 0; i < f->nchunks; i++)
+		f->size += chunk_len(f, &f->chunks[i]);
+}
+
 void rd_file_set_view(struct rd_file *f, enum view_format fmt, const char *table,
 		      char *const *cols, unsigned ncols, bool without_rowid)
 {
@@ -358,17 +376,6 @@ int reader_chunk_typed(struct reader *r, uint64_t gseq, uint32_t tidx,
 		return -EIO;
 	}
 	return 0;
-}
-
-/* Where a chunk's rows are in the body of f, and how many bytes. */
-static inline uint64_t chunk_off(const struct rd_file *f, const struct cat_chunk *c)
-{
-	return f->fmt == VIEW_JSONL ? c->jsonl_off : f->fmt == VIEW_SQL ? c->sql_off : c->csv_off;
-}
-
-static inline uint64_t chunk_len(const struct rd_file *f, const struct cat_chunk *c)
-{
-	return f->fmt == VIEW_JSONL ? c->jsonl_len : f->fmt == VIEW_SQL ? c->sql_len : c->e.csv_len;
 }
 
 /*

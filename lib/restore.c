@@ -137,7 +137,27 @@ static void progress(struct restore *r, const char *table, bool force)
 
 /* ---- schema ---- */
 
-static bool have_table(struct restore *r, const char *name);
+static bool have_table(struct restore *r, const char *name)
+{
+	sqlite3_stmt *st;
+	bool have = false;
+	if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM sqlite_schema WHERE type='table' AND name=?1",
+			       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		have = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	return have;
+}
+
+/* PRAGMA name=value, as the manifest recorded it. */
+static int set_pragma(struct restore *r, const char *name, long long value)
+{
+	char *s = xasprintf("PRAGMA %s=%lld", name, value);
+	int rc = exec(r, s, name);
+	free(s);
+	return rc;
+}
 
 static int create_table(struct restore *r, const struct manifest_object *ob)
 {
@@ -543,18 +563,6 @@ static void objects_from_v1(struct restore *r, struct restore_result *res)
 	each_statement(r->m.schema, v1_statement, &v);
 }
 
-static bool have_table(struct restore *r, const char *name)
-{
-	sqlite3_stmt *st;
-	bool have = false;
-	if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM sqlite_schema WHERE type='table' AND name=?1",
-			       -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		have = sqlite3_step(st) == SQLITE_ROW;
-	}
-	sqlite3_finalize(st);
-	return have;
-}
 
 static int build(struct restore *r)
 {
@@ -568,20 +576,12 @@ static int build(struct restore *r)
 		if (rc)
 			return rc;
 	}
-	if (manifest_pragma(&r->m, "page_size", &v) && v >= 512 && v <= 65536) {
-		char *s = xasprintf("PRAGMA page_size=%lld", (long long)v);
-		rc = exec(r, s, "the page size");
-		free(s);
-		if (rc)
-			return rc;
-	}
-	if (manifest_pragma(&r->m, "auto_vacuum", &v) && v >= 0 && v <= 2) {
-		char *s = xasprintf("PRAGMA auto_vacuum=%lld", (long long)v);
-		rc = exec(r, s, "auto_vacuum");
-		free(s);
-		if (rc)
-			return rc;
-	}
+	if (manifest_pragma(&r->m, "page_size", &v) && v >= 512 && v <= 65536 &&
+	    (rc = set_pragma(r, "page_size", v)))
+		return rc;
+	if (manifest_pragma(&r->m, "auto_vacuum", &v) && v >= 0 && v <= 2 &&
+	    (rc = set_pragma(r, "auto_vacuum", v)))
+		return rc;
 	rc = exec(r, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE;"
 		     " PRAGMA foreign_keys=OFF; PRAGMA cache_size=-32768; BEGIN", "the database");
 	for (size_t i = 0; !rc && i < r->m.nobjects; i++) {
@@ -609,16 +609,10 @@ static int build(struct restore *r)
 	}
 	if (!rc && r->writable_schema)
 		rc = exec(r, "PRAGMA writable_schema=OFF", "the schema");
-	if (!rc && manifest_pragma(&r->m, "user_version", &v)) {
-		char *s = xasprintf("PRAGMA user_version=%lld", (long long)(int32_t)v);
-		rc = exec(r, s, "user_version");
-		free(s);
-	}
-	if (!rc && manifest_pragma(&r->m, "application_id", &v)) {
-		char *s = xasprintf("PRAGMA application_id=%lld", (long long)(int32_t)v);
-		rc = exec(r, s, "application_id");
-		free(s);
-	}
+	if (!rc && manifest_pragma(&r->m, "user_version", &v))
+		rc = set_pragma(r, "user_version", (int32_t)v);
+	if (!rc && manifest_pragma(&r->m, "application_id", &v))
+		rc = set_pragma(r, "application_id", (int32_t)v);
 	if (!rc)
 		rc = exec(r, "COMMIT", "the database");
 	return rc;

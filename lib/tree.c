@@ -136,6 +136,21 @@ int tree_gen(struct tree *t, uint64_t seq, struct cat_gen *g)
 	return catalog_gen_by_seq(&t->cat, seq, g);
 }
 
+int tree_table(struct tree *t, const struct node *n, struct cat_gen *g, struct cat_table *tb)
+{
+	int rc = g ? tree_gen(t, n->seq, g) : 0;
+	if (!rc)
+		rc = catalog_table_by_idx(&t->cat, n->seq, n->tidx, tb);
+	if (!rc)
+		free(tb->dirname);
+	return rc;
+}
+
+bool tree_format_served(const struct tree *t, const struct cat_table *tb, unsigned f)
+{
+	return f < VIEW_FORMATS && (t->formats & 1u << f) && (f == VIEW_CSV || tb->views);
+}
+
 /*
  * ---- the catalog connection ----
  * catalog.db is derived data that may be deleted, damaged or recreated

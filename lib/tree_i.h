@@ -122,6 +122,16 @@ bool tree_name_ok(struct tree *t, const char *name);
 /* The generation of a node, or -ENOENT when its seq cannot be one. */
 int tree_gen(struct tree *t, uint64_t seq, struct cat_gen *g);
 /*
+ * The table a node belongs to (its dirname freed), and its generation when
+ * g is not NULL (which must then exist too).
+ */
+int tree_table(struct tree *t, const struct node *n, struct cat_gen *g, struct cat_table *tb);
+/*
+ * Whether a table's files are served in format f: chosen (-o formats) and,
+ * for JSONL and SQL, their sizes recorded (manifest version 2 on).
+ */
+bool tree_format_served(const struct tree *t, const struct cat_table *tb, unsigned f);
+/*
  * Make f a file of the table's rows in format fmt (its chunks already in
  * f): CSV as is; JSONL and SQL with the table's names from the catalog.
  */

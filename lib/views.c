@@ -153,6 +153,18 @@ static void pow2_chain(struct buf *b, char op, int k)
 	}
 }
 
+/* d = m * 2^e with m odd (|m| < 2^53): the shortest exact fraction (d finite, not 0). */
+static int64_t odd_mantissa(double d, int *e)
+{
+	int64_t m = (int64_t)ldexp(frexp(d, e), 53);
+	*e -= 53;
+	while (m % 2 == 0) {
+		m /= 2;
+		(*e)++;
+	}
+	return m;
+}
+
 static void sql_real(struct buf *b, double d)
 {
 	char tmp[40];
@@ -170,13 +182,7 @@ static void sql_real(struct buf *b, double d)
 		return;
 	}
 	int e;
-	double f = frexp(d, &e); /* d = f * 2^e, 0.5 <= |f| < 1 */
-	int64_t m = (int64_t)ldexp(f, 53);
-	e -= 53;
-	while (m % 2 == 0) { /* the smallest odd m: the shortest text */
-		m /= 2;
-		e++;
-	}
+	int64_t m = odd_mantissa(d, &e);
 	buf_addf(b, "(%lld.0", (long long)m);
 	pow2_chain(b, e < 0 ? '/' : '*', e < 0 ? -e : e);
 	buf_addc(b, ')');
@@ -331,12 +337,7 @@ static uint64_t sql_value_len(const struct value *v)
 		if (d == floor(d) && fabs(d) < 9007199254740992.0)
 			return render_real(tmp, d);
 		int e;
-		int64_t m = (int64_t)ldexp(frexp(d, &e), 53);
-		e -= 53;
-		while (m % 2 == 0) {
-			m /= 2;
-			e++;
-		}
+		int64_t m = odd_mantissa(d, &e);
 		len = 2 + int_len(m) + 2; /* "(" m ".0" ")" */
 		for (int k = e < 0 ? -e : e; k > 0; k -= 52)
 			len += 1 + int_len((int64_t)((uint64_t)1 << (k > 52 ? 52 : k))) + 2;

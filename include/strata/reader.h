@@ -52,6 +52,9 @@ struct rd_file {
 void rd_file_set_view(struct rd_file *f, enum view_format fmt, const char *table,
 		      char *const *cols, unsigned ncols, bool without_rowid);
 
+/* Set f->size from its prefix and its chunks' lengths in its format. */
+void rd_file_set_size(struct rd_file *f);
+
 /* Frees what f holds and f itself; NULL is fine. */
 void rd_file_free(struct rd_file *f);
 
