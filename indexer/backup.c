@@ -58,6 +58,7 @@ struct job {
 	struct chunk_id id;  /* results */
 	uint64_t csv_len;
 	uint64_t jsonl_len, sql_len;
+	uint8_t *classes;    /* what each column holds (pgschema.h), for schema.pg.sql */
 	const struct view_table *vt; /* the table's names, for the JSONL and SQL lengths */
 	struct job *next;    /* queue link */
 };
@@ -161,7 +162,7 @@ static int process_job(struct backup *b, struct job *j, struct worker_bufs *wb)
 	}
 	pthread_mutex_unlock(&b->store_mu);
 	/* its JSONL and SQL lengths, with this table's names (docs/FORMAT.md "JSONL", "SQL") */
-	rc = view_chunk_lens(j->vt, j->data, j->len, &j->jsonl_len, &j->sql_len);
+	rc = view_chunk_lens(j->vt, j->data, j->len, &j->jsonl_len, &j->sql_len, j->classes);
 	if (rc)
 		return rc;
 	if (!is_new) {
@@ -356,6 +357,7 @@ static void apply_jobs(struct backup *b)
 			/* a page-read attempt the table was read again after (table_restart) */
 			b->chunks--;
 			free(j->data);
+			free(j->classes);
 			free(j);
 			continue;
 		}
@@ -367,7 +369,10 @@ static void apply_jobs(struct backup *b)
 		mc->jsonl_len = j->jsonl_len;
 		mc->sql_len = j->sql_len;
 		j->t->csv_size += j->csv_len;
+		for (unsigned c = 0; c < j->t->ncols; c++)
+			j->t->classes[c] |= j->classes[c];
 		free(j->data);
+		free(j->classes);
 		free(j);
 	}
 	free(b->jobs);
@@ -496,6 +501,7 @@ static int close_chunk(struct backup *b, struct manifest_table *t, size_t *cap,
 	}
 	j->t = t;
 	j->vt = b->vts[b->nvts - 1]; /* the table being read */
+	j->classes = xcalloc(t->ncols ? t->ncols : 1, 1);
 	j->k = t->nchunks;
 	j->len = len;
 	j->nrows = *chunk_rows;
@@ -673,6 +679,7 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 		rc = s != SQLITE_DONE ? rc : -EUCLEAN;
 		goto out;
 	}
+	t->classes = xcalloc(t->ncols, 1); /* filled from the chunks' jobs (apply_jobs) */
 	for (unsigned c = 0; c < t->ncols; c++) {
 		char *qc = sql_ident(t->cols[c]);
 		buf_addf(&sel, "%s%s", c ? ", " : "", qc);

@@ -12,9 +12,12 @@
  */
 #include "strata/fault.h"
 #include "strata/catalog.h"
+#include "strata/dumpplan.h"
 #include "strata/manifest.h"
 #include "strata/naming.h"
+#include "strata/pgschema.h"
 #include "strata/render.h"
+#include "strata/views.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -42,7 +45,7 @@ static const char SCHEMA[] =
 	" header TEXT NOT NULL, nrows INTEGER NOT NULL, nchunks INTEGER NOT NULL,"
 	" csv_size INTEGER NOT NULL, views INTEGER NOT NULL, jsonl_size INTEGER NOT NULL,"
 	" sql_size INTEGER NOT NULL, cols BLOB NOT NULL, flags INTEGER NOT NULL,"
-	" PRIMARY KEY(seq, tidx)) WITHOUT ROWID;"
+	" pg_schema TEXT NOT NULL, PRIMARY KEY(seq, tidx)) WITHOUT ROWID;"
 	"CREATE UNIQUE INDEX IF NOT EXISTS tables_by_dir ON tables(seq, dirname);"
 	"CREATE TABLE IF NOT EXISTS table_chunks(seq INTEGER NOT NULL, tidx INTEGER NOT NULL,"
 	" seqno INTEGER NOT NULL, chunk_id BLOB NOT NULL, csv_off INTEGER NOT NULL,"
@@ -53,10 +56,13 @@ static const char SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS row_groups(seq INTEGER NOT NULL, tidx INTEGER NOT NULL,"
 	" grp INTEGER NOT NULL, first_seqno INTEGER NOT NULL, nchunks INTEGER NOT NULL,"
 	" name TEXT NOT NULL, PRIMARY KEY(seq, tidx, grp)) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS row_groups_by_name ON row_groups(seq, tidx, name);";
+	"CREATE INDEX IF NOT EXISTS row_groups_by_name ON row_groups(seq, tidx, name);"
+	"CREATE TABLE IF NOT EXISTS gen_parts(seq INTEGER NOT NULL, file INTEGER NOT NULL,"
+	" part INTEGER NOT NULL, tidx INTEGER NOT NULL, text TEXT NOT NULL,"
+	" PRIMARY KEY(seq, file, part)) WITHOUT ROWID;";
 
 static const char DROP[] =
-	"DROP TABLE IF EXISTS row_groups;"
+	"DROP TABLE IF EXISTS gen_parts; DROP TABLE IF EXISTS row_groups;"
 	"DROP TABLE IF EXISTS table_chunks; DROP TABLE IF EXISTS tables;"
 	"DROP TABLE IF EXISTS generations; DROP TABLE IF EXISTS chunks;"
 	"DROP TABLE IF EXISTS packs; DROP TABLE IF EXISTS meta;";
@@ -269,8 +275,8 @@ static void gen_json(struct buf *j, const struct manifest *m)
 	char idhex[33], ts[32];
 	hex_encode(idhex, m->id, 16);
 	time_rfc3339(ts, m->time);
-	/* the mount layout: 3 has the JSONL and SQL views (manifest version 2 on) */
-	buf_addf(j, "{\n  \"format\": %d,\n  \"id\": \"", m->version >= 2 ? 3 : 2);
+	/* the mount layout: 3 has the JSONL and SQL views (manifest version 2), 4 dump.sql and schema.pg.sql (3) */
+	buf_addf(j, "{\n  \"format\": %d,\n  \"id\": \"", m->version >= 3 ? 4 : m->version == 2 ? 3 : 2);
 	buf_adds(j, idhex);
 	buf_adds(j, "\",\n  \"name\": ");
 	buf_add_json_str(j, m->name, strlen(m->name));
@@ -352,6 +358,88 @@ static int add_groups(struct catalog *c, sqlite3_stmt *sgr, uint64_t seq, size_t
 }
 
 /*
+ * dump.sql (dumpplan.h): the texts between the tables' SQL views, from
+ * manifest version 3 on (the database section, and views' lengths in the
+ * revision a script can carry: views.h).
+ */
+static int add_dump_parts(struct catalog *c, const struct manifest *m)
+{
+	struct dump_parts p;
+	sqlite3_stmt *st;
+	int rc = prep(c, "INSERT INTO gen_parts VALUES(?,?,?,?,?)", &st);
+	if (rc)
+		return rc;
+	dump_parts_build(m, &p);
+	for (size_t i = 0; i < p.n && !rc; i++) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)m->seq);
+		sqlite3_bind_int64(st, 2, CAT_FILE_DUMP);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)i);
+		sqlite3_bind_int64(st, 4, p.tidx[i]);
+		sqlite3_bind_text(st, 5, p.text[i], -1, SQLITE_STATIC);
+		rc = run(c, st);
+	}
+	dump_parts_free(&p);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Tables schema.pg.sql is made for: the database's own, not SQLite's or a virtual table's. */
+static bool pg_wanted(const struct manifest_table *t)
+{
+	return !(t->flags & (TABLE_INTERNAL | TABLE_SHADOW));
+}
+
+static struct pg_table pg_table_of(const struct manifest_table *t)
+{
+	struct pg_table p = { t->name, t->cols, t->ncols, t->classes };
+	return p;
+}
+
+/*
+ * PostgreSQL DDL (pgschema.h), from manifest version 3 (what each column
+ * holds): text for one table, or (t NULL) for the whole generation.  A
+ * schema that cannot be made leaves the file out, with no error: it is a
+ * convenience, the data is all there.
+ */
+static char *pg_text(const struct manifest *m, const struct manifest_table *t)
+{
+	struct buf out = BUF_INIT;
+	struct pg_table *v = xcalloc(m->ntables ? m->ntables : 1, sizeof(*v));
+	size_t n = 0;
+	char *err = NULL;
+	if (t)
+		v[n++] = pg_table_of(t);
+	for (size_t i = 0; !t && i < m->ntables; i++)
+		if (pg_wanted(&m->tables[i]))
+			v[n++] = pg_table_of(&m->tables[i]);
+	if (m->version < 3 || !n || pg_schema(t ? t->schema : m->schema, v, n, &out, &err)) {
+		buf_release(&out);
+		free(err);
+		free(v);
+		return xstrdup("");
+	}
+	free(v);
+	buf_addc(&out, 0);
+	return (char *)buf_detach(&out, NULL);
+}
+
+static int add_pg_schema(struct catalog *c, const struct manifest *m)
+{
+	sqlite3_stmt *st;
+	char *text = pg_text(m, NULL);
+	int rc = *text ? prep(c, "INSERT INTO gen_parts VALUES(?,?,0,-1,?)", &st) : 0;
+	if (!rc && *text) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)m->seq);
+		sqlite3_bind_int64(st, 2, CAT_FILE_PG);
+		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+		rc = run(c, st);
+		sqlite3_finalize(st);
+	}
+	free(text);
+	return rc;
+}
+
+/*
  * Index one decoded manifest.  manifest_decode() checked its structure
  * (safe, unique dirnames; seq < 2^24, ntables <= 2^16 and nchunks <= 2^20,
  * which are the mount's inode fields); here every chunk must be in an
@@ -370,7 +458,7 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 
 	if (m->seq == 0 || m->seq > 0xffffff || m->ntables > 0x10000)
 		return -EUCLEAN;
-	rc = prep(c, "INSERT INTO tables VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &stt);
+	rc = prep(c, "INSERT INTO tables VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &stt);
 	if (!rc)
 		rc = prep(c, "INSERT INTO table_chunks VALUES(?,?,?,?,?,?,?,?,?,?)", &sc);
 	if (!rc)
@@ -396,8 +484,8 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 		sqlite3_bind_int64(stt, 7, (sqlite3_int64)t->nrows);
 		sqlite3_bind_int64(stt, 8, (sqlite3_int64)t->nchunks);
 		sqlite3_bind_int64(stt, 9, (sqlite3_int64)t->csv_size);
-		/* JSONL and SQL views: their sizes were recorded from manifest version 2 on */
-		sqlite3_bind_int64(stt, 10, m->version >= 2);
+		/* JSONL and SQL views: their sizes were recorded from manifest version 2 on (views.h) */
+		sqlite3_bind_int64(stt, 10, m->version >= 3 ? VIEW_REV : m->version == 2 ? 1 : 0);
 		sqlite3_bind_int64(stt, 11, (sqlite3_int64)jsize);
 		sqlite3_bind_int64(stt, 12, (sqlite3_int64)ssize);
 		struct buf cols = BUF_INIT; /* the column names, each ending in NUL */
@@ -407,6 +495,9 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 				  SQLITE_TRANSIENT);
 		buf_release(&cols);
 		sqlite3_bind_int64(stt, 14, (sqlite3_int64)t->flags);
+		char *pg = pg_wanted(t) ? pg_text(m, t) : xstrdup("");
+		sqlite3_bind_text(stt, 15, pg, -1, SQLITE_TRANSIENT);
+		free(pg);
 		rc = run(c, stt);
 		if (!rc && (t->nchunks > 0x100000 ||
 			    __builtin_add_overflow(nrows, t->nrows, &nrows) ||
@@ -460,6 +551,11 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 		free(fnames);
 		fnames = NULL;
 	}
+	/* dump.sql: from manifest version 3 (views.h: the SQL rendering a script can carry) */
+	if (!rc && m->version >= 3)
+		rc = add_dump_parts(c, m);
+	if (!rc)
+		rc = add_pg_schema(c, m);
 	if (rc)
 		goto out;
 	gen_json(&json, m);
@@ -705,8 +801,9 @@ static int sync_once(struct catalog *c, const struct repo *r, bool rebuild,
 	if (rc)
 		return rc;
 	if (rebuild)
-		rc = exec(c, "DELETE FROM table_chunks; DELETE FROM tables; DELETE FROM generations;"
-			     "DELETE FROM chunks; DELETE FROM packs;");
+		rc = exec(c, "DELETE FROM gen_parts; DELETE FROM row_groups; DELETE FROM table_chunks;"
+			     " DELETE FROM tables; DELETE FROM generations; DELETE FROM chunks;"
+			     " DELETE FROM packs;");
 	if (!rc)
 		rc = list_packs(r->packs, &disk_packs);
 	if (!rc)
@@ -721,7 +818,12 @@ static int sync_once(struct catalog *c, const struct repo *r, bool rebuild,
 	for (size_t i = 0; i < cat_gens.n && !rc; i++) {
 		if (namelist_has(&disk_gens, cat_gens.v[i]))
 			continue;
-		rc = delete_by(c, "DELETE FROM table_chunks WHERE seq=(SELECT seq FROM generations WHERE name=?)", cat_gens.v[i]);
+		/* every table keyed by seq; the generation's row last (the others find it by name) */
+		rc = delete_by(c, "DELETE FROM gen_parts WHERE seq=(SELECT seq FROM generations WHERE name=?)", cat_gens.v[i]);
+		if (!rc)
+			rc = delete_by(c, "DELETE FROM row_groups WHERE seq=(SELECT seq FROM generations WHERE name=?)", cat_gens.v[i]);
+		if (!rc)
+			rc = delete_by(c, "DELETE FROM table_chunks WHERE seq=(SELECT seq FROM generations WHERE name=?)", cat_gens.v[i]);
 		if (!rc)
 			rc = delete_by(c, "DELETE FROM tables WHERE seq=(SELECT seq FROM generations WHERE name=?)", cat_gens.v[i]);
 		if (!rc)
@@ -1012,7 +1114,7 @@ int catalog_gen_text(struct catalog *c, uint64_t seq, bool json, char **text, si
 			  seq, -1, text, len);
 }
 
-#define TABLE_COLS "tidx, dirname, nrows, nchunks, csv_size, length(CAST(header AS BLOB)), length(CAST(schema_sql AS BLOB)), views, jsonl_size, sql_size"
+#define TABLE_COLS "tidx, dirname, nrows, nchunks, csv_size, length(CAST(header AS BLOB)), length(CAST(schema_sql AS BLOB)), views, jsonl_size, sql_size, length(CAST(pg_schema AS BLOB))"
 
 static void table_row(sqlite3_stmt *st, struct cat_table *t)
 {
@@ -1021,11 +1123,12 @@ static void table_row(sqlite3_stmt *st, struct cat_table *t)
 	t->nrows = (uint64_t)sqlite3_column_int64(st, 2);
 	t->nchunks = (uint64_t)sqlite3_column_int64(st, 3);
 	t->csv_size = (uint64_t)sqlite3_column_int64(st, 4);
-	t->views = sqlite3_column_int64(st, 7) != 0;
+	t->views = (unsigned)sqlite3_column_int64(st, 7);
 	t->jsonl_size = (uint64_t)sqlite3_column_int64(st, 8);
 	t->sql_size = (uint64_t)sqlite3_column_int64(st, 9);
 	t->header_len = (uint64_t)sqlite3_column_int64(st, 5);
 	t->schema_len = (uint64_t)sqlite3_column_int64(st, 6);
+	t->pg_len = (uint64_t)sqlite3_column_int64(st, 10);
 }
 
 int catalog_list_tables(struct catalog *c, uint64_t seq, struct cat_table **t, size_t *n)
@@ -1097,19 +1200,81 @@ int catalog_table_by_idx(struct catalog *c, uint64_t seq, uint32_t tidx, struct 
 			 tidx, t);
 }
 
-int catalog_table_text(struct catalog *c, uint64_t seq, uint32_t tidx, bool header,
+int catalog_table_text(struct catalog *c, uint64_t seq, uint32_t tidx, enum cat_text which,
 		       char **text, size_t *len)
 {
-	return text_query(c, header ? "SELECT header FROM tables WHERE seq=? AND tidx=?"
-				    : "SELECT schema_sql FROM tables WHERE seq=? AND tidx=?",
+	return text_query(c, which == CAT_TEXT_HEADER ? "SELECT header FROM tables WHERE seq=? AND tidx=?"
+			  : which == CAT_TEXT_PG ? "SELECT pg_schema FROM tables WHERE seq=? AND tidx=?"
+			  : "SELECT schema_sql FROM tables WHERE seq=? AND tidx=?",
 			  seq, tidx, text, len);
 }
 
-int catalog_table_names(struct catalog *c, uint64_t seq, uint32_t tidx, char **name,
-			char ***cols, unsigned *ncols, unsigned *flags)
+int catalog_gen_parts(struct catalog *c, uint64_t seq, enum cat_file file, struct cat_part **out,
+		      size_t *n)
 {
 	sqlite3_stmt *st;
-	int rc = prep(c, "SELECT name, cols, flags FROM tables WHERE seq=? AND tidx=?", &st), s;
+	size_t cap = 0;
+	int rc = prep(c, "SELECT text, tidx FROM gen_parts WHERE seq=? AND file=? ORDER BY part", &st), s;
+	*out = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	sqlite3_bind_int64(st, 2, file);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		struct cat_part *p = &(*out)[(*n)++];
+		const void *txt = sqlite3_column_blob(st, 0);
+		p->len = (size_t)sqlite3_column_bytes(st, 0);
+		p->text = xstrndup(txt ? txt : "", p->len);
+		p->tidx = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (s != SQLITE_DONE) {
+		catalog_free_parts(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return sqerr(c, s);
+	}
+	return *n ? 0 : -ENOENT;
+}
+
+void catalog_free_parts(struct cat_part *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(p[i].text);
+	free(p);
+}
+
+int catalog_gen_file_size(struct catalog *c, uint64_t seq, enum cat_file file, uint64_t *size)
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, "SELECT count(*), sum(length(CAST(p.text AS BLOB)) + ifnull(t.sql_size, 0))"
+			 " FROM gen_parts p LEFT JOIN tables t ON t.seq=p.seq AND t.tidx=p.tidx"
+			 " WHERE p.seq=? AND p.file=?", &st), s;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	sqlite3_bind_int64(st, 2, file);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		rc = sqlite3_column_int64(st, 0) ? 0 : -ENOENT;
+		*size = (uint64_t)sqlite3_column_int64(st, 1);
+	} else {
+		rc = sqerr(c, s);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int catalog_table_names(struct catalog *c, uint64_t seq, uint32_t tidx, char **name,
+			char ***cols, unsigned *ncols, unsigned *flags, unsigned *views)
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, "SELECT name, cols, flags, views FROM tables WHERE seq=? AND tidx=?", &st), s;
 	*name = NULL;
 	*cols = NULL;
 	*ncols = 0;
@@ -1123,6 +1288,7 @@ int catalog_table_names(struct catalog *c, uint64_t seq, uint32_t tidx, char **n
 		size_t n = (size_t)sqlite3_column_bytes(st, 1), k = 0;
 		*name = xstrdup(col_str(st, 0));
 		*flags = (unsigned)sqlite3_column_int64(st, 2);
+		*views = (unsigned)sqlite3_column_int64(st, 3);
 		for (size_t i = 0; i < n; i++)
 			k += p[i] == 0;
 		*cols = xcalloc(k ? k : 1, sizeof(char *));

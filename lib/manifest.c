@@ -6,7 +6,7 @@
  *   seq, str name, id[16], svarint time, str label, str source, str schema,
  *   source_bytes, new_bytes, ntables
  *   per table: str name, str dirname, str schema, flags, ncols, str*ncols,
- *              nrows, csv_size, nchunks,
+ *              [v3: bytes classes (ncols bytes)], nrows, csv_size, nchunks,
  *              per chunk: id[16], nrows, ulen, csv_len, [v2: jsonl_len, sql_len,]
  *                         str first, str last
  *   version 2: npragmas, per pragma: str name, svarint value;
@@ -50,6 +50,10 @@ void manifest_encode(const struct manifest *m, struct buf *b)
 		buf_add_varint(b, t->ncols);
 		for (unsigned c = 0; c < t->ncols; c++)
 			buf_add_bytes(b, t->cols[c], strlen(t->cols[c]));
+		if (t->classes)
+			buf_add_bytes(b, t->classes, t->ncols);
+		else
+			buf_add_varint(b, 0); /* not known (a table copied from an older manifest) */
 		buf_add_varint(b, t->nrows);
 		buf_add_varint(b, t->csv_size);
 		buf_add_varint(b, t->nchunks);
@@ -161,6 +165,17 @@ static int decode_table(struct rd *r, unsigned version, struct manifest_table *t
 	for (unsigned c = 0; c < t->ncols; c++)
 		if (rd_str(r, &t->cols[c]))
 			return r->err;
+	if (version >= 3) {
+		size_t n;
+		if (dup_bytes(r, &t->classes, &n))
+			return r->err;
+		if (n == 0) {
+			free(t->classes);
+			t->classes = NULL;
+		} else if (n != t->ncols) {
+			return -EUCLEAN;
+		}
+	}
 	rd_varint(r, &t->nrows);
 	rd_varint(r, &t->csv_size);
 	if (rd_count(r, MANIFEST_MAX_CHUNKS, &v))
@@ -350,6 +365,7 @@ void manifest_table_release(struct manifest_table *t)
 	for (unsigned c = 0; t->cols && c < t->ncols; c++)
 		free(t->cols[c]);
 	free(t->cols);
+	free(t->classes);
 	for (size_t k = 0; t->chunks && k < t->nchunks; k++) {
 		free(t->chunks[k].first_key);
 		free(t->chunks[k].last_key);

@@ -143,7 +143,13 @@ char *name_table_dir(const char *name)
 	static const char HX[] = "0123456789ABCDEF";
 	struct buf b = BUF_INIT;
 	size_t n = strlen(name);
-	bool reserved = !strcmp(name, "schema.sql") || !strcmp(name, "generation.json");
+	/*
+	 * Names of the generation's own files, and names whose "<name>.sql"
+	 * is one of the table's schema files (docs/FORMAT.md "Mount layout").
+	 */
+	bool reserved = !strcmp(name, "schema.sql") || !strcmp(name, "generation.json") ||
+			!strcmp(name, "dump.sql") || !strcmp(name, "schema.pg.sql") ||
+			!strcmp(name, "schema") || !strcmp(name, "schema.pg");
 
 	for (size_t i = 0; i < n; i++) {
 		uint8_t c = (uint8_t)name[i];

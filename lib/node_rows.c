@@ -254,7 +254,7 @@ static int file_open(struct tree *t, const struct node *n, struct rd_file *f)
 	f->seq = n->seq;
 	f->tidx = n->tidx;
 	if (fmt == VIEW_CSV)
-		rc = catalog_table_text(&t->cat, n->seq, n->tidx, true, &f->text, &f->text_len);
+		rc = catalog_table_text(&t->cat, n->seq, n->tidx, CAT_TEXT_HEADER, &f->text, &f->text_len);
 	if (rc)
 		return rc;
 	f->chunks = xcalloc(1, sizeof(*f->chunks));

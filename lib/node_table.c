@@ -3,6 +3,7 @@
  *
  *   /<generation>/<table>/             the table's directory (escaped name)
  *   /<generation>/<table>/schema.sql   its CREATE TABLE, indexes and triggers
+ *   /<generation>/<table>/schema.pg.sql  the same as PostgreSQL DDL (pgschema.h)
  *   /<generation>/<table>/<table>.csv  the whole table: header, rows in key order
  *   /<generation>/<table>/<table>.jsonl, .sql   the same rows as JSON Lines and as
  *                                      INSERT statements (views.h); position = format
@@ -75,21 +76,42 @@ const struct node_kind node_table = {
 	.find = table_find, .each = table_each, .stat = table_stat,
 };
 
-/* ---- schema.sql ---- */
+/* ---- schema.sql, schema.pg.sql (position 1: from manifest version 3) ---- */
+
+static const char *const SCHEMAS[] = { "schema.sql", "schema.pg.sql" };
 
 static int schema_find(struct tree *t, const struct node *parent, const char *name,
 		       struct node *child)
 {
-	if (strcmp(name, "schema.sql"))
-		return -ENOENT;
-	*child = node_make(N_TABLE_SCHEMA, parent->seq, parent->tidx, 0);
-	return 0;
+	struct cat_table tb;
+	for (uint32_t k = 0; k < 2; k++) {
+		if (strcmp(name, SCHEMAS[k]))
+			continue;
+		if (k == 1) {
+			int rc = catalog_table_by_idx(&t->cat, parent->seq, parent->tidx, &tb);
+			if (rc)
+				return rc;
+			free(tb.dirname);
+			if (!tb.pg_len)
+				return -ENOENT;
+		}
+		*child = node_make(N_TABLE_SCHEMA, parent->seq, parent->tidx, k);
+		return 0;
+	}
+	return -ENOENT;
 }
 
 static int schema_each(struct tree *t, const struct node *parent, struct tree_dir *d)
 {
-	struct node c = node_make(N_TABLE_SCHEMA, parent->seq, parent->tidx, 0);
-	tree_dir_add(d, "schema.sql", &c, S_IFREG);
+	struct cat_table tb;
+	int rc = catalog_table_by_idx(&t->cat, parent->seq, parent->tidx, &tb);
+	if (rc)
+		return rc;
+	free(tb.dirname);
+	for (uint32_t k = 0; k < (tb.pg_len ? 2u : 1u); k++) {
+		struct node c = node_make(N_TABLE_SCHEMA, parent->seq, parent->tidx, k);
+		tree_dir_add(d, SCHEMAS[k], &c, S_IFREG);
+	}
 	return 0;
 }
 
@@ -97,25 +119,41 @@ static int schema_stat(struct tree *t, const struct node *n, struct stat *st, un
 {
 	struct cat_gen g;
 	struct cat_table tb;
-	int rc = tree_table(t, n, &g, &tb);
+	int rc = n->pos > 1 ? -ENOENT : tree_table(t, n, &g, &tb);
+	if (!rc && n->pos == 1 && !tb.pg_len)
+		rc = -ENOENT;
 	if (!rc)
-		tree_fill(t, st, n, S_IFREG, tb.schema_len, g.time);
+		tree_fill(t, st, n, S_IFREG, n->pos ? tb.pg_len : tb.schema_len, g.time);
 	return rc;
 }
 
 static int schema_open(struct tree *t, const struct node *n, struct rd_file *f)
 {
-	int rc = catalog_table_text(&t->cat, n->seq, n->tidx, false, &f->text, &f->text_len);
+	if (n->pos > 1)
+		return -ENOENT;
+	int rc = catalog_table_text(&t->cat, n->seq, n->tidx, n->pos ? CAT_TEXT_PG : CAT_TEXT_SCHEMA,
+				    &f->text, &f->text_len);
 	f->size = f->text_len;
 	return rc;
 }
 
 const struct node_kind node_table_schema = {
-	.what = "table schema.sql", .fields = F_SEQ | F_TIDX, .parents = 1u << N_TABLE, .mode = S_IFREG,
-	.find = schema_find, .each = schema_each, .stat = schema_stat, .open = schema_open,
+	.what = "table schema", .fields = F_SEQ | F_TIDX | F_POS, .parents = 1u << N_TABLE,
+	.mode = S_IFREG, .find = schema_find, .each = schema_each, .stat = schema_stat,
+	.open = schema_open,
 };
 
 /* ---- <table>.csv, <table>.jsonl, <table>.sql ---- */
+
+/*
+ * A table file named as one of the table's schema files (dirname "schema"
+ * or "schema.pg", from a strata that did not reserve those names) is not
+ * served: the schema file keeps the name.
+ */
+static bool shadowed(const char *file)
+{
+	return !strcmp(file, SCHEMAS[0]) || !strcmp(file, SCHEMAS[1]);
+}
 
 static int csv_find(struct tree *t, const struct node *parent, const char *name,
 		    struct node *child)
@@ -131,7 +169,7 @@ static int csv_find(struct tree *t, const struct node *parent, const char *name,
 			if (!strcmp(name + dl + 1, view_ext(f)) && tree_format_served(t, &tb, f))
 				fmt = (int)f;
 	free(tb.dirname);
-	if (fmt < 0)
+	if (fmt < 0 || shadowed(name))
 		return -ENOENT;
 	*child = node_make(N_TABLE_CSV, parent->seq, parent->tidx, (uint32_t)fmt);
 	return 0;
@@ -149,7 +187,7 @@ static int csv_each(struct tree *t, const struct node *parent, struct tree_dir *
 			continue;
 		char *file = xasprintf("%s.%s", tb.dirname, view_ext(f));
 		/* a dirname near the limit leaves no room for ".jsonl": that view is not served */
-		if ((f == VIEW_CSV || strlen(file) <= 255) && tree_name_ok(t, file))
+		if ((f == VIEW_CSV || strlen(file) <= 255) && !shadowed(file) && tree_name_ok(t, file))
 			tree_dir_add(d, file, &c, S_IFREG);
 		free(file);
 	}
@@ -202,16 +240,16 @@ static int check_chunk_list(struct tree *t, const struct rd_file *f, enum view_f
 	return TREE_LOGGED;
 }
 
-static int csv_open(struct tree *t, const struct node *n, struct rd_file *f)
+int tree_table_file(struct tree *t, uint64_t seq, uint32_t tidx, enum view_format fmt,
+		    struct rd_file *f)
 {
-	enum view_format fmt = (enum view_format)n->pos;
 	int rc = 0;
-	f->seq = n->seq;
-	f->tidx = n->tidx;
+	f->seq = seq;
+	f->tidx = tidx;
 	if (fmt == VIEW_CSV)
-		rc = catalog_table_text(&t->cat, n->seq, n->tidx, true, &f->text, &f->text_len);
+		rc = catalog_table_text(&t->cat, seq, tidx, CAT_TEXT_HEADER, &f->text, &f->text_len);
 	if (!rc)
-		rc = catalog_table_chunks(&t->cat, n->seq, n->tidx, false, &f->chunks, &f->nchunks);
+		rc = catalog_table_chunks(&t->cat, seq, tidx, false, &f->chunks, &f->nchunks);
 	if (!rc)
 		rc = check_chunk_list(t, f, fmt);
 	if (!rc)
@@ -219,6 +257,11 @@ static int csv_open(struct tree *t, const struct node *n, struct rd_file *f)
 	if (!rc)
 		rd_file_set_size(f);
 	return rc;
+}
+
+static int csv_open(struct tree *t, const struct node *n, struct rd_file *f)
+{
+	return tree_table_file(t, n->seq, n->tidx, (enum view_format)n->pos, f);
 }
 
 const struct node_kind node_table_csv = {

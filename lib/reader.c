@@ -79,21 +79,33 @@ void rd_file_set_size(struct rd_file *f)
 	f->size = f->text_len;
 	for (size_t i = 0; i < f->nchunks; i++)
 		f->size += chunk_len(f, &f->chunks[i]);
+	for (size_t i = 0; i < f->nparts; i++)
+		f->size += f->parts[i]->size;
+}
+
+void rd_file_add_part(struct rd_file *f, struct rd_file *part)
+{
+	f->parts = xrealloc(f->parts, (f->nparts + 1) * sizeof(*f->parts));
+	f->part_off = xrealloc(f->part_off, (f->nparts + 1) * sizeof(*f->part_off));
+	f->part_off[f->nparts] = f->nparts ? f->part_off[f->nparts - 1] + f->parts[f->nparts - 1]->size : 0;
+	f->parts[f->nparts++] = part;
 }
 
 void rd_file_set_view(struct rd_file *f, enum view_format fmt, const char *table,
-		      char *const *cols, unsigned ncols, bool without_rowid)
+		      char *const *cols, unsigned ncols, bool without_rowid, unsigned rev)
 {
 	XXH3_state_t *st = XXH3_createState();
 	XXH128_hash_t h;
-	uint8_t tag[2] = { (uint8_t)fmt, without_rowid };
+	uint8_t tag[3] = { (uint8_t)fmt, without_rowid, 0 };
 
 	f->fmt = fmt;
 	f->vt = xcalloc(1, sizeof(*f->vt));
 	view_table_init(f->vt, table, cols, ncols, without_rowid);
+	f->vt->rev = rev;
+	tag[2] = (uint8_t)rev;
 	/* what the rendering depends on besides the rows: format, names, rowid */
 	XXH3_128bits_reset(st);
-	XXH3_128bits_update(st, tag, 2);
+	XXH3_128bits_update(st, tag, 3);
 	XXH3_128bits_update(st, f->vt->insert.data, f->vt->insert.len);
 	for (unsigned c = 0; c < ncols; c++)
 		XXH3_128bits_update(st, f->vt->keys[c].data, f->vt->keys[c].len);
@@ -113,6 +125,10 @@ void rd_file_free(struct rd_file *f)
 	}
 	free(f->text);
 	catalog_free_chunks(f->chunks, f->nchunks);
+	for (size_t i = 0; i < f->nparts; i++)
+		rd_file_free(f->parts[i]);
+	free(f->parts);
+	free(f->part_off);
 	free(f);
 }
 
@@ -528,9 +544,9 @@ static size_t find_chunk(const struct rd_file *f, uint64_t off)
 	return lo;
 }
 
-static void reply_hold(struct rd_reply *r, struct cache_entry *e)
+/* Room for one more held entry and two more pieces. */
+static void reply_room(struct rd_reply *r)
 {
-	/* at most one iovec follows each hold */
 	if (r->nheld == 2 * r->cap || r->niov + 2 > r->cap) {
 		size_t ncap = r->cap * 4;
 		struct iovec *ni = xmalloc(ncap * sizeof(*ni));
@@ -545,12 +561,19 @@ static void reply_hold(struct rd_reply *r, struct cache_entry *e)
 		r->held = nh;
 		r->cap = ncap;
 	}
+}
+
+static void reply_hold(struct rd_reply *r, struct cache_entry *e)
+{
+	reply_room(r);
 	r->held[r->nheld++] = e;
 }
 
 static void reply_add(struct rd_reply *r, const void *p, size_t n)
 {
-	/* every iovec but the prefix's comes with a held entry: room was made there */
+	/* a piece of a cache entry: room was made by its hold; a prefix's: here */
+	if (r->niov + 1 > r->cap)
+		reply_room(r);
 	r->iov[r->niov].iov_base = (void *)(uintptr_t)p;
 	r->iov[r->niov++].iov_len = n;
 	r->len += n;
@@ -586,22 +609,27 @@ static void read_ahead(struct reader *rd, struct rd_file *f, uint64_t bend)
 	__atomic_store_n(&f->pf_upto, pos, __ATOMIC_RELAXED);
 }
 
-int reader_read(struct reader *rd, struct rd_file *f, uint64_t off, size_t size,
-		struct rd_reply *r)
+/* Append the bytes [off, end) of f (end <= f->size) to r. */
+static int read_span(struct reader *rd, struct rd_file *f, uint64_t off, uint64_t end,
+		     struct rd_reply *r)
 {
-	uint64_t start = off, end;
 	int rc = 0;
-
-	r->iov = r->iov_small;
-	r->held = r->held_small;
-	r->niov = r->nheld = r->len = 0;
-	r->cap = RD_IOV_SMALL;
-	r->sequential = 0;
-	r->end = off;
-	if (off >= f->size)
-		return 0;
-	end = size < f->size - off ? off + size : f->size;
-	r->end = end;
+	size_t lo = 0, hi = f->nparts;
+	while (lo < hi) { /* the first part ending after off */
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->part_off[mid] + f->parts[mid]->size <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < f->nparts && off < end && !rc; i++) {
+		uint64_t pstart = f->part_off[i], pend = pstart + f->parts[i]->size;
+		uint64_t to = end < pend ? end : pend;
+		rc = read_span(rd, f->parts[i], off - pstart, to - pstart, r);
+		off = to;
+	}
+	if (f->nparts)
+		return rc;
 	if (off < f->text_len) {
 		size_t n = (size_t)((end < f->text_len ? end : f->text_len) - off);
 		reply_add(r, f->text + off, n);
@@ -652,6 +680,26 @@ int reader_read(struct reader *rd, struct rd_file *f, uint64_t off, size_t size,
 		if (!rc && body < bend)
 			rc = -EIO; /* the chunk list ends before the file: never a short read */
 	}
+	return rc;
+}
+
+int reader_read(struct reader *rd, struct rd_file *f, uint64_t off, size_t size,
+		struct rd_reply *r)
+{
+	uint64_t start = off, end;
+	int rc;
+
+	r->iov = r->iov_small;
+	r->held = r->held_small;
+	r->niov = r->nheld = r->len = 0;
+	r->cap = RD_IOV_SMALL;
+	r->sequential = 0;
+	r->end = off;
+	if (off >= f->size)
+		return 0;
+	end = size < f->size - off ? off + size : f->size;
+	r->end = end;
+	rc = read_span(rd, f, off, end, r);
 	/* near-sequential: the kernel's parallel readahead reorders requests */
 	uint64_t prev = __atomic_load_n(&f->next_off, __ATOMIC_RELAXED);
 	r->sequential = start + (4u << 20) >= prev && start <= prev + (4u << 20);
@@ -664,7 +712,7 @@ void reader_done(struct reader *rd, struct rd_file *f, struct rd_reply *r, int r
 	for (size_t i = 0; i < r->nheld; i++)
 		chunk_cache_unref(rd->cache, r->held[i]);
 	/* after the reply: read_ahead() may pread frame tables of the next chunks */
-	if (!rc && r->sequential && r->end > f->text_len && f->fmt == VIEW_CSV)
+	if (!rc && r->sequential && r->end > f->text_len && f->fmt == VIEW_CSV && !f->nparts)
 		read_ahead(rd, f, r->end - f->text_len);
 	if (r->iov != r->iov_small) {
 		free(r->iov);

@@ -1,23 +1,13 @@
 /*
  * restore.c - see restore.h.
  *
- * ORDER.  `.dump` lists tables in sqlite_schema rowid order (sqlite_sequence
- * last) and indexes, triggers and views in rowid order too, as two separate
- * groups.  So the objects are created in the source's order within each
- * group, which gives the same order in the new sqlite_schema: first every
- * table (a virtual table as `.dump` makes it: its sqlite_schema row written
- * directly, with writable_schema, and its shadow tables as plain tables;
- * sqlite_stat1/4 by `ANALYZE sqlite_schema`, which creates them empty; and
- * sqlite_sequence by SQLite itself, with the first AUTOINCREMENT table, as
- * in the source), then the rows, then indexes, views and triggers (after
- * the rows: an index is built once, and no trigger fires on restored rows).
+ * ORDER.  The steps and their order are dumpplan.c's, shared with
+ * dump.sql; here each one is run against the new database.
  *
  * ROWS.  Each chunk's typed rows are rebuilt and checked against the chunk
  * id, then inserted with their rowid (a rowid table) and every stored
  * column (the declared ones: generated columns are not stored and compute
- * themselves), each value bound with its storage class.  sqlite_sequence
- * goes last: inserting rows with explicit rowids into an AUTOINCREMENT
- * table writes it too, so its rows are replaced by the backed-up ones.
+ * themselves), each value bound with its storage class.
  *
  * SPEED.  The new file is private until it is linked into place, so it is
  * written without a journal, without syncs and with an exclusive lock,
@@ -25,6 +15,7 @@
  */
 #include "strata/restore.h"
 #include "strata/catalog.h"
+#include "strata/dumpplan.h"
 #include "strata/manifest.h"
 #include "strata/reader.h"
 #include "strata/repo.h"
@@ -54,7 +45,6 @@ struct restore {
 	char **err;
 	uint64_t rows, total_rows;
 	struct timespec last_progress;
-	bool writable_schema;
 };
 
 static void set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -148,58 +138,6 @@ static bool have_table(struct restore *r, const char *name)
 	}
 	sqlite3_finalize(st);
 	return have;
-}
-
-/* PRAGMA name=value, as the manifest recorded it. */
-static int set_pragma(struct restore *r, const char *name, long long value)
-{
-	char *s = xasprintf("PRAGMA %s=%lld", name, value);
-	int rc = exec(r, s, name);
-	free(s);
-	return rc;
-}
-
-static int create_table(struct restore *r, const struct manifest_object *ob)
-{
-	char what[300];
-	snprintf(what, sizeof(what), "table '%.200s'", ob->name);
-	if (!strcmp(ob->name, "sqlite_sequence"))
-		return 0; /* made by SQLite with the first AUTOINCREMENT table */
-	if (!strcmp(ob->name, "sqlite_stat1") || !strcmp(ob->name, "sqlite_stat4")) {
-		int rc = exec(r, "ANALYZE sqlite_schema", what);
-		if (rc)
-			return rc;
-		if (!have_table(r, ob->name)) {
-			set_err(r->err, "cannot restore table '%s': this SQLite (%s) is built without it (SQLITE_ENABLE_STAT4); restore with --table for the other tables",
-				ob->name, sqlite3_libversion());
-			return -ENOTSUP;
-		}
-		return 0;
-	}
-	if (!sqlite3_strnicmp(ob->sql, "CREATE VIRTUAL", 14)) {
-		/* as .dump does: the row itself; its shadow tables follow as tables */
-		sqlite3_stmt *st;
-		int rc = r->writable_schema ? 0 : exec(r, "PRAGMA writable_schema=ON", what);
-		r->writable_schema = true;
-		if (rc)
-			return rc;
-		rc = sqlite3_prepare_v2(r->db,
-			"INSERT INTO sqlite_schema(type,name,tbl_name,rootpage,sql) VALUES('table',?1,?2,0,?3)",
-			-1, &st, NULL);
-		if (rc == SQLITE_OK) {
-			sqlite3_bind_text(st, 1, ob->name, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, ob->tbl_name, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, ob->sql, -1, SQLITE_STATIC);
-			rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(r->db);
-		}
-		sqlite3_finalize(st);
-		if (rc != SQLITE_OK) {
-			set_err(r->err, "cannot restore %s: %s", what, sqlite3_errmsg(r->db));
-			return -EIO;
-		}
-		return 0;
-	}
-	return exec(r, ob->sql, what);
 }
 
 /* ---- rows ---- */
@@ -377,11 +315,6 @@ static int load_table(struct restore *r, uint32_t tidx)
 		set_err(r->err, "cannot restore table '%s': its columns shadow rowid, _rowid_ and oid", t->name);
 		rc = -EINVAL;
 		goto out;
-	}
-	if (!strcmp(t->name, "sqlite_sequence")) {
-		rc = exec(r, "DELETE FROM sqlite_sequence", "sqlite_sequence");
-		if (rc)
-			goto out;
 	}
 	buf_addf(&sql, "INSERT INTO main.%s(", qt);
 	if (rid)
@@ -564,58 +497,55 @@ static void objects_from_v1(struct restore *r, struct restore_result *res)
 }
 
 
+/* ---- the steps (dumpplan.h) ---- */
+
+static int step_sql(void *arg, enum plan_step step, const char *sql, const char *name)
+{
+	struct restore *r = arg;
+	char what[300];
+	int rc;
+	if (step == PLAN_SEQ_CLEAR && !have_table(r, name))
+		return 0; /* no AUTOINCREMENT table restored (--table) */
+	snprintf(what, sizeof(what), step == PLAN_TABLE || step == PLAN_VTAB || step == PLAN_STAT
+		 ? "table '%.200s'" : *name ? "'%.200s'" : "the database", name);
+	rc = exec(r, sql, what);
+	if (!rc && step == PLAN_STAT && !have_table(r, name)) {
+		set_err(r->err, "cannot restore table '%s': this SQLite (%s) is built without it (SQLITE_ENABLE_STAT4); restore with --table for the other tables",
+			name, sqlite3_libversion());
+		rc = -ENOTSUP;
+	}
+	return rc;
+}
+
+static int step_rows(void *arg, uint32_t tidx)
+{
+	struct restore *r = arg;
+	const struct manifest_table *t = &r->m.tables[tidx];
+	if ((t->flags & TABLE_INTERNAL) && !have_table(r, t->name))
+		return 0; /* sqlite_sequence without an AUTOINCREMENT table (--table) */
+	return load_table(r, tidx);
+}
+
+static bool step_object_wanted(void *arg, const struct manifest_object *ob)
+{
+	return object_wanted(arg, ob);
+}
+
+static bool step_table_wanted(void *arg, const struct manifest_table *t)
+{
+	return table_wanted(arg, t);
+}
+
 static int build(struct restore *r)
 {
-	int64_t v;
-	int rc;
-	/* settings that must precede the first table */
-	if (manifest_pragma(&r->m, "encoding", &v) && v >= 1 && v <= 3) {
-		rc = exec(r, v == 1 ? "PRAGMA encoding='UTF-8'" : v == 2 ? "PRAGMA encoding='UTF-16le'"
-								 : "PRAGMA encoding='UTF-16be'",
-			  "the encoding");
-		if (rc)
-			return rc;
-	}
-	if (manifest_pragma(&r->m, "page_size", &v) && v >= 512 && v <= 65536 &&
-	    (rc = set_pragma(r, "page_size", v)))
-		return rc;
-	if (manifest_pragma(&r->m, "auto_vacuum", &v) && v >= 0 && v <= 2 &&
-	    (rc = set_pragma(r, "auto_vacuum", v)))
-		return rc;
-	rc = exec(r, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE;"
-		     " PRAGMA foreign_keys=OFF; PRAGMA cache_size=-32768; BEGIN", "the database");
-	for (size_t i = 0; !rc && i < r->m.nobjects; i++) {
-		const struct manifest_object *ob = &r->m.objects[i];
-		if (!strcmp(ob->type, "table") && object_wanted(r, ob))
-			rc = create_table(r, ob);
-	}
-	/* rows: sqlite_sequence last (loading an AUTOINCREMENT table writes it) */
-	for (int pass = 0; pass < 2 && !rc; pass++)
-		for (size_t i = 0; i < r->m.ntables && !rc; i++) {
-			const struct manifest_table *t = &r->m.tables[i];
-			bool seq = !strcmp(t->name, "sqlite_sequence");
-			if (seq != (pass == 1) || !table_wanted(r, t))
-				continue;
-			if ((t->flags & TABLE_INTERNAL) && !have_table(r, t->name))
-				continue; /* sqlite_sequence without an AUTOINCREMENT table (--table) */
-			rc = load_table(r, (uint32_t)i);
-		}
-	for (size_t i = 0; !rc && i < r->m.nobjects; i++) {
-		const struct manifest_object *ob = &r->m.objects[i];
-		char what[300];
-		snprintf(what, sizeof(what), "%s '%.200s'", ob->type, ob->name);
-		if (strcmp(ob->type, "table") && object_wanted(r, ob))
-			rc = exec(r, ob->sql, what);
-	}
-	if (!rc && r->writable_schema)
-		rc = exec(r, "PRAGMA writable_schema=OFF", "the schema");
-	if (!rc && manifest_pragma(&r->m, "user_version", &v))
-		rc = set_pragma(r, "user_version", (int32_t)v);
-	if (!rc && manifest_pragma(&r->m, "application_id", &v))
-		rc = set_pragma(r, "application_id", (int32_t)v);
-	if (!rc)
-		rc = exec(r, "COMMIT", "the database");
-	return rc;
+	static const struct plan_ops ops = {
+		.sql = step_sql, .rows = step_rows,
+		.object_wanted = step_object_wanted, .table_wanted = step_table_wanted,
+	};
+	/* the new file is private until linked into place: no journal, no syncs */
+	int rc = exec(r, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+		      " PRAGMA locking_mode=EXCLUSIVE; PRAGMA cache_size=-32768", "the database");
+	return rc ? rc : dump_plan(&r->m, &ops, r);
 }
 
 /* Restore into tmp (an empty file); the caller links it into place. */

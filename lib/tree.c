@@ -14,9 +14,11 @@
  *
  * Types 11 and 12 are the JSONL and SQL row-range files (the CSV one is
  * 8); the table's own files are type 6 with the format (enum view_format)
- * in the position field, 0 being the CSV file.
+ * in the position field, 0 being the CSV file; its schema.pg.sql is type 5
+ * (schema.sql) with position 1; the generation's dump.sql and
+ * schema.pg.sql are type 13 with position 0 and 1 (enum cat_file).
  *
- * Room to grow: types 13 to 15 are free, and a type whose address leaves
+ * Room to grow: types 14 and 15 are free, and a type whose address leaves
  * a field unused (a table's files do not use the position; a generation's
  * files neither the table nor the position) may use that field for a
  * variant, such as the format of a table file, keeping 0 for what exists
@@ -49,6 +51,7 @@ static const struct node_kind *const kinds[N_TYPES] = {
 	[N_ROWS_GROUP] = &node_rows_group,
 	[N_ROWS_JSONL] = &node_rows_jsonl,
 	[N_ROWS_SQL] = &node_rows_sql,
+	[N_GEN_FILE] = &node_gen_file,
 };
 
 uint64_t node_ino(const struct node *n)
@@ -597,14 +600,16 @@ int tree_parse_formats(const char *s, unsigned *mask)
 int tree_file_view(struct tree *t, struct rd_file *f, enum view_format fmt)
 {
 	char *name, **cols;
-	unsigned ncols, flags;
+	unsigned ncols, flags, rev;
 	int rc;
+	if (!(t->formats & 1u << fmt))
+		return -ENOENT; /* not served: only opened by a number from another mount */
 	if (fmt == VIEW_CSV)
 		return 0;
-	rc = catalog_table_names(&t->cat, f->seq, f->tidx, &name, &cols, &ncols, &flags);
+	rc = catalog_table_names(&t->cat, f->seq, f->tidx, &name, &cols, &ncols, &flags, &rev);
 	if (rc)
 		return rc;
-	rd_file_set_view(f, fmt, name, cols, ncols, (flags & TABLE_WITHOUT_ROWID) != 0);
+	rd_file_set_view(f, fmt, name, cols, ncols, (flags & TABLE_WITHOUT_ROWID) != 0, rev);
 	for (unsigned c = 0; c < ncols; c++)
 		free(cols[c]);
 	free(cols);

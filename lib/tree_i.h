@@ -35,7 +35,7 @@
 enum node_type {
 	N_ROOT = 0, N_GEN = 1, N_GEN_JSON = 2, N_GEN_SCHEMA = 3, N_TABLE = 4,
 	N_TABLE_SCHEMA = 5, N_TABLE_CSV = 6, N_ROWS = 7, N_ROWS_FILE = 8, N_LATEST = 9,
-	N_ROWS_GROUP = 10, N_ROWS_JSONL = 11, N_ROWS_SQL = 12,
+	N_ROWS_GROUP = 10, N_ROWS_JSONL = 11, N_ROWS_SQL = 12, N_GEN_FILE = 13,
 	N_TYPES = 16,
 };
 
@@ -69,7 +69,7 @@ struct node_kind {
 
 extern const struct node_kind node_root, node_gen, node_latest, node_gen_json,
 	node_gen_schema, node_table, node_table_schema, node_table_csv, node_rows,
-	node_rows_group, node_rows_file, node_rows_jsonl, node_rows_sql;
+	node_rows_group, node_rows_file, node_rows_jsonl, node_rows_sql, node_gen_file;
 
 struct tree {
 	struct repo repo;
@@ -134,7 +134,11 @@ bool tree_format_served(const struct tree *t, const struct cat_table *tb, unsign
 /*
  * Make f a file of the table's rows in format fmt (its chunks already in
  * f): CSV as is; JSONL and SQL with the table's names from the catalog.
+ * -ENOENT for a format not served (-o formats).
  */
 int tree_file_view(struct tree *t, struct rd_file *f, enum view_format fmt);
+/* Open the whole of table tidx of generation seq in format fmt into f (its chunk list checked). */
+int tree_table_file(struct tree *t, uint64_t seq, uint32_t tidx, enum view_format fmt,
+		    struct rd_file *f);
 
 #endif

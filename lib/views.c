@@ -12,6 +12,7 @@
  * whatever the SQLite version.  Infinities are 1e999 and -1e999.
  */
 #include "strata/views.h"
+#include "strata/pgschema.h"
 #include "strata/render.h"
 
 #include <errno.h>
@@ -52,6 +53,7 @@ void view_table_init(struct view_table *t, const char *name, char *const *cols, 
 				rid = NULL;
 	}
 	t->rowid = !without_rowid;
+	t->rev = VIEW_REV;
 	buf_adds(&t->insert, "INSERT INTO ");
 	add_ident(&t->insert, name);
 	buf_addc(&t->insert, '(');
@@ -188,7 +190,18 @@ static void sql_real(struct buf *b, double d)
 	buf_addc(b, ')');
 }
 
-void view_sql_value(struct buf *b, const struct value *v)
+/*
+ * Whether a text value is written as a quoted literal: valid UTF-8 without
+ * NUL (bytes a literal cannot hold) and, from revision 2, without CR (the
+ * sqlite3 shell drops a CR before LF from the lines of a script it reads).
+ */
+static bool text_literal(const struct value *v, unsigned rev)
+{
+	return valid_utf8(v->p, v->n) && !memchr(v->p, 0, v->n) &&
+	       (rev < 2 || !memchr(v->p, '\r', v->n));
+}
+
+void view_sql_value(struct buf *b, const struct value *v, unsigned rev)
 {
 	switch (v->type) {
 	case VAL_NULL:
@@ -201,7 +214,7 @@ void view_sql_value(struct buf *b, const struct value *v)
 		sql_real(b, v->r);
 		return;
 	case VAL_TEXT:
-		if (valid_utf8(v->p, v->n) && !memchr(v->p, 0, v->n)) {
+		if (text_literal(v, rev)) {
 			buf_addc(b, '\'');
 			for (size_t i = 0; i < v->n; i++) {
 				if (v->p[i] == '\'')
@@ -210,7 +223,6 @@ void view_sql_value(struct buf *b, const struct value *v)
 			}
 			buf_addc(b, '\'');
 		} else {
-			/* bytes a literal cannot hold: NUL, or not UTF-8 */
 			buf_adds(b, "CAST(X'");
 			add_hex(b, v->p, v->n);
 			buf_adds(b, "' AS TEXT)");
@@ -263,7 +275,7 @@ int view_render_chunk(enum view_format f, const struct view_table *t, const uint
 				if (!first)
 					buf_addc(out, ',');
 				first = false;
-				view_sql_value(out, &v);
+				view_sql_value(out, &v, t->rev);
 			}
 			buf_adds(out, ");\n");
 		}
@@ -321,7 +333,7 @@ static uint64_t json_value_len(const struct value *v)
 	}
 }
 
-static uint64_t sql_value_len(const struct value *v)
+static uint64_t sql_value_len(const struct value *v, unsigned rev)
 {
 	char tmp[40];
 	uint64_t len;
@@ -344,7 +356,7 @@ static uint64_t sql_value_len(const struct value *v)
 		return len;
 	}
 	case VAL_TEXT:
-		if (valid_utf8(v->p, v->n) && !memchr(v->p, 0, v->n)) {
+		if (text_literal(v, rev)) {
 			len = 2 + v->n;
 			for (size_t i = 0; i < v->n; i++)
 				len += v->p[i] == '\'';
@@ -357,7 +369,7 @@ static uint64_t sql_value_len(const struct value *v)
 }
 
 int view_chunk_lens(const struct view_table *t, const uint8_t *chunk, size_t n,
-		    uint64_t *jsonl, uint64_t *sql)
+		    uint64_t *jsonl, uint64_t *sql, uint8_t *classes)
 {
 	struct chunk_shape *s = xmalloc(sizeof(*s));
 	struct value v;
@@ -380,10 +392,13 @@ int view_chunk_lens(const struct view_table *t, const uint8_t *chunk, size_t n,
 		for (unsigned c = 0; c < s->nhidden + s->ncols; c++) {
 			if (value_decode(&r, &v))
 				goto out;
-			if (c >= s->nhidden)
+			if (c >= s->nhidden) {
 				jl += json_value_len(&v);
+				if (classes)
+					classes[c - s->nhidden] |= (uint8_t)pg_class_of(&v);
+			}
 			if (c >= s->nhidden || t->rowid)
-				sl += sql_value_len(&v);
+				sl += sql_value_len(&v, t->rev);
 		}
 	}
 	*jsonl = jl;
@@ -398,7 +413,7 @@ int view_chunk_len(enum view_format f, const struct view_table *t, const uint8_t
 		   size_t n, uint64_t *len)
 {
 	uint64_t jl, sl;
-	int rc = view_chunk_lens(t, chunk, n, &jl, &sl);
+	int rc = view_chunk_lens(t, chunk, n, &jl, &sl, NULL);
 	*len = rc ? 0 : f == VIEW_JSONL ? jl : sl;
 	return rc;
 }

@@ -18,7 +18,7 @@
 #include "strata/pack.h"
 #include "strata/repo.h"
 
-#define CATALOG_SCHEMA_VERSION 4
+#define CATALOG_SCHEMA_VERSION 5
 
 struct catalog {
 	sqlite3 *db;
@@ -116,29 +116,49 @@ int catalog_gen_stamp(struct catalog *c, uint64_t *stamp);
 /* generation.json or schema.sql text (caller frees). */
 int catalog_gen_text(struct catalog *c, uint64_t seq, bool json, char **text, size_t *len);
 
+/*
+ * A generation's files assembled from text parts, each followed by the SQL
+ * view of a table (tidx; -1: none): dump.sql (dumpplan.h), and
+ * schema.pg.sql (one part).  -ENOENT when the generation has none (an
+ * older manifest).  Caller frees with catalog_free_parts.
+ */
+enum cat_file { CAT_FILE_DUMP = 0, CAT_FILE_PG = 1 };
+struct cat_part {
+	char *text;
+	size_t len;
+	int64_t tidx;
+};
+int catalog_gen_parts(struct catalog *c, uint64_t seq, enum cat_file file, struct cat_part **p,
+		      size_t *n);
+void catalog_free_parts(struct cat_part *p, size_t n);
+/* The file's size: its texts and its tables' SQL views. */
+int catalog_gen_file_size(struct catalog *c, uint64_t seq, enum cat_file file, uint64_t *size);
+
 struct cat_table {
 	uint32_t tidx;
 	char *dirname;
 	uint64_t nrows, nchunks, csv_size, header_len, schema_len;
-	bool views;      /* JSONL and SQL sizes known (manifest version 2 on) */
+	unsigned views;  /* JSONL and SQL sizes known: their rendering's revision (views.h); 0: none */
 	uint64_t jsonl_size, sql_size;
+	uint64_t pg_len;  /* its schema.pg.sql; 0: none (an older manifest) */
 };
 int catalog_list_tables(struct catalog *c, uint64_t seq, struct cat_table **t, size_t *n);
 void catalog_free_tables(struct cat_table *t, size_t n);
 int catalog_table_by_dir(struct catalog *c, uint64_t seq, const char *dirname,
 			 struct cat_table *t);
 int catalog_table_by_idx(struct catalog *c, uint64_t seq, uint32_t tidx, struct cat_table *t);
-/* The table's schema.sql or CSV header text (caller frees). */
-int catalog_table_text(struct catalog *c, uint64_t seq, uint32_t tidx, bool header,
+/* The table's schema.sql, CSV header or schema.pg.sql text (caller frees). */
+enum cat_text { CAT_TEXT_SCHEMA = 0, CAT_TEXT_HEADER = 1, CAT_TEXT_PG = 2 };
+int catalog_table_text(struct catalog *c, uint64_t seq, uint32_t tidx, enum cat_text which,
 		       char **text, size_t *len);
 
 /*
- * The table's name, its stored column names and its flags (manifest.h
- * table_flags), for the JSONL and SQL views.  Caller frees name, each
+ * The table's name, its stored column names, its flags (manifest.h
+ * table_flags) and its views' revision, for the JSONL and SQL views.  Caller frees name, each
  * column and cols.
  */
 int catalog_table_names(struct catalog *c, uint64_t seq, uint32_t tidx, char **name,
-			char ***cols, unsigned *ncols, unsigned *flags);
+			char ***cols, unsigned *ncols, unsigned *flags, unsigned *views);
 
 /* One row-range file / one chunk of a table, with where to read it. */
 struct cat_chunk {

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include "strata/pack.h"
 
-#define MANIFEST_VERSION 2 /* written; 1 is still read (no database section) */
+#define MANIFEST_VERSION 3 /* written; 2 and 1 are still read (manifest.c) */
 #define MANIFEST_OLDEST 1
 #define MANIFEST_MAX_SIZE (UINT64_C(1) << 32)
 #define MANIFEST_MAX_TABLES (1u << 16)
@@ -61,6 +61,7 @@ struct manifest_table {
 	unsigned flags;
 	unsigned ncols;
 	char **cols;     /* declared column names */
+	uint8_t *classes; /* version 3: per column, what its values are (pgschema.h enum pg_class bits); NULL: not known */
 	uint64_t nrows;
 	uint64_t csv_size; /* rendered body bytes, header excluded */
 	size_t nchunks;

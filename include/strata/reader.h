@@ -46,13 +46,27 @@ struct rd_file {
 	enum view_format fmt;
 	struct view_table *vt;
 	uint8_t variant[16]; /* the cache's key for this table's renderings */
+	/*
+	 * A file assembled of parts (dump.sql: texts and tables' SQL views),
+	 * each a file of its own (owned), one after the other; then the
+	 * fields above but size and seq are unused.
+	 */
+	struct rd_file **parts;
+	uint64_t *part_off;  /* where each part starts */
+	size_t nparts;
 };
 
-/* Make f a JSONL or SQL file of the table with these names (the chunks are already in f). */
-void rd_file_set_view(struct rd_file *f, enum view_format fmt, const char *table,
-		      char *const *cols, unsigned ncols, bool without_rowid);
+/* Append part (owned from now on) to the assembled file f. */
+void rd_file_add_part(struct rd_file *f, struct rd_file *part);
 
-/* Set f->size from its prefix and its chunks' lengths in its format. */
+/*
+ * Make f a JSONL or SQL file of the table with these names (the chunks are
+ * already in f), rendered in revision rev (views.h VIEW_REV).
+ */
+void rd_file_set_view(struct rd_file *f, enum view_format fmt, const char *table,
+		      char *const *cols, unsigned ncols, bool without_rowid, unsigned rev);
+
+/* Set f->size from its prefix and its chunks' lengths in its format, or from its parts. */
 void rd_file_set_size(struct rd_file *f);
 
 /* Frees what f holds and f itself; NULL is fine. */

@@ -28,7 +28,18 @@ struct view_table {
 	struct buf insert;  /* SQL: INSERT INTO "t"(rowid,"a",...) VALUES( */
 	unsigned hidden;    /* values before the columns: 1 (the rowid) for a rowid table */
 	bool rowid;         /* INSERTs name the rowid */
+	unsigned rev;       /* the rendering's revision (VIEW_REV, or an older one) */
 };
+
+/*
+ * Revisions of the JSONL and SQL renderings, recorded with the lengths
+ * they measured (docs/FORMAT.md "SQL"): 1, manifest version 2: text
+ * holding CR was an SQL literal, which the sqlite3 shell reading a script
+ * cuts short (it drops a CR before LF); 2, from manifest version 3: such
+ * text is CAST(X'..' AS TEXT).  view_table_init sets VIEW_REV; a reader of
+ * an older generation sets the revision its lengths were measured with.
+ */
+#define VIEW_REV 2
 
 /*
  * name: the table's name; cols: its stored columns; without_rowid: rows
@@ -54,11 +65,14 @@ int view_render_chunk(enum view_format f, const struct view_table *t, const uint
  */
 int view_chunk_len(enum view_format f, const struct view_table *t, const uint8_t *chunk,
 		   size_t n, uint64_t *len);
-/* Both lengths in one pass over the rows. */
+/*
+ * Both lengths in one pass over the rows; with classes (t->ncols bytes),
+ * also what each column holds (OR of pgschema.h pg_class_of).
+ */
 int view_chunk_lens(const struct view_table *t, const uint8_t *chunk, size_t n,
-		    uint64_t *jsonl, uint64_t *sql);
+		    uint64_t *jsonl, uint64_t *sql, uint8_t *classes);
 
-/* One value as an SQL literal that SQLite reads back as exactly this value. */
-void view_sql_value(struct buf *b, const struct value *v);
+/* One value as an SQL literal that SQLite reads back as exactly this value (revision rev). */
+void view_sql_value(struct buf *b, const struct value *v, unsigned rev);
 
 #endif

@@ -12,9 +12,28 @@
  * at other positions.  Some chunks are shared by tables of other names
  * (their JSONL and SQL renderings differ by table).
  *
- * The manifests are version 2: every chunk carries its jsonl_len and
- * sql_len, measured with view_chunk_lens() as backup does, so the mount
- * serves each table and row-range file as CSV, JSONL and SQL.
+ * The manifests are version 3 (MANIFEST_VERSION; mount layout 4): every
+ * chunk carries its jsonl_len and sql_len, measured with view_chunk_lens()
+ * as backup does (rendering revision VIEW_REV: a text holding CR is in
+ * prices), and every table what its columns hold (classes, the OR over its
+ * chunks), so the mount serves each table and row-range file as CSV, JSONL
+ * and SQL, a schema.pg.sql per table and per generation, and a dump.sql
+ * per generation.  For those, the manifests carry a database section
+ * (pragmas; the schema objects in the source's order) and real CREATE
+ * statements as the tables' and the generations' schemas, as backup
+ * writes them:
+ *  - generation 1: eleven tables, an index, a view (with a byte that is not
+ *    UTF-8) and a trigger (a ";\n" inside), five pragmas;
+ *  - generation 2: three of those tables at other positions, then a
+ *    virtual table's shadow table (TABLE_SHADOW: rows in dump.sql, no
+ *    schema.pg.sql) and sqlite_sequence (TABLE_INTERNAL: its rows last in
+ *    dump.sql, after "DELETE FROM sqlite_sequence;"), the virtual table
+ *    itself as an object only, and a table of FX_MANY one-row chunks (a
+ *    read of it or of dump.sql in more pieces than a reply starts with);
+ *  - generation 3 (older than the others: "latest" is generation 2): two
+ *    tables whose directories are named dump.sql and schema.pg.sql, as a
+ *    strata that did not reserve those names wrote them: they hide the
+ *    generation's own files of those names.
  */
 #ifndef STRATA_LOOKUP_FIXTURE_H
 #define STRATA_LOOKUP_FIXTURE_H
@@ -26,10 +45,14 @@
 #include "strata/catalog.h"
 #include "strata/manifest.h"
 #include "strata/naming.h"
+#include "strata/pgschema.h"
 #include "strata/repo.h"
 #include "strata/views.h"
 
-#define FX_MAX_CHUNKS 32
+#define FX_MAX_CHUNKS 128
+#define FX_MANY 70 /* chunks of the table "many": more than a reply's first RD_IOV_SMALL pieces */
+#define FX_MAX_GENS 3
+#define FX_MAX_TABLES 16 /* per generation */
 
 struct fx_chunk {
 	uint8_t *data;
@@ -53,13 +76,18 @@ struct fx_parent {
  * tidx << 20 | position, unused fields 0; the root is 1, "latest" 2.
  * A table file (type 6) has its format (enum view_format: 0 CSV, 1 JSONL,
  * 2 SQL) in the position; a row-range file is type 8 (CSV), 11 (JSONL) or
- * 12 (SQL) with its chunk in the position.
+ * 12 (SQL) with its chunk in the position.  A table's schema.sql is type 5
+ * position 0, its schema.pg.sql type 5 position 1; a generation's dump.sql
+ * is type 13 position 0, its schema.pg.sql type 13 position 1 (table 0).
  */
 enum fx_type {
 	FX_T_GEN = 1, FX_T_GEN_JSON = 2, FX_T_GEN_SCHEMA = 3, FX_T_TABLE = 4,
 	FX_T_TABLE_SCHEMA = 5, FX_T_TABLE_CSV = 6, FX_T_ROWS = 7, FX_T_ROWS_FILE = 8,
-	FX_T_ROWS_GROUP = 10, FX_T_ROWS_JSONL = 11, FX_T_ROWS_SQL = 12,
+	FX_T_ROWS_GROUP = 10, FX_T_ROWS_JSONL = 11, FX_T_ROWS_SQL = 12, FX_T_GEN_FILE = 13,
 };
+/* positions: of type 5 (a table's schemas) and of type 13 (a generation's files) */
+enum { FX_SCHEMA_SQL = 0, FX_SCHEMA_PG = 1 };
+enum { FX_GEN_DUMP = 0, FX_GEN_PG = 1 };
 #define FX_INO_ROOT 1
 #define FX_INO_LATEST 2
 
@@ -80,10 +108,10 @@ struct fx {
 	char *repo;
 	struct fx_chunk chunks[FX_MAX_CHUNKS];
 	size_t nchunks;
-	struct manifest gens[2];
+	struct manifest gens[FX_MAX_GENS];
 	size_t ngens;
 	/* fnames[fmt][g][t][k]: the rows/ file name of chunk k in format fmt (view_format) */
-	char ***fnames[VIEW_FORMATS][2];
+	char ***fnames[VIEW_FORMATS][FX_MAX_GENS];
 	struct fx_parent *parents;
 	size_t nparents;
 };
@@ -153,18 +181,91 @@ static inline size_t fx_rowid_chunk(struct fx *f, int64_t first, unsigned n, con
 	return f->nchunks++;
 }
 
-static inline void fx_table(struct manifest_table *t, const char *name, unsigned flags,
-			    unsigned ncols, const struct fx *f, const size_t *which, size_t n)
+/* A schema object (a row of the source's sqlite_schema), after the others. */
+static inline void fx_object(struct manifest *m, const char *type, const char *name,
+			     const char *tbl, const char *sql)
 {
+	m->objects = xrealloc(m->objects, (m->nobjects + 1) * sizeof(*m->objects));
+	struct manifest_object *o = &m->objects[m->nobjects++];
+	o->type = xstrdup(type);
+	o->name = xstrdup(name);
+	o->tbl_name = xstrdup(tbl);
+	o->sql = xstrdup(sql);
+}
+
+static inline void fx_pragma(struct manifest *m, const char *name, int64_t value)
+{
+	m->pragmas = xrealloc(m->pragmas, (m->npragmas + 1) * sizeof(*m->pragmas));
+	m->pragmas[m->npragmas].name = xstrdup(name);
+	m->pragmas[m->npragmas++].value = value;
+}
+
+/*
+ * A table's CREATE TABLE as its source would hold it: declared types by
+ * column position (INTEGER, TEXT, none) and, for a WITHOUT ROWID table,
+ * the PRIMARY KEY of its chunks' shape (key).
+ */
+static inline char *fx_create_table(const char *name, char *const *cols, unsigned ncols,
+				    const struct chunk_shape *key)
+{
+	static const char *const decl[] = { " INTEGER", " TEXT", "" };
+	struct buf b = BUF_INIT;
+	char *q = sql_ident(name);
+	buf_addf(&b, "CREATE TABLE %s(", q);
+	free(q);
+	for (unsigned c = 0; c < ncols; c++) {
+		q = sql_ident(cols[c]);
+		buf_addf(&b, "%s%s%s", c ? ", " : "", q, decl[c % 3]);
+		free(q);
+	}
+	if (key) {
+		buf_adds(&b, ", PRIMARY KEY(");
+		for (unsigned k = 0; k < key->nkey; k++) {
+			q = sql_ident(cols[key->keypos[k] - key->nhidden]);
+			buf_addf(&b, "%s%s", k ? ", " : "", q);
+			free(q);
+		}
+		buf_adds(&b, ")) WITHOUT ROWID");
+	} else {
+		buf_adds(&b, ")");
+	}
+	buf_addc(&b, 0);
+	return (char *)buf_detach(&b, NULL);
+}
+
+/*
+ * Append table name to m, of the chunks which[0..n) (cols: its column
+ * names, NULL: c0, "col,1", c2 ...; key: a WITHOUT ROWID table's key), with
+ * its CREATE TABLE as a schema object and as its schema.sql, as backup
+ * writes them (SQLite's own tables get a comment for a schema).
+ */
+static inline struct manifest_table *fx_table(struct manifest *m, const char *name,
+					      unsigned flags, unsigned ncols,
+					      const char *const *cols, const struct chunk_shape *key,
+					      const struct fx *f, const size_t *which, size_t n)
+{
+	struct manifest_table *t;
+	if (!m->tables)
+		m->tables = xcalloc(FX_MAX_TABLES, sizeof(*m->tables));
+	if (m->ntables == FX_MAX_TABLES)
+		abort();
+	t = &m->tables[m->ntables++];
 	memset(t, 0, sizeof(*t));
 	t->name = xstrdup(name);
 	t->dirname = name_table_dir(name);
-	t->schema = xasprintf("CREATE TABLE \"%s\"(...)", name);
 	t->flags = flags;
 	t->ncols = ncols;
 	t->cols = xcalloc(ncols ? ncols : 1, sizeof(char *));
 	for (unsigned i = 0; i < ncols; i++)
-		t->cols[i] = xasprintf(i == 1 ? "col,%u" : "c%u", i);
+		t->cols[i] = cols ? xstrdup(cols[i]) : xasprintf(i == 1 ? "col,%u" : "c%u", i);
+	char *create = fx_create_table(name, t->cols, ncols, key);
+	t->schema = flags & TABLE_INTERNAL
+		    ? xasprintf("-- %s is SQLite's own table; 'strata restore' and dump.sql restore its rows\n", name)
+		    : xasprintf("%s;\n", create);
+	fx_object(m, "table", name, name, create);
+	free(create);
+	/* what each column holds: the OR over the chunks, as backup records it */
+	t->classes = xcalloc(ncols ? ncols : 1, 1);
 	t->nchunks = n;
 	t->chunks = xcalloc(n ? n : 1, sizeof(*t->chunks));
 	/* the view lengths depend on the table's names: measured per table, as backup does */
@@ -177,7 +278,7 @@ static inline void fx_table(struct manifest_table *t, const char *name, unsigned
 		mc->nrows = c->e.nrows;
 		mc->ulen = c->e.ulen;
 		mc->csv_len = c->e.csv_len;
-		if (view_chunk_lens(&vt, c->data, c->len, &mc->jsonl_len, &mc->sql_len))
+		if (view_chunk_lens(&vt, c->data, c->len, &mc->jsonl_len, &mc->sql_len, t->classes))
 			abort();
 		mc->first_len = c->fk.len;
 		mc->first_key = xmalloc(c->fk.len);
@@ -189,62 +290,117 @@ static inline void fx_table(struct manifest_table *t, const char *name, unsigned
 		t->csv_size += mc->csv_len;
 	}
 	view_table_release(&vt);
+	return t;
 }
 
-static inline void fx_copy_table(struct manifest_table *dst, const struct manifest_table *src)
+/* An index or trigger of table t of m: a schema object, and in t's schema.sql. */
+static inline void fx_table_object(struct manifest *m, struct manifest_table *t, const char *type,
+				   const char *name, const char *sql)
 {
-	*dst = *src;
-	dst->name = xstrdup(src->name);
-	dst->dirname = xstrdup(src->dirname);
-	dst->schema = xstrdup(src->schema);
-	dst->cols = xcalloc(src->ncols ? src->ncols : 1, sizeof(char *));
-	for (unsigned i = 0; i < src->ncols; i++)
-		dst->cols[i] = xstrdup(src->cols[i]);
-	dst->chunks = xcalloc(src->nchunks ? src->nchunks : 1, sizeof(*dst->chunks));
-	for (size_t k = 0; k < src->nchunks; k++) {
-		const struct manifest_chunk *s = &src->chunks[k];
+	char *s = xasprintf("%s%s;\n", t->schema, sql);
+	free(t->schema);
+	t->schema = s;
+	fx_object(m, type, name, t->name, sql);
+}
+
+/* Append a copy of table tidx of src to m, with its schema objects. */
+static inline void fx_copy_table(struct manifest *m, const struct manifest *src, size_t tidx)
+{
+	const struct manifest_table *s = &src->tables[tidx];
+	struct manifest_table *dst;
+	if (!m->tables)
+		m->tables = xcalloc(FX_MAX_TABLES, sizeof(*m->tables));
+	if (m->ntables == FX_MAX_TABLES)
+		abort();
+	dst = &m->tables[m->ntables++];
+	*dst = *s;
+	dst->name = xstrdup(s->name);
+	dst->dirname = xstrdup(s->dirname);
+	dst->schema = xstrdup(s->schema);
+	dst->cols = xcalloc(s->ncols ? s->ncols : 1, sizeof(char *));
+	for (unsigned i = 0; i < s->ncols; i++)
+		dst->cols[i] = xstrdup(s->cols[i]);
+	dst->classes = xcalloc(s->ncols ? s->ncols : 1, 1);
+	if (s->classes)
+		memcpy(dst->classes, s->classes, s->ncols);
+	dst->chunks = xcalloc(s->nchunks ? s->nchunks : 1, sizeof(*dst->chunks));
+	for (size_t k = 0; k < s->nchunks; k++) {
+		const struct manifest_chunk *sc = &s->chunks[k];
 		struct manifest_chunk *d = &dst->chunks[k];
-		*d = *s;
-		d->first_key = xmalloc(s->first_len);
-		memcpy(d->first_key, s->first_key, s->first_len);
-		d->last_key = xmalloc(s->last_len);
-		memcpy(d->last_key, s->last_key, s->last_len);
+		*d = *sc;
+		d->first_key = xmalloc(sc->first_len);
+		memcpy(d->first_key, sc->first_key, sc->first_len);
+		d->last_key = xmalloc(sc->last_len);
+		memcpy(d->last_key, sc->last_key, sc->last_len);
+	}
+	for (size_t i = 0; i < src->nobjects; i++) {
+		const struct manifest_object *o = &src->objects[i];
+		if (!strcmp(o->tbl_name, s->name))
+			fx_object(m, o->type, o->name, o->tbl_name, o->sql);
 	}
 }
 
 static inline void fx_gen(struct manifest *m, uint64_t seq, const char *name, int64_t t)
 {
 	memset(m, 0, sizeof(*m));
+	m->version = MANIFEST_VERSION; /* as manifest_encode writes it */
 	m->seq = seq;
 	m->name = xstrdup(name);
 	m->id[0] = (uint8_t)seq;
 	m->time = t;
 	m->label = xstrdup("fuzz");
 	m->source = xstrdup("/src/fuzz.db");
-	m->schema = xstrdup("");
+}
+
+/*
+ * The generation's schema.sql, as backup writes it: every object but
+ * SQLite's own tables and the shadow tables of virtual tables, tables
+ * first, then indexes, views and triggers, each with ";\n".
+ */
+static inline char *fx_gen_schema(const struct manifest *m)
+{
+	static const char *const order[] = { "table", "index", "view", "trigger" };
+	struct buf b = BUF_INIT;
+	for (size_t g = 0; g < 4; g++)
+		for (size_t i = 0; i < m->nobjects; i++) {
+			const struct manifest_object *o = &m->objects[i];
+			bool shadow = false;
+			for (size_t t = 0; t < m->ntables; t++)
+				shadow |= (m->tables[t].flags & TABLE_SHADOW) &&
+					  !strcmp(m->tables[t].name, o->name);
+			if (strcmp(o->type, order[g]) || !strncmp(o->name, "sqlite_", 7) ||
+			    (g == 0 && shadow))
+				continue;
+			buf_adds(&b, o->sql);
+			buf_adds(&b, ";\n");
+		}
+	buf_addc(&b, 0);
+	return (char *)buf_detach(&b, NULL);
 }
 
 /* The tables and generations, in memory only (no files). */
 static inline void fx_describe(struct fx *f)
 {
 	static const uint8_t blob1[] = { 0x00, 0xff }, blob2[] = { 0x01, 0x02, 0x03 };
+	static const char *const seqcols[] = { "name", "seq" }, *const datacols[] = { "id", "block" };
 	char longk[160], longk2[160], longname[320];
 	struct chunk_shape wr1 = { .nhidden = 0, .ncols = 2, .nkey = 1 };
 	struct chunk_shape wr2 = { .nhidden = 0, .ncols = 3, .nkey = 2 };
+	struct chunk_shape rid2 = { .nhidden = 1, .ncols = 2, .nkey = 1 }; /* the rowid is the key */
 	wr2.keypos[0] = 1;
 	wr2.keypos[1] = 0;
 
 	memset(f, 0, sizeof(*f));
-	size_t cust[3], ab, prices[2], longc[2], esc, reals, blobs;
+	size_t cust[3], ab, prices[2], longc[2], esc, reals, blobs, seqs, shadow, many[FX_MANY];
 	cust[0] = fx_rowid_chunk(f, 1, 10, "c");
 	cust[1] = fx_rowid_chunk(f, 11, 10, "c");
 	cust[2] = fx_rowid_chunk(f, 21, 5, "c");
 	ab = fx_rowid_chunk(f, -3, 4, "ab");
 	{
-		/* prices(region INTEGER, sku TEXT, x), PRIMARY KEY(sku, region) */
+		/* prices(region INTEGER, sku TEXT, x), PRIMARY KEY(sku, region); a CR in x */
 		struct value r1[] = { fx_int(2), fx_text("apple"), fx_real(1.5),
 				      fx_int(-9), fx_text("kiwi"), fx_real(2) };
-		struct value r2[] = { fx_int(1), fx_text("pear"), fx_text("x"),
+		struct value r2[] = { fx_int(1), fx_text("pear"), fx_text("two\r\nlines"),
 				      fx_int(7), fx_text("pear"), fx_blob(blob1, 2) };
 		prices[0] = fx_add_chunk(f, &wr2, r1, 2);
 		prices[1] = fx_add_chunk(f, &wr2, r2, 2);
@@ -275,36 +431,70 @@ static inline void fx_describe(struct fx *f)
 				     fx_blob(blob2, 3), fx_int(3) };
 		blobs = fx_add_chunk(f, &wr1, r, 3);
 	}
+	{
+		/* sqlite_sequence(name, seq) and an FTS5 shadow table's rows */
+		struct value r1[] = { fx_int(1), fx_text("customers"), fx_int(25),
+				      fx_int(2), fx_text("prices"), fx_int(2) };
+		struct value r2[] = { fx_int(1), fx_int(1), fx_blob(blob2, 3),
+				      fx_int(10), fx_int(10), fx_blob(blob1, 2) };
+		seqs = fx_add_chunk(f, &rid2, r1, 2);
+		shadow = fx_add_chunk(f, &rid2, r2, 2);
+	}
+	for (size_t i = 0; i < FX_MANY; i++)
+		many[i] = fx_rowid_chunk(f, (int64_t)i * 3, 1, "m");
 	memset(longname, 'n', 300);
 	memcpy(longname + 300, "\xc3\xa9", 3);
 
-	struct manifest *g1 = &f->gens[0], *g2 = &f->gens[1];
+	struct manifest *g1 = &f->gens[0], *g2 = &f->gens[1], *g3 = &f->gens[2];
 	fx_gen(g1, 1, "2026-11-20T020000Z", 1795140000);
 	fx_gen(g2, 2, "2026-11-20T020000Z-2", 1795140000);
-	f->ngens = 2;
-	g1->ntables = 11;
-	g1->tables = xcalloc(g1->ntables, sizeof(*g1->tables));
-	size_t i = 0;
-	fx_table(&g1->tables[i++], "customers", 0, 3, f, cust, 3);
-	fx_table(&g1->tables[i++], "a/b", 0, 3, f, &ab, 1);
-	fx_table(&g1->tables[i++], "prices", TABLE_WITHOUT_ROWID, 3, f, prices, 2);
-	fx_table(&g1->tables[i++], "long keys", TABLE_WITHOUT_ROWID, 2, f, longc, 2);
-	fx_table(&g1->tables[i++], "O'Brien, \"Pat\" %", TABLE_WITHOUT_ROWID, 2, f, &esc, 1);
-	fx_table(&g1->tables[i++], "schema.sql", 0, 3, f, &ab, 1);
-	fx_table(&g1->tables[i++], ".hidden", 0, 0, f, NULL, 0);
-	fx_table(&g1->tables[i++], "reals", TABLE_WITHOUT_ROWID, 2, f, &reals, 1);
-	fx_table(&g1->tables[i++], "", TABLE_WITHOUT_ROWID, 2, f, &blobs, 1);
-	fx_table(&g1->tables[i++], longname, 0, 3, f, cust + 1, 1);
-	fx_table(&g1->tables[i++], "\xc3\x9c" "n" "\xc3\xaf" "code tab\tname", 0, 3, f, cust + 2, 1);
-	/* generation 2: some of the same tables, at other positions */
-	g2->ntables = 3;
-	g2->tables = xcalloc(g2->ntables, sizeof(*g2->tables));
-	fx_copy_table(&g2->tables[0], &g1->tables[2]);
-	fx_copy_table(&g2->tables[1], &g1->tables[0]);
-	fx_copy_table(&g2->tables[2], &g1->tables[5]);
+	fx_gen(g3, 3, "2026-11-19T020000Z", 1795053600); /* older: not "latest" */
+	f->ngens = 3;
+	fx_pragma(g1, "encoding", 1);
+	fx_pragma(g1, "page_size", 4096);
+	fx_pragma(g1, "auto_vacuum", 1);
+	fx_pragma(g1, "user_version", 7);
+	fx_pragma(g1, "application_id", -2);
+	struct manifest_table *tb;
+	tb = fx_table(g1, "customers", 0, 3, NULL, NULL, f, cust, 3);
+	fx_table_object(g1, tb, "index", "customers by c2",
+			"CREATE INDEX \"customers by c2\" ON \"customers\"(\"c2\" DESC)");
+	fx_table(g1, "a/b", 0, 3, NULL, NULL, f, &ab, 1);
+	tb = fx_table(g1, "prices", TABLE_WITHOUT_ROWID, 3, NULL, &wr2, f, prices, 2);
+	fx_table_object(g1, tb, "index", "prices_c2", "CREATE UNIQUE INDEX prices_c2 ON prices(c2)");
+	fx_table(g1, "long keys", TABLE_WITHOUT_ROWID, 2, NULL, &wr1, f, longc, 2);
+	fx_table(g1, "O'Brien, \"Pat\" %", TABLE_WITHOUT_ROWID, 2, NULL, &wr1, f, &esc, 1);
+	fx_table(g1, "schema.sql", 0, 3, NULL, NULL, f, &ab, 1);
+	fx_table(g1, ".hidden", 0, 0, NULL, NULL, f, NULL, 0);
+	fx_table(g1, "reals", TABLE_WITHOUT_ROWID, 2, NULL, &wr1, f, &reals, 1);
+	fx_table(g1, "", TABLE_WITHOUT_ROWID, 2, NULL, &wr1, f, &blobs, 1);
+	fx_table(g1, longname, 0, 3, NULL, NULL, f, cust + 1, 1);
+	fx_table(g1, "\xc3\x9c" "n" "\xc3\xaf" "code tab\tname", 0, 3, NULL, NULL, f, cust + 2, 1);
+	/* a view with a byte that is not UTF-8, a trigger with ";\n" inside */
+	fx_object(g1, "view", "v", "v", "CREATE VIEW v AS SELECT 'caf\xe9' AS x");
+	fx_table_object(g1, &g1->tables[0], "trigger", "customers_ai",
+			"CREATE TRIGGER customers_ai AFTER INSERT ON customers BEGIN\n  SELECT 1;\nEND");
+	/* generation 2: some of the same tables, at other positions, then SQLite's own */
+	fx_pragma(g2, "user_version", 3);
+	fx_copy_table(g2, g1, 2);
+	fx_copy_table(g2, g1, 0);
+	fx_copy_table(g2, g1, 5);
+	fx_object(g2, "table", "docs", "docs", "CREATE VIRTUAL TABLE docs USING fts5(body)");
+	fx_table(g2, "sqlite_sequence", TABLE_INTERNAL, 2, seqcols, NULL, f, &seqs, 1);
+	fx_table(g2, "docs_data", TABLE_SHADOW, 2, datacols, NULL, f, &shadow, 1);
+	fx_table(g2, "many", 0, 3, NULL, NULL, f, many, FX_MANY);
+	/* generation 3: directories named as the generation's files (not reserved before) */
+	fx_table(g3, "dump.sql", 0, 3, NULL, NULL, f, &ab, 1);
+	fx_table(g3, "schema.pg.sql", TABLE_WITHOUT_ROWID, 2, NULL, &wr1, f, &reals, 1);
+	for (size_t i = 0; i < g3->ntables; i++) {
+		free(g3->tables[i].dirname);
+		g3->tables[i].dirname = xstrdup(g3->tables[i].name);
+	}
+	for (size_t g = 0; g < f->ngens; g++)
+		f->gens[g].schema = fx_gen_schema(&f->gens[g]);
 
 	/* rows/ names and the parents (each after its own parent), as the mount would see them */
-	f->parents = xcalloc(1 + f->ngens * (1 + 2 * 16), sizeof(*f->parents));
+	f->parents = xcalloc(1 + f->ngens * (1 + 2 * FX_MAX_TABLES), sizeof(*f->parents));
 	f->parents[f->nparents++] = (struct fx_parent){ .kind = FX_ROOT, .ino = FX_INO_ROOT };
 	for (size_t g = 0; g < f->ngens; g++) {
 		const struct manifest *m = &f->gens[g];

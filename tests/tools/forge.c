@@ -105,6 +105,10 @@ static void enc_manifest(struct buf *b, const struct manifest *m, const struct m
 		buf_add_varint(b, t0 && l->ncols_set ? l->ncols : t->ncols);
 		for (unsigned c = 0; c < t->ncols; c++)
 			buf_add_bytes(b, t->cols[c], strlen(t->cols[c]));
+		if (version >= 3 && t->classes)
+			buf_add_bytes(b, t->classes, t->ncols);
+		else if (version >= 3)
+			buf_add_varint(b, 0);
 		buf_add_varint(b, t->nrows);
 		buf_add_varint(b, t->csv_size);
 		buf_add_varint(b, t0 && l->nchunks_set ? l->nchunks : t->nchunks);

@@ -275,10 +275,10 @@ int main(void)
 	{
 		char *txt;
 		size_t len;
-		CHECK(catalog_table_text(&c, 1, 0, true, &txt, &len) == 0 &&
+		CHECK(catalog_table_text(&c, 1, 0, CAT_TEXT_HEADER, &txt, &len) == 0 &&
 		      !strcmp(txt, "n,text,r\n"));
 		free(txt);
-		CHECK(catalog_table_text(&c, 1, 1, false, &txt, &len) == 0 &&
+		CHECK(catalog_table_text(&c, 1, 1, CAT_TEXT_SCHEMA, &txt, &len) == 0 &&
 		      !strcmp(txt, g1.tables[1].schema));
 		free(txt);
 	}

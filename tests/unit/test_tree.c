@@ -264,23 +264,30 @@ static void test_lists(uint64_t g1, uint64_t g2)
 		CHECK(d.inos[0] == g1 && d.inos[1] == g2 && d.inos[2] == TREE_INO_LATEST);
 	tree_dir_release(&d);
 
-	const char *gen[] = { "generation.json", "schema.sql", "orders", "a%2Fb" };
-	const mode_t gen_t[] = { S_IFREG, S_IFREG, S_IFDIR, S_IFDIR };
-	check_list(g1, gen, gen_t, 4, 0);
-	const char *table[] = { "schema.sql", "orders.csv", "orders.jsonl", "orders.sql", "rows" };
-	const mode_t table_t[] = { S_IFREG, S_IFREG, S_IFREG, S_IFREG, S_IFDIR };
-	check_list(ino_of(GEN2 "/orders"), table, table_t, 5, 0);
-	/* with CSV alone (stratafs -o formats=csv), as before the views */
+	const char *gen[] = { "generation.json", "schema.sql", "orders", "a%2Fb", "dump.sql",
+			      "schema.pg.sql" };
+	const mode_t gen_t[] = { S_IFREG, S_IFREG, S_IFDIR, S_IFDIR, S_IFREG, S_IFREG };
+	check_list(g1, gen, gen_t, 6, 0);
+	const char *table[] = { "schema.sql", "schema.pg.sql", "orders.csv", "orders.jsonl",
+				"orders.sql", "rows" };
+	const mode_t table_t[] = { S_IFREG, S_IFREG, S_IFREG, S_IFREG, S_IFREG, S_IFDIR };
+	check_list(ino_of(GEN2 "/orders"), table, table_t, 6, 0);
+	/* with CSV alone (stratafs -o formats=csv), as before the views: no dump.sql */
 	tree_set_formats(t, 1u << VIEW_CSV);
-	const char *csv_only[] = { "schema.sql", "orders.csv", "rows" };
-	const mode_t csv_only_t[] = { S_IFREG, S_IFREG, S_IFDIR };
-	check_list(ino_of(GEN2 "/orders"), csv_only, csv_only_t, 3, 0);
+	const char *csv_only[] = { "schema.sql", "schema.pg.sql", "orders.csv", "rows" };
+	const mode_t csv_only_t[] = { S_IFREG, S_IFREG, S_IFREG, S_IFDIR };
+	check_list(ino_of(GEN2 "/orders"), csv_only, csv_only_t, 4, 0);
+	const char *gen_csv[] = { "generation.json", "schema.sql", "orders", "a%2Fb",
+				  "schema.pg.sql" };
+	const mode_t gen_csv_t[] = { S_IFREG, S_IFREG, S_IFDIR, S_IFDIR, S_IFREG };
+	check_list(g1, gen_csv, gen_csv_t, 5, 0);
 	uint64_t none;
 	CHECK(res(GEN2 "/orders/orders.jsonl", true, &none) == -ENOENT);
+	CHECK(res(GEN2 "/dump.sql", true, &none) == -ENOENT);
 	tree_set_formats(t, 1u << VIEW_CSV | 1u << VIEW_JSONL | 1u << VIEW_SQL);
 	/* the link lists as what it leads to */
 	CHECK(tree_list(t, TREE_INO_LATEST, &d, &flags) == -ENOTDIR);
-	CHECK(tree_list(t, ino_of("latest"), &d, &flags) == 0 && d.n == 4);
+	CHECK(tree_list(t, ino_of("latest"), &d, &flags) == 0 && d.n == 6);
 	tree_dir_release(&d);
 }
 

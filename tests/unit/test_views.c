@@ -19,7 +19,7 @@ static int sql_reads_back(const struct value *v)
 	sqlite3_stmt *st;
 	int ok = 0;
 	buf_adds(&b, "SELECT ");
-	view_sql_value(&b, v);
+	view_sql_value(&b, v, VIEW_REV);
 	buf_addc(&b, 0);
 	if (sqlite3_prepare_v2(db, (const char *)b.data, -1, &st, NULL) != SQLITE_OK) {
 		fprintf(stderr, "cannot prepare %s\n", (const char *)b.data);
@@ -95,6 +95,18 @@ static void sql_literals(void)
 	v.p = (const uint8_t *)"a\0b\xc3\x28";
 	v.n = 5;
 	CHECK(sql_reads_back(&v)); /* NUL and invalid UTF-8: CAST(X'..' AS TEXT) */
+	/* CR: a literal in revision 1 (manifest version 2), hex from revision 2 */
+	struct buf b = BUF_INIT;
+	v.p = (const uint8_t *)"a\r\nb";
+	v.n = 4;
+	CHECK(sql_reads_back(&v));
+	view_sql_value(&b, &v, 1);
+	CHECK(b.len == 6 && !memcmp(b.data, "'a\r\nb'", 6));
+	buf_reset(&b);
+	view_sql_value(&b, &v, 2);
+	buf_addc(&b, 0);
+	CHECKF(!strcmp((char *)b.data, "CAST(X'610d0a62' AS TEXT)"), "%s", (char *)b.data);
+	buf_release(&b);
 	v.type = VAL_BLOB;
 	v.n = 0;
 	CHECK(sql_reads_back(&v));

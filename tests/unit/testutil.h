@@ -136,7 +136,7 @@ static inline void built_table(struct manifest_table *mt, const char *name,
 		c->nrows = b->e.nrows;
 		c->ulen = b->e.ulen;
 		c->csv_len = b->e.csv_len;
-		if (view_chunk_lens(&vt, b->data, b->len, &c->jsonl_len, &c->sql_len))
+		if (view_chunk_lens(&vt, b->data, b->len, &c->jsonl_len, &c->sql_len, NULL))
 			abort(); /* a test chunk of another shape */
 		c->first_len = b->fk.len;
 		c->first_key = xmalloc(b->fk.len ? b->fk.len : 1);
