@@ -36,6 +36,8 @@ import errno
 import hashlib
 import json
 import os
+import subprocess
+import tempfile
 import random
 import re
 import sqlite3
@@ -581,7 +583,8 @@ def check_size(c, path, data):
         c.err("%s: mode %o, want 444" % (path, stat.S_IMODE(st.st_mode)))
 
 
-def compare_mount(dbpath, gendir, strict_names=False, gen_time=None, raw=False, only=None):
+def compare_mount(dbpath, gendir, strict_names=False, gen_time=None, raw=False, only=None,
+                  dump=True):
     """only: compare just these tables' directories (the generation's
     listing and generation.json are still checked)."""
     con = connect_raw(dbpath) if raw else connect(dbpath)
@@ -609,6 +612,8 @@ def compare_mount(dbpath, gendir, strict_names=False, gen_time=None, raw=False, 
         gj = {"tables": []}
     # layout 3 (docs/FORMAT.md): JSONL and SQL views, SQLite's own tables kept
     views = gj.get("format", 2) >= 3
+    # layout 4: dump.sql, schema.pg.sql (generation and table)
+    layout4 = gj.get("format", 2) >= 4
     if views:
         tables = sorted(tables + internal)
     for k in ("id", "name", "time", "label", "source", "tables"):
@@ -657,25 +662,51 @@ def compare_mount(dbpath, gendir, strict_names=False, gen_time=None, raw=False, 
             if info["rows"] != n:
                 c.err("generation.json: table %r rows %r, want %d" % (t, info["rows"], n))
     want_entries = set(expected_dirs) | {b"generation.json", b"schema.sql"}
+    if layout4:
+        want_entries |= {b"dump.sql", b"schema.pg.sql"}
     if entries != want_entries:
         c.err("generation dir entries: extra %r missing %r"
               % (sorted(entries - want_entries), sorted(want_entries - entries)))
+    if layout4 and b"dump.sql" in entries and only is None and dump:
+        check_dump_sql(c, dbpath, os.path.join(gd, b"dump.sql"))
     for pb, t in sorted(expected_dirs.items()):
         if pb not in entries:
             continue
         if only is not None and t not in only:
             continue
-        compare_table(c, con, t, os.path.join(gd, pb), pb, strict_names, views)
+        pg = layout4 and not t.startswith("sqlite_") and os.fsencode(t) not in shadow
+        compare_table(c, con, t, os.path.join(gd, pb), pb, strict_names, views, pg)
     return c
 
 
-def compare_table(c, con, t, tdir, pb, strict_names, views=False):
+def check_dump_sql(c, dbpath, path):
+    """dump.sql replayed by the sqlite3 shell gives a database whose
+    `.dump --preserve-rowids` is the source's, byte for byte."""
+    raw = read_file(path)
+    check_size(c, path, raw)
+    with tempfile.TemporaryDirectory() as td:
+        new = os.path.join(td, "new.db")
+        r = subprocess.run(["sqlite3", new], input=raw, capture_output=True)
+        if r.returncode or r.stderr:
+            c.err("dump.sql does not replay: %r" % r.stderr[:300])
+            return
+        dumps = [subprocess.run(["sqlite3", db, ".dump --preserve-rowids"], capture_output=True,
+                                check=True).stdout for db in (dbpath, new)]
+        if dumps[0] != dumps[1]:
+            c.err("dump.sql replayed: .dump differs from the source's: %s"
+                  % first_difference("dump", dumps[1], dumps[0], b""))
+
+
+def compare_table(c, con, t, tdir, pb, strict_names, views=False, pg=False):
     """views: the table also has <dir>.jsonl, <dir>.sql and their rows/
-    files (their content is t_views' to check; here that they are there)."""
+    files (their content is t_views' to check; here that they are there);
+    pg: schema.pg.sql (t_postgres loads it)."""
     ents = set(os.listdir(tdir))
     want = {b"schema.sql", pb + b".csv", b"rows"}
     if views:
         want |= {pb + b".jsonl", pb + b".sql"}
+    if pg:
+        want.add(b"schema.pg.sql")
     if ents != want:
         c.err("%r: entries %r, want %r" % (tdir, sorted(ents), sorted(want)))
     # schema
@@ -1259,7 +1290,9 @@ def main(argv):
     elif cmd in ("compare-mount", "compare-tables"):
         strict = "--strict-names" in argv
         raw = "--raw" in argv
-        args = [a for a in argv[2:] if a not in ("--strict-names", "--raw")]
+        # --csv: the files served from the CSV alone (dump.sql reads the side stream too)
+        csv_only = "--csv" in argv
+        args = [a for a in argv[2:] if a not in ("--strict-names", "--raw", "--csv")]
         only = None
         if cmd == "compare-tables":
             only = set(args[2:])
@@ -1267,7 +1300,8 @@ def main(argv):
             if missing:
                 print("compare-tables: no such tables in %s: %r" % (args[0], sorted(missing)))
                 return 1
-        c = compare_mount(args[0], args[1], strict_names=strict, raw=raw, only=only)
+        c = compare_mount(args[0], args[1], strict_names=strict, raw=raw, only=only,
+                          dump=not csv_only)
         for w in c.warnings[:20]:
             print("WARN: " + w)
         if c.errors:

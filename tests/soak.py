@@ -712,13 +712,16 @@ class Reader:
         if r < 0.15:
             ents = os.listdir(gd)
             self.st.op("ls")
-            want = ["generation.json", "schema.sql"] + [t.path for t in g.tables]
+            # mount layout 4: the generation's dump.sql and schema.pg.sql after its tables
+            files = ("generation.json", "schema.sql", "dump.sql", "schema.pg.sql")
+            want = ["generation.json", "schema.sql"] + [t.path for t in g.tables] + \
+                ["dump.sql", "schema.pg.sql"]
             if ents != want:
                 self.err("%s: listing %r, oracle %r" % (gd, ents, want))
             for e in ents:
                 st = os.stat(os.path.join(gd, e))
                 self.st.op("stat")
-                isdir = e not in ("generation.json", "schema.sql")
+                isdir = e not in files
                 if (stat.S_ISDIR(st.st_mode) != isdir or int(st.st_mtime) != g.mtime
                         or stat.S_IMODE(st.st_mode) != (0o555 if isdir else 0o444)):
                     self.err("%s/%s: mode %o mtime %d" % (gd, e, st.st_mode, st.st_mtime))
@@ -729,7 +732,9 @@ class Reader:
             td = t.abs_path(self.mnt)
             ents = os.listdir(td)
             self.st.op("ls")
-            want = ["schema.sql", t.path + ".csv", t.path + ".jsonl", t.path + ".sql", "rows"]
+            # schema.pg.sql for the database's own tables, not SQLite's
+            want = ["schema.sql"] + ([] if t.path.startswith("sqlite_") else ["schema.pg.sql"]) + \
+                [t.path + ".csv", t.path + ".jsonl", t.path + ".sql", "rows"]
             if ents != want:
                 self.err("%s: listing %r, oracle %r" % (td, ents, want))
             for e, size in (("schema.sql", len(t.schema())), (t.path + ".csv", t.csv_len), ("rows", None)):
@@ -780,7 +785,7 @@ class Reader:
             for k in ("name", "time", "unix_time", "label", "source", "source_bytes"):
                 if j.get(k) != m[k]:
                     self.err("%s/generation.json: %s = %r, oracle %r" % (gd, k, j.get(k), m[k]))
-            if j.get("format") != 3 or j.get("tables") != want_tables:
+            if j.get("format") != 4 or j.get("tables") != want_tables:
                 self.err("%s/generation.json: format %r, tables %r; oracle tables %r"
                          % (gd, j.get("format"), j.get("tables"), want_tables))
             self.st.op("meta")

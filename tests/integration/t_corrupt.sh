@@ -169,15 +169,20 @@ oracle table-csv "$DB" small3 >"$T/s3.want"
 cmp "$T/s3.got" "$T/s3.want" || fail "strata cat of an undamaged table differs"
 
 # the side stream (types and rowids, which the CSV does not carry) is never
-# read by the mount: damage there leaves every file correct, and verify
-# finds it
+# read for CSV: damage there leaves every CSV file correct, the files that
+# rebuild the typed rows (the table's .sql, dump.sql) fail with EIO rather
+# than give wrong bytes, and verify finds it
 flip "$POS"
 flip "$SIDEPOS"
 note "flipping byte at $SIDEPOS (side stream of the same chunk)"
 "$STRATA" verify "$R" >"$T/verify2.out" 2>&1 && fail "verify missed side stream damage"
 grep -q "damaged:.*$(basename "$PACK" .pack)" "$T/verify2.out" || fail "verify: $(cat "$T/verify2.out")"
 mount_fs "$R" "$M"
-oracle compare-mount "$DB" "$M/2026-11-20T020000Z" || fail "side stream damage changed served bytes"
+oracle compare-mount --csv "$DB" "$M/2026-11-20T020000Z" || fail "side stream damage changed served bytes"
+for f in big/big.sql dump.sql; do
+    cat "$M/2026-11-20T020000Z/$f" >/dev/null 2>"$T/cat.err" && fail "$f read whole over a damaged side stream"
+    grep -q "Input/output error" "$T/cat.err" || fail "$f over a damaged side stream: $(cat "$T/cat.err")"
+done
 umount_fs "$M"
 
 # verify recorded the damaged chunk (REPO/verify-status): a backup that

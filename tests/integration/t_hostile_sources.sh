@@ -344,7 +344,7 @@ lap "1000 tables checked"
 "$PY" - "$GN" <<'PYEOF' || fail "unsafe or missing names in the names generation"
 import os, sys
 g = os.fsencode(sys.argv[1])
-ents = [e for e in os.listdir(g) if e not in (b"generation.json", b"schema.sql")]
+ents = [e for e in os.listdir(g) if e not in (b"generation.json", b"schema.sql", b"dump.sql", b"schema.pg.sql")]
 errs = []
 if len(ents) != 531:
     errs.append("%d table dirs, want 531" % len(ents))
@@ -354,7 +354,7 @@ for e in ents:
         errs.append("unsafe name %r" % e)
     p = os.path.join(g, e)
     # the views' names are longer: a file name over 255 bytes is not served
-    want = {b"schema.sql", b"rows"} | {e + x for x in (b".csv", b".jsonl", b".sql") if len(e + x) <= 255}
+    want = {b"schema.sql", b"schema.pg.sql", b"rows"} | {e + x for x in (b".csv", b".jsonl", b".sql") if len(e + x) <= 255}
     got = set(os.listdir(p))
     if got != want:
         errs.append("%r: entries %r" % (e, sorted(got)))

@@ -46,6 +46,7 @@ for gname, dirname, fname in con.execute(
     for ext in (".csv", ".jsonl", ".sql"):  # every format of the file and of the table
         need.add((gname, dirname, "rows/" + fname[:-4] + ext))
         need.add((gname, dirname, dirname + ext))
+    need.add((gname, "dump.sql", ""))  # the generation's dump.sql holds every table's rows
 eio = ok = 0
 bad = []
 for gname in sorted(os.listdir(good)):
@@ -53,7 +54,7 @@ for gname in sorted(os.listdir(good)):
         for f in files:
             rel = os.path.relpath(os.path.join(root, f), os.path.join(good, gname))
             parts = rel.split(os.sep)
-            key = (gname, parts[0], "/".join(parts[1:])) if len(parts) > 1 else None
+            key = (gname, parts[0], "/".join(parts[1:]))
             try:
                 with open(os.path.join(mnt, gname, rel), "rb") as fh:
                     got = fh.read()

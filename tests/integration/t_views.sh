@@ -110,7 +110,7 @@ umount_fs "$M"
 
 # -o formats=csv: only CSV files; formats=jsonl: no CSV
 mount_fs "$R" "$M" -o formats=csv
-[ -z "$(find "$M/2026-11-20T020000Z" -name '*.jsonl' -o -name '*.sql' ! -name schema.sql)" ] ||
+[ -z "$(find "$M/2026-11-20T020000Z" -name '*.jsonl' -o -name '*.sql' ! -name schema.sql ! -name schema.pg.sql)" ] ||
     fail "-o formats=csv still shows jsonl or sql files"
 [ ! -e "$M/2026-11-20T020000Z/vals/vals.jsonl" ] || fail "-o formats=csv: vals.jsonl looks up"
 umount_fs "$M"
