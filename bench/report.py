@@ -245,6 +245,8 @@ def main():
           base="restore.strata_s")
     R.fig(sec, "restore", "sqlite3 .backup (page copy)", "restore.backup_s", "s", "time",
           base="restore.strata_s")
+    R.fig(sec, "restore", "sqlite3 NEW < MNT/gen/dump.sql", "restore.dump_sql_mount_s", "s", "time",
+          base="restore.strata_s")
 
     sec = "random"
     R.section("RANDOM 4 KiB READS: 2,000 preads at fixed-seed offsets, fresh mount, ms")

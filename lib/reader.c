@@ -10,9 +10,11 @@
  *
  * READ-AHEAD.  A file read sequentially gets the pieces of its next
  * PREFETCH_BYTES decoded by a small pool of threads, so decompression runs
- * ahead of the reader on the other cores.  Jobs copy what they need (no
- * pointer into an rd_file, which may be freed meanwhile); a full queue
- * drops the job.
+ * ahead of the reader on the other cores; for a JSONL or SQL file (and the
+ * tables' parts of dump.sql) the next chunks are rendered whole.  Jobs copy
+ * what they need (no pointer into an rd_file, which may be freed
+ * meanwhile) and hold a reference to a view's names (struct shared_vt); a
+ * full queue drops the job.
  */
 #include "strata/reader.h"
 #include "strata/cache.h"
@@ -35,15 +37,40 @@
 #define PIECE_TOC UINT32_MAX
 #define PREFETCH_BYTES (4u << 20)
 #define PF_QUEUE 256
+#define VF_MAX 16
 /* open_pack(): the name is not a regular file */
 #define PACK_NOT_REGULAR (-100000)
 
 struct pf_job {
 	struct cat_chunk ch;
-	uint32_t piece;
+	uint32_t piece;      /* CSV: a piece of the chunk; views: 0 */
 	uint64_t seq;
 	uint32_t tidx;
+	enum view_format fmt;
+	struct view_table *vt; /* views: the names (a reference), else NULL */
+	uint8_t variant[16];
 };
+
+/* An rd_file's view_table, shared with the read-ahead jobs that render it. */
+struct shared_vt {
+	struct view_table vt;
+	unsigned refs;
+};
+
+static struct view_table *vt_ref(struct view_table *vt)
+{
+	__atomic_add_fetch(&((struct shared_vt *)vt)->refs, 1, __ATOMIC_RELAXED);
+	return vt;
+}
+
+static void vt_unref(struct view_table *vt)
+{
+	struct shared_vt *s = (struct shared_vt *)vt; /* vt is its first member */
+	if (vt && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		view_table_release(&s->vt);
+		free(s);
+	}
+}
 
 struct reader {
 	int packs_dir;
@@ -61,6 +88,15 @@ struct reader {
 	bool pf_stop;
 	pthread_t *pf_threads;
 	int pf_nthreads;
+	/*
+	 * Views being rendered now (get_view): a second reader of the same
+	 * chunk waits for the first instead of rendering it again (the
+	 * kernel's parallel reads and the read-ahead land in one chunk).
+	 */
+	pthread_mutex_t vf_mu;
+	pthread_cond_t vf_cv;
+	struct chunk_id vf_keys[VF_MAX];
+	size_t vf_n;
 };
 
 /* Where a chunk's rows are in the body of f, and how many bytes. */
@@ -69,9 +105,14 @@ static inline uint64_t chunk_off(const struct rd_file *f, const struct cat_chunk
 	return f->fmt == VIEW_JSONL ? c->jsonl_off : f->fmt == VIEW_SQL ? c->sql_off : c->csv_off;
 }
 
+static inline uint64_t fmt_len(enum view_format fmt, const struct cat_chunk *c)
+{
+	return fmt == VIEW_JSONL ? c->jsonl_len : fmt == VIEW_SQL ? c->sql_len : c->e.csv_len;
+}
+
 static inline uint64_t chunk_len(const struct rd_file *f, const struct cat_chunk *c)
 {
-	return f->fmt == VIEW_JSONL ? c->jsonl_len : f->fmt == VIEW_SQL ? c->sql_len : c->e.csv_len;
+	return fmt_len(f->fmt, c);
 }
 
 void rd_file_set_size(struct rd_file *f)
@@ -98,8 +139,10 @@ void rd_file_set_view(struct rd_file *f, enum view_format fmt, const char *table
 	XXH128_hash_t h;
 	uint8_t tag[3] = { (uint8_t)fmt, without_rowid, 0 };
 
+	struct shared_vt *svt = xcalloc(1, sizeof(*svt));
+	svt->refs = 1;
 	f->fmt = fmt;
-	f->vt = xcalloc(1, sizeof(*f->vt));
+	f->vt = &svt->vt;
 	view_table_init(f->vt, table, cols, ncols, without_rowid);
 	f->vt->rev = rev;
 	tag[2] = (uint8_t)rev;
@@ -119,10 +162,7 @@ void rd_file_free(struct rd_file *f)
 {
 	if (!f)
 		return;
-	if (f->vt) {
-		view_table_release(f->vt);
-		free(f->vt);
-	}
+	vt_unref(f->vt);
 	free(f->text);
 	catalog_free_chunks(f->chunks, f->nchunks);
 	for (size_t i = 0; i < f->nparts; i++)
@@ -147,6 +187,8 @@ struct reader *reader_new(int packs_dir, const char *repo_path, size_t cache_byt
 	pthread_mutex_init(&r->pack_mu, NULL);
 	pthread_mutex_init(&r->pf_mu, NULL);
 	pthread_cond_init(&r->pf_cv, NULL);
+	pthread_mutex_init(&r->vf_mu, NULL);
+	pthread_cond_init(&r->vf_cv, NULL);
 	return r;
 }
 
@@ -395,12 +437,52 @@ int reader_chunk_typed(struct reader *r, uint64_t gseq, uint32_t tidx,
 }
 
 /*
+ * Claim the rendering of view key: true when this thread is to render it;
+ * false when another thread just did (*out holds it).  With every slot
+ * taken the rendering goes ahead unclaimed: at worst done twice.
+ */
+static bool view_claim(struct reader *r, const struct chunk_id *key, struct cache_entry **out)
+{
+	pthread_mutex_lock(&r->vf_mu);
+	for (;;) {
+		size_t i = 0;
+		while (i < r->vf_n && memcmp(r->vf_keys[i].b, key->b, 16))
+			i++;
+		if (i == r->vf_n)
+			break;
+		pthread_cond_wait(&r->vf_cv, &r->vf_mu);
+		*out = chunk_cache_get(r->cache, key, 0);
+		if (*out) {
+			pthread_mutex_unlock(&r->vf_mu);
+			return false;
+		}
+	}
+	if (r->vf_n < VF_MAX)
+		r->vf_keys[r->vf_n++] = *key;
+	pthread_mutex_unlock(&r->vf_mu);
+	return true;
+}
+
+static void view_release(struct reader *r, const struct chunk_id *key)
+{
+	pthread_mutex_lock(&r->vf_mu);
+	for (size_t i = 0; i < r->vf_n; i++)
+		if (!memcmp(r->vf_keys[i].b, key->b, 16)) {
+			r->vf_keys[i] = r->vf_keys[--r->vf_n];
+			break;
+		}
+	pthread_cond_broadcast(&r->vf_cv);
+	pthread_mutex_unlock(&r->vf_mu);
+}
+
+/*
  * A chunk rendered as a JSONL or SQL view: one piece, the whole rendering,
  * cached under an id derived from the chunk's and the file's variant (the
  * same rows render differently in tables with other names).
  */
-static int get_view(struct reader *r, const struct rd_file *f, const struct cat_chunk *ch,
-		    struct cache_entry **out)
+static int get_view(struct reader *r, enum view_format fmt, const struct view_table *vt,
+		    const uint8_t variant[16], uint64_t seq, uint32_t tidx,
+		    const struct cat_chunk *ch, struct cache_entry **out)
 {
 	struct buf typed = BUF_INIT, text = BUF_INIT;
 	struct chunk_id key;
@@ -409,49 +491,55 @@ static int get_view(struct reader *r, const struct rd_file *f, const struct cat_
 	int rc;
 
 	memcpy(in, ch->e.id.b, 16);
-	memcpy(in + 16, f->variant, 16);
+	memcpy(in + 16, variant, 16);
 	chunk_id_of(&key, in, 32);
 	*out = chunk_cache_get(r->cache, &key, 0);
 	if (*out)
 		return 0;
-	rc = reader_chunk_typed(r, f->seq, f->tidx, ch, &typed);
-	if (rc)
+	if (!view_claim(r, &key, out))
+		return 0; /* another thread rendered it meanwhile */
+	rc = reader_chunk_typed(r, seq, tidx, ch, &typed);
+	if (rc) {
+		view_release(r, &key);
 		return rc; /* logged */
-	rc = view_render_chunk(f->fmt, f->vt, typed.data, typed.len, &text, &nrows);
+	}
+	rc = view_render_chunk(fmt, vt, typed.data, typed.len, &text, &nrows);
 	buf_release(&typed);
 	/* the rows are the id's; what the size promised is checked (nrows is not used, as for CSV) */
-	if (rc || text.len != chunk_len(f, ch)) {
+	if (rc || text.len != fmt_len(fmt, ch)) {
 		log_msg("chunk %u of generation %llu, table %u renders as %s in %zu bytes, not the %llu its manifest records; run 'strata verify %s'",
-			ch->seqno, (unsigned long long)f->seq, f->tidx, view_ext(f->fmt), text.len,
-			(unsigned long long)chunk_len(f, ch), r->repo_path);
+			ch->seqno, (unsigned long long)seq, tidx, view_ext(fmt), text.len,
+			(unsigned long long)fmt_len(fmt, ch), r->repo_path);
 		buf_release(&text);
+		view_release(r, &key);
 		return -EIO;
 	}
 	size_t len = text.len;
 	*out = chunk_cache_put_new(r->cache, &key, 0, buf_detach(&text, NULL), len);
+	view_release(r, &key);
 	return 0;
 }
 
 /* ---- read-ahead ---- */
 
-static void prefetch_push(struct reader *r, const struct cat_chunk *ch, uint32_t piece,
-			  uint64_t seq, uint32_t tidx)
+/* Queue a job (a copy of j; its vt reference is taken here), once. */
+static void prefetch_push(struct reader *r, const struct pf_job *j)
 {
 	pthread_mutex_lock(&r->pf_mu);
 	if (!r->pf_nthreads)
 		goto out;
 	for (size_t i = 0; i < r->pf_len; i++) {
 		const struct pf_job *q = &r->pf_q[(r->pf_head + i) % PF_QUEUE];
-		if (q->piece == piece && !memcmp(q->ch.e.id.b, ch->e.id.b, 16))
+		if (q->piece == j->piece && q->fmt == j->fmt && !memcmp(q->ch.e.id.b, j->ch.e.id.b, 16) &&
+		    (!j->vt || !memcmp(q->variant, j->variant, 16)))
 			goto out; /* already queued */
 	}
 	if (r->pf_len < PF_QUEUE) {
-		struct pf_job *j = &r->pf_q[(r->pf_head + r->pf_len++) % PF_QUEUE];
-		j->ch = *ch;
-		j->ch.fname = NULL;
-		j->piece = piece;
-		j->seq = seq;
-		j->tidx = tidx;
+		struct pf_job *q = &r->pf_q[(r->pf_head + r->pf_len++) % PF_QUEUE];
+		*q = *j;
+		q->ch.fname = NULL;
+		if (q->vt)
+			vt_ref(q->vt);
 		pthread_cond_signal(&r->pf_cv);
 	}
 out:
@@ -475,6 +563,13 @@ static void *prefetch_main(void *arg)
 		r->pf_head = (r->pf_head + 1) % PF_QUEUE;
 		r->pf_len--;
 		pthread_mutex_unlock(&r->pf_mu);
+		if (j.vt) {
+			/* errors: the reader will hit them itself and log them */
+			if (!get_view(r, j.fmt, j.vt, j.variant, j.seq, j.tidx, &j.ch, &e))
+				chunk_cache_unref(r->cache, e);
+			vt_unref(j.vt);
+			continue;
+		}
 		e = chunk_cache_get(r->cache, &j.ch.e.id, j.piece);
 		if (e) {
 			chunk_cache_unref(r->cache, e);
@@ -511,6 +606,8 @@ void reader_free(struct reader *r)
 	pthread_mutex_unlock(&r->pf_mu);
 	for (int i = 0; i < r->pf_nthreads; i++)
 		pthread_join(r->pf_threads[i], NULL);
+	for (size_t i = 0; i < r->pf_len; i++)
+		vt_unref(r->pf_q[(r->pf_head + i) % PF_QUEUE].vt);
 	free(r->pf_threads);
 	chunk_cache_free(r->cache);
 	for (size_t i = 0; i < r->npacks; i++)
@@ -523,6 +620,8 @@ void reader_free(struct reader *r)
 	pthread_mutex_destroy(&r->pack_mu);
 	pthread_mutex_destroy(&r->pf_mu);
 	pthread_cond_destroy(&r->pf_cv);
+	pthread_mutex_destroy(&r->vf_mu);
+	pthread_cond_destroy(&r->vf_cv);
 	free(r->repo_path);
 	free(r);
 }
@@ -602,11 +701,26 @@ static void read_ahead(struct reader *rd, struct rd_file *f, uint64_t bend)
 		/* pieces starting at or after pos; the one holding pos is being read */
 		uint64_t k = (pos - c->csv_off + span - 1) / span;
 		for (; c->csv_off + k * span < cend && c->csv_off + k * span < to; k++)
-			prefetch_push(rd, c, (uint32_t)k, f->seq, f->tidx);
+			prefetch_push(rd, &(struct pf_job){ .ch = *c, .piece = (uint32_t)k,
+							    .seq = f->seq, .tidx = f->tidx });
 		pos = c->csv_off + k * span < cend ? c->csv_off + k * span : cend;
 		chunk_cache_unref(rd->cache, te);
 	}
 	__atomic_store_n(&f->pf_upto, pos, __ATOMIC_RELAXED);
+}
+
+/* The first part of an assembled file that ends after off (nparts: none). */
+static size_t part_at(const struct rd_file *f, uint64_t off)
+{
+	size_t lo = 0, hi = f->nparts;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->part_off[mid] + f->parts[mid]->size <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /* Append the bytes [off, end) of f (end <= f->size) to r. */
@@ -614,15 +728,7 @@ static int read_span(struct reader *rd, struct rd_file *f, uint64_t off, uint64_
 		     struct rd_reply *r)
 {
 	int rc = 0;
-	size_t lo = 0, hi = f->nparts;
-	while (lo < hi) { /* the first part ending after off */
-		size_t mid = lo + (hi - lo) / 2;
-		if (f->part_off[mid] + f->parts[mid]->size <= off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (size_t i = lo; i < f->nparts && off < end && !rc; i++) {
+	for (size_t i = part_at(f, off); i < f->nparts && off < end && !rc; i++) {
 		uint64_t pstart = f->part_off[i], pend = pstart + f->parts[i]->size;
 		uint64_t to = end < pend ? end : pend;
 		rc = read_span(rd, f->parts[i], off - pstart, to - pstart, r);
@@ -643,7 +749,7 @@ static int read_span(struct reader *rd, struct rd_file *f, uint64_t off, uint64_
 			if (f->fmt != VIEW_CSV) {
 				/* one piece per chunk: its whole rendering */
 				uint64_t coff = chunk_off(f, c), cend = coff + chunk_len(f, c);
-				rc = get_view(rd, f, c, &e);
+				rc = get_view(rd, f->fmt, f->vt, f->variant, f->seq, f->tidx, c, &e);
 				if (rc)
 					break;
 				reply_hold(r, e);
@@ -683,6 +789,59 @@ static int read_span(struct reader *rd, struct rd_file *f, uint64_t off, uint64_
 	return rc;
 }
 
+/*
+ * The same for a JSONL or SQL file: the chunks starting in its body's
+ * [bend, to) are rendered ahead, each whole (the one holding bend is being
+ * read).
+ */
+static void read_ahead_view(struct reader *rd, struct rd_file *f, uint64_t bend, uint64_t to)
+{
+	uint64_t from = __atomic_load_n(&f->pf_upto, __ATOMIC_RELAXED);
+	uint64_t pos = from > bend ? from : bend;
+	for (size_t i = find_chunk(f, pos); i < f->nchunks; i++) {
+		const struct cat_chunk *c = &f->chunks[i];
+		uint64_t coff = chunk_off(f, c);
+		if (coff >= to)
+			break;
+		pos = coff + chunk_len(f, c);
+		if (coff < bend)
+			continue; /* being read */
+		struct pf_job j = { .ch = *c, .seq = f->seq, .tidx = f->tidx, .fmt = f->fmt,
+				    .vt = f->vt };
+		memcpy(j.variant, f->variant, 16);
+		prefetch_push(rd, &j);
+	}
+	__atomic_store_n(&f->pf_upto, pos, __ATOMIC_RELAXED);
+}
+
+/* Read-ahead after a sequential read of f that ended at end (a file offset). */
+static void read_ahead_any(struct reader *rd, struct rd_file *f, uint64_t end)
+{
+	if (!f->nparts) {
+		if (end <= f->text_len || !f->nchunks)
+			return;
+		uint64_t bend = end - f->text_len, body = f->size - f->text_len;
+		if (f->fmt == VIEW_CSV)
+			read_ahead(rd, f, bend);
+		else
+			read_ahead_view(rd, f, bend, bend + PREFETCH_BYTES < body ? bend + PREFETCH_BYTES : body);
+		return;
+	}
+	/* an assembled file: the part holding end and the next ones, PREFETCH_BYTES in all */
+	uint64_t budget_end = end + PREFETCH_BYTES;
+	for (size_t i = part_at(f, end); i < f->nparts; i++) {
+		struct rd_file *p = f->parts[i];
+		uint64_t pstart = f->part_off[i];
+		if (pstart + p->text_len >= budget_end)
+			break;
+		if (!p->nchunks || p->fmt == VIEW_CSV)
+			continue;
+		uint64_t bend = end > pstart + p->text_len ? end - pstart - p->text_len : 0;
+		uint64_t to = budget_end - pstart - p->text_len;
+		read_ahead_view(rd, p, bend, to);
+	}
+}
+
 int reader_read(struct reader *rd, struct rd_file *f, uint64_t off, size_t size,
 		struct rd_reply *r)
 {
@@ -712,8 +871,8 @@ void reader_done(struct reader *rd, struct rd_file *f, struct rd_reply *r, int r
 	for (size_t i = 0; i < r->nheld; i++)
 		chunk_cache_unref(rd->cache, r->held[i]);
 	/* after the reply: read_ahead() may pread frame tables of the next chunks */
-	if (!rc && r->sequential && r->end > f->text_len && f->fmt == VIEW_CSV && !f->nparts)
-		read_ahead(rd, f, r->end - f->text_len);
+	if (!rc && r->sequential)
+		read_ahead_any(rd, f, r->end);
 	if (r->iov != r->iov_small) {
 		free(r->iov);
 		free(r->held);

@@ -33,7 +33,8 @@
 #               readahead raised to 1 MiB (read_ahead_kb of its bdi); and
 #               `strata cat` of the same file to /dev/null (no FUSE, new process)
 #   restore     `strata restore` of the bench generation into a new SQLite file
-#               vs `sqlite3 DB .dump | sqlite3 NEW` and `sqlite3 DB .backup NEW`
+#               vs `sqlite3 DB .dump | sqlite3 NEW` and `sqlite3 DB .backup NEW`;
+#               `sqlite3 NEW < MNT/<gen>/dump.sql` through a fresh mount
 #               (a page copy: the floor), each with the source evicted
 #   concurrency 4 readers, each one quarter of the CSV, fresh mount: strata,
 #               memfs, squashfuse
@@ -498,6 +499,11 @@ restore_all() {
     s=$(now); sqlite3 "$DB" .dump | sqlite3 "$out"; rec restore.dump_pipe_s "$(usecs "$s")"
     rm -f "$out"; evict "$DB"
     s=$(now); sqlite3 "$DB" ".backup '$out'"; rec restore.backup_s "$(usecs "$s")"
+    rm -f "$out"
+    # <generation>/dump.sql through a fresh mount, replayed by sqlite3
+    mount_strata
+    s=$(now); sqlite3 "$out" <"$MNT/$GEN1/dump.sql"; rec restore.dump_sql_mount_s "$(usecs "$s")"
+    stop_daemon
     rm -f "$out"
 }
 for t in $(seq "$TRIALS"); do
