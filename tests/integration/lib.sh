@@ -100,6 +100,20 @@ umount_fs() {
     wait_until 10 not_mounted "$mnt" || fail "$mnt still mounted after fusermount3 -u"
 }
 
+# same_db WANT GOT WHAT: the restore contract (docs/FORMAT.md "Restore"):
+# `sqlite3 X '.dump --preserve-rowids'` byte-identical, user_version,
+# application_id and page_size equal, integrity_check of GOT ok
+same_db() {
+    local p='PRAGMA user_version; PRAGMA application_id; PRAGMA page_size; PRAGMA integrity_check'
+    sqlite3 "$1" '.dump --preserve-rowids' >"$T/want.sql"
+    sqlite3 "$2" '.dump --preserve-rowids' >"$T/got.sql"
+    cmp -s "$T/want.sql" "$T/got.sql" ||
+        fail "$3: .dump differs: $(diff "$T/want.sql" "$T/got.sql" | head -c 1500)"
+    [ "$(sqlite3 "$1" "$p")" = "$(sqlite3 "$2" "$p")" ] ||
+        fail "$3: pragmas $(sqlite3 "$2" "$p" | tr '\n' ' ') want $(sqlite3 "$1" "$p" | tr '\n' ' ')"
+    [ "$(sqlite3 "$2" 'PRAGMA integrity_check')" = ok ] || fail "$3: integrity_check"
+}
+
 # bg CMD...: start a background process that cleanup will kill
 bg() {
     "$@" &

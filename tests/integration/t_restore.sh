@@ -19,19 +19,8 @@ require_bins
 command -v sqlite3 >/dev/null || skip "sqlite3 missing"
 
 R=$T/repo DB=$T/src.db
-dump() { sqlite3 "$1" '.dump --preserve-rowids'; }
 # the .dump of one table (a LIKE pattern: these names hold no % or _ ... but docs_ tables)
 dump_table() { sqlite3 "$1" ".dump --preserve-rowids '$2'"; }
-pragmas() { sqlite3 "$1" 'PRAGMA user_version; PRAGMA application_id; PRAGMA page_size; PRAGMA integrity_check'; }
-# same DB NEW WHAT: the contract, for a whole database
-same() {
-    dump "$1" >"$T/want.sql"
-    dump "$2" >"$T/got.sql"
-    cmp -s "$T/want.sql" "$T/got.sql" ||
-        fail "$3: .dump differs: $(diff "$T/want.sql" "$T/got.sql" | head -c 1500)"
-    [ "$(pragmas "$1")" = "$(pragmas "$2")" ] ||
-        fail "$3: pragmas $(pragmas "$2" | tr '\n' ' ') want $(pragmas "$1" | tr '\n' ' ')"
-}
 
 oracle make-restore "$DB"
 "$STRATA" init "$R" --chunk-size 4096 >/dev/null
@@ -48,7 +37,7 @@ for step in 0 1 2 3 4; do
         fail "restore of ${gens[$step]}: $(cat "$T/r.out" "$T/r.err")"
     [ ! -s "$T/r.err" ] || fail "restore of a new generation said: $(cat "$T/r.err")"
     grep -q "^restored generation ${gens[$step]}: " "$T/r.out" || fail "summary: $(cat "$T/r.out")"
-    same "$T/snap$step.db" "$out" "generation $step"
+    same_db "$T/snap$step.db" "$out" "generation $step"
 done
 note "5 generations restored, .dump identical"
 # the FTS5 index works in the restore, not only its rows
@@ -56,7 +45,7 @@ note "5 generations restored, .dump identical"
   "$(sqlite3 "$T/snap4.db" "SELECT count(*) FROM docs WHERE docs MATCH 'gamma'")" ] || fail "FTS5 query differs"
 # latest is the newest generation
 "$STRATA" restore "$R" latest --to "$T/latest.db" >/dev/null || fail "restore latest"
-same "$T/snap4.db" "$T/latest.db" "latest"
+same_db "$T/snap4.db" "$T/latest.db" "latest"
 
 # <generation>/dump.sql through the mount: the same contract with
 # `sqlite3 NEW.db < dump.sql`; its size is exact; strata cat gives the same
@@ -68,7 +57,7 @@ for step in 0 1 2 3 4; do
     d=$M/${gens[$step]}/dump.sql
     sqlite3 "$T/dumped$step.db" <"$d" 2>"$T/d.err" || fail "dump.sql of ${gens[$step]} does not replay: $(head -c 500 "$T/d.err")"
     [ ! -s "$T/d.err" ] || fail "dump.sql of ${gens[$step]} replays with messages: $(head -c 500 "$T/d.err")"
-    same "$T/snap$step.db" "$T/dumped$step.db" "dump.sql of generation $step"
+    same_db "$T/snap$step.db" "$T/dumped$step.db" "dump.sql of generation $step"
     [ "$(stat -c %s "$d")" = "$(wc -c <"$d")" ] || fail "dump.sql: stat size $(stat -c %s "$d"), read $(wc -c <"$d")"
     "$STRATA" cat "$R" "${gens[$step]}/dump.sql" >"$T/cat.sql" || fail "strata cat dump.sql"
     cmp -s "$T/cat.sql" "$d" || fail "strata cat and the mount differ on dump.sql of ${gens[$step]}"
@@ -103,9 +92,9 @@ if [ -r "$PROJ" ]; then
     "$STRATA" init "$R2" >/dev/null
     "$STRATA" backup "$R2" "$T/proj.db" >/dev/null || fail "backup of proj.db"
     "$STRATA" restore "$R2" latest --to "$T/proj-restored.db" >/dev/null || fail "restore of proj.db"
-    same "$T/proj.db" "$T/proj-restored.db" "proj.db"
+    same_db "$T/proj.db" "$T/proj-restored.db" "proj.db"
     "$STRATA" cat "$R2" latest/dump.sql | sqlite3 "$T/proj-dumped.db" || fail "dump.sql of proj.db"
-    same "$T/proj.db" "$T/proj-dumped.db" "dump.sql of proj.db"
+    same_db "$T/proj.db" "$T/proj-dumped.db" "dump.sql of proj.db"
     note "proj.db: $(sqlite3 "$PROJ" "SELECT count(*) FROM sqlite_schema") schema objects, .dump identical"
 else
     note "proj.db not installed (Debian package proj-data): that part is left out"
