@@ -485,7 +485,7 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 		sqlite3_bind_int64(stt, 8, (sqlite3_int64)t->nchunks);
 		sqlite3_bind_int64(stt, 9, (sqlite3_int64)t->csv_size);
 		/* JSONL and SQL views: their sizes were recorded from manifest version 2 on (views.h) */
-		sqlite3_bind_int64(stt, 10, m->version >= 3 ? VIEW_REV : m->version == 2 ? 1 : 0);
+		sqlite3_bind_int64(stt, 10, m->version >= 3 ? 2 : m->version == 2 ? 1 : 0);
 		sqlite3_bind_int64(stt, 11, (sqlite3_int64)jsize);
 		sqlite3_bind_int64(stt, 12, (sqlite3_int64)ssize);
 		struct buf cols = BUF_INIT; /* the column names, each ending in NUL */

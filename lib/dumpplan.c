@@ -33,7 +33,7 @@ static bool obj_in(const struct plan_ops *o, void *arg, const struct manifest_ob
 
 /* fmt: sqlite3_mprintf's (%Q quotes a text literal) */
 static int emit(const struct plan_ops *o, void *arg, enum plan_step step, const char *name,
-		const char *fmt, ...)
+		const struct manifest_object *ob, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -41,9 +41,36 @@ static int emit(const struct plan_ops *o, void *arg, enum plan_step step, const 
 	va_end(ap);
 	if (!sql)
 		return -ENOMEM;
-	int rc = o->sql(arg, step, sql, name);
+	int rc = o->sql(arg, step, sql, name, ob);
 	sqlite3_free(sql);
 	return rc;
+}
+
+/*
+ * What ends an object's statement: ";" and LF, after a LF when the text's
+ * last line holds "--" (SQLite keeps a trailing comment in the stored SQL
+ * of a view or an index; the ';' must not land inside it), as .dump does.
+ */
+static const char *stmt_end(const char *sql)
+{
+	const char *nl = strrchr(sql, '\n');
+	return strstr(nl ? nl : sql, "--") ? "\n;\n" : ";\n";
+}
+
+/*
+ * Whether a table that creates sqlite_sequence is in (an AUTOINCREMENT
+ * one): a sqlite_sequence left behind by dropped tables cannot be made, so
+ * its rows are left out rather than failing the script.
+ */
+static bool makes_sequence(const struct manifest *m, const struct plan_ops *o, void *arg)
+{
+	for (size_t i = 0; i < m->nobjects; i++) {
+		const struct manifest_object *ob = &m->objects[i];
+		if (!strcmp(ob->type, "table") && obj_in(o, arg, ob) &&
+		    sqlite3_strlike("%autoincrement%", ob->sql, 0) == 0)
+			return true;
+	}
+	return false;
 }
 
 static int create_table(const struct plan_ops *o, void *arg, const struct manifest_object *ob,
@@ -52,11 +79,11 @@ static int create_table(const struct plan_ops *o, void *arg, const struct manife
 	if (!strcmp(ob->name, "sqlite_sequence"))
 		return 0; /* made by SQLite with the first AUTOINCREMENT table */
 	if (!strcmp(ob->name, "sqlite_stat1") || !strcmp(ob->name, "sqlite_stat4"))
-		return emit(o, arg, PLAN_STAT, ob->name, "ANALYZE sqlite_schema;\n");
+		return emit(o, arg, PLAN_STAT, ob->name, NULL, "ANALYZE sqlite_schema;\n");
 	if (sqlite3_strnicmp(ob->sql, "CREATE VIRTUAL", 14))
-		return emit(o, arg, PLAN_TABLE, ob->name, "%s;\n", ob->sql);
+		return emit(o, arg, PLAN_TABLE, ob->name, ob, "%s%s", ob->sql, stmt_end(ob->sql));
 	/* as .dump does: the row itself; its shadow tables follow as tables */
-	int rc = emit(o, arg, PLAN_VTAB, ob->name,
+	int rc = emit(o, arg, PLAN_VTAB, ob->name, NULL,
 		      "%sINSERT INTO sqlite_schema(type,name,tbl_name,rootpage,sql)"
 		      " VALUES('table',%Q,%Q,0,%Q);\n",
 		      *writable ? "" : "PRAGMA writable_schema=ON;\n", ob->name, ob->tbl_name,
@@ -69,19 +96,19 @@ static const char *const ENCODINGS[] = { "", "UTF-8", "UTF-16le", "UTF-16be" };
 
 int dump_plan(const struct manifest *m, const struct plan_ops *o, void *arg)
 {
-	bool writable = false;
+	bool writable = false, sequence = makes_sequence(m, o, arg);
 	int64_t v;
 	int rc = 0;
 
 	/* settings that must precede the first table */
 	if (manifest_pragma(m, "encoding", &v) && v >= 1 && v <= 3)
-		rc = emit(o, arg, PLAN_SETTING, "", "PRAGMA encoding='%s';\n", ENCODINGS[v]);
+		rc = emit(o, arg, PLAN_SETTING, "", NULL, "PRAGMA encoding='%s';\n", ENCODINGS[v]);
 	if (!rc && manifest_pragma(m, "page_size", &v) && v >= 512 && v <= 65536)
-		rc = emit(o, arg, PLAN_SETTING, "", "PRAGMA page_size=%lld;\n", (long long)v);
+		rc = emit(o, arg, PLAN_SETTING, "", NULL, "PRAGMA page_size=%lld;\n", (long long)v);
 	if (!rc && manifest_pragma(m, "auto_vacuum", &v) && v >= 0 && v <= 2)
-		rc = emit(o, arg, PLAN_SETTING, "", "PRAGMA auto_vacuum=%lld;\n", (long long)v);
+		rc = emit(o, arg, PLAN_SETTING, "", NULL, "PRAGMA auto_vacuum=%lld;\n", (long long)v);
 	if (!rc)
-		rc = emit(o, arg, PLAN_BEGIN, "", "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n");
+		rc = emit(o, arg, PLAN_BEGIN, "", NULL, "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n");
 	for (size_t i = 0; !rc && i < m->nobjects; i++) {
 		const struct manifest_object *ob = &m->objects[i];
 		if (!strcmp(ob->type, "table") && obj_in(o, arg, ob))
@@ -91,26 +118,27 @@ int dump_plan(const struct manifest *m, const struct plan_ops *o, void *arg)
 		for (size_t i = 0; i < m->ntables && !rc; i++) {
 			const struct manifest_table *t = &m->tables[i];
 			bool seq = !strcmp(t->name, "sqlite_sequence");
-			if (seq != (pass == 1) || (o->table_wanted && !o->table_wanted(arg, t)))
+			if (seq != (pass == 1) || (o->table_wanted && !o->table_wanted(arg, t)) ||
+			    (seq && !sequence))
 				continue;
 			if (seq)
-				rc = emit(o, arg, PLAN_SEQ_CLEAR, t->name, "DELETE FROM sqlite_sequence;\n");
+				rc = emit(o, arg, PLAN_SEQ_CLEAR, t->name, NULL, "DELETE FROM sqlite_sequence;\n");
 			if (!rc)
 				rc = o->rows(arg, (uint32_t)i);
 		}
 	for (size_t i = 0; !rc && i < m->nobjects; i++) {
 		const struct manifest_object *ob = &m->objects[i];
 		if (strcmp(ob->type, "table") && obj_in(o, arg, ob))
-			rc = emit(o, arg, PLAN_OBJECT, ob->name, "%s;\n", ob->sql);
+			rc = emit(o, arg, PLAN_OBJECT, ob->name, ob, "%s%s", ob->sql, stmt_end(ob->sql));
 	}
 	if (!rc && writable)
-		rc = emit(o, arg, PLAN_END, "", "PRAGMA writable_schema=OFF;\n");
+		rc = emit(o, arg, PLAN_END, "", NULL, "PRAGMA writable_schema=OFF;\n");
 	if (!rc && manifest_pragma(m, "user_version", &v))
-		rc = emit(o, arg, PLAN_END, "", "PRAGMA user_version=%d;\n", (int32_t)v);
+		rc = emit(o, arg, PLAN_END, "", NULL, "PRAGMA user_version=%d;\n", (int32_t)v);
 	if (!rc && manifest_pragma(m, "application_id", &v))
-		rc = emit(o, arg, PLAN_END, "", "PRAGMA application_id=%d;\n", (int32_t)v);
+		rc = emit(o, arg, PLAN_END, "", NULL, "PRAGMA application_id=%d;\n", (int32_t)v);
 	if (!rc)
-		rc = emit(o, arg, PLAN_COMMIT, "", "COMMIT;\n");
+		rc = emit(o, arg, PLAN_COMMIT, "", NULL, "COMMIT;\n");
 	return rc;
 }
 
@@ -131,7 +159,8 @@ static void close_part(struct parts_build *b, int64_t tidx)
 	p->tidx[p->n++] = tidx;
 }
 
-static int parts_sql(void *arg, enum plan_step step, const char *sql, const char *name)
+static int parts_sql(void *arg, enum plan_step step, const char *sql, const char *name,
+		     const struct manifest_object *ob)
 {
 	struct parts_build *b = arg;
 	buf_adds(&b->text, sql);

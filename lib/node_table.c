@@ -129,9 +129,13 @@ static int schema_stat(struct tree *t, const struct node *n, struct stat *st, un
 
 static int schema_open(struct tree *t, const struct node *n, struct rd_file *f)
 {
-	if (n->pos > 1)
-		return -ENOENT;
-	int rc = catalog_table_text(&t->cat, n->seq, n->tidx, n->pos ? CAT_TEXT_PG : CAT_TEXT_SCHEMA,
+	struct cat_table tb;
+	int rc = n->pos > 1 ? -ENOENT : tree_table(t, n, NULL, &tb);
+	if (!rc && n->pos == 1 && !tb.pg_len)
+		rc = -ENOENT; /* as stat says: none for this table */
+	if (rc)
+		return rc;
+	rc = catalog_table_text(&t->cat, n->seq, n->tidx, n->pos ? CAT_TEXT_PG : CAT_TEXT_SCHEMA,
 				    &f->text, &f->text_len);
 	f->size = f->text_len;
 	return rc;
@@ -148,11 +152,12 @@ const struct node_kind node_table_schema = {
 /*
  * A table file named as one of the table's schema files (dirname "schema"
  * or "schema.pg", from a strata that did not reserve those names) is not
- * served: the schema file keeps the name.
+ * served: the schema file keeps the name (schema.pg.sql only when the
+ * table has one).
  */
-static bool shadowed(const char *file)
+static bool shadowed(const struct cat_table *tb, const char *file)
 {
-	return !strcmp(file, SCHEMAS[0]) || !strcmp(file, SCHEMAS[1]);
+	return !strcmp(file, SCHEMAS[0]) || (tb->pg_len && !strcmp(file, SCHEMAS[1]));
 }
 
 static int csv_find(struct tree *t, const struct node *parent, const char *name,
@@ -169,7 +174,7 @@ static int csv_find(struct tree *t, const struct node *parent, const char *name,
 			if (!strcmp(name + dl + 1, view_ext(f)) && tree_format_served(t, &tb, f))
 				fmt = (int)f;
 	free(tb.dirname);
-	if (fmt < 0 || shadowed(name))
+	if (fmt < 0 || shadowed(&tb, name))
 		return -ENOENT;
 	*child = node_make(N_TABLE_CSV, parent->seq, parent->tidx, (uint32_t)fmt);
 	return 0;
@@ -187,7 +192,7 @@ static int csv_each(struct tree *t, const struct node *parent, struct tree_dir *
 			continue;
 		char *file = xasprintf("%s.%s", tb.dirname, view_ext(f));
 		/* a dirname near the limit leaves no room for ".jsonl": that view is not served */
-		if ((f == VIEW_CSV || strlen(file) <= 255) && !shadowed(file) && tree_name_ok(t, file))
+		if ((f == VIEW_CSV || strlen(file) <= 255) && !shadowed(&tb, file) && tree_name_ok(t, file))
 			tree_dir_add(d, file, &c, S_IFREG);
 		free(file);
 	}

@@ -475,6 +475,31 @@ static void view_release(struct reader *r, const struct chunk_id *key)
 	pthread_mutex_unlock(&r->vf_mu);
 }
 
+static void log_view_len(struct reader *r, enum view_format fmt, uint64_t seq, uint32_t tidx,
+			 const struct cat_chunk *ch, size_t got)
+{
+	log_msg("chunk %u of generation %llu, table %u renders as %s in %zu bytes, not the %llu its manifest records; run 'strata verify %s'",
+		ch->seqno, (unsigned long long)seq, tidx, view_ext(fmt), got,
+		(unsigned long long)fmt_len(fmt, ch), r->repo_path);
+}
+
+/*
+ * A cached rendering is that of the same rows with the same names, but
+ * this file's manifest may record another length for it (a forged or
+ * damaged one): it must agree, as for CSV pieces, or the read would run
+ * past the entry.
+ */
+static int view_len_ok(struct reader *r, enum view_format fmt, uint64_t seq, uint32_t tidx,
+		       const struct cat_chunk *ch, struct cache_entry **out)
+{
+	if ((*out)->len == fmt_len(fmt, ch))
+		return 0;
+	log_view_len(r, fmt, seq, tidx, ch, (*out)->len);
+	chunk_cache_unref(r->cache, *out);
+	*out = NULL;
+	return -EIO;
+}
+
 /*
  * A chunk rendered as a JSONL or SQL view: one piece, the whole rendering,
  * cached under an id derived from the chunk's and the file's variant (the
@@ -494,10 +519,8 @@ static int get_view(struct reader *r, enum view_format fmt, const struct view_ta
 	memcpy(in + 16, variant, 16);
 	chunk_id_of(&key, in, 32);
 	*out = chunk_cache_get(r->cache, &key, 0);
-	if (*out)
-		return 0;
-	if (!view_claim(r, &key, out))
-		return 0; /* another thread rendered it meanwhile */
+	if (*out || !view_claim(r, &key, out)) /* cached, or rendered by another thread meanwhile */
+		return view_len_ok(r, fmt, seq, tidx, ch, out);
 	rc = reader_chunk_typed(r, seq, tidx, ch, &typed);
 	if (rc) {
 		view_release(r, &key);
@@ -507,9 +530,7 @@ static int get_view(struct reader *r, enum view_format fmt, const struct view_ta
 	buf_release(&typed);
 	/* the rows are the id's; what the size promised is checked (nrows is not used, as for CSV) */
 	if (rc || text.len != fmt_len(fmt, ch)) {
-		log_msg("chunk %u of generation %llu, table %u renders as %s in %zu bytes, not the %llu its manifest records; run 'strata verify %s'",
-			ch->seqno, (unsigned long long)seq, tidx, view_ext(fmt), text.len,
-			(unsigned long long)fmt_len(fmt, ch), r->repo_path);
+		log_view_len(r, fmt, seq, tidx, ch, text.len);
 		buf_release(&text);
 		view_release(r, &key);
 		return -EIO;

@@ -499,7 +499,8 @@ static void objects_from_v1(struct restore *r, struct restore_result *res)
 
 /* ---- the steps (dumpplan.h) ---- */
 
-static int step_sql(void *arg, enum plan_step step, const char *sql, const char *name)
+static int step_sql(void *arg, enum plan_step step, const char *sql, const char *name,
+		    const struct manifest_object *ob)
 {
 	struct restore *r = arg;
 	char what[300];
@@ -508,7 +509,7 @@ static int step_sql(void *arg, enum plan_step step, const char *sql, const char 
 		return 0; /* no AUTOINCREMENT table restored (--table) */
 	snprintf(what, sizeof(what), step == PLAN_TABLE || step == PLAN_VTAB || step == PLAN_STAT
 		 ? "table '%.200s'" : *name ? "'%.200s'" : "the database", name);
-	rc = exec(r, sql, what);
+	rc = exec(r, ob ? ob->sql : sql, what); /* an object's own text, stored as it was */
 	if (!rc && step == PLAN_STAT && !have_table(r, name)) {
 		set_err(r->err, "cannot restore table '%s': this SQLite (%s) is built without it (SQLITE_ENABLE_STAT4); restore with --table for the other tables",
 			name, sqlite3_libversion());

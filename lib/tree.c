@@ -602,7 +602,7 @@ int tree_file_view(struct tree *t, struct rd_file *f, enum view_format fmt)
 	char *name, **cols;
 	unsigned ncols, flags, rev;
 	int rc;
-	if (!(t->formats & 1u << fmt))
+	if (fmt >= VIEW_FORMATS || !(t->formats & 1u << fmt))
 		return -ENOENT; /* not served: only opened by a number from another mount */
 	if (fmt == VIEW_CSV)
 		return 0;

@@ -191,14 +191,17 @@ static void sql_real(struct buf *b, double d)
 }
 
 /*
- * Whether a text value is written as a quoted literal: valid UTF-8 without
- * NUL (bytes a literal cannot hold) and, from revision 2, without CR (the
- * sqlite3 shell drops a CR before LF from the lines of a script it reads).
+ * Whether a text value is written as a quoted literal: valid UTF-8, and in
+ * revision 1 without NUL (which a literal cannot hold).  From revision 2 a
+ * NUL or a CR inside is written as '||char(0)||' or '||char(13)||': the
+ * sqlite3 shell drops a CR before LF from the lines of a script it reads,
+ * and char() gives the character in any database encoding, where
+ * CAST(X'..' AS TEXT) would read UTF-8 bytes as UTF-16 in a UTF-16
+ * database.  Other text (not UTF-8) is CAST(X'..' AS TEXT).
  */
 static bool text_literal(const struct value *v, unsigned rev)
 {
-	return valid_utf8(v->p, v->n) && !memchr(v->p, 0, v->n) &&
-	       (rev < 2 || !memchr(v->p, '\r', v->n));
+	return valid_utf8(v->p, v->n) && (rev >= 2 || !memchr(v->p, 0, v->n));
 }
 
 void view_sql_value(struct buf *b, const struct value *v, unsigned rev)
@@ -217,6 +220,14 @@ void view_sql_value(struct buf *b, const struct value *v, unsigned rev)
 		if (text_literal(v, rev)) {
 			buf_addc(b, '\'');
 			for (size_t i = 0; i < v->n; i++) {
+				if (v->p[i] == '\r' && rev >= 2) {
+					buf_adds(b, "'||char(13)||'");
+					continue;
+				}
+				if (v->p[i] == 0) {
+					buf_adds(b, "'||char(0)||'");
+					continue;
+				}
 				if (v->p[i] == '\'')
 					buf_addc(b, '\'');
 				buf_addc(b, v->p[i]);
@@ -359,7 +370,8 @@ static uint64_t sql_value_len(const struct value *v, unsigned rev)
 		if (text_literal(v, rev)) {
 			len = 2 + v->n;
 			for (size_t i = 0; i < v->n; i++)
-				len += v->p[i] == '\'';
+				len += v->p[i] == '\'' ? 1 : v->p[i] == 0 ? 12
+				       : v->p[i] == '\r' && rev >= 2 ? 13 : 0;
 			return len;
 		}
 		return 17 + 2 * (uint64_t)v->n; /* CAST(X'..' AS TEXT) */

@@ -31,9 +31,14 @@ struct plan_ops {
 	/*
 	 * sql: one or more statements, each ending in ";\n"; name: the
 	 * object's (for messages; the table the stat step creates; "" for
-	 * the database).  Nonzero stops the walk and is returned.
+	 * the database); ob: the object a PLAN_TABLE or PLAN_OBJECT step
+	 * creates (its sql without the terminator: run alone, SQLite stores
+	 * exactly that text, where a script's "\n;" after a trailing comment
+	 * would add the LF to an index's SQL), else NULL.  Nonzero stops the
+	 * walk and is returned.
 	 */
-	int (*sql)(void *arg, enum plan_step step, const char *sql, const char *name);
+	int (*sql)(void *arg, enum plan_step step, const char *sql, const char *name,
+		   const struct manifest_object *ob);
 	/* the rows of the manifest's table tidx */
 	int (*rows)(void *arg, uint32_t tidx);
 	/* NULL: all; otherwise whether an object of the manifest / a table's rows are in */
