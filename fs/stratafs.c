@@ -147,6 +147,21 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void watch_served(const char *target);
 
+/* A node named by a key or a time is remembered until the kernel forgets it (tree_forget). */
+static void fs_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	tree_forget(fuse_req_userdata(req), ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void fs_op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	struct tree *t = fuse_req_userdata(req);
+	for (size_t i = 0; i < count; i++)
+		tree_forget(t, forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
 static void fs_op_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	struct tree *t = fuse_req_userdata(req);
@@ -574,6 +589,8 @@ static void watch_stop(void)
 static const struct fuse_lowlevel_ops fs_ops = {
 	.init = fs_op_init,
 	.lookup = fs_op_lookup,
+	.forget = fs_op_forget,
+	.forget_multi = fs_op_forget_multi,
 	.getattr = fs_op_getattr,
 	.setattr = fs_op_setattr,
 	.readlink = fs_op_readlink,

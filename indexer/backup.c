@@ -686,21 +686,45 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 		free(qc);
 	}
 	const char *rid = rowid_name(db, qt, t->cols, t->ncols);
+	bool keyed = false;
 	if (rid) {
+		/*
+		 * A declared primary key that is not the rowid (it has an index:
+		 * TEXT, composite, INTEGER PRIMARY KEY DESC ...) orders the rows;
+		 * the rowid, kept, ends the key, which keeps keys unique where
+		 * the key holds NULLs (a rowid table allows them).
+		 */
+		keyed = npk > 0 && npk < KEY_MAX_COLUMNS &&
+			query_int(db, "SELECT count(*) FROM pragma_index_list(?1) WHERE origin='pk'",
+				  name) > 0;
 		shape->nhidden = 1;
 		shape->nkey = 1;
 		shape->keypos[0] = 0;
+		if (keyed) {
+			t->flags |= TABLE_KEY_ORDER;
+			shape->nkey = npk + 1;
+			for (unsigned k = 0; k < npk; k++) {
+				char *qc = sql_ident(t->cols[pkpos[k]]);
+				shape->keypos[k] = 1 + pkpos[k];
+				buf_addf(&order, "%s COLLATE %s, ", qc, b->collate);
+				free(qc);
+			}
+			shape->keypos[npk] = 0;
+		}
+		buf_adds(&order, rid);
 		if (t->ncols + 1 > (unsigned)sqlite3_limit(db, SQLITE_LIMIT_COLUMN, -1)) {
 			/*
 			 * rowid + every column is one result column more than
 			 * SQLite allows (a table at the column limit, 2000 by
-			 * default): read the rowids with a second scan of the
-			 * same b-tree, in the same order, in step.
+			 * default): read the rowids with a second scan in the
+			 * same order, in step.
 			 */
-			rsql = xasprintf("SELECT %s FROM %s ORDER BY %s", rid, qt, rid);
-			sql = xasprintf("SELECT %s FROM %s ORDER BY %s", (char *)sel.data, qt, rid);
+			rsql = xasprintf("SELECT %s FROM %s ORDER BY %s", rid, qt, (char *)order.data);
+			sql = xasprintf("SELECT %s FROM %s ORDER BY %s", (char *)sel.data, qt,
+					(char *)order.data);
 		} else {
-			sql = xasprintf("SELECT %s, %s FROM %s ORDER BY %s", rid, (char *)sel.data, qt, rid);
+			sql = xasprintf("SELECT %s, %s FROM %s ORDER BY %s", rid, (char *)sel.data, qt,
+					(char *)order.data);
 		}
 	} else {
 		t->flags |= TABLE_WITHOUT_ROWID;
@@ -747,11 +771,12 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 		rc = -EIO;
 		goto out;
 	}
-	if (rid && !rsql && !b->api_only) {
+	if (rid && !rsql && !b->api_only && !keyed) {
 		why = page_plan(b, db, name, t, decl, pkpos, npk, &root, &pcols);
 		paged = !why;
 	} else {
-		why = b->api_only ? "--reader sqlite" : rid ? "too many columns" : "WITHOUT ROWID";
+		why = b->api_only ? "--reader sqlite" : keyed ? "rows in primary key order"
+		      : rid ? "too many columns" : "WITHOUT ROWID";
 	}
 	if (paged)
 		sqlpage_scan_start(&scan, &b->pages, root);

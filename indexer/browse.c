@@ -241,3 +241,40 @@ out:
 	tree_close(t);
 	return rc;
 }
+
+/* "latest" names the newest generation here too */
+static int gen_name(struct tree *t, const char *name, char **out)
+{
+	if (strcmp(name, "latest")) {
+		*out = xstrdup(name);
+		return 0;
+	}
+	return tree_readlink(t, TREE_INO_LATEST, out);
+}
+
+int browse_diff(const char *repo, const char *a, const char *b, const char *table,
+		const char *format, char **err)
+{
+	struct tree *t = NULL;
+	char *na = NULL, *nb = NULL;
+	enum view_format fmt = !strcmp(format, "csv") ? VIEW_CSV : VIEW_JSONL;
+	int rc = open_tree(repo, true, &t, err);
+	if (rc)
+		return rc;
+	rc = gen_name(t, a, &na);
+	if (!rc)
+		rc = gen_name(t, b, &nb);
+	if (rc) {
+		*err = xasprintf("'%s' has no generation yet", repo);
+	} else {
+		rc = tree_diff(t, na, nb, table, fmt, stdout, err);
+		if (fflush(stdout) && !rc) {
+			rc = -errno;
+			*err = xasprintf("cannot write the differences: %s", strerror(errno));
+		}
+	}
+	free(na);
+	free(nb);
+	tree_close(t);
+	return rc;
+}

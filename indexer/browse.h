@@ -23,4 +23,12 @@ int browse_cat(const char *repo, const char *const *paths, size_t n, char **err)
  */
 int browse_ls(const char *repo, const char *path, bool json, char **err);
 
+/*
+ * `strata diff`: the rows that changed from generation a to b (names, or
+ * "latest"), of one table (its directory name) or of all, in format
+ * "csv" or "jsonl", on stdout (tree_diff).  Same results as browse_cat.
+ */
+int browse_diff(const char *repo, const char *a, const char *b, const char *table,
+		const char *format, char **err);
+
 #endif

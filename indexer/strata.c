@@ -101,6 +101,14 @@ static const struct help_opt restore_opts[] = {
 	{ 0 },
 };
 
+static const struct help_opt diff_opts[] = {
+	{ "--table", HELP_ARG_REQUIRED, "TABLE",
+	  "only this table (its directory name, as `strata ls REPO GENERATION` lists it): "
+	  "exactly the bytes of its changes file", false },
+	{ "--format", HELP_ARG_REQUIRED, "csv|jsonl", "the format (default csv)", false },
+	{ 0 },
+};
+
 static const struct help_opt verify_opts[] = {
 	{ "--quick", HELP_ARG_NONE, NULL,
 	  "check the structure only (manifests, pack indexes, sizes), not every chunk's data", false },
@@ -127,6 +135,7 @@ static int cmd_index(const struct help_args *a);
 static int cmd_ls(const struct help_args *a);
 static int cmd_cat(const struct help_args *a);
 static int cmd_restore(const struct help_args *a);
+static int cmd_diff(const struct help_args *a);
 static int cmd_verify(const struct help_args *a);
 static int cmd_status(const struct help_args *a);
 static int cmd_help(const struct help_args *a);
@@ -197,6 +206,20 @@ static const struct help_cmd commands[] = {
 	  "NEW.db and appears under that name only when complete. A generation made by an "
 	  "older strata lacks some of this; what it lacks is said, and the rest restored.",
 	  restore_opts, cmd_restore },
+	{ "diff", "REPO GEN_A GEN_B", "print the rows that changed between two generations",
+	  "Compares, table by table and by primary key (the rowid for a table without one), "
+	  "the rows of generation GEN_A with those of GEN_B (names from `strata ls`, or "
+	  "`latest`) and prints each row that differs, in key order: first the op (`insert`, "
+	  "`update` with the new values, `delete` with the old ones), then the row, as CSV with "
+	  "a header (`op` and the table's columns) or as JSON Lines with an `op` key. Only "
+	  "chunks that differ between the two are read, so the work follows the size of the "
+	  "change, not of the table. With --table, the output is exactly what "
+	  "`<GEN_B>/<table>/changes.csv` (or .jsonl) holds when GEN_A is the generation before; "
+	  "without it, each changed table's rows follow a line `==> <table> <==` (a table in "
+	  "only one of them is all inserts or all deletes). A table whose primary key or row "
+	  "order differs between the two is shown as all its old rows deleted, then all its new "
+	  "rows inserted.",
+	  diff_opts, cmd_diff },
 	{ "verify", "REPO", "check the repository against itself",
 	  "Checks every manifest (it decodes and matches its checksum and its name), every pack "
 	  "(index, trailer, and that its name is the hash of its index) and, unless --quick, "
@@ -516,6 +539,23 @@ static int cmd_cat(const struct help_args *a)
 		return usage("cat", a->npos ? "a path in the repository's tree is needed"
 					    : "a repository and a path are needed");
 	int rc = browse_cat(a->pos[0], a->pos + 1, a->npos - 1, &err);
+	return browse_status(rc, err);
+}
+
+static int cmd_diff(const struct help_args *a)
+{
+	const char *fmt = helpdoc_value(a, "--format", NULL);
+	char *err = NULL;
+	if (!fmt)
+		fmt = "csv";
+	if (a->npos < 3)
+		return usage("diff", "a repository and two generations are needed");
+	if (a->npos > 3)
+		return usage("diff", "too many arguments");
+	if (strcmp(fmt, "csv") && strcmp(fmt, "jsonl"))
+		return usage("diff", "--format takes csv or jsonl");
+	int rc = browse_diff(a->pos[0], a->pos[1], a->pos[2], helpdoc_value(a, "--table", NULL),
+			     fmt, &err);
 	return browse_status(rc, err);
 }
 

@@ -17,7 +17,7 @@
 #include "strata/naming.h"
 #include "strata/pgschema.h"
 #include "strata/render.h"
-#include "strata/views.h"
+#include "strata/rowkey.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -47,10 +47,12 @@ static const char SCHEMA[] =
 	" sql_size INTEGER NOT NULL, cols BLOB NOT NULL, flags INTEGER NOT NULL,"
 	" pg_schema TEXT NOT NULL, PRIMARY KEY(seq, tidx)) WITHOUT ROWID;"
 	"CREATE UNIQUE INDEX IF NOT EXISTS tables_by_dir ON tables(seq, dirname);"
+	"CREATE INDEX IF NOT EXISTS tables_by_name ON tables(dirname, seq);"
 	"CREATE TABLE IF NOT EXISTS table_chunks(seq INTEGER NOT NULL, tidx INTEGER NOT NULL,"
 	" seqno INTEGER NOT NULL, chunk_id BLOB NOT NULL, csv_off INTEGER NOT NULL,"
 	" fname TEXT NOT NULL, jsonl_off INTEGER NOT NULL, jsonl_len INTEGER NOT NULL,"
 	" sql_off INTEGER NOT NULL, sql_len INTEGER NOT NULL,"
+	" first_key BLOB NOT NULL, last_key BLOB NOT NULL,"
 	" PRIMARY KEY(seq, tidx, seqno)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS table_chunks_by_name ON table_chunks(seq, tidx, fname);"
 	"CREATE TABLE IF NOT EXISTS row_groups(seq INTEGER NOT NULL, tidx INTEGER NOT NULL,"
@@ -460,7 +462,7 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 		return -EUCLEAN;
 	rc = prep(c, "INSERT INTO tables VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &stt);
 	if (!rc)
-		rc = prep(c, "INSERT INTO table_chunks VALUES(?,?,?,?,?,?,?,?,?,?)", &sc);
+		rc = prep(c, "INSERT INTO table_chunks VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", &sc);
 	if (!rc)
 		rc = prep(c, "SELECT ulen, nrows, csv_len FROM chunks WHERE id=?", &chk);
 	if (!rc)
@@ -523,8 +525,11 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 			sqlite3_reset(chk);
 			if (rc)
 				break;
-			char *fname = name_range(ch->first_key, ch->first_len, ch->last_key,
-						 ch->last_len, ".csv");
+			/* a key-ordered rowid table is named by its declared key, without the rowid */
+			uint64_t nv = (t->flags & TABLE_KEY_ORDER) && !(t->flags & TABLE_WITHOUT_ROWID)
+				      ? key_values(ch->first_key, ch->first_len) - 1 : UINT64_MAX;
+			char *fname = name_range_n(ch->first_key, ch->first_len, ch->last_key,
+						   ch->last_len, nv ? nv : UINT64_MAX, ".csv");
 			fnames[k] = fname;
 			sqlite3_bind_int64(sc, 1, (sqlite3_int64)m->seq);
 			sqlite3_bind_int64(sc, 2, (sqlite3_int64)i);
@@ -536,6 +541,8 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 			sqlite3_bind_int64(sc, 8, (sqlite3_int64)ch->jsonl_len);
 			sqlite3_bind_int64(sc, 9, (sqlite3_int64)soff);
 			sqlite3_bind_int64(sc, 10, (sqlite3_int64)ch->sql_len);
+			sqlite3_bind_blob(sc, 11, ch->first_key, (int)ch->first_len, SQLITE_STATIC);
+			sqlite3_bind_blob(sc, 12, ch->last_key, (int)ch->last_len, SQLITE_STATIC);
 			rc = run(c, sc);
 			/* Σ csv_len = csv_size <= INT64_MAX was checked by manifest_decode, so were the others */
 			off += ch->csv_len;
@@ -1075,6 +1082,97 @@ int catalog_gen_by_name(struct catalog *c, const char *name, struct cat_gen *g)
 int catalog_gen_by_seq(struct catalog *c, uint64_t seq, struct cat_gen *g)
 {
 	return gen_query(c, "WHERE seq=?", NULL, seq, g);
+}
+
+int catalog_gen_at(struct catalog *c, int64_t time, struct cat_gen *g)
+{
+	return gen_query(c, "WHERE time <= ? ORDER BY time DESC, seq DESC LIMIT 1", NULL,
+			 (uint64_t)time, g);
+}
+
+int catalog_table_dirs(struct catalog *c, char ***names, size_t *n)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc = prep(c, "SELECT DISTINCT dirname FROM tables ORDER BY dirname", &st), s;
+	*names = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*names = xrealloc(*names, cap * sizeof(**names));
+		}
+		(*names)[(*n)++] = xstrdup(col_str(st, 0));
+	}
+	sqlite3_finalize(st);
+	if (s != SQLITE_DONE) {
+		for (size_t i = 0; i < *n; i++)
+			free((*names)[i]);
+		free(*names);
+		*names = NULL;
+		*n = 0;
+		return sqerr(c, s);
+	}
+	return 0;
+}
+
+int catalog_table_versions(struct catalog *c, const char *dirname, struct cat_version **v,
+			   size_t *n)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc = prep(c, "SELECT g.seq, t.tidx, g.name, g.time FROM tables t JOIN generations g"
+			 " ON g.seq = t.seq WHERE t.dirname = ? ORDER BY g.time, g.seq", &st), s;
+	*v = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, dirname, -1, SQLITE_STATIC);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*v = xrealloc(*v, cap * sizeof(**v));
+		}
+		struct cat_version *e = &(*v)[(*n)++];
+		e->seq = (uint64_t)sqlite3_column_int64(st, 0);
+		e->tidx = (uint32_t)sqlite3_column_int64(st, 1);
+		snprintf(e->name, sizeof(e->name), "%s", col_str(st, 2));
+		e->time = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_finalize(st);
+	if (s != SQLITE_DONE) {
+		free(*v);
+		*v = NULL;
+		*n = 0;
+		return sqerr(c, s);
+	}
+	return 0;
+}
+
+int catalog_chunk_keys(struct catalog *c, uint64_t seq, uint32_t tidx, uint32_t seqno,
+		       struct buf *first, struct buf *last)
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, "SELECT first_key, last_key FROM table_chunks WHERE seq=? AND tidx=? AND seqno=?",
+		      &st), s;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	sqlite3_bind_int64(st, 2, tidx);
+	sqlite3_bind_int64(st, 3, seqno);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		buf_reset(first);
+		buf_reset(last);
+		buf_add(first, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+		buf_add(last, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (s == SQLITE_ROW)
+		return 0;
+	return s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
 }
 
 int catalog_latest(struct catalog *c, struct cat_gen *g)

@@ -154,7 +154,7 @@ static int decode_table(struct rd *r, unsigned version, struct manifest_table *t
 		return -EUCLEAN;
 	rd_str(r, &t->schema);
 	rd_varint(r, &v);
-	t->flags = (unsigned)(v & (TABLE_WITHOUT_ROWID | TABLE_INTERNAL | TABLE_SHADOW));
+	t->flags = (unsigned)(v & (TABLE_WITHOUT_ROWID | TABLE_INTERNAL | TABLE_SHADOW | TABLE_KEY_ORDER));
 	if (rd_count(r, ROW_MAX_VALUES - 1, &v))
 		return r->err;
 	/* each column name takes at least one byte: bound by what is left */

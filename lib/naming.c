@@ -78,6 +78,11 @@ static void enc_value(struct buf *out, const struct value *v)
 
 void name_key(struct buf *out, const uint8_t *key, size_t n)
 {
+	name_key_n(out, key, n, UINT64_MAX);
+}
+
+void name_key_n(struct buf *out, const uint8_t *key, size_t n, uint64_t maxvals)
+{
 	struct buf tmp = BUF_INIT;
 	struct rd r;
 	uint64_t nk;
@@ -85,7 +90,7 @@ void name_key(struct buf *out, const uint8_t *key, size_t n)
 
 	rd_init(&r, key, n);
 	rd_count(&r, KEY_MAX_COLUMNS, &nk);
-	for (uint64_t i = 0; i < nk && !r.err; i++) {
+	for (uint64_t i = 0; i < nk && i < maxvals && !r.err; i++) {
 		if (value_decode(&r, &v))
 			break;
 		if (i)
@@ -116,10 +121,30 @@ void name_key(struct buf *out, const uint8_t *key, size_t n)
 char *name_range(const uint8_t *first, size_t fn, const uint8_t *last, size_t ln,
 		 const char *ext)
 {
+	return name_range_n(first, fn, last, ln, UINT64_MAX, ext);
+}
+
+/* Whether one of the first maxvals values of a key is NULL. */
+static bool has_null(const uint8_t *key, size_t n, uint64_t maxvals)
+{
+	struct rd r;
+	uint64_t nk;
+	struct value v;
+	rd_init(&r, key, n);
+	rd_count(&r, KEY_MAX_COLUMNS, &nk);
+	for (uint64_t i = 0; i < nk && i < maxvals && !r.err; i++)
+		if (!value_decode(&r, &v) && v.type == VAL_NULL)
+			return true;
+	return false;
+}
+
+char *name_range_n(const uint8_t *first, size_t fn, const uint8_t *last, size_t ln,
+		   uint64_t maxvals, const char *ext)
+{
 	struct buf b = BUF_INIT;
-	name_key(&b, first, fn);
+	name_key_n(&b, first, fn, has_null(first, fn, maxvals) ? UINT64_MAX : maxvals);
 	buf_addc(&b, '+');
-	name_key(&b, last, ln);
+	name_key_n(&b, last, ln, has_null(last, ln, maxvals) ? UINT64_MAX : maxvals);
 	buf_adds(&b, ext);
 	return (char *)buf_detach(&b, NULL);
 }

@@ -4,6 +4,7 @@
  *   /                        the root: lists every generation (oldest first)
  *   /<generation>/           a generation directory
  *   /latest                  -> the newest generation
+ *   (/tables and /at: node_hist.c, node_at.c)
  *   /<generation>/generation.json, /<generation>/schema.sql
  *
  * The root and "latest" change when generations are added or removed
@@ -35,11 +36,17 @@ const struct node_kind node_root = {
 
 /* ---- generation directories ---- */
 
+/* Names the root gives its own directories; a generation so named (no writer makes one) is not shown. */
+static bool reserved(const char *name)
+{
+	return !strcmp(name, "tables") || !strcmp(name, "at");
+}
+
 static int gen_find(struct tree *t, const struct node *parent, const char *name,
 		    struct node *child)
 {
 	struct cat_gen g;
-	int rc = catalog_gen_by_name(&t->cat, name, &g);
+	int rc = reserved(name) ? -ENOENT : catalog_gen_by_name(&t->cat, name, &g);
 	if (rc)
 		return rc;
 	if (g.seq < 1 || g.seq > NODE_SEQ_MAX)
@@ -57,7 +64,8 @@ static int gen_each(struct tree *t, const struct node *parent, struct tree_dir *
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		struct node c = node_make(N_GEN, g[i].seq, 0, 0);
-		if (g[i].seq >= 1 && g[i].seq <= NODE_SEQ_MAX && tree_name_ok(t, g[i].name))
+		if (g[i].seq >= 1 && g[i].seq <= NODE_SEQ_MAX && !reserved(g[i].name) &&
+		    tree_name_ok(t, g[i].name))
 			tree_dir_add(d, g[i].name, &c, S_IFDIR);
 	}
 	catalog_free_gens(g, n);
@@ -74,7 +82,7 @@ static int gen_stat(struct tree *t, const struct node *n, struct stat *st, unsig
 }
 
 const struct node_kind node_gen = {
-	.what = "generation", .fields = F_SEQ, .parents = 1u << N_ROOT, .mode = S_IFDIR,
+	.what = "generation", .fields = F_SEQ, .parents = PARENT(N_ROOT), .mode = S_IFDIR,
 	.find = gen_find, .each = gen_each, .stat = gen_stat,
 };
 
@@ -128,7 +136,7 @@ static int latest_readlink(struct tree *t, const struct node *n, char **target)
 }
 
 const struct node_kind node_latest = {
-	.what = "latest", .fields = 0, .parents = 1u << N_ROOT, .mode = S_IFLNK,
+	.what = "latest", .fields = 0, .parents = PARENT(N_ROOT), .mode = S_IFLNK,
 	.find = latest_find, .each = latest_each, .stat = latest_stat,
 	.readlink = latest_readlink,
 };
@@ -179,7 +187,7 @@ static int gen_json_each(struct tree *t, const struct node *p, struct tree_dir *
 }
 
 const struct node_kind node_gen_json = {
-	.what = "generation.json", .fields = F_SEQ, .parents = 1u << N_GEN, .mode = S_IFREG,
+	.what = "generation.json", .fields = F_SEQ, .parents = PARENT(N_GEN), .mode = S_IFREG,
 	.find = gen_json_find, .each = gen_json_each, .stat = gen_file_stat,
 	.open = gen_file_open,
 };
@@ -194,7 +202,7 @@ static int gen_schema_each(struct tree *t, const struct node *p, struct tree_dir
 }
 
 const struct node_kind node_gen_schema = {
-	.what = "generation schema.sql", .fields = F_SEQ, .parents = 1u << N_GEN, .mode = S_IFREG,
+	.what = "generation schema.sql", .fields = F_SEQ, .parents = PARENT(N_GEN), .mode = S_IFREG,
 	.find = gen_schema_find, .each = gen_schema_each, .stat = gen_file_stat,
 	.open = gen_file_open,
 };

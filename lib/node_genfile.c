@@ -118,6 +118,6 @@ static int genfile_open(struct tree *t, const struct node *n, struct rd_file *f)
 }
 
 const struct node_kind node_gen_file = {
-	.what = "generation file", .fields = F_SEQ | F_POS, .parents = 1u << N_GEN, .mode = S_IFREG,
+	.what = "generation file", .fields = F_SEQ | F_POS, .parents = PARENT(N_GEN), .mode = S_IFREG,
 	.find = genfile_find, .each = genfile_each, .stat = genfile_stat, .open = genfile_open,
 };

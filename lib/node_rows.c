@@ -51,7 +51,7 @@ static int rows_stat(struct tree *t, const struct node *n, struct stat *st, unsi
 }
 
 const struct node_kind node_rows = {
-	.what = "rows directory", .fields = F_SEQ | F_TIDX, .parents = 1u << N_TABLE, .mode = S_IFDIR,
+	.what = "rows directory", .fields = F_SEQ | F_TIDX, .parents = PARENT(N_TABLE), .mode = S_IFDIR,
 	.find = rows_find, .each = rows_each, .stat = rows_stat,
 };
 
@@ -109,7 +109,7 @@ static int group_stat(struct tree *t, const struct node *n, struct stat *st, uns
 }
 
 const struct node_kind node_rows_group = {
-	.what = "key-range directory", .fields = F_SEQ | F_TIDX | F_POS, .parents = 1u << N_ROWS, .mode = S_IFDIR,
+	.what = "key-range directory", .fields = F_SEQ | F_TIDX | F_POS, .parents = PARENT(N_ROWS), .mode = S_IFDIR,
 	.find = group_find, .each = group_each, .stat = group_stat,
 };
 
@@ -278,7 +278,7 @@ static int file_open(struct tree *t, const struct node *n, struct rd_file *f)
 	}                                                                                       \
 	const struct node_kind node_##NAME = {                                                  \
 		.what = WHAT, .fields = F_SEQ | F_TIDX | F_POS,                                 \
-		.parents = 1u << N_ROWS | 1u << N_ROWS_GROUP, .mode = S_IFREG,                  \
+		.parents = PARENT(N_ROWS) | PARENT(N_ROWS_GROUP), .mode = S_IFREG,                  \
 		.find = NAME##_find, .each = EACH, .stat = file_stat, .open = file_open,        \
 	}
 

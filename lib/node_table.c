@@ -72,7 +72,7 @@ static int table_stat(struct tree *t, const struct node *n, struct stat *st, uns
 }
 
 const struct node_kind node_table = {
-	.what = "table", .fields = F_SEQ | F_TIDX, .parents = 1u << N_GEN, .mode = S_IFDIR,
+	.what = "table", .fields = F_SEQ | F_TIDX, .parents = PARENT(N_GEN), .mode = S_IFDIR,
 	.find = table_find, .each = table_each, .stat = table_stat,
 };
 
@@ -142,7 +142,7 @@ static int schema_open(struct tree *t, const struct node *n, struct rd_file *f)
 }
 
 const struct node_kind node_table_schema = {
-	.what = "table schema", .fields = F_SEQ | F_TIDX | F_POS, .parents = 1u << N_TABLE,
+	.what = "table schema", .fields = F_SEQ | F_TIDX | F_POS, .parents = PARENT(N_TABLE),
 	.mode = S_IFREG, .find = schema_find, .each = schema_each, .stat = schema_stat,
 	.open = schema_open,
 };
@@ -270,6 +270,6 @@ static int csv_open(struct tree *t, const struct node *n, struct rd_file *f)
 }
 
 const struct node_kind node_table_csv = {
-	.what = "table file", .fields = F_SEQ | F_TIDX | F_POS, .parents = 1u << N_TABLE, .mode = S_IFREG,
+	.what = "table file", .fields = F_SEQ | F_TIDX | F_POS, .parents = PARENT(N_TABLE), .mode = S_IFREG,
 	.find = csv_find, .each = csv_each, .stat = csv_stat, .open = csv_open,
 };

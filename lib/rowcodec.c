@@ -154,6 +154,11 @@ static int value_compare(const struct value *a, const struct value *b)
 
 int key_compare(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 {
+	return key_compare_prefix(a, an, b, bn, UINT64_MAX);
+}
+
+int key_compare_prefix(const uint8_t *a, size_t an, const uint8_t *b, size_t bn, uint64_t max)
+{
 	struct rd ra, rb;
 	uint64_t na, nb;
 
@@ -161,6 +166,11 @@ int key_compare(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 	rd_init(&rb, b, bn);
 	rd_count(&ra, KEY_MAX_COLUMNS, &na);
 	rd_count(&rb, KEY_MAX_COLUMNS, &nb);
+	/* only the first max values count */
+	if (na > max)
+		na = max;
+	if (nb > max)
+		nb = max;
 	for (uint64_t i = 0; !ra.err && !rb.err && i < na && i < nb; i++) {
 		struct value va, vb;
 		value_decode(&ra, &va);

@@ -35,9 +35,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 /* Every kind, by node type; a listing serves them in this order. */
-static const struct node_kind *const kinds[N_TYPES] = {
+static const struct node_kind *const kinds[N_KINDS] = {
 	[N_ROOT] = &node_root,
 	[N_GEN] = &node_gen,
 	[N_GEN_JSON] = &node_gen_json,
@@ -52,7 +53,36 @@ static const struct node_kind *const kinds[N_TYPES] = {
 	[N_ROWS_JSONL] = &node_rows_jsonl,
 	[N_ROWS_SQL] = &node_rows_sql,
 	[N_GEN_FILE] = &node_gen_file,
+	[N_TABLES] = &node_tables,
+	[N_AT] = &node_at,
+	[N_KEY_DIR] = &node_key_dir,
+	[N_CHANGES] = &node_changes,
+	[N_HIST_LINK] = &node_hist_link,
+	[N_HIST_TABLE] = &node_hist_table,
+	[N_HIST_KEY_DIR] = &node_hist_key_dir,
+	[N_HIST_KEY] = &node_hist_key,
+	[N_KEY_FILE] = &node_key_file,
+	[N_AT_LINK] = &node_at_link,
 };
+
+#define INO_HASH_MASK ((UINT64_C(1) << 60) - 1)
+
+int node_make_named(struct node *out, enum node_type type, uint64_t seq, uint32_t tidx,
+		    uint32_t pos, const char *a, const char *b)
+{
+	size_t al = strlen(a), bl = b ? strlen(b) : 0, n = al + (b ? 1 + bl : 0);
+	if (n >= NODE_KEY_MAX)
+		return -ENOENT;
+	*out = node_make(type, seq, tidx, pos);
+	memcpy(out->key, a, al);
+	if (b) {
+		out->key[al] = 0;
+		memcpy(out->key + al + 1, b, bl);
+	}
+	out->key[n] = 0;
+	out->keylen = n;
+	return 0;
+}
 
 uint64_t node_ino(const struct node *n)
 {
@@ -60,30 +90,57 @@ uint64_t node_ino(const struct node *n)
 		return TREE_INO_ROOT;
 	if (n->type == N_LATEST)
 		return TREE_INO_LATEST;
+	if (n->type >= N_DYN_FIRST) {
+		/* the whole identity, hashed; never 0 in the low bits' sense of "no node" */
+		uint64_t id[4] = { (uint64_t)n->type, n->seq, n->tidx, n->pos };
+		XXH3_state_t *st = XXH3_createState();
+		XXH3_64bits_reset(st);
+		XXH3_64bits_update(st, id, sizeof(id));
+		XXH3_64bits_update(st, n->key, n->keylen);
+		uint64_t h = XXH3_64bits_digest(st);
+		XXH3_freeState(st);
+		return (uint64_t)N_DYN << 60 | (h & INO_HASH_MASK);
+	}
+	if (n->type >= N_EXT_FIRST)
+		return (uint64_t)N_EXT << 60 | (uint64_t)(n->type - N_EXT_FIRST) << 56 |
+		       n->seq << 32 | (uint64_t)n->tidx << 16 | n->pos;
 	return (uint64_t)n->type << 60 | n->seq << 36 | (uint64_t)n->tidx << 20 | n->pos;
 }
 
 /* The node an inode number addresses, or -ENOENT for one that names nothing. */
-static int node_of(uint64_t ino, struct node *n, const struct node_kind **k)
+static int node_of(struct tree *t, uint64_t ino, struct node *n, const struct node_kind **k)
 {
+	unsigned top = (unsigned)(ino >> 60);
 	if (ino == TREE_INO_ROOT) {
 		*n = node_make(N_ROOT, 0, 0, 0);
 	} else if (ino == TREE_INO_LATEST) {
 		*n = node_make(N_LATEST, 0, 0, 0);
+	} else if (top == N_DYN) {
+		if (nodemap_get(t->names, ino, n))
+			return -ENOENT;
+	} else if (top == N_EXT) {
+		*n = node_make((enum node_type)(N_EXT_FIRST + ((ino >> 56) & 15)), (ino >> 32) & NODE_SEQ_MAX,
+			       (uint32_t)((ino >> 16) & NODE_TIDX_MAX), (uint32_t)(ino & NODE_EXT_POS_MAX));
 	} else {
-		*n = node_make((enum node_type)(ino >> 60), (ino >> 36) & NODE_SEQ_MAX,
+		*n = node_make((enum node_type)top, (ino >> 36) & NODE_SEQ_MAX,
 			       (uint32_t)((ino >> 20) & NODE_TIDX_MAX), (uint32_t)(ino & NODE_POS_MAX));
-		if (n->type == N_ROOT || n->type == N_LATEST || n->seq == 0)
+		if (n->type == N_ROOT || n->type == N_LATEST)
 			return -ENOENT;
 	}
 	*k = kinds[n->type];
 	if (!*k)
 		return -ENOENT;
-	/* one number per node: a field the type does not use must be 0 */
+	/* one number per node: a field the type does not use must be 0, one it uses not */
 	if ((!((*k)->fields & F_SEQ) && n->seq) || (!((*k)->fields & F_TIDX) && n->tidx) ||
-	    (!((*k)->fields & F_POS) && n->pos))
+	    (!((*k)->fields & F_POS) && n->pos) || (((*k)->fields & F_SEQ) && !n->seq))
 		return -ENOENT;
 	return 0;
+}
+
+/* Remember a hashed node handed out (refs: the lookups it counts as). */
+static int node_hand_out(struct tree *t, const struct node *n, uint64_t ino, unsigned refs)
+{
+	return n->type >= N_DYN_FIRST ? nodemap_put(t->names, ino, n, refs) : 0;
 }
 
 void tree_fill(const struct tree *t, struct stat *st, const struct node *n, mode_t type,
@@ -110,6 +167,8 @@ void tree_dir_add(struct tree_dir *d, const char *name, const struct node *n, mo
 		d->types = xrealloc(d->types, d->cap * sizeof(*d->types));
 	}
 	d->inos[d->n] = node_ino(n);
+	if (node_hand_out(d->t, n, d->inos[d->n], 0))
+		return; /* a collision: not listed (logged) */
 	d->types[d->n] = type;
 	d->n++;
 	buf_add(&d->names, name, strlen(name) + 1);
@@ -352,13 +411,23 @@ static int cat_unlock(struct tree *t, int rc)
 	return rc;
 }
 
+void tree_lock(struct tree *t)
+{
+	cat_lock(t);
+}
+
+int tree_unlock(struct tree *t, int rc)
+{
+	return cat_unlock(t, rc);
+}
+
 /* ---- dispatch ---- */
 
 static int stat_locked(struct tree *t, uint64_t ino, struct stat *st, unsigned *flags)
 {
 	const struct node_kind *k;
 	struct node n;
-	int rc = node_of(ino, &n, &k);
+	int rc = node_of(t, ino, &n, &k);
 	*flags = 0;
 	return rc ? rc : k->stat(t, &n, st, flags);
 }
@@ -373,7 +442,7 @@ static int lookup_locked(struct tree *t, uint64_t parent, const char *name, uint
 {
 	const struct node_kind *pk;
 	struct node p, c;
-	int rc = node_of(parent, &p, &pk);
+	int rc = node_of(t, parent, &p, &pk);
 
 	if (rc)
 		return rc;
@@ -382,14 +451,16 @@ static int lookup_locked(struct tree *t, uint64_t parent, const char *name, uint
 	/* no name outside the rule is ever listed, so none is found either */
 	if (!name_is_safe(name, strlen(name), 255))
 		return -ENOENT;
-	for (unsigned ty = 0; ty < N_TYPES; ty++) {
+	for (unsigned ty = 0; ty < N_KINDS; ty++) {
 		const struct node_kind *k = kinds[ty];
-		if (!k || !(k->parents & 1u << p.type))
+		if (!k || !(k->parents & PARENT(p.type)))
 			continue;
 		rc = k->find(t, &p, name, &c);
 		if (rc != -ENOENT) {
-			if (!rc)
+			if (!rc) {
 				*ino = node_ino(&c);
+				rc = node_hand_out(t, &c, *ino, 1);
+			}
 			return rc;
 		}
 	}
@@ -423,6 +494,12 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino
 	return cat_unlock(t, rc);
 }
 
+void tree_forget(struct tree *t, uint64_t ino, uint64_t nlookup)
+{
+	if (ino >> 60 == N_DYN)
+		nodemap_drop(t->names, ino, nlookup);
+}
+
 int tree_readlink(struct tree *t, uint64_t ino, char **target)
 {
 	const struct node_kind *k;
@@ -430,7 +507,7 @@ int tree_readlink(struct tree *t, uint64_t ino, char **target)
 	int rc;
 
 	cat_lock(t);
-	rc = node_of(ino, &n, &k);
+	rc = node_of(t, ino, &n, &k);
 	if (!rc)
 		rc = k->readlink ? k->readlink(t, &n, target) : -EINVAL;
 	return cat_unlock(t, rc);
@@ -446,15 +523,16 @@ int tree_list(struct tree *t, uint64_t ino, struct tree_dir *d, unsigned *flags)
 	memset(d, 0, sizeof(*d));
 	*flags = 0;
 	cat_lock(t);
-	rc = node_of(ino, &p, &pk);
+	rc = node_of(t, ino, &p, &pk);
 	if (!rc && pk->mode != S_IFDIR)
 		rc = -ENOTDIR;
 	/* the directory itself must exist (and tells whether it may change) */
 	if (!rc)
 		rc = pk->stat(t, &p, &st, flags);
-	for (unsigned ty = 0; !rc && ty < N_TYPES; ty++) {
+	d->t = t;
+	for (unsigned ty = 0; !rc && ty < N_KINDS; ty++) {
 		const struct node_kind *k = kinds[ty];
-		if (k && k->each && (k->parents & 1u << p.type))
+		if (k && k->each && (k->parents & PARENT(p.type)))
 			rc = k->each(t, &p, d);
 	}
 	rc = cat_unlock(t, rc);
@@ -474,6 +552,11 @@ void tree_stat_entries(struct tree *t, const struct tree_dir *d, size_t from,
 		int rc = stat_locked(t, d->inos[i], &st, &flags);
 		if (fn(arg, i, rc ? NULL : &st, rc ? 0 : flags))
 			break;
+		if (!rc && d->inos[i] >> 60 == N_DYN) {
+			struct node n;
+			if (!nodemap_get(t->names, d->inos[i], &n))
+				nodemap_put(t->names, d->inos[i], &n, 1); /* the kernel counts it */
+		}
 	}
 	cat_unlock(t, 0);
 }
@@ -486,7 +569,7 @@ int tree_open_file(struct tree *t, uint64_t ino, struct rd_file **out)
 	int rc;
 
 	cat_lock(t);
-	rc = node_of(ino, &n, &k);
+	rc = node_of(t, ino, &n, &k);
 	if (!rc)
 		rc = k->mode == S_IFDIR ? -EISDIR : k->open ? k->open(t, &n, f) : -EINVAL;
 	rc = cat_unlock(t, rc);
@@ -495,6 +578,73 @@ int tree_open_file(struct tree *t, uint64_t ino, struct rd_file **out)
 		return rc;
 	}
 	*out = f;
+	return 0;
+}
+
+/* ---- texts made at lookup ---- */
+
+#define TEXT_CACHE_BYTES (64u << 20)
+#define TEXT_CACHE_MAX 256
+
+struct text_entry {
+	uint64_t ino;
+	uint64_t used; /* t->text_clock when last used */
+	struct buf text;
+};
+
+static void text_drop(struct tree *t, size_t i)
+{
+	t->text_bytes -= t->texts[i].text.len;
+	buf_release(&t->texts[i].text);
+	t->texts[i] = t->texts[--t->ntexts];
+}
+
+int tree_text(struct tree *t, const struct node *n,
+	      int (*make)(struct tree *t, const struct node *n, struct buf *out), char **copy,
+	      uint64_t *len)
+{
+	uint64_t ino = node_ino(n);
+	struct buf text = BUF_INIT;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < t->ntexts && t->texts[i].ino != ino; i++)
+		;
+	if (i < t->ntexts) {
+		t->texts[i].used = ++t->text_clock;
+		*len = t->texts[i].text.len;
+		if (copy)
+			*copy = xmemdup(t->texts[i].text.data, t->texts[i].text.len);
+		return 0;
+	}
+	rc = make(t, n, &text);
+	if (rc) {
+		buf_release(&text);
+		return rc;
+	}
+	*len = text.len;
+	if (copy)
+		*copy = xmemdup(text.data, text.len);
+	if (text.len > TEXT_CACHE_BYTES / 4) {
+		buf_release(&text);
+		return 0;
+	}
+	/* room: drop the least recently used */
+	while (t->ntexts && (t->ntexts == TEXT_CACHE_MAX ||
+			     t->text_bytes + text.len > TEXT_CACHE_BYTES)) {
+		size_t old = 0;
+		for (size_t k = 1; k < t->ntexts; k++)
+			if (t->texts[k].used < t->texts[old].used)
+				old = k;
+		text_drop(t, old);
+	}
+	if (!t->texts)
+		t->texts = xcalloc(TEXT_CACHE_MAX, sizeof(*t->texts));
+	t->texts[t->ntexts].ino = ino;
+	t->texts[t->ntexts].used = ++t->text_clock;
+	t->texts[t->ntexts].text = text;
+	t->ntexts++;
+	t->text_bytes += text.len;
 	return 0;
 }
 
@@ -635,6 +785,7 @@ int tree_open(struct tree **out, const char *path, char **err)
 	int rc;
 
 	t->packs_dir = -1;
+	t->names = nodemap_new();
 	t->formats = 1u << VIEW_CSV | 1u << VIEW_JSONL | 1u << VIEW_SQL;
 	pthread_mutex_init(&t->cat_mu, NULL);
 	rc = repo_open(&t->repo, path);
@@ -728,6 +879,10 @@ void tree_close(struct tree *t)
 	if (t->packs_dir >= 0)
 		close(t->packs_dir);
 	repo_close(&t->repo);
+	nodemap_free(t->names);
+	while (t->ntexts)
+		text_drop(t, t->ntexts - 1);
+	free(t->texts);
 	pthread_mutex_destroy(&t->cat_mu);
 	free(t);
 }

@@ -31,17 +31,45 @@
 /* an error already logged by the code that found it */
 #define TREE_LOGGED (-100001)
 
-/* Node types: the top four bits of an inode number (tree.c). */
+/*
+ * Node types (tree.c, "inode numbers").  0 .. 13 are the top four bits of
+ * the number; 14 (N_EXT) and 15 (N_DYN) are not kinds but the two ways
+ * further kinds are numbered: an extended address (N_EXT_FIRST ..
+ * N_EXT_LAST, a subtype in the next four bits and narrower fields) or a
+ * hash of the node's whole identity, its name included (N_DYN_FIRST ..,
+ * for nodes named by what a user typed: a key, a time).
+ */
 enum node_type {
 	N_ROOT = 0, N_GEN = 1, N_GEN_JSON = 2, N_GEN_SCHEMA = 3, N_TABLE = 4,
 	N_TABLE_SCHEMA = 5, N_TABLE_CSV = 6, N_ROWS = 7, N_ROWS_FILE = 8, N_LATEST = 9,
 	N_ROWS_GROUP = 10, N_ROWS_JSONL = 11, N_ROWS_SQL = 12, N_GEN_FILE = 13,
-	N_TYPES = 16,
+	N_EXT = 14, N_DYN = 15,
+	/* extended addresses: type 14, subtype = kind - N_EXT_FIRST */
+	N_EXT_FIRST = 16,
+	N_TABLES = 16,     /* /tables */
+	N_AT = 17,         /* /at */
+	N_KEY_DIR = 18,    /* <gen>/<table>/key */
+	N_CHANGES = 19,    /* <gen>/<table>/changes.csv, .jsonl (pos = format) */
+	N_HIST_LINK = 20,  /* /tables/<table>/<gen> -> ../../<gen>/<table> */
+	N_EXT_LAST = 31,
+	/* named by a hash of their identity: type 15 */
+	N_DYN_FIRST = 32,
+	N_HIST_TABLE = 32, /* /tables/<table> (key: the table's directory name) */
+	N_HIST_KEY_DIR = 33, /* /tables/<table>/key (key: the same) */
+	N_HIST_KEY = 34,   /* /tables/<table>/key/<KEY>.<ext> (key: "<table>\0<KEY>", pos = format) */
+	N_KEY_FILE = 35,   /* <gen>/<table>/key/<KEY>.<ext> (key: "<KEY>", pos = format) */
+	N_AT_LINK = 36,    /* /at/<TIME> (key: TIME) */
+	N_KINDS = 40,
 };
 
 #define NODE_SEQ_MAX 0xffffffu  /* 24 bits */
 #define NODE_TIDX_MAX 0xffffu   /* 16 bits */
 #define NODE_POS_MAX 0xfffffu   /* 20 bits */
+#define NODE_EXT_POS_MAX 0xffffu /* 16 bits in an extended address */
+#define NODE_KEY_MAX 512        /* bytes of a hashed node's name (two names of <= 255) */
+
+/* A bit of a node_kind's parents mask. */
+#define PARENT(type) (UINT64_C(1) << (type))
 
 /* What an inode number addresses (fields a type does not use are 0). */
 struct node {
@@ -49,6 +77,8 @@ struct node {
 	uint64_t seq;  /* generation */
 	uint32_t tidx; /* table in it */
 	uint32_t pos;  /* chunk or group in the table's rows/ */
+	size_t keylen; /* hashed kinds: the name that is part of the identity */
+	char key[NODE_KEY_MAX];
 };
 
 /* The address fields a node type uses; the others must be 0 in its numbers. */
@@ -57,7 +87,7 @@ enum node_fields { F_SEQ = 1 << 0, F_TIDX = 1 << 1, F_POS = 1 << 2 };
 struct node_kind {
 	const char *what;     /* for messages: "generation directory" */
 	unsigned fields;      /* enum node_fields: what its inode numbers carry */
-	unsigned parents;     /* 1u << type of every directory type it appears in */
+	uint64_t parents;     /* PARENT(type) of every directory type it appears in */
 	mode_t mode;          /* S_IFDIR, S_IFREG or S_IFLNK */
 	int (*find)(struct tree *t, const struct node *parent, const char *name,
 		    struct node *child);
@@ -69,10 +99,23 @@ struct node_kind {
 
 extern const struct node_kind node_root, node_gen, node_latest, node_gen_json,
 	node_gen_schema, node_table, node_table_schema, node_table_csv, node_rows,
-	node_rows_group, node_rows_file, node_rows_jsonl, node_rows_sql, node_gen_file;
+	node_rows_group, node_rows_file, node_rows_jsonl, node_rows_sql, node_gen_file,
+	node_tables, node_at, node_key_dir, node_changes, node_hist_link, node_hist_table,
+	node_hist_key_dir, node_hist_key, node_key_file, node_at_link;
+
+/* The hashed nodes handed out (nodemap.c); its own lock, taken inside cat_mu or alone. */
+struct nodemap;
+struct text_entry;
+struct nodemap *nodemap_new(void);
+void nodemap_free(struct nodemap *m);
+/* Remember n as number ino with refs more references; TREE_LOGGED on a collision. */
+int nodemap_put(struct nodemap *m, uint64_t ino, const struct node *n, unsigned refs);
+int nodemap_get(struct nodemap *m, uint64_t ino, struct node *n);
+void nodemap_drop(struct nodemap *m, uint64_t ino, uint64_t refs);
 
 struct tree {
 	struct repo repo;
+	struct nodemap *names;
 	int packs_dir;        /* REPO/packs, opened without following links */
 	struct reader *reader;
 	uid_t uid;            /* owner and group of the repository directory */
@@ -89,6 +132,9 @@ struct tree {
 	 */
 	struct catalog cat;
 	pthread_mutex_t cat_mu;
+	struct text_entry *texts; /* tree_text's cache (under cat_mu) */
+	size_t ntexts;
+	uint64_t text_bytes, text_clock;
 	dev_t cat_dev;        /* (st_dev, st_ino) of the file cat reads */
 	ino_t cat_ino;
 	struct timespec cat_stat; /* its st_ctim when last checked */
@@ -102,12 +148,27 @@ struct tree {
 };
 
 uint64_t node_ino(const struct node *n);
+/* Hold the catalog lock outside a node callback (a command's own walk); unlock returns the tree's error for rc. */
+void tree_lock(struct tree *t);
+int tree_unlock(struct tree *t, int rc);
 static inline struct node node_make(enum node_type type, uint64_t seq, uint32_t tidx,
 				    uint32_t pos)
 {
-	struct node n = { type, seq, tidx, pos };
+	struct node n;
+	n.type = type;
+	n.seq = seq;
+	n.tidx = tidx;
+	n.pos = pos;
+	n.keylen = 0;
+	n.key[0] = 0;
 	return n;
 }
+/*
+ * A hashed node: its key is name (n bytes, at most NODE_KEY_MAX - 1), or
+ * "a\0b" when b is not NULL.  -ENOENT when it does not fit.
+ */
+int node_make_named(struct node *out, enum node_type type, uint64_t seq, uint32_t tidx,
+		    uint32_t pos, const char *a, const char *b);
 
 /* Attributes of node n: a directory, file or link of that size and time. */
 void tree_fill(const struct tree *t, struct stat *st, const struct node *n, mode_t type,
@@ -137,6 +198,30 @@ bool tree_format_served(const struct tree *t, const struct cat_table *tb, unsign
  * -ENOENT for a format not served (-o formats).
  */
 int tree_file_view(struct tree *t, struct rd_file *f, enum view_format fmt);
+/*
+ * The text of a file made whole when it is looked up (a row, a row's
+ * history, a table's changes): made by make() under the catalog lock and
+ * kept in the tree's text cache (bounded: TEXT_CACHE_BYTES), so that the
+ * stat and open that follow a lookup do not make it again.  *len: its
+ * size; copy (may be NULL): a malloc'ed copy.  A node's text must never
+ * change (an answer that can change has the change in its identity).
+ */
+int tree_text(struct tree *t, const struct node *n,
+	      int (*make)(struct tree *t, const struct node *n, struct buf *out), char **copy,
+	      uint64_t *len);
+/* Rows of one table version rendered one by one, as its files render them (node_key.c). */
+struct row_render {
+	enum view_format fmt;
+	uint64_t seq;
+	uint32_t tidx;
+	struct view_table vt;
+	bool have_vt;
+};
+int row_render_init(struct tree *t, uint64_t seq, uint32_t tidx, enum view_format fmt,
+		    struct row_render *r);
+/* Append the rows of a typed chunk (no header); TREE_LOGGED when they do not render. */
+int row_render(struct tree *t, struct row_render *r, const struct buf *chunk, struct buf *out);
+void row_render_release(struct row_render *r);
 /* Open the whole of table tidx of generation seq in format fmt into f (its chunk list checked). */
 int tree_table_file(struct tree *t, uint64_t seq, uint32_t tidx, enum view_format fmt,
 		    struct rd_file *f);

@@ -49,6 +49,15 @@ char *xstrdup(const char *s)
 	return xstrndup(s, strlen(s));
 }
 
+char *xmemdup(const void *p, size_t n)
+{
+	char *d = xmalloc(n + 1);
+	if (n)
+		memcpy(d, p, n);
+	d[n] = 0;
+	return d;
+}
+
 char *xstrndup(const char *s, size_t n)
 {
 	char *p = xmalloc(n + 1);
@@ -546,6 +555,58 @@ int time_parse_rfc3339(const char *s, int64_t *t)
 	 * timegm() into another day; so is a leap second (23:59:60), which Unix
 	 * time cannot name.
 	 */
+	if (*s || M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || m > 59 ||
+	    sec > 59 || oh > 23 || om > 59)
+		return -EINVAL;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = Y - 1900;
+	tm.tm_mon = M - 1;
+	tm.tm_mday = D;
+	tm.tm_hour = h;
+	tm.tm_min = m;
+	tm.tm_sec = sec;
+	*t = (int64_t)timegm(&tm) - sign * (oh * 3600 + om * 60);
+	return 0;
+}
+
+int time_parse_point(const char *s, int64_t *t)
+{
+	int Y, M, D, h = 23, m = 59, sec = 59, oh = 0, om = 0, sign = 0;
+	bool ext;
+	struct tm tm;
+
+	if (digits(&s, 4, &Y))
+		return -EINVAL;
+	ext = *s == '-';
+	if ((ext && expect(&s, "-")) || digits(&s, 2, &M) || (ext && expect(&s, "-")) ||
+	    digits(&s, 2, &D))
+		return -EINVAL;
+	if (*s) {
+		/* a time: hh:mm:ss or hhmmss, an optional fraction, then Z or an offset */
+		if (expect(&s, "Tt") || digits(&s, 2, &h))
+			return -EINVAL;
+		ext = *s == ':';
+		if ((ext && expect(&s, ":")) || digits(&s, 2, &m) || (ext && expect(&s, ":")) ||
+		    digits(&s, 2, &sec))
+			return -EINVAL;
+		if (*s == '.' || *s == ',') {
+			s++;
+			if (*s < '0' || *s > '9')
+				return -EINVAL;
+			while (*s >= '0' && *s <= '9')
+				s++;
+		}
+		if (*s == 'Z' || *s == 'z') {
+			s++;
+		} else if (*s == '+' || *s == '-') {
+			sign = *s == '+' ? 1 : -1;
+			s++;
+			if (digits(&s, 2, &oh) || (*s == ':' && expect(&s, ":")) || digits(&s, 2, &om))
+				return -EINVAL;
+		} else {
+			return -EINVAL;
+		}
+	}
 	if (*s || M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || m > 59 ||
 	    sec > 59 || oh > 23 || om > 59)
 		return -EINVAL;

@@ -274,12 +274,34 @@ def is_without_rowid(con, table):
     return False
 
 
+def is_key_ordered(con, table):
+    """A rowid table whose declared primary key is not the rowid (SQLite made
+    an index for it): strata stores it in that key's order, rowid last."""
+    if is_without_rowid(con, table):
+        return False
+    return any(r[3] in ("pk", b"pk") for r in con.execute("PRAGMA index_list(%s)" % qi(table)))
+
+
+def pk_names(con, table):
+    cols = columns(con, table)
+    return [n for _, n in sorted((p, n) for n, p in cols if p > 0)]
+
+
 def order_clause(con, table):
     if is_without_rowid(con, table):
-        cols = columns(con, table)
-        pk = sorted((p, n) for n, p in cols if p > 0)
-        return "ORDER BY " + ", ".join(qi(n) + " COLLATE BINARY" for _, n in pk)
+        return "ORDER BY " + ", ".join(qi(n) + " COLLATE BINARY" for n in pk_names(con, table))
+    if is_key_ordered(con, table):
+        return "ORDER BY " + ", ".join(qi(n) + " COLLATE BINARY" for n in pk_names(con, table)) + \
+            ", _rowid_"
     return "ORDER BY _rowid_"
+
+
+def user_key(pkvals, rowid):
+    """The key a key-ordered table's names show: the declared key, and the
+    rowid too when the key holds a NULL (docs/FORMAT.md "Row-range file names")."""
+    if any(t == "null" for t, _ in pkvals):
+        return pkvals + (("integer", rowid),)
+    return pkvals
 
 
 # SQLite's default limit on result columns (SQLITE_MAX_COLUMN); a select of
@@ -298,13 +320,15 @@ def row_keys_and_lines(con, table):
     for n, _ in cols:
         sel.append(qi(n))
         sel.append("typeof(%s)" % qi(n))
-    if wr:
-        pk = [n for _, n in sorted((p, n) for n, p in cols if p > 0)]
+    ko = not wr and is_key_ordered(con, table)
+    if wr or ko:
+        pk = pk_names(con, table)
         for n in pk:
             sel.append(qi(n))
             sel.append("typeof(%s)" % qi(n))
     else:
-        pk = None
+        pk = []
+    if not wr:
         sel.append("_rowid_")
     sql = "SELECT %s FROM %s %s" % (", ".join(sel) if sel else "1", qi(table),
                                     order_clause(con, table))
@@ -312,9 +336,11 @@ def row_keys_and_lines(con, table):
     for r in con.execute(sql):
         fields = [fmt_value(r[2 * i], r[2 * i + 1].decode()) for i in range(nc)]
         line = b",".join(fields) + b"\n"
+        pkv = tuple((r[2 * nc + 2 * i + 1].decode(), r[2 * nc + 2 * i]) for i in range(len(pk)))
         if wr:
-            key = tuple((r[2 * nc + 2 * i + 1].decode(), r[2 * nc + 2 * i])
-                        for i in range(len(pk)))
+            key = pkv
+        elif ko:
+            key = user_key(pkv, r[2 * nc + 2 * len(pk)])
         else:
             key = (("integer", r[2 * nc]),)
         yield key, line
@@ -325,11 +351,14 @@ def _row_keys_and_lines_wide(con, table, cols, wr):
     first select, then the columns in slices, each select in the same order
     (one connection, no writes in between), zipped row by row."""
     order = order_clause(con, table)
-    if wr:
-        pk = [n for _, n in sorted((p, n) for n, p in cols if p > 0)]
+    ko = not wr and is_key_ordered(con, table)
+    if wr or ko:
+        pk = pk_names(con, table)
         ksel = ", ".join("%s, typeof(%s)" % (qi(n), qi(n)) for n in pk)
+        if ko:
+            ksel += ", _rowid_"
     else:
-        pk = None
+        pk = []
         ksel = "_rowid_"
     per = (RESULT_COLUMNS_MAX - 1) // 2
     slices = [cols[i:i + per] for i in range(0, len(cols), per)]
@@ -339,8 +368,11 @@ def _row_keys_and_lines_wide(con, table, cols, wr):
         its.append(iter(con.execute("SELECT %s FROM %s %s" % (sel, qi(table), order))))
     for parts in zip(*its):
         kr = parts[0]
+        pkv = tuple((kr[2 * i + 1].decode(), kr[2 * i]) for i in range(len(pk)))
         if wr:
-            key = tuple((kr[2 * i + 1].decode(), kr[2 * i]) for i in range(len(pk)))
+            key = pkv
+        elif ko:
+            key = user_key(pkv, kr[2 * len(pk)])
         else:
             key = (("integer", kr[0]),)
         fields = []
@@ -702,9 +734,14 @@ def compare_table(c, con, t, tdir, pb, strict_names, views=False, pg=False):
     files (their content is t_views' to check; here that they are there);
     pg: schema.pg.sql (t_postgres loads it)."""
     ents = set(os.listdir(tdir))
-    want = {b"schema.sql", pb + b".csv", b"rows"}
+    # layout 5: key/ (lookup-only) and the changes files (t_navigate checks them)
+    want = {b"schema.sql", pb + b".csv", b"rows", b"key"}
+    if pb != b"changes":
+        want.add(b"changes.csv")
     if views:
         want |= {pb + b".jsonl", pb + b".sql"}
+        if pb != b"changes":
+            want.add(b"changes.jsonl")
     if pg:
         want.add(b"schema.pg.sql")
     if ents != want:

@@ -18,7 +18,7 @@
 #include "strata/pack.h"
 #include "strata/repo.h"
 
-#define CATALOG_SCHEMA_VERSION 5
+#define CATALOG_SCHEMA_VERSION 6
 
 struct catalog {
 	sqlite3 *db;
@@ -111,6 +111,19 @@ int catalog_gen_by_name(struct catalog *c, const char *name, struct cat_gen *g);
 int catalog_gen_by_seq(struct catalog *c, uint64_t seq, struct cat_gen *g);
 /* The newest generation: greatest time, then greatest seq; -ENOENT for an empty repository. */
 int catalog_latest(struct catalog *c, struct cat_gen *g);
+/* The newest generation at or before time (unix seconds); -ENOENT: none. */
+int catalog_gen_at(struct catalog *c, int64_t time, struct cat_gen *g);
+/* Every table directory name of any generation, sorted bytewise; free each and the array. */
+int catalog_table_dirs(struct catalog *c, char ***names, size_t *n);
+/* The generations holding a table directory, oldest first (caller frees *v). */
+struct cat_version {
+	uint64_t seq;
+	uint32_t tidx;
+	char name[64];
+	int64_t time;
+};
+int catalog_table_versions(struct catalog *c, const char *dirname, struct cat_version **v,
+			   size_t *n);
 /* A change counter: changes whenever generations are added or removed. */
 int catalog_gen_stamp(struct catalog *c, uint64_t *stamp);
 /* generation.json or schema.sql text (caller frees). */
@@ -178,6 +191,9 @@ int catalog_chunk_by_name(struct catalog *c, uint64_t seq, uint32_t tidx, const 
 			  struct cat_chunk *ch);
 int catalog_chunk_by_seqno(struct catalog *c, uint64_t seq, uint32_t tidx, uint32_t seqno,
 			   struct cat_chunk *ch);
+/* The encoded first and last key (rowcodec.h) of chunk seqno of a table; -ENOENT: no such chunk. */
+int catalog_chunk_keys(struct catalog *c, uint64_t seq, uint32_t tidx, uint32_t seqno,
+		       struct buf *first, struct buf *last);
 /* Chunks first .. first+count-1 of a table, in key order. */
 int catalog_table_chunk_range(struct catalog *c, uint64_t seq, uint32_t tidx, uint32_t first,
 			      uint32_t count, bool with_names, struct cat_chunk **out, size_t *n);

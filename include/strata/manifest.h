@@ -35,6 +35,13 @@ enum table_flags {
 	TABLE_WITHOUT_ROWID = 1 << 0,
 	TABLE_INTERNAL = 1 << 1, /* sqlite_sequence, sqlite_stat1/4: kept for an exact restore */
 	TABLE_SHADOW = 1 << 2,   /* a virtual table's shadow table (FTS5's docs_data ...) */
+	/*
+	 * A rowid table with a declared PRIMARY KEY that is not the rowid:
+	 * its rows are in that key's order, their keys the key's values then
+	 * the rowid (which keeps keys unique where the key holds NULLs).
+	 * Readers before it ignore the bit and name ranges by the whole key.
+	 */
+	TABLE_KEY_ORDER = 1 << 3,
 };
 
 #define MANIFEST_MAX_PRAGMAS 64

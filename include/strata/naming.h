@@ -21,10 +21,22 @@
  * integer, text and blob keys.  Malformed keys encode as 'z' + hex.
  */
 void name_key(struct buf *out, const uint8_t *key, size_t n);
+/*
+ * The same of the first maxvals values only: a key-ordered rowid table
+ * (manifest.h TABLE_KEY_ORDER) is named by its declared key, without the
+ * trailing rowid, which only keys holding a NULL need to stay unique.
+ */
+void name_key_n(struct buf *out, const uint8_t *key, size_t n, uint64_t maxvals);
 
 /* "<name_key(first)>+<name_key(last)>.csv"; caller frees. */
 char *name_range(const uint8_t *first, size_t fn, const uint8_t *last, size_t ln,
 		 const char *ext);
+/*
+ * The same naming each key by its first maxvals values, or by all of them
+ * when one of those is NULL (so names stay unique: keys without NULLs are).
+ */
+char *name_range_n(const uint8_t *first, size_t fn, const uint8_t *last, size_t ln,
+		   uint64_t maxvals, const char *ext);
 
 /*
  * Huge tables: rows/ of a table with more than ROWS_FLAT_MAX chunks holds

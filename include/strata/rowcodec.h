@@ -62,5 +62,7 @@ void key_encode(struct buf *b, const struct chunk_shape *s, const struct value *
  * Returns <0, 0, >0; malformed keys compare by their bytes.
  */
 int key_compare(const uint8_t *a, size_t an, const uint8_t *b, size_t bn);
+/* The same over the first max values only (when both keys have that many). */
+int key_compare_prefix(const uint8_t *a, size_t an, const uint8_t *b, size_t bn, uint64_t max);
 
 #endif

@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
 #include "strata/reader.h"
@@ -82,6 +83,15 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, uint64_t *ino
 int tree_stat(struct tree *t, uint64_t ino, struct stat *st, unsigned *flags);
 /* A symbolic link's target, relative to its directory (caller frees). */
 int tree_readlink(struct tree *t, uint64_t ino, char **target);
+/*
+ * Nodes named by what a user typed (a key, a time) have numbers that are
+ * a hash of their name, remembered while someone may use them: each
+ * successful lookup counts one reference, and the kernel's FORGET drops
+ * nlookup of them.  Other numbers are addresses and ignore this.  Callers
+ * that never forget (the command line) hold a few entries until
+ * tree_close.
+ */
+void tree_forget(struct tree *t, uint64_t ino, uint64_t nlookup);
 
 /* A directory listing, without "." and "..", in the order it is served. */
 struct tree_dir {
@@ -89,6 +99,7 @@ struct tree_dir {
 	uint64_t *inos;
 	mode_t *types;    /* S_IFDIR, S_IFREG or S_IFLNK */
 	size_t n, cap;
+	struct tree *t;   /* private: the tree that lists it */
 };
 void tree_dir_release(struct tree_dir *d);
 /* *flags: TREE_LIVE when the listing may change. */
@@ -96,12 +107,24 @@ int tree_list(struct tree *t, uint64_t ino, struct tree_dir *d, unsigned *flags)
 /*
  * Attributes of the entries of d from index from on, under one catalog
  * lock (readdirplus): fn is called for each (st NULL when they cannot be
- * read now) until it returns non-zero.  fn runs under that lock: it must
- * not call the tree.
+ * read now) until it returns non-zero, which means that entry was not
+ * handed out.  An entry handed out with attributes counts as a lookup
+ * (see tree_forget).  fn runs under that lock: it must not call the tree.
  */
 void tree_stat_entries(struct tree *t, const struct tree_dir *d, size_t from,
 		       int (*fn)(void *arg, size_t i, const struct stat *st, unsigned flags),
 		       void *arg);
+
+/*
+ * `strata diff`: the rows that changed from generation gen_a to gen_b
+ * (names), as changes.csv / changes.jsonl print them (fmt VIEW_CSV or
+ * VIEW_JSONL), written to out as they are found.  With table (a table
+ * directory name) exactly that table's changes; without, every table
+ * with changes, each after a line "==> <table> <==".  -ENOENT (with *err)
+ * for a generation or table that is not there, -EIO (with *err).
+ */
+int tree_diff(struct tree *t, const char *gen_a, const char *gen_b, const char *table,
+	      enum view_format fmt, FILE *out, char **err);
 
 /* Open a file for reading (reader.h); free it with rd_file_free(). */
 int tree_open_file(struct tree *t, uint64_t ino, struct rd_file **f);

@@ -26,6 +26,8 @@ void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* n bytes of p and a NUL after them (never NULL). */
+char *xmemdup(const void *p, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
@@ -243,6 +245,15 @@ void time_rfc3339(char out[32], int64_t t);
  * -EINVAL.
  */
 int time_parse_rfc3339(const char *s, int64_t *t);
+/*
+ * A point in time as a user names one (the mount's at/): RFC 3339
+ * ("2026-11-20T14:00:00Z", "...+01:00", a fraction is dropped), ISO 8601
+ * basic ("20261120T140000Z", "...+0100"), a generation name's form
+ * ("2026-11-20T140000Z"), or a date ("2026-11-20", "20261120": the last
+ * second of that day, UTC).  -EINVAL for anything else or a date that
+ * does not exist.
+ */
+int time_parse_point(const char *s, int64_t *t);
 
 /* Length of the valid UTF-8 sequence at p (n > 0 bytes left), 0 if none starts there. */
 size_t utf8_seq(const unsigned char *p, size_t n);

@@ -75,7 +75,7 @@ def walk(rel):
             files.append(sub)
 
 walk(".")
-gens = [n for n in os.listdir(mnt) if n != "latest"]
+gens = [n for n in os.listdir(mnt) if n not in ("latest", "tables", "at")]
 if len(gens) != 3 or "2026-11-21T020000Z-002" not in gens:
     errs.append("generations %r" % gens)
 # every file, in one strata cat: the concatenation equals the mount's, and
@@ -113,7 +113,8 @@ PYEOF
 "$STRATA" ls "$R" . >"$T/ls.txt" || fail "strata ls REPO ."
 grep -q '^link  *22  2026-11-21T02:00:00Z  latest -> 2026-11-21T020000Z-002$' "$T/ls.txt" ||
     fail "strata ls REPO . does not show latest: $(cat "$T/ls.txt")"
-[ "$(grep -c '^dir ' "$T/ls.txt")" -eq 3 ] || fail "strata ls REPO . does not list 3 generations: $(cat "$T/ls.txt")"
+[ "$(grep -c '^dir .*Z[-0-9]*/$' "$T/ls.txt")" -eq 3 ] || fail "strata ls REPO . does not list 3 generations: $(cat "$T/ls.txt")"
+grep -q ' tables/$' "$T/ls.txt" && grep -q ' at/$' "$T/ls.txt" || fail "strata ls REPO . does not list tables/ and at/: $(cat "$T/ls.txt")"
 "$STRATA" ls "$R" latest/big/big.csv >"$T/one.txt" || fail "strata ls of a file"
 [ "$(wc -l <"$T/one.txt")" -eq 1 ] && grep -q " big.csv$" "$T/one.txt" || fail "strata ls of a file: $(cat "$T/one.txt")"
 

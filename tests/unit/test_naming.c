@@ -106,6 +106,16 @@ static void exact(void)
 	char *r = name_range((const uint8_t *)"\1\1\2", 3, (const uint8_t *)"\1\1\4", 3, ".csv");
 	CHECKF(!strcmp(r, "0000000000000000001+0000000000000000002.csv"), "%s", r);
 	free(r);
+
+	/* a key-ordered table: named by its declared key, the rowid only where the key has a NULL */
+	const uint8_t k1[] = { 2, 3, 1, 'a', 1, 14 }; /* ('a', rowid 7) */
+	const uint8_t k2[] = { 2, 0, 1, 4 };          /* (NULL, rowid 2) */
+	r = name_range_n(k1, sizeof(k1), k1, sizeof(k1), 1, ".csv");
+	CHECKF(!strcmp(r, "a+a.csv"), "%s", r);
+	free(r);
+	r = name_range_n(k2, sizeof(k2), k1, sizeof(k1), 1, ".csv");
+	CHECKF(!strcmp(r, "n,0000000000000000002+a.csv"), "%s", r);
+	free(r);
 }
 
 /* ---- order ---- */

@@ -253,30 +253,41 @@ static void check_list(uint64_t dir, const char *const *names, const mode_t *typ
 
 static void test_lists(uint64_t g1, uint64_t g2)
 {
-	/* the root: the generations, oldest first, then "latest" */
-	const char *root[] = { GEN1, GEN2, "latest" };
-	const mode_t root_t[] = { S_IFDIR, S_IFDIR, S_IFLNK };
-	check_list(TREE_INO_ROOT, root, root_t, 3, TREE_LIVE);
+	/* the root: the generations, oldest first, then "latest", tables/ and at/ */
+	const char *root[] = { GEN1, GEN2, "latest", "tables", "at" };
+	const mode_t root_t[] = { S_IFDIR, S_IFDIR, S_IFLNK, S_IFDIR, S_IFDIR };
+	check_list(TREE_INO_ROOT, root, root_t, 5, TREE_LIVE);
 	struct tree_dir d;
 	unsigned flags;
-	CHECK(tree_list(t, TREE_INO_ROOT, &d, &flags) == 0 && d.n == 3);
-	if (d.n == 3)
+	CHECK(tree_list(t, TREE_INO_ROOT, &d, &flags) == 0 && d.n == 5);
+	if (d.n == 5)
 		CHECK(d.inos[0] == g1 && d.inos[1] == g2 && d.inos[2] == TREE_INO_LATEST);
 	tree_dir_release(&d);
+	/* at/ lists nothing; tables/ every table once; a table's versions, oldest first */
+	CHECK(tree_list(t, ino_of("at"), &d, &flags) == 0 && d.n == 0 && flags == TREE_LIVE);
+	tree_dir_release(&d);
+	const char *tabs[] = { "a%2Fb", "empty", "orders" };
+	const mode_t tabs_t[] = { S_IFDIR, S_IFDIR, S_IFDIR };
+	check_list(ino_of("tables"), tabs, tabs_t, 3, TREE_LIVE);
+	const char *vers[] = { GEN1, GEN2, "key" };
+	const mode_t vers_t[] = { S_IFLNK, S_IFLNK, S_IFDIR };
+	check_list(ino_of("tables/orders"), vers, vers_t, 3, TREE_LIVE);
 
 	const char *gen[] = { "generation.json", "schema.sql", "orders", "a%2Fb", "dump.sql",
 			      "schema.pg.sql" };
 	const mode_t gen_t[] = { S_IFREG, S_IFREG, S_IFDIR, S_IFDIR, S_IFREG, S_IFREG };
 	check_list(g1, gen, gen_t, 6, 0);
 	const char *table[] = { "schema.sql", "schema.pg.sql", "orders.csv", "orders.jsonl",
-				"orders.sql", "rows" };
-	const mode_t table_t[] = { S_IFREG, S_IFREG, S_IFREG, S_IFREG, S_IFREG, S_IFDIR };
-	check_list(ino_of(GEN2 "/orders"), table, table_t, 6, 0);
+				"orders.sql", "rows", "key", "changes.csv", "changes.jsonl" };
+	const mode_t table_t[] = { S_IFREG, S_IFREG, S_IFREG, S_IFREG, S_IFREG, S_IFDIR, S_IFDIR,
+				   S_IFREG, S_IFREG };
+	check_list(ino_of(GEN2 "/orders"), table, table_t, 9, 0);
 	/* with CSV alone (stratafs -o formats=csv), as before the views: no dump.sql */
 	tree_set_formats(t, 1u << VIEW_CSV);
-	const char *csv_only[] = { "schema.sql", "schema.pg.sql", "orders.csv", "rows" };
-	const mode_t csv_only_t[] = { S_IFREG, S_IFREG, S_IFREG, S_IFDIR };
-	check_list(ino_of(GEN2 "/orders"), csv_only, csv_only_t, 4, 0);
+	const char *csv_only[] = { "schema.sql", "schema.pg.sql", "orders.csv", "rows", "key",
+				   "changes.csv" };
+	const mode_t csv_only_t[] = { S_IFREG, S_IFREG, S_IFREG, S_IFDIR, S_IFDIR, S_IFREG };
+	check_list(ino_of(GEN2 "/orders"), csv_only, csv_only_t, 6, 0);
 	const char *gen_csv[] = { "generation.json", "schema.sql", "orders", "a%2Fb",
 				  "schema.pg.sql" };
 	const mode_t gen_csv_t[] = { S_IFREG, S_IFREG, S_IFDIR, S_IFDIR, S_IFREG };
@@ -288,6 +299,9 @@ static void test_lists(uint64_t g1, uint64_t g2)
 	/* the link lists as what it leads to */
 	CHECK(tree_list(t, TREE_INO_LATEST, &d, &flags) == -ENOTDIR);
 	CHECK(tree_list(t, ino_of("latest"), &d, &flags) == 0 && d.n == 6);
+	tree_dir_release(&d);
+	/* a key directory lists nothing */
+	CHECK(tree_list(t, ino_of("latest/orders/key"), &d, &flags) == 0 && d.n == 0);
 	tree_dir_release(&d);
 }
 

@@ -354,8 +354,31 @@ static void printable(void)
 	}
 }
 
+/* at/<TIME>: every form a user may name a moment in */
+static void time_point(void)
+{
+	int64_t t;
+	CHECK(time_parse_point("2026-11-20T02:00:00Z", &t) == 0 && t == 1795140000);
+	CHECK(time_parse_point("2026-11-20T04:30:00+02:30", &t) == 0 && t == 1795140000);
+	CHECK(time_parse_point("2026-11-20T02:00:00.75Z", &t) == 0 && t == 1795140000);
+	CHECK(time_parse_point("20261120T020000Z", &t) == 0 && t == 1795140000);
+	CHECK(time_parse_point("20261120T040000+0200", &t) == 0 && t == 1795140000);
+	CHECK(time_parse_point("2026-11-20T020000Z", &t) == 0 && t == 1795140000);
+	/* a date: the last second of that day, UTC */
+	CHECK(time_parse_point("2026-11-20", &t) == 0 && t == 1795140000 - 7200 + 86399);
+	CHECK(time_parse_point("20261120", &t) == 0 && t == 1795140000 - 7200 + 86399);
+	static const char *bad[] = {
+		"", "2026", "2026-11", "2026-02-30", "20260230", "2026-11-20T", "2026-11-20T02:00:00",
+		"2026-11-20T02:00Z", "2026-11-20T25:00:00Z", "2026-11-20T02:00:00+2", "now",
+		"2026-11-20T02:00:00Zx", "2026-11-20x", "2026-11-20T02:00:00.Z",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECKF(time_parse_point(bad[i], &t) == -EINVAL, "%s", bad[i]);
+}
+
 int main(void)
 {
+	time_point();
 	printable();
 	human_and_duration();
 	varint_roundtrip();

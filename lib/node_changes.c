@@ -1,0 +1,370 @@
+/*
+ * node_changes.c - what changed in a table:
+ *
+ *   <gen>/<table>/changes.csv, changes.jsonl   the rows that differ from the
+ *       previous generation holding the table (tablediff.h), in key order:
+ *       first the op (insert, update, delete), then the row (new values;
+ *       old ones for a delete).  CSV has a header ("op," and the table's
+ *       header), and is only that when nothing changed; a table new in its
+ *       generation is all inserts.  Extended address, position = format.
+ *       JSONL where the table's JSONL is served.
+ *
+ * and `strata diff` (tree_diff), which prints the same for any two
+ * generations.  The file is made whole at lookup (its size is exact
+ * before the first read) and kept in the text cache; one larger than
+ * CHANGES_MEM_MAX is refused with a line saying to use `strata diff`,
+ * which streams.  A table named "changes" keeps its own changes.csv (its
+ * whole table); its changes are then only in `strata diff`.
+ */
+#include "tree_i.h"
+#include "strata/log.h"
+#include "strata/manifest.h"
+#include "strata/render.h"
+#include "strata/tablediff.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHANGES_MEM_MAX (256u << 20)
+
+static const char *const FILES[] = { "changes.csv", "changes.jsonl" };
+
+/* the table flags of a version */
+static int side_of(struct tree *t, uint64_t seq, int64_t tidx, struct tdiff_side *s)
+{
+	char *name, **cols;
+	unsigned ncols, flags = 0, rev;
+	s->seq = seq;
+	s->tidx = tidx;
+	s->flags = 0;
+	if (tidx < 0)
+		return 0;
+	int rc = catalog_table_names(&t->cat, seq, (uint32_t)tidx, &name, &cols, &ncols, &flags,
+				     &rev);
+	if (rc)
+		return rc;
+	for (unsigned c = 0; c < ncols; c++)
+		free(cols[c]);
+	free(cols);
+	free(name);
+	s->flags = flags;
+	return 0;
+}
+
+struct changes {
+	struct tree *t;
+	enum view_format fmt;
+	struct row_render r[2];
+	struct buf line;
+	int (*emit)(void *arg, const void *p, size_t n);
+	void *arg;
+};
+
+static int change_row(void *arg, enum tdiff_op op, int side, const struct buf *onerow)
+{
+	struct changes *c = arg;
+	const char *name = tdiff_op_name(op);
+	buf_reset(&c->line);
+	int rc = row_render(c->t, &c->r[side], onerow, &c->line);
+	if (rc)
+		return rc;
+	if (c->fmt == VIEW_CSV) {
+		rc = c->emit(c->arg, name, strlen(name));
+		if (!rc)
+			rc = c->emit(c->arg, ",", 1);
+		if (!rc)
+			rc = c->emit(c->arg, c->line.data, c->line.len);
+	} else {
+		char pre[32];
+		int n = snprintf(pre, sizeof(pre), "{\"op\":\"%s\",", name);
+		rc = c->emit(c->arg, pre, (size_t)n);
+		if (!rc)
+			rc = c->emit(c->arg, c->line.data + 1, c->line.len - 1);
+	}
+	return rc;
+}
+
+/* The changes from old to new (either may be absent), header included, through emit. */
+static int changes_emit(struct tree *t, const struct tdiff_side *old, const struct tdiff_side *new,
+			enum view_format fmt, int (*emit)(void *, const void *, size_t), void *arg)
+{
+	struct changes c = { .t = t, .fmt = fmt, .line = BUF_INIT, .emit = emit, .arg = arg };
+	const struct tdiff_side *hs = new->tidx >= 0 ? new : old;
+	bool replaced;
+	int rc = 0;
+
+	if (fmt == VIEW_CSV) {
+		char *hdr;
+		size_t hl;
+		rc = catalog_table_text(&t->cat, hs->seq, (uint32_t)hs->tidx, CAT_TEXT_HEADER, &hdr, &hl);
+		if (!rc)
+			rc = emit(arg, "op,", 3);
+		if (!rc)
+			rc = emit(arg, hdr, hl);
+		free(hdr);
+	}
+	if (!rc && old->tidx >= 0)
+		rc = row_render_init(t, old->seq, (uint32_t)old->tidx, fmt, &c.r[0]);
+	if (!rc && new->tidx >= 0)
+		rc = row_render_init(t, new->seq, (uint32_t)new->tidx, fmt, &c.r[1]);
+	if (!rc)
+		rc = table_diff(&t->cat, t->reader, old, new, &replaced, change_row, &c);
+	if (rc == -EIO || rc == -EUCLEAN) {
+		if (rc == -EUCLEAN)
+			log_msg("a chunk of generation %llu or %llu does not decode; run 'strata verify %s'",
+				(unsigned long long)old->seq, (unsigned long long)new->seq,
+				t->repo.path);
+		rc = TREE_LOGGED; /* the reader logged a chunk it could not read */
+	}
+	row_render_release(&c.r[0]);
+	row_render_release(&c.r[1]);
+	buf_release(&c.line);
+	return rc;
+}
+
+static int emit_buf(void *arg, const void *p, size_t n)
+{
+	struct buf *b = arg;
+	if (b->len + n > CHANGES_MEM_MAX)
+		return -EFBIG;
+	buf_add(b, p, n);
+	return 0;
+}
+
+/* The version of the table before generation seq: the newest older generation holding it. */
+static int previous(struct tree *t, const struct node *n, struct tdiff_side *old,
+		    struct tdiff_side *new)
+{
+	struct cat_table tb;
+	struct cat_version *v;
+	size_t nv, i;
+	int rc = catalog_table_by_idx(&t->cat, n->seq, n->tidx, &tb);
+	if (rc)
+		return rc;
+	rc = catalog_table_versions(&t->cat, tb.dirname, &v, &nv);
+	free(tb.dirname);
+	if (rc)
+		return rc;
+	for (i = 0; i < nv && v[i].seq != n->seq; i++)
+		;
+	rc = i == nv ? -ENOENT : 0;
+	if (!rc)
+		rc = side_of(t, n->seq, n->tidx, new);
+	if (!rc)
+		rc = i ? side_of(t, v[i - 1].seq, v[i - 1].tidx, old) : side_of(t, 0, -1, old);
+	free(v);
+	return rc;
+}
+
+static int changes_text(struct tree *t, const struct node *n, struct buf *out)
+{
+	struct tdiff_side old, new;
+	int rc = previous(t, n, &old, &new);
+	if (!rc)
+		rc = changes_emit(t, &old, &new, (enum view_format)n->pos, emit_buf, out);
+	if (rc == -EFBIG) {
+		log_msg("the changes of table %u of generation %llu are larger than %u MiB; print them with 'strata diff %s GEN_A GEN_B --table TABLE'",
+			n->tidx, (unsigned long long)n->seq, CHANGES_MEM_MAX >> 20, t->repo.path);
+		rc = TREE_LOGGED;
+	}
+	return rc;
+}
+
+/*
+ * Whether the table has changes files in format f: CSV, and JSONL where the
+ * table's JSONL is served; none when its own files take the names (a table
+ * named "changes").  1 yes, 0 no, < 0 an error.
+ */
+static int changes_served(struct tree *t, const struct node *table, unsigned f)
+{
+	struct cat_table tb;
+	int rc = catalog_table_by_idx(&t->cat, table->seq, table->tidx, &tb);
+	if (rc)
+		return rc;
+	rc = strcmp(tb.dirname, "changes") && tree_format_served(t, &tb, f);
+	free(tb.dirname);
+	return rc;
+}
+
+static int changes_find(struct tree *t, const struct node *parent, const char *name,
+			struct node *child)
+{
+	for (unsigned f = 0; f < 2; f++) {
+		if (strcmp(name, FILES[f]))
+			continue;
+		int rc = changes_served(t, parent, f);
+		if (rc <= 0)
+			return rc < 0 ? rc : -ENOENT;
+		*child = node_make(N_CHANGES, parent->seq, parent->tidx, f);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int changes_each(struct tree *t, const struct node *parent, struct tree_dir *d)
+{
+	for (unsigned f = 0; f < 2; f++) {
+		struct node c = node_make(N_CHANGES, parent->seq, parent->tidx, f);
+		int rc = changes_served(t, parent, f);
+		if (rc < 0)
+			return rc;
+		if (rc)
+			tree_dir_add(d, FILES[f], &c, S_IFREG);
+	}
+	return 0;
+}
+
+static int changes_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
+{
+	struct cat_gen g;
+	uint64_t len;
+	int rc = n->pos < 2 ? tree_gen(t, n->seq, &g) : -ENOENT;
+	if (!rc)
+		rc = tree_text(t, n, changes_text, NULL, &len);
+	if (!rc)
+		tree_fill(t, st, n, S_IFREG, len, g.time);
+	return rc;
+}
+
+static int changes_open(struct tree *t, const struct node *n, struct rd_file *f)
+{
+	uint64_t len;
+	int rc = n->pos < 2 ? tree_text(t, n, changes_text, &f->text, &len) : -ENOENT;
+	if (!rc) {
+		f->text_len = (size_t)len;
+		f->size = len;
+	}
+	return rc;
+}
+
+const struct node_kind node_changes = {
+	.what = "changes", .fields = F_SEQ | F_TIDX | F_POS, .parents = PARENT(N_TABLE),
+	.mode = S_IFREG, .find = changes_find, .each = changes_each, .stat = changes_stat,
+	.open = changes_open,
+};
+
+/* ---- strata diff ---- */
+
+static int emit_file(void *arg, const void *p, size_t n)
+{
+	return fwrite(p, 1, n, arg) == n ? 0 : -EIO;
+}
+
+struct emit_count {
+	FILE *out;
+	const char *title; /* printed before the first row, then NULL */
+	uint64_t bytes;
+	uint64_t skip;     /* the header: printed with the first row */
+	struct buf head;
+};
+
+static int emit_section(void *arg, const void *p, size_t n)
+{
+	struct emit_count *e = arg;
+	if (e->bytes < e->skip) {
+		buf_add(&e->head, p, n);
+		e->bytes += n;
+		return 0;
+	}
+	if (e->title) {
+		fprintf(e->out, "==> %s <==\n", e->title);
+		e->title = NULL;
+		if (fwrite(e->head.data, 1, e->head.len, e->out) != e->head.len)
+			return -EIO;
+	}
+	e->bytes += n;
+	return emit_file(e->out, p, n);
+}
+
+static int by_dirname(const void *a, const void *b)
+{
+	return strcmp(((const struct cat_table *)a)->dirname, ((const struct cat_table *)b)->dirname);
+}
+
+/* A generation's tables sorted by directory name. */
+static int gen_tables(struct tree *t, uint64_t seq, struct cat_table **tb, size_t *n)
+{
+	int rc = catalog_list_tables(&t->cat, seq, tb, n);
+	if (!rc)
+		qsort(*tb, *n, sizeof(**tb), by_dirname);
+	return rc;
+}
+
+int tree_diff(struct tree *t, const char *gen_a, const char *gen_b, const char *table,
+	      enum view_format fmt, FILE *out, char **err)
+{
+	struct cat_gen ga, gb;
+	struct cat_table *ta = NULL, *tb = NULL;
+	size_t na = 0, nb = 0;
+	int rc;
+
+	tree_lock(t);
+	rc = catalog_gen_by_name(&t->cat, gen_a, &ga);
+	if (rc == -ENOENT)
+		*err = xasprintf("no generation '%s' in '%s'; list them with 'strata ls %s'", gen_a,
+				 t->repo.path, t->repo.path);
+	if (!rc) {
+		rc = catalog_gen_by_name(&t->cat, gen_b, &gb);
+		if (rc == -ENOENT)
+			*err = xasprintf("no generation '%s' in '%s'; list them with 'strata ls %s'",
+					 gen_b, t->repo.path, t->repo.path);
+	}
+	if (!rc)
+		rc = gen_tables(t, ga.seq, &ta, &na);
+	if (!rc)
+		rc = gen_tables(t, gb.seq, &tb, &nb);
+	if (!rc && table) {
+		bool any = false;
+		for (size_t i = 0; i < na; i++)
+			any |= !strcmp(ta[i].dirname, table);
+		for (size_t i = 0; i < nb; i++)
+			any |= !strcmp(tb[i].dirname, table);
+		if (!any) {
+			*err = xasprintf("neither '%s' nor '%s' has a table '%s' (give its directory name, as 'strata ls %s %s' lists it)",
+					 gen_a, gen_b, table, t->repo.path, gen_b);
+			rc = -ENOENT;
+		}
+	}
+	/* every table of either, by directory name (both lists are sorted by it) */
+	size_t i = 0, k = 0;
+	while (!rc && (i < na || k < nb)) {
+		int c = i == na ? 1 : k == nb ? -1 : strcmp(ta[i].dirname, tb[k].dirname);
+		const char *dir = c <= 0 ? ta[i].dirname : tb[k].dirname;
+		struct tdiff_side old, new;
+		rc = side_of(t, ga.seq, c <= 0 ? (int64_t)ta[i].tidx : -1, &old);
+		if (!rc)
+			rc = side_of(t, gb.seq, c >= 0 ? (int64_t)tb[k].tidx : -1, &new);
+		if (!rc && table && !strcmp(dir, table)) {
+			rc = changes_emit(t, &old, &new, fmt, emit_file, out);
+		} else if (!rc && !table) {
+			struct emit_count e = { out, dir, 0, 0, BUF_INIT };
+			if (fmt == VIEW_CSV) {
+				/* the header is "op," and the table's header line */
+				char *hdr;
+				size_t hl;
+				const struct tdiff_side *hs = new.tidx >= 0 ? &new : &old;
+				rc = catalog_table_text(&t->cat, hs->seq, (uint32_t)hs->tidx,
+							CAT_TEXT_HEADER, &hdr, &hl);
+				e.skip = 3 + hl;
+				free(hdr);
+			}
+			if (!rc)
+				rc = changes_emit(t, &old, &new, fmt, emit_section, &e);
+			buf_release(&e.head);
+		}
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			k++;
+	}
+	if (rc && !*err)
+		*err = xasprintf("cannot compare '%s' and '%s' in '%s': %s; see the lines above, or run 'strata verify %s'",
+				 gen_a, gen_b, t->repo.path, rc == TREE_LOGGED ? "a chunk could not be read" : strerror(rc < 0 ? -rc : rc),
+				 t->repo.path);
+	catalog_free_tables(ta, na);
+	catalog_free_tables(tb, nb);
+	tree_unlock(t, 0);
+	return rc ? (rc == -ENOENT ? -ENOENT : -EIO) : 0;
+}
