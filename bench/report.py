@@ -248,6 +248,31 @@ def main():
     R.fig(sec, "restore", "sqlite3 NEW < MNT/gen/dump.sql", "restore.dump_sql_mount_s", "s", "time",
           base="restore.strata_s")
 
+    sec = "navigate"
+    R.section("NAVIGATE: one row, what changed, a row's history, key order (fresh mounts), s")
+    R.fig(sec, "one row by key, median", "strata MNT/gen/t/key/<id>.csv", "nav.lookup_strata_median_s",
+          "s", "time", base="nav.lookup_strata_median_s")
+    R.fig(sec, "one row by key, median", "sqlite3 query, new connection", "nav.lookup_sqlite_median_s",
+          "s", "time", base="nav.lookup_strata_median_s")
+    R.fig(sec, "one row by key, p99", "strata MNT/gen/t/key/<id>.csv", "nav.lookup_strata_p99_s",
+          "s", "time", base="nav.lookup_strata_p99_s")
+    R.fig(sec, "one row by key, p99", "sqlite3 query, new connection", "nav.lookup_sqlite_p99_s",
+          "s", "time", base="nav.lookup_strata_p99_s")
+    R.fig(sec, "1,000 changed rows", "strata MNT/gen/t/changes.csv", "nav.changes_mount_s", "s",
+          "time", base="nav.changes_mount_s")
+    R.fig(sec, "1,000 changed rows", "strata diff --table", "nav.changes_diff_s", "s", "time",
+          base="nav.changes_mount_s")
+    R.fig(sec, "1,000 changed rows", "sqlite3 EXCEPT over both copies", "nav.changes_sql_s", "s",
+          "time", base="nav.changes_mount_s")
+    R.fig(sec, "a row over 100 generations", "strata MNT/tables/t/key/<id>.csv", "nav.history100_s",
+          "s", "time", base="nav.history100_s")
+    R.fig(sec, "a row over 100 generations", "grep in each generation's CSV", "nav.history100_grep_s",
+          "s", "time", base="nav.history100_s")
+    R.fig(sec, "backup, TEXT key table", "no declared key (rowid order)", "nav.backup_nopk_s", "s",
+          "time", base="nav.backup_nopk_s")
+    R.fig(sec, "backup, TEXT key table", "TEXT PRIMARY KEY (key order)", "nav.backup_textpk_s", "s",
+          "time", base="nav.backup_nopk_s")
+
     sec = "random"
     R.section("RANDOM 4 KiB READS: 2,000 preads at fixed-seed offsets, fresh mount, ms")
     R.note("borg and restic: first trial only")

@@ -277,8 +277,8 @@ static void gen_json(struct buf *j, const struct manifest *m)
 	char idhex[33], ts[32];
 	hex_encode(idhex, m->id, 16);
 	time_rfc3339(ts, m->time);
-	/* the mount layout: 3 has the JSONL and SQL views (manifest version 2), 4 dump.sql and schema.pg.sql (3) */
-	buf_addf(j, "{\n  \"format\": %d,\n  \"id\": \"", m->version >= 3 ? 4 : m->version == 2 ? 3 : 2);
+	/* the mount layout: 3 has the JSONL and SQL views (manifest version 2), 4 dump.sql and schema.pg.sql (3), 5 key/, changes, tables/, at/ (served for every generation) */
+	buf_addf(j, "{\n  \"format\": %d,\n  \"id\": \"", m->version >= 3 ? 5 : m->version == 2 ? 3 : 2);
 	buf_adds(j, idhex);
 	buf_adds(j, "\",\n  \"name\": ");
 	buf_add_json_str(j, m->name, strlen(m->name));

@@ -596,6 +596,134 @@ prepare_g100() {
         stop_daemon; mv "$G100.sqfs.tmp" "$G100.sqfs"
     fi
 }
+# --- navigate: one row by key, what changed, a row's history, key order ------
+NAV=$DIR/repo-nav
+GEN3=$(gen_name $AT3)
+# the bench table with a TEXT primary key (rowids kept) and the same rows with
+# no declared key: what storing a table in its key's order costs the backup
+DBTXT=$DIR/orders-v2-$ROWS-textpk.db
+DBNOPK=$DIR/orders-v2-$ROWS-nopk.db
+P0=$(now)
+for v in "$DBTXT:k TEXT PRIMARY KEY" "$DBNOPK:k TEXT"; do
+    f=${v%%:*}; decl=${v#*:}
+    [ -f "$f" ] && continue
+    rm -f "$f.tmp"
+    sqlite3 "$f.tmp" "PRAGMA journal_mode=OFF; ATTACH '$DB' AS s;
+      CREATE TABLE orders($decl, customer_id INTEGER, product TEXT, quantity INTEGER,
+        unit_price REAL, status TEXT, created_at TEXT, email TEXT, note TEXT);
+      INSERT INTO orders(rowid, k, customer_id, product, quantity, unit_price, status, created_at, email, note)
+        SELECT id, email || '#' || id, customer_id, product, quantity, unit_price, status, created_at, email, note
+        FROM s.orders;" >/dev/null
+    mv "$f.tmp" "$f"
+done
+PREP_US=$((PREP_US + $(now) - P0))
+nav_backup() {
+    local r=$DIR/work/repo-keyorder s v
+    for v in nopk:"$DBNOPK" textpk:"$DBTXT"; do
+        rm -rf "$r"; "$STRATA" init "$r" >/dev/null; evict "${v#*:}"
+        s=$(now); "$STRATA" backup "$r" "${v#*:}" --at $AT1 >/dev/null
+        rec "nav.backup_${v%%:*}_s" "$(usecs "$s")"
+    done
+    rm -rf "$r"
+}
+# the repository: the bench table, then after 1,000 rows were updated
+nav_prepare() {
+    rm -rf "$NAV"; "$STRATA" init "$NAV" >/dev/null
+    "$STRATA" backup "$NAV" "$DB" --at $AT1 >/dev/null
+    "$STRATA" backup "$NAV" "$DBMOD" --at $AT3 >/dev/null
+}
+# 200 random keys on a fresh mount: latency of open+read of key/<id>.csv, and
+# of a query by key in a new sqlite3 connection to the source
+nav_lookup() {
+    start_daemon "$DIR/logs/stratafs.log" "$MNT/$GEN1" "$MNT/$GEN1/schema.sql" "$STRATAFS" "$NAV" "$MNT" -f
+    $PY - "$MNT/$GEN1/orders/key" "$DB" "$ROWS" >>"$RES" <<'PYEOF'
+import random, sqlite3, statistics, sys, time
+d, db, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+keys = random.Random(7).sample(range(1, n + 1), 200)
+def lat(f):
+    out = []
+    for k in keys:
+        t = time.perf_counter()
+        f(k)
+        out.append(time.perf_counter() - t)
+    out.sort()
+    return statistics.median(out), out[int(len(out) * 0.99) - 1]
+def strata(k):
+    with open("%s/%d.csv" % (d, k), "rb") as fh:
+        assert fh.read().count(b"\n") == 2
+def sql(k):
+    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    assert c.execute("SELECT * FROM orders WHERE id=?", (k,)).fetchone()
+    c.close()
+for name, f in (("strata", strata), ("sqlite", sql)):
+    m, p = lat(f)
+    print("nav.lookup_%s_median_s %.6f" % (name, m))
+    print("nav.lookup_%s_p99_s %.6f" % (name, p))
+PYEOF
+    stop_daemon
+}
+# changes.csv of the 1,000 updated rows on a fresh mount; strata diff; and the
+# SQL way with both copies of the database at hand (EXCEPT over ATTACH)
+nav_changes() {
+    local s n
+    start_daemon "$DIR/logs/stratafs.log" "$MNT/$GEN3" "$MNT/$GEN3/schema.sql" "$STRATAFS" "$NAV" "$MNT" -f
+    s=$(now); n=$(wc -l <"$MNT/$GEN3/orders/changes.csv"); rec nav.changes_mount_s "$(usecs "$s")"
+    [ "$n" = 1001 ] || { echo "changes.csv has $n lines, not 1001" >&2; return 1; }
+    stop_daemon
+    timed_cmd nav.changes_diff_s "$STRATA" diff "$NAV" "$GEN1" "$GEN3" --table orders
+    evict "$DB" "$DBMOD"
+    timed_cmd nav.changes_sql_s sqlite3 "$DBMOD" "ATTACH '$DB' AS o; SELECT * FROM main.orders EXCEPT SELECT * FROM o.orders;"
+}
+# 100 generations of a 10,000-row table, 20 rows changed in each and row 77
+# in every 10th: its history through tables/, and by hand (grep in every
+# generation's CSV through a fresh mount)
+NAVH=$DIR/repo-nav-hist
+nav_hist_prepare() {
+    local db=$DIR/work/hist.db i=0 at
+    [ -f "$NAVH/.bench-done" ] && return 0
+    rm -rf "$NAVH" "$db"; "$STRATA" init "$NAVH" >/dev/null
+    small_db "$db" 1 10000
+    while read -r at; do
+        $PY - "$db" "$i" <<'PYEOF'
+import random, sqlite3, sys
+db, i = sqlite3.connect(sys.argv[1]), int(sys.argv[2])
+rnd = random.Random(i)
+db.executemany("UPDATE orders SET amount = amount + 1 WHERE id = ?",
+               [(rnd.randrange(100, 10001),) for _ in range(20)])
+if i % 10 == 0:
+    db.execute("UPDATE orders SET note = ? WHERE id = 77", ("version %d" % i,))
+db.commit()
+PYEOF
+        $EMD "$STRATA" backup "$NAVH" "$db" --at "$at" >/dev/null
+        i=$((i + 1))
+    done < <(at_times 100)
+    rm -f "$db"; touch "$NAVH/.bench-done"
+}
+nav_hist() {
+    local last s n g
+    last=$(gen_name "$(at_times 100 | tail -n 1)")
+    start_daemon "$DIR/logs/stratafs.log" "$MNT/$last" "$MNT/$last/schema.sql" "$STRATAFS" "$NAVH" "$MNT" -f
+    s=$(now); n=$(wc -l <"$MNT/tables/orders/key/77.csv"); rec nav.history100_s "$(usecs "$s")"
+    [ "$n" = 11 ] || { echo "history of row 77 has $n lines, not 11" >&2; return 1; }
+    stop_daemon
+    start_daemon "$DIR/logs/stratafs.log" "$MNT/$last" "$MNT/$last/schema.sql" "$STRATAFS" "$NAVH" "$MNT" -f
+    s=$(now)
+    for g in "$MNT"/2020-*; do grep -m 1 '^77,' "$g/orders/orders.csv"; done >/dev/null
+    rec nav.history100_grep_s "$(usecs "$s")"
+    stop_daemon
+}
+P0=$(now)
+run_section strata.nav nav_prepare
+run_section strata.nav nav_hist_prepare
+PREP_US=$((PREP_US + $(now) - P0))
+for t in $(seq "$TRIALS"); do
+    say "navigate, trial $t of $TRIALS ..."
+    run_section strata.nav nav_backup
+    run_section strata.nav nav_lookup
+    run_section strata.nav nav_changes
+    run_section strata.nav nav_hist
+done
+
 say "small repositories (10,000 generations, 1,000 tables, 100 generations) ..."
 P0=$(now)
 run_section strata_10k.mount prepare_10k

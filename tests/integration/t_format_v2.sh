@@ -161,8 +161,15 @@ os.chdir(sys.argv[1])
 bad = 0
 def onerror(e):
     sys.exit("walk: %s" % e)
+added = 0
 for d in sys.argv[2:]:
     for root, dirs, files in os.walk(d, onerror=onerror):
+        # what mount layout 5 added to every table (key/, changes.csv/.jsonl) is
+        # new, not something 27985a0 served: left out here, counted below
+        if root.count("/") == 1:
+            added += ("key" in dirs) + ("changes.csv" in files) + ("changes.jsonl" in files)
+            dirs[:] = [x for x in dirs if x != "key"]
+            files = [x for x in files if x not in ("changes.csv", "changes.jsonl")]
         dirs.sort()
         print("d %o %s" % (stat.S_IMODE(os.stat(root).st_mode), root))
         for f in sorted(files):
@@ -175,6 +182,9 @@ for d in sys.argv[2:]:
                 bad = 1
             print("f %o %d %s %s" % (stat.S_IMODE(st.st_mode), st.st_size,
                                      hashlib.sha256(data).hexdigest()[:16], p))
+if not added:
+    print("walk: no key/ or changes files: not mount layout 5", file=sys.stderr)
+    bad = 1
 sys.exit(bad)
 PYEOF
 }
@@ -444,7 +454,7 @@ done
 $G2
 $G3" ] || fail "ls after the backup: $("$STRATA" ls "$R")"
 mount_fs "$R" "$M"
-[ "$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["format"])' "$M/$G3/generation.json")" = 4 ] ||
+[ "$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["format"])' "$M/$G3/generation.json")" = 5 ] ||
     fail "$G3: generation.json format: $(head -c 300 "$M/$G3/generation.json")"
 [ -f "$M/$G3/dump.sql" ] && [ -f "$M/$G3/schema.pg.sql" ] && [ -f "$M/$G3/notes/schema.pg.sql" ] ||
     fail "$G3 has no dump.sql or schema.pg.sql: $(ls "$M/$G3")"

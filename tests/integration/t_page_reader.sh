@@ -77,9 +77,11 @@ c.close()
 EOF
 }
 
-declare -A PAGED=( [plain]=1 [desc_pk]=1 [nopk]=1 [textpk]=1 [big]=1 )
+declare -A PAGED=( [plain]=1 [nopk]=1 [big]=1 )
+# a declared key that is not the rowid orders the rows (mount layout 5): SQLite's API, by that key
 declare -A API=( [added]="a page or record it does not read" [late]="a page or record it does not read" [wr]="WITHOUT ROWID"
-                 [gen]="generated or hidden columns" )
+                 [gen]="generated or hidden columns" [desc_pk]="rows in primary key order"
+                 [textpk]="rows in primary key order" )
 day=0
 check_db() {  # check_db DB WHAT: back up twice, check readers, chunks and bytes
     local db=$1 what=$2 at g

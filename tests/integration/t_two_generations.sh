@@ -87,7 +87,9 @@ cat >"$T/root.want" <<'X'
 2026-11-21T020000Z
 2026-11-22T020000Z
 2026-11-22T020000Z-002
+at
 latest
+tables
 X
 diff "$T/root.want" "$T/root.txt" >&2 || fail "mount root listing differs"
 L=$(readlink "$M/latest")
