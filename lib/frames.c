@@ -310,6 +310,8 @@ int framed_check_rows(const uint8_t *body, size_t clen, const struct pack_entry 
 	if (rc)
 		return rc == -EAGAIN ? -EUCLEAN : rc;
 	buf_grow(&s, t.side_ulen);
+	if (csv)
+		buf_grow(csv, e->csv_len); /* its size (framed_parse checked it): no copies while it grows */
 	rc = framed_decode(body + t.side_off, t.foff[0] - t.side_off, t.side_ulen, dctx, s.data);
 	s.len = t.side_ulen;
 	if (!rc)

@@ -24,19 +24,25 @@
 
 #define NODEMAP_IDLE_MAX 4096
 
+/* An entry is about 80 bytes and its name: memory follows what the kernel holds. */
 struct nm_entry {
 	struct nm_entry *chain;          /* same bucket */
 	struct nm_entry *prev, *next;    /* idle list (refs == 0) */
 	uint64_t ino;
 	uint64_t refs;
-	struct node n;
+	bool idle;                       /* on the idle list */
+	uint64_t seq;
+	uint32_t tidx, pos;
+	enum node_type type;
+	size_t keylen;
+	char key[];
 };
 
 struct nodemap {
 	pthread_mutex_t mu;
 	struct nm_entry **buckets;
 	size_t nbuckets, count;
-	struct nm_entry idle; /* list head: idle.next is the most recently idle */
+	struct nm_entry *idle_new, *idle_old; /* idle list: most and least recently idle */
 	size_t nidle;
 };
 
@@ -46,7 +52,6 @@ struct nodemap *nodemap_new(void)
 	pthread_mutex_init(&m->mu, NULL);
 	m->nbuckets = 256;
 	m->buckets = xcalloc(m->nbuckets, sizeof(*m->buckets));
-	m->idle.prev = m->idle.next = &m->idle;
 	return m;
 }
 
@@ -79,22 +84,34 @@ static struct nm_entry *find(struct nodemap *m, uint64_t ino)
 	return e;
 }
 
+/* idle: prev is the more recently idle neighbour, next the less */
 static void idle_unlink(struct nodemap *m, struct nm_entry *e)
 {
-	if (!e->prev)
+	if (!e->idle)
 		return;
-	e->prev->next = e->next;
-	e->next->prev = e->prev;
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		m->idle_new = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		m->idle_old = e->prev;
 	e->prev = e->next = NULL;
+	e->idle = false;
 	m->nidle--;
 }
 
 static void idle_push(struct nodemap *m, struct nm_entry *e)
 {
-	e->next = m->idle.next;
-	e->prev = &m->idle;
-	m->idle.next->prev = e;
-	m->idle.next = e;
+	e->prev = NULL;
+	e->next = m->idle_new;
+	if (m->idle_new)
+		m->idle_new->prev = e;
+	else
+		m->idle_old = e;
+	m->idle_new = e;
+	e->idle = true;
 	m->nidle++;
 }
 
@@ -127,7 +144,7 @@ static void grow(struct nodemap *m)
 	free(ob);
 }
 
-static bool same_node(const struct node *a, const struct node *b)
+static bool same_node(const struct nm_entry *a, const struct node *b)
 {
 	return a->type == b->type && a->seq == b->seq && a->tidx == b->tidx && a->pos == b->pos &&
 	       a->keylen == b->keylen && !memcmp(a->key, b->key, a->keylen);
@@ -138,14 +155,19 @@ int nodemap_put(struct nodemap *m, uint64_t ino, const struct node *n, unsigned 
 	int rc = 0;
 	pthread_mutex_lock(&m->mu);
 	struct nm_entry *e = find(m, ino);
-	if (e && !same_node(&e->n, n)) {
+	if (e && !same_node(e, n)) {
 		rc = -EIO;
 	} else if (e) {
 		idle_unlink(m, e);
 	} else {
-		e = xcalloc(1, sizeof(*e));
+		e = xcalloc(1, sizeof(*e) + n->keylen + 1);
 		e->ino = ino;
-		e->n = *n;
+		e->type = n->type;
+		e->seq = n->seq;
+		e->tidx = n->tidx;
+		e->pos = n->pos;
+		e->keylen = n->keylen;
+		memcpy(e->key, n->key, n->keylen);
 		size_t h = bucket_of(m, ino);
 		e->chain = m->buckets[h];
 		m->buckets[h] = e;
@@ -157,7 +179,7 @@ int nodemap_put(struct nodemap *m, uint64_t ino, const struct node *n, unsigned 
 		if (!e->refs)
 			idle_push(m, e);
 		while (m->nidle > NODEMAP_IDLE_MAX)
-			remove_entry(m, m->idle.prev);
+			remove_entry(m, m->idle_old);
 	}
 	pthread_mutex_unlock(&m->mu);
 	if (rc)
@@ -170,8 +192,11 @@ int nodemap_get(struct nodemap *m, uint64_t ino, struct node *n)
 {
 	pthread_mutex_lock(&m->mu);
 	struct nm_entry *e = find(m, ino);
-	if (e)
-		*n = e->n;
+	if (e) {
+		*n = node_make(e->type, e->seq, e->tidx, e->pos);
+		memcpy(n->key, e->key, e->keylen + 1);
+		n->keylen = e->keylen;
+	}
 	pthread_mutex_unlock(&m->mu);
 	return e ? 0 : -ENOENT;
 }
@@ -185,7 +210,7 @@ void nodemap_drop(struct nodemap *m, uint64_t ino, uint64_t refs)
 		if (!e->refs) {
 			idle_push(m, e);
 			while (m->nidle > NODEMAP_IDLE_MAX)
-				remove_entry(m, m->idle.prev);
+				remove_entry(m, m->idle_old);
 		}
 	}
 	pthread_mutex_unlock(&m->mu);

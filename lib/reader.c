@@ -416,8 +416,10 @@ int reader_chunk_typed(struct reader *r, uint64_t gseq, uint32_t tidx,
 		if (!rc)
 			rc = framed_check_rows(body, ch->e.clen, &ch->e, thread_dctx(r), &csv, &side,
 					       false);
-		if (!rc)
+		if (!rc) {
+			buf_grow(typed, ch->e.ulen); /* its size: no copies while it grows */
 			rc = framed_typed(side.data, side.len, csv.data, csv.len, typed);
+		}
 		if (!rc) {
 			/* the id decides; a framed body is read without the recorded ulen, as reads are */
 			chunk_id_of(&id, typed->data + before, typed->len - before);
