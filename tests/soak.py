@@ -59,6 +59,9 @@ import threading
 import time
 import traceback
 
+# what the root holds besides the generations (mount layout 5)
+ROOT_DIRS = ("latest", "tables", "at")
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oracle  # noqa: E402  (tests/oracle.py)
 
@@ -880,9 +883,10 @@ class Shared:
     def _refresh(self, reader):
         ents = os.listdir(self.mnt)
         reader.st.op("ls-root")
-        gens = [e for e in ents if e != "latest"]
-        if not ents or ents[-1] != "latest" or "latest" in gens:
-            reader.err("root listing does not end with latest: %r" % ents[-5:])
+        # the root ends with latest, tables and at (mount layout 5)
+        gens = [e for e in ents if e not in ROOT_DIRS]
+        if ents[-3:] != ["latest", "tables", "at"] or any(e in gens for e in ROOT_DIRS):
+            reader.err("root listing does not end with latest, tables, at: %r" % ents[-5:])
         if gens != sorted(gens):
             reader.err("root listing not in byte order")
         for n in gens:
@@ -1046,12 +1050,12 @@ def cmd_run(a):
             return None
         now = time.time()
         for e in ents:
-            if e != "latest" and e not in seen:
+            if e not in ROOT_DIRS and e not in seen:
                 seen[e] = now
         return ents
 
     ents = poll_root()
-    start_names = sorted(e for e in (ents or []) if e != "latest")
+    start_names = sorted(e for e in (ents or []) if e not in ROOT_DIRS)
     dead = False
     while time.time() < deadline:
         poll_root()
@@ -1111,7 +1115,7 @@ def cmd_run(a):
     # latest points at the newest generation
     for _ in range(5):
         try:
-            names = sorted(e for e in os.listdir(mnt) if e != "latest")
+            names = sorted(e for e in os.listdir(mnt) if e not in ROOT_DIRS)
             target = os.readlink(os.path.join(mnt, "latest"))
         except OSError as e:
             errors.append("final root check: %s" % e)
