@@ -36,13 +36,17 @@ static int open_tree(const char *repo, bool readahead, struct tree **t, char **e
 	if (rc) {
 		tree_close(*t);
 		*t = NULL;
+	} else {
+		tree_keep_notes(*t);
 	}
 	return rc;
 }
 
 /* The one-line message for a path that does not resolve. */
-static char *path_message(const char *repo, const char *path, int rc)
+static char *path_message(struct tree *t, const char *repo, const char *path, int rc)
 {
+	if (rc == -ENOENT && *tree_last_note(t))
+		return xasprintf("'%s' is not in the tree of '%s': %s", path, repo, tree_last_note(t));
 	if (rc == -ENOENT)
 		return xasprintf("'%s' is not in the tree of '%s'; see 'strata ls %s' and 'strata ls %s PATH'",
 				 path, repo, repo, repo);
@@ -91,7 +95,7 @@ static int cat_one(struct tree *t, const char *repo, const char *path, char **er
 	if (!rc)
 		rc = tree_stat(t, ino, &st, &flags);
 	if (rc) {
-		*err = path_message(repo, path, rc);
+		*err = path_message(t, repo, path, rc);
 		return rc;
 	}
 	if (S_ISDIR(st.st_mode)) {
@@ -100,7 +104,7 @@ static int cat_one(struct tree *t, const char *repo, const char *path, char **er
 	}
 	rc = tree_open_file(t, ino, &f);
 	if (rc) {
-		*err = path_message(repo, path, rc);
+		*err = path_message(t, repo, path, rc);
 		return rc;
 	}
 	while (off < f->size) {
@@ -204,7 +208,7 @@ int browse_ls(const char *repo, const char *path, bool json, char **err)
 	if (!rc)
 		rc = tree_stat(t, ino, &st, &flags);
 	if (rc) {
-		*err = path_message(repo, path, rc);
+		*err = path_message(t, repo, path, rc);
 		goto out;
 	}
 	if (json)

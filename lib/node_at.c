@@ -67,8 +67,8 @@ static int at_link_find(struct tree *t, const struct node *parent, const char *n
 	int64_t when;
 	int rc;
 	if (time_parse_point(name, &when)) {
-		log_msg("at/%s: not a time; name one as 2026-11-20T14:00:00Z, 20261120T140000Z or 2026-11-20",
-			name);
+		tree_note(t, "at/%s: not a time; name one as 2026-11-20T14:00:00Z, 20261120T140000Z or 2026-11-20",
+			  name);
 		return -ENOENT;
 	}
 	rc = catalog_gen_at(&t->cat, when, &g);

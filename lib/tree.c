@@ -30,6 +30,8 @@
 #include "strata/naming.h"
 
 #include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -411,6 +413,30 @@ static int cat_unlock(struct tree *t, int rc)
 	return rc;
 }
 
+void tree_note(struct tree *t, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (t->keep_notes) {
+		vsnprintf(t->note, sizeof(t->note), fmt, ap);
+	} else {
+		char line[512];
+		vsnprintf(line, sizeof(line), fmt, ap);
+		log_msg("%s", line);
+	}
+	va_end(ap);
+}
+
+void tree_keep_notes(struct tree *t)
+{
+	t->keep_notes = true;
+}
+
+const char *tree_last_note(struct tree *t)
+{
+	return t->note;
+}
+
 void tree_lock(struct tree *t)
 {
 	cat_lock(t);
@@ -717,6 +743,7 @@ static int walk(struct tree *t, struct walk *w, const char *path, bool follow_la
 
 int tree_resolve(struct tree *t, const char *path, bool follow_last, uint64_t *ino)
 {
+	t->note[0] = 0;
 	struct walk w = { .dirs = { TREE_INO_ROOT } };
 	while (*path == '/')
 		path++;

@@ -145,9 +145,16 @@ struct tree {
 	ino_t bad_ino;        /* a replacement that could not be opened */
 	unsigned bad_count;   /* ... at this many checks in a row */
 	int64_t cat_err_logged; /* monotonic ms of the last "cannot read" line */
+	bool keep_notes;      /* tree_keep_notes: why a name missed goes to note, not the log */
+	char note[256];
 };
 
 uint64_t node_ino(const struct node *n);
+/*
+ * Why a name a user typed names nothing (not a time, ...): logged by a
+ * mount; kept for the caller's message by a command (tree_keep_notes).
+ */
+void tree_note(struct tree *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Hold the catalog lock outside a node callback (a command's own walk); unlock returns the tree's error for rc. */
 void tree_lock(struct tree *t);
 int tree_unlock(struct tree *t, int rc);

@@ -70,6 +70,14 @@ void tree_set_formats(struct tree *t, unsigned mask);
 /* Parse "csv,jsonl,sql" (any non-empty subset) into a mask; -EINVAL if it is not one. */
 int tree_parse_formats(const char *s, unsigned *mask);
 
+/*
+ * A command's walk: why a name a user typed names nothing (at/now: not a
+ * time) is kept for its message (tree_last_note, "" if none; reset by each
+ * tree_resolve) instead of being logged as a mount logs it.
+ */
+void tree_keep_notes(struct tree *t);
+const char *tree_last_note(struct tree *t);
+
 /* The repository path as given to tree_open (for messages). */
 const char *tree_repo_path(const struct tree *t);
 struct reader *tree_reader(struct tree *t);
