@@ -1151,6 +1151,29 @@ int catalog_table_versions(struct catalog *c, const char *dirname, struct cat_ve
 	return 0;
 }
 
+int catalog_table_before(struct catalog *c, const char *dirname, uint64_t seq, uint64_t *pseq,
+			 uint32_t *ptidx)
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, "SELECT g.seq, t.tidx FROM generations cur, tables t JOIN generations g"
+			 " ON g.seq = t.seq WHERE cur.seq = ?2 AND t.dirname = ?1 AND"
+			 " (g.time < cur.time OR (g.time = cur.time AND g.seq < cur.seq))"
+			 " ORDER BY g.time DESC, g.seq DESC LIMIT 1", &st), s;
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, dirname, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		*pseq = (uint64_t)sqlite3_column_int64(st, 0);
+		*ptidx = (uint32_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (s == SQLITE_ROW)
+		return 0;
+	return s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
+}
+
 int catalog_chunk_keys(struct catalog *c, uint64_t seq, uint32_t tidx, uint32_t seqno,
 		       struct buf *first, struct buf *last)
 {

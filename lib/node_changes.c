@@ -138,23 +138,19 @@ static int previous(struct tree *t, const struct node *n, struct tdiff_side *old
 		    struct tdiff_side *new)
 {
 	struct cat_table tb;
-	struct cat_version *v;
-	size_t nv, i;
+	uint64_t pseq = 0;
+	uint32_t ptidx = 0;
 	int rc = catalog_table_by_idx(&t->cat, n->seq, n->tidx, &tb);
 	if (rc)
 		return rc;
-	rc = catalog_table_versions(&t->cat, tb.dirname, &v, &nv);
+	rc = catalog_table_before(&t->cat, tb.dirname, n->seq, &pseq, &ptidx);
 	free(tb.dirname);
-	if (rc)
+	if (rc && rc != -ENOENT)
 		return rc;
-	for (i = 0; i < nv && v[i].seq != n->seq; i++)
-		;
-	rc = i == nv ? -ENOENT : 0;
+	bool none = rc == -ENOENT;
+	rc = side_of(t, n->seq, n->tidx, new);
 	if (!rc)
-		rc = side_of(t, n->seq, n->tidx, new);
-	if (!rc)
-		rc = i ? side_of(t, v[i - 1].seq, v[i - 1].tidx, old) : side_of(t, 0, -1, old);
-	free(v);
+		rc = none ? side_of(t, 0, -1, old) : side_of(t, pseq, ptidx, old);
 	return rc;
 }
 
@@ -216,12 +212,38 @@ static int changes_each(struct tree *t, const struct node *parent, struct tree_d
 	return 0;
 }
 
+/*
+ * A table new in its generation: every row an insert, served from its
+ * chunks as they are read (rd_file_set_op), never made whole; its size
+ * is known from the catalog.  *all: whether that is the case.
+ */
+static int all_inserts(struct tree *t, const struct node *n, bool *all, struct cat_table *tb)
+{
+	struct tdiff_side old, new;
+	int rc = previous(t, n, &old, &new);
+	*all = !rc && old.tidx < 0;
+	if (!rc && *all)
+		rc = catalog_table_by_idx(&t->cat, n->seq, n->tidx, tb);
+	if (!rc && *all)
+		free(tb->dirname);
+	return rc;
+}
+
+static const char OP_INSERT[] = "insert";
+
 static int changes_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
 {
 	struct cat_gen g;
+	struct cat_table tb;
 	uint64_t len;
+	bool all;
 	int rc = n->pos < 2 ? tree_gen(t, n->seq, &g) : -ENOENT;
 	if (!rc)
+		rc = all_inserts(t, n, &all, &tb);
+	if (!rc && all)
+		len = n->pos == VIEW_CSV ? 3 + tb.header_len + tb.csv_size + tb.nrows * (sizeof(OP_INSERT))
+		      : tb.jsonl_size + tb.nrows * (sizeof(OP_INSERT) - 1 + 8);
+	else if (!rc)
 		rc = tree_text(t, n, changes_text, NULL, &len);
 	if (!rc)
 		tree_fill(t, st, n, S_IFREG, len, g.time);
@@ -230,11 +252,29 @@ static int changes_stat(struct tree *t, const struct node *n, struct stat *st, u
 
 static int changes_open(struct tree *t, const struct node *n, struct rd_file *f)
 {
+	struct cat_table tb;
 	uint64_t len;
-	int rc = n->pos < 2 ? tree_text(t, n, changes_text, &f->text, &len) : -ENOENT;
-	if (!rc) {
-		f->text_len = (size_t)len;
-		f->size = len;
+	bool all;
+	int rc = n->pos < 2 ? all_inserts(t, n, &all, &tb) : -ENOENT;
+	if (!rc && all) {
+		rc = tree_table_ops(t, n->seq, n->tidx, OP_INSERT, n->pos == VIEW_CSV, f);
+		if (!rc && n->pos == VIEW_CSV) {
+			char *hdr;
+			size_t hl;
+			rc = catalog_table_text(&t->cat, n->seq, n->tidx, CAT_TEXT_HEADER, &hdr, &hl);
+			if (!rc) {
+				f->text = xasprintf("op,%.*s", (int)hl, hdr);
+				f->text_len = 3 + hl;
+				rd_file_set_size(f);
+			}
+			free(hdr);
+		}
+	} else if (!rc) {
+		rc = tree_text(t, n, changes_text, &f->text, &len);
+		if (!rc) {
+			f->text_len = (size_t)len;
+			f->size = len;
+		}
 	}
 	return rc;
 }

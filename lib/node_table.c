@@ -10,6 +10,7 @@
  */
 #include "tree_i.h"
 #include "strata/log.h"
+#include "strata/manifest.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -262,6 +263,31 @@ int tree_table_file(struct tree *t, uint64_t seq, uint32_t tidx, enum view_forma
 	if (!rc)
 		rd_file_set_size(f);
 	return rc;
+}
+
+int tree_table_ops(struct tree *t, uint64_t seq, uint32_t tidx, const char *op, bool csv,
+		   struct rd_file *f)
+{
+	char *name, **cols;
+	unsigned ncols, flags, rev;
+	int rc;
+	f->seq = seq;
+	f->tidx = tidx;
+	rc = catalog_table_chunks(&t->cat, seq, tidx, false, &f->chunks, &f->nchunks);
+	if (!rc)
+		rc = check_chunk_list(t, f, VIEW_JSONL);
+	if (!rc)
+		rc = catalog_table_names(&t->cat, seq, tidx, &name, &cols, &ncols, &flags, &rev);
+	if (rc)
+		return rc;
+	rd_file_set_view(f, VIEW_JSONL, name, cols, ncols, (flags & TABLE_WITHOUT_ROWID) != 0, rev);
+	rd_file_set_op(f, op, csv);
+	for (unsigned c = 0; c < ncols; c++)
+		free(cols[c]);
+	free(cols);
+	free(name);
+	rd_file_set_size(f);
+	return 0;
 }
 
 static int csv_open(struct tree *t, const struct node *n, struct rd_file *f)

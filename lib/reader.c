@@ -132,6 +132,31 @@ void rd_file_add_part(struct rd_file *f, struct rd_file *part)
 	f->parts[f->nparts++] = part;
 }
 
+void rd_file_set_op(struct rd_file *f, const char *op, bool csv)
+{
+	uint64_t extra = strlen(op) + (csv ? 1 : 8);
+	f->vt->op = op;
+	f->vt->op_csv = csv;
+	/* another rendering of the same rows: another cache key */
+	uint8_t in[18 + 64];
+	size_t ol = strlen(op) < 64 ? strlen(op) : 64;
+	memcpy(in, f->variant, 16);
+	in[16] = csv;
+	in[17] = (uint8_t)ol;
+	memcpy(in + 18, op, ol);
+	XXH128_hash_t h = XXH3_128bits(in, 18 + ol);
+	memcpy(f->variant, &h.high64, 8);
+	memcpy(f->variant + 8, &h.low64, 8);
+	/* each chunk's rows as this file has them: its offsets and lengths in the JSONL fields */
+	uint64_t off = 0;
+	for (size_t i = 0; i < f->nchunks; i++) {
+		struct cat_chunk *c = &f->chunks[i];
+		c->jsonl_len = (csv ? c->e.csv_len : c->jsonl_len) + c->e.nrows * extra;
+		c->jsonl_off = off;
+		off += c->jsonl_len;
+	}
+}
+
 void rd_file_set_view(struct rd_file *f, enum view_format fmt, const char *table,
 		      char *const *cols, unsigned ncols, bool without_rowid, unsigned rev)
 {

@@ -93,50 +93,36 @@ static int cmp_id(const void *a, const void *b)
 	return memcmp(a, b, 16);
 }
 
-/*
- * The chunks of side s that the other side (its ids sorted in other, n of
- * them) does not list; all of them when other is NULL.
- */
-static int only_in(struct catalog *cat, const struct tdiff_side *s, const struct chunk_id *other,
-		   size_t n, struct cursor *c)
+/* Every chunk of side s (none when it is absent) into c. */
+static int list_side(struct catalog *cat, const struct tdiff_side *s, struct cursor *c)
 {
-	struct cat_chunk *all;
-	size_t nall, k = 0;
-	int rc;
 	c->seq = s->seq;
 	c->tidx = (uint32_t)s->tidx;
+	c->ch = NULL;
+	c->n = c->next = 0;
 	if (s->tidx < 0)
 		return 0;
-	rc = catalog_table_chunks(cat, s->seq, (uint32_t)s->tidx, false, &all, &nall);
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < nall; i++)
-		if (!other || !bsearch(&all[i].e.id, other, n, sizeof(*other), cmp_id))
-			all[k++] = all[i];
-	c->ch = all;
-	c->n = k;
-	return 0;
+	return catalog_table_chunks(cat, s->seq, (uint32_t)s->tidx, false, &c->ch, &c->n);
 }
 
-static int sorted_ids(struct catalog *cat, const struct tdiff_side *s, struct chunk_id **ids,
-		      size_t *n)
+/* The ids of c's chunks, sorted. */
+static struct chunk_id *sorted_ids(const struct cursor *c)
 {
-	struct cat_chunk *all;
-	size_t nall;
-	*ids = NULL;
-	*n = 0;
-	if (s->tidx < 0)
-		return 0;
-	int rc = catalog_table_chunks(cat, s->seq, (uint32_t)s->tidx, false, &all, &nall);
-	if (rc)
-		return rc;
-	*ids = xcalloc(nall ? nall : 1, sizeof(**ids));
-	for (size_t i = 0; i < nall; i++)
-		(*ids)[i] = all[i].e.id;
-	*n = nall;
-	catalog_free_chunks(all, nall);
-	qsort(*ids, *n, sizeof(**ids), cmp_id);
-	return 0;
+	struct chunk_id *ids = xcalloc(c->n ? c->n : 1, sizeof(*ids));
+	for (size_t i = 0; i < c->n; i++)
+		ids[i] = c->ch[i].e.id;
+	qsort(ids, c->n, sizeof(*ids), cmp_id);
+	return ids;
+}
+
+/* Keep only the chunks of c whose ids are not among other's n (sorted). */
+static void keep_only(struct cursor *c, const struct chunk_id *other, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < c->n; i++)
+		if (!bsearch(&c->ch[i].e.id, other, n, sizeof(*other), cmp_id))
+			c->ch[k++] = c->ch[i];
+	c->n = k;
 }
 
 /* The values of a key the user names: a key-ordered rowid table's trailing rowid is not one. */
@@ -153,17 +139,20 @@ int table_diff(struct catalog *cat, struct reader *rd, const struct tdiff_side *
 {
 	struct cursor a = { .rd = rd }, b = { .rd = rd };
 	struct chunk_id *ida = NULL, *idb = NULL;
-	size_t na = 0, nb = 0;
 	int rc;
 
 	*replaced = false;
-	rc = sorted_ids(cat, old, &ida, &na);
+	rc = list_side(cat, old, &a);
 	if (!rc)
-		rc = sorted_ids(cat, new, &idb, &nb);
-	if (!rc)
-		rc = only_in(cat, old, idb, nb, &a);
-	if (!rc)
-		rc = only_in(cat, new, ida, na, &b);
+		rc = list_side(cat, new, &b);
+	if (!rc) {
+		/* what both list is the same rows in both */
+		size_t na = a.n, nb = b.n;
+		ida = sorted_ids(&a);
+		idb = sorted_ids(&b);
+		keep_only(&a, idb, nb);
+		keep_only(&b, ida, na);
+	}
 	if (!rc)
 		rc = cursor_next(&a);
 	if (!rc)
@@ -181,9 +170,9 @@ int table_diff(struct catalog *cat, struct reader *rd, const struct tdiff_side *
 		memset(&a, 0, sizeof(a));
 		memset(&b, 0, sizeof(b));
 		a.rd = b.rd = rd;
-		rc = only_in(cat, old, NULL, 0, &a);
+		rc = list_side(cat, old, &a);
 		if (!rc)
-			rc = only_in(cat, new, NULL, 0, &b);
+			rc = list_side(cat, new, &b);
 		for (rc = rc ? rc : cursor_next(&a); !rc && a.valid; rc = cursor_next(&a))
 			if ((rc = fn(arg, TDIFF_DELETE, 0, &a.one)))
 				goto out;

@@ -229,6 +229,13 @@ int row_render_init(struct tree *t, uint64_t seq, uint32_t tidx, enum view_forma
 /* Append the rows of a typed chunk (no header); TREE_LOGGED when they do not render. */
 int row_render(struct tree *t, struct row_render *r, const struct buf *chunk, struct buf *out);
 void row_render_release(struct row_render *r);
+/*
+ * Open the rows of table tidx of generation seq into f as a changes file
+ * of one op (rd_file_set_op): JSONL, or CSV lines when csv; no prefix text
+ * yet (the caller adds a header).
+ */
+int tree_table_ops(struct tree *t, uint64_t seq, uint32_t tidx, const char *op, bool csv,
+		   struct rd_file *f);
 /* Open the whole of table tidx of generation seq in format fmt into f (its chunk list checked). */
 int tree_table_file(struct tree *t, uint64_t seq, uint32_t tidx, enum view_format fmt,
 		    struct rd_file *f);

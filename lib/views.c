@@ -262,10 +262,26 @@ int view_render_chunk(enum view_format f, const struct view_table *t, const uint
 	if (chunk_shape_decode(&r, s) || s->ncols != t->ncols || s->nhidden != t->hidden)
 		goto out;
 	while (rd_left(&r)) {
-		if (f == VIEW_JSONL) {
+		if (f == VIEW_JSONL && t->op && t->op_csv) {
+			/* "<op>," and the row's CSV line (render.c's rules) */
+			buf_adds(out, t->op);
+			buf_addc(out, ',');
+			for (unsigned c = 0; c < s->nhidden + s->ncols; c++) {
+				if (value_decode(&r, &v))
+					goto out;
+				if (c < s->nhidden)
+					continue;
+				if (c > s->nhidden)
+					buf_addc(out, ',');
+				render_csv_value(out, &v);
+			}
+			buf_addc(out, '\n');
+		} else if (f == VIEW_JSONL) {
 			if (s->nhidden && value_decode(&r, &v))
 				goto out;
 			buf_addc(out, '{');
+			if (t->op)
+				buf_addf(out, "\"op\":\"%s\",", t->op);
 			for (unsigned c = 0; c < s->ncols; c++) {
 				if (value_decode(&r, &v))
 					goto out;

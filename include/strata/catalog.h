@@ -124,6 +124,12 @@ struct cat_version {
 };
 int catalog_table_versions(struct catalog *c, const char *dirname, struct cat_version **v,
 			   size_t *n);
+/*
+ * The version of a table directory before generation seq: the newest older
+ * generation (time, then seq) holding it; -ENOENT when none.
+ */
+int catalog_table_before(struct catalog *c, const char *dirname, uint64_t seq, uint64_t *pseq,
+			 uint32_t *ptidx);
 /* A change counter: changes whenever generations are added or removed. */
 int catalog_gen_stamp(struct catalog *c, uint64_t *stamp);
 /* generation.json or schema.sql text (caller frees). */

@@ -66,6 +66,14 @@ void rd_file_add_part(struct rd_file *f, struct rd_file *part);
 void rd_file_set_view(struct rd_file *f, enum view_format fmt, const char *table,
 		      char *const *cols, unsigned ncols, bool without_rowid, unsigned rev);
 
+/*
+ * Make the JSONL file f (rd_file_set_view VIEW_JSONL done, its chunks in
+ * f) a changes file whose every row is op (views.h view_table.op): as
+ * JSONL, or as CSV lines when csv.  Its chunks' offsets and lengths are
+ * recomputed; call rd_file_set_size after.
+ */
+void rd_file_set_op(struct rd_file *f, const char *op, bool csv);
+
 /* Set f->size from its prefix and its chunks' lengths in its format, or from its parts. */
 void rd_file_set_size(struct rd_file *f);
 

@@ -29,6 +29,15 @@ struct view_table {
 	unsigned hidden;    /* values before the columns: 1 (the rowid) for a rowid table */
 	bool rowid;         /* INSERTs name the rowid */
 	unsigned rev;       /* the rendering's revision (VIEW_REV, or an older one) */
+	/*
+	 * A changes file whose rows are all one op (a table new in its
+	 * generation: changes.csv is every row as an insert): with op set,
+	 * VIEW_JSONL renders each row as {"op":"<op>", then its members, or,
+	 * with op_csv, as "<op>," and its CSV line.  Lengths: a row's JSONL
+	 * length + strlen(op) + 8, or its CSV length + strlen(op) + 1.
+	 */
+	const char *op;     /* a static string, or NULL */
+	bool op_csv;
 };
 
 /*
