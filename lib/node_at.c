@@ -24,32 +24,17 @@
 static int at_find(struct tree *t, const struct node *parent, const char *name,
 		   struct node *child)
 {
-	if (strcmp(name, "at"))
-		return -ENOENT;
-	*child = node_make(N_AT, 0, 0, 0);
-	return 0;
+	return tree_child_find("at", N_AT, parent, name, child);
 }
 
 static int at_each(struct tree *t, const struct node *parent, struct tree_dir *d)
 {
-	struct node c = node_make(N_AT, 0, 0, 0);
-	tree_dir_add(d, "at", &c, S_IFDIR);
-	return 0;
-}
-
-static int at_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
-{
-	struct cat_gen g;
-	tree_fill(t, st, n, S_IFDIR, 0, t->start_time);
-	if (catalog_latest(&t->cat, &g) == 0)
-		st->st_mtime = st->st_ctime = (time_t)g.time;
-	*flags = TREE_LIVE;
-	return 0;
+	return tree_child_each(d, "at", N_AT, parent);
 }
 
 const struct node_kind node_at = {
 	.what = "at directory", .fields = 0, .parents = PARENT(N_ROOT), .mode = S_IFDIR,
-	.find = at_find, .each = at_each, .stat = at_stat,
+	.find = at_find, .each = at_each, .stat = tree_live_dir_stat,
 };
 
 /* ---- /at/<TIME> ---- */

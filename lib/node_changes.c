@@ -253,7 +253,6 @@ static int changes_stat(struct tree *t, const struct node *n, struct stat *st, u
 static int changes_open(struct tree *t, const struct node *n, struct rd_file *f)
 {
 	struct cat_table tb;
-	uint64_t len;
 	bool all;
 	int rc = n->pos < 2 ? all_inserts(t, n, &all, &tb) : -ENOENT;
 	if (!rc && all) {
@@ -270,11 +269,7 @@ static int changes_open(struct tree *t, const struct node *n, struct rd_file *f)
 			free(hdr);
 		}
 	} else if (!rc) {
-		rc = tree_text(t, n, changes_text, &f->text, &len);
-		if (!rc) {
-			f->text_len = (size_t)len;
-			f->size = len;
-		}
+		rc = tree_text_open(t, n, changes_text, f);
 	}
 	return rc;
 }

@@ -20,7 +20,7 @@
 
 /* ---- the root ---- */
 
-static int root_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
+int tree_live_dir_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
 {
 	struct cat_gen g;
 	tree_fill(t, st, n, S_IFDIR, 0, t->start_time);
@@ -31,7 +31,7 @@ static int root_stat(struct tree *t, const struct node *n, struct stat *st, unsi
 }
 
 const struct node_kind node_root = {
-	.what = "root", .fields = 0, .mode = S_IFDIR, .stat = root_stat,
+	.what = "root", .fields = 0, .mode = S_IFDIR, .stat = tree_live_dir_stat,
 };
 
 /* ---- generation directories ---- */

@@ -22,32 +22,17 @@
 static int tables_find(struct tree *t, const struct node *parent, const char *name,
 		       struct node *child)
 {
-	if (strcmp(name, "tables"))
-		return -ENOENT;
-	*child = node_make(N_TABLES, 0, 0, 0);
-	return 0;
+	return tree_child_find("tables", N_TABLES, parent, name, child);
 }
 
 static int tables_each(struct tree *t, const struct node *parent, struct tree_dir *d)
 {
-	struct node c = node_make(N_TABLES, 0, 0, 0);
-	tree_dir_add(d, "tables", &c, S_IFDIR);
-	return 0;
-}
-
-static int live_dir_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
-{
-	struct cat_gen g;
-	tree_fill(t, st, n, S_IFDIR, 0, t->start_time);
-	if (catalog_latest(&t->cat, &g) == 0)
-		st->st_mtime = st->st_ctime = (time_t)g.time;
-	*flags = TREE_LIVE;
-	return 0;
+	return tree_child_each(d, "tables", N_TABLES, parent);
 }
 
 const struct node_kind node_tables = {
 	.what = "tables directory", .fields = 0, .parents = PARENT(N_ROOT), .mode = S_IFDIR,
-	.find = tables_find, .each = tables_each, .stat = live_dir_stat,
+	.find = tables_find, .each = tables_each, .stat = tree_live_dir_stat,
 };
 
 /* ---- /tables/<table> ---- */
@@ -201,19 +186,12 @@ const struct node_kind node_hist_link = {
 static int hist_key_dir_find(struct tree *t, const struct node *parent, const char *name,
 			     struct node *child)
 {
-	if (strcmp(name, "key"))
-		return -ENOENT;
-	*child = *parent;
-	child->type = N_HIST_KEY_DIR;
-	return 0;
+	return tree_child_find("key", N_HIST_KEY_DIR, parent, name, child);
 }
 
 static int hist_key_dir_each(struct tree *t, const struct node *parent, struct tree_dir *d)
 {
-	struct node c = *parent;
-	c.type = N_HIST_KEY_DIR;
-	tree_dir_add(d, "key", &c, S_IFDIR);
-	return 0;
+	return tree_child_each(d, "key", N_HIST_KEY_DIR, parent);
 }
 
 static int hist_key_dir_stat(struct tree *t, const struct node *n, struct stat *st,

@@ -35,17 +35,12 @@
 static int key_dir_find(struct tree *t, const struct node *parent, const char *name,
 			struct node *child)
 {
-	if (strcmp(name, "key"))
-		return -ENOENT;
-	*child = node_make(N_KEY_DIR, parent->seq, parent->tidx, 0);
-	return 0;
+	return tree_child_find("key", N_KEY_DIR, parent, name, child);
 }
 
 static int key_dir_each(struct tree *t, const struct node *parent, struct tree_dir *d)
 {
-	struct node c = node_make(N_KEY_DIR, parent->seq, parent->tidx, 0);
-	tree_dir_add(d, "key", &c, S_IFDIR);
-	return 0;
+	return tree_child_each(d, "key", N_KEY_DIR, parent);
 }
 
 static int key_dir_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
@@ -325,11 +320,7 @@ static int key_file_stat(struct tree *t, const struct node *n, struct stat *st, 
 
 static int key_file_open(struct tree *t, const struct node *n, struct rd_file *f)
 {
-	uint64_t len;
-	int rc = tree_text(t, n, key_file_text, &f->text, &len);
-	f->text_len = (size_t)len;
-	f->size = len;
-	return rc;
+	return tree_text_open(t, n, key_file_text, f);
 }
 
 const struct node_kind node_key_file = {
@@ -481,11 +472,7 @@ static int hist_key_stat(struct tree *t, const struct node *n, struct stat *st, 
 
 static int hist_key_open(struct tree *t, const struct node *n, struct rd_file *f)
 {
-	uint64_t len;
-	int rc = tree_text(t, n, hist_key_text, &f->text, &len);
-	f->text_len = (size_t)len;
-	f->size = len;
-	return rc;
+	return tree_text_open(t, n, hist_key_text, f);
 }
 
 const struct node_kind node_hist_key = {

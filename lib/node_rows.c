@@ -32,17 +32,12 @@ static int stat_dir(struct tree *t, const struct node *n, struct stat *st)
 static int rows_find(struct tree *t, const struct node *parent, const char *name,
 		     struct node *child)
 {
-	if (strcmp(name, "rows"))
-		return -ENOENT;
-	*child = node_make(N_ROWS, parent->seq, parent->tidx, 0);
-	return 0;
+	return tree_child_find("rows", N_ROWS, parent, name, child);
 }
 
 static int rows_each(struct tree *t, const struct node *parent, struct tree_dir *d)
 {
-	struct node c = node_make(N_ROWS, parent->seq, parent->tidx, 0);
-	tree_dir_add(d, "rows", &c, S_IFDIR);
-	return 0;
+	return tree_child_each(d, "rows", N_ROWS, parent);
 }
 
 static int rows_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)

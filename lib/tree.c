@@ -674,6 +674,44 @@ int tree_text(struct tree *t, const struct node *n,
 	return 0;
 }
 
+int tree_text_open(struct tree *t, const struct node *n,
+		   int (*make)(struct tree *t, const struct node *n, struct buf *out),
+		   struct rd_file *f)
+{
+	uint64_t len;
+	int rc = tree_text(t, n, make, &f->text, &len);
+	if (!rc) {
+		f->text_len = (size_t)len;
+		f->size = len;
+	}
+	return rc;
+}
+
+static struct node child_of(enum node_type type, const struct node *parent)
+{
+	struct node c = *parent;
+	c.type = type;
+	c.pos = 0;
+	return c;
+}
+
+int tree_child_find(const char *want, enum node_type type, const struct node *parent,
+		    const char *name, struct node *child)
+{
+	if (strcmp(name, want))
+		return -ENOENT;
+	*child = child_of(type, parent);
+	return 0;
+}
+
+int tree_child_each(struct tree_dir *d, const char *want, enum node_type type,
+		    const struct node *parent)
+{
+	struct node c = child_of(type, parent);
+	tree_dir_add(d, want, &c, S_IFDIR);
+	return 0;
+}
+
 /* ---- a path walk, for the command line ---- */
 
 #define RESOLVE_MAX_LINKS 40

@@ -180,6 +180,8 @@ int node_make_named(struct node *out, enum node_type type, uint64_t seq, uint32_
 /* Attributes of node n: a directory, file or link of that size and time. */
 void tree_fill(const struct tree *t, struct stat *st, const struct node *n, mode_t type,
 	       uint64_t size, int64_t mtime);
+/* A directory that changes with the generations (the root, tables/, at/): time of the newest. */
+int tree_live_dir_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags);
 /* Add an entry to a listing. */
 void tree_dir_add(struct tree_dir *d, const char *name, const struct node *n, mode_t type);
 /*
@@ -206,6 +208,14 @@ bool tree_format_served(const struct tree *t, const struct cat_table *tb, unsign
  */
 int tree_file_view(struct tree *t, struct rd_file *f, enum view_format fmt);
 /*
+ * A directory with one fixed name below its parent (rows/, key/, tables/,
+ * at/): its node has the parent's address fields and name, and its own type.
+ */
+int tree_child_find(const char *want, enum node_type type, const struct node *parent,
+		    const char *name, struct node *child);
+int tree_child_each(struct tree_dir *d, const char *want, enum node_type type,
+		    const struct node *parent);
+/*
  * The text of a file made whole when it is looked up (a row, a row's
  * history, a table's changes): made by make() under the catalog lock and
  * kept in the tree's text cache (bounded: TEXT_CACHE_BYTES), so that the
@@ -216,6 +226,10 @@ int tree_file_view(struct tree *t, struct rd_file *f, enum view_format fmt);
 int tree_text(struct tree *t, const struct node *n,
 	      int (*make)(struct tree *t, const struct node *n, struct buf *out), char **copy,
 	      uint64_t *len);
+/* Open such a file: f holds a copy of its text. */
+int tree_text_open(struct tree *t, const struct node *n,
+		   int (*make)(struct tree *t, const struct node *n, struct buf *out),
+		   struct rd_file *f);
 /* Rows of one table version rendered one by one, as its files render them (node_key.c). */
 struct row_render {
 	enum view_format fmt;

@@ -524,31 +524,53 @@ static int expect(const char **s, const char *set)
 	return -EINVAL;
 }
 
-int time_parse_rfc3339(const char *s, int64_t *t)
+/* What a time may look like besides RFC 3339 (time_parse_point). */
+enum { TIME_BASIC = 1, TIME_DATE = 2 };
+
+/*
+ * RFC 3339; with TIME_BASIC also ISO 8601 basic (no '-' or ':'), a ',' before
+ * the fraction and a +hhmm offset; with TIME_DATE a date alone, meaning its
+ * last second (UTC).
+ */
+static int parse_time(const char *s, int64_t *t, unsigned forms)
 {
-	int Y, M, D, h, m, sec, oh = 0, om = 0, sign = 0;
+	int Y, M, D, h = 23, m = 59, sec = 59, oh = 0, om = 0, sign = 0;
+	bool ext;
 	struct tm tm;
 
-	if (digits(&s, 4, &Y) || expect(&s, "-") || digits(&s, 2, &M) || expect(&s, "-") ||
-	    digits(&s, 2, &D) || expect(&s, "Tt ") || digits(&s, 2, &h) || expect(&s, ":") ||
-	    digits(&s, 2, &m) || expect(&s, ":") || digits(&s, 2, &sec))
+	if (digits(&s, 4, &Y))
 		return -EINVAL;
-	if (*s == '.') {
-		s++;
-		if (*s < '0' || *s > '9')
+	ext = *s == '-' || !(forms & TIME_BASIC);
+	if ((ext && expect(&s, "-")) || digits(&s, 2, &M) || (ext && expect(&s, "-")) ||
+	    digits(&s, 2, &D))
+		return -EINVAL;
+	if (*s || !(forms & TIME_DATE)) {
+		/* a time: hh:mm:ss (or hhmmss), an optional fraction, then Z or an offset */
+		if (expect(&s, "Tt ") || digits(&s, 2, &h))
 			return -EINVAL;
-		while (*s >= '0' && *s <= '9')
+		ext = *s == ':' || !(forms & TIME_BASIC);
+		if ((ext && expect(&s, ":")) || digits(&s, 2, &m) || (ext && expect(&s, ":")) ||
+		    digits(&s, 2, &sec))
+			return -EINVAL;
+		if (*s == '.' || (*s == ',' && (forms & TIME_BASIC))) {
 			s++;
-	}
-	if (*s == 'Z' || *s == 'z') {
-		s++;
-	} else if (*s == '+' || *s == '-') {
-		sign = *s == '+' ? 1 : -1;
-		s++;
-		if (digits(&s, 2, &oh) || expect(&s, ":") || digits(&s, 2, &om))
+			if (*s < '0' || *s > '9')
+				return -EINVAL;
+			while (*s >= '0' && *s <= '9')
+				s++;
+		}
+		if (*s == 'Z' || *s == 'z') {
+			s++;
+		} else if (*s == '+' || *s == '-') {
+			sign = *s == '+' ? 1 : -1;
+			s++;
+			if (digits(&s, 2, &oh) ||
+			    ((*s == ':' || !(forms & TIME_BASIC)) && expect(&s, ":")) ||
+			    digits(&s, 2, &om))
+				return -EINVAL;
+		} else {
 			return -EINVAL;
-	} else {
-		return -EINVAL;
+		}
 	}
 	/*
 	 * A date that does not exist (2026-02-30) is refused, not normalized by
@@ -569,56 +591,14 @@ int time_parse_rfc3339(const char *s, int64_t *t)
 	return 0;
 }
 
+int time_parse_rfc3339(const char *s, int64_t *t)
+{
+	return parse_time(s, t, 0);
+}
+
 int time_parse_point(const char *s, int64_t *t)
 {
-	int Y, M, D, h = 23, m = 59, sec = 59, oh = 0, om = 0, sign = 0;
-	bool ext;
-	struct tm tm;
-
-	if (digits(&s, 4, &Y))
-		return -EINVAL;
-	ext = *s == '-';
-	if ((ext && expect(&s, "-")) || digits(&s, 2, &M) || (ext && expect(&s, "-")) ||
-	    digits(&s, 2, &D))
-		return -EINVAL;
-	if (*s) {
-		/* a time: hh:mm:ss or hhmmss, an optional fraction, then Z or an offset */
-		if (expect(&s, "Tt") || digits(&s, 2, &h))
-			return -EINVAL;
-		ext = *s == ':';
-		if ((ext && expect(&s, ":")) || digits(&s, 2, &m) || (ext && expect(&s, ":")) ||
-		    digits(&s, 2, &sec))
-			return -EINVAL;
-		if (*s == '.' || *s == ',') {
-			s++;
-			if (*s < '0' || *s > '9')
-				return -EINVAL;
-			while (*s >= '0' && *s <= '9')
-				s++;
-		}
-		if (*s == 'Z' || *s == 'z') {
-			s++;
-		} else if (*s == '+' || *s == '-') {
-			sign = *s == '+' ? 1 : -1;
-			s++;
-			if (digits(&s, 2, &oh) || (*s == ':' && expect(&s, ":")) || digits(&s, 2, &om))
-				return -EINVAL;
-		} else {
-			return -EINVAL;
-		}
-	}
-	if (*s || M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || m > 59 ||
-	    sec > 59 || oh > 23 || om > 59)
-		return -EINVAL;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = Y - 1900;
-	tm.tm_mon = M - 1;
-	tm.tm_mday = D;
-	tm.tm_hour = h;
-	tm.tm_min = m;
-	tm.tm_sec = sec;
-	*t = (int64_t)timegm(&tm) - sign * (oh * 3600 + om * 60);
-	return 0;
+	return parse_time(s, t, TIME_BASIC | TIME_DATE);
 }
 
 void human_bytes(char out[HUMAN_MAX], uint64_t v)
