@@ -57,7 +57,7 @@ static int at_link_find(struct tree *t, const struct node *parent, const char *n
 		return -ENOENT;
 	}
 	rc = catalog_gen_at(&t->cat, when, &g);
-	if (!rc && (g.seq < 1 || g.seq > NODE_SEQ_MAX))
+	if (!rc && (g.seq < 1 || g.seq > NODE_SEQ_MAX || tree_gen_reserved(g.name)))
 		rc = -ENOENT;
 	if (!rc && node_make_named(child, N_AT_LINK, g.seq, 0, 0, name, NULL))
 		rc = -ENOENT;

@@ -239,6 +239,9 @@ static int changes_stat(struct tree *t, const struct node *n, struct stat *st, u
 	bool all;
 	int rc = n->pos < 2 ? tree_gen(t, n->seq, &g) : -ENOENT;
 	if (!rc)
+		rc = changes_served(t, n, n->pos);
+	rc = rc < 0 ? rc : rc ? 0 : -ENOENT; /* a number no listing has names nothing */
+	if (!rc)
 		rc = all_inserts(t, n, &all, &tb);
 	if (!rc && all)
 		len = n->pos == VIEW_CSV ? 3 + tb.header_len + tb.csv_size + tb.nrows * (sizeof(OP_INSERT))
@@ -254,7 +257,10 @@ static int changes_open(struct tree *t, const struct node *n, struct rd_file *f)
 {
 	struct cat_table tb;
 	bool all;
-	int rc = n->pos < 2 ? all_inserts(t, n, &all, &tb) : -ENOENT;
+	int rc = n->pos < 2 ? changes_served(t, n, n->pos) : -ENOENT;
+	rc = rc < 0 ? rc : rc ? 0 : -ENOENT;
+	if (!rc)
+		rc = all_inserts(t, n, &all, &tb);
 	if (!rc && all) {
 		rc = tree_table_ops(t, n->seq, n->tidx, OP_INSERT, n->pos == VIEW_CSV, f);
 		if (!rc && n->pos == VIEW_CSV) {

@@ -36,8 +36,7 @@ const struct node_kind node_root = {
 
 /* ---- generation directories ---- */
 
-/* Names the root gives its own directories; a generation so named (no writer makes one) is not shown. */
-static bool reserved(const char *name)
+bool tree_gen_reserved(const char *name)
 {
 	return !strcmp(name, "tables") || !strcmp(name, "at");
 }
@@ -46,7 +45,7 @@ static int gen_find(struct tree *t, const struct node *parent, const char *name,
 		    struct node *child)
 {
 	struct cat_gen g;
-	int rc = reserved(name) ? -ENOENT : catalog_gen_by_name(&t->cat, name, &g);
+	int rc = tree_gen_reserved(name) ? -ENOENT : catalog_gen_by_name(&t->cat, name, &g);
 	if (rc)
 		return rc;
 	if (g.seq < 1 || g.seq > NODE_SEQ_MAX)
@@ -64,7 +63,7 @@ static int gen_each(struct tree *t, const struct node *parent, struct tree_dir *
 		return rc;
 	for (size_t i = 0; i < n; i++) {
 		struct node c = node_make(N_GEN, g[i].seq, 0, 0);
-		if (g[i].seq >= 1 && g[i].seq <= NODE_SEQ_MAX && !reserved(g[i].name) &&
+		if (g[i].seq >= 1 && g[i].seq <= NODE_SEQ_MAX && !tree_gen_reserved(g[i].name) &&
 		    tree_name_ok(t, g[i].name))
 			tree_dir_add(d, g[i].name, &c, S_IFDIR);
 	}
@@ -76,6 +75,8 @@ static int gen_stat(struct tree *t, const struct node *n, struct stat *st, unsig
 {
 	struct cat_gen g;
 	int rc = tree_gen(t, n->seq, &g);
+	if (!rc && tree_gen_reserved(g.name))
+		rc = -ENOENT;
 	if (!rc)
 		tree_fill(t, st, n, S_IFDIR, 0, g.time);
 	return rc;

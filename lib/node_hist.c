@@ -106,7 +106,7 @@ static int hist_link_find(struct tree *t, const struct node *parent, const char 
 	struct cat_gen g;
 	struct cat_table tb;
 	int rc;
-	if (!strcmp(name, "key"))
+	if (!strcmp(name, "key") || tree_gen_reserved(name))
 		return -ENOENT;
 	rc = catalog_gen_by_name(&t->cat, name, &g);
 	if (!rc && (g.seq < 1 || g.seq > NODE_SEQ_MAX))
@@ -132,7 +132,8 @@ static int hist_link_each(struct tree *t, const struct node *parent, struct tree
 	for (size_t i = 0; i < nv; i++) {
 		struct node c = node_make(N_HIST_LINK, v[i].seq, v[i].tidx, 0);
 		if (v[i].seq >= 1 && v[i].seq <= NODE_SEQ_MAX && v[i].tidx <= NODE_TIDX_MAX &&
-		    strcmp(v[i].name, "key") && tree_name_ok(t, v[i].name))
+		    strcmp(v[i].name, "key") && !tree_gen_reserved(v[i].name) &&
+		    tree_name_ok(t, v[i].name))
 			tree_dir_add(d, v[i].name, &c, S_IFLNK);
 	}
 	free(v);

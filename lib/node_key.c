@@ -382,7 +382,8 @@ static int hist_key_text(struct tree *t, const struct node *n, struct buf *out)
 		char *name, **cols;
 		unsigned ncols, flags, rev;
 		const struct node g = node_make(N_TABLE, v[i].seq, v[i].tidx, 0);
-		if (v[i].seq < 1 || v[i].seq > NODE_SEQ_MAX || !tree_name_ok(t, v[i].name))
+		if (v[i].seq < 1 || v[i].seq > NODE_SEQ_MAX || tree_gen_reserved(v[i].name) ||
+		    !tree_name_ok(t, v[i].name))
 			continue;
 		rc = tree_table(t, &g, NULL, &tb);
 		if (!rc)

@@ -66,8 +66,8 @@ static bool parse_real(const char *s, size_t n, double *v)
 		return true;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (!strchr("0123456789+-.eE", tmp[i]))
-			return false;
+		if (!tmp[i] || !strchr("0123456789+-.eE", tmp[i]))
+			return false; /* a NUL is not part of a number (strchr would find the terminator) */
 		digit |= tmp[i] >= '0' && tmp[i] <= '9';
 	}
 	if (!digit)
@@ -140,19 +140,24 @@ int keyname_parse(const char *name, size_t n, struct buf cands[KEYNAME_MAX_CANDI
 			break;
 		start = end + 1;
 	}
-	/* every combination, in order, the first readings first; at most the maximum */
-	for (size_t i = 0; !rc && i < nv; i++)
-		total = total * rs[i].n > KEYNAME_MAX_CANDIDATES ? KEYNAME_MAX_CANDIDATES
-							       : total * rs[i].n;
+	/*
+	 * Every combination, in order, the first readings first, the last value
+	 * varying fastest; beyond the maximum, the first ones and then the
+	 * all-text reading, which is always the last.
+	 */
+	bool capped = false;
+	for (size_t i = 0; !rc && i < nv; i++) {
+		capped |= total * rs[i].n > KEYNAME_MAX_CANDIDATES;
+		total = capped ? KEYNAME_MAX_CANDIDATES : total * rs[i].n;
+	}
 	for (size_t c = 0; !rc && c < total; c++) {
 		size_t sel = c;
 		struct buf *k = &cands[c];
 		buf_reset(k);
 		buf_add_varint(k, nv);
-		/* the last value varies fastest */
 		size_t *pick = xcalloc(nv, sizeof(*pick));
 		for (size_t i = nv; i-- > 0;) {
-			pick[i] = sel % rs[i].n;
+			pick[i] = capped && c == total - 1 ? rs[i].n - 1 : sel % rs[i].n;
 			sel /= rs[i].n;
 		}
 		for (size_t i = 0; i < nv; i++)

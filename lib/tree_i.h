@@ -180,6 +180,11 @@ int node_make_named(struct node *out, enum node_type type, uint64_t seq, uint32_
 /* Attributes of node n: a directory, file or link of that size and time. */
 void tree_fill(const struct tree *t, struct stat *st, const struct node *n, mode_t type,
 	       uint64_t size, int64_t mtime);
+/*
+ * Names the root gives its own directories (tables, at): a generation so
+ * named (no writer makes one) is not served, not linked and not named by at/.
+ */
+bool tree_gen_reserved(const char *name);
 /* A directory that changes with the generations (the root, tables/, at/): time of the newest. */
 int tree_live_dir_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags);
 /* Add an entry to a listing. */

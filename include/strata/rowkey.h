@@ -1,14 +1,15 @@
 /*
  * rowkey.h - rows by their key: the names a user gives a key in the
  * mount's key/ directories (docs/FORMAT.md "Key names"), and the rows of a
- * chunk one by one.  Pure functions, fuzzed (tests/fuzz/fuzz_rowkey.c).
+ * chunk one by one.  Pure functions, fuzzed (tests/fuzz/fuzz_keyname.c).
  *
  * A key name is the key's values joined by ',': an integer in decimal
  * ("42", "-7"), a real as a decimal number ("2.5", "1e+300"), a blob as
  * x'<hex>', text as itself; in every value '%', ',', '/' and the bytes
  * below 0x20 and 0x7F are written %XX (two hex digits, either case).  A
  * value that reads as a number may also be text, so a name stands for up
- * to KEYNAME_MAX_CANDIDATES keys, the numeric and blob readings first.
+ * to KEYNAME_MAX_CANDIDATES keys, the numeric and blob readings first, the
+ * all-text reading always among them (last).
  */
 #ifndef STRATA_ROWKEY_H
 #define STRATA_ROWKEY_H

@@ -51,25 +51,80 @@
  * internal or shadow one).  A read of such an assembled file may cross any
  * number of its parts, empty ones included.
  *
+ * Mount layout 5 (lib/node_hist.c, node_at.c, node_key.c, node_changes.c):
+ *  - the root lists, after "latest", the directories "tables" and "at"
+ *    (TREE_LIVE; a generation of either name is not served).  Numbers of
+ *    type 14 are extended addresses (type << 60 | subtype << 56 | seq << 32
+ *    | tidx << 16 | position): subtype 0 tables/, 1 at/, 2 <gen>/<T>/key,
+ *    3 <gen>/<T>/changes.csv (position 0) and changes.jsonl (1), 4 the link
+ *    tables/<T>/<gen>.  Numbers of type 15 are hashes of a node's identity
+ *    that the tree remembers while they are referenced: tables/<T>, its
+ *    key/, key files, histories and at/<TIME>.
+ *  - a table directory lists, after rows, "key" (a directory that lists
+ *    nothing) and "changes.csv", and "changes.jsonl" where the table's JSONL
+ *    is served; none of these changes files in a directory named "changes"
+ *    (its own changes.csv keeps the name), and each only while its format
+ *    is served.  changes.csv is "op," and the
+ *    table's header, then one line per row that differs from the previous
+ *    version of the table (the generation before it, by time then seq,
+ *    holding the directory), in key order: "insert," / "update," and the
+ *    new row, "delete," and the old one; all inserts in a table's first
+ *    version.  changes.jsonl has {"op":"...", before each row's object.
+ *    The model merges the fixture's rows by key (key_compare_prefix over
+ *    the key's user values) for every version, so it has every changes
+ *    file byte for byte.
+ *  - tables/ lists every table directory name of any generation, sorted
+ *    bytewise; tables/<T>/ one link per generation holding T, named by the
+ *    generation, oldest first, to ../../<gen>/<T>, then "key" (a directory
+ *    that lists nothing); at/ lists nothing.  All but the links TREE_LIVE.
+ *  - lookups only: <gen>/<T>/key/<KEY>.csv|.jsonl|.sql (a row: CSV with
+ *    the table's header) and tables/<T>/key/<KEY>.csv|.jsonl (every
+ *    version of the row, oldest first: "generation,op," and the newest
+ *    version's header, then a line per version where the row came, changed
+ *    or went) and at/<TIME> (-> ../<gen>: the newest generation at or
+ *    before TIME, util.h time_parse_point()).  KEY is a key name
+ *    (rowkey.h); the keys it stands for are keyname_parse()'s candidates
+ *    (fuzzed on its own by fuzz_keyname), the first one a row of the
+ *    fixture's table has (compared with key_compare_prefix over the user
+ *    values: a key-ordered rowid table's trailing rowid is not one) wins.
+ *    The model computes every such file byte for byte from the fixture's
+ *    rows (fx_rows) and checks what must hold of a hit: a regular file (or
+ *    the link) with a number of type 15, TREE_LIVE but for a row, whose
+ *    size is exactly what a whole read returns; a name that is not a key
+ *    name, in a format not served, or of a key no row has is -ENOENT.  At
+ *    start every row of every table version is looked up by its own key
+ *    name (fx_key_name) in every format, in its key/ and in tables/<T>/key/,
+ *    and must hit, that row.
+ *  - every number that stats is listed somewhere, or is a hashed number a
+ *    lookup handed out (the model remembers the last HANDED_KEEP of them,
+ *    more than the tree keeps once they are forgotten); a hashed number
+ *    may also be -ENOENT once the tree let it go.  After each input the
+ *    model forgets (tree_forget) every number its lookups were given, as
+ *    the kernel does, so the tree's memory of them stays bounded.
+ *
  * At start every directory of the fixture is reached by lookups from the
  * root and listed, so the whole tree is compared once; every file is read
  * whole, and around every place where one of its parts (dump.sql) or
- * chunks starts; then again with one format served (tree_set_formats):
- * every listing, and the files of a format and the schemas by number and
- * by name, a file of a format not served (and dump.sql without SQL) being
- * absent.  generation.json is the one file whose bytes the fixture cannot
- * know (the catalog writes it): it is checked for its format (mount
- * layout 4: the fixture's manifests are version 3) and name, then held to
- * that.
+ * chunks starts; every entry is looked up by name, and every file or link
+ * refuses lookups and listings in it (-ENOTDIR); the links resolve
+ * (tree_resolve) to what they name; then again with one format served
+ * (tree_set_formats): every listing, and the files of a format and the
+ * schemas by number and by name, a file of a format not served (and
+ * dump.sql without SQL) being absent, and the key files and histories of
+ * each table's first row in each format.  generation.json is the one file
+ * whose bytes the fixture cannot know (the catalog writes it): it is
+ * checked for its format (mount layout 5: the fixture's manifests are
+ * version 3) and name, then held to that.
  *
  * Input: byte 0 selects the mode.
  *   bit 7 clear: a lookup.  If byte 0 < NPARENTS (the fixture's directories,
  *     fx.parents: the root, then per generation the generation, and per
- *     table its directory and its rows/) the name is looked up in that
- *     directory; otherwise in node (byte 0 - NPARENTS) % NNODES of the tree
- *     (any node: a file, "latest" or a directory, in describe()'s order:
- *     the root, its entries (the generations oldest first, as listed),
- *     then generation by generation).  Bytes 1.. up
+ *     table its directory, its rows/ and its key/; then tables/, at/, and
+ *     per table directory name tables/<T> and tables/<T>/key) the name is
+ *     looked up in that directory; otherwise in node (byte 0 - NPARENTS) %
+ *     NNODES of the tree (any node: a file, "latest" or a directory, in
+ *     describe()'s order: the root, its entries (the generations oldest
+ *     first, as listed), then generation by generation).  Bytes 1.. up
  *     to a NUL or the end are the name (a kernel name stops at its NUL); the
  *     bytes after that NUL are the read.
  *   bit 7 set: a stat.  Bytes 1..8 are an inode number (little-endian;
@@ -86,8 +141,10 @@
 #include "fuzz.h"
 #include "lookup_fixture.h"
 #include "strata/dumpplan.h"
+#include "strata/log.h"
 #include "strata/pgschema.h"
 #include "strata/render.h"
+#include "strata/rowkey.h"
 #include "strata/tree.h"
 #include "strata/views.h"
 
@@ -102,11 +159,12 @@ struct want {
 	size_t dir;         /* the directory it is in (index into fx.parents); NONE: the root */
 	char *name;
 	mode_t type;        /* S_IFDIR, S_IFREG or S_IFLNK */
-	uint64_t ino;       /* docs/FORMAT.md */
+	uint64_t ino;       /* docs/FORMAT.md; a hashed one (type 15) learned from the tree */
 	uint64_t size;      /* st_size: a file's bytes, the link's target length, 0 */
-	unsigned flags;     /* of a stat: TREE_LIVE for the root and "latest" */
+	unsigned flags;     /* of a stat: TREE_LIVE for what may change */
 	unsigned need;      /* formats (1 << enum view_format) it needs served; 0: none */
 	size_t self;        /* a directory: its index into fx.parents */
+	bool hashed;        /* its number is a hash (type 15), which the tree may let go */
 	struct buf content; /* a file's bytes, the link's target */
 	uint64_t *cuts;     /* a file: where each of its parts and chunks starts */
 	size_t ncuts;
@@ -118,6 +176,31 @@ static struct want *wants;
 static size_t nwants, cap_wants;
 static size_t *by_ino;     /* indexes of wants, in inode number order */
 static bool *seen;         /* scratch of check_listing, nwants long */
+static unsigned cur_mask = ALL_FORMATS; /* the formats served now (tree_set_formats) */
+/* every table version's rows, in key order */
+static struct fx_row *trows[FX_MAX_GENS][FX_MAX_TABLES];
+static size_t ntrows[FX_MAX_GENS][FX_MAX_TABLES];
+
+/*
+ * The hashed numbers lookups handed out, with what they name (the
+ * directory and the name looked up): the HANDED_KEEP most recent at
+ * least.  The tree keeps a number it was told to forget only among the
+ * few thousand it let go last (lib/nodemap.c, NODEMAP_IDLE_MAX 4096), so
+ * one it still answers is always here.
+ */
+#define HANDED_KEEP 16384
+#define HANDED_SLOTS (4 * HANDED_KEEP)
+struct handed {
+	uint64_t ino, stamp;
+	size_t parent;
+	char *name; /* NULL: a free slot */
+};
+static struct handed *handed;
+static size_t nhanded;
+static uint64_t handed_clock;
+/* numbers the current input was given by lookups, forgotten after it (as the kernel does) */
+static uint64_t given[8];
+static size_t ngiven;
 
 static void cleanup(void)
 {
@@ -130,20 +213,53 @@ static void cleanup(void)
 	free(wants);
 	free(by_ino);
 	free(seen);
+	for (size_t i = 0; i < HANDED_SLOTS && handed; i++)
+		free(handed[i].name);
+	free(handed);
+	for (size_t g = 0; g < fx.ngens; g++)
+		for (size_t t = 0; t < fx.gens[g].ntables; t++)
+			fx_rows_free(trows[g][t], ntrows[g][t]);
 	fx_free(&fx);
 }
 
 /* ---- the tree as the fixture describes it ---- */
 
-static size_t parent_index(enum fx_kind kind, size_t gen, size_t tidx)
+/*
+ * The parent of this kind: a (the generation, or for FX_HIST and
+ * FX_HIST_KEY the table directory name's index into fx.dirs) and b (the
+ * table) where the kind has them.
+ */
+static size_t parent_index(enum fx_kind kind, size_t a, size_t b)
 {
 	for (size_t p = 0; p < fx.nparents; p++) {
 		const struct fx_parent *x = &fx.parents[p];
-		if (x->kind == kind && (kind == FX_ROOT || x->gen == gen) &&
-		    (kind == FX_ROOT || kind == FX_GEN || x->tidx == tidx))
+		if (x->kind != kind)
+			continue;
+		switch (kind) {
+		case FX_ROOT: case FX_TABLES: case FX_AT:
 			return p;
+		case FX_GEN:
+			if (x->gen == a)
+				return p;
+			break;
+		case FX_TABLE: case FX_ROWS: case FX_KEY:
+			if (x->gen == a && x->tidx == b)
+				return p;
+			break;
+		case FX_HIST: case FX_HIST_KEY:
+			if (x->dir == a)
+				return p;
+			break;
+		}
 	}
 	abort();
+}
+
+/* Whether a directory may change (TREE_LIVE): the root, tables/ and at/ and what is in them. */
+static bool parent_live(size_t p)
+{
+	enum fx_kind k = fx.parents[p].kind;
+	return k == FX_ROOT || k == FX_TABLES || k == FX_AT || k == FX_HIST || k == FX_HIST_KEY;
 }
 
 static struct want *add(size_t dir, const char *name, mode_t type, uint64_t ino)
@@ -277,31 +393,299 @@ static void add_dump(struct want *w, const struct manifest *m)
 	w->size = w->content.len;
 }
 
+/* ---- rows by key (layout 5) ---- */
+
+/* One row (a one-row chunk) of table version (g, t) in fmt, no header, appended to out. */
+static void add_row(struct buf *out, size_t g, size_t t, enum view_format fmt, const struct fx_row *r)
+{
+	uint64_t nr = 0;
+	if (fmt == VIEW_CSV) {
+		FUZZ_ASSERT(render_csv_chunk(r->one.data, r->one.len, out, &nr) == 0);
+	} else {
+		struct view_table vt;
+		table_view(&vt, &fx.gens[g].tables[t]);
+		FUZZ_ASSERT(view_render_chunk(fmt, &vt, r->one.data, r->one.len, out, &nr) == 0);
+		view_table_release(&vt);
+	}
+	FUZZ_ASSERT(nr == 1);
+}
+
+/*
+ * The version of table version (g, t)'s directory before it (the
+ * generation before g, by time then seq, holding the directory): its
+ * generation and table into *pg, *pt; -1: none, (g, t) is the first.
+ */
+static int previous_version(size_t g, size_t t, size_t *pg, size_t *pt)
+{
+	size_t gs[FX_MAX_GENS], ts[FX_MAX_GENS];
+	size_t n = fx_versions(&fx, fx.gens[g].tables[t].dirname, gs, ts);
+	for (size_t i = 0; i < n; i++)
+		if (gs[i] == g) {
+			FUZZ_ASSERT(ts[i] == t);
+			if (!i)
+				return -1;
+			*pg = gs[i - 1];
+			*pt = ts[i - 1];
+			return 0;
+		}
+	abort();
+}
+
+/* One line of a changes file: the op, then the row (its object's members, in JSONL). */
+static void changes_line(struct buf *out, enum view_format fmt, const char *op, size_t g, size_t t,
+			 const struct fx_row *r)
+{
+	struct buf line = BUF_INIT;
+	add_row(&line, g, t, fmt, r);
+	if (fmt == VIEW_CSV) {
+		buf_addf(out, "%s,", op);
+		buf_add(out, line.data, line.len);
+	} else {
+		FUZZ_ASSERT(line.len > 2 && line.data[0] == '{');
+		buf_addf(out, "{\"op\":\"%s\",", op);
+		buf_add(out, line.data + 1, line.len - 1);
+	}
+	buf_release(&line);
+}
+
+/*
+ * changes.csv / changes.jsonl of table version (g, t) into w: the rows of
+ * the previous version and of this one merged by key.
+ */
+static void add_changes(struct want *w, size_t g, size_t t, enum view_format fmt)
+{
+	const struct manifest_table *mt = &fx.gens[g].tables[t];
+	const struct fx_row *a = NULL, *b = trows[g][t];
+	size_t na = 0, nb = ntrows[g][t], ia = 0, ib = 0, pg = 0, pt = 0;
+	unsigned uv = fx_user_values(mt);
+	bool old = previous_version(g, t, &pg, &pt) == 0;
+
+	if (old) {
+		const struct manifest_table *pm = &fx.gens[pg].tables[pt];
+		a = trows[pg][pt];
+		na = ntrows[pg][pt];
+		/* one key order on both sides (the fixture has no replaced table) */
+		FUZZ_ASSERT(!na || !nb || (fx_user_values(pm) == uv &&
+					   !((pm->flags ^ mt->flags) &
+					     (TABLE_KEY_ORDER | TABLE_WITHOUT_ROWID))));
+	}
+	if (fmt == VIEW_CSV) {
+		buf_adds(&w->content, "op,");
+		render_csv_header(&w->content, mt->cols, mt->ncols);
+	}
+	while (ia < na || ib < nb) {
+		int c = ia == na ? 1 : ib == nb ? -1
+			: key_compare_prefix(a[ia].key.data, a[ia].key.len, b[ib].key.data,
+					     b[ib].key.len, uv);
+		if (c < 0) {
+			changes_line(&w->content, fmt, "delete", pg, pt, &a[ia++]);
+		} else if (c > 0) {
+			changes_line(&w->content, fmt, "insert", g, t, &b[ib++]);
+		} else {
+			if (a[ia].one.len != b[ib].one.len ||
+			    memcmp(a[ia].one.data, b[ib].one.data, a[ia].one.len))
+				changes_line(&w->content, fmt, "update", g, t, &b[ib]);
+			ia++;
+			ib++;
+		}
+	}
+	w->size = w->content.len;
+}
+
+/*
+ * The row of table version (g, t) a key name's candidates name: the first
+ * candidate with the table's number of user values that a row has.
+ */
+static const struct fx_row *find_row(size_t g, size_t t, const struct buf *cands, size_t ncands)
+{
+	unsigned uv = fx_user_values(&fx.gens[g].tables[t]);
+	for (size_t c = 0; uv && c < ncands; c++) {
+		if (key_values(cands[c].data, cands[c].len) != uv)
+			continue;
+		for (size_t i = 0; i < ntrows[g][t]; i++)
+			if (!key_compare_prefix(trows[g][t][i].key.data, trows[g][t][i].key.len,
+						cands[c].data, cands[c].len, uv))
+				return &trows[g][t][i];
+	}
+	return NULL;
+}
+
+/*
+ * A key file's name split: the format of its extension (one that is served
+ * and, for a history, not SQL) and the length of the key name before it.
+ */
+static bool split_key_name(const char *name, bool history, size_t *stem, enum view_format *fmt)
+{
+	const char *dot = strrchr(name, '.');
+	if (!name_is_safe(name, strlen(name), 255) || !dot)
+		return false;
+	for (unsigned f = 0; f < VIEW_FORMATS; f++)
+		if (!strcmp(dot + 1, view_ext((enum view_format)f))) {
+			if ((history && f == VIEW_SQL) || !(cur_mask & 1u << f))
+				return false;
+			*stem = (size_t)(dot - name);
+			*fmt = (enum view_format)f;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * The history of a row of table directory d in fmt into w: over the
+ * versions, oldest first, a line for each where the row came (insert),
+ * changed (update) or went (delete).  false: no line (the key was never
+ * there).
+ */
+static bool add_history(struct want *w, size_t d, const struct buf *cands, size_t ncands,
+			enum view_format fmt)
+{
+	size_t gs[FX_MAX_GENS], ts[FX_MAX_GENS];
+	size_t n = fx_versions(&fx, fx.dirs[d], gs, ts);
+	const struct fx_row *prev = NULL;
+	bool any = false;
+	FUZZ_ASSERT(n > 0);
+	if (fmt == VIEW_CSV) {
+		const struct manifest_table *newest = &fx.gens[gs[n - 1]].tables[ts[n - 1]];
+		buf_adds(&w->content, "generation,op,");
+		render_csv_header(&w->content, newest->cols, newest->ncols);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct fx_row *r = find_row(gs[i], ts[i], cands, ncands);
+		const char *op = r && !prev ? "insert"
+				 : r && (r->one.len != prev->one.len ||
+					 memcmp(r->one.data, prev->one.data, r->one.len)) ? "update"
+				 : !r && prev ? "delete" : NULL;
+		if (op) {
+			const char *gen = fx.gens[gs[i]].name;
+			struct buf line = BUF_INIT;
+			add_row(&line, gs[i], ts[i], fmt, r ? r : prev);
+			if (fmt == VIEW_CSV) {
+				render_csv_text(&w->content, (const uint8_t *)gen, strlen(gen));
+				buf_addf(&w->content, ",%s,", op);
+				buf_add(&w->content, line.data, line.len);
+			} else {
+				buf_adds(&w->content, "{\"generation\":");
+				buf_add_json_str(&w->content, gen, strlen(gen));
+				buf_addf(&w->content, ",\"op\":\"%s\",", op);
+				buf_add(&w->content, line.data + 1, line.len - 1);
+			}
+			buf_release(&line);
+			any = true;
+		}
+		prev = r;
+	}
+	w->size = w->content.len;
+	return any;
+}
+
+/*
+ * What name is in directory p where the names are not listed but computed
+ * (key/, tables/<T>/key/, at/): false when nothing is, else its want (not
+ * in wants: the caller releases its content; its number is the tree's).
+ */
+static bool expect_computed(size_t p, const char *name, struct want *w)
+{
+	const struct fx_parent *x = &fx.parents[p];
+	struct buf cands[KEYNAME_MAX_CANDIDATES];
+	size_t ncands = 0, stem;
+	enum view_format fmt;
+	bool hit = false;
+
+	memset(w, 0, sizeof(*w));
+	w->dir = p;
+	w->self = NONE;
+	w->hashed = true;
+	buf_init(&w->content);
+	if (x->kind == FX_AT) {
+		int64_t when;
+		size_t best = NONE;
+		if (!name_is_safe(name, strlen(name), 255) || time_parse_point(name, &when))
+			return false;
+		for (size_t g = 0; g < fx.ngens; g++)
+			if (fx.gens[g].time <= when &&
+			    (best == NONE || fx.gens[g].time > fx.gens[best].time ||
+			     (fx.gens[g].time == fx.gens[best].time && fx.gens[g].seq > fx.gens[best].seq)))
+				best = g;
+		if (best == NONE)
+			return false;
+		w->type = S_IFLNK;
+		w->flags = TREE_LIVE;
+		buf_addf(&w->content, "../%s", fx.gens[best].name);
+		w->size = w->content.len;
+		return true;
+	}
+	if (x->kind != FX_KEY && x->kind != FX_HIST_KEY)
+		return false;
+	if (!split_key_name(name, x->kind == FX_HIST_KEY, &stem, &fmt))
+		return false;
+	for (size_t i = 0; i < KEYNAME_MAX_CANDIDATES; i++)
+		buf_init(&cands[i]);
+	if (keyname_parse(name, stem, cands, &ncands) == 0) {
+		FUZZ_ASSERT(ncands >= 1 && ncands <= KEYNAME_MAX_CANDIDATES);
+		w->type = S_IFREG;
+		if (x->kind == FX_KEY) {
+			const struct fx_row *r = find_row(x->gen, x->tidx, cands, ncands);
+			const struct manifest_table *mt = &fx.gens[x->gen].tables[x->tidx];
+			if (r) {
+				if (fmt == VIEW_CSV)
+					render_csv_header(&w->content, mt->cols, mt->ncols);
+				add_row(&w->content, x->gen, x->tidx, fmt, r);
+				w->size = w->content.len;
+				hit = true;
+			}
+		} else {
+			w->flags = TREE_LIVE;
+			hit = add_history(w, x->dir, cands, ncands, fmt);
+		}
+	}
+	for (size_t i = 0; i < KEYNAME_MAX_CANDIDATES; i++)
+		buf_release(&cands[i]);
+	if (!hit)
+		buf_release(&w->content);
+	return hit;
+}
+
+/* The name a row of table version (g, t) is looked up by (caller frees), or NULL: none. */
+static char *row_key_name(size_t g, size_t t, const struct fx_row *r, enum view_format fmt)
+{
+	char *stem = fx_key_name(r->key.data, r->key.len, fx_user_values(&fx.gens[g].tables[t]));
+	char *name = stem ? xasprintf("%s.%s", stem, view_ext(fmt)) : NULL;
+	free(stem);
+	if (name && strlen(name) > 255) {
+		free(name);
+		name = NULL;
+	}
+	return name;
+}
+
 static void describe(void)
 {
-	size_t root = parent_index(FX_ROOT, 0, 0);
+	size_t root = parent_index(FX_ROOT, 0, 0), tables = parent_index(FX_TABLES, 0, 0);
 	const struct manifest *newest = &fx.gens[fx_newest(&fx)];
+	size_t order[FX_MAX_GENS];
 	struct want *w;
 
 	w = add(NONE, "", S_IFDIR, FX_INO_ROOT);
 	w->self = root;
 	w->flags = TREE_LIVE;
-	/* the generations oldest first: by time, then seq */
-	bool listed[FX_MAX_GENS] = { false };
+	/* the generations oldest first: by time, then seq (none is named "tables" or "at") */
+	fx_gen_order(&fx, order);
 	for (size_t i = 0; i < fx.ngens; i++) {
-		size_t o = NONE;
-		for (size_t g = 0; g < fx.ngens; g++)
-			if (!listed[g] && (o == NONE || fx.gens[g].time < fx.gens[o].time ||
-					   (fx.gens[g].time == fx.gens[o].time &&
-					    fx.gens[g].seq < fx.gens[o].seq)))
-				o = g;
-		listed[o] = true;
+		size_t o = order[i];
+		FUZZ_ASSERT(strcmp(fx.gens[o].name, "tables") && strcmp(fx.gens[o].name, "at"));
 		w = add(root, fx.gens[o].name, S_IFDIR, fx_ino(FX_T_GEN, fx.gens[o].seq, 0, 0));
 		w->self = parent_index(FX_GEN, o, 0);
 	}
 	w = add(root, "latest", S_IFLNK, FX_INO_LATEST);
 	w->flags = TREE_LIVE;
 	add_text(w, newest->name, strlen(newest->name));
+	/* layout 5: tables/ and at/ after "latest" */
+	w = add(root, "tables", S_IFDIR, fx_ext_ino(FX_EXT_TABLES, 0, 0, 0));
+	w->flags = TREE_LIVE;
+	w->self = tables;
+	w = add(root, "at", S_IFDIR, fx_ext_ino(FX_EXT_AT, 0, 0, 0));
+	w->flags = TREE_LIVE;
+	w->self = parent_index(FX_AT, 0, 0);
 	for (size_t g = 0; g < fx.ngens; g++) {
 		const struct manifest *m = &fx.gens[g];
 		size_t gp = parent_index(FX_GEN, g, 0);
@@ -352,6 +736,19 @@ static void describe(void)
 					add_rows(w, mt, (enum view_format)fmt, &vt, k, 1);
 				}
 			view_table_release(&vt);
+			/* layout 5: key/ and the changes files (not where the table's own files have the names) */
+			w = add(tp, "key", S_IFDIR, fx_ext_ino(FX_EXT_KEY_DIR, m->seq, t, 0));
+			w->self = parent_index(FX_KEY, g, t);
+			if (strcmp(mt->dirname, "changes")) {
+				w = add(tp, "changes.csv", S_IFREG,
+					fx_ext_ino(FX_EXT_CHANGES, m->seq, t, VIEW_CSV));
+				w->need = 1u << VIEW_CSV;
+				add_changes(w, g, t, VIEW_CSV);
+				w = add(tp, "changes.jsonl", S_IFREG,
+					fx_ext_ino(FX_EXT_CHANGES, m->seq, t, VIEW_JSONL));
+				w->need = 1u << VIEW_JSONL;
+				add_changes(w, g, t, VIEW_JSONL);
+			}
 		}
 		/*
 		 * After the tables (type 13): dump.sql, schema.pg.sql, from
@@ -371,6 +768,30 @@ static void describe(void)
 				nwants--;
 			}
 		}
+	}
+	/* tables/: every table directory name, sorted (hashed numbers, learned in init) */
+	for (size_t d = 0; d < fx.ndirs; d++) {
+		w = add(tables, fx.dirs[d], S_IFDIR, 0);
+		w->hashed = true;
+		w->flags = TREE_LIVE;
+		w->self = parent_index(FX_HIST, d, 0);
+	}
+	/* tables/<T>/: a link per version, oldest first, then key/ */
+	for (size_t d = 0; d < fx.ndirs; d++) {
+		size_t hp = parent_index(FX_HIST, d, 0), gs[FX_MAX_GENS], ts[FX_MAX_GENS];
+		size_t n = fx_versions(&fx, fx.dirs[d], gs, ts);
+		FUZZ_ASSERT(n > 0);
+		for (size_t i = 0; i < n; i++) {
+			const struct manifest *m = &fx.gens[gs[i]];
+			FUZZ_ASSERT(strcmp(m->name, "key"));
+			w = add(hp, m->name, S_IFLNK, fx_ext_ino(FX_EXT_HIST_LINK, m->seq, ts[i], 0));
+			buf_addf(&w->content, "../../%s/%s", m->name, fx.dirs[d]);
+			w->size = w->content.len;
+		}
+		w = add(hp, "key", S_IFDIR, 0);
+		w->hashed = true;
+		w->flags = TREE_LIVE;
+		w->self = parent_index(FX_HIST_KEY, d, 0);
 	}
 }
 
@@ -396,7 +817,7 @@ static const struct want *want_by_ino(uint64_t ino)
 	return NULL;
 }
 
-static const struct want *want_by_name(size_t dir, const char *name)
+static struct want *want_by_name(size_t dir, const char *name)
 {
 	for (size_t i = 0; i < nwants; i++)
 		if (wants[i].dir == dir && !strcmp(wants[i].name, name))
@@ -410,6 +831,102 @@ static bool served(const struct want *w, unsigned mask)
 	return !w->need || (w->need & mask);
 }
 
+/* Whether p is a directory whose names are computed, not listed (key/, tables/<T>/key, at/). */
+static bool computed_dir(size_t p)
+{
+	enum fx_kind k = fx.parents[p].kind;
+	return k == FX_KEY || k == FX_HIST_KEY || k == FX_AT;
+}
+
+/* ---- the hashed numbers handed out ---- */
+
+static size_t handed_slot(uint64_t ino)
+{
+	return (size_t)(ino ^ ino >> 29) & (HANDED_SLOTS - 1);
+}
+
+static struct handed *handed_get(uint64_t ino)
+{
+	for (size_t i = handed_slot(ino);; i = (i + 1) & (HANDED_SLOTS - 1)) {
+		if (!handed[i].name)
+			return NULL;
+		if (handed[i].ino == ino)
+			return &handed[i];
+	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Keep the HANDED_KEEP most recently handed out (the table is then half as full). */
+static void handed_sweep(void)
+{
+	struct handed *old = handed;
+	uint64_t *stamps = xcalloc(nhanded, sizeof(*stamps)), keep_from;
+	size_t n = 0;
+	for (size_t i = 0; i < HANDED_SLOTS; i++)
+		if (old[i].name)
+			stamps[n++] = old[i].stamp;
+	qsort(stamps, n, sizeof(*stamps), cmp_u64);
+	keep_from = stamps[n - HANDED_KEEP];
+	free(stamps);
+	handed = xcalloc(HANDED_SLOTS, sizeof(*handed));
+	nhanded = 0;
+	for (size_t i = 0; i < HANDED_SLOTS; i++) {
+		if (!old[i].name)
+			continue;
+		if (old[i].stamp < keep_from) {
+			free(old[i].name);
+			continue;
+		}
+		size_t k = handed_slot(old[i].ino);
+		while (handed[k].name)
+			k = (k + 1) & (HANDED_SLOTS - 1);
+		handed[k] = old[i];
+		nhanded++;
+	}
+	free(old);
+}
+
+/* A lookup of name in p handed out number ino: one number names one node. */
+static void handed_put(uint64_t ino, size_t p, const char *name)
+{
+	struct handed *h = handed_get(ino);
+	if (h) {
+		FUZZ_ASSERT(h->parent == p && !strcmp(h->name, name));
+		h->stamp = ++handed_clock;
+		return;
+	}
+	if (nhanded == 2 * HANDED_KEEP)
+		handed_sweep();
+	size_t k = handed_slot(ino);
+	while (handed[k].name)
+		k = (k + 1) & (HANDED_SLOTS - 1);
+	handed[k] = (struct handed){ ino, ++handed_clock, p, xstrdup(name) };
+	nhanded++;
+}
+
+/* A lookup gave the caller this number: one reference, dropped after the input. */
+static void given_add(uint64_t ino)
+{
+	if (ngiven == sizeof(given) / sizeof(given[0])) {
+		tree_forget(tree, given[0], 1);
+		memmove(given, given + 1, --ngiven * sizeof(given[0]));
+	}
+	given[ngiven++] = ino;
+}
+
+static void forget_given(void)
+{
+	for (size_t i = 0; i < ngiven; i++)
+		tree_forget(tree, given[i], 1);
+	ngiven = 0;
+}
+
+
 /* ---- checks of a hit ---- */
 
 /*
@@ -422,10 +939,17 @@ static void check_listing(size_t p, unsigned mask)
 	unsigned flags = 99;
 	size_t n = 0, off = 0, next = 0;
 	FUZZ_ASSERT(tree_list(tree, fx.parents[p].ino, &d, &flags) == 0);
-	FUZZ_ASSERT(flags == (fx.parents[p].kind == FX_ROOT ? (unsigned)TREE_LIVE : 0u));
+	FUZZ_ASSERT(flags == (parent_live(p) ? (unsigned)TREE_LIVE : 0u));
 	memset(seen, 0, nwants * sizeof(*seen));
 	for (size_t i = 0; i < nwants; i++)
 		n += wants[i].dir == p && served(&wants[i], mask);
+	if (d.n != n) {
+		fprintf(stderr, "fuzz_lookup: directory %zu (kind %d, formats %#x) lists %zu, not %zu:",
+			p, (int)fx.parents[p].kind, mask, d.n, n);
+		for (size_t i = 0, o = 0; i < d.n; o += strlen((const char *)d.names.data + o) + 1, i++)
+			fprintf(stderr, " '%s'", (const char *)d.names.data + o);
+		fprintf(stderr, "\n");
+	}
 	FUZZ_ASSERT(d.n == n);
 	for (size_t i = 0; i < d.n; i++) {
 		const char *name = (const char *)d.names.data + off;
@@ -517,6 +1041,44 @@ static void check_hit(const struct want *w, uint64_t ino, const struct stat *st,
 	}
 }
 
+/*
+ * A lookup of name in a directory whose names are computed (key/,
+ * tables/<T>/key, at/): a hit is what expect_computed() says, with a
+ * hashed number that names it from then on (the same number again, and a
+ * whole read is its size); a miss is -ENOENT.  Returns whether it hit.
+ */
+static bool lookup_computed(size_t p, const char *name, const uint8_t *rd, size_t rdn)
+{
+	struct want w;
+	bool hit = expect_computed(p, name, &w);
+	struct stat st;
+	unsigned flags = 99;
+	uint64_t ino = 0, again = 0;
+	int rc = tree_lookup(tree, fx.parents[p].ino, name, &ino, &st, &flags);
+
+	if (!hit) {
+		FUZZ_ASSERT(rc == -ENOENT);
+		FUZZ_ASSERT(flags == (parent_live(p) ? 0u : (unsigned)TREE_FINAL));
+		return false;
+	}
+	FUZZ_ASSERT(rc == 0);
+	given_add(ino);
+	FUZZ_ASSERT(ino >> 60 == FX_T_HASH);
+	handed_put(ino, p, name);
+	w.ino = ino;
+	check_hit(&w, ino, &st, flags, rd, rdn);
+	if (w.type == S_IFREG)
+		check_read_at(&w, 0, (size_t)w.size + 1);
+	FUZZ_ASSERT(tree_lookup(tree, fx.parents[p].ino, name, &again, &st, &flags) == 0);
+	given_add(again);
+	FUZZ_ASSERT(again == ino);
+	check_attrs(&w, again, &st, flags);
+	FUZZ_ASSERT(tree_stat(tree, ino, &st, &flags) == 0);
+	check_attrs(&w, ino, &st, flags);
+	buf_release(&w.content);
+	return true;
+}
+
 /* ---- set-up ---- */
 
 /* generation.json: the catalog writes it; hold it to its format and name. */
@@ -541,9 +1103,9 @@ static void learn_json(struct want *w)
 	buf_addc(&w->content, 0);
 	w->content.len--;
 	char *name = xasprintf("\n  \"name\": \"%s\",\n", fx.gens[gp->gen].name);
-	/* mount layout 4: the fixture's manifests are version 3 (dump.sql, schema.pg.sql) */
+	/* mount layout 5: the fixture's manifests are version 3 (key/, changes, tables/, at/) */
 	FUZZ_ASSERT(fx.gens[gp->gen].version == 3);
-	FUZZ_ASSERT(!strncmp((const char *)w->content.data, "{\n  \"format\": 4,\n", 17));
+	FUZZ_ASSERT(!strncmp((const char *)w->content.data, "{\n  \"format\": 5,\n", 17));
 	FUZZ_ASSERT(strstr((const char *)w->content.data, name));
 	free(name);
 }
@@ -577,13 +1139,55 @@ static void check_cuts(const struct want *w)
 }
 
 /*
+ * Every row of every table version by its own key name, in every format
+ * of mask: in its key/ (that row) and in tables/<T>/key (its history).
+ * With rows_max, only that many rows of each (the first ones).
+ */
+static void check_keys(unsigned mask, size_t rows_max)
+{
+	for (size_t g = 0; g < fx.ngens; g++)
+		for (size_t t = 0; t < fx.gens[g].ntables; t++) {
+			const struct manifest_table *mt = &fx.gens[g].tables[t];
+			size_t kp = parent_index(FX_KEY, g, t), d = 0;
+			while (strcmp(fx.dirs[d], mt->dirname))
+				d++;
+			size_t hp = parent_index(FX_HIST_KEY, d, 0);
+			for (size_t i = 0; i < ntrows[g][t] && i < rows_max; i++) {
+				const struct fx_row *r = &trows[g][t][i];
+				for (unsigned f = 0; f < VIEW_FORMATS; f++) {
+					char *name = row_key_name(g, t, r, (enum view_format)f);
+					if (!name)
+						continue; /* a NULL in the key: no name names it */
+					size_t stem = strlen(name) - 1 - strlen(view_ext(f));
+					struct buf c[KEYNAME_MAX_CANDIDATES];
+					size_t nc = 0;
+					for (size_t k = 0; k < KEYNAME_MAX_CANDIDATES; k++)
+						buf_init(&c[k]);
+					/* the name names this row */
+					FUZZ_ASSERT(keyname_parse(name, stem, c, &nc) == 0);
+					FUZZ_ASSERT(find_row(g, t, c, nc) == r);
+					for (size_t k = 0; k < KEYNAME_MAX_CANDIDATES; k++)
+						buf_release(&c[k]);
+					bool in = (mask & 1u << f) != 0;
+					FUZZ_ASSERT(lookup_computed(kp, name, NULL, 0) == in);
+					FUZZ_ASSERT(lookup_computed(hp, name, NULL, 0) ==
+						    (in && f != VIEW_SQL));
+					forget_given();
+					free(name);
+				}
+			}
+		}
+}
+
+/*
  * With only the formats of mask served: every listing; the files of a
  * format and the schemas by number and by name, each present if and only
- * if it is served.
+ * if it is served; the first rows' key files and histories.
  */
 static void check_formats(unsigned mask)
 {
 	tree_set_formats(tree, mask);
+	cur_mask = mask;
 	for (size_t p = 0; p < fx.nparents; p++)
 		check_listing(p, mask);
 	for (size_t i = 0; i < nwants; i++) {
@@ -598,9 +1202,13 @@ static void check_formats(unsigned mask)
 		if (!w->need && type != FX_T_GEN_FILE && type != FX_T_TABLE_SCHEMA)
 			continue;
 		int rc = tree_stat(tree, w->ino, &st, &flags);
+		if (rc != (in ? 0 : -ENOENT))
+			fprintf(stderr, "fuzz_lookup: formats %#x: '%s' (%#llx) stats: %d\n", mask,
+				w->name, (unsigned long long)w->ino, rc);
 		FUZZ_ASSERT(rc == (in ? 0 : -ENOENT));
 		if (in)
 			check_attrs(w, w->ino, &st, flags);
+		in = served(w, mask);
 		if (w->dir != NONE) {
 			flags = 99;
 			rc = tree_lookup(tree, fx.parents[w->dir].ino, w->name, &ino, &st, &flags);
@@ -619,7 +1227,80 @@ static void check_formats(unsigned mask)
 		if (!in && w->ino >> 60 == FX_T_GEN_FILE)
 			FUZZ_ASSERT(tree_open_file(tree, w->ino, &f) == -ENOENT && !f);
 	}
+	check_keys(mask, 2);
 	tree_set_formats(tree, ALL_FORMATS);
+	cur_mask = ALL_FORMATS;
+}
+
+/* The links lead where they say: tables/<T>/<gen> to the table, at/<gen name> to a generation. */
+static void check_links(void)
+{
+	for (size_t i = 0; i < nwants; i++) {
+		const struct want *w = &wants[i];
+		if (w->type != S_IFLNK || w->dir == NONE || fx.parents[w->dir].kind != FX_HIST)
+			continue;
+		char *path = xasprintf("tables/%s/%s", fx.dirs[fx.parents[w->dir].dir], w->name);
+		uint64_t ino = 0, via = 0;
+		FUZZ_ASSERT(tree_resolve(tree, path, false, &ino) == 0 && ino == w->ino);
+		FUZZ_ASSERT(tree_resolve(tree, path, true, &via) == 0);
+		const struct want *t = want_by_ino(via);
+		FUZZ_ASSERT(t && t->type == S_IFDIR && fx.parents[t->self].kind == FX_TABLE &&
+			    !strcmp(fx.gens[fx.parents[t->self].gen].name, w->name) &&
+			    !strcmp(t->name, fx.dirs[fx.parents[w->dir].dir]));
+		free(path);
+	}
+	/* at/<the generation's time>: the newest generation at that time */
+	for (size_t g = 0; g < fx.ngens; g++) {
+		char ts[32];
+		uint64_t ino = 0;
+		time_rfc3339(ts, fx.gens[g].time);
+		char *path = xasprintf("at/%s", ts);
+		FUZZ_ASSERT(tree_resolve(tree, path, true, &ino) == 0);
+		const struct want *t = want_by_ino(ino);
+		FUZZ_ASSERT(t && t->type == S_IFDIR && fx.parents[t->self].kind == FX_GEN &&
+			    fx.gens[fx.parents[t->self].gen].time == fx.gens[g].time);
+		free(path);
+		FUZZ_ASSERT(lookup_computed(parent_index(FX_AT, 0, 0), ts, NULL, 0));
+		forget_given();
+	}
+}
+
+/* The numbers of tables/<T> and tables/<T>/key: hashes, learned by looking the names up. */
+static void learn_hashed(void)
+{
+	size_t tables = parent_index(FX_TABLES, 0, 0);
+	for (size_t d = 0; d < fx.ndirs; d++) {
+		size_t hp = parent_index(FX_HIST, d, 0), kp = parent_index(FX_HIST_KEY, d, 0);
+		struct want *w = want_by_name(tables, fx.dirs[d]), *k = want_by_name(hp, "key");
+		struct stat st;
+		unsigned flags;
+		uint64_t ino;
+		FUZZ_ASSERT(w && k && w->hashed && k->hashed);
+		FUZZ_ASSERT(tree_lookup(tree, fx.parents[tables].ino, fx.dirs[d], &ino, &st,
+					&flags) == 0);
+		tree_forget(tree, ino, 1);
+		FUZZ_ASSERT(ino >> 60 == FX_T_HASH);
+		w->ino = fx.parents[hp].ino = ino;
+		FUZZ_ASSERT(tree_lookup(tree, ino, "key", &ino, &st, &flags) == 0);
+		tree_forget(tree, ino, 1);
+		FUZZ_ASSERT(ino >> 60 == FX_T_HASH);
+		k->ino = fx.parents[kp].ino = ino;
+	}
+}
+
+/*
+ * What the library logs: over a healthy repository only that a name in at/
+ * is not a time (said for every such name); anything else is a problem it
+ * found, which there is none of.
+ */
+static void log_sink(const char *line)
+{
+	size_t n = strlen(line);
+	static const char tail[] = ": not a time; name one as";
+	if (!strncmp(line, "at/", 3) && strstr(line, tail))
+		return;
+	fprintf(stderr, "fuzz_lookup: the library logged: %.*s\n", (int)n, line);
+	abort();
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -627,6 +1308,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	char *err = NULL;
 	(void)argc;
 	(void)argv;
+	log_set_sink(log_sink);
 	fx_describe(&fx);
 	if (fx_build(&fx)) {
 		fprintf(stderr, "fuzz_lookup: cannot build the fixture repository\n");
@@ -638,7 +1320,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	atexit(cleanup);
+	/* byte 0 of a lookup (< 0x80) names the directory */
+	FUZZ_ASSERT(fx.nparents < 0x80);
+	handed = xcalloc(HANDED_SLOTS, sizeof(*handed));
+	for (size_t g = 0; g < fx.ngens; g++)
+		for (size_t t = 0; t < fx.gens[g].ntables; t++)
+			trows[g][t] = fx_rows(&fx, &fx.gens[g].tables[t], &ntrows[g][t]);
 	describe();
+	learn_hashed();
 	seen = xcalloc(nwants, sizeof(*seen));
 	by_ino = xcalloc(nwants, sizeof(*by_ino));
 	for (size_t i = 0; i < nwants; i++)
@@ -656,6 +1345,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		if (w->type != S_IFDIR || w->dir == NONE)
 			continue;
 		FUZZ_ASSERT(tree_lookup(tree, fx.parents[w->dir].ino, w->name, &ino, &st, &flags) == 0);
+		tree_forget(tree, ino, 1);
 		FUZZ_ASSERT(ino == fx.parents[w->self].ino && S_ISDIR(st.st_mode));
 	}
 	for (size_t i = 0; i < nwants; i++)
@@ -665,13 +1355,30 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	for (size_t p = 0; p < fx.nparents; p++)
 		check_listing(p, ALL_FORMATS);
 	for (size_t i = 0; i < nwants; i++) {
+		const struct want *w = &wants[i];
 		struct stat st;
 		unsigned flags;
-		FUZZ_ASSERT(tree_stat(tree, wants[i].ino, &st, &flags) == 0);
-		check_hit(&wants[i], wants[i].ino, &st, flags, NULL, 0);
-		if (wants[i].type == S_IFREG)
-			check_cuts(&wants[i]);
+		uint64_t ino;
+		struct tree_dir d;
+		FUZZ_ASSERT(tree_stat(tree, w->ino, &st, &flags) == 0);
+		check_hit(w, w->ino, &st, flags, NULL, 0);
+		if (w->type == S_IFREG)
+			check_cuts(w);
+		/* by name, and nothing is in a file or a link */
+		if (w->dir != NONE) {
+			FUZZ_ASSERT(tree_lookup(tree, fx.parents[w->dir].ino, w->name, &ino, &st,
+						&flags) == 0);
+			tree_forget(tree, ino, 1);
+			check_attrs(w, ino, &st, flags);
+		}
+		if (w->type != S_IFDIR) {
+			FUZZ_ASSERT(tree_lookup(tree, w->ino, "x", &ino, &st, &flags) == -ENOTDIR);
+			FUZZ_ASSERT(tree_list(tree, w->ino, &d, &flags) == -ENOTDIR);
+		}
 	}
+	check_links();
+	/* every row by its key name, in its key/ and in its history */
+	check_keys(ALL_FORMATS, (size_t)-1);
 	/* one format served: each file of a format is there in one, absent in two */
 	for (unsigned fmt = 0; fmt < VIEW_FORMATS; fmt++)
 		check_formats(1u << fmt);
@@ -683,6 +1390,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void lookup(size_t dir, const struct want *in, const char *name, const uint8_t *rd,
 		   size_t rdn)
 {
+	if (dir != NONE && computed_dir(dir)) {
+		lookup_computed(dir, name, rd, rdn);
+		return;
+	}
 	const struct want *w = dir == NONE ? NULL : want_by_name(dir, name);
 	uint64_t parent = dir == NONE ? in->ino : fx.parents[dir].ino, ino = 0;
 	struct stat st;
@@ -693,9 +1404,10 @@ static void lookup(size_t dir, const struct want *in, const char *name, const ui
 		FUZZ_ASSERT(rc == -ENOTDIR && flags == 0);
 	} else if (!w) {
 		FUZZ_ASSERT(rc == -ENOENT);
-		FUZZ_ASSERT(flags == (fx.parents[dir].kind == FX_ROOT ? 0u : (unsigned)TREE_FINAL));
+		FUZZ_ASSERT(flags == (parent_live(dir) ? 0u : (unsigned)TREE_FINAL));
 	} else {
 		FUZZ_ASSERT(rc == 0);
+		given_add(ino);
 		check_hit(w, ino, &st, flags, rd, rdn);
 	}
 }
@@ -709,11 +1421,25 @@ static void by_inode(uint64_t ino, const uint8_t *rd, size_t rdn)
 
 	FUZZ_ASSERT(rc == 0 || rc == -ENOENT);
 	if (w) {
+		/* a hashed number listed: the tree may have let it go (a lookup brings it back) */
+		if (w->hashed && rc == -ENOENT)
+			return;
 		FUZZ_ASSERT(rc == 0);
 		check_hit(w, ino, &st, flags, rd, rdn);
 		return;
 	}
-	FUZZ_ASSERT(rc == -ENOENT); /* answered, yet listed nowhere */
+	const struct handed *h = ino >> 60 == FX_T_HASH ? handed_get(ino) : NULL;
+	if (h && rc == 0) {
+		/* one a lookup handed out, still remembered: what it named */
+		struct want c;
+		FUZZ_ASSERT(expect_computed(h->parent, h->name, &c));
+		c.ino = ino;
+		c.name = h->name;
+		check_hit(&c, ino, &st, flags, rd, rdn);
+		buf_release(&c.content);
+		return;
+	}
+	FUZZ_ASSERT(rc == -ENOENT); /* answered, yet listed nowhere, handed out by no lookup */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -739,5 +1465,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lookup(in->type == S_IFDIR ? in->self : NONE, in, name, rd, (size_t)(data + size - rd));
 	}
 	free(name);
+	forget_given();
 	return 0;
 }

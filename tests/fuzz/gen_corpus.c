@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "strata/dumpplan.h"
 #include "strata/frames.h"
 #include "strata/manifest.h"
 #include "strata/naming.h"
@@ -18,6 +19,7 @@
 #include "strata/render.h"
 #include "strata/repo.h"
 #include "strata/rowcodec.h"
+#include "strata/rowkey.h"
 #include "strata/views.h"
 #include "lookup_fixture.h"
 
@@ -200,6 +202,14 @@ static void frames_corpus(void)
 	buf_release(&c);
 }
 
+static bool has_dir_named(const struct manifest *m, const char *name)
+{
+	for (size_t t = 0; t < m->ntables; t++)
+		if (!strcmp(m->tables[t].dirname, name))
+			return true;
+	return false;
+}
+
 /*
  * fuzz_lookup (its input format is at the top of fuzz_lookup.c): real names
  * in every directory of the fixture, lookups in files, reads, and the inode
@@ -354,6 +364,353 @@ static void lookup_views_corpus(const struct fx *f)
 	}
 }
 
+/* The parent of this kind (fuzz_lookup.c parent_index): a the generation or the dirs index, b the table. */
+static size_t parent_of(const struct fx *f, enum fx_kind kind, size_t a, size_t b)
+{
+	for (size_t p = 0; p < f->nparents; p++) {
+		const struct fx_parent *x = &f->parents[p];
+		if (x->kind != kind)
+			continue;
+		if (kind == FX_ROOT || kind == FX_TABLES || kind == FX_AT ||
+		    (kind == FX_GEN && x->gen == a) ||
+		    ((kind == FX_TABLE || kind == FX_ROWS || kind == FX_KEY) && x->gen == a &&
+		     x->tidx == b) ||
+		    ((kind == FX_HIST || kind == FX_HIST_KEY) && x->dir == a))
+			return p;
+	}
+	abort();
+}
+
+/* A lookup with a read (offset u16 LE, 16 * n bytes; n 0: none, the default 4096) */
+static void put_lookup_read(const char *fn, size_t p, const char *name, unsigned off, unsigned n)
+{
+	uint8_t r[3] = { (uint8_t)off, (uint8_t)(off >> 8), (uint8_t)n };
+	put_lookup(fn, (uint8_t)p, name, r, n ? sizeof(r) : 2);
+}
+
+/*
+ * Mount layout 4: dump.sql and schema.pg.sql by name in every generation
+ * and in some tables, reads of dump.sql where its parts start, and their
+ * numbers (type 13 positions 0 and 1, type 5 position 1), served and not.
+ */
+static void lookup_layout4_corpus(const struct fx *f)
+{
+	char fn[64];
+	for (size_t g = 0; g < f->ngens; g++) {
+		const struct manifest *m = &f->gens[g];
+		size_t gp = parent_of(f, FX_GEN, g, 0);
+		snprintf(fn, sizeof(fn), "gen-%zu-dump", g);
+		put_lookup(fn, (uint8_t)gp, "dump.sql", NULL, 0);
+		snprintf(fn, sizeof(fn), "gen-%zu-pg", g);
+		put_lookup(fn, (uint8_t)gp, "schema.pg.sql", NULL, 0);
+		snprintf(fn, sizeof(fn), "ino-%zu-dump", g);
+		put_ino(fn, fx_ino(FX_T_GEN_FILE, m->seq, 0, FX_GEN_DUMP), 0, 0);
+		snprintf(fn, sizeof(fn), "ino-%zu-pg", g);
+		put_ino(fn, fx_ino(FX_T_GEN_FILE, m->seq, 0, FX_GEN_PG), 100, 4);
+		for (size_t t = 0; t < m->ntables; t++) {
+			if (g != 1 && t != 0)
+				continue;
+			snprintf(fn, sizeof(fn), "table-%zu-%zu-pg", g, t);
+			put_lookup(fn, (uint8_t)parent_of(f, FX_TABLE, g, t), "schema.pg.sql", NULL, 0);
+			snprintf(fn, sizeof(fn), "ino-%zu-%zu-table-pg", g, t);
+			put_ino(fn, fx_ino(FX_T_TABLE_SCHEMA, m->seq, t, FX_SCHEMA_PG), 0, 0);
+		}
+		if (has_dir_named(m, "dump.sql"))
+			continue;
+		/* dump.sql: where its parts and tables start (up to 64 KiB), the end, past it */
+		struct dump_parts dp;
+		uint64_t at = 0, cuts[256];
+		size_t nc = 0;
+		dump_parts_build(m, &dp);
+		for (size_t i = 0; i < dp.n && nc + 2 < 256; i++) {
+			cuts[nc++] = at;
+			at += strlen(dp.text[i]);
+			if (dp.tidx[i] >= 0) {
+				const struct manifest_table *mt = &m->tables[dp.tidx[i]];
+				cuts[nc++] = at;
+				for (size_t k = 0; k < mt->nchunks; k++)
+					at += mt->chunks[k].sql_len;
+			}
+		}
+		dump_parts_free(&dp);
+		for (size_t i = 0, k = 0; i < nc && k < 8; i += 1 + nc / 8, k++) {
+			if (cuts[i] < 3 || cuts[i] > 0x7fff)
+				continue;
+			snprintf(fn, sizeof(fn), "read-dump-%zu-%02zu", g, i);
+			put_lookup_read(fn, gp, "dump.sql", (unsigned)cuts[i] - 3, 1);
+		}
+		snprintf(fn, sizeof(fn), "read-dump-%zu-end", g);
+		put_lookup_read(fn, gp, "dump.sql", (unsigned)((at - 1) & 0x7fff), 1);
+		snprintf(fn, sizeof(fn), "read-dump-%zu-past", g);
+		put_lookup_read(fn, gp, "dump.sql", 0xffff, 1);
+		snprintf(fn, sizeof(fn), "read-dump-%zu-wrap", g);
+		put_lookup_read(fn, gp, "dump.sql", 0x7fff, 0xff);
+		snprintf(fn, sizeof(fn), "read-dump-%zu-whole", g);
+		put_lookup(fn, (uint8_t)gp, "dump.sql", NULL, 0);
+		if (at > 0x1000) {
+			snprintf(fn, sizeof(fn), "ino-%zu-dump-across", g);
+			put_ino(fn, fx_ino(FX_T_GEN_FILE, m->seq, 0, FX_GEN_DUMP), (unsigned)(at / 2), 1);
+		}
+	}
+	const struct manifest *m = &f->gens[0];
+	put_ino("miss-gen-file-2", fx_ino(FX_T_GEN_FILE, m->seq, 0, 2), 0, 0);
+	put_ino("miss-gen-file-seq", fx_ino(FX_T_GEN_FILE, f->gens[f->ngens - 1].seq + 1, 0, 0),
+		0, 0);
+	put_ino("miss-gen-file-tidx", fx_ino(FX_T_GEN_FILE, m->seq, 1, 0), 0, 0);
+	put_ino("miss-table-schema-2", fx_ino(FX_T_TABLE_SCHEMA, m->seq, 0, 2), 0, 0);
+}
+
+/* The key name of row i of a table version, with an extension (NULL: none names it). */
+static char *row_name(const struct fx *f, const struct manifest_table *mt, const struct fx_row *r,
+		      const char *ext)
+{
+	char *stem = fx_key_name(r->key.data, r->key.len, fx_user_values(mt));
+	char *name = stem ? xasprintf("%s%s", stem, ext) : NULL;
+	(void)f;
+	free(stem);
+	return name;
+}
+
+/*
+ * Mount layout 5: tables/ and at/ in the root; key/ and the changes files
+ * in every table; every table directory name in tables/, and in each
+ * tables/<T> its versions' links and key/; key files of the first and last
+ * row of every table version in every format, histories of them, spellings
+ * of keys that name the same row or none; times in at/; reads of changes
+ * files and key files; the extended numbers (type 14), served and near
+ * misses, and hashed ones (type 15) no lookup handed out.
+ */
+static void lookup_nav_corpus(const struct fx *f)
+{
+	static const char *const exts[] = { ".csv", ".jsonl", ".sql" };
+	size_t rootp = parent_of(f, FX_ROOT, 0, 0), tables = parent_of(f, FX_TABLES, 0, 0);
+	size_t at = parent_of(f, FX_AT, 0, 0);
+	char fn[64];
+
+	put_lookup("nav-root-tables", (uint8_t)rootp, "tables", NULL, 0);
+	put_lookup("nav-root-at", (uint8_t)rootp, "at", NULL, 0);
+	put_lookup("nav-root-miss-table", (uint8_t)rootp, "table", NULL, 0);
+	put_lookup("nav-root-miss-key", (uint8_t)rootp, "key", NULL, 0);
+	/* every table directory: key/ and its changes files */
+	for (size_t g = 0; g < f->ngens; g++)
+		for (size_t t = 0; t < f->gens[g].ntables; t++) {
+			size_t tp = parent_of(f, FX_TABLE, g, t);
+			static const char *const names[] = { "key", "changes.csv", "changes.jsonl" };
+			for (size_t i = 0; i < 3; i++) {
+				snprintf(fn, sizeof(fn), "nav-table-%zu-%zu-%zu", g, t, i);
+				put_lookup(fn, (uint8_t)tp, names[i], NULL, 0);
+			}
+		}
+	put_lookup("nav-table-miss-changes-sql", (uint8_t)parent_of(f, FX_TABLE, 0, 0),
+		   "changes.sql", NULL, 0);
+	put_lookup("nav-table-miss-keys", (uint8_t)parent_of(f, FX_TABLE, 0, 0), "keys", NULL, 0);
+	/* tables/ and tables/<T> */
+	for (size_t d = 0; d < f->ndirs; d++) {
+		size_t hp = parent_of(f, FX_HIST, d, 0), gs[FX_MAX_GENS], ts[FX_MAX_GENS];
+		size_t n = fx_versions(f, f->dirs[d], gs, ts);
+		snprintf(fn, sizeof(fn), "nav-tables-%02zu", d);
+		put_lookup(fn, (uint8_t)tables, f->dirs[d], NULL, 0);
+		for (size_t i = 0; i < n; i++) {
+			snprintf(fn, sizeof(fn), "nav-hist-%02zu-%zu", d, i);
+			put_lookup(fn, (uint8_t)hp, f->gens[gs[i]].name, NULL, 0);
+		}
+		snprintf(fn, sizeof(fn), "nav-hist-%02zu-key", d);
+		put_lookup(fn, (uint8_t)hp, "key", NULL, 0);
+		/* a generation that does not hold it */
+		for (size_t g = 0; g < f->ngens; g++) {
+			bool holds = false;
+			for (size_t i = 0; i < n; i++)
+				holds |= gs[i] == g;
+			if (!holds) {
+				snprintf(fn, sizeof(fn), "nav-hist-%02zu-miss", d);
+				put_lookup(fn, (uint8_t)hp, f->gens[g].name, NULL, 0);
+				break;
+			}
+		}
+	}
+	put_lookup("nav-tables-miss", (uint8_t)tables, "nope", NULL, 0);
+	put_lookup("nav-tables-miss-latest", (uint8_t)tables, "latest", NULL, 0);
+	/* key files: the first and the last row of every table version, every format */
+	for (size_t g = 0; g < f->ngens; g++)
+		for (size_t t = 0; t < f->gens[g].ntables; t++) {
+			const struct manifest_table *mt = &f->gens[g].tables[t];
+			size_t kp = parent_of(f, FX_KEY, g, t), nr;
+			struct fx_row *rows = fx_rows(f, mt, &nr);
+			for (size_t i = 0; i < nr; i += nr > 1 ? nr - 1 : 1)
+				for (size_t e = 0; e < 3; e++) {
+					char *name = row_name(f, mt, &rows[i], exts[e]);
+					if (!name)
+						continue;
+					snprintf(fn, sizeof(fn), "key-%zu-%02zu-%zu-%s", g, t, i, exts[e] + 1);
+					put_lookup(fn, (uint8_t)kp, name, NULL, 0);
+					free(name);
+				}
+			fx_rows_free(rows, nr);
+		}
+	/* histories: the first and the last row of every version, CSV and JSONL; not SQL */
+	for (size_t d = 0; d < f->ndirs; d++) {
+		size_t hp = parent_of(f, FX_HIST_KEY, d, 0), gs[FX_MAX_GENS], ts[FX_MAX_GENS];
+		size_t n = fx_versions(f, f->dirs[d], gs, ts);
+		for (size_t v = 0; v < n; v++) {
+			const struct manifest_table *mt = &f->gens[gs[v]].tables[ts[v]];
+			size_t nr;
+			struct fx_row *rows = fx_rows(f, mt, &nr);
+			for (size_t i = 0; i < nr; i += nr > 1 ? nr - 1 : 1)
+				for (size_t e = 0; e < 3; e++) {
+					if (e == 2 && (v || i))
+						continue;
+					char *name = row_name(f, mt, &rows[i], exts[e]);
+					if (!name)
+						continue;
+					snprintf(fn, sizeof(fn), "hist-%02zu-%zu-%zu-%s", d, v, i, exts[e] + 1);
+					put_lookup(fn, (uint8_t)hp, name, NULL, 0);
+					free(name);
+				}
+			fx_rows_free(rows, nr);
+		}
+	}
+	/* other spellings of keys, keys no row has, names that are not key names */
+	{
+		static const struct { size_t g; const char *table, *name; } sp[] = {
+			{ 0, "customers", "+1.csv" }, { 0, "customers", "01.jsonl" },
+			{ 0, "customers", "1.0.sql" }, { 0, "customers", "1e0.csv" },
+			{ 0, "customers", "25.csv" }, { 0, "customers", "26.csv" },
+			{ 0, "customers", "0x1.csv" }, { 0, "customers", "1,2.csv" },
+			{ 0, "customers", "1" }, { 0, "customers", "1.txt" },
+			{ 0, "customers", "-9223372036854775808.csv" },
+			{ 0, "customers", "9223372036854775808.csv" },
+			{ 0, "customers", "%31.csv" }, { 0, "customers", "%3.csv" },
+			{ 0, "customers", "%zz.csv" }, { 0, "customers", "%.csv" },
+			/* fuzz_keyname.c's known bug: the REAL 4 too, so row 4 */
+			{ 0, "customers", "4%00x.csv" },
+			/* a key name of more than 16 readings, five numbers (fuzz_keyname.c) */
+			{ 0, "prices", "1,2,3,4,5.csv" },
+			{ 0, "prices", "apple,2.csv" }, { 0, "prices", "apple,2.0.jsonl" },
+			{ 0, "prices", "apple.csv" }, { 0, "prices", "pear,7,1.csv" },
+			{ 0, "prices", "pear%2C7.csv" }, { 0, "prices", "kiwi,-9.sql" },
+			{ 0, "reals", "-1.csv" }, { 0, "reals", "0.csv" }, { 0, "reals", "-0.csv" },
+			{ 0, "reals", "2.50.jsonl" }, { 0, "reals", "1e300.csv" },
+			{ 0, "reals", "Infinity.csv" }, { 0, "reals", "3.5.csv" },
+			{ 0, "%00", "x''.csv" }, { 0, "%00", "x'00FF'.csv" }, { 0, "%00", "X'010203'.sql" },
+			{ 0, "%00", "x'0'.csv" }, { 0, "%00", ".csv" },
+			{ 0, "keyed", "a.csv" }, { 0, "keyed", "b%2Fc%2C%25.jsonl" }, { 0, "keyed", "b,2.csv" },
+			{ 0, "keyed", "9.csv" }, { 0, "keyed", "b%2fc%2c%25.sql" },
+			{ 1, "many", "1.csv" }, { 1, "many", "207.csv" }, { 1, "many", "210.csv" },
+			{ 1, "many", "-1.csv" }, { 1, "reals", "2.5.csv" }, { 1, "reals", "3.5.jsonl" },
+			{ 1, "keyed", "b.csv" }, { 1, "keyed", "c.sql" },
+		};
+		for (size_t i = 0; i < sizeof(sp) / sizeof(sp[0]); i++) {
+			const struct manifest *m = &f->gens[sp[i].g];
+			size_t t = 0;
+			while (t < m->ntables && strcmp(m->tables[t].dirname, sp[i].table))
+				t++;
+			if (t == m->ntables)
+				abort();
+			snprintf(fn, sizeof(fn), "key-spell-%02zu", i);
+			put_lookup(fn, (uint8_t)parent_of(f, FX_KEY, sp[i].g, t), sp[i].name, NULL, 0);
+		}
+		static const struct { const char *dir, *name; } hs[] = {
+			{ "reals", "2.5.csv" }, { "reals", "3.5.jsonl" },
+			{ "reals", "1.0000000000000001e+300.csv" }, { "reals", "1e300.jsonl" },
+			{ "reals", "-1.csv" }, { "reals", "-1.sql" }, { "reals", "7.csv" },
+			{ "keyed", "b.csv" }, { "keyed", "b%2Fc%2C%25.jsonl" }, { "keyed", "c.csv" },
+			{ "customers", "1.jsonl" }, { "customers", "15.csv" }, { "customers", "26.csv" },
+			{ "many", "207.jsonl" }, { "changes", "0.csv" },
+		};
+		for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
+			size_t d = 0;
+			while (d < f->ndirs && strcmp(f->dirs[d], hs[i].dir))
+				d++;
+			if (d == f->ndirs)
+				abort();
+			snprintf(fn, sizeof(fn), "hist-spell-%02zu", i);
+			put_lookup(fn, (uint8_t)parent_of(f, FX_HIST_KEY, d, 0), hs[i].name, NULL, 0);
+		}
+	}
+	/* at/: the generations' names and times, days, offsets, fractions, and what is not a time */
+	{
+		static const char *const times[] = {
+			"2026-11-20T020000Z", "2026-11-19T020000Z", "2026-11-20T020000Z-2",
+			"2026-11-20T02:00:00Z", "2026-11-20T01:59:59Z", "2026-11-19T02:00:00Z",
+			"2026-11-19T01:59:59Z", "2026-11-20", "2026-11-19", "2026-11-18", "20261120",
+			"20261120T020000Z", "20261120T015959Z", "2026-11-20T03:00:00+01:00",
+			"2026-11-20T03:00:00+0100", "2026-11-20T02:00:00.999Z", "2026-11-20t02:00:00z",
+			"2026-11-20T02:00:00", "2026-02-30", "2026-13-01", "2026-11-20T24:00:00Z",
+			"2026-11-20T02:00:60Z", "9999-12-31", "0000-01-01", "latest", "",
+			"2026-11-20T02:00:00,5Z", "2026-11-20T02:00:00.Z", "2026-11-20T02:00:00-23:59",
+		};
+		for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+			snprintf(fn, sizeof(fn), "at-%02zu", i);
+			put_lookup(fn, (uint8_t)at, times[i], NULL, 0);
+		}
+	}
+	/* reads: changes.csv of the table that changed, a key file, a history */
+	{
+		size_t t = 0;
+		const struct manifest *m = &f->gens[1];
+		while (strcmp(m->tables[t].dirname, "reals"))
+			t++;
+		size_t tp = parent_of(f, FX_TABLE, 1, t), d = 0;
+		while (strcmp(f->dirs[d], "reals"))
+			d++;
+		put_lookup_read("read-changes-csv-0", tp, "changes.csv", 0, 1);
+		put_lookup_read("read-changes-csv-mid", tp, "changes.csv", 20, 2);
+		put_lookup_read("read-changes-jsonl-past", tp, "changes.jsonl", 0xffff, 1);
+		put_lookup_read("read-key-csv", parent_of(f, FX_KEY, 1, t), "3.5.csv", 5, 1);
+		put_lookup_read("read-key-sql-wrap", parent_of(f, FX_KEY, 1, t), "3.5.sql", 0x7fff, 2);
+		put_lookup_read("read-hist-csv", parent_of(f, FX_HIST_KEY, d, 0), "2.5.csv", 30, 3);
+		put_lookup_read("read-hist-jsonl-past", parent_of(f, FX_HIST_KEY, d, 0), "2.5.jsonl",
+				0x8000, 1);
+		put_lookup_read("read-at", at, "2026-11-20", 0, 1);
+	}
+	/* numbers: type 14 served ... */
+	put_ino("ino-ext-tables", fx_ext_ino(FX_EXT_TABLES, 0, 0, 0), 0, 0);
+	put_ino("ino-ext-at", fx_ext_ino(FX_EXT_AT, 0, 0, 0), 0, 0);
+	for (size_t g = 0; g < f->ngens; g++) {
+		const struct manifest *m = &f->gens[g];
+		for (size_t t = 0; t < m->ntables; t++) {
+			if (g != 1 && t != 0)
+				continue;
+			snprintf(fn, sizeof(fn), "ino-ext-%zu-%zu-key", g, t);
+			put_ino(fn, fx_ext_ino(FX_EXT_KEY_DIR, m->seq, t, 0), 0, 0);
+			snprintf(fn, sizeof(fn), "ino-ext-%zu-%zu-changes-csv", g, t);
+			put_ino(fn, fx_ext_ino(FX_EXT_CHANGES, m->seq, t, 0), 3, 1);
+			snprintf(fn, sizeof(fn), "ino-ext-%zu-%zu-changes-jsonl", g, t);
+			put_ino(fn, fx_ext_ino(FX_EXT_CHANGES, m->seq, t, 1), 0, 0);
+			snprintf(fn, sizeof(fn), "ino-ext-%zu-%zu-link", g, t);
+			put_ino(fn, fx_ext_ino(FX_EXT_HIST_LINK, m->seq, t, 0), 0, 0);
+		}
+	}
+	/* ... and not: unused fields set, no such table or generation, subtypes 5..15, type 15 */
+	{
+		const struct manifest *m = &f->gens[0];
+		size_t tc = 0;
+		while (strcmp(m->tables[tc].dirname, "changes"))
+			tc++;
+		put_ino("miss-ext-tables-seq", fx_ext_ino(FX_EXT_TABLES, 1, 0, 0), 0, 0);
+		put_ino("miss-ext-at-pos", fx_ext_ino(FX_EXT_AT, 0, 0, 1), 0, 0);
+		put_ino("miss-ext-key-pos", fx_ext_ino(FX_EXT_KEY_DIR, m->seq, 0, 1), 0, 0);
+		put_ino("miss-ext-key-seq-0", fx_ext_ino(FX_EXT_KEY_DIR, 0, 0, 0), 0, 0);
+		put_ino("miss-ext-key-tidx", fx_ext_ino(FX_EXT_KEY_DIR, m->seq, m->ntables, 0), 0, 0);
+		put_ino("miss-ext-changes-2", fx_ext_ino(FX_EXT_CHANGES, m->seq, 0, 2), 0, 0);
+		put_ino("miss-ext-changes-seq", fx_ext_ino(FX_EXT_CHANGES, 9, 0, 0), 0, 0);
+		/* the table named "changes" has no changes files (see fuzz_lookup.c changes_alias) */
+		put_ino("miss-ext-changes-of-changes", fx_ext_ino(FX_EXT_CHANGES, m->seq, tc, 0), 0, 0);
+		put_ino("miss-ext-changes-of-changes-jsonl", fx_ext_ino(FX_EXT_CHANGES, m->seq, tc, 1),
+			0, 0);
+		put_ino("miss-ext-link-pos", fx_ext_ino(FX_EXT_HIST_LINK, m->seq, 0, 1), 0, 0);
+		put_ino("miss-ext-link-tidx", fx_ext_ino(FX_EXT_HIST_LINK, m->seq, m->ntables, 0), 0, 0);
+		put_ino("miss-ext-seq-high", fx_ext_ino(FX_EXT_KEY_DIR, 0xffffff, 0, 0), 0, 0);
+		for (unsigned sub = 5; sub < 16; sub += 5) {
+			snprintf(fn, sizeof(fn), "miss-ext-sub-%u", sub);
+			put_ino(fn, fx_ext_ino((enum fx_ext)sub, m->seq, 0, 0), 0, 0);
+		}
+		put_ino("miss-hash-0", (uint64_t)FX_T_HASH << 60, 0, 0);
+		put_ino("miss-hash-1", (uint64_t)FX_T_HASH << 60 | 0x0123456789abcdeULL, 0, 0);
+		put_ino("miss-hash-max", UINT64_MAX, 0, 0);
+	}
+}
+
 static void lookup_corpus(void)
 {
 	struct fx f;
@@ -389,6 +746,8 @@ static void lookup_corpus(void)
 		case FX_ROWS:
 			for (size_t c = 0; c < m->tables[x->tidx].nchunks; c++)
 				SEED(p, f.fnames[VIEW_CSV][x->gen][x->tidx][c]);
+			break;
+		default: /* layout 5: lookup_nav_corpus */
 			break;
 		}
 	}
@@ -428,7 +787,7 @@ static void lookup_corpus(void)
 	 * lookups in the first nodes of the tree, files and the link among them
 	 * (8 to 11: generation 0's first table's .csv, .jsonl, .sql and rows)
 	 */
-	for (size_t i = 0; i < 12; i++) {
+	for (size_t i = 0; i < 12 && f.nparents + i < 0x80; i++) {
 		snprintf(fn, sizeof(fn), "node-%zu", i);
 		put_lookup(fn, (uint8_t)(f.nparents + i), i & 1 ? "x" : "schema.sql", NULL, 0);
 	}
@@ -478,6 +837,8 @@ static void lookup_corpus(void)
 		put_ino("miss-unused-csv", fx_ino(FX_T_TABLE_CSV, m->seq, 0, 1), 0, 0);
 	}
 	lookup_views_corpus(&f);
+	lookup_layout4_corpus(&f);
+	lookup_nav_corpus(&f);
 	fx_free(&f);
 }
 
@@ -529,6 +890,55 @@ static void key_corpus(void)
 	buf_release(&k);
 	buf_release(&k2);
 	buf_release(&pair);
+}
+
+/*
+ * fuzz_keyname: key names (every input is also read as a typed chunk) and
+ * typed chunks (every input is also read as a key name).
+ */
+static void keyname_corpus(void)
+{
+	static const struct { const char *file, *name; } names[] = {
+		{ "int", "42" }, { "negative", "-7" }, { "real", "2.5" }, { "real-exp", "1e+300" },
+		{ "infinity", "-Infinity" }, { "blob", "x'00ff'" }, { "blob-empty", "x''" },
+		{ "blob-odd", "x'0'" }, { "escapes", "a%2Fb%2cc%25" }, { "composite", "apple,2" },
+		{ "empty", "" }, { "comma", "," }, { "five", "1,2,3,4,5" }, { "mixed", "x'',2.5,7,t" },
+		{ "utf8", "h\xc3\xa9llo w\xc3\xb6rld" }, { "int-max", "9223372036854775807" },
+		{ "int-over", "9223372036854775808" }, { "int-min", "-9223372036854775808" },
+		{ "bad-escape", "%zz" }, { "short-escape", "%4" }, { "percent", "%" },
+		{ "plus", "+1" }, { "zeros", "007,-0" }, { "dots", "1.,.5,." },
+		/* the known bug of fuzz_keyname.c: a number, then an escaped NUL */
+		{ "real-nul", "4%00x" }, { "nul-digit", "%001" },
+	};
+	char many[256];
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		put("keyname", names[i].file, names[i].name, strlen(names[i].name));
+	/* 64 values: the most a name has; 65 is too many */
+	memset(many, ',', 63);
+	many[63] = 0;
+	put("keyname", "values-64", many, 63);
+	put("keyname", "values-65", many, 64);
+	/* typed chunks */
+	struct buf c = BUF_INIT;
+	rowid_chunk(&c, 1, 12, NULL, NULL);
+	put("keyname", "chunk-rowid", c.data, c.len);
+	put("keyname", "chunk-rowid-cut", c.data, c.len - 3);
+	struct chunk_shape s = { .nhidden = 0, .ncols = 4, .nkey = 2 };
+	s.keypos[0] = 1;
+	s.keypos[1] = 0;
+	buf_reset(&c);
+	chunk_shape_encode(&c, &s);
+	put("keyname", "chunk-header-only", c.data, c.len);
+	struct value rows[3][4] = {
+		{ V_INT(1), V_TEXT("a"), V_BLOB("\0\xff", 2), V_REAL(-0.0) },
+		{ V_INT(2), V_TEXT(""), V_BLOB("", 0), V_REAL(1e300) },
+		{ V_INT(-3), V_TEXT("\\."), V_NULL(), V_TEXT("\xc3\xa9") },
+	};
+	for (int r = 0; r < 3; r++)
+		for (int k = 0; k < 4; k++)
+			value_encode(&c, &rows[r][k]);
+	put("keyname", "chunk-without-rowid", c.data, c.len);
+	buf_release(&c);
 }
 
 static void pack_and_manifest_corpus(void)
@@ -662,6 +1072,7 @@ int main(int argc, char **argv)
 	frames_corpus();
 	lookup_corpus();
 	key_corpus();
+	keyname_corpus();
 	pack_and_manifest_corpus();
 	return 0;
 }

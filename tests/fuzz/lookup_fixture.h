@@ -12,7 +12,7 @@
  * at other positions.  Some chunks are shared by tables of other names
  * (their JSONL and SQL renderings differ by table).
  *
- * The manifests are version 3 (MANIFEST_VERSION; mount layout 4): every
+ * The manifests are version 3 (MANIFEST_VERSION; mount layout 5): every
  * chunk carries its jsonl_len and sql_len, measured with view_chunk_lens()
  * as backup does (rendering revision VIEW_REV: a text holding CR is in
  * prices), and every table what its columns hold (classes, the OR over its
@@ -22,22 +22,41 @@
  * (pragmas; the schema objects in the source's order) and real CREATE
  * statements as the tables' and the generations' schemas, as backup
  * writes them:
- *  - generation 1: eleven tables, an index, a view (with a byte that is not
- *    UTF-8) and a trigger (a ";\n" inside), five pragmas;
- *  - generation 2: three of those tables at other positions, then a
- *    virtual table's shadow table (TABLE_SHADOW: rows in dump.sql, no
- *    schema.pg.sql) and sqlite_sequence (TABLE_INTERNAL: its rows last in
- *    dump.sql, after "DELETE FROM sqlite_sequence;"), the virtual table
- *    itself as an object only, and a table of FX_MANY one-row chunks (a
- *    read of it or of dump.sql in more pieces than a reply starts with);
- *  - generation 3 (older than the others: "latest" is generation 2): two
- *    tables whose directories are named dump.sql and schema.pg.sql, as a
- *    strata that did not reserve those names wrote them: they hide the
+ *  - generation 1: thirteen tables, an index, a view (with a byte that is
+ *    not UTF-8) and a trigger (a ";\n" inside), five pragmas; among the
+ *    tables one whose directory is named "changes" (it keeps its own
+ *    changes.csv: no changes files) and "keyed", a rowid table in the order
+ *    of a declared TEXT key (TABLE_KEY_ORDER: keys are that value then the
+ *    rowid; two rows hold NULL there);
+ *  - generation 2: three of those tables at other positions (the same
+ *    chunks: no changes), then a virtual table's shadow table
+ *    (TABLE_SHADOW: rows in dump.sql, no schema.pg.sql) and sqlite_sequence
+ *    (TABLE_INTERNAL: its rows last in dump.sql, after "DELETE FROM
+ *    sqlite_sequence;"), the virtual table itself as an object only, a
+ *    table of FX_MANY one-row chunks (a read of it or of dump.sql in more
+ *    pieces than a reply starts with), and new versions of "reals" and
+ *    "keyed" that share their first chunk with generation 1's and differ
+ *    after it (an update, a delete and an insert each: changes.csv and the
+ *    histories of tables/<T>/key/);
+ *  - generation 3 (older than the others: "latest" is generation 2, and
+ *    it is the first version of "customers", with its first chunk only):
+ *    two tables whose directories are named dump.sql and schema.pg.sql, as
+ *    a strata that did not reserve those names wrote them: they hide the
  *    generation's own files of those names.
+ *
+ * Mount layout 5 adds, beside the generations, tables/ (every table
+ * directory name of any generation; tables/<T>/ a link per generation
+ * holding T, then key/) and at/, and in each table directory key/ and
+ * changes.csv / changes.jsonl.  Their parents here: FX_KEY (<gen>/<T>/key),
+ * FX_TABLES, FX_AT, FX_HIST (tables/<T>, by its index into dirs) and
+ * FX_HIST_KEY (tables/<T>/key).  The numbers of tables/<T> and its key/
+ * are hashes the tree hands out (type 15): their ino here is 0, to be
+ * learned from the tree.
  */
 #ifndef STRATA_LOOKUP_FIXTURE_H
 #define STRATA_LOOKUP_FIXTURE_H
 
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -47,12 +66,14 @@
 #include "strata/naming.h"
 #include "strata/pgschema.h"
 #include "strata/repo.h"
+#include "strata/rowkey.h"
 #include "strata/views.h"
 
 #define FX_MAX_CHUNKS 128
 #define FX_MANY 70 /* chunks of the table "many": more than a reply's first RD_IOV_SMALL pieces */
 #define FX_MAX_GENS 3
 #define FX_MAX_TABLES 16 /* per generation */
+#define FX_MAX_DIRS (FX_MAX_GENS * FX_MAX_TABLES)
 
 struct fx_chunk {
 	uint8_t *data;
@@ -61,13 +82,17 @@ struct fx_chunk {
 	struct buf fk, lk;
 };
 
-/* One directory the mount can look names up in. */
-enum fx_kind { FX_ROOT, FX_GEN, FX_TABLE, FX_ROWS };
+/*
+ * One directory the mount can look names up in: the root, a generation, a
+ * table, its rows/ and key/; tables/, at/, tables/<T> and tables/<T>/key.
+ */
+enum fx_kind { FX_ROOT, FX_GEN, FX_TABLE, FX_ROWS, FX_KEY, FX_TABLES, FX_AT, FX_HIST, FX_HIST_KEY };
 struct fx_parent {
 	enum fx_kind kind;
 	size_t gen;  /* index into fx.gens */
 	size_t tidx; /* table position in that generation */
-	uint64_t ino; /* its inode number (fx_ino) */
+	size_t dir;  /* FX_HIST, FX_HIST_KEY: index into fx.dirs */
+	uint64_t ino; /* its inode number (fx_ino, fx_ext_ino); 0: a hash, learned from the tree */
 };
 
 /*
@@ -96,6 +121,27 @@ static inline uint64_t fx_ino(enum fx_type type, uint64_t seq, uint64_t tidx, ui
 	return (uint64_t)type << 60 | seq << 36 | tidx << 20 | pos;
 }
 
+/*
+ * Mount layout 5: type 14 is an extended address, type << 60 | subtype <<
+ * 56 | seq << 32 | tidx << 16 | position (unused fields 0); type 15 a hash
+ * of the node's identity (its name included), served while the tree
+ * remembers it (tables/<T>, tables/<T>/key, key files, histories, at/<TIME>).
+ */
+#define FX_T_EXT 14
+#define FX_T_HASH 15
+enum fx_ext {
+	FX_EXT_TABLES = 0,    /* tables/ */
+	FX_EXT_AT = 1,        /* at/ */
+	FX_EXT_KEY_DIR = 2,   /* <gen>/<table>/key (seq, tidx) */
+	FX_EXT_CHANGES = 3,   /* <gen>/<table>/changes.csv (pos 0), changes.jsonl (pos 1) */
+	FX_EXT_HIST_LINK = 4, /* tables/<T>/<gen> (seq, tidx) */
+};
+
+static inline uint64_t fx_ext_ino(enum fx_ext sub, uint64_t seq, uint64_t tidx, uint64_t pos)
+{
+	return (uint64_t)FX_T_EXT << 60 | (uint64_t)sub << 56 | seq << 32 | tidx << 16 | pos;
+}
+
 /* The type of a row-range file in format fmt. */
 static inline enum fx_type fx_rows_type(enum view_format fmt)
 {
@@ -114,6 +160,14 @@ struct fx {
 	char ***fnames[VIEW_FORMATS][FX_MAX_GENS];
 	struct fx_parent *parents;
 	size_t nparents;
+	/* every table directory name of any generation, sorted bytewise (tables/ lists them) */
+	char *dirs[FX_MAX_DIRS];
+	size_t ndirs;
+};
+
+/* One row of a table version: its encoded key, and a one-row chunk (shape header + the row). */
+struct fx_row {
+	struct buf key, one;
 };
 
 static inline struct value fx_int(int64_t i)
@@ -202,8 +256,9 @@ static inline void fx_pragma(struct manifest *m, const char *name, int64_t value
 
 /*
  * A table's CREATE TABLE as its source would hold it: declared types by
- * column position (INTEGER, TEXT, none) and, for a WITHOUT ROWID table,
- * the PRIMARY KEY of its chunks' shape (key).
+ * column position (INTEGER, TEXT, none) and the PRIMARY KEY of its chunks'
+ * shape (key): a WITHOUT ROWID table's, or (key->nhidden 1) a rowid table's
+ * declared key, whose rowid ends the chunks' keys (TABLE_KEY_ORDER).
  */
 static inline char *fx_create_table(const char *name, char *const *cols, unsigned ncols,
 				    const struct chunk_shape *key)
@@ -220,12 +275,14 @@ static inline char *fx_create_table(const char *name, char *const *cols, unsigne
 	}
 	if (key) {
 		buf_adds(&b, ", PRIMARY KEY(");
-		for (unsigned k = 0; k < key->nkey; k++) {
+		for (unsigned k = 0, n = 0; k < key->nkey; k++) {
+			if (key->keypos[k] < key->nhidden)
+				continue; /* the rowid */
 			q = sql_ident(cols[key->keypos[k] - key->nhidden]);
-			buf_addf(&b, "%s%s", k ? ", " : "", q);
+			buf_addf(&b, "%s%s", n++ ? ", " : "", q);
 			free(q);
 		}
-		buf_adds(&b, ")) WITHOUT ROWID");
+		buf_adds(&b, key->nhidden ? "))" : ")) WITHOUT ROWID");
 	} else {
 		buf_adds(&b, ")");
 	}
@@ -235,7 +292,7 @@ static inline char *fx_create_table(const char *name, char *const *cols, unsigne
 
 /*
  * Append table name to m, of the chunks which[0..n) (cols: its column
- * names, NULL: c0, "col,1", c2 ...; key: a WITHOUT ROWID table's key), with
+ * names, NULL: c0, "col,1", c2 ...; key: a WITHOUT ROWID or key-ordered table's key), with
  * its CREATE TABLE as a schema object and as its schema.sql, as backup
  * writes them (SQLite's own tables get a comment for a schema).
  */
@@ -387,11 +444,16 @@ static inline void fx_describe(struct fx *f)
 	struct chunk_shape wr1 = { .nhidden = 0, .ncols = 2, .nkey = 1 };
 	struct chunk_shape wr2 = { .nhidden = 0, .ncols = 3, .nkey = 2 };
 	struct chunk_shape rid2 = { .nhidden = 1, .ncols = 2, .nkey = 1 }; /* the rowid is the key */
+	/* keyed(c0 INTEGER, "col,1" TEXT, c2, PRIMARY KEY("col,1")): its key is "col,1" then the rowid */
+	struct chunk_shape ko = { .nhidden = 1, .ncols = 3, .nkey = 2 };
 	wr2.keypos[0] = 1;
 	wr2.keypos[1] = 0;
+	ko.keypos[0] = 2;
+	ko.keypos[1] = 0;
 
 	memset(f, 0, sizeof(*f));
-	size_t cust[3], ab, prices[2], longc[2], esc, reals, blobs, seqs, shadow, many[FX_MANY];
+	size_t cust[3], ab, prices[2], longc[2], esc, reals[2], reals2, blobs, seqs, shadow,
+		many[FX_MANY], keyed[2], keyed2;
 	cust[0] = fx_rowid_chunk(f, 1, 10, "c");
 	cust[1] = fx_rowid_chunk(f, 11, 10, "c");
 	cust[2] = fx_rowid_chunk(f, 21, 5, "c");
@@ -416,15 +478,38 @@ static inline void fx_describe(struct fx *f)
 		longc[1] = fx_add_chunk(f, &wr1, r2, 1);
 	}
 	{
-		struct value r[] = { fx_text(""), fx_int(0), fx_text("O'Brien, Pat"), fx_int(1),
+		/* text keys to escape in a key name, one that reads as a number, one as a blob */
+		struct value r[] = { fx_text(""), fx_int(0), fx_text("100%\t"), fx_int(5),
+				     fx_text("7"), fx_int(6), fx_text("O'Brien, Pat"), fx_int(1),
 				     fx_text("a/b"), fx_int(2), fx_text("a_b@c~d"), fx_int(3),
-				     fx_text("caf\xc3\xa9"), fx_int(4) };
-		esc = fx_add_chunk(f, &wr1, r, 5);
+				     fx_text("caf\xc3\xa9"), fx_int(4), fx_text("x'0A'"), fx_int(7) };
+		esc = fx_add_chunk(f, &wr1, r, 8);
 	}
 	{
-		struct value r[] = { fx_real(-1.0), fx_int(1), fx_real(0.0), fx_int(2),
-				     fx_real(2.5), fx_int(3), fx_real(1e300), fx_int(4) };
-		reals = fx_add_chunk(f, &wr1, r, 4);
+		/* generation 2 keeps the first chunk; after it 2.5 goes, 3.5 comes, 1e300 changes */
+		struct value r1[] = { fx_real(-1.0), fx_int(1), fx_real(0.0), fx_int(2) };
+		struct value r2[] = { fx_real(2.5), fx_int(3), fx_real(1e300), fx_int(4) };
+		struct value r3[] = { fx_real(3.5), fx_int(5), fx_real(1e300), fx_int(44) };
+		reals[0] = fx_add_chunk(f, &wr1, r1, 2);
+		reals[1] = fx_add_chunk(f, &wr1, r2, 2);
+		reals2 = fx_add_chunk(f, &wr1, r3, 2);
+	}
+	{
+		/*
+		 * keyed: rowid, c0, "col,1", c2 in the order of ("col,1", rowid); two
+		 * NULL keys (no key name names them).  Generation 2 keeps the first
+		 * chunk; after it "b" has another rowid, "b/c,%" goes, "c" comes.
+		 */
+		struct value r1[] = { fx_int(3), fx_int(30), { .type = VAL_NULL }, fx_real(0.5),
+				      fx_int(4), fx_int(40), { .type = VAL_NULL }, fx_text("n"),
+				      fx_int(9), fx_int(90), fx_text("a"), fx_int(1) };
+		struct value r2[] = { fx_int(2), fx_int(20), fx_text("b"), fx_int(2),
+				      fx_int(7), fx_int(70), fx_text("b/c,%"), fx_int(3) };
+		struct value r3[] = { fx_int(6), fx_int(20), fx_text("b"), fx_int(2),
+				      fx_int(5), fx_int(50), fx_text("c"), fx_blob(blob2, 3) };
+		keyed[0] = fx_add_chunk(f, &ko, r1, 3);
+		keyed[1] = fx_add_chunk(f, &ko, r2, 2);
+		keyed2 = fx_add_chunk(f, &ko, r3, 2);
 	}
 	{
 		struct value r[] = { fx_blob("", 0), fx_int(1), fx_blob(blob1, 2), fx_int(2),
@@ -466,10 +551,12 @@ static inline void fx_describe(struct fx *f)
 	fx_table(g1, "O'Brien, \"Pat\" %", TABLE_WITHOUT_ROWID, 2, NULL, &wr1, f, &esc, 1);
 	fx_table(g1, "schema.sql", 0, 3, NULL, NULL, f, &ab, 1);
 	fx_table(g1, ".hidden", 0, 0, NULL, NULL, f, NULL, 0);
-	fx_table(g1, "reals", TABLE_WITHOUT_ROWID, 2, NULL, &wr1, f, &reals, 1);
+	fx_table(g1, "reals", TABLE_WITHOUT_ROWID, 2, NULL, &wr1, f, reals, 2);
 	fx_table(g1, "", TABLE_WITHOUT_ROWID, 2, NULL, &wr1, f, &blobs, 1);
 	fx_table(g1, longname, 0, 3, NULL, NULL, f, cust + 1, 1);
 	fx_table(g1, "\xc3\x9c" "n" "\xc3\xaf" "code tab\tname", 0, 3, NULL, NULL, f, cust + 2, 1);
+	fx_table(g1, "changes", 0, 3, NULL, NULL, f, &ab, 1);
+	fx_table(g1, "keyed", TABLE_KEY_ORDER, 3, NULL, &ko, f, keyed, 2);
 	/* a view with a byte that is not UTF-8, a trigger with ";\n" inside */
 	fx_object(g1, "view", "v", "v", "CREATE VIEW v AS SELECT 'caf\xe9' AS x");
 	fx_table_object(g1, &g1->tables[0], "trigger", "customers_ai",
@@ -483,9 +570,15 @@ static inline void fx_describe(struct fx *f)
 	fx_table(g2, "sqlite_sequence", TABLE_INTERNAL, 2, seqcols, NULL, f, &seqs, 1);
 	fx_table(g2, "docs_data", TABLE_SHADOW, 2, datacols, NULL, f, &shadow, 1);
 	fx_table(g2, "many", 0, 3, NULL, NULL, f, many, FX_MANY);
+	{
+		size_t r[2] = { reals[0], reals2 }, k[2] = { keyed[0], keyed2 };
+		fx_table(g2, "reals", TABLE_WITHOUT_ROWID, 2, NULL, &wr1, f, r, 2);
+		fx_table(g2, "keyed", TABLE_KEY_ORDER, 3, NULL, &ko, f, k, 2);
+	}
 	/* generation 3: directories named as the generation's files (not reserved before) */
 	fx_table(g3, "dump.sql", 0, 3, NULL, NULL, f, &ab, 1);
-	fx_table(g3, "schema.pg.sql", TABLE_WITHOUT_ROWID, 2, NULL, &wr1, f, &reals, 1);
+	fx_table(g3, "schema.pg.sql", TABLE_WITHOUT_ROWID, 2, NULL, &wr1, f, reals, 2);
+	fx_table(g3, "customers", 0, 3, NULL, NULL, f, cust, 1);
 	for (size_t i = 0; i < g3->ntables; i++) {
 		free(g3->tables[i].dirname);
 		g3->tables[i].dirname = xstrdup(g3->tables[i].name);
@@ -494,7 +587,8 @@ static inline void fx_describe(struct fx *f)
 		f->gens[g].schema = fx_gen_schema(&f->gens[g]);
 
 	/* rows/ names and the parents (each after its own parent), as the mount would see them */
-	f->parents = xcalloc(1 + f->ngens * (1 + 2 * FX_MAX_TABLES), sizeof(*f->parents));
+	f->parents = xcalloc(3 + f->ngens * (1 + 3 * FX_MAX_TABLES) + 2 * FX_MAX_DIRS,
+			     sizeof(*f->parents));
 	f->parents[f->nparents++] = (struct fx_parent){ .kind = FX_ROOT, .ino = FX_INO_ROOT };
 	for (size_t g = 0; g < f->ngens; g++) {
 		const struct manifest *m = &f->gens[g];
@@ -508,12 +602,18 @@ static inline void fx_describe(struct fx *f)
 				char *ext = xasprintf(".%s", view_ext((enum view_format)fmt));
 				f->fnames[fmt][g][t] = xcalloc(mt->nchunks ? mt->nchunks : 1,
 							       sizeof(char *));
-				for (size_t k = 0; k < mt->nchunks; k++)
+				/* a key-ordered rowid table is named by its declared key, without the rowid */
+				for (size_t k = 0; k < mt->nchunks; k++) {
+					const struct manifest_chunk *mc = &mt->chunks[k];
+					uint64_t nv = (mt->flags & TABLE_KEY_ORDER) &&
+						      !(mt->flags & TABLE_WITHOUT_ROWID)
+						      ? key_values(mc->first_key, mc->first_len) - 1
+						      : UINT64_MAX;
 					f->fnames[fmt][g][t][k] =
-						name_range(mt->chunks[k].first_key,
-							   mt->chunks[k].first_len,
-							   mt->chunks[k].last_key,
-							   mt->chunks[k].last_len, ext);
+						name_range_n(mc->first_key, mc->first_len,
+							     mc->last_key, mc->last_len,
+							     nv ? nv : UINT64_MAX, ext);
+				}
 				free(ext);
 			}
 			f->parents[f->nparents++] = (struct fx_parent){
@@ -522,8 +622,176 @@ static inline void fx_describe(struct fx *f)
 			f->parents[f->nparents++] = (struct fx_parent){
 				.kind = FX_ROWS, .gen = g, .tidx = t,
 				.ino = fx_ino(FX_T_ROWS, m->seq, t, 0) };
+			f->parents[f->nparents++] = (struct fx_parent){
+				.kind = FX_KEY, .gen = g, .tidx = t,
+				.ino = fx_ext_ino(FX_EXT_KEY_DIR, m->seq, t, 0) };
+			/* tables/ lists every directory name once, sorted bytewise */
+			size_t d = 0;
+			while (d < f->ndirs && strcmp(f->dirs[d], mt->dirname) < 0)
+				d++;
+			if (d == f->ndirs || strcmp(f->dirs[d], mt->dirname)) {
+				memmove(f->dirs + d + 1, f->dirs + d, (f->ndirs - d) * sizeof(char *));
+				f->dirs[d] = xstrdup(mt->dirname);
+				f->ndirs++;
+			}
 		}
 	}
+	f->parents[f->nparents++] = (struct fx_parent){
+		.kind = FX_TABLES, .ino = fx_ext_ino(FX_EXT_TABLES, 0, 0, 0) };
+	f->parents[f->nparents++] = (struct fx_parent){
+		.kind = FX_AT, .ino = fx_ext_ino(FX_EXT_AT, 0, 0, 0) };
+	for (size_t d = 0; d < f->ndirs; d++) {
+		f->parents[f->nparents++] = (struct fx_parent){ .kind = FX_HIST, .dir = d };
+		f->parents[f->nparents++] = (struct fx_parent){ .kind = FX_HIST_KEY, .dir = d };
+	}
+}
+
+/* The generations oldest first (by time, then seq), as the root and tables/<T> list them. */
+static inline void fx_gen_order(const struct fx *f, size_t order[FX_MAX_GENS])
+{
+	for (size_t i = 0; i < f->ngens; i++)
+		order[i] = i;
+	for (size_t i = 1; i < f->ngens; i++)
+		for (size_t k = i; k > 0; k--) {
+			const struct manifest *a = &f->gens[order[k - 1]], *b = &f->gens[order[k]];
+			if (a->time < b->time || (a->time == b->time && a->seq < b->seq))
+				break;
+			size_t x = order[k];
+			order[k] = order[k - 1];
+			order[k - 1] = x;
+		}
+}
+
+/*
+ * The versions of table directory dir: the generations holding it, oldest
+ * first, and its position in each (gens[i], tidx[i]); returns how many.
+ */
+static inline size_t fx_versions(const struct fx *f, const char *dir, size_t gens[FX_MAX_GENS],
+				 size_t tidx[FX_MAX_GENS])
+{
+	size_t order[FX_MAX_GENS], n = 0;
+	fx_gen_order(f, order);
+	for (size_t i = 0; i < f->ngens; i++) {
+		const struct manifest *m = &f->gens[order[i]];
+		for (size_t t = 0; t < m->ntables; t++)
+			if (!strcmp(m->tables[t].dirname, dir)) {
+				gens[n] = order[i];
+				tidx[n++] = t;
+				break;
+			}
+	}
+	return n;
+}
+
+/*
+ * The values of a table's keys a user names (a key name's): the declared
+ * key, without the rowid that ends a key-ordered rowid table's keys; 0 for
+ * a table without rows.
+ */
+static inline unsigned fx_user_values(const struct manifest_table *mt)
+{
+	unsigned n = mt->nchunks ? key_values(mt->chunks[0].first_key, mt->chunks[0].first_len) : 0;
+	return n && (mt->flags & TABLE_KEY_ORDER) && !(mt->flags & TABLE_WITHOUT_ROWID) ? n - 1 : n;
+}
+
+/*
+ * The key name (rowkey.h) of the first nvals values of an encoded key, as
+ * docs/FORMAT.md "Key names" writes one: an integer in decimal, a real as
+ * %.17g (Infinity, -Infinity), a blob as x'<hex>', text as itself with
+ * '%', ',', '/' and bytes below 0x20 and 0x7F as %XX.  NULL when a value
+ * has no name (NULL, NaN) or the key is malformed.  Caller frees.
+ */
+static inline char *fx_key_name(const uint8_t *key, size_t n, unsigned nvals)
+{
+	struct buf b = BUF_INIT;
+	struct rd r;
+	uint64_t nk;
+	rd_init(&r, key, n);
+	if (rd_count(&r, KEY_MAX_COLUMNS, &nk) || nk < nvals)
+		return NULL;
+	for (unsigned i = 0; i < nvals; i++) {
+		struct value v;
+		if (value_decode(&r, &v) || v.type == VAL_NULL || (v.type == VAL_REAL && isnan(v.r))) {
+			buf_release(&b);
+			return NULL;
+		}
+		if (i)
+			buf_addc(&b, ',');
+		if (v.type == VAL_INT) {
+			buf_addf(&b, "%lld", (long long)v.i);
+		} else if (v.type == VAL_REAL) {
+			if (isinf(v.r))
+				buf_adds(&b, v.r > 0 ? "Infinity" : "-Infinity");
+			else
+				buf_addf(&b, "%.17g", v.r);
+		} else if (v.type == VAL_BLOB) {
+			buf_adds(&b, "x'");
+			for (size_t k = 0; k < v.n; k++)
+				buf_addf(&b, "%02x", v.p[k]);
+			buf_addc(&b, '\'');
+		} else {
+			for (size_t k = 0; k < v.n; k++) {
+				uint8_t c = v.p[k];
+				if (c == '%' || c == ',' || c == '/' || c < 0x20 || c == 0x7f)
+					buf_addf(&b, "%%%02X", c);
+				else
+					buf_addc(&b, c);
+			}
+		}
+	}
+	buf_addc(&b, 0);
+	return (char *)buf_detach(&b, NULL);
+}
+
+static int fx_row_add(void *arg, const uint8_t *key, size_t klen, const uint8_t *row, size_t rlen)
+{
+	struct buf *rows = arg; /* rows[0]: the fx_row array; rows[1]: the chunk's header */
+	struct fx_row r = { BUF_INIT, BUF_INIT };
+	buf_add(&r.key, key, klen);
+	buf_add(&r.one, rows[1].data, rows[1].len);
+	buf_add(&r.one, row, rlen);
+	buf_add(&rows[0], &r, sizeof(r));
+	return 0;
+}
+
+/* Every row of a table version, in key order (free with fx_rows_free). */
+static inline struct fx_row *fx_rows(const struct fx *f, const struct manifest_table *mt, size_t *n)
+{
+	struct buf acc[2] = { BUF_INIT, BUF_INIT };
+	for (size_t k = 0; k < mt->nchunks; k++) {
+		const struct fx_chunk *c = NULL;
+		size_t hdr = 0;
+		for (size_t i = 0; i < f->nchunks && !c; i++)
+			if (!memcmp(f->chunks[i].e.id.b, mt->chunks[k].id.b, 16))
+				c = &f->chunks[i];
+		if (!c)
+			abort();
+		/* the header first: chunk_rows_each says its length with the first row */
+		struct rd r;
+		struct chunk_shape *s = xcalloc(1, sizeof(*s));
+		rd_init(&r, c->data, c->len);
+		if (chunk_shape_decode(&r, s))
+			abort();
+		free(s);
+		hdr = (size_t)(r.p - c->data);
+		buf_reset(&acc[1]);
+		buf_add(&acc[1], c->data, hdr);
+		size_t h2 = 0;
+		if (chunk_rows_each(c->data, c->len, &h2, fx_row_add, acc) || h2 != hdr)
+			abort();
+	}
+	buf_release(&acc[1]);
+	*n = acc[0].len / sizeof(struct fx_row);
+	return (struct fx_row *)buf_detach(&acc[0], NULL);
+}
+
+static inline void fx_rows_free(struct fx_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		buf_release(&rows[i].key);
+		buf_release(&rows[i].one);
+	}
+	free(rows);
 }
 
 /* The newest generation (index into f->gens): greatest time, then greatest seq. */
@@ -607,6 +875,8 @@ static inline void fx_free(struct fx *f)
 		buf_release(&f->chunks[i].lk);
 	}
 	free(f->parents);
+	for (size_t d = 0; d < f->ndirs; d++)
+		free(f->dirs[d]);
 	if (f->dir)
 		rm_rf(f->dir);
 	free(f->dir);

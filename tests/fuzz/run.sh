@@ -84,10 +84,15 @@ done
 #   verifyrec 1 one 16-byte id per "damaged = " line of >= 43 bytes (the
 #               array doubles: < the input); formatting writes each line back
 #               at its length; lines are copied into 128 bytes on the stack
+#   keyname  4  keyname_parse: 64 values' readings (~12 KiB), each candidate
+#               <= the name + 9 bytes a value; chunk_rows_each: one row's
+#               values, nhidden + ncols <= ROW_MAX_VALUES as the shape says
+#               (32768 x 40 B = 1.25 MiB from a 6-byte shape: bounded by the
+#               constant, not by the input)
 limit_of() {
 	case "$1" in
 	config|keycmp|name|verifyrec) echo 1 ;;
-	render|csv|manifest|pack|frames) echo 4 ;;
+	render|csv|manifest|pack|frames|keyname) echo 4 ;;
 	lookup) echo 8 ;;
 	sqlpage) echo 4 ;;
 	*) echo 16 ;;
