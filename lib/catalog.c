@@ -1235,7 +1235,7 @@ int catalog_gen_text(struct catalog *c, uint64_t seq, bool json, char **text, si
 			  seq, -1, text, len);
 }
 
-#define TABLE_COLS "tidx, dirname, nrows, nchunks, csv_size, length(CAST(header AS BLOB)), length(CAST(schema_sql AS BLOB)), views, jsonl_size, sql_size, length(CAST(pg_schema AS BLOB))"
+#define TABLE_COLS "tidx, dirname, nrows, nchunks, csv_size, length(CAST(header AS BLOB)), length(CAST(schema_sql AS BLOB)), views, jsonl_size, sql_size, length(CAST(pg_schema AS BLOB)), flags"
 
 static void table_row(sqlite3_stmt *st, struct cat_table *t)
 {
@@ -1250,6 +1250,7 @@ static void table_row(sqlite3_stmt *st, struct cat_table *t)
 	t->header_len = (uint64_t)sqlite3_column_int64(st, 5);
 	t->schema_len = (uint64_t)sqlite3_column_int64(st, 6);
 	t->pg_len = (uint64_t)sqlite3_column_int64(st, 10);
+	t->flags = (unsigned)sqlite3_column_int64(st, 11);
 }
 
 int catalog_list_tables(struct catalog *c, uint64_t seq, struct cat_table **t, size_t *n)

@@ -31,25 +31,20 @@
 
 static const char *const FILES[] = { "changes.csv", "changes.jsonl" };
 
-/* the table flags of a version */
+/* a version of a table, with its flags; tidx < 0: none */
 static int side_of(struct tree *t, uint64_t seq, int64_t tidx, struct tdiff_side *s)
 {
-	char *name, **cols;
-	unsigned ncols, flags = 0, rev;
+	struct cat_table tb;
 	s->seq = seq;
 	s->tidx = tidx;
 	s->flags = 0;
 	if (tidx < 0)
 		return 0;
-	int rc = catalog_table_names(&t->cat, seq, (uint32_t)tidx, &name, &cols, &ncols, &flags,
-				     &rev);
+	int rc = catalog_table_by_idx(&t->cat, seq, (uint32_t)tidx, &tb);
 	if (rc)
 		return rc;
-	for (unsigned c = 0; c < ncols; c++)
-		free(cols[c]);
-	free(cols);
-	free(name);
-	s->flags = flags;
+	free(tb.dirname);
+	s->flags = tb.flags;
 	return 0;
 }
 

@@ -246,27 +246,18 @@ static int key_file_text(struct tree *t, const struct node *n, struct buf *out)
 	struct buf cands[KEYNAME_MAX_CANDIDATES];
 	struct key_hit hit = { .row = BUF_INIT };
 	struct cat_table tb;
-	char *name, **cols;
-	unsigned ncols, flags, rev;
 	size_t ncands = 0;
 	int rc = tree_table(t, n, NULL, &tb);
 	if (rc)
 		return rc;
 	if (!tree_format_served(t, &tb, n->pos))
 		return -ENOENT;
-	rc = catalog_table_names(&t->cat, n->seq, n->tidx, &name, &cols, &ncols, &flags, &rev);
-	if (rc)
-		return rc;
-	for (unsigned c = 0; c < ncols; c++)
-		free(cols[c]);
-	free(cols);
-	free(name);
 	for (size_t i = 0; i < KEYNAME_MAX_CANDIDATES; i++)
 		cands[i] = (struct buf)BUF_INIT;
 	if (keyname_parse(n->key, n->keylen, cands, &ncands))
 		rc = -ENOENT;
 	if (!rc)
-		rc = key_locate(t, n->seq, n->tidx, tb.nchunks, flags, cands, ncands, &hit);
+		rc = key_locate(t, n->seq, n->tidx, tb.nchunks, tb.flags, cands, ncands, &hit);
 	if (!rc && !hit.found)
 		rc = -ENOENT;
 	if (!rc && n->pos == VIEW_CSV) {
@@ -379,26 +370,17 @@ static int hist_key_text(struct tree *t, const struct node *n, struct buf *out)
 	}
 	for (size_t i = 0; !rc && i < nv; i++) {
 		struct cat_table tb;
-		char *name, **cols;
-		unsigned ncols, flags, rev;
 		const struct node g = node_make(N_TABLE, v[i].seq, v[i].tidx, 0);
 		if (v[i].seq < 1 || v[i].seq > NODE_SEQ_MAX || tree_gen_reserved(v[i].name) ||
 		    !tree_name_ok(t, v[i].name))
 			continue;
 		rc = tree_table(t, &g, NULL, &tb);
-		if (!rc)
-			rc = catalog_table_names(&t->cat, v[i].seq, v[i].tidx, &name, &cols, &ncols,
-						 &flags, &rev);
 		if (rc)
 			break;
-		for (unsigned c = 0; c < ncols; c++)
-			free(cols[c]);
-		free(cols);
-		free(name);
 		if (fmt != VIEW_CSV && !tree_format_served(t, &tb, fmt))
 			continue; /* an old generation without JSONL */
 		struct key_hit h = { .row = BUF_INIT };
-		rc = key_locate(t, v[i].seq, v[i].tidx, tb.nchunks, flags, cands, ncands, &h);
+		rc = key_locate(t, v[i].seq, v[i].tidx, tb.nchunks, tb.flags, cands, ncands, &h);
 		/* the same chunks looked at: the same answer, nothing to say */
 		if (!rc && !(seen && h.where == where)) {
 			const char *op = NULL;

@@ -160,6 +160,7 @@ struct cat_table {
 	unsigned views;  /* JSONL and SQL sizes known: their rendering's revision (views.h); 0: none */
 	uint64_t jsonl_size, sql_size;
 	uint64_t pg_len;  /* its schema.pg.sql; 0: none (an older manifest) */
+	unsigned flags;   /* manifest.h table_flags */
 };
 int catalog_list_tables(struct catalog *c, uint64_t seq, struct cat_table **t, size_t *n);
 void catalog_free_tables(struct cat_table *t, size_t n);
