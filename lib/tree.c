@@ -651,7 +651,7 @@ int tree_text(struct tree *t, const struct node *n,
 	*len = text.len;
 	if (copy)
 		*copy = xmemdup(text.data, text.len);
-	if (text.len > TEXT_CACHE_BYTES / 4) {
+	if (text.len > TEXT_CACHE_BYTES) { /* made again by the open that follows */
 		buf_release(&text);
 		return 0;
 	}
