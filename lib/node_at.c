@@ -24,12 +24,12 @@
 static int at_find(struct tree *t, const struct node *parent, const char *name,
 		   struct node *child)
 {
-	return tree_child_find("at", N_AT, parent, name, child);
+	return tree_child_find(t, "at", N_AT, parent, name, child);
 }
 
 static int at_each(struct tree *t, const struct node *parent, struct tree_dir *d)
 {
-	return tree_child_each(d, "at", N_AT, parent);
+	return tree_child_each(t, d, "at", N_AT, parent);
 }
 
 const struct node_kind node_at = {

@@ -106,12 +106,19 @@ static int changes_emit(struct tree *t, const struct tdiff_side *old, const stru
 		rc = row_render_init(t, new->seq, (uint32_t)new->tidx, fmt, &c.r[1]);
 	if (!rc)
 		rc = table_diff(&t->cat, t->reader, old, new, &replaced, change_row, &c);
+	if (rc == -ENODATA) {
+		log_msg("catalog '%s' does not hold every chunk of generation %llu or %llu: a pack file is missing or the catalog is damaged; restore missing packs from a copy of the repository, then run 'strata index --rebuild %s'",
+			t->repo.catalog, (unsigned long long)old->seq, (unsigned long long)new->seq,
+			t->repo.path);
+		rc = TREE_LOGGED;
+	}
 	if (rc == -EIO || rc == -EUCLEAN) {
+		/* the reader logged a chunk it could not read; these two are said here */
 		if (rc == -EUCLEAN)
 			log_msg("a chunk of generation %llu or %llu does not decode; run 'strata verify %s'",
 				(unsigned long long)old->seq, (unsigned long long)new->seq,
 				t->repo.path);
-		rc = TREE_LOGGED; /* the reader logged a chunk it could not read */
+		rc = TREE_LOGGED;
 	}
 	row_render_release(&c.r[0]);
 	row_render_release(&c.r[1]);

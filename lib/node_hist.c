@@ -22,12 +22,12 @@
 static int tables_find(struct tree *t, const struct node *parent, const char *name,
 		       struct node *child)
 {
-	return tree_child_find("tables", N_TABLES, parent, name, child);
+	return tree_child_find(t, "tables", N_TABLES, parent, name, child);
 }
 
 static int tables_each(struct tree *t, const struct node *parent, struct tree_dir *d)
 {
-	return tree_child_each(d, "tables", N_TABLES, parent);
+	return tree_child_each(t, d, "tables", N_TABLES, parent);
 }
 
 const struct node_kind node_tables = {
@@ -187,12 +187,12 @@ const struct node_kind node_hist_link = {
 static int hist_key_dir_find(struct tree *t, const struct node *parent, const char *name,
 			     struct node *child)
 {
-	return tree_child_find("key", N_HIST_KEY_DIR, parent, name, child);
+	return tree_child_find(t, "key", N_HIST_KEY_DIR, parent, name, child);
 }
 
 static int hist_key_dir_each(struct tree *t, const struct node *parent, struct tree_dir *d)
 {
-	return tree_child_each(d, "key", N_HIST_KEY_DIR, parent);
+	return tree_child_each(t, d, "key", N_HIST_KEY_DIR, parent);
 }
 
 static int hist_key_dir_stat(struct tree *t, const struct node *n, struct stat *st,

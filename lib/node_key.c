@@ -35,12 +35,12 @@
 static int key_dir_find(struct tree *t, const struct node *parent, const char *name,
 			struct node *child)
 {
-	return tree_child_find("key", N_KEY_DIR, parent, name, child);
+	return tree_child_find(t, "key", N_KEY_DIR, parent, name, child);
 }
 
 static int key_dir_each(struct tree *t, const struct node *parent, struct tree_dir *d)
 {
-	return tree_child_each(d, "key", N_KEY_DIR, parent);
+	return tree_child_each(t, d, "key", N_KEY_DIR, parent);
 }
 
 static int key_dir_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
@@ -136,6 +136,13 @@ static int key_locate(struct tree *t, uint64_t seq, uint32_t tidx, uint64_t nchu
 			continue; /* between two chunks: not there, nothing read */
 		struct cat_chunk ch;
 		rc = catalog_chunk_by_seqno(&t->cat, seq, tidx, (uint32_t)lo, &ch);
+		if (rc == -ENOENT) {
+			/* listed by the manifest, its pack not held: never a miss */
+			log_msg("catalog '%s' does not hold chunk %llu of generation %llu, table %u: a pack file is missing or the catalog is damaged; restore missing packs from a copy of the repository, then run 'strata index --rebuild %s'",
+				t->repo.catalog, (unsigned long long)lo, (unsigned long long)seq, tidx,
+				t->repo.path);
+			rc = TREE_LOGGED;
+		}
 		if (rc)
 			break;
 		XXH3_64bits_update(hs, ch.e.id.b, 16);

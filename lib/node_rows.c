@@ -32,12 +32,12 @@ static int stat_dir(struct tree *t, const struct node *n, struct stat *st)
 static int rows_find(struct tree *t, const struct node *parent, const char *name,
 		     struct node *child)
 {
-	return tree_child_find("rows", N_ROWS, parent, name, child);
+	return tree_child_find(t, "rows", N_ROWS, parent, name, child);
 }
 
 static int rows_each(struct tree *t, const struct node *parent, struct tree_dir *d)
 {
-	return tree_child_each(d, "rows", N_ROWS, parent);
+	return tree_child_each(t, d, "rows", N_ROWS, parent);
 }
 
 static int rows_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)

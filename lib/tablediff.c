@@ -93,16 +93,26 @@ static int cmp_id(const void *a, const void *b)
 	return memcmp(a, b, 16);
 }
 
-/* Every chunk of side s (none when it is absent) into c. */
+/*
+ * Every chunk of side s (none when it is absent) into c.  A chunk whose
+ * pack the catalog does not hold is not listed: that is -ENODATA, never
+ * a shorter table.
+ */
 static int list_side(struct catalog *cat, const struct tdiff_side *s, struct cursor *c)
 {
+	struct cat_table tb;
 	c->seq = s->seq;
 	c->tidx = (uint32_t)s->tidx;
 	c->ch = NULL;
 	c->n = c->next = 0;
 	if (s->tidx < 0)
 		return 0;
-	return catalog_table_chunks(cat, s->seq, (uint32_t)s->tidx, false, &c->ch, &c->n);
+	int rc = catalog_table_by_idx(cat, s->seq, (uint32_t)s->tidx, &tb);
+	if (rc)
+		return rc;
+	free(tb.dirname);
+	rc = catalog_table_chunks(cat, s->seq, (uint32_t)s->tidx, false, &c->ch, &c->n);
+	return rc ? rc : c->n == tb.nchunks ? 0 : -ENODATA;
 }
 
 /* The ids of c's chunks, sorted. */

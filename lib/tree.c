@@ -687,6 +687,13 @@ int tree_text_open(struct tree *t, const struct node *n,
 	return rc;
 }
 
+/* tables/ and at/ exist once a generation does, as latest does: a new repository mounts empty */
+static bool root_child_shown(struct tree *t, enum node_type type)
+{
+	struct cat_gen g;
+	return (type != N_TABLES && type != N_AT) || catalog_latest(&t->cat, &g) == 0;
+}
+
 static struct node child_of(enum node_type type, const struct node *parent)
 {
 	struct node c = *parent;
@@ -695,20 +702,21 @@ static struct node child_of(enum node_type type, const struct node *parent)
 	return c;
 }
 
-int tree_child_find(const char *want, enum node_type type, const struct node *parent,
-		    const char *name, struct node *child)
+int tree_child_find(struct tree *t, const char *want, enum node_type type,
+		    const struct node *parent, const char *name, struct node *child)
 {
-	if (strcmp(name, want))
+	if (strcmp(name, want) || !root_child_shown(t, type))
 		return -ENOENT;
 	*child = child_of(type, parent);
 	return 0;
 }
 
-int tree_child_each(struct tree_dir *d, const char *want, enum node_type type,
+int tree_child_each(struct tree *t, struct tree_dir *d, const char *want, enum node_type type,
 		    const struct node *parent)
 {
 	struct node c = child_of(type, parent);
-	tree_dir_add(d, want, &c, S_IFDIR);
+	if (root_child_shown(t, type))
+		tree_dir_add(d, want, &c, S_IFDIR);
 	return 0;
 }
 

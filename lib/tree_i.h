@@ -216,9 +216,9 @@ int tree_file_view(struct tree *t, struct rd_file *f, enum view_format fmt);
  * A directory with one fixed name below its parent (rows/, key/, tables/,
  * at/): its node has the parent's address fields and name, and its own type.
  */
-int tree_child_find(const char *want, enum node_type type, const struct node *parent,
-		    const char *name, struct node *child);
-int tree_child_each(struct tree_dir *d, const char *want, enum node_type type,
+int tree_child_find(struct tree *t, const char *want, enum node_type type,
+		    const struct node *parent, const char *name, struct node *child);
+int tree_child_each(struct tree *t, struct tree_dir *d, const char *want, enum node_type type,
 		    const struct node *parent);
 /*
  * The text of a file made whole when it is looked up (a row, a row's

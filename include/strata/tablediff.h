@@ -39,7 +39,7 @@ struct tdiff_side {
  * (rowcodec.h: shape header + the row) of the side it comes from (0 old,
  * 1 new) until it returns non-zero, which is returned.  Chunks are read
  * through rd (errors logged there: -EIO).  -EUCLEAN: a chunk that does
- * not decode.
+ * not decode; -ENODATA: the catalog lacks a chunk of a side (its pack).
  */
 int table_diff(struct catalog *c, struct reader *rd, const struct tdiff_side *old,
 	       const struct tdiff_side *new, bool *replaced,

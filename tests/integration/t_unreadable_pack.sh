@@ -47,6 +47,28 @@ for gname, dirname, fname in con.execute(
         need.add((gname, dirname, "rows/" + fname[:-4] + ext))
         need.add((gname, dirname, dirname + ext))
     need.add((gname, "dump.sql", ""))  # the generation's dump.sql holds every table's rows
+# changes.csv/.jsonl read the chunks that differ from the table's previous
+# version (all of them for a table new in its generation)
+ids, damaged, order = {}, set(), []
+for gname, dirname, cid, pname in con.execute(
+        "SELECT g.name, t.dirname, tc.chunk_id, p.name FROM table_chunks tc"
+        " JOIN generations g ON g.seq = tc.seq"
+        " JOIN tables t ON t.seq = tc.seq AND t.tidx = tc.tidx"
+        " JOIN chunks c ON c.id = tc.chunk_id JOIN packs p ON p.pack_id = c.pack_id"):
+    ids.setdefault((gname, dirname), set()).add(cid)
+    if pname == pack:
+        damaged.add(cid)
+for gname, dirname in con.execute(
+        "SELECT g.name, t.dirname FROM tables t JOIN generations g ON g.seq = t.seq"
+        " ORDER BY t.dirname, g.time, g.seq"):
+    order.append((gname, dirname))
+for i, (gname, dirname) in enumerate(order):
+    prev = order[i - 1] if i and order[i - 1][1] == dirname else None
+    cur = ids.get((gname, dirname), set())
+    diff = cur ^ ids.get(prev, set()) if prev else cur
+    if diff & damaged:
+        for ext in (".csv", ".jsonl"):
+            need.add((gname, dirname, "changes" + ext))
 eio = ok = 0
 bad = []
 for gname in sorted(os.listdir(good)):
