@@ -314,8 +314,8 @@ static int emit_section(void *arg, const void *p, size_t n)
 	if (e->title) {
 		fprintf(e->out, "==> %s <==\n", e->title);
 		e->title = NULL;
-		if (fwrite(e->head.data, 1, e->head.len, e->out) != e->head.len)
-			return -EIO;
+		if (e->head.len && fwrite(e->head.data, 1, e->head.len, e->out) != e->head.len)
+			return -EIO; /* JSONL has no header (and fwrite no NULL) */
 	}
 	e->bytes += n;
 	return emit_file(e->out, p, n);

@@ -737,7 +737,8 @@ class Reader:
             self.st.op("ls")
             # schema.pg.sql for the database's own tables, not SQLite's
             want = ["schema.sql"] + ([] if t.path.startswith("sqlite_") else ["schema.pg.sql"]) + \
-                [t.path + ".csv", t.path + ".jsonl", t.path + ".sql", "rows"]
+                [t.path + ".csv", t.path + ".jsonl", t.path + ".sql", "rows", "key"] + \
+                ([] if t.path == "changes" else ["changes.csv", "changes.jsonl"])  # layout 5
             if ents != want:
                 self.err("%s: listing %r, oracle %r" % (td, ents, want))
             for e, size in (("schema.sql", len(t.schema())), (t.path + ".csv", t.csv_len), ("rows", None)):
@@ -788,7 +789,7 @@ class Reader:
             for k in ("name", "time", "unix_time", "label", "source", "source_bytes"):
                 if j.get(k) != m[k]:
                     self.err("%s/generation.json: %s = %r, oracle %r" % (gd, k, j.get(k), m[k]))
-            if j.get("format") != 4 or j.get("tables") != want_tables:
+            if j.get("format") != 5 or j.get("tables") != want_tables:
                 self.err("%s/generation.json: format %r, tables %r; oracle tables %r"
                          % (gd, j.get("format"), j.get("tables"), want_tables))
             self.st.op("meta")

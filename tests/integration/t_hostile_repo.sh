@@ -172,6 +172,10 @@ def check(mnt, kind):
         errs.append("generation A lost files")
     if kind == "eio" and not eio:
         errs.append("no read of B failed with EIO, but a chunk of B lies")
+    if kind == "verify":
+        # a table's changes files are sized from its row count (every row of a
+        # new table is "insert," more), so a lying nrows makes their reads fail
+        eio = [r for r in eio if not r.endswith(("/changes.csv", "/changes.jsonl"))]
     if kind != "eio" and eio:
         errs.append("EIO where nothing readable lies: %r" % eio[:3])
     os.stat(mnt)  # still mounted and answering

@@ -354,7 +354,8 @@ for e in ents:
         errs.append("unsafe name %r" % e)
     p = os.path.join(g, e)
     # the views' names are longer: a file name over 255 bytes is not served
-    want = {b"schema.sql", b"schema.pg.sql", b"rows"} | {e + x for x in (b".csv", b".jsonl", b".sql") if len(e + x) <= 255}
+    want = {b"schema.sql", b"schema.pg.sql", b"rows", b"key", b"changes.csv", b"changes.jsonl"} | \
+        {e + x for x in (b".csv", b".jsonl", b".sql") if len(e + x) <= 255}
     got = set(os.listdir(p))
     if got != want:
         errs.append("%r: entries %r" % (e, sorted(got)))
