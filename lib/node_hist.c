@@ -104,22 +104,13 @@ static int hist_link_find(struct tree *t, const struct node *parent, const char 
 			  struct node *child)
 {
 	struct cat_gen g;
-	struct cat_table tb;
 	int rc;
 	if (!strcmp(name, "key") || tree_gen_reserved(name))
 		return -ENOENT;
 	rc = catalog_gen_by_name(&t->cat, name, &g);
 	if (!rc && (g.seq < 1 || g.seq > NODE_SEQ_MAX))
 		rc = -ENOENT;
-	if (!rc)
-		rc = catalog_table_by_dir(&t->cat, g.seq, parent->key, &tb);
-	if (rc)
-		return rc;
-	free(tb.dirname);
-	if (tb.tidx > NODE_TIDX_MAX)
-		return -ENOENT;
-	*child = node_make(N_HIST_LINK, g.seq, tb.tidx, 0);
-	return 0;
+	return rc ? rc : tree_table_named(t, g.seq, parent->key, N_HIST_LINK, child);
 }
 
 static int hist_link_each(struct tree *t, const struct node *parent, struct tree_dir *d)

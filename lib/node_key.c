@@ -43,19 +43,9 @@ static int key_dir_each(struct tree *t, const struct node *parent, struct tree_d
 	return tree_child_each(t, d, "key", N_KEY_DIR, parent);
 }
 
-static int key_dir_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
-{
-	struct cat_gen g;
-	struct cat_table tb;
-	int rc = tree_table(t, n, &g, &tb);
-	if (!rc)
-		tree_fill(t, st, n, S_IFDIR, 0, g.time);
-	return rc;
-}
-
 const struct node_kind node_key_dir = {
 	.what = "key directory", .fields = F_SEQ | F_TIDX, .parents = PARENT(N_TABLE),
-	.mode = S_IFDIR, .find = key_dir_find, .each = key_dir_each, .stat = key_dir_stat,
+	.mode = S_IFDIR, .find = key_dir_find, .each = key_dir_each, .stat = tree_table_dir_stat,
 };
 
 /* ---- finding a key ---- */

@@ -17,16 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int stat_dir(struct tree *t, const struct node *n, struct stat *st)
-{
-	struct cat_gen g;
-	struct cat_table tb;
-	int rc = tree_table(t, n, &g, &tb);
-	if (!rc)
-		tree_fill(t, st, n, S_IFDIR, 0, g.time);
-	return rc;
-}
-
 /* ---- rows/ ---- */
 
 static int rows_find(struct tree *t, const struct node *parent, const char *name,
@@ -42,7 +32,7 @@ static int rows_each(struct tree *t, const struct node *parent, struct tree_dir 
 
 static int rows_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
 {
-	return stat_dir(t, n, st);
+	return tree_table_dir_stat(t, n, st, flags);
 }
 
 const struct node_kind node_rows = {
@@ -95,7 +85,7 @@ static int group_each(struct tree *t, const struct node *parent, struct tree_dir
 static int group_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
 {
 	struct cat_group gr;
-	int rc = stat_dir(t, n, st);
+	int rc = tree_table_dir_stat(t, n, st, flags);
 	if (!rc)
 		rc = catalog_group_by_idx(&t->cat, n->seq, n->tidx, n->pos, &gr);
 	if (!rc)

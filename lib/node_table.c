@@ -18,18 +18,24 @@
 
 /* ---- the table directory ---- */
 
-static int table_find(struct tree *t, const struct node *parent, const char *name,
-		      struct node *child)
+int tree_table_named(struct tree *t, uint64_t seq, const char *dirname, enum node_type type,
+		     struct node *out)
 {
 	struct cat_table tb;
-	int rc = catalog_table_by_dir(&t->cat, parent->seq, name, &tb);
+	int rc = catalog_table_by_dir(&t->cat, seq, dirname, &tb);
 	if (rc)
 		return rc;
 	free(tb.dirname);
 	if (tb.tidx > NODE_TIDX_MAX)
 		return -ENOENT;
-	*child = node_make(N_TABLE, parent->seq, tb.tidx, 0);
+	*out = node_make(type, seq, tb.tidx, 0);
 	return 0;
+}
+
+static int table_find(struct tree *t, const struct node *parent, const char *name,
+		      struct node *child)
+{
+	return tree_table_named(t, parent->seq, name, N_TABLE, child);
 }
 
 /*
@@ -62,7 +68,7 @@ static int table_each(struct tree *t, const struct node *parent, struct tree_dir
 	return 0;
 }
 
-static int table_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
+int tree_table_dir_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
 {
 	struct cat_gen g;
 	struct cat_table tb;
@@ -74,7 +80,7 @@ static int table_stat(struct tree *t, const struct node *n, struct stat *st, uns
 
 const struct node_kind node_table = {
 	.what = "table", .fields = F_SEQ | F_TIDX, .parents = PARENT(N_GEN), .mode = S_IFDIR,
-	.find = table_find, .each = table_each, .stat = table_stat,
+	.find = table_find, .each = table_each, .stat = tree_table_dir_stat,
 };
 
 /* ---- schema.sql, schema.pg.sql (position 1: from manifest version 3) ---- */

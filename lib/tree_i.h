@@ -187,6 +187,11 @@ void tree_fill(const struct tree *t, struct stat *st, const struct node *n, mode
 bool tree_gen_reserved(const char *name);
 /* A directory that changes with the generations (the root, tables/, at/): time of the newest. */
 int tree_live_dir_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags);
+/* A directory of a table's generation (the table's own, rows/, key/): that generation's time. */
+int tree_table_dir_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags);
+/* The node of type type for the table directory dirname of generation seq; -ENOENT: none. */
+int tree_table_named(struct tree *t, uint64_t seq, const char *dirname, enum node_type type,
+		     struct node *out);
 /* Add an entry to a listing. */
 void tree_dir_add(struct tree_dir *d, const char *name, const struct node *n, mode_t type);
 /*
