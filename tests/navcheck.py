@@ -790,9 +790,15 @@ class Checker:
         self.part = "diff"
         # consecutive generations: --table equals changes.csv / .jsonl (when the
         # previous generation holds the table or none before it does) and the oracle
+        # (every pair without --table; with it, and in JSONL, every third pair:
+        # each is a strata process, and the changes files of every pair are
+        # checked against the oracle through the mount anyway)
         for i in range(1, len(self.gens)):
             a, b = self.gens[i - 1], self.gens[i]
             self.run_diff(a, b, None, "csv")
+            if i % 3:
+                continue
+            self.run_diff(a, b, None, "jsonl")
             for dn in sorted(set(a.tables) | set(b.tables)):
                 for fmt in ("csv", "jsonl"):
                     out = self.run_diff(a, b, dn, fmt)
@@ -808,11 +814,12 @@ class Checker:
         G = {g.step: g for g in self.gens}
         pairs = [(G[0], G[21]), (G[3], G[17]), (G[21], G[0]), (G["ooo"], G[10]), (G[7], G[14]),
                  (G[11], G[13]), (G[2], G["ooo"]), (G[6], G[5])]
-        for a, b in pairs:
+        for k, (a, b) in enumerate(pairs):
             for fmt in ("csv", "jsonl"):
                 self.run_diff(a, b, None, fmt)
-                for dn in sorted(set(a.tables) | set(b.tables)):
-                    self.run_diff(a, b, dn, fmt)
+                if fmt == "csv" or k < 3:
+                    for dn in sorted(set(a.tables) | set(b.tables)):
+                        self.run_diff(a, b, dn, fmt)
         self.run_diff(G[0], G[21], None, "csv", bn="latest")
         self.run_diff(G[21], G[14], "phoenix", "jsonl", an="latest")
         # the generation that changed nothing: empty

@@ -120,11 +120,18 @@ int main(int argc, char **argv)
 		run(inputs[i].data, inputs[i].len);
 	corpus_runs = runs;
 
-	/* mutations of each corpus input */
+	/*
+	 * mutations of each corpus input: 200 each, fewer for a large corpus
+	 * (at most about 60,000 in all, at least 40 each), so that a target
+	 * with a thousand inputs does not take minutes under the sanitizers
+	 */
+	int per = ninputs > 300 ? (int)(60000 / ninputs) : 200;
+	if (per < 40)
+		per = 40;
 	for (size_t i = 0; i < ninputs; i++) {
 		const struct input *in = &inputs[i];
 		uint8_t *m = malloc(in->len + 64);
-		for (int k = 0; k < 200; k++) {
+		for (int k = 0; k < per; k++) {
 			size_t n = in->len;
 			memcpy(m, in->data, n);
 			switch (next() % 5) {
