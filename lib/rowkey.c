@@ -57,8 +57,8 @@ static bool parse_real(const char *s, size_t n, double *v)
 {
 	char tmp[64], *end;
 	bool digit = false;
-	if (n == 0 || n >= sizeof(tmp))
-		return false;
+	if (n == 0 || n >= sizeof(tmp) || memchr(s, 0, n))
+		return false; /* a NUL is never part of a number (the C string would end there) */
 	memcpy(tmp, s, n);
 	tmp[n] = 0;
 	if (!strcmp(tmp, "Infinity") || !strcmp(tmp, "-Infinity")) {
@@ -66,8 +66,8 @@ static bool parse_real(const char *s, size_t n, double *v)
 		return true;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (!tmp[i] || !strchr("0123456789+-.eE", tmp[i]))
-			return false; /* a NUL is not part of a number (strchr would find the terminator) */
+		if (!strchr("0123456789+-.eE", tmp[i]))
+			return false;
 		digit |= tmp[i] >= '0' && tmp[i] <= '9';
 	}
 	if (!digit)

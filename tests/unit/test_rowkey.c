@@ -87,6 +87,13 @@ static void names(void)
 	CHECK(has_cand(c, n, vae, 2));
 	/* at most KEYNAME_MAX_CANDIDATES */
 	CHECK(keyname_parse("1,2,3,4,5,6,7,8", 15, c, &n) == 0 && n == KEYNAME_MAX_CANDIDATES);
+	/* a NUL is never part of a number: "Infinity\0x" is text only */
+	CHECK(keyname_parse("Infinity%00x", 12, c, &n) == 0 && n == 1);
+	CHECK(keyname_parse("4%00", 4, c, &n) == 0 && n == 1);
+	/* past 16 combinations the all-text reading is still the last */
+	CHECK(keyname_parse("1,2,3,4,5", 9, c, &n) == 0 && n == KEYNAME_MAX_CANDIDATES);
+	struct value vtxt[] = { vt("1"), vt("2"), vt("3"), vt("4"), vt("5") };
+	CHECK(has_cand(c + n - 1, 1, vtxt, 5));
 	/* not key names */
 	CHECK(keyname_parse("a%2", 3, c, &n) == -EINVAL);
 	CHECK(keyname_parse("a%zz", 4, c, &n) == -EINVAL);
