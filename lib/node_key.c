@@ -16,8 +16,9 @@
  * queries) and reads that one chunk; a key outside every chunk's range
  * reads nothing.  The file's text is made at lookup, so its size is exact,
  * and kept in the tree's text cache (tree_text) for the open that follows.
- * A row's history reads one chunk per distinct chunk that held the key's
- * range: generations whose chunk there is the same are the same version.
+ * A row's history reads a chunk only where the chunk holding the key's
+ * range differs from the previous generation's (struct key_memo): the same
+ * chunk is the same rows.
  */
 #include "tree_i.h"
 #include "strata/log.h"
@@ -28,7 +29,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 /* ---- <gen>/<table>/key ---- */
 
@@ -54,7 +54,18 @@ const struct node_kind node_key_dir = {
 struct key_hit {
 	bool found;
 	struct buf row;  /* found: a one-row chunk (shape header + the row) */
-	uint64_t where;  /* a hash of the chunks looked at: equal where means an equal answer */
+};
+
+/*
+ * What a row's history remembers between generations: per candidate key,
+ * the last chunk it was looked for in and what was found there, so a
+ * generation whose chunk is the same reads nothing.
+ */
+struct key_memo {
+	bool valid[KEYNAME_MAX_CANDIDATES];
+	struct chunk_id id[KEYNAME_MAX_CANDIDATES];
+	bool found[KEYNAME_MAX_CANDIDATES];
+	struct buf row[KEYNAME_MAX_CANDIDATES];
 };
 
 struct row_match {
@@ -85,18 +96,18 @@ static int row_match_fn(void *arg, const uint8_t *key, size_t klen, const uint8_
 
 /*
  * Look the candidate keys of a name up in table tidx of generation seq
- * (nchunks chunks, table flags): the first candidate found wins.
+ * (nchunks chunks, table flags): the first candidate found wins.  memo
+ * (NULL: none) skips the read of a chunk it has the answer for.
  */
 static int key_locate(struct tree *t, uint64_t seq, uint32_t tidx, uint64_t nchunks,
-		      unsigned flags, struct buf *cands, size_t ncands, struct key_hit *hit)
+		      unsigned flags, struct buf *cands, size_t ncands, struct key_memo *memo,
+		      struct key_hit *hit)
 {
 	struct buf first = BUF_INIT, last = BUF_INIT, typed = BUF_INIT;
-	XXH3_state_t *hs = XXH3_createState();
 	unsigned ucomp = 0;
 	int rc = 0;
 
 	hit->found = false;
-	XXH3_64bits_reset(hs);
 	if (nchunks) {
 		rc = catalog_chunk_keys(&t->cat, seq, tidx, 0, &first, &last);
 		/* the user names the declared key; key-ordered rowid tables end theirs with the rowid */
@@ -135,7 +146,13 @@ static int key_locate(struct tree *t, uint64_t seq, uint32_t tidx, uint64_t nchu
 		}
 		if (rc)
 			break;
-		XXH3_64bits_update(hs, ch.e.id.b, 16);
+		if (memo && memo->valid[c] && !memcmp(memo->id[c].b, ch.e.id.b, 16)) {
+			/* the same rows as where this key was looked for last */
+			hit->found = memo->found[c];
+			buf_reset(&hit->row);
+			buf_add(&hit->row, memo->row[c].data, memo->row[c].len);
+			continue;
+		}
 		buf_reset(&typed);
 		if (reader_chunk_typed(t->reader, seq, tidx, &ch, &typed)) {
 			rc = TREE_LOGGED;
@@ -150,9 +167,15 @@ static int key_locate(struct tree *t, uint64_t seq, uint32_t tidx, uint64_t nchu
 			break;
 		}
 		hit->found = m.found;
+		if (memo) {
+			memo->valid[c] = true;
+			memo->id[c] = ch.e.id;
+			memo->found[c] = m.found;
+			buf_reset(&memo->row[c]);
+			if (m.found)
+				buf_add(&memo->row[c], hit->row.data, hit->row.len);
+		}
 	}
-	hit->where = XXH3_64bits_digest(hs);
-	XXH3_freeState(hs);
 	buf_release(&first);
 	buf_release(&last);
 	buf_release(&typed);
@@ -254,7 +277,7 @@ static int key_file_text(struct tree *t, const struct node *n, struct buf *out)
 	if (keyname_parse(n->key, n->keylen, cands, &ncands))
 		rc = -ENOENT;
 	if (!rc)
-		rc = key_locate(t, n->seq, n->tidx, tb.nchunks, tb.flags, cands, ncands, &hit);
+		rc = key_locate(t, n->seq, n->tidx, tb.nchunks, tb.flags, cands, ncands, NULL, &hit);
 	if (!rc && !hit.found)
 		rc = -ENOENT;
 	if (!rc && n->pos == VIEW_CSV) {
@@ -340,10 +363,10 @@ static int hist_key_text(struct tree *t, const struct node *n, struct buf *out)
 	enum view_format fmt = (enum view_format)n->pos;
 	struct buf cands[KEYNAME_MAX_CANDIDATES];
 	struct buf prev = BUF_INIT, line = BUF_INIT;
+	struct key_memo *memo = xcalloc(1, sizeof(*memo));
 	struct cat_version *v = NULL;
 	size_t nv = 0, ncands = 0;
-	bool have = false, any = false, seen = false;
-	uint64_t where = 0;
+	bool have = false, any = false;
 	int rc;
 
 	for (size_t i = 0; i < KEYNAME_MAX_CANDIDATES; i++)
@@ -377,9 +400,9 @@ static int hist_key_text(struct tree *t, const struct node *n, struct buf *out)
 		if (fmt != VIEW_CSV && !tree_format_served(t, &tb, fmt))
 			continue; /* an old generation without JSONL */
 		struct key_hit h = { .row = BUF_INIT };
-		rc = key_locate(t, v[i].seq, v[i].tidx, tb.nchunks, tb.flags, cands, ncands, &h);
-		/* the same chunks looked at: the same answer, nothing to say */
-		if (!rc && !(seen && h.where == where)) {
+		rc = key_locate(t, v[i].seq, v[i].tidx, tb.nchunks, tb.flags, cands, ncands, memo, &h);
+		if (!rc) {
+			/* the same row as the last version listed (or still none): nothing to say */
 			const char *op = NULL;
 			if (h.found && !have)
 				op = "insert";
@@ -400,8 +423,6 @@ static int hist_key_text(struct tree *t, const struct node *n, struct buf *out)
 			}
 			have = h.found;
 		}
-		seen = true;
-		where = h.where;
 		buf_release(&h.row);
 	}
 	if (!rc && !any)
@@ -410,6 +431,9 @@ static int hist_key_text(struct tree *t, const struct node *n, struct buf *out)
 		buf_release(&cands[i]);
 	buf_release(&prev);
 	buf_release(&line);
+	for (size_t i = 0; i < KEYNAME_MAX_CANDIDATES; i++)
+		buf_release(&memo->row[i]);
+	free(memo);
 	free(v);
 	return rc;
 }

@@ -93,14 +93,12 @@ uint64_t node_ino(const struct node *n)
 	if (n->type == N_LATEST)
 		return TREE_INO_LATEST;
 	if (n->type >= N_DYN_FIRST) {
-		/* the whole identity, hashed; never 0 in the low bits' sense of "no node" */
-		uint64_t id[4] = { (uint64_t)n->type, n->seq, n->tidx, n->pos };
-		XXH3_state_t *st = XXH3_createState();
-		XXH3_64bits_reset(st);
-		XXH3_64bits_update(st, id, sizeof(id));
-		XXH3_64bits_update(st, n->key, n->keylen);
-		uint64_t h = XXH3_64bits_digest(st);
-		XXH3_freeState(st);
+		/* the whole identity, hashed (on the stack: every stat computes it) */
+		uint8_t id[32 + NODE_KEY_MAX];
+		uint64_t f[4] = { (uint64_t)n->type, n->seq, n->tidx, n->pos };
+		memcpy(id, f, sizeof(f));
+		memcpy(id + sizeof(f), n->key, n->keylen);
+		uint64_t h = XXH3_64bits(id, sizeof(f) + n->keylen);
 		return (uint64_t)N_DYN << 60 | (h & INO_HASH_MASK);
 	}
 	if (n->type >= N_EXT_FIRST)
