@@ -70,6 +70,7 @@ enum {
 	KNOWN = 1,            /* stored in the repository */
 	KNOWN_DAMAGED,        /* stored, but the last full verify found its data damaged */
 	KNOWN_DAMAGED_REUSED, /* ... and this backup reuses it */
+	KNOWN_HEAL,           /* its serving copy is damaged and no intact copy is known: store it again */
 };
 
 struct backup {
@@ -78,7 +79,8 @@ struct backup {
 	pthread_mutex_t store_mu;
 	struct idset known;
 	struct pack_writer *pw;
-	uint64_t new_bytes, new_chunks, chunks, damaged_reused;
+	uint64_t new_bytes, new_chunks, chunks, damaged_reused, healed;
+	struct chunk_id *healed_ids; /* stored again (KNOWN_HEAL), for the summary */
 	/* the work queue, under q_mu */
 	pthread_mutex_t q_mu;
 	pthread_cond_t q_work, q_space;
@@ -159,6 +161,12 @@ static int process_job(struct backup *b, struct job *j, struct worker_bufs *wb)
 		/* reused although verify found its data damaged: counted once, said at the end */
 		idset_put(&b->known, &j->id, KNOWN_DAMAGED_REUSED);
 		b->damaged_reused++;
+	} else if (tag == KNOWN_HEAL) {
+		/* stored again, once: the catalog then serves the new copy to every generation */
+		idset_put(&b->known, &j->id, KNOWN);
+		b->healed_ids = xrealloc(b->healed_ids, (b->healed + 1) * sizeof(*b->healed_ids));
+		b->healed_ids[b->healed++] = j->id;
+		is_new = true;
 	}
 	pthread_mutex_unlock(&b->store_mu);
 	/* its JSONL and SQL lengths, with this table's names (docs/FORMAT.md "JSONL", "SQL") */
@@ -1545,18 +1553,33 @@ static int try_skip(struct catalog *c, struct repo *r, const struct backup_opts 
 
 /*
  * Chunks the last full `strata verify` found damaged (REPO/verify-status)
- * are tagged in the dedup set, so that reusing one is counted and said.
- * (Storing them again, which heals every generation that uses them, is
- * planned with garbage collection: see docs/DESIGN-NOTES.md.)
+ * are tagged in the dedup set.  A damaged copy the catalog still serves
+ * (no intact copy known: the sync serves an intact one when there is) is
+ * stored again if this backup needs the chunk, which heals every generation
+ * that uses it.  A record from a strata before damaged copies were recorded
+ * names ids only: reusing one of those is counted and said, as then.
  */
-static void mark_damaged(const struct repo *r, struct idset *known, struct backup_result *res)
+static void mark_damaged(const struct repo *r, struct catalog *c, struct idset *known,
+			 struct backup_result *res)
 {
 	struct verify_record rec;
 	if (verifyrec_read(r, &rec))
 		return; /* an unreadable record: nothing known to be damaged */
-	for (size_t i = 0; i < rec.ndamaged; i++)
-		if (idset_get(known, &rec.damaged[i]))
+	for (size_t i = 0; i < rec.ncopies; i++) {
+		struct pack_entry e;
+		char pack[33];
+		const struct damaged_copy *d = &rec.copies[i];
+		if (idset_get(known, &d->id) && !catalog_chunk_where(c, &d->id, &e, pack) &&
+		    !strcmp(pack, d->pack))
+			idset_put(known, &d->id, KNOWN_HEAL);
+	}
+	for (size_t i = 0; i < rec.ndamaged; i++) {
+		bool has_copies = false;
+		for (size_t k = 0; k < rec.ncopies && !has_copies; k++)
+			has_copies = !memcmp(rec.copies[k].id.b, rec.damaged[i].b, 16);
+		if (!has_copies && idset_get(known, &rec.damaged[i]))
 			idset_put(known, &rec.damaged[i], KNOWN_DAMAGED);
+	}
 	res->damaged_verified = rec.full.time;
 	verifyrec_release(&rec);
 }
@@ -1777,7 +1800,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	b.repo = &r;
 	b.progress = o->progress;
 	catalog_each_chunk(&c, idset_add_cb, &b.known);
-	mark_damaged(&r, &b.known, res);
+	mark_damaged(&r, &c, &b.known, res);
 	rc = pool_start(&b);
 	if (rc) {
 		set_err(err, "cannot start worker threads: %s; retry with fewer processes running", strerror(-rc));
@@ -1933,6 +1956,9 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	res->chunks = b.chunks;
 	res->new_chunks = b.new_chunks;
 	res->damaged_reused = b.damaged_reused;
+	res->healed = b.healed;
+	if (b.healed)
+		catalog_count_gens_using(&c, b.healed_ids, b.healed, &res->healed_gens);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 out:
@@ -1943,6 +1969,7 @@ out:
 	apply_jobs(&b);
 	pthread_mutex_destroy(&b.store_mu);
 	pthread_mutex_destroy(&b.q_mu);
+	free(b.healed_ids);
 	pthread_cond_destroy(&b.q_work);
 	pthread_cond_destroy(&b.q_space);
 	pack_writer_abort(b.pw);

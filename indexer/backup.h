@@ -44,6 +44,12 @@ struct backup_result {
 	 */
 	uint64_t damaged_reused;
 	int64_t damaged_verified;
+	/*
+	 * Chunks stored again because the copy the catalog served was found
+	 * damaged, and the generations using them (this one included), which
+	 * now read the new copy.
+	 */
+	uint64_t healed, healed_gens;
 	double seconds;
 };
 

@@ -12,6 +12,7 @@
 #include "verify.h"
 #include "strata/catalog.h"
 #include "strata/helpdoc.h"
+#include "strata/prune.h"
 #include "strata/restore.h"
 
 #include <stdio.h>
@@ -112,6 +113,31 @@ static const struct help_opt diff_opts[] = {
 static const struct help_opt verify_opts[] = {
 	{ "--quick", HELP_ARG_NONE, NULL,
 	  "check the structure only (manifests, pack indexes, sizes), not every chunk's data", false },
+	{ "--read-data", HELP_ARG_OPTIONAL, "PERCENT",
+	  "check the data of every chunk (the default), or of a random PERCENT of them (`10`, "
+	  "`10%`), drawn anew at each run: a weekly 10% reads everything about every ten weeks "
+	  "at a tenth of the cost. A sampled check is recorded as a quick one; the damage it "
+	  "finds is added to what the last full check found", false },
+	{ 0 },
+};
+
+static const struct help_opt prune_opts[] = {
+	{ "--keep-last", HELP_ARG_REQUIRED, "N", "keep the N newest generations", false },
+	{ "--keep-hourly", HELP_ARG_REQUIRED, "N",
+	  "for the N newest hours that have generations, keep the newest generation of each", false },
+	{ "--keep-daily", HELP_ARG_REQUIRED, "N", "the same for days", false },
+	{ "--keep-weekly", HELP_ARG_REQUIRED, "N", "the same for ISO 8601 weeks (Monday to Sunday)", false },
+	{ "--keep-monthly", HELP_ARG_REQUIRED, "N", "the same for months", false },
+	{ "--keep-yearly", HELP_ARG_REQUIRED, "N", "the same for years; -1 for any rule: no limit", false },
+	{ "--keep-within", HELP_ARG_REQUIRED, "DURATION",
+	  "keep every generation taken less than DURATION before the newest one: years, months, "
+	  "days and hours, largest first (`1y6m`, `14d`, `36h`)", false },
+	{ "--dry-run,-n", HELP_ARG_NONE, NULL,
+	  "print what would be removed, collected and repacked; change nothing", false },
+	{ "--repack", HELP_ARG_REQUIRED, "PERCENT",
+	  "rewrite a pack once at least PERCENT of its chunk bytes are garbage (default 20; 100: "
+	  "only delete packs that are all garbage)", false },
+	WAIT_OPT,
 	{ 0 },
 };
 
@@ -138,6 +164,7 @@ static int cmd_restore(const struct help_args *a);
 static int cmd_diff(const struct help_args *a);
 static int cmd_verify(const struct help_args *a);
 static int cmd_status(const struct help_args *a);
+static int cmd_prune(const struct help_args *a);
 static int cmd_help(const struct help_args *a);
 
 static const struct help_cmd commands[] = {
@@ -164,8 +191,10 @@ static const struct help_cmd commands[] = {
 	  "\n"
 	  "One backup or index at a time holds a repository's lock: without --wait a second one "
 	  "fails at once with status 5. Prints one summary line, and progress on a terminal. If "
-	  "the new generation needs a chunk the last full `strata verify` found damaged, it says "
-	  "so and exits with status 3.",
+	  "the new generation needs a chunk whose stored copy the last full `strata verify` "
+	  "found damaged, it stores the chunk again and says so: every older generation using "
+	  "it reads the new copy from then on. (With a verify record from an older strata, "
+	  "which names no pack, it reuses the chunk, says so and exits with status 3.)",
 	  backup_opts, cmd_backup },
 	{ "index", "REPO", "bring the catalog up to date with the repository",
 	  "The catalog, REPO/catalog.db, is derived from the manifests and packs: a missing or "
@@ -226,10 +255,37 @@ static const struct help_cmd commands[] = {
 	  "every chunk: decompressed and compared with its id. Every chunk a generation needs "
 	  "must be in a pack, with the sizes the manifest states. Each problem is one "
 	  "`damaged: ...` line on stdout naming the pack, chunk, generations and tables; then "
-	  "verify exits with status 3. A stale catalog is a note, not damage. verify takes no "
-	  "lock and can run next to a backup. The result goes into REPO/verify-status, for "
-	  "`strata status` and for later backups.",
+	  "verify exits with status 3. A damaged copy of a chunk another pack holds intact (a "
+	  "backup stored it again) is a note, not damage; so is a stale catalog. The summary "
+	  "gives the chunks and bytes checked and the rate. verify takes REPO/gc-lock shared "
+	  "(it waits for a running prune) and can run next to a backup. The result goes into "
+	  "REPO/verify-status, for `strata status`, for later backups (which store damaged "
+	  "chunks again), for the catalog (which serves intact copies) and for prune.",
 	  verify_opts, cmd_verify },
+	{ "prune", "REPO", "remove generations by a retention policy and collect the garbage",
+	  "Decides, for each source database on its own (generations are grouped by the "
+	  "source path recorded at backup), which generations the --keep rules keep, as "
+	  "restic's `forget` does: generations ordered newest first; --keep-last N keeps the N "
+	  "newest; --keep-hourly/daily/weekly/monthly/yearly N keep the newest generation of "
+	  "each of the N newest hours (days, ISO weeks, months, years) that have one, buckets "
+	  "counted in UTC, and (as restic 0.17) the oldest generation too when a rule still has "
+	  "count left at the end; --keep-within keeps every generation strictly newer than the "
+	  "newest one minus that span. "
+	  "A generation is kept when any rule keeps it; every line printed names the rules that "
+	  "kept it. Without any --keep rule no generation is removed and only garbage is "
+	  "collected. Every generation is complete on its own: removing one never breaks "
+	  "another, whichever was backed up first.\n"
+	  "\n"
+	  "Then the garbage is collected: chunks that no remaining generation needs (and second "
+	  "copies) are removed: a pack holding nothing needed is deleted, one with at least "
+	  "--repack percent of garbage is rewritten (its needed chunks, each checked against its "
+	  "id, copied to new packs). Manifests are removed first, new packs are durable before "
+	  "any old one is deleted, and the catalog serves moved chunks from their new packs "
+	  "before that: prune can be killed at any moment and every remaining generation stays "
+	  "readable; the next prune finishes the job. It holds the repository's lock (no backup "
+	  "runs meanwhile) and REPO/gc-lock (no verify runs meanwhile); a running mount keeps "
+	  "serving what remains, and removed generations disappear from it.",
+	  prune_opts, cmd_prune },
 	{ "status", "REPO",
 	  "show whether backups are healthy: newest generations and the last verify",
 	  "For each source database (by its path, as recorded at backup): its newest "
@@ -251,7 +307,8 @@ static const struct help_section sections[] = {
 	  "  3  damage: verify found damage; backup reused a chunk verify found damaged;\n"
 	  "     status: the last verify found damage\n"
 	  "  4  status --max-age: a newest generation is older than that, or there is none\n"
-	  "  5  busy: another backup or index holds the repository's lock (after --wait=DURATION)" },
+	  "  5  busy: another backup, index or prune holds the repository's lock (after\n"
+	  "     --wait=DURATION)" },
 	{ "METRICS",
 	  "`strata status REPO --prometheus` prints gauges labelled with the repository path "
 	  "and, per database, its source path: `strata_last_backup_timestamp_seconds`, "
@@ -273,7 +330,8 @@ static const struct help_section sections[] = {
 	  "  REPO/packs/          pack files: compressed chunks with their index\n"
 	  "  REPO/generations/    one manifest per generation\n"
 	  "  REPO/catalog.db      the catalog (SQLite; derived, rebuildable)\n"
-	  "  REPO/lock            held by backup and index; names its holder\n"
+	  "  REPO/lock            held by backup, index and prune; names its holder\n"
+	  "  REPO/gc-lock         held by prune (alone) or verify (shared)\n"
 	  "  REPO/verify-status   what the last full and quick verify found\n"
 	  "  REPO/tmp/            files being written" },
 	{ "EXAMPLES",
@@ -285,6 +343,7 @@ static const struct help_section sections[] = {
 	  "  strata cat /srv/backups/shop latest/orders/orders.csv > /tmp/orders.csv\n"
 	  "  strata restore /srv/backups/shop latest --to /tmp/shop.db\n"
 	  "  strata verify /srv/backups/shop\n"
+	  "  strata prune /srv/backups/shop --keep-daily 7 --keep-weekly 5 --keep-monthly 12\n"
 	  "  strata status /srv/backups/shop --max-age 26h\n"
 	  "  strata status /srv/backups/shop --prometheus \\\n"
 	  "      --output /var/lib/prometheus/node-exporter/strata.prom\n"
@@ -499,6 +558,14 @@ static int cmd_backup(const struct help_args *a)
 		       (unsigned long long)res.chunks, (unsigned long long)res.new_chunks, nw,
 		       res.seconds);
 	}
+	if (res.healed) {
+		fflush(stdout);
+		printf("healed: stored again %llu chunk%s that 'strata verify' found damaged; the %llu "
+		       "generation%s using %s read%s the new copy from now on\n",
+		       (unsigned long long)res.healed, res.healed == 1 ? "" : "s",
+		       (unsigned long long)res.healed_gens, res.healed_gens == 1 ? "" : "s",
+		       res.healed == 1 ? "it" : "them", res.healed_gens == 1 ? "s" : "");
+	}
 	if (res.damaged_reused) {
 		char ts[32];
 		time_rfc3339(ts, res.damaged_verified);
@@ -676,14 +743,24 @@ static int cmd_ls(const struct help_args *a)
 static int cmd_verify(const struct help_args *a)
 {
 	const char *path;
-	bool quick = helpdoc_flag(a, "--quick");
+	bool quick = helpdoc_flag(a, "--quick"), given;
 	struct verify_opts o = { .quick = quick };
 	struct verify_result res;
 	char *err = NULL;
 	int rc = one_repo("verify", a, &path);
+	const char *pct = helpdoc_value(a, "--read-data", &given);
 
 	if (rc)
 		return rc;
+	if (given && quick)
+		return usage("verify", "--quick and --read-data contradict each other");
+	if (pct && *pct) {
+		char *end;
+		unsigned long p = strtoul(pct, &end, 10);
+		if (end == pct || pct[0] == '-' || (*end && strcmp(end, "%")) || p < 1 || p > 100)
+			return usage("verify", "--read-data takes a percentage from 1 to 100, such as 10 or 10%");
+		o.percent = (unsigned)p;
+	}
 	if (verify_run(path, &o, &res, &err))
 		return fail(err);
 	char pb[HUMAN_MAX], cb[HUMAN_MAX];
@@ -695,7 +772,13 @@ static int cmd_verify(const struct help_args *a)
 	if (quick)
 		printf(" (structure only)");
 	else
-		printf(" (%s decompressed and checked)", cb);
+		printf(" (data of %llu%s: %s decompressed and checked in %.1f s, %.0f MiB/s)",
+		       (unsigned long long)res.chunks_read,
+		       o.percent && o.percent < 100 ? ", a random sample" : "", cb, res.seconds,
+		       res.seconds > 0 ? (double)res.chunk_bytes / 1048576.0 / res.seconds : 0.0);
+	if (res.healed)
+		printf(", %llu damaged cop%s healed", (unsigned long long)res.healed,
+		       res.healed == 1 ? "y" : "ies");
 	printf(": %s\n", res.problems ? "DAMAGED" : "no damage");
 	fflush(stdout);
 	if (res.problems) {
@@ -705,6 +788,80 @@ static int cmd_verify(const struct help_args *a)
 			(unsigned long long)res.gens);
 		return EXIT_DAMAGE;
 	}
+	return EXIT_OK;
+}
+
+static int cmd_prune(const struct help_args *a)
+{
+	static const char *const counts[] = { "--keep-last", "--keep-hourly", "--keep-daily",
+					      "--keep-weekly", "--keep-monthly", "--keep-yearly" };
+	struct prune_opts o = { .repack_percent = 20 };
+	struct prune_result res;
+	struct lock_opts lk;
+	const char *path, *v;
+	char *err = NULL, why[128];
+	int rc = one_repo("prune", a, &path);
+
+	if (!rc)
+		rc = wait_opt("prune", a, &lk);
+	if (rc)
+		return rc;
+	for (int i = 0; i < KEEP_WITHIN; i++) {
+		v = helpdoc_value(a, counts[i], NULL);
+		if (v && keep_count_parse(v, &o.policy.n[i])) {
+			snprintf(why, sizeof(why), "%s takes a count: a whole number, or -1 for no limit",
+				 counts[i]);
+			return usage("prune", why);
+		}
+	}
+	v = helpdoc_value(a, "--keep-within", NULL);
+	if (v) {
+		if (keep_duration_parse(v, &o.policy.within))
+			return usage("prune", "--keep-within takes a duration of years, months, days and hours such as 1y6m, 14d or 36h");
+		o.policy.within_set = true;
+	}
+	v = helpdoc_value(a, "--repack", NULL);
+	if (v) {
+		char *end;
+		unsigned long p = strtoul(v, &end, 10);
+		if (!*v || *end || v[0] == '-' || p > 100)
+			return usage("prune", "--repack takes a percentage from 0 to 100");
+		o.repack_percent = (unsigned)p;
+	}
+	o.dry_run = helpdoc_flag(a, "--dry-run");
+	o.wait_ms = lk.wait_ms;
+	rc = prune_run(path, &o, &res, &err);
+	if (rc)
+		return fail_status(err, rc == -EWOULDBLOCK ? EXIT_BUSY : EXIT_ERROR);
+	char before[HUMAN_MAX], after[HUMAN_MAX], moved[HUMAN_MAX], left[HUMAN_MAX];
+	human_bytes(before, res.bytes_before);
+	human_bytes(after, res.bytes_after);
+	human_bytes(moved, res.bytes_moved);
+	human_bytes(left, res.garbage_left);
+	if (o.dry_run)
+		printf("would remove %llu generation%s, keep %llu; would collect %llu chunks: delete %llu "
+		       "pack%s, repack %llu (copying %s); packs %llu -> about %llu, %s -> about %s; %s of "
+		       "garbage would stay in packs kept as they are\n",
+		       (unsigned long long)res.gens_removed, res.gens_removed == 1 ? "" : "s",
+		       (unsigned long long)res.gens_kept, (unsigned long long)res.chunks_removed,
+		       (unsigned long long)res.packs_deleted, res.packs_deleted == 1 ? "" : "s",
+		       (unsigned long long)res.packs_repacked, moved,
+		       (unsigned long long)res.packs_before, (unsigned long long)res.packs_after, before,
+		       after, left);
+	else
+		printf("removed %llu generation%s, kept %llu; collected %llu chunks: %llu pack%s deleted, "
+		       "%llu repacked (%s copied into %llu new); packs %llu -> %llu, %s -> %s; %s of "
+		       "garbage left in packs kept as they are; %.1f s\n",
+		       (unsigned long long)res.gens_removed, res.gens_removed == 1 ? "" : "s",
+		       (unsigned long long)res.gens_kept, (unsigned long long)res.chunks_removed,
+		       (unsigned long long)res.packs_deleted, res.packs_deleted == 1 ? "" : "s",
+		       (unsigned long long)res.packs_repacked, moved, (unsigned long long)res.packs_written,
+		       (unsigned long long)res.packs_before, (unsigned long long)res.packs_after, before,
+		       after, left, res.seconds);
+	if (res.damaged_kept)
+		fprintf(stderr, "strata: %llu pack%s kept because a chunk in %s is damaged; run 'strata verify %s'\n",
+			(unsigned long long)res.damaged_kept, res.damaged_kept == 1 ? "" : "s",
+			res.damaged_kept == 1 ? "it" : "them", path);
 	return EXIT_OK;
 }
 

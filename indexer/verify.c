@@ -18,8 +18,9 @@
  * before the manifest that needs them: manifests are listed first, packs
  * second, so every chunk a listed manifest needs is already in a pack.
  *
- * No lock is taken: verify only reads, and nothing in a repository is ever
- * rewritten in place.
+ * Only REPO/gc-lock is taken, shared: verify only reads, nothing in a
+ * repository is ever rewritten in place, and the one command that deletes
+ * (prune) takes that lock exclusively.
  */
 #include "verify.h"
 #include "strata/catalog.h"
@@ -35,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,6 +48,7 @@ struct vchunk {
 	struct pack_entry e;
 	uint32_t pack; /* index into packs[] */
 	uint8_t state;
+	int rc;        /* CH_BAD: what chunk_check said */
 };
 
 struct verify {
@@ -56,6 +59,7 @@ struct verify {
 	struct vchunk *ch;
 	size_t nch, capch;
 	struct verify_result *res;
+	uint64_t sample_key; /* --read-data=P%: which copies this run checks */
 };
 
 /*
@@ -213,6 +217,51 @@ static const struct vchunk *find_chunk(const struct verify *v, const struct chun
 	return lo < v->nch && !memcmp(v->ch[lo].e.id.b, id->b, 16) ? &v->ch[lo] : NULL;
 }
 
+/*
+ * Whether this copy's data is checked: all of them, or (--read-data=P%) a
+ * random P% drawn per copy from a key chosen at random for this run.
+ */
+static bool sampled(const struct verify *v, const struct chunk_id *id, const char *pack)
+{
+	if (!v->o->percent || v->o->percent >= 100)
+		return true;
+	uint8_t in[16 + 32 + 8];
+	memcpy(in, id->b, 16);
+	memcpy(in + 16, pack, 32);
+	memcpy(in + 48, &v->sample_key, 8);
+	return XXH3_64bits(in, sizeof(in)) % 10000 < (uint64_t)v->o->percent * 100;
+}
+
+/*
+ * Damaged copies, once every pack is read: a copy whose id another pack
+ * holds intact is healed (a backup stored the chunk again, and the catalog
+ * serves that copy): a note; otherwise damage.
+ */
+static void report_bad(struct verify *v)
+{
+	for (size_t i = 0; i < v->nch; i++) {
+		const struct vchunk *c = &v->ch[i];
+		if (c->state != CH_BAD)
+			continue;
+		const struct vchunk *best = find_chunk(v, &c->e.id); /* an intact copy sorts first */
+		const char *name = v->packs[c->pack];
+		char id[33];
+		chunk_id_hex(id, &c->e.id);
+		const char *why = c->rc == -EBADMSG ? "content does not match its checksum" :
+				  c->rc == -EIO ? "read error" : "does not decode";
+		if (best && best->state == CH_OK) {
+			const char *good = v->packs[best->pack];
+			say("note: pack packs/%.2s/%s.pack: chunk %s at offset %llu: %s; healed: an intact copy in packs/%.2s/%s.pack serves it ('strata prune' removes the damaged copy)",
+			    name, name, id, (unsigned long long)c->e.offset, why, good, good);
+			v->res->notes++;
+			v->res->healed++;
+		} else {
+			problem(v, "pack packs/%.2s/%s.pack: chunk %s at offset %llu: %s", name, name, id,
+				(unsigned long long)c->e.offset, why);
+		}
+	}
+}
+
 static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
 {
 	const char *name = v->packs[pi];
@@ -253,23 +302,17 @@ static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
 	v->res->pack_bytes += size;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t state = CH_UNCHECKED;
-		if (!v->o->quick) {
+		rc = 0;
+		if (!v->o->quick && sampled(v, &e[i].id, name)) {
 			/* format 1: decode, hash, render; format 2: every frame's
 			 * checksum, the content checksum, the row count, and the
-			 * typed rows rebuilt from CSV + side stream against the id */
+			 * typed rows rebuilt from CSV + side stream against the id
+			 * (reported once every pack is read: see report_bad) */
 			rc = chunk_check(fd, &e[i], dctx);
-			if (rc) {
-				char id[33];
-				chunk_id_hex(id, &e[i].id);
-				problem(v, "pack packs/%.2s/%s.pack: chunk %s at offset %llu: %s", name, name, id,
-					(unsigned long long)e[i].offset,
-					rc == -EBADMSG ? "content does not match its checksum" :
-					rc == -EIO ? "read error" : "does not decode");
-				state = CH_BAD;
-			} else {
-				state = CH_OK;
+			state = rc ? CH_BAD : CH_OK;
+			v->res->chunks_read++;
+			if (!rc)
 				v->res->chunk_bytes += e[i].ulen;
-			}
 		}
 		if (v->nch == v->capch) {
 			v->capch = v->capch ? v->capch * 2 : 1024;
@@ -278,6 +321,7 @@ static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
 		v->ch[v->nch].e = e[i];
 		v->ch[v->nch].pack = pi;
 		v->ch[v->nch].state = state;
+		v->ch[v->nch].rc = rc;
 		v->nch++;
 		v->res->chunks++;
 	}
@@ -398,7 +442,9 @@ static void record(struct verify *v, int64_t t0)
 	int rc = verifyrec_read(&v->r, &rec);
 	if (rc)
 		memset(&rec, 0, sizeof(rec)); /* unreadable: replaced by this check's */
-	run = v->o->quick ? &rec.quick : &rec.full;
+	bool sample = !v->o->quick && v->o->percent && v->o->percent < 100;
+	/* a sampled data check is not a full one: it is kept as the quick check */
+	run = v->o->quick || sample ? &rec.quick : &rec.full;
 	run->time = t0 > 0 ? t0 : 1;
 	int64_t t1 = (int64_t)time(NULL);
 	run->seconds = t1 > t0 ? (uint64_t)(t1 - t0) : 0; /* the clock may step back */
@@ -408,15 +454,51 @@ static void record(struct verify *v, int64_t t0)
 	run->packs = v->res->packs;
 	run->pack_bytes = v->res->pack_bytes;
 	run->chunks = v->res->chunks;
-	if (!v->o->quick) {
+	if (!v->o->quick && (!v->o->percent || v->o->percent >= 100)) {
 		free(rec.damaged);
+		free(rec.copies);
 		rec.damaged = NULL;
-		rec.ndamaged = 0;
-		for (size_t i = 0; i < v->nch; i++)
-			if (v->ch[i].state == CH_BAD) {
+		rec.copies = NULL;
+		rec.ndamaged = rec.ncopies = rec.capcopies = 0;
+		for (size_t i = 0; i < v->nch; i++) {
+			const struct vchunk *c = &v->ch[i];
+			if (c->state != CH_BAD)
+				continue;
+			const struct vchunk *best = find_chunk(v, &c->e.id);
+			if (best == c) { /* no intact copy sorts before it: none */
 				rec.damaged = xrealloc(rec.damaged, (rec.ndamaged + 1) * sizeof(*rec.damaged));
-				rec.damaged[rec.ndamaged++] = v->ch[i].e.id;
+				rec.damaged[rec.ndamaged++] = c->e.id;
 			}
+			rec.copies = xrealloc(rec.copies, (rec.ncopies + 1) * sizeof(*rec.copies));
+			rec.copies[rec.ncopies].id = c->e.id;
+			snprintf(rec.copies[rec.ncopies].pack, 33, "%s", v->packs[c->pack]);
+			rec.ncopies++;
+		}
+		rec.capcopies = rec.ncopies;
+	} else if (sample) {
+		/* what the sample found damaged is added; what it did not read stays as it was */
+		struct verify_record add = { 0 };
+		for (size_t i = 0; i < v->nch; i++) {
+			const struct vchunk *c = &v->ch[i];
+			if (c->state != CH_BAD || verifyrec_damaged_copy(&rec, &c->e.id, v->packs[c->pack]))
+				continue;
+			if (find_chunk(v, &c->e.id) == c && !verifyrec_damaged(&rec, &c->e.id)) {
+				add.damaged = xrealloc(add.damaged, (add.ndamaged + 1) * sizeof(*add.damaged));
+				add.damaged[add.ndamaged++] = c->e.id;
+			}
+			add.copies = xrealloc(add.copies, (add.ncopies + 1) * sizeof(*add.copies));
+			add.copies[add.ncopies].id = c->e.id;
+			snprintf(add.copies[add.ncopies].pack, 33, "%s", v->packs[c->pack]);
+			add.ncopies++;
+		}
+		rec.damaged = xrealloc(rec.damaged, (rec.ndamaged + add.ndamaged + 1) * sizeof(*rec.damaged));
+		memcpy(rec.damaged + rec.ndamaged, add.damaged, add.ndamaged * sizeof(*add.damaged));
+		rec.ndamaged += add.ndamaged;
+		rec.copies = xrealloc(rec.copies, (rec.ncopies + add.ncopies + 1) * sizeof(*rec.copies));
+		memcpy(rec.copies + rec.ncopies, add.copies, add.ncopies * sizeof(*add.copies));
+		rec.ncopies += add.ncopies;
+		rec.capcopies = rec.ncopies;
+		verifyrec_release(&add);
 	}
 	rc = verifyrec_write(&v->r, &rec);
 	if (rc) {
@@ -425,6 +507,12 @@ static void record(struct verify *v, int64_t t0)
 		v->res->notes++;
 	}
 	verifyrec_release(&rec);
+}
+
+static void wait_note(const char *holder, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "strata: waiting for %s to finish\n", *holder ? holder : "a prune");
 }
 
 int verify_run(const char *path, const struct verify_opts *o, struct verify_result *res, char **err)
@@ -441,6 +529,18 @@ int verify_run(const char *path, const struct verify_opts *o, struct verify_resu
 		*err = repo_open_message(path, &v.r, rc);
 		return rc;
 	}
+	/*
+	 * Shared with other verifies, exclusive with prune: the files listed
+	 * below must not be deleted before they are read.  (Where the lock
+	 * file cannot be written, no prune can run either.)
+	 */
+	rc = repo_lock_gc(&v.r, false, "verify", -1, wait_note, NULL);
+	if (rc == -EROFS || rc == -EACCES || rc == -EPERM)
+		rc = 0;
+	if (rc) {
+		*err = xasprintf("cannot lock repository '%s' against prune: %s", path, strerror(-rc));
+		goto out;
+	}
 	rc = list_gens(&v);
 	if (!rc)
 		rc = list_packs(&v);
@@ -449,10 +549,17 @@ int verify_run(const char *path, const struct verify_opts *o, struct verify_resu
 		goto out;
 	}
 	dctx = ZSTD_createDCtx();
+	if (getrandom(&v.sample_key, sizeof(v.sample_key), 0) != sizeof(v.sample_key))
+		v.sample_key = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (uint32_t i = 0; i < v.npacks; i++)
 		check_pack(&v, i, dctx);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	res->seconds = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
 	if (v.nch)
 		qsort(v.ch, v.nch, sizeof(*v.ch), cmp_vchunk);
+	report_bad(&v);
 	for (size_t i = 0; i < v.ngens; i++)
 		check_gen(&v, v.gens[i]);
 	check_catalog(&v);

@@ -9,12 +9,16 @@
 #include "strata/repo.h"
 
 struct verify_opts {
-	bool quick; /* structure only: do not decompress every chunk */
+	bool quick;       /* structure only: do not decompress every chunk */
+	unsigned percent; /* with !quick: check the data of this share of chunks (1..100; 0 = 100) */
 };
 
 struct verify_result {
 	uint64_t gens, bad_gens, packs, pack_bytes, chunks, chunk_bytes;
 	uint64_t problems, notes;
+	uint64_t chunks_read;   /* chunks whose data was checked */
+	uint64_t healed;        /* damaged copies of chunks another pack holds intact */
+	double seconds;         /* how long the data check took */
 };
 
 /*

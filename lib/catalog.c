@@ -18,6 +18,7 @@
 #include "strata/pgschema.h"
 #include "strata/render.h"
 #include "strata/rowkey.h"
+#include "strata/verifyrec.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -35,6 +36,10 @@ static const char SCHEMA[] =
 	" offset INTEGER NOT NULL, clen INTEGER NOT NULL, ulen INTEGER NOT NULL,"
 	" nrows INTEGER NOT NULL, csv_len INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS chunks_by_pack ON chunks(pack_id);"
+	"CREATE TABLE IF NOT EXISTS chunk_copies(id BLOB NOT NULL, pack_id INTEGER NOT NULL,"
+	" offset INTEGER NOT NULL, clen INTEGER NOT NULL, ulen INTEGER NOT NULL,"
+	" nrows INTEGER NOT NULL, csv_len INTEGER NOT NULL, PRIMARY KEY(id, pack_id)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS chunk_copies_by_pack ON chunk_copies(pack_id);"
 	"CREATE TABLE IF NOT EXISTS generations(seq INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
 	" id TEXT NOT NULL, time INTEGER NOT NULL, label TEXT NOT NULL, source TEXT NOT NULL,"
 	" ntables INTEGER NOT NULL, nrows INTEGER NOT NULL, logical_bytes INTEGER NOT NULL,"
@@ -67,7 +72,7 @@ static const char DROP[] =
 	"DROP TABLE IF EXISTS gen_parts; DROP TABLE IF EXISTS row_groups;"
 	"DROP TABLE IF EXISTS table_chunks; DROP TABLE IF EXISTS tables;"
 	"DROP TABLE IF EXISTS generations; DROP TABLE IF EXISTS chunks;"
-	"DROP TABLE IF EXISTS packs; DROP TABLE IF EXISTS meta;";
+	"DROP TABLE IF EXISTS chunk_copies; DROP TABLE IF EXISTS packs; DROP TABLE IF EXISTS meta;";
 
 static int sqerr(struct catalog *c, int rc)
 {
@@ -238,7 +243,7 @@ static int run(struct catalog *c, sqlite3_stmt *st)
 int catalog_add_pack(struct catalog *c, const char *name, uint64_t size,
 		     const struct pack_entry *e, size_t n)
 {
-	sqlite3_stmt *sp = NULL, *sc = NULL;
+	sqlite3_stmt *sp = NULL, *sc = NULL, *scopy = NULL;
 	int64_t pid;
 	int rc;
 
@@ -253,22 +258,130 @@ int catalog_add_pack(struct catalog *c, const char *name, uint64_t size,
 	if (rc)
 		return rc;
 	pid = sqlite3_last_insert_rowid(c->db);
-	/* a chunk may sit in two packs (an interrupted backup's pack reused);
-	 * the first one indexed serves it */
+	/*
+	 * A chunk may sit in several packs (a pack left by an interrupted backup
+	 * and written again, a repack interrupted before it deleted the old
+	 * pack, a chunk stored again because its copy was damaged): the first
+	 * one indexed serves it, the others are remembered in chunk_copies so
+	 * that one of them serves it once that pack is gone.
+	 */
 	rc = prep(c, "INSERT OR IGNORE INTO chunks VALUES(?,?,?,?,?,?,?)", &sc);
-	if (rc)
-		return rc;
+	if (!rc)
+		rc = prep(c, "INSERT OR IGNORE INTO chunk_copies VALUES(?,?,?,?,?,?,?)", &scopy);
 	for (size_t i = 0; i < n && !rc; i++) {
-		sqlite3_bind_blob(sc, 1, e[i].id.b, 16, SQLITE_STATIC);
-		sqlite3_bind_int64(sc, 2, pid);
-		sqlite3_bind_int64(sc, 3, (sqlite3_int64)e[i].offset);
-		sqlite3_bind_int64(sc, 4, e[i].clen);
-		sqlite3_bind_int64(sc, 5, e[i].ulen);
-		sqlite3_bind_int64(sc, 6, (sqlite3_int64)e[i].nrows);
-		sqlite3_bind_int64(sc, 7, (sqlite3_int64)e[i].csv_len);
-		rc = run(c, sc);
+		sqlite3_stmt *s = sc;
+		for (int k = 0; k < 2 && !rc; k++, s = scopy) {
+			sqlite3_bind_blob(s, 1, e[i].id.b, 16, SQLITE_STATIC);
+			sqlite3_bind_int64(s, 2, pid);
+			sqlite3_bind_int64(s, 3, (sqlite3_int64)e[i].offset);
+			sqlite3_bind_int64(s, 4, e[i].clen);
+			sqlite3_bind_int64(s, 5, e[i].ulen);
+			sqlite3_bind_int64(s, 6, (sqlite3_int64)e[i].nrows);
+			sqlite3_bind_int64(s, 7, (sqlite3_int64)e[i].csv_len);
+			rc = run(c, s);
+			if (sqlite3_changes(c->db))
+				break; /* it serves the chunk (or is a new copy) */
+		}
 	}
 	sqlite3_finalize(sc);
+	sqlite3_finalize(scopy);
+	return rc;
+}
+
+/*
+ * After packs are removed: a chunk whose serving pack is gone is served by
+ * one of its remaining copies.
+ */
+static int promote_copies(struct catalog *c)
+{
+	return exec(c, "INSERT OR IGNORE INTO chunks SELECT * FROM chunk_copies"
+		       " WHERE id NOT IN (SELECT id FROM chunks);"
+		       "DELETE FROM chunk_copies WHERE EXISTS (SELECT 1 FROM chunks"
+		       " WHERE chunks.id=chunk_copies.id AND chunks.pack_id=chunk_copies.pack_id);");
+}
+
+/*
+ * Copies a full verify found damaged (REPO/verify-status) do not serve a
+ * chunk that another pack holds: the first other copy not known damaged
+ * serves it instead.  (A backup stores a chunk again when no such copy
+ * exists: this is what makes that heal every generation using it.)
+ */
+static int avoid_damaged(struct catalog *c, const struct repo *r)
+{
+	struct verify_record rec;
+	sqlite3_stmt *cur = NULL, *alt = NULL;
+	int rc;
+
+	if (verifyrec_read(r, &rec) || !rec.ncopies) {
+		verifyrec_release(&rec);
+		return 0; /* nothing known, or an unreadable record: advice only */
+	}
+	rc = prep(c, "SELECT p.name FROM chunks c JOIN packs p ON p.pack_id=c.pack_id WHERE c.id=?", &cur);
+	if (!rc)
+		rc = prep(c, "SELECT p.name, p.pack_id FROM chunk_copies cc JOIN packs p ON p.pack_id=cc.pack_id"
+			     " WHERE cc.id=? ORDER BY p.name", &alt);
+	for (size_t i = 0; i < rec.ncopies && !rc; i++) {
+		const struct damaged_copy *d = &rec.copies[i];
+		int64_t to = -1;
+		bool serving = false;
+		sqlite3_bind_blob(cur, 1, d->id.b, 16, SQLITE_STATIC);
+		if (sqlite3_step(cur) == SQLITE_ROW)
+			serving = !strcmp(col_str(cur, 0), d->pack);
+		sqlite3_reset(cur);
+		if (!serving)
+			continue;
+		sqlite3_bind_blob(alt, 1, d->id.b, 16, SQLITE_STATIC);
+		while (to < 0 && sqlite3_step(alt) == SQLITE_ROW)
+			if (!verifyrec_damaged_copy(&rec, &d->id, col_str(alt, 0)))
+				to = sqlite3_column_int64(alt, 1);
+		sqlite3_reset(alt);
+		if (to < 0)
+			continue;
+		char hex[33];
+		chunk_id_hex(hex, &d->id); /* 32 hex digits: safe inside the literal */
+		char *sql = sqlite3_mprintf(
+			"INSERT OR IGNORE INTO chunk_copies SELECT * FROM chunks WHERE id=x'%s';"
+			"DELETE FROM chunks WHERE id=x'%s';"
+			"INSERT INTO chunks SELECT * FROM chunk_copies WHERE id=x'%s' AND pack_id=%lld;"
+			"DELETE FROM chunk_copies WHERE id=x'%s' AND pack_id=%lld;",
+			hex, hex, hex, (long long)to, hex, (long long)to);
+		rc = exec(c, sql);
+		sqlite3_free(sql);
+	}
+	sqlite3_finalize(cur);
+	sqlite3_finalize(alt);
+	verifyrec_release(&rec);
+	return rc;
+}
+
+int catalog_serve_elsewhere(struct catalog *c, char *const *packs, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = exec(c, "CREATE TEMP TABLE IF NOT EXISTS doomed(pack_id INTEGER PRIMARY KEY);"
+			 "DELETE FROM temp.doomed;");
+	if (!rc)
+		rc = prep(c, "INSERT OR IGNORE INTO temp.doomed SELECT pack_id FROM packs WHERE name=?", &st);
+	for (size_t i = 0; i < n && !rc; i++) {
+		sqlite3_bind_text(st, 1, packs[i], -1, SQLITE_STATIC);
+		rc = run(c, st);
+	}
+	sqlite3_finalize(st);
+	/*
+	 * Served from a doomed pack and held by a pack that stays: swap the two
+	 * rows.  (A copy in chunk_copies never shares its pack with the serving row.)
+	 */
+	if (!rc)
+		rc = exec(c, "CREATE TEMP TABLE IF NOT EXISTS moving(id BLOB PRIMARY KEY) WITHOUT ROWID;"
+			     "DELETE FROM temp.moving;"
+			     "INSERT INTO temp.moving SELECT id FROM chunks WHERE pack_id IN temp.doomed"
+			     " AND id IN (SELECT id FROM chunk_copies WHERE pack_id NOT IN temp.doomed);"
+			     "INSERT OR IGNORE INTO chunk_copies SELECT * FROM chunks WHERE id IN temp.moving;"
+			     "DELETE FROM chunks WHERE id IN temp.moving;"
+			     "INSERT OR IGNORE INTO chunks SELECT * FROM chunk_copies"
+			     " WHERE id IN temp.moving AND pack_id NOT IN temp.doomed;"
+			     "DELETE FROM chunk_copies WHERE EXISTS (SELECT 1 FROM chunks"
+			     " WHERE chunks.id=chunk_copies.id AND chunks.pack_id=chunk_copies.pack_id);"
+			     "DELETE FROM temp.moving; DELETE FROM temp.doomed;");
 	return rc;
 }
 
@@ -810,7 +923,7 @@ static int sync_once(struct catalog *c, const struct repo *r, bool rebuild,
 	if (rebuild)
 		rc = exec(c, "DELETE FROM gen_parts; DELETE FROM row_groups; DELETE FROM table_chunks;"
 			     " DELETE FROM tables; DELETE FROM generations; DELETE FROM chunks;"
-			     " DELETE FROM packs;");
+			     " DELETE FROM chunk_copies; DELETE FROM packs;");
 	if (!rc)
 		rc = list_packs(r->packs, &disk_packs);
 	if (!rc)
@@ -842,9 +955,13 @@ static int sync_once(struct catalog *c, const struct repo *r, bool rebuild,
 			continue;
 		rc = delete_by(c, "DELETE FROM chunks WHERE pack_id=(SELECT pack_id FROM packs WHERE name=?)", cat_packs.v[i]);
 		if (!rc)
+			rc = delete_by(c, "DELETE FROM chunk_copies WHERE pack_id=(SELECT pack_id FROM packs WHERE name=?)", cat_packs.v[i]);
+		if (!rc)
 			rc = delete_by(c, "DELETE FROM packs WHERE name=?", cat_packs.v[i]);
 		st->packs_removed++;
 	}
+	if (!rc && st->packs_removed)
+		rc = promote_copies(c);
 	for (size_t i = 0; i < disk_packs.n && !rc; i++) {
 		if (namelist_has(&cat_packs, disk_packs.v[i]))
 			continue;
@@ -877,6 +994,8 @@ static int sync_once(struct catalog *c, const struct repo *r, bool rebuild,
 		}
 		fault_point("catalog-gen");
 	}
+	if (!rc)
+		rc = avoid_damaged(c, r);
 out:
 	if (!rc)
 		fault_point("catalog-commit");
@@ -1459,6 +1578,53 @@ void catalog_free_chunks(struct cat_chunk *ch, size_t n)
 	for (size_t i = 0; ch && i < n; i++)
 		free(ch[i].fname);
 	free(ch);
+}
+
+int catalog_count_gens_using(struct catalog *c, const struct chunk_id *ids, size_t n,
+			     uint64_t *count)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = exec(c, "CREATE TEMP TABLE IF NOT EXISTS using_ids(id BLOB PRIMARY KEY) WITHOUT ROWID;"
+			 "DELETE FROM temp.using_ids;");
+	if (!rc)
+		rc = prep(c, "INSERT OR IGNORE INTO temp.using_ids VALUES(?)", &st);
+	for (size_t i = 0; i < n && !rc; i++) {
+		sqlite3_bind_blob(st, 1, ids[i].b, 16, SQLITE_STATIC);
+		rc = run(c, st);
+	}
+	sqlite3_finalize(st);
+	if (!rc)
+		rc = one_int(c, "SELECT count(DISTINCT seq) FROM table_chunks WHERE chunk_id IN temp.using_ids",
+			     count);
+	if (!rc)
+		rc = exec(c, "DELETE FROM temp.using_ids;");
+	return rc;
+}
+
+int catalog_chunk_where(struct catalog *c, const struct chunk_id *id, struct pack_entry *e,
+			char pack[33])
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, "SELECT c.offset, c.clen, c.ulen, c.nrows, c.csv_len, p.name FROM chunks c"
+			 " JOIN packs p ON p.pack_id = c.pack_id WHERE c.id=?", &st), s;
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(st, 1, id->b, 16, SQLITE_STATIC);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		e->id = *id;
+		e->offset = (uint64_t)sqlite3_column_int64(st, 0);
+		e->clen = (uint32_t)sqlite3_column_int64(st, 1);
+		e->ulen = (uint32_t)sqlite3_column_int64(st, 2);
+		e->nrows = (uint64_t)sqlite3_column_int64(st, 3);
+		e->csv_len = (uint64_t)sqlite3_column_int64(st, 4);
+		snprintf(pack, 33, "%s", col_str(st, 5));
+		rc = 0;
+	} else {
+		rc = s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
+	}
+	sqlite3_finalize(st);
+	return rc;
 }
 
 static int chunk_one(struct catalog *c, const char *where, uint64_t seq, uint32_t tidx,

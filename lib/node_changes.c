@@ -6,8 +6,11 @@
  *       first the op (insert, update, delete), then the row (new values;
  *       old ones for a delete).  CSV has a header ("op," and the table's
  *       header), and is only that when nothing changed; a table new in its
- *       generation is all inserts.  Extended address, position = format.
- *       JSONL where the table's JSONL is served.
+ *       generation is all inserts.  JSONL where the table's JSONL is
+ *       served.  A hashed number whose identity holds the generation it
+ *       compares with (position = format), and a one-second entry: when a
+ *       prune removes that generation, the name soon names a new node and
+ *       the old number no longer opens (never the old size over new bytes).
  *
  * and `strata diff` (tree_diff), which prints the same for any two
  * generations.  The file is made whole at lookup (its size is exact
@@ -135,25 +138,58 @@ static int emit_buf(void *arg, const void *p, size_t n)
 	return 0;
 }
 
-/* The version of the table before generation seq: the newest older generation holding it. */
+/* The generation before seq holding table tidx (the newest older one): *pseq, 0 for none. */
+static int prev_seq(struct tree *t, uint64_t seq, uint32_t tidx, uint64_t *pseq, uint32_t *ptidx)
+{
+	struct cat_table tb;
+	int rc = catalog_table_by_idx(&t->cat, seq, tidx, &tb);
+	if (rc)
+		return rc;
+	*pseq = 0;
+	*ptidx = 0;
+	rc = catalog_table_before(&t->cat, tb.dirname, seq, pseq, ptidx);
+	free(tb.dirname);
+	if (rc == -ENOENT) {
+		*pseq = 0;
+		rc = 0;
+	}
+	return rc;
+}
+
+/*
+ * The version of the table before generation seq: the newest older
+ * generation holding it, which must still be the one the node was made for
+ * (a prune may have removed it: the name then names another node).
+ */
 static int previous(struct tree *t, const struct node *n, struct tdiff_side *old,
 		    struct tdiff_side *new)
 {
-	struct cat_table tb;
-	uint64_t pseq = 0;
-	uint32_t ptidx = 0;
-	int rc = catalog_table_by_idx(&t->cat, n->seq, n->tidx, &tb);
+	uint64_t pseq;
+	uint32_t ptidx;
+	char want[24];
+	int rc = prev_seq(t, n->seq, n->tidx, &pseq, &ptidx);
 	if (rc)
 		return rc;
-	rc = catalog_table_before(&t->cat, tb.dirname, n->seq, &pseq, &ptidx);
-	free(tb.dirname);
-	if (rc && rc != -ENOENT)
-		return rc;
-	bool none = rc == -ENOENT;
+	snprintf(want, sizeof(want), "%llu", (unsigned long long)pseq);
+	if (strcmp(want, n->key))
+		return -ENOENT; /* the previous generation changed since the lookup */
 	rc = side_of(t, n->seq, n->tidx, new);
 	if (!rc)
-		rc = none ? side_of(t, 0, -1, old) : side_of(t, pseq, ptidx, old);
+		rc = !pseq ? side_of(t, 0, -1, old) : side_of(t, pseq, ptidx, old);
 	return rc;
+}
+
+/* The changes node of table parent in format f, named after the generation it compares with. */
+static int changes_node(struct tree *t, const struct node *parent, unsigned f, struct node *c)
+{
+	uint64_t pseq;
+	uint32_t ptidx;
+	char key[24];
+	int rc = prev_seq(t, parent->seq, parent->tidx, &pseq, &ptidx);
+	if (rc)
+		return rc;
+	snprintf(key, sizeof(key), "%llu", (unsigned long long)pseq);
+	return node_make_named(c, N_CHANGES, parent->seq, parent->tidx, f, key, NULL);
 }
 
 static int changes_text(struct tree *t, const struct node *n, struct buf *out)
@@ -195,8 +231,7 @@ static int changes_find(struct tree *t, const struct node *parent, const char *n
 		int rc = changes_served(t, parent, f);
 		if (rc <= 0)
 			return rc < 0 ? rc : -ENOENT;
-		*child = node_make(N_CHANGES, parent->seq, parent->tidx, f);
-		return 0;
+		return changes_node(t, parent, f, child);
 	}
 	return -ENOENT;
 }
@@ -204,8 +239,10 @@ static int changes_find(struct tree *t, const struct node *parent, const char *n
 static int changes_each(struct tree *t, const struct node *parent, struct tree_dir *d)
 {
 	for (unsigned f = 0; f < 2; f++) {
-		struct node c = node_make(N_CHANGES, parent->seq, parent->tidx, f);
+		struct node c;
 		int rc = changes_served(t, parent, f);
+		if (rc > 0)
+			rc = changes_node(t, parent, f, &c) ? -ENOENT : 1;
 		if (rc < 0)
 			return rc;
 		if (rc)
@@ -252,6 +289,8 @@ static int changes_stat(struct tree *t, const struct node *n, struct stat *st, u
 		rc = tree_text(t, n, changes_text, NULL, &len);
 	if (!rc)
 		tree_fill(t, st, n, S_IFREG, len, g.time);
+	/* looked up again within a second: a prune may change what it compares with */
+	*flags = TREE_LIVE;
 	return rc;
 }
 

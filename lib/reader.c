@@ -298,10 +298,47 @@ static void log_bad_chunk(const struct cat_chunk *ch, uint64_t gseq, uint32_t ti
 		rc == -EBADMSG ? "checksum mismatch" : rc == -EIO ? "read error" : "bad structure");
 }
 
-static int open_chunk_pack(struct reader *r, uint64_t gseq, uint32_t tidx,
-			   const struct cat_chunk *ch)
+/*
+ * The chunk's pack is gone: garbage collection moved the chunk to another
+ * pack (and made the catalog serve it from there) before deleting this one.
+ * Ask the catalog where it is now, on a connection of its own (this is rare,
+ * and the caller may hold the tree's catalog).  The copy must be the same
+ * chunk: same id and sizes.  0 with *moved filled, or an error.
+ */
+static int relocate(struct reader *r, const struct cat_chunk *ch, struct cat_chunk *moved)
 {
+	char *path = xasprintf("%s/catalog.db", r->repo_path);
+	struct catalog c;
+	int rc = catalog_open(&c, path, true);
+	free(path);
+	if (rc)
+		return rc;
+	*moved = *ch;
+	rc = catalog_chunk_where(&c, &ch->e.id, &moved->e, moved->pack);
+	catalog_close(&c);
+	if (!rc && (!strcmp(moved->pack, ch->pack) || moved->e.ulen != ch->e.ulen ||
+		    moved->e.nrows != ch->e.nrows || moved->e.csv_len != ch->e.csv_len))
+		rc = -ENOENT;
+	return rc;
+}
+
+/*
+ * The descriptor of the pack holding *chp; if that pack is gone and the
+ * chunk now lives in another one, *chp is pointed at moved, which describes
+ * that copy.
+ */
+static int open_chunk_pack(struct reader *r, uint64_t gseq, uint32_t tidx,
+			   const struct cat_chunk **chp, struct cat_chunk *moved)
+{
+	const struct cat_chunk *ch = *chp;
 	int fd = pack_fd(r, ch->pack);
+	if (fd == -ENOENT && !relocate(r, ch, moved)) {
+		int fd2 = pack_fd(r, moved->pack);
+		if (fd2 >= 0) {
+			*chp = ch = moved;
+			fd = fd2;
+		}
+	}
 	if (fd < 0) {
 		log_msg("cannot open pack 'packs/%.2s/%s.pack': %s (generation %llu, table %u)",
 			ch->pack, ch->pack,
@@ -320,18 +357,37 @@ static int open_chunk_pack(struct reader *r, uint64_t gseq, uint32_t tidx,
 	return fd;
 }
 
+/*
+ * The cache key of a chunk's table: its id, pack and offset hashed, since
+ * two copies of a chunk (one stored again after damage) may have other
+ * bodies.  Pieces are keyed by the id alone: every copy renders the same CSV.
+ */
+static struct chunk_id toc_key(const struct cat_chunk *ch)
+{
+	uint8_t in[16 + 32 + 8];
+	struct chunk_id k;
+	memcpy(in, ch->e.id.b, 16);
+	memcpy(in + 16, ch->pack, 32);
+	put_u64le(in + 48, ch->e.offset);
+	chunk_id_of(&k, in, sizeof(in));
+	return k;
+}
+
 static int get_toc(struct reader *r, uint64_t gseq, uint32_t tidx, const struct cat_chunk *ch,
 		   struct cache_entry **out)
 {
 	uint8_t head[4096];
 	struct framed_toc t;
+	struct cat_chunk moved;
 	size_t n;
 	int fd, rc;
 
-	*out = chunk_cache_get(r->cache, &ch->e.id, PIECE_TOC);
+	struct chunk_id key = toc_key(ch);
+	*out = chunk_cache_get(r->cache, &key, PIECE_TOC);
 	if (*out)
 		return 0;
-	fd = open_chunk_pack(r, gseq, tidx, ch);
+	fd = open_chunk_pack(r, gseq, tidx, &ch, &moved);
+	key = toc_key(ch); /* the copy actually read */
 	if (fd < 0)
 		return fd;
 	n = ch->e.clen < sizeof(head) ? ch->e.clen : sizeof(head);
@@ -353,7 +409,7 @@ static int get_toc(struct reader *r, uint64_t gseq, uint32_t tidx, const struct 
 	framed_toc_free(&t);
 	t.foff = noff ? (uint64_t *)(void *)(data + sizeof(t)) : NULL;
 	memcpy(data, &t, sizeof(t));
-	*out = chunk_cache_put_new(r->cache, &ch->e.id, PIECE_TOC, data, len);
+	*out = chunk_cache_put_new(r->cache, &key, PIECE_TOC, data, len);
 	return 0;
 }
 
@@ -374,13 +430,14 @@ static int get_piece(struct reader *r, uint64_t gseq, uint32_t tidx, const struc
 {
 	uint8_t *raw = NULL;
 	struct buf csv = BUF_INIT;
+	struct cat_chunk moved;
 	uint64_t nrows;
 	int fd, rc;
 
 	*out = chunk_cache_get(r->cache, &ch->e.id, k);
 	if (*out)
 		return 0;
-	fd = open_chunk_pack(r, gseq, tidx, ch);
+	fd = open_chunk_pack(r, gseq, tidx, &ch, &moved);
 	if (fd < 0)
 		return fd;
 	if (t->frame_size) {
@@ -424,7 +481,8 @@ int reader_chunk_typed(struct reader *r, uint64_t gseq, uint32_t tidx,
 	struct buf csv = BUF_INIT, side = BUF_INIT;
 	struct chunk_id id;
 	size_t before = typed->len;
-	int fd = open_chunk_pack(r, gseq, tidx, ch), rc;
+	struct cat_chunk moved;
+	int fd = open_chunk_pack(r, gseq, tidx, &ch, &moved), rc;
 
 	if (fd < 0)
 		return fd;

@@ -25,7 +25,7 @@ static void repo_paths(struct repo *r, const char *path)
 	r->gens = xasprintf("%s/generations", path);
 	r->tmp = xasprintf("%s/tmp", path);
 	r->catalog = xasprintf("%s/catalog.db", path);
-	r->lockfd = -1;
+	r->lockfd = r->gclockfd = -1;
 }
 
 static void config_text(struct buf *cfg, const struct repo *r)
@@ -210,7 +210,7 @@ int repo_open(struct repo *r, const char *path)
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	r->lockfd = -1;
+	r->lockfd = r->gclockfd = -1;
 	if (stat(path, &st) < 0)
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
@@ -280,10 +280,15 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int repo_lock(struct repo *r, const char *what, int64_t wait_ms,
-	      void (*waiting)(const char *holder, void *arg), void *arg)
+/*
+ * flock() REPO/<name> with op (LOCK_EX or LOCK_SH), waiting as repo_lock
+ * says; an exclusive holder writes who it is into the file.  0 with *fdp
+ * set, or -errno (-EWOULDBLOCK: held by another).
+ */
+static int lock_file(struct repo *r, const char *name, int op, const char *what, int64_t wait_ms,
+		     void (*waiting)(const char *holder, void *arg), void *arg, int *fdp)
 {
-	char *lp = xasprintf("%s/lock", r->path);
+	char *lp = xasprintf("%s/%s", r->path, name);
 	/* never through a link, never blocking on a FIFO (flock then fails on it) */
 	int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
 	/* a wait of more than a century is no limit (and mono_ms() + wait_ms cannot overflow) */
@@ -294,7 +299,7 @@ int repo_lock(struct repo *r, const char *what, int64_t wait_ms,
 	free(lp);
 	if (fd < 0)
 		return -errno;
-	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	while (flock(fd, op | LOCK_NB) < 0) {
 		int rc = -errno;
 		if (rc == -EINTR)
 			continue;
@@ -315,18 +320,33 @@ int repo_lock(struct repo *r, const char *what, int64_t wait_ms,
 		nanosleep(&ts, NULL);
 		nap_ms = nap_ms * 2 > 1000 ? 1000 : nap_ms * 2;
 	}
-	/* who holds it, for the next one that has to wait */
-	char host[64] = "", ts[32];
-	gethostname(host, sizeof(host) - 1);
-	time_rfc3339(ts, (int64_t)time(NULL));
-	char *who = xasprintf("%s (pid %ld on %s, since %s)\n", what ? what : "strata",
-			      (long)getpid(), host, ts);
-	if (ftruncate(fd, 0) == 0 && pwrite(fd, who, strlen(who), 0) < 0) {
-		/* only a courtesy to waiters: the lock itself is held */
+	if (op == LOCK_EX) {
+		/* who holds it, for the next one that has to wait */
+		char host[64] = "", ts[32];
+		gethostname(host, sizeof(host) - 1);
+		time_rfc3339(ts, (int64_t)time(NULL));
+		char *who = xasprintf("%s (pid %ld on %s, since %s)\n", what ? what : "strata",
+				      (long)getpid(), host, ts);
+		if (ftruncate(fd, 0) == 0 && pwrite(fd, who, strlen(who), 0) < 0) {
+			/* only a courtesy to waiters: the lock itself is held */
+		}
+		free(who);
 	}
-	free(who);
-	r->lockfd = fd;
+	*fdp = fd;
 	return 0;
+}
+
+int repo_lock(struct repo *r, const char *what, int64_t wait_ms,
+	      void (*waiting)(const char *holder, void *arg), void *arg)
+{
+	return lock_file(r, "lock", LOCK_EX, what, wait_ms, waiting, arg, &r->lockfd);
+}
+
+int repo_lock_gc(struct repo *r, bool exclusive, const char *what, int64_t wait_ms,
+		 void (*waiting)(const char *holder, void *arg), void *arg)
+{
+	return lock_file(r, "gc-lock", exclusive ? LOCK_EX : LOCK_SH, what, wait_ms, waiting, arg,
+			 &r->gclockfd);
 }
 
 void repo_clean_tmp(struct repo *r)
@@ -381,11 +401,13 @@ void repo_close(struct repo *r)
 {
 	if (r->lockfd >= 0)
 		close(r->lockfd);
+	if (r->gclockfd >= 0)
+		close(r->gclockfd);
 	free(r->path);
 	free(r->packs);
 	free(r->gens);
 	free(r->tmp);
 	free(r->catalog);
 	memset(r, 0, sizeof(*r));
-	r->lockfd = -1;
+	r->lockfd = r->gclockfd = -1;
 }

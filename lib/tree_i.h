@@ -49,7 +49,7 @@ enum node_type {
 	N_TABLES = 16,     /* /tables */
 	N_AT = 17,         /* /at */
 	N_KEY_DIR = 18,    /* <gen>/<table>/key */
-	N_CHANGES = 19,    /* <gen>/<table>/changes.csv, .jsonl (pos = format) */
+	/* 19: <gen>/<table>/changes.* before catalog schema 7, now N_CHANGES (hashed) */
 	N_HIST_LINK = 20,  /* /tables/<table>/<gen> -> ../../<gen>/<table> */
 	N_EXT_LAST = 31,
 	/* named by a hash of their identity: type 15 */
@@ -59,6 +59,8 @@ enum node_type {
 	N_HIST_KEY = 34,   /* /tables/<table>/key/<KEY>.<ext> (key: "<table>\0<KEY>", pos = format) */
 	N_KEY_FILE = 35,   /* <gen>/<table>/key/<KEY>.<ext> (key: "<KEY>", pos = format) */
 	N_AT_LINK = 36,    /* /at/<TIME> (key: TIME) */
+	N_CHANGES = 37,    /* <gen>/<table>/changes.csv, .jsonl (pos = format; key: the seq
+			    * of the generation compared with, in decimal, "0" for none) */
 	N_KINDS = 40,
 };
 

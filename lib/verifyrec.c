@@ -18,6 +18,7 @@ static int cmp_id(const void *a, const void *b)
 void verifyrec_release(struct verify_record *v)
 {
 	free(v->damaged);
+	free(v->copies);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -59,6 +60,13 @@ static uint64_t *run_field(struct verify_run_rec *r, const char *key, size_t n)
 	return NULL;
 }
 
+static int cmp_copy(const void *a, const void *b)
+{
+	const struct damaged_copy *x = a, *y = b;
+	int c = memcmp(x->id.b, y->id.b, 16);
+	return c ? c : strcmp(x->pack, y->pack);
+}
+
 static bool has_prefix(const char *s, size_t n, const char *prefix)
 {
 	size_t k = strlen(prefix);
@@ -92,6 +100,28 @@ static int parse_line(struct verify_record *v, size_t *cap, const char *line, si
 			v->damaged = xrealloc(v->damaged, *cap * sizeof(*v->damaged));
 		}
 		v->damaged[v->ndamaged++] = id;
+		return 0;
+	}
+	if (kn == 12 && !memcmp(line, "damaged_copy", 12)) {
+		struct damaged_copy dc;
+		char hex[33];
+		/* "<32 hex id> <32 hex pack name>" */
+		if (vn != 65 || val[32] != ' ')
+			return -EUCLEAN;
+		memcpy(hex, val, 32);
+		hex[32] = 0;
+		if (hex_decode(dc.id.b, hex, 16))
+			return -EUCLEAN;
+		memcpy(dc.pack, val + 33, 32);
+		dc.pack[32] = 0;
+		/* a pack name as readers recognise it: 32 lowercase hex digits */
+		if (strspn(dc.pack, "0123456789abcdef") != 32)
+			return -EUCLEAN;
+		if (v->ncopies == v->capcopies) {
+			v->capcopies = v->capcopies ? v->capcopies * 2 : 16;
+			v->copies = xrealloc(v->copies, v->capcopies * sizeof(*v->copies));
+		}
+		v->copies[v->ncopies++] = dc;
 		return 0;
 	}
 	struct verify_run_rec *r = has_prefix(line, kn, "full.")  ? &v->full :
@@ -133,6 +163,8 @@ int verifyrec_parse(const char *text, size_t n, struct verify_record *v)
 		memset(&v->quick, 0, sizeof(v->quick));
 	if (v->ndamaged)
 		qsort(v->damaged, v->ndamaged, sizeof(*v->damaged), cmp_id);
+	if (v->ncopies)
+		qsort(v->copies, v->ncopies, sizeof(*v->copies), cmp_copy);
 	return 0;
 }
 
@@ -177,6 +209,11 @@ void verifyrec_format(struct buf *b, const struct verify_record *v)
 		chunk_id_hex(hex, &v->damaged[i]);
 		buf_addf(b, "damaged = %s\n", hex);
 	}
+	for (size_t i = 0; i < v->ncopies; i++) {
+		char hex[33];
+		chunk_id_hex(hex, &v->copies[i].id);
+		buf_addf(b, "damaged_copy = %s %s\n", hex, v->copies[i].pack);
+	}
 }
 
 int verifyrec_write(const struct repo *r, const struct verify_record *v)
@@ -195,6 +232,14 @@ int verifyrec_write(const struct repo *r, const struct verify_record *v)
 	}
 	buf_release(&b);
 	return rc;
+}
+
+bool verifyrec_damaged_copy(const struct verify_record *v, const struct chunk_id *id,
+			    const char *pack)
+{
+	struct damaged_copy key = { .id = *id };
+	snprintf(key.pack, sizeof(key.pack), "%s", pack);
+	return v->ncopies && bsearch(&key, v->copies, v->ncopies, sizeof(*v->copies), cmp_copy);
 }
 
 bool verifyrec_damaged(const struct verify_record *v, const struct chunk_id *id)

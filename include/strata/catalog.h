@@ -18,7 +18,7 @@
 #include "strata/pack.h"
 #include "strata/repo.h"
 
-#define CATALOG_SCHEMA_VERSION 6
+#define CATALOG_SCHEMA_VERSION 7
 
 struct catalog {
 	sqlite3 *db;
@@ -58,6 +58,14 @@ int catalog_sync(struct catalog *c, const struct repo *r, bool rebuild,
  */
 int catalog_open_sync(struct catalog *c, const struct repo *r, bool rebuild,
 		      struct catalog_sync_stats *st);
+/*
+ * Before packs are deleted (garbage collection): every chunk served from
+ * one of them that another pack also holds is served from that other pack
+ * from now on, so that a reader resolving a chunk never meets a deleted
+ * pack.  Call inside a transaction; the packs' own rows stay until the
+ * sync after their files are gone.
+ */
+int catalog_serve_elsewhere(struct catalog *c, char *const *packs, size_t n);
 
 /* Add one pack / one generation inside the caller's transaction. */
 int catalog_begin(struct catalog *c);
@@ -194,6 +202,12 @@ struct cat_chunk {
 int catalog_table_chunks(struct catalog *c, uint64_t seq, uint32_t tidx, bool with_names,
 			 struct cat_chunk **out, size_t *n);
 void catalog_free_chunks(struct cat_chunk *ch, size_t n);
+/* How many generations use any of these chunk ids. */
+int catalog_count_gens_using(struct catalog *c, const struct chunk_id *ids, size_t n,
+			     uint64_t *count);
+/* Where the catalog serves a chunk from now: its pack entry and pack name.  -ENOENT if no pack holds it. */
+int catalog_chunk_where(struct catalog *c, const struct chunk_id *id, struct pack_entry *e,
+			char pack[33]);
 int catalog_chunk_by_name(struct catalog *c, uint64_t seq, uint32_t tidx, const char *fname,
 			  struct cat_chunk *ch);
 int catalog_chunk_by_seqno(struct catalog *c, uint64_t seq, uint32_t tidx, uint32_t seqno,

@@ -2,7 +2,9 @@
  * repo.h - a repository directory: config, layout, writer lock.
  *
  *   REPO/config        text, "strata-repository" then key = value lines
- *   REPO/lock          flock()ed by writers (backup, index); names its holder
+ *   REPO/lock          flock()ed by writers (backup, index, prune); names its holder
+ *   REPO/gc-lock       flock()ed exclusively by prune while it deletes, shared
+ *                      by verify (which must not see files vanish under it)
  *   REPO/packs/xx/     pack files
  *   REPO/generations/  manifests
  *   REPO/tmp/          temporaries; anything here is garbage once no writer
@@ -28,7 +30,7 @@ struct repo {
 	uint64_t pack_size;
 	int zstd_level;
 	uint32_t frame_size; /* CSV bytes per frame of a chunk (format 2) */
-	int lockfd;
+	int lockfd, gclockfd;
 };
 
 struct repo_init_opts {
@@ -64,6 +66,14 @@ int repo_parse_config(struct repo *r, const char *text, size_t n);
  */
 int repo_lock(struct repo *r, const char *what, int64_t wait_ms,
 	      void (*waiting)(const char *holder, void *arg), void *arg);
+/*
+ * The deletion lock (flock on REPO/gc-lock): exclusive for prune, which
+ * deletes manifests and packs; shared for verify, which reads a listing it
+ * must be able to trust.  Backups and mounts do not take it.  Waiting as
+ * repo_lock; released by repo_close.
+ */
+int repo_lock_gc(struct repo *r, bool exclusive, const char *what, int64_t wait_ms,
+		 void (*waiting)(const char *holder, void *arg), void *arg);
 /* Remove leftovers of interrupted writers from tmp/ (call under the lock). */
 void repo_clean_tmp(struct repo *r);
 /* Who holds (or last held) the lock, as REPO/lock says, printable; "" if unknown.  Caller frees. */

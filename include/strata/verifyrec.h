@@ -33,10 +33,24 @@ struct verify_run_rec {
 	uint64_t generations, bad_generations, packs, pack_bytes, chunks;
 };
 
+/* One stored copy of a chunk that a full verify found damaged: the id and the pack holding it. */
+struct damaged_copy {
+	struct chunk_id id;
+	char pack[33];
+};
+
 struct verify_record {
 	struct verify_run_rec full, quick;
-	struct chunk_id *damaged; /* chunk ids whose stored data is damaged, sorted */
+	struct chunk_id *damaged; /* chunk ids with no intact copy (damaged data), sorted */
 	size_t ndamaged;
+	/*
+	 * Every damaged copy (also those of ids another pack holds intact),
+	 * sorted by id, then pack: the catalog serves such an id from another
+	 * copy, a backup stores the chunk again when the catalog knows no
+	 * other, and prune removes the damaged copy once another exists.
+	 */
+	struct damaged_copy *copies;
+	size_t ncopies, capcopies;
 };
 
 /*
@@ -49,6 +63,9 @@ int verifyrec_parse(const char *text, size_t n, struct verify_record *v);
 /* Write v as REPO/verify-status, atomically. */
 int verifyrec_write(const struct repo *r, const struct verify_record *v);
 void verifyrec_format(struct buf *out, const struct verify_record *v);
+/* Whether that copy (id in pack) is in the damaged copies (binary search). */
+bool verifyrec_damaged_copy(const struct verify_record *v, const struct chunk_id *id,
+			    const char *pack);
 /* Whether id is in the damaged list (binary search). */
 bool verifyrec_damaged(const struct verify_record *v, const struct chunk_id *id);
 void verifyrec_release(struct verify_record *v);

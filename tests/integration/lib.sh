@@ -203,9 +203,10 @@ gen_name() {
 }
 
 # tree_digest DIR: listing + sha256 of every file (for "unchanged" checks);
-# a repository's ./lock is left out: every writer that takes the lock writes
-# its own name into it (docs/FORMAT.md), whether it then succeeds or not
+# a repository's ./lock and ./gc-lock are left out: every writer that takes
+# a lock writes its own name into it, and verify creates gc-lock to take it
+# shared (docs/FORMAT.md), whether it then succeeds or not
 tree_digest() {
-    (cd "$1" && find . ! -path ./lock -printf '%p %y %s %m\n' | sort &&
-        find . -type f ! -path ./lock -print0 | sort -z | xargs -0r sha256sum)
+    (cd "$1" && find . ! -path ./lock ! -path ./gc-lock -printf '%p %y %s %m\n' | sort &&
+        find . -type f ! -path ./lock ! -path ./gc-lock -print0 | sort -z | xargs -0r sha256sum)
 }

@@ -185,11 +185,19 @@ for f in big/big.sql dump.sql; do
 done
 umount_fs "$M"
 
-# verify recorded the damaged chunk (REPO/verify-status): a backup that
-# needs it again must not reuse it silently (exit 3, one line naming the
-# count and what to do), whether it reads the source (--force) or finds it
-# unchanged; status reports the damage with exit 3 too
+# verify recorded the damaged copy (REPO/verify-status: the chunk id, and the
+# pack holding it); status reports the damage with exit 3
+PK=$(basename "$PACK" .pack)
 grep -q "^damaged = " "$R/verify-status" || fail "verify did not record the damaged chunk: $(cat "$R/verify-status")"
+grep -q "^damaged_copy = [0-9a-f]\{32\} $PK\$" "$R/verify-status" || fail "verify did not record the damaged copy: $(cat "$R/verify-status")"
+rc=0
+"$STRATA" status "$R" >"$T/s.out" 2>"$T/s.err" || rc=$?
+[ $rc -eq 3 ] || fail "status after verify found damage: exit $rc, want 3: $(cat "$T/s.out" "$T/s.err")"
+grep -q "last full verify: .*DAMAGED" "$T/s.out" || fail "status does not show the damage: $(cat "$T/s.out")"
+# a record written by an older strata names ids only: a backup needing the
+# chunk reuses it and says so (exit 3, one line), as it did then
+cp "$R/verify-status" "$T/vs.saved"
+grep -v '^damaged_copy' "$T/vs.saved" >"$R/verify-status"
 for how in --force ""; do
     rc=0
     "$STRATA" backup "$R" "$DB" $how >"$T/b.out" 2>"$T/b.err" || rc=$?
@@ -197,8 +205,32 @@ for how in --force ""; do
     grep -q "reuses 1 chunks that 'strata verify' found damaged" "$T/b.err" || fail "backup did not say it reuses a damaged chunk: $(cat "$T/b.err")"
     [ "$(wc -l <"$T/b.err")" -eq 1 ] || fail "backup said more than one line: $(cat "$T/b.err")"
 done
+cp "$T/vs.saved" "$R/verify-status"
+# self-healing: the next backup that needs the chunk stores it again (exit 0,
+# and it says so); every generation using it, the first one included, then
+# reads the new copy: its .sql and dump.sql read whole and exact again
 rc=0
-"$STRATA" status "$R" >"$T/s.out" 2>"$T/s.err" || rc=$?
-[ $rc -eq 3 ] || fail "status after verify found damage: exit $rc, want 3: $(cat "$T/s.out" "$T/s.err")"
-grep -q "last full verify: .*DAMAGED" "$T/s.out" || fail "status does not show the damage: $(cat "$T/s.out")"
+"$STRATA" backup "$R" "$DB" --force >"$T/b.out" 2>"$T/b.err" || rc=$?
+[ $rc -eq 0 ] || fail "backup that heals a damaged chunk: exit $rc: $(cat "$T/b.out" "$T/b.err")"
+grep -q "^healed: stored again 1 chunk that 'strata verify' found damaged; the [0-9]* generations using it read the new copy from now on\$" "$T/b.out" ||
+    fail "backup does not say it healed: $(cat "$T/b.out")"
+mount_fs "$R" "$M"
+oracle compare-mount "$DB" "$M/2026-11-20T020000Z" || fail "the first generation is not whole after healing"
+umount_fs "$M"
+"$STRATA" cat "$R" 2026-11-20T020000Z/dump.sql >/dev/null || fail "strata cat of dump.sql after healing"
+"$STRATA" backup "$R" "$DB" --force >"$T/b.out" 2>&1 || fail "a backup after healing: $(cat "$T/b.out")"
+grep -q healed "$T/b.out" && fail "a chunk was stored again twice: $(cat "$T/b.out")"
+# verify: the damaged copy is a note now (an intact copy serves it), not damage
+"$STRATA" verify "$R" >"$T/v3.out" 2>&1 || fail "verify after healing: $(cat "$T/v3.out")"
+grep -q "^note: pack packs/.*$PK.pack: chunk .* healed: an intact copy" "$T/v3.out" || fail "verify does not note the healed copy: $(cat "$T/v3.out")"
+grep -q "1 damaged copy healed" "$T/v3.out" || fail "verify summary: $(tail -1 "$T/v3.out")"
+"$STRATA" status "$R" >/dev/null || fail "status after verify found only healed copies"
+# prune drops the damaged copy (its pack is rewritten without it); then verify has nothing to say
+"$STRATA" prune "$R" >"$T/p.out" || fail "prune: $(cat "$T/p.out")"
+[ ! -e "$PACK" ] || fail "prune kept the pack holding the damaged copy: $(cat "$T/p.out")"
+"$STRATA" verify "$R" >"$T/v4.out" 2>&1 || fail "verify after prune: $(cat "$T/v4.out")"
+grep -q "healed" "$T/v4.out" && fail "verify still finds a damaged copy after prune: $(cat "$T/v4.out")"
+mount_fs "$R" "$M"
+oracle compare-mount "$DB" "$M/2026-11-20T020000Z" || fail "the first generation after prune"
+umount_fs "$M"
 echo ok

@@ -1,0 +1,715 @@
+/*
+ * prune.c - see prune.h.
+ *
+ * WHICH COPY STAYS.  A chunk id may be held by several packs (an interrupted
+ * repack or backup leaves second copies).  Exactly one copy of every
+ * referenced id is kept: packs are visited fullest first (the share of
+ * their bytes that referenced ids take, whoever holds them), and an id's
+ * copy is kept in the first pack visited that holds it.  Every other copy,
+ * and every id no remaining manifest references, is garbage.  A pack with
+ * nothing kept is deleted; one whose garbage is at least repack_percent of
+ * its chunk bytes is rewritten (its kept chunks copied into new packs);
+ * the rest stay as they are.  A pack whose index cannot be read is never
+ * touched and never counts as holding anything.  A copy the last full verify
+ * found damaged (REPO/verify-status) is kept only when no other pack holds
+ * its chunk: a chunk stored again by a backup replaces it.
+ */
+#include "strata/prune.h"
+#include "strata/catalog.h"
+#include "strata/fault.h"
+#include "strata/frames.h"
+#include "strata/idset.h"
+#include "strata/manifest.h"
+#include "strata/pack.h"
+#include "strata/repo.h"
+#include "strata/verifyrec.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { ID_LIVE = 1, ID_TAKEN = 2 };
+enum pack_action { PACK_KEEP, PACK_DELETE, PACK_REPACK };
+
+struct gpack {
+	char name[33];
+	struct pack_entry *e;
+	size_t n;
+	uint64_t size;
+	bool bad;           /* index unreadable: never touched */
+	bool damaged;       /* a chunk to move did not check: kept */
+	uint8_t *keep;      /* per entry: this copy stays */
+	uint64_t live_raw;  /* bytes of entries whose id is referenced */
+	uint64_t live, dead; /* bytes of kept copies, of garbage */
+	enum pack_action act;
+};
+
+struct gen_row {
+	char name[64];
+	int64_t time;
+	uint64_t seq;
+	char *source;
+	struct keep_gen k;
+};
+
+struct prune {
+	const struct prune_opts *o;
+	struct prune_result *res;
+	struct repo r;
+	struct catalog cat;
+	bool cat_open;
+	struct gen_row *g;
+	size_t ng;
+	struct gpack *p;
+	size_t np;
+	struct idset ids;
+	char *err;
+};
+
+static int fail(struct prune *pr, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct prune *pr, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	if (!pr->err) {
+		va_start(ap, fmt);
+		if (vasprintf(&pr->err, fmt, ap) < 0)
+			pr->err = NULL;
+		va_end(ap);
+	}
+	return rc ? rc : -EIO;
+}
+
+static void say(const struct prune *pr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const struct prune *pr, const char *fmt, ...)
+{
+	va_list ap;
+	(void)pr;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool hex_name(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/* The manifests on disk (names without .gen), sorted. */
+static int list_manifests(const struct repo *r, char ***out, size_t *n)
+{
+	DIR *d = opendir(r->gens);
+	struct dirent *e;
+	size_t cap = 0;
+	*out = NULL;
+	*n = 0;
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (l <= 4 || e->d_name[0] == '.' || strcmp(e->d_name + l - 4, ".gen"))
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*out = xrealloc(*out, cap * sizeof(char *));
+		}
+		(*out)[(*n)++] = xstrndup(e->d_name, l - 4);
+	}
+	closedir(d);
+	if (*n)
+		qsort(*out, *n, sizeof(char *), cmp_str);
+	return 0;
+}
+
+static void free_names(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* The packs on disk, as readers recognise them: packs/<xx>/<xx...>.pack. */
+static int list_packs(const struct repo *r, char ***out, size_t *n)
+{
+	DIR *d = opendir(r->packs), *sd;
+	struct dirent *e, *f;
+	size_t cap = 0;
+	*out = NULL;
+	*n = 0;
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		if (strlen(e->d_name) != 2 || !hex_name(e->d_name, 2))
+			continue;
+		char *sub = xasprintf("%s/%s", r->packs, e->d_name);
+		sd = opendir(sub);
+		free(sub);
+		while (sd && (f = readdir(sd))) {
+			if (strlen(f->d_name) != 37 || strcmp(f->d_name + 32, ".pack") ||
+			    !hex_name(f->d_name, 32) || memcmp(f->d_name, e->d_name, 2))
+				continue;
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 64;
+				*out = xrealloc(*out, cap * sizeof(char *));
+			}
+			(*out)[(*n)++] = xstrndup(f->d_name, 32);
+		}
+		if (sd)
+			closedir(sd);
+	}
+	closedir(d);
+	if (*n)
+		qsort(*out, *n, sizeof(char *), cmp_str);
+	return 0;
+}
+
+static char *pack_path(const struct repo *r, const char *name)
+{
+	return xasprintf("%s/%.2s/%s.pack", r->packs, name, name);
+}
+
+/* Mark every chunk the named manifest references as live. */
+static int add_live(struct prune *pr, const char *name)
+{
+	char *path = xasprintf("%s/%s.gen", pr->r.gens, name);
+	uint8_t *data = NULL;
+	size_t n = 0;
+	struct manifest m;
+	int rc = read_file(path, MANIFEST_MAX_SIZE, &data, &n);
+	if (!rc)
+		rc = manifest_decode(data, n, &m);
+	free(data);
+	free(path);
+	if (rc)
+		return fail(pr, rc, "generation '%s' cannot be read (%s): prune would not know which chunks it needs; restore 'generations/%s.gen' from a copy of the repository (or remove it), then run prune again",
+			    name, rc == -EBADMSG ? "checksum mismatch" : strerror(-rc), name);
+	for (size_t t = 0; t < m.ntables; t++)
+		for (size_t k = 0; k < m.tables[t].nchunks; k++)
+			idset_put(&pr->ids, &m.tables[t].chunks[k].id, ID_LIVE);
+	manifest_release(&m);
+	return 0;
+}
+
+static int cmp_fullness(const void *a, const void *b)
+{
+	const struct gpack *x = a, *y = b;
+	/* x.live_raw / x.size > y.live_raw / y.size (both < 2^64; doubles order them closely enough) */
+	double l = (double)x->live_raw / (double)(x->size ? x->size : 1);
+	double r = (double)y->live_raw / (double)(y->size ? y->size : 1);
+	if (l != r)
+		return l > r ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Read every pack's index and decide what happens to it (see the top). */
+static int plan(struct prune *pr)
+{
+	char **names = NULL;
+	int rc = list_packs(&pr->r, &names, &pr->np);
+	if (rc)
+		return fail(pr, rc, "cannot list '%s': %s", pr->r.packs, strerror(-rc));
+	pr->p = xcalloc(pr->np ? pr->np : 1, sizeof(*pr->p));
+	for (size_t i = 0; i < pr->np; i++) {
+		struct gpack *p = &pr->p[i];
+		char *path = pack_path(&pr->r, names[i]);
+		int fd;
+		snprintf(p->name, sizeof(p->name), "%s", names[i]);
+		rc = open_regular(path, &fd, NULL);
+		if (!rc) {
+			rc = pack_read_index(fd, &p->e, &p->n, &p->size);
+			close(fd);
+		}
+		free(path);
+		if (rc == -EIO || rc == -ENOMEM) {
+			free_names(names, pr->np);
+			return fail(pr, rc, "cannot read pack 'packs/%.2s/%s.pack': %s", p->name, p->name,
+				    strerror(-rc));
+		}
+		p->bad = rc != 0;
+		if (p->bad) {
+			fprintf(stderr, "strata: pack 'packs/%.2s/%s.pack' cannot be read; prune leaves it as it is (run 'strata verify')\n",
+				p->name, p->name);
+			continue;
+		}
+		pr->res->packs_before++;
+		pr->res->bytes_before += p->size;
+		for (size_t k = 0; k < p->n; k++)
+			if (idset_get(&pr->ids, &p->e[k].id))
+				p->live_raw += p->e[k].clen;
+	}
+	free_names(names, pr->np);
+	qsort(pr->p, pr->np, sizeof(*pr->p), cmp_fullness);
+	/*
+	 * A copy the last full verify found damaged is kept only when no other
+	 * pack holds the chunk (pass 1 takes the others, pass 2 what is left).
+	 */
+	struct verify_record rec;
+	if (verifyrec_read(&pr->r, &rec))
+		memset(&rec, 0, sizeof(rec));
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < pr->np; i++) {
+			struct gpack *p = &pr->p[i];
+			if (p->bad)
+				continue;
+			if (!p->keep)
+				p->keep = xcalloc(p->n ? p->n : 1, 1);
+			for (size_t k = 0; k < p->n; k++) {
+				if (idset_get(&pr->ids, &p->e[k].id) != ID_LIVE)
+					continue;
+				if (!pass && verifyrec_damaged_copy(&rec, &p->e[k].id, p->name))
+					continue;
+				idset_put(&pr->ids, &p->e[k].id, ID_TAKEN);
+				p->keep[k] = 1;
+			}
+		}
+	}
+	for (size_t i = 0; i < pr->np; i++) {
+		struct gpack *p = &pr->p[i];
+		bool damaged_garbage = false;
+		if (p->bad) {
+			p->act = PACK_KEEP;
+			continue;
+		}
+		for (size_t k = 0; k < p->n; k++) {
+			if (p->keep[k]) {
+				p->live += p->e[k].clen;
+			} else {
+				p->dead += p->e[k].clen;
+				damaged_garbage |= verifyrec_damaged_copy(&rec, &p->e[k].id, p->name);
+			}
+		}
+		/* a damaged copy another pack replaces goes, whatever the threshold */
+		if (damaged_garbage && p->live) {
+			p->act = PACK_REPACK;
+			continue;
+		}
+		if (!p->live)
+			p->act = PACK_DELETE;
+		else if (p->dead && p->dead * 100 >= (uint64_t)pr->o->repack_percent * (p->live + p->dead))
+			p->act = PACK_REPACK;
+		else
+			p->act = PACK_KEEP;
+	}
+	verifyrec_release(&rec);
+	return 0;
+}
+
+/* Copy the kept chunks of the packs to rewrite into new packs. */
+static int repack(struct prune *pr)
+{
+	struct pack_writer *w = NULL;
+	ZSTD_DCtx *dctx = ZSTD_createDCtx();
+	uint8_t *body = NULL;
+	size_t cap = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < pr->np && !rc; i++) {
+		struct gpack *p = &pr->p[i];
+		if (p->act != PACK_REPACK)
+			continue;
+		char *path = pack_path(&pr->r, p->name);
+		int fd;
+		rc = open_regular(path, &fd, NULL);
+		free(path);
+		if (rc)
+			return fail(pr, rc, "cannot open pack 'packs/%.2s/%s.pack': %s", p->name, p->name,
+				    strerror(-rc));
+		for (size_t k = 0; k < p->n && !rc; k++) {
+			if (!p->keep[k])
+				continue;
+			/* never copy what does not match its id: the old pack then stays */
+			int crc = chunk_check(fd, &p->e[k], dctx);
+			if (crc == -EIO || crc == -ENOMEM) {
+				rc = fail(pr, crc, "cannot read pack 'packs/%.2s/%s.pack': %s", p->name, p->name,
+					  strerror(-crc));
+				break;
+			}
+			if (crc) {
+				char hex[33];
+				chunk_id_hex(hex, &p->e[k].id);
+				fprintf(stderr, "strata: chunk %s in pack 'packs/%.2s/%s.pack' is damaged; the pack is kept as it is (run 'strata verify')\n",
+					hex, p->name, p->name);
+				p->damaged = true;
+				continue;
+			}
+			if (p->e[k].clen > cap) {
+				cap = p->e[k].clen;
+				free(body);
+				body = xmalloc(cap);
+			}
+			rc = pread_all(fd, body, p->e[k].clen, p->e[k].offset);
+			if (rc) {
+				rc = fail(pr, rc, "cannot read pack 'packs/%.2s/%s.pack': %s", p->name, p->name,
+					  strerror(-rc));
+				break;
+			}
+			if (!w && (rc = pack_writer_open(&w, pr->r.tmp)))
+				rc = fail(pr, rc, "cannot write a pack in '%s': %s", pr->r.tmp, strerror(-rc));
+			struct pack_entry ne = p->e[k];
+			if (!rc)
+				rc = pack_writer_add(w, &ne, body);
+			if (rc) {
+				rc = fail(pr, rc, "cannot write a pack in '%s': %s", pr->r.tmp, strerror(-rc));
+				break;
+			}
+			pr->res->chunks_moved++;
+			pr->res->bytes_moved += ne.clen;
+			if (pack_writer_size(w) >= pr->r.pack_size) {
+				char name[33];
+				rc = pack_writer_finish(w, pr->r.packs, name);
+				w = NULL;
+				if (rc)
+					rc = fail(pr, rc, "cannot write a pack into '%s': %s", pr->r.packs, strerror(-rc));
+				pr->res->packs_written++;
+				fault_point("prune-packed");
+			}
+		}
+		close(fd);
+		if (p->damaged) {
+			p->act = PACK_KEEP;
+			pr->res->damaged_kept++;
+		}
+	}
+	if (!rc && w) {
+		char name[33];
+		rc = pack_writer_finish(w, pr->r.packs, name);
+		w = NULL;
+		if (rc)
+			rc = fail(pr, rc, "cannot write a pack into '%s': %s", pr->r.packs, strerror(-rc));
+		pr->res->packs_written++;
+		fault_point("prune-packed");
+	}
+	pack_writer_abort(w);
+	free(body);
+	ZSTD_freeDCtx(dctx);
+	return rc;
+}
+
+static int sync_catalog(struct prune *pr)
+{
+	struct catalog_sync_stats st;
+	int rc = catalog_sync(&pr->cat, &pr->r, false, &st);
+	if (rc)
+		return fail(pr, rc, "cannot update the catalog '%s': %s; run 'strata index --rebuild %s'",
+			    pr->r.catalog, strerror(-rc), pr->r.path);
+	return 0;
+}
+
+/* Make the catalog serve moved chunks from their new packs, then delete the old packs. */
+static int delete_packs(struct prune *pr)
+{
+	char **doomed = xcalloc(pr->np ? pr->np : 1, sizeof(char *));
+	size_t nd = 0;
+	int rc;
+
+	for (size_t i = 0; i < pr->np; i++)
+		if (pr->p[i].act != PACK_KEEP)
+			doomed[nd++] = pr->p[i].name;
+	rc = sync_catalog(pr); /* indexes the new packs: their chunks become copies */
+	if (!rc && nd) {
+		rc = catalog_begin(&pr->cat);
+		if (!rc)
+			rc = catalog_serve_elsewhere(&pr->cat, doomed, nd);
+		if (!rc)
+			rc = catalog_commit(&pr->cat);
+		else
+			catalog_rollback(&pr->cat);
+		if (rc)
+			rc = fail(pr, rc, "cannot update the catalog '%s': %s; run 'strata index --rebuild %s'",
+				  pr->r.catalog, strerror(-rc), pr->r.path);
+		fault_point("prune-served");
+	}
+	for (size_t i = 0; i < pr->np && !rc; i++) {
+		struct gpack *p = &pr->p[i];
+		if (p->act == PACK_KEEP)
+			continue;
+		char *path = pack_path(&pr->r, p->name);
+		if (unlink(path) < 0 && errno != ENOENT)
+			rc = fail(pr, -errno, "cannot delete '%s': %s", path, strerror(errno));
+		free(path);
+		if (rc)
+			break;
+		if (p->act == PACK_DELETE)
+			pr->res->packs_deleted++;
+		else
+			pr->res->packs_repacked++;
+		fault_point("prune-deleted");
+	}
+	/* the deletions durable: each directory a pack left */
+	for (size_t i = 0; i < pr->np && !rc; i++) {
+		if (pr->p[i].act == PACK_KEEP)
+			continue;
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = pr->p[j].act != PACK_KEEP && !memcmp(pr->p[j].name, pr->p[i].name, 2);
+		if (seen)
+			continue;
+		char *dir = xasprintf("%s/%.2s", pr->r.packs, pr->p[i].name);
+		int frc = fsync_dir(dir);
+		free(dir);
+		if (frc)
+			rc = fail(pr, frc, "cannot sync '%s': %s", pr->r.packs, strerror(-frc));
+	}
+	free(doomed);
+	if (!rc)
+		rc = sync_catalog(pr);
+	return rc;
+}
+
+static int cmp_gen(const void *a, const void *b)
+{
+	const struct gen_row *x = a, *y = b;
+	int c = strcmp(x->source, y->source);
+	if (c)
+		return c;
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void reasons_text(char *out, size_t n, uint32_t reasons)
+{
+	size_t len = 0;
+	out[0] = 0;
+	for (int r = 0; r < KEEP_NRULES; r++)
+		if (reasons & (1u << r)) /* "daily", not "keep-daily" */
+			len += (size_t)snprintf(out + len, len < n ? n - len : 0, "%s%s", len ? ", " : "",
+						keep_rule_name((enum keep_rule)r) + 5);
+}
+
+/* Decide and print which generations go (per source database). */
+static int choose(struct prune *pr)
+{
+	struct cat_gen *gens = NULL;
+	size_t n = 0;
+	int rc = catalog_list_gens(&pr->cat, &gens, &n);
+	if (rc)
+		return fail(pr, rc, "cannot read the catalog '%s': %s; run 'strata index --rebuild %s'",
+			    pr->r.catalog, strerror(-rc), pr->r.path);
+	pr->g = xcalloc(n ? n : 1, sizeof(*pr->g));
+	pr->ng = n;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(pr->g[i].name, sizeof(pr->g[i].name), "%s", gens[i].name);
+		pr->g[i].time = gens[i].time;
+		pr->g[i].seq = gens[i].seq;
+		pr->g[i].source = xstrdup(gens[i].source ? gens[i].source : "");
+		pr->g[i].k.time = gens[i].time;
+		pr->g[i].k.seq = gens[i].seq;
+	}
+	catalog_free_gens(gens, n);
+	qsort(pr->g, pr->ng, sizeof(*pr->g), cmp_gen);
+	for (size_t i = 0; i < pr->ng;) {
+		size_t j = i;
+		while (j < pr->ng && !strcmp(pr->g[j].source, pr->g[i].source))
+			j++;
+		struct keep_gen *k = xcalloc(j - i, sizeof(*k));
+		for (size_t x = i; x < j; x++)
+			k[x - i] = pr->g[x].k;
+		rc = retention_apply(&pr->o->policy, k, j - i);
+		for (size_t x = i; x < j; x++)
+			pr->g[x].k = k[x - i];
+		free(k);
+		if (rc)
+			return fail(pr, rc, "a generation's time is out of range; run 'strata verify'");
+		size_t nkeep = 0;
+		for (size_t x = i; x < j; x++)
+			nkeep += pr->g[x].k.keep;
+		struct buf shown = BUF_INIT;
+		buf_add_printable(&shown, pr->g[i].source, strlen(pr->g[i].source));
+		if (!pr->o->quiet || !pr->o->dry_run)
+			say(pr, "source %s: %zu generation%s, keep %zu, %s %zu", (char *)shown.data, j - i,
+			    j - i == 1 ? "" : "s", nkeep, pr->o->dry_run ? "would remove" : "remove",
+			    j - i - nkeep);
+		buf_release(&shown);
+		for (size_t x = i; x < j && !pr->o->quiet; x++) {
+			char why[128];
+			reasons_text(why, sizeof(why), pr->g[x].k.reasons);
+			if (pr->g[x].k.keep)
+				say(pr, "  keep    %-24s %s", pr->g[x].name,
+				    keep_policy_any(&pr->o->policy) ? why : "(no rule given)");
+			else
+				say(pr, "  remove  %s", pr->g[x].name);
+		}
+		for (size_t x = i; x < j; x++) {
+			if (pr->g[x].k.keep)
+				pr->res->gens_kept++;
+			else
+				pr->res->gens_removed++;
+		}
+		i = j;
+	}
+	return 0;
+}
+
+/* Unlink the manifests of the generations that go; each unlink is atomic. */
+static int remove_gens(struct prune *pr)
+{
+	int rc = 0;
+	for (size_t i = 0; i < pr->ng && !rc; i++) {
+		if (pr->g[i].k.keep)
+			continue;
+		char *path = xasprintf("%s/%s.gen", pr->r.gens, pr->g[i].name);
+		if (unlink(path) < 0 && errno != ENOENT)
+			rc = fail(pr, -errno, "cannot remove '%s': %s", path, strerror(errno));
+		free(path);
+		fault_point("prune-removed");
+	}
+	if (!rc) {
+		int frc = fsync_dir(pr->r.gens);
+		if (frc)
+			rc = fail(pr, frc, "cannot sync '%s': %s", pr->r.gens, strerror(-frc));
+	}
+	return rc ? rc : sync_catalog(pr);
+}
+
+static void wait_note(const char *holder, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "strata: waiting for %s\n", *holder ? holder : "another strata process");
+}
+
+static void verify_note(const char *holder, void *arg)
+{
+	(void)holder;
+	(void)arg;
+	fprintf(stderr, "strata: waiting for 'strata verify' to finish\n");
+}
+
+static int run(struct prune *pr, const char *path)
+{
+	struct catalog_sync_stats st;
+	int rc = repo_open(&pr->r, path);
+	if (rc) {
+		pr->err = repo_open_message(path, &pr->r, rc);
+		return rc;
+	}
+	rc = repo_lock(&pr->r, "prune", pr->o->wait_ms, wait_note, NULL);
+	if (rc == -EWOULDBLOCK) {
+		char *h = repo_lock_holder(&pr->r);
+		fail(pr, rc, "repository '%s' is busy: %s; try again later, or give --wait", path,
+		     *h ? h : "another strata process holds it");
+		free(h);
+		return rc;
+	}
+	if (!rc) {
+		rc = repo_lock_gc(&pr->r, true, "prune", pr->o->wait_ms, verify_note, NULL);
+		if (rc == -EWOULDBLOCK)
+			return fail(pr, rc, "repository '%s' is busy: a 'strata verify' is reading it; try again later, or give --wait",
+				    path);
+	}
+	if (rc)
+		return fail(pr, rc, "cannot lock repository '%s': %s", path, strerror(-rc));
+	repo_clean_tmp(&pr->r);
+	rc = catalog_open_sync(&pr->cat, &pr->r, false, &st);
+	if (rc)
+		return fail(pr, rc, "cannot open the catalog '%s': %s; run 'strata index --rebuild %s'",
+			    pr->r.catalog, strerror(-rc), path);
+	pr->cat_open = true;
+	if (st.bad_gens)
+		return fail(pr, -EUCLEAN, "%u generation%s cannot be read (see above): prune would not know which chunks %s; restore %s from a copy of the repository (or remove %s), then run prune again",
+			    st.bad_gens, st.bad_gens == 1 ? "" : "s", st.bad_gens == 1 ? "it needs" : "they need",
+			    st.bad_gens == 1 ? "it" : "them", st.bad_gens == 1 ? "it" : "them");
+	rc = choose(pr);
+	if (rc)
+		return rc;
+	if (!pr->o->dry_run && pr->res->gens_removed)
+		rc = remove_gens(pr);
+	if (rc)
+		return rc;
+	/* what stays referenced: every manifest on disk (or, dry, every kept one) */
+	char **names = NULL;
+	size_t nn = 0;
+	rc = list_manifests(&pr->r, &names, &nn);
+	if (rc)
+		return fail(pr, rc, "cannot list '%s': %s", pr->r.gens, strerror(-rc));
+	for (size_t i = 0; i < nn && !rc; i++) {
+		bool removed = false;
+		for (size_t g = 0; pr->o->dry_run && g < pr->ng && !removed; g++)
+			removed = !pr->g[g].k.keep && !strcmp(pr->g[g].name, names[i]);
+		if (!removed)
+			rc = add_live(pr, names[i]);
+	}
+	free_names(names, nn);
+	if (!rc)
+		rc = plan(pr);
+	if (rc || pr->o->dry_run)
+		return rc;
+	rc = repack(pr);
+	if (!rc)
+		rc = delete_packs(pr);
+	return rc;
+}
+
+int prune_run(const char *repo_path, const struct prune_opts *o, struct prune_result *res,
+	      char **err)
+{
+	struct prune pr = { .o = o, .res = res, .ids = IDSET_INIT };
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(res, 0, sizeof(*res));
+	int rc = run(&pr, repo_path);
+	/* the plan's outcome (dry: what it would be) */
+	for (size_t i = 0; i < pr.np; i++) {
+		const struct gpack *p = &pr.p[i];
+		if (p->bad)
+			continue;
+		if (p->act == PACK_KEEP) {
+			res->garbage_left += p->dead;
+			continue;
+		}
+		for (size_t k = 0; k < p->n; k++)
+			res->chunks_removed += !p->keep[k];
+		if (o->dry_run) {
+			res->packs_deleted += p->act == PACK_DELETE;
+			res->packs_repacked += p->act == PACK_REPACK;
+			res->bytes_moved += p->act == PACK_REPACK ? p->live : 0;
+		}
+	}
+	uint64_t packs = 0, bytes = 0;
+	if (!rc && !o->dry_run && pr.cat_open && !catalog_pack_stats(&pr.cat, &packs, &bytes)) {
+		res->packs_after = packs;
+		res->bytes_after = bytes;
+	} else if (!rc && o->dry_run) {
+		for (size_t i = 0; i < pr.np; i++)
+			if (!pr.p[i].bad && pr.p[i].act == PACK_KEEP) {
+				res->packs_after++;
+				res->bytes_after += pr.p[i].size;
+			}
+		res->bytes_after += res->bytes_moved; /* about: the new packs' frames */
+		res->packs_after += res->bytes_moved ? (res->bytes_moved + pr.r.pack_size - 1) / pr.r.pack_size : 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (pr.cat_open)
+		catalog_close(&pr.cat);
+	for (size_t i = 0; i < pr.np; i++) {
+		free(pr.p[i].e);
+		free(pr.p[i].keep);
+	}
+	free(pr.p);
+	for (size_t i = 0; i < pr.ng; i++)
+		free(pr.g[i].source);
+	free(pr.g);
+	idset_release(&pr.ids);
+	repo_close(&pr.r);
+	*err = pr.err;
+	if (rc && !*err)
+		*err = xasprintf("prune of '%s' failed: %s", repo_path, strerror(-rc));
+	return rc;
+}
