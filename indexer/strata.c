@@ -8,6 +8,7 @@
  */
 #include "backup.h"
 #include "browse.h"
+#include "stats.h"
 #include "status.h"
 #include "verify.h"
 #include "strata/catalog.h"
@@ -141,6 +142,11 @@ static const struct help_opt prune_opts[] = {
 	{ 0 },
 };
 
+static const struct help_opt stats_opts[] = {
+	{ "--json", HELP_ARG_NONE, NULL, "a JSON object instead of text, with exact byte counts", false },
+	{ 0 },
+};
+
 static const struct help_opt status_opts[] = {
 	{ "--json", HELP_ARG_NONE, NULL, "a JSON object instead of text", false },
 	{ "--prometheus", HELP_ARG_NONE, NULL,
@@ -165,6 +171,7 @@ static int cmd_diff(const struct help_args *a);
 static int cmd_verify(const struct help_args *a);
 static int cmd_status(const struct help_args *a);
 static int cmd_prune(const struct help_args *a);
+static int cmd_stats(const struct help_args *a);
 static int cmd_help(const struct help_args *a);
 
 static const struct help_cmd commands[] = {
@@ -295,6 +302,16 @@ static const struct help_cmd commands[] = {
 	  "verify found damage (the last full one, or a quick one made after it), and with status 4 when --max-age is given and a database's "
 	  "newest generation is older (or the repository has no generation).",
 	  status_opts, cmd_status },
+	{ "stats", "REPO", "show what the repository holds: generations, logical and stored bytes, garbage",
+	  "Per source database: its generations, the first and last, and their logical size (the "
+	  "bytes of their CSV files). For the repository: every generation's logical bytes, the "
+	  "bytes stored for the chunks they reference (each chunk once, compressed), the dedup "
+	  "ratio between the two, the packs and their size, the garbage (chunks no generation "
+	  "references, and second copies) with what `strata prune` would free of it, the "
+	  "manifests and the catalog. Reads every manifest and pack index; takes REPO/gc-lock "
+	  "shared (waits for a running prune); a backup running meanwhile has its new packs "
+	  "counted as garbage until its manifest is written.",
+	  stats_opts, cmd_stats },
 	{ "help", "[COMMAND]", "show the help of strata or of one command", NULL, NULL, cmd_help },
 	{ 0 },
 };
@@ -345,6 +362,7 @@ static const struct help_section sections[] = {
 	  "  strata verify /srv/backups/shop\n"
 	  "  strata prune /srv/backups/shop --keep-daily 7 --keep-weekly 5 --keep-monthly 12\n"
 	  "  strata status /srv/backups/shop --max-age 26h\n"
+	  "  strata stats /srv/backups/shop\n"
 	  "  strata status /srv/backups/shop --prometheus \\\n"
 	  "      --output /var/lib/prometheus/node-exporter/strata.prom\n"
 	  "\n"
@@ -862,6 +880,18 @@ static int cmd_prune(const struct help_args *a)
 		fprintf(stderr, "strata: %llu pack%s kept because a chunk in %s is damaged; run 'strata verify %s'\n",
 			(unsigned long long)res.damaged_kept, res.damaged_kept == 1 ? "" : "s",
 			res.damaged_kept == 1 ? "it" : "them", path);
+	return EXIT_OK;
+}
+
+static int cmd_stats(const struct help_args *a)
+{
+	const char *path;
+	char *err = NULL;
+	int rc = one_repo("stats", a, &path);
+	if (rc)
+		return rc;
+	if (stats_run(path, helpdoc_flag(a, "--json"), &err))
+		return fail(err);
 	return EXIT_OK;
 }
 

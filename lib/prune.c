@@ -713,3 +713,75 @@ int prune_run(const char *repo_path, const struct prune_opts *o, struct prune_re
 		*err = xasprintf("prune of '%s' failed: %s", repo_path, strerror(-rc));
 	return rc;
 }
+
+int gc_survey_run(const char *repo_path, struct gc_survey *s, char **err)
+{
+	static const struct prune_opts dflt = { .repack_percent = 20, .dry_run = true };
+	struct prune_result res;
+	struct prune pr = { .o = &dflt, .res = &res, .ids = IDSET_INIT };
+	char **names = NULL;
+	size_t nn = 0;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	memset(&res, 0, sizeof(res));
+	rc = repo_open(&pr.r, repo_path);
+	if (rc) {
+		*err = repo_open_message(repo_path, &pr.r, rc);
+		return rc;
+	}
+	rc = repo_lock_gc(&pr.r, false, "stats", -1, wait_note, NULL);
+	if (rc == -EROFS || rc == -EACCES || rc == -EPERM)
+		rc = 0; /* a read-only repository: no prune can run either */
+	if (rc)
+		fail(&pr, rc, "cannot lock repository '%s' against prune: %s", repo_path, strerror(-rc));
+	if (!rc) {
+		rc = list_manifests(&pr.r, &names, &nn);
+		if (rc)
+			fail(&pr, rc, "cannot list '%s': %s", pr.r.gens, strerror(-rc));
+	}
+	for (size_t i = 0; i < nn && !rc; i++) {
+		char *path = xasprintf("%s/%s.gen", pr.r.gens, names[i]);
+		struct stat st;
+		if (stat(path, &st) == 0)
+			s->manifest_bytes += (uint64_t)st.st_size;
+		free(path);
+		s->manifests++;
+		rc = add_live(&pr, names[i]);
+	}
+	free_names(names, nn);
+	if (!rc)
+		rc = plan(&pr);
+	for (size_t i = 0; i < pr.np && !rc; i++) {
+		const struct gpack *p = &pr.p[i];
+		if (p->bad) {
+			s->bad_packs++;
+			continue;
+		}
+		s->packs++;
+		s->pack_bytes += p->size;
+		for (size_t k = 0; k < p->n; k++) {
+			if (p->keep[k]) {
+				s->chunks++;
+				s->chunk_bytes += p->e[k].clen;
+				s->csv_bytes += p->e[k].csv_len;
+			} else {
+				s->garbage_chunks++;
+				s->garbage_bytes += p->e[k].clen;
+				if (p->act != PACK_KEEP)
+					s->collectable_bytes += p->e[k].clen;
+			}
+		}
+	}
+	for (size_t i = 0; i < pr.np; i++) {
+		free(pr.p[i].e);
+		free(pr.p[i].keep);
+	}
+	free(pr.p);
+	idset_release(&pr.ids);
+	repo_close(&pr.r);
+	*err = pr.err;
+	if (rc && !*err)
+		*err = xasprintf("cannot survey '%s': %s", repo_path, strerror(-rc));
+	return rc;
+}

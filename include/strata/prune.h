@@ -46,4 +46,23 @@ struct prune_result {
 int prune_run(const char *repo_path, const struct prune_opts *o, struct prune_result *res,
 	      char **err);
 
+/* What the packs hold, measured as prune sees it (strata stats). */
+struct gc_survey {
+	uint64_t manifests, manifest_bytes;
+	uint64_t packs, pack_bytes;         /* readable packs and their file sizes */
+	uint64_t bad_packs;                 /* packs whose index cannot be read */
+	uint64_t chunks, chunk_bytes;       /* the kept copy of each referenced chunk (stored bytes) */
+	uint64_t csv_bytes;                 /* their rows as CSV (what they hold, once each) */
+	uint64_t garbage_chunks, garbage_bytes; /* unreferenced chunks and second copies */
+	uint64_t collectable_bytes;         /* of those, what a prune with the default --repack frees */
+};
+
+/*
+ * Read every manifest and pack index (taking REPO/gc-lock shared, waiting
+ * for a running prune; no writer lock: a backup may run, and its packs
+ * count as garbage until its manifest is written).  0, or an error with
+ * *err set.
+ */
+int gc_survey_run(const char *repo_path, struct gc_survey *s, char **err);
+
 #endif

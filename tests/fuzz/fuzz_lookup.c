@@ -56,13 +56,14 @@
  *    (TREE_LIVE; a generation of either name is not served).  Numbers of
  *    type 14 are extended addresses (type << 60 | subtype << 56 | seq << 32
  *    | tidx << 16 | position): subtype 0 tables/, 1 at/, 2 <gen>/<T>/key,
- *    3 <gen>/<T>/changes.csv (position 0) and changes.jsonl (1), 4 the link
- *    tables/<T>/<gen>.  Numbers of type 15 are hashes of a node's identity
- *    that the tree remembers while they are referenced: tables/<T>, its
- *    key/, key files, histories and at/<TIME>.
+ *    4 the link tables/<T>/<gen> (3 numbered changes files before catalog
+ *    schema 7).  Numbers of type 15 are hashes of a node's identity that the
+ *    tree remembers while they are referenced: tables/<T>, its key/, key
+ *    files, histories, at/<TIME> and the changes files (whose identity holds
+ *    the generation they compare with).
  *  - a table directory lists, after rows, "key" (a directory that lists
  *    nothing) and "changes.csv", and "changes.jsonl" where the table's JSONL
- *    is served; none of these changes files in a directory named "changes"
+ *    is served (hashed numbers, TREE_LIVE); none of these changes files in a directory named "changes"
  *    (its own changes.csv keeps the name), and each only while its format
  *    is served.  changes.csv is "op," and the
  *    table's header, then one line per row that differs from the previous
@@ -740,13 +741,16 @@ static void describe(void)
 			w = add(tp, "key", S_IFDIR, fx_ext_ino(FX_EXT_KEY_DIR, m->seq, t, 0));
 			w->self = parent_index(FX_KEY, g, t);
 			if (strcmp(mt->dirname, "changes")) {
-				w = add(tp, "changes.csv", S_IFREG,
-					fx_ext_ino(FX_EXT_CHANGES, m->seq, t, VIEW_CSV));
+				/* hashed (learned from the tree), one-second entries */
+				w = add(tp, "changes.csv", S_IFREG, 0);
 				w->need = 1u << VIEW_CSV;
+				w->hashed = true;
+				w->flags = TREE_LIVE;
 				add_changes(w, g, t, VIEW_CSV);
-				w = add(tp, "changes.jsonl", S_IFREG,
-					fx_ext_ino(FX_EXT_CHANGES, m->seq, t, VIEW_JSONL));
+				w = add(tp, "changes.jsonl", S_IFREG, 0);
 				w->need = 1u << VIEW_JSONL;
+				w->hashed = true;
+				w->flags = TREE_LIVE;
 				add_changes(w, g, t, VIEW_JSONL);
 			}
 		}
@@ -1285,6 +1289,19 @@ static void learn_hashed(void)
 		tree_forget(tree, ino, 1);
 		FUZZ_ASSERT(ino >> 60 == FX_T_HASH);
 		k->ino = fx.parents[kp].ino = ino;
+	}
+	/* the changes files, in their table directories (numbered by address) */
+	for (size_t i = 0; i < nwants; i++) {
+		struct want *w = &wants[i];
+		struct stat st;
+		unsigned flags;
+		uint64_t ino;
+		if (!w->hashed || w->ino || strncmp(w->name, "changes.", 8) || w->dir == NONE)
+			continue;
+		FUZZ_ASSERT(tree_lookup(tree, fx.parents[w->dir].ino, w->name, &ino, &st, &flags) == 0);
+		tree_forget(tree, ino, 1);
+		FUZZ_ASSERT(ino >> 60 == FX_T_HASH);
+		w->ino = ino;
 	}
 }
 

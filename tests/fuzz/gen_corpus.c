@@ -674,9 +674,9 @@ static void lookup_nav_corpus(const struct fx *f)
 			snprintf(fn, sizeof(fn), "ino-ext-%zu-%zu-key", g, t);
 			put_ino(fn, fx_ext_ino(FX_EXT_KEY_DIR, m->seq, t, 0), 0, 0);
 			snprintf(fn, sizeof(fn), "ino-ext-%zu-%zu-changes-csv", g, t);
-			put_ino(fn, fx_ext_ino(FX_EXT_CHANGES, m->seq, t, 0), 3, 1);
+			put_ino(fn, fx_ext_ino((enum fx_ext)3, m->seq, t, 0), 3, 1); /* retired subtype: names nothing now */
 			snprintf(fn, sizeof(fn), "ino-ext-%zu-%zu-changes-jsonl", g, t);
-			put_ino(fn, fx_ext_ino(FX_EXT_CHANGES, m->seq, t, 1), 0, 0);
+			put_ino(fn, fx_ext_ino((enum fx_ext)3, m->seq, t, 1), 0, 0);
 			snprintf(fn, sizeof(fn), "ino-ext-%zu-%zu-link", g, t);
 			put_ino(fn, fx_ext_ino(FX_EXT_HIST_LINK, m->seq, t, 0), 0, 0);
 		}
@@ -692,11 +692,11 @@ static void lookup_nav_corpus(const struct fx *f)
 		put_ino("miss-ext-key-pos", fx_ext_ino(FX_EXT_KEY_DIR, m->seq, 0, 1), 0, 0);
 		put_ino("miss-ext-key-seq-0", fx_ext_ino(FX_EXT_KEY_DIR, 0, 0, 0), 0, 0);
 		put_ino("miss-ext-key-tidx", fx_ext_ino(FX_EXT_KEY_DIR, m->seq, m->ntables, 0), 0, 0);
-		put_ino("miss-ext-changes-2", fx_ext_ino(FX_EXT_CHANGES, m->seq, 0, 2), 0, 0);
-		put_ino("miss-ext-changes-seq", fx_ext_ino(FX_EXT_CHANGES, 9, 0, 0), 0, 0);
+		put_ino("miss-ext-changes-2", fx_ext_ino((enum fx_ext)3, m->seq, 0, 2), 0, 0);
+		put_ino("miss-ext-changes-seq", fx_ext_ino((enum fx_ext)3, 9, 0, 0), 0, 0);
 		/* the table named "changes" has no changes files (see fuzz_lookup.c changes_alias) */
-		put_ino("miss-ext-changes-of-changes", fx_ext_ino(FX_EXT_CHANGES, m->seq, tc, 0), 0, 0);
-		put_ino("miss-ext-changes-of-changes-jsonl", fx_ext_ino(FX_EXT_CHANGES, m->seq, tc, 1),
+		put_ino("miss-ext-changes-of-changes", fx_ext_ino((enum fx_ext)3, m->seq, tc, 0), 0, 0);
+		put_ino("miss-ext-changes-of-changes-jsonl", fx_ext_ino((enum fx_ext)3, m->seq, tc, 1),
 			0, 0);
 		put_ino("miss-ext-link-pos", fx_ext_ino(FX_EXT_HIST_LINK, m->seq, 0, 1), 0, 0);
 		put_ino("miss-ext-link-tidx", fx_ext_ino(FX_EXT_HIST_LINK, m->seq, m->ntables, 0), 0, 0);

@@ -133,7 +133,7 @@ enum fx_ext {
 	FX_EXT_TABLES = 0,    /* tables/ */
 	FX_EXT_AT = 1,        /* at/ */
 	FX_EXT_KEY_DIR = 2,   /* <gen>/<table>/key (seq, tidx) */
-	FX_EXT_CHANGES = 3,   /* <gen>/<table>/changes.csv (pos 0), changes.jsonl (pos 1) */
+	/* 3: <gen>/<table>/changes.* before catalog schema 7 (now hashed) */
 	FX_EXT_HIST_LINK = 4, /* tables/<T>/<gen> (seq, tidx) */
 };
 

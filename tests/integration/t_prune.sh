@@ -167,6 +167,39 @@ grep -Eq "^  keep +$H2 +last$" "$T/out2" || fail "keep-last keeps $H2"
 "$STRATA" verify "$R" >/dev/null || fail "verify after the second prune"
 "$STRATA" restore "$R" "$H2" --to "$T/rh2.db" >/dev/null || fail "restore $H2"
 same_db "$T/h2.db" "$T/rh2.db" "other.db generation 2"
+# strata stats against the pack files and catalog read independently
+"$STRATA" stats "$R" --json >"$T/stats.json" || fail "stats"
+"$STRATA" stats "$R" >"$T/stats.txt" || fail "stats (text)"
+cat "$T/stats.txt"
+"$PY" - "$R" "$T/stats.json" <<'PYEOF' || fail "strata stats disagrees with the repository"
+import json, os, sqlite3, struct, sys
+repo, got = sys.argv[1], json.load(open(sys.argv[2]))
+have, size, npacks = [], 0, 0
+for d in sorted(os.listdir(os.path.join(repo, "packs"))):
+    for f in sorted(os.listdir(os.path.join(repo, "packs", d))):
+        data = open(os.path.join(repo, "packs", d, f), "rb").read()
+        npacks += 1
+        size += len(data)
+        idx_off, count = struct.unpack_from("<QI", data, len(data) - 32)
+        for k in range(count):
+            e = data[idx_off + 48 * k: idx_off + 48 * k + 48]
+            have.append((e[:16], struct.unpack_from("<I", e, 24)[0]))
+con = sqlite3.connect(os.path.join(repo, "catalog.db"))
+need = {r[0] for r in con.execute("SELECT DISTINCT chunk_id FROM table_chunks")}
+logical = con.execute("SELECT sum(logical_bytes) FROM generations").fetchone()[0]
+kept, garbage = set(), 0
+for i, c in have:
+    if i in need and i not in kept:
+        kept.add(i)
+    else:
+        garbage += c
+want = {"packs": npacks, "pack_bytes": size, "chunks": len(kept), "logical_bytes": logical,
+        "garbage_chunks": len(have) - len(kept), "garbage_bytes": garbage, "generations": 2,
+        "manifests": 2}
+bad = {k: (got.get(k), v) for k, v in want.items() if got.get(k) != v}
+print("stats:", {k: got[k] for k in want}, "mismatch (got, want):" if bad else "", bad if bad else "")
+sys.exit(1 if bad or len(got["databases"]) != 2 else 0)
+PYEOF
 # without a rule: only garbage collection, nothing removed
 "$STRATA" prune "$R" >"$T/out3" || fail "prune without rules"
 grep -q "^removed 0 generations, kept 2" "$T/out3" || fail "prune without rules: $(tail -1 "$T/out3")"
