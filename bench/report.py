@@ -273,6 +273,19 @@ def main():
     R.fig(sec, "backup, TEXT key table", "TEXT PRIMARY KEY (key order)", "nav.backup_textpk_s", "s",
           "time", base="nav.backup_nopk_s")
 
+    sec = "history"
+    R.section("HISTORY: prune + GC of 365 daily generations; verify reading every chunk, s")
+    R.fig(sec, "prune 365 days to 7d/5w/12m/10y", "strata prune", "hist.prune_strata_s", "s",
+          "time", base="hist.prune_strata_s")
+    R.fig(sec, "prune 365 days to 7d/5w/12m/10y", "restic forget --prune", "hist.prune_restic_s",
+          "s", "time", base="hist.prune_strata_s")
+    R.size(sec, "repository before prune", "strata", "hist.strata_before_bytes")
+    R.size(sec, "repository after prune", "strata", "hist.strata_after_bytes")
+    R.fig(sec, "verify every chunk (packs evicted)", "strata verify", "hist.verify_strata_s", "s",
+          "time", base="hist.verify_strata_s")
+    R.fig(sec, "verify every chunk (packs evicted)", "restic check --read-data (CSV repo)",
+          "hist.verify_restic_s", "s", "time", base="hist.verify_strata_s")
+
     sec = "random"
     R.section("RANDOM 4 KiB READS: 2,000 preads at fixed-seed offsets, fresh mount, ms")
     R.note("borg and restic: first trial only")

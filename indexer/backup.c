@@ -1475,15 +1475,23 @@ static void remember_source(struct catalog *c, const char *key, const struct src
 }
 
 /* Whether a chunk of m is one the last full verify found damaged. */
-static bool uses_damaged(const struct repo *r, const struct manifest *m)
+static bool uses_damaged(const struct repo *r, struct catalog *c, const struct manifest *m)
 {
 	struct verify_record rec;
 	bool bad = false;
 	if (verifyrec_read(r, &rec))
 		return false;
 	for (size_t i = 0; i < m->ntables && !bad && rec.ndamaged; i++)
-		for (size_t k = 0; k < m->tables[i].nchunks && !bad; k++)
-			bad = verifyrec_damaged(&rec, &m->tables[i].chunks[k].id);
+		for (size_t k = 0; k < m->tables[i].nchunks && !bad; k++) {
+			const struct chunk_id *id = &m->tables[i].chunks[k].id;
+			struct pack_entry e;
+			char pack[33];
+			/* damaged, unless the catalog serves an intact copy now (healed) */
+			bad = verifyrec_damaged(&rec, id) &&
+			      (catalog_chunk_where(c, id, &e, pack) ||
+			       verifyrec_damaged_copy(&rec, id, pack) ||
+			       !rec.ncopies /* a record naming ids only */);
+		}
 	verifyrec_release(&rec);
 	return bad;
 }
@@ -1528,7 +1536,7 @@ static int try_skip(struct catalog *c, struct repo *r, const struct backup_opts 
 	}
 	if (rc)
 		return 1; /* the earlier generation cannot be reused: read the source */
-	if (uses_damaged(r, &m)) {
+	if (uses_damaged(r, c, &m)) {
 		manifest_release(&m);
 		return 1; /* read it, and say which damaged chunks it needs (mark_damaged) */
 	}

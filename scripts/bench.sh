@@ -48,6 +48,11 @@
 #   metadata    `ls -l` of a generation of 1,000 tables and `find` over 100
 #               generations, fresh mount, vs squashfuse over an image of the
 #               same tree
+#   history     `strata prune --keep-daily 7 --keep-weekly 5 --keep-monthly 12
+#               --keep-yearly 10` of 365 daily generations (20,000 rows, 100
+#               updated a day; made once, kept) vs `restic forget ... --prune`
+#               of the same 365 days; `strata verify` of the bench repository
+#               (packs evicted) vs `restic check --read-data` of the CSV's
 # Prints one table (ratio > 1: strata better); --json FILE writes the same.
 # docs/PERFORMANCE.md explains every row. A reference that cannot be installed
 # or run shows "n/a (why)" instead of stopping the bench. Every exit path
@@ -774,6 +779,76 @@ for t in $(seq "$TRIALS"); do
         run_section strata.meta meta_find strata
         [ -n "$HAVE_SQ" ] && [ -f "$G100.sqfs" ] && run_section squashfuse.meta meta_find squashfuse
     fi
+done
+
+# --- history: prune + GC of a year of daily generations; verify's data rate --
+# 365 daily generations (2025) of a 20,000-row table, 100 rows updated a day,
+# made once and kept; restic the same (one snapshot a day, --time); each trial
+# prunes a copy with one policy: 7 daily, 5 weekly, 12 monthly, 10 yearly
+HIST=$DIR/repo-hist365 RHIST=$DIR/restic-hist365
+hist_prepare() {
+    local db=$DIR/work/hist365.db i=0 day
+    [ -f "$HIST/.bench-done" ] && { [ -z "$HAVE_RESTIC" ] || [ -f "$RHIST/.bench-done" ]; } && return 0
+    rm -rf "$HIST" "$RHIST" "$db"; mkdir -p "$DIR/work"
+    "$STRATA" init "$HIST" >/dev/null
+    [ -n "$HAVE_RESTIC" ] && restic -q -r "$RHIST" init >/dev/null
+    small_db "$db" 1 20000
+    while read -r day; do
+        $PY - "$db" "$i" <<'PYEOF'
+import random, sqlite3, sys
+db, i = sqlite3.connect(sys.argv[1]), int(sys.argv[2])
+rnd = random.Random(1000 + i)
+db.executemany("UPDATE orders SET amount = amount + 1 WHERE id = ?",
+               [(rnd.randrange(1, 20001),) for _ in range(100)])
+db.commit()
+PYEOF
+        $EMD "$STRATA" backup "$HIST" "$db" --at "${day}T02:00:00Z" >/dev/null
+        [ -n "$HAVE_RESTIC" ] && (cd "$DIR/work" && $EMD restic -q -r "$RHIST" backup --host bench \
+            --time "$day 02:00:00" hist365.db >/dev/null)
+        i=$((i + 1)); if [ $((i % 73)) = 0 ]; then say "  $i of 365 days"; fi
+    done < <($PY -c 'import datetime
+for i in range(365): print((datetime.date(2025, 1, 1) + datetime.timedelta(days=i)).isoformat())')
+    rm -f "$db"; touch "$HIST/.bench-done"; [ -n "$HAVE_RESTIC" ] && touch "$RHIST/.bench-done"
+    return 0
+}
+hist_prune() {
+    local w=$DIR/work/hist s
+    rm -rf "$w"; cp -a "$HIST" "$w"
+    meta hist.strata_before_bytes "$(dusb "$w")"
+    s=$(now); "$STRATA" prune "$w" --keep-daily 7 --keep-weekly 5 --keep-monthly 12 --keep-yearly 10 >/dev/null
+    rec hist.prune_strata_s "$(usecs "$s")"
+    meta hist.strata_after_bytes "$(dusb "$w")"
+    meta hist_strata_kept "$(ls "$w/generations" | wc -l)"
+    rm -rf "$w"
+    [ -n "$HAVE_RESTIC" ] || return 0
+    rm -rf "$w" "$RESTIC_CACHE_DIR"; cp -a "$RHIST" "$w"
+    s=$(now); restic -q -r "$w" forget --keep-daily 7 --keep-weekly 5 --keep-monthly 12 --keep-yearly 10 --prune >/dev/null
+    rec hist.prune_restic_s "$(usecs "$s")"
+    meta hist_restic_kept "$(restic -q -r "$w" snapshots --json | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))')"
+    rm -rf "$w"
+}
+# verify of the bench repository (every chunk decompressed and checked), packs
+# evicted first; restic check --read-data of its repository holding the CSV
+hist_verify() {
+    evict "$REPO"/packs/*/*.pack
+    local s; s=$(now); "$STRATA" verify "$REPO" >"$DIR/logs/verify.out"
+    rec hist.verify_strata_s "$(usecs "$s")"
+    meta hist_verify_line "$(tail -n 1 "$DIR/logs/verify.out")"
+    rec hist.verify_strata_bytes "$(dusb "$REPO/packs")"
+    [ -n "$HAVE_RESTIC" ] && [ -f "$RESTICCSV/.bench-done" ] || return 0
+    rm -rf "$RESTIC_CACHE_DIR"
+    s=$(now); restic -q -r "$RESTICCSV" check --read-data >/dev/null
+    rec hist.verify_restic_s "$(usecs "$s")"
+    rec hist.verify_restic_bytes "$(dusb "$RESTICCSV")"
+}
+P0=$(now)
+say "history: a year of daily generations (made once, kept) ..."
+run_section strata.hist hist_prepare
+PREP_US=$((PREP_US + $(now) - P0))
+for t in $(seq "$TRIALS"); do
+    say "history, trial $t of $TRIALS ..."
+    [ -f "$HIST/.bench-done" ] && run_section strata.hist hist_prune
+    run_section strata.hist hist_verify
 done
 
 cleanup

@@ -220,6 +220,9 @@ umount_fs "$M"
 "$STRATA" cat "$R" 2026-11-20T020000Z/dump.sql >/dev/null || fail "strata cat of dump.sql after healing"
 "$STRATA" backup "$R" "$DB" --force >"$T/b.out" 2>&1 || fail "a backup after healing: $(cat "$T/b.out")"
 grep -q healed "$T/b.out" && fail "a chunk was stored again twice: $(cat "$T/b.out")"
+# healed: an unchanged source is not read again (its generation's chunks are all served intact)
+"$STRATA" backup "$R" "$DB" >"$T/b.out" 2>&1 || fail "an unchanged backup after healing: $(cat "$T/b.out")"
+grep -q "source unchanged since" "$T/b.out" || fail "after healing, an unchanged source was read again: $(cat "$T/b.out")"
 # verify: the damaged copy is a note now (an intact copy serves it), not damage
 "$STRATA" verify "$R" >"$T/v3.out" 2>&1 || fail "verify after healing: $(cat "$T/v3.out")"
 grep -q "^note: pack packs/.*$PK.pack: chunk .* healed: an intact copy" "$T/v3.out" || fail "verify does not note the healed copy: $(cat "$T/v3.out")"

@@ -236,4 +236,28 @@ for point in prune-removed:1 prune-removed:3 prune-packed:1 prune-packed:2 prune
     exactly_needed "$C" >/dev/null || fail "$point: after the next prune the packs do not hold exactly the needed chunks"
     note "$point: ok"
 done
+# a backup killed after writing its packs (no manifest): prune collects what
+# it left; a backup and a prune started together (--wait) both finish, one
+# after the other, and the new generation is whole
+C=$T/crash
+rm -rf "$C"; cp -a "$B" "$C"
+oracle make-shop "$T/src.db" --day 10
+rc=0
+STRATA_FAULT=backup-packs-done "$STRATA" backup "$C" "$T/src.db" --at 2026-11-05T02:00:00Z >/dev/null 2>&1 || rc=$?
+[ $rc -eq 137 ] || fail "backup was not killed at backup-packs-done (exit $rc)"
+"$STRATA" prune "$C" --repack 0 >"$T/o" || fail "prune after a killed backup: $(cat "$T/o")"
+exactly_needed "$C" >/dev/null || fail "prune left the killed backup's chunks"
+"$STRATA" verify "$C" >/dev/null || fail "verify after prune of a killed backup's packs"
+cp "$T/src.db" "$T/g10.db"
+"$STRATA" backup "$C" "$T/src.db" --at 2026-11-05T02:00:00Z --wait >"$T/cb.out" 2>&1 &
+bpid=$!
+_PIDS+=($bpid)
+"$STRATA" prune "$C" --keep-last 2 --repack 0 --wait >"$T/cp.out" 2>&1 || fail "prune next to a backup: $(cat "$T/cp.out")"
+wait $bpid || fail "backup next to a prune: $(cat "$T/cb.out")"
+"$STRATA" verify "$C" >/dev/null || fail "verify after a backup and a prune together"
+G10=$(gen_name 2026-11-05T02:00:00Z)
+[ -e "$C/generations/$G10.gen" ] || fail "the backup's generation is gone: $(cat "$T/cp.out")"
+rm -f "$T/rc.db"
+"$STRATA" restore "$C" "$G10" --to "$T/rc.db" >/dev/null || fail "restore of the concurrent backup"
+same_db "$T/g10.db" "$T/rc.db" "the backup taken next to a prune"
 note "prune: ok"
