@@ -238,7 +238,9 @@ bool verifyrec_damaged_copy(const struct verify_record *v, const struct chunk_id
 			    const char *pack)
 {
 	struct damaged_copy key = { .id = *id };
-	snprintf(key.pack, sizeof(key.pack), "%s", pack);
+	if (strlen(pack) != 32)
+		return false; /* no pack name the record holds (never cut one to fit) */
+	memcpy(key.pack, pack, 33);
 	return v->ncopies && bsearch(&key, v->copies, v->ncopies, sizeof(*v->copies), cmp_copy);
 }
 

@@ -22,8 +22,8 @@
  * parse accepts and gives back.  The records are the damaged ids and, each
  * in lowercase hex, the packs of the damaged copies; a copy's id is its own
  * or an earlier record's, picked by its first byte, so that one id often
- * has several packs (bits 0 and 1 of the first record's second byte leave
- * the ids, the copies out).
+ * has several packs.  Bit 0 of the first record's second byte leaves the
+ * ids out, bit 1 the copies.
  *
  * (It found two bugs in its first minutes: a run without a time that did
  * not survive a round trip, and the six largest u64 values refused.)
@@ -333,7 +333,7 @@ static void check_format(const uint8_t *data, size_t size)
 		return; /* verify never writes a negative time; format -> parse refuses it */
 	if (nrec > 64)
 		nrec = 64;
-	const uint8_t *rec = data + 128; /* record j: rec + 16 * j */
+	const uint8_t *rec = nrec ? data + 128 : data; /* record j: rec + 16 * j */
 	unsigned leave_out = nrec ? rec[1] : 0;
 	size_t nids = leave_out & 1 ? 0 : nrec, ncopies = leave_out & 2 ? 0 : nrec;
 	struct chunk_id ids[64];

@@ -81,9 +81,10 @@ done
 #   lookup   8  SQLite's page cache and statements over a fixed small catalog
 #   sqlpage  4  a copy of the image, and one payload assembled from overflow
 #               pages, which sqlpage.c bounds by the pages the image has
-#   verifyrec 1 one 16-byte id per "damaged = " line of >= 43 bytes (the
-#               array doubles: < the input); formatting writes each line back
-#               at its length; lines are copied into 128 bytes on the stack
+#   verifyrec 1 one 16-byte id per "damaged = " line of >= 43 bytes and one
+#               49-byte copy per "damaged_copy = " line of >= 80 bytes (the
+#               arrays double: < 2x the input); formatting writes each line
+#               back at its length; lines are copied into 128 bytes on the stack
 #   keyname  4  keyname_parse: 64 values' readings (~12 KiB), each candidate
 #               <= the name + 9 bytes a value; chunk_rows_each: one row's
 #               values, nhidden + ncols <= ROW_MAX_VALUES as the shape says
