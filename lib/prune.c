@@ -647,10 +647,27 @@ static int run(struct prune *pr, const char *path)
 	}
 	free_names(names, nn);
 	if (!rc)
+		say(pr, "collecting garbage: %zu generation%s reference %zu chunk%s; reading the pack indexes",
+		    nn, nn == 1 ? "" : "s", pr->ids.n, pr->ids.n == 1 ? "" : "s");
+	if (!rc)
 		rc = plan(pr);
 	if (rc || pr->o->dry_run)
 		return rc;
+	uint64_t nrep = 0, ndel = 0, live = 0;
+	for (size_t i = 0; i < pr->np; i++) {
+		nrep += pr->p[i].act == PACK_REPACK;
+		ndel += pr->p[i].act == PACK_DELETE;
+		live += pr->p[i].act == PACK_REPACK ? pr->p[i].live : 0;
+	}
+	if (nrep) {
+		char h[HUMAN_MAX];
+		human_bytes(h, live);
+		say(pr, "rewriting %llu pack%s (%s to copy, each chunk checked first)",
+		    (unsigned long long)nrep, nrep == 1 ? "" : "s", h);
+	}
 	rc = repack(pr);
+	if (!rc && nrep + ndel)
+		say(pr, "deleting %llu pack%s", (unsigned long long)(nrep + ndel), nrep + ndel == 1 ? "" : "s");
 	if (!rc)
 		rc = delete_packs(pr);
 	return rc;

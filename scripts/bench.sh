@@ -552,9 +552,11 @@ make_gens() {
     sync
     usecs "$s"
 }
-# a cached repository is used only if the current stratafs mounts it; otherwise remade
+# a cached repository is used only if the current stratafs mounts it once its
+# catalog is brought up to date (a new catalog schema rebuilds it); otherwise remade
 repo_ok() {   # REPO PATH-INSIDE
     [ -f "$1/.bench-done" ] || return 1
+    "$STRATA" index "$1" >/dev/null 2>&1 || return 1
     start_daemon "$DIR/logs/stratafs.log" "$MNT/$2" "$MNT/$2" "$STRATAFS" "$1" "$MNT" -f 2>/dev/null || return 1
     stop_daemon
 }
@@ -688,7 +690,7 @@ nav_changes() {
 NAVH=$DIR/repo-nav-hist
 nav_hist_prepare() {
     local db=$DIR/work/hist.db i=0 at
-    [ -f "$NAVH/.bench-done" ] && return 0
+    [ -f "$NAVH/.bench-done" ] && "$STRATA" index "$NAVH" >/dev/null && return 0
     rm -rf "$NAVH" "$db"; "$STRATA" init "$NAVH" >/dev/null
     small_db "$db" 1 10000
     while read -r at; do
