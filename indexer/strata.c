@@ -876,10 +876,12 @@ static int cmd_prune(const struct help_args *a)
 		       (unsigned long long)res.packs_repacked, moved, (unsigned long long)res.packs_written,
 		       (unsigned long long)res.packs_before, (unsigned long long)res.packs_after, before,
 		       after, left, res.seconds);
-	if (res.damaged_kept)
-		fprintf(stderr, "strata: %llu pack%s kept because a chunk in %s is damaged; run 'strata verify %s'\n",
-			(unsigned long long)res.damaged_kept, res.damaged_kept == 1 ? "" : "s",
-			res.damaged_kept == 1 ? "it" : "them", path);
+	if (res.damaged_kept) {
+		fflush(stdout);
+		fprintf(stderr, "strata: %llu pack%s kept as they were: a chunk to keep is damaged (named above) and no copy of it was deleted; run 'strata verify %s'\n",
+			(unsigned long long)res.damaged_kept, res.damaged_kept == 1 ? "" : "s", path);
+		return EXIT_DAMAGE;
+	}
 	return EXIT_OK;
 }
 

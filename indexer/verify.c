@@ -251,7 +251,7 @@ static void report_bad(struct verify *v)
 				  c->rc == -EIO ? "read error" : "does not decode";
 		if (best && best->state == CH_OK) {
 			const char *good = v->packs[best->pack];
-			say("note: pack packs/%.2s/%s.pack: chunk %s at offset %llu: %s; healed: an intact copy in packs/%.2s/%s.pack serves it ('strata prune' removes the damaged copy)",
+			say("note: pack packs/%.2s/%s.pack: chunk %s at offset %llu: %s; healed: an intact copy in packs/%.2s/%s.pack holds it (the catalog serves that one from the next 'strata index', backup or ls; 'strata prune' removes the damaged copy)",
 			    name, name, id, (unsigned long long)c->e.offset, why, good, good);
 			v->res->notes++;
 			v->res->healed++;
@@ -535,7 +535,8 @@ int verify_run(const char *path, const struct verify_opts *o, struct verify_resu
 	 * file cannot be written, no prune can run either.)
 	 */
 	rc = repo_lock_gc(&v.r, false, "verify", -1, wait_note, NULL);
-	if (rc == -EROFS || rc == -EACCES || rc == -EPERM)
+	/* no lock file and none may be made here: nobody who could prune has run */
+	if (rc == -ENOENT)
 		rc = 0;
 	if (rc) {
 		*err = xasprintf("cannot lock repository '%s' against prune: %s", path, strerror(-rc));

@@ -241,8 +241,10 @@ static int changes_each(struct tree *t, const struct node *parent, struct tree_d
 	for (unsigned f = 0; f < 2; f++) {
 		struct node c;
 		int rc = changes_served(t, parent, f);
-		if (rc > 0)
-			rc = changes_node(t, parent, f, &c) ? -ENOENT : 1;
+		if (rc > 0) {
+			int nrc = changes_node(t, parent, f, &c);
+			rc = nrc == -ENOENT ? 0 : nrc ? nrc : 1; /* a name too long for a node: not listed */
+		}
 		if (rc < 0)
 			return rc;
 		if (rc)

@@ -44,7 +44,8 @@ struct gpack {
 	size_t n;
 	uint64_t size;
 	bool bad;           /* index unreadable: never touched */
-	bool damaged;       /* a chunk to move did not check: kept */
+	bool damaged;       /* a chunk to move (or its only other copy) did not check: kept */
+	bool rewritten;     /* replaced by a new pack of the same name (same index) */
 	uint8_t *keep;      /* per entry: this copy stays */
 	uint64_t live_raw;  /* bytes of entries whose id is referenced */
 	uint64_t live, dead; /* bytes of kept copies, of garbage */
@@ -157,9 +158,11 @@ static int list_packs(const struct repo *r, char ***out, size_t *n)
 	while ((e = readdir(d))) {
 		if (strlen(e->d_name) != 2 || !hex_name(e->d_name, 2))
 			continue;
-		char *sub = xasprintf("%s/%s", r->packs, e->d_name);
-		sd = opendir(sub);
-		free(sub);
+		/* never through a link: the packs readers recognise are in plain directories */
+		int sfd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		sd = sfd >= 0 ? fdopendir(sfd) : NULL;
+		if (!sd && sfd >= 0)
+			close(sfd);
 		while (sd && (f = readdir(sd))) {
 			if (strlen(f->d_name) != 37 || strcmp(f->d_name + 32, ".pack") ||
 			    !hex_name(f->d_name, 32) || memcmp(f->d_name, e->d_name, 2))
@@ -310,6 +313,118 @@ static int plan(struct prune *pr)
 	return 0;
 }
 
+/*
+ * A copy of id failed its check: no other copy of it may go, whatever the
+ * plan said (every pack holding one stays as it is).
+ */
+static void keep_all_copies(struct prune *pr, const struct chunk_id *id)
+{
+	for (size_t i = 0; i < pr->np; i++) {
+		struct gpack *q = &pr->p[i];
+		for (size_t k = 0; !q->bad && q->act != PACK_KEEP && k < q->n; k++)
+			if (!memcmp(q->e[k].id.b, id->b, 16)) {
+				q->act = PACK_KEEP;
+				q->damaged = true;
+			}
+	}
+}
+
+/*
+ * Finish a new pack.  Its name is the hash of its index, so a rewrite of
+ * exactly the chunks of a pack that exists (an interrupted prune's) gets that
+ * pack's name and has just replaced its file with checked copies: that pack
+ * now stays, whatever the plan said.
+ */
+static int finish_pack(struct prune *pr, struct pack_writer *w)
+{
+	char name[33];
+	int rc = pack_writer_finish(w, pr->r.packs, name);
+	if (rc)
+		return fail(pr, rc, "cannot write a pack into '%s': %s", pr->r.packs, strerror(-rc));
+	pr->res->packs_written++;
+	for (size_t i = 0; i < pr->np; i++)
+		if (!strcmp(pr->p[i].name, name)) {
+			pr->p[i].act = PACK_KEEP;
+			pr->p[i].bad = false;
+			pr->p[i].rewritten = true;
+		}
+	fault_point("prune-packed");
+	return 0;
+}
+
+struct kept_loc {
+	struct chunk_id id;
+	uint32_t pack, entry;
+};
+
+static int cmp_loc(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct chunk_id));
+}
+
+/*
+ * Before any copy of a chunk goes, the copy that stays must be intact: a
+ * kept copy in a pack that is rewritten is checked as it is copied; one in
+ * a pack that stays as it is is checked here, for every chunk some other
+ * copy of which is about to go (interrupted prunes, healed chunks: rare).
+ * If it fails, every pack holding a copy stays.
+ */
+static int check_survivors(struct prune *pr)
+{
+	struct kept_loc *loc = NULL;
+	size_t nloc = 0, cap = 0;
+	struct idset done = IDSET_INIT;
+	ZSTD_DCtx *dctx = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; i < pr->np; i++)
+		for (size_t k = 0; !pr->p[i].bad && k < pr->p[i].n; k++)
+			if (pr->p[i].keep[k]) {
+				if (nloc == cap) {
+					cap = cap ? cap * 2 : 1024;
+					loc = xrealloc(loc, cap * sizeof(*loc));
+				}
+				loc[nloc++] = (struct kept_loc){ pr->p[i].e[k].id, (uint32_t)i, (uint32_t)k };
+			}
+	if (nloc)
+		qsort(loc, nloc, sizeof(*loc), cmp_loc);
+	for (size_t i = 0; i < pr->np && !rc; i++) {
+		struct gpack *p = &pr->p[i];
+		for (size_t k = 0; !p->bad && p->act != PACK_KEEP && k < p->n && !rc; k++) {
+			const struct chunk_id *id = &p->e[k].id;
+			if (p->keep[k] || idset_get(&pr->ids, id) != ID_TAKEN || idset_get(&done, id))
+				continue;
+			idset_add(&done, id);
+			const struct kept_loc *l = bsearch(id, loc, nloc, sizeof(*loc), cmp_loc);
+			if (!l || pr->p[l->pack].act != PACK_KEEP)
+				continue; /* checked as it is copied */
+			const struct gpack *q = &pr->p[l->pack];
+			char *path = pack_path(&pr->r, q->name);
+			int fd, crc = open_regular(path, &fd, NULL);
+			free(path);
+			if (!crc) {
+				if (!dctx)
+					dctx = ZSTD_createDCtx();
+				crc = chunk_check(fd, &q->e[l->entry], dctx);
+				close(fd);
+			}
+			if (crc == -ENOMEM)
+				rc = fail(pr, crc, "out of memory checking pack 'packs/%.2s/%s.pack'", q->name, q->name);
+			else if (crc) {
+				char hex[33];
+				chunk_id_hex(hex, id);
+				say(pr, "damaged: chunk %s in pack packs/%.2s/%s.pack: every pack holding a copy of it stays",
+				    hex, q->name, q->name);
+				keep_all_copies(pr, id);
+			}
+		}
+	}
+	ZSTD_freeDCtx(dctx);
+	idset_release(&done);
+	free(loc);
+	return rc;
+}
+
 /* Copy the kept chunks of the packs to rewrite into new packs. */
 static int repack(struct prune *pr)
 {
@@ -327,9 +442,11 @@ static int repack(struct prune *pr)
 		int fd;
 		rc = open_regular(path, &fd, NULL);
 		free(path);
-		if (rc)
-			return fail(pr, rc, "cannot open pack 'packs/%.2s/%s.pack': %s", p->name, p->name,
-				    strerror(-rc));
+		if (rc) {
+			rc = fail(pr, rc, "cannot open pack 'packs/%.2s/%s.pack': %s", p->name, p->name,
+				  strerror(-rc));
+			break;
+		}
 		for (size_t k = 0; k < p->n && !rc; k++) {
 			if (!p->keep[k])
 				continue;
@@ -343,9 +460,10 @@ static int repack(struct prune *pr)
 			if (crc) {
 				char hex[33];
 				chunk_id_hex(hex, &p->e[k].id);
-				fprintf(stderr, "strata: chunk %s in pack 'packs/%.2s/%s.pack' is damaged; the pack is kept as it is (run 'strata verify')\n",
-					hex, p->name, p->name);
+				say(pr, "damaged: chunk %s in pack packs/%.2s/%s.pack: not copied; every pack holding a copy of it stays",
+				    hex, p->name, p->name);
 				p->damaged = true;
+				keep_all_copies(pr, &p->e[k].id);
 				continue;
 			}
 			if (p->e[k].clen > cap) {
@@ -371,29 +489,17 @@ static int repack(struct prune *pr)
 			pr->res->chunks_moved++;
 			pr->res->bytes_moved += ne.clen;
 			if (pack_writer_size(w) >= pr->r.pack_size) {
-				char name[33];
-				rc = pack_writer_finish(w, pr->r.packs, name);
+				rc = finish_pack(pr, w);
 				w = NULL;
-				if (rc)
-					rc = fail(pr, rc, "cannot write a pack into '%s': %s", pr->r.packs, strerror(-rc));
-				pr->res->packs_written++;
-				fault_point("prune-packed");
 			}
 		}
 		close(fd);
-		if (p->damaged) {
+		if (p->damaged)
 			p->act = PACK_KEEP;
-			pr->res->damaged_kept++;
-		}
 	}
 	if (!rc && w) {
-		char name[33];
-		rc = pack_writer_finish(w, pr->r.packs, name);
+		rc = finish_pack(pr, w);
 		w = NULL;
-		if (rc)
-			rc = fail(pr, rc, "cannot write a pack into '%s': %s", pr->r.packs, strerror(-rc));
-		pr->res->packs_written++;
-		fault_point("prune-packed");
 	}
 	pack_writer_abort(w);
 	free(body);
@@ -439,10 +545,14 @@ static int delete_packs(struct prune *pr)
 		struct gpack *p = &pr->p[i];
 		if (p->act == PACK_KEEP)
 			continue;
-		char *path = pack_path(&pr->r, p->name);
-		if (unlink(path) < 0 && errno != ENOENT)
-			rc = fail(pr, -errno, "cannot delete '%s': %s", path, strerror(errno));
-		free(path);
+		char *dir = xasprintf("%s/%.2s", pr->r.packs, p->name), file[40];
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		snprintf(file, sizeof(file), "%s.pack", p->name);
+		if (dfd < 0 || (unlinkat(dfd, file, 0) < 0 && errno != ENOENT))
+			rc = fail(pr, -errno, "cannot delete '%s/%s': %s", dir, file, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		free(dir);
 		if (rc)
 			break;
 		if (p->act == PACK_DELETE)
@@ -584,6 +694,37 @@ static void wait_note(const char *holder, void *arg)
 	fprintf(stderr, "strata: waiting for %s\n", *holder ? holder : "another strata process");
 }
 
+/*
+ * The damaged copies verify recorded in packs that are gone now, or that a
+ * new pack of the same name replaced, are no longer there: drop them from
+ * REPO/verify-status (advice; a failure to rewrite it is only said).
+ */
+static void forget_copies(struct prune *pr)
+{
+	struct verify_record rec;
+	size_t n = 0;
+	if (verifyrec_read(&pr->r, &rec) || !rec.ncopies) {
+		verifyrec_release(&rec);
+		return;
+	}
+	for (size_t i = 0; i < rec.ncopies; i++) {
+		bool gone = false;
+		for (size_t k = 0; k < pr->np && !gone; k++)
+			gone = !strcmp(pr->p[k].name, rec.copies[i].pack) &&
+			       (pr->p[k].rewritten || (!pr->p[k].bad && pr->p[k].act != PACK_KEEP));
+		if (!gone)
+			rec.copies[n++] = rec.copies[i];
+	}
+	if (n != rec.ncopies) {
+		rec.ncopies = n;
+		int rc = verifyrec_write(&pr->r, &rec);
+		if (rc)
+			fprintf(stderr, "strata: cannot update '%s/" VERIFYREC_NAME "': %s; the next full 'strata verify' rewrites it\n",
+				pr->r.path, strerror(-rc));
+	}
+	verifyrec_release(&rec);
+}
+
 static void verify_note(const char *holder, void *arg)
 {
 	(void)holder;
@@ -665,11 +806,18 @@ static int run(struct prune *pr, const char *path)
 		say(pr, "rewriting %llu pack%s (%s to copy, each chunk checked first)",
 		    (unsigned long long)nrep, nrep == 1 ? "" : "s", h);
 	}
-	rc = repack(pr);
-	if (!rc && nrep + ndel)
-		say(pr, "deleting %llu pack%s", (unsigned long long)(nrep + ndel), nrep + ndel == 1 ? "" : "s");
+	rc = check_survivors(pr);
+	if (!rc)
+		rc = repack(pr);
+	ndel = 0;
+	for (size_t i = 0; i < pr->np; i++)
+		ndel += !pr->p[i].bad && pr->p[i].act != PACK_KEEP;
+	if (!rc && ndel)
+		say(pr, "deleting %llu pack%s", (unsigned long long)ndel, ndel == 1 ? "" : "s");
 	if (!rc)
 		rc = delete_packs(pr);
+	if (!rc)
+		forget_copies(pr);
 	return rc;
 }
 
@@ -686,6 +834,7 @@ int prune_run(const char *repo_path, const struct prune_opts *o, struct prune_re
 		const struct gpack *p = &pr.p[i];
 		if (p->bad)
 			continue;
+		res->damaged_kept += p->damaged;
 		if (p->act == PACK_KEEP) {
 			res->garbage_left += p->dead;
 			continue;
@@ -748,8 +897,8 @@ int gc_survey_run(const char *repo_path, struct gc_survey *s, char **err)
 		return rc;
 	}
 	rc = repo_lock_gc(&pr.r, false, "stats", -1, wait_note, NULL);
-	if (rc == -EROFS || rc == -EACCES || rc == -EPERM)
-		rc = 0; /* a read-only repository: no prune can run either */
+	if (rc == -ENOENT)
+		rc = 0; /* no lock file and none may be made here: nobody who could prune has run */
 	if (rc)
 		fail(&pr, rc, "cannot lock repository '%s' against prune: %s", repo_path, strerror(-rc));
 	if (!rc) {

@@ -35,6 +35,8 @@
 #include <unistd.h>
 
 #define PIECE_TOC UINT32_MAX
+/* a format 1 chunk's one piece (its whole CSV): not piece 0 of a framed copy of the same chunk */
+#define PIECE_WHOLE (UINT32_MAX - 1)
 #define PREFETCH_BYTES (4u << 20)
 #define PF_QUEUE 256
 #define VF_MAX 16
@@ -434,7 +436,8 @@ static int get_piece(struct reader *r, uint64_t gseq, uint32_t tidx, const struc
 	uint64_t nrows;
 	int fd, rc;
 
-	*out = chunk_cache_get(r->cache, &ch->e.id, k);
+	/* two copies of a chunk may differ in body format (one stored again): keyed apart */
+	*out = chunk_cache_get(r->cache, &ch->e.id, t->frame_size ? k : PIECE_WHOLE);
 	if (*out)
 		return 0;
 	fd = open_chunk_pack(r, gseq, tidx, &ch, &moved);
@@ -470,7 +473,7 @@ static int get_piece(struct reader *r, uint64_t gseq, uint32_t tidx, const struc
 		return -EIO;
 	}
 	uint8_t *data = buf_detach(&csv, NULL);
-	*out = chunk_cache_put_new(r->cache, &ch->e.id, 0, data, ch->e.csv_len);
+	*out = chunk_cache_put_new(r->cache, &ch->e.id, PIECE_WHOLE, data, ch->e.csv_len);
 	return 0;
 }
 

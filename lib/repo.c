@@ -93,6 +93,15 @@ int repo_init(const char *path, const struct repo_init_opts *o)
 	r.pack_size = psize;
 	r.zstd_level = level;
 	r.frame_size = (uint32_t)fsize;
+	/*
+	 * The deletion lock's file exists from the start, so that a verify run
+	 * by a user who may not create files here can still take it shared.
+	 */
+	char *gl = xasprintf("%s/gc-lock", path);
+	int gfd = open(gl, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+	free(gl);
+	if (gfd >= 0)
+		close(gfd);
 	config_text(&cfg, &r);
 	/* config last: a directory without it is not (yet) a repository */
 	rc = write_file_atomic(r.tmp, r.path, "config", cfg.data, cfg.len);
@@ -291,6 +300,9 @@ static int lock_file(struct repo *r, const char *name, int op, const char *what,
 	char *lp = xasprintf("%s/%s", r->path, name);
 	/* never through a link, never blocking on a FIFO (flock then fails on it) */
 	int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+	/* a shared lock needs no write access: one who may not write here still takes it */
+	if (fd < 0 && op == LOCK_SH && (errno == EACCES || errno == EROFS || errno == EPERM))
+		fd = open(lp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	/* a wait of more than a century is no limit (and mono_ms() + wait_ms cannot overflow) */
 	if (wait_ms > INT64_C(100) * 366 * 86400 * 1000)
 		wait_ms = -1;

@@ -236,6 +236,60 @@ for point in prune-removed:1 prune-removed:3 prune-packed:1 prune-packed:2 prune
     exactly_needed "$C" >/dev/null || fail "$point: after the next prune the packs do not hold exactly the needed chunks"
     note "$point: ok"
 done
+# second copies and damage: a prune killed after its first new pack leaves
+# every chunk of that pack twice. Damage every chunk of the new pack, unknown
+# to verify: the next prune keeps the new pack (fullest) but checks it before
+# deleting the other copies, finds the damage and deletes none of them
+# (exit 3). Then verify records the damaged copies; the prune after that
+# rewrites the old packs, whose new pack has the damaged one's name (the same
+# chunks in the same order): it replaces it, and must not then delete it.
+restore_all() {   # REPO WHAT
+    local g n k i
+    for g in "$1"/generations/*.gen; do
+        n=$(basename "$g" .gen); k=0
+        for i in 1 2 3 4 5 6 7 8 9; do [ "${G[$i]}" = "$n" ] && k=$i; done
+        [ $k -gt 0 ] || continue
+        rm -f "$T/rc.db"
+        "$STRATA" restore "$1" "$n" --to "$T/rc.db" >/dev/null || fail "$2: restore $n"
+        same_db "$T/g$k.db" "$T/rc.db" "$2: generation $k"
+    done
+}
+damage_pack() {   # PACK: flip a byte in the middle of every chunk body
+    "$PY" - "$1" <<'PYEOF'
+import struct, sys
+p = sys.argv[1]
+data = bytearray(open(p, "rb").read())
+idx_off, count = struct.unpack_from("<QI", data, len(data) - 32)
+for k in range(count):
+    off, clen = struct.unpack_from("<QI", data, idx_off + 48 * k + 16)
+    data[off + clen // 2] ^= 0x55
+open(p, "wb").write(bytes(data))
+PYEOF
+}
+C=$T/crash
+rm -rf "$C"; cp -a "$B" "$C"
+rc=0
+STRATA_FAULT=prune-packed:1 "$STRATA" prune "$C" --keep-daily 3 --keep-monthly 2 --repack 0 >/dev/null 2>&1 || rc=$?
+[ $rc -eq 137 ] || fail "prune was not killed at prune-packed:1 (exit $rc)"
+Y=$(ls -t "$C"/packs/*/*.pack | head -n 1)
+damage_pack "$Y"
+rc=0
+"$STRATA" prune "$C" --keep-daily 3 --keep-monthly 2 --repack 0 >"$T/o" 2>"$T/e" || rc=$?
+[ $rc -eq 3 ] || fail "prune over an unknown damaged copy: exit $rc, want 3: $(cat "$T/o" "$T/e")"
+yb=$(basename "$Y")
+grep -q "^damaged: chunk .* in pack packs/${yb:0:2}/$yb: " "$T/o" || fail "prune did not name the damaged chunk: $(cat "$T/o")"
+restore_all "$C" "after a prune met a damaged copy"
+"$STRATA" verify "$C" >"$T/v" 2>&1 || fail "verify after a prune met a damaged copy: $(cat "$T/v")"
+grep -q "healed" "$T/v" || fail "verify does not see the damaged copies: $(cat "$T/v")"
+rc=0
+"$STRATA" prune "$C" --keep-daily 3 --keep-monthly 2 --repack 0 >"$T/o" 2>"$T/e" || rc=$?
+[ $rc -eq 0 ] || fail "prune of recorded damaged copies: exit $rc: $(cat "$T/o" "$T/e")"
+restore_all "$C" "after a prune dropped recorded damaged copies"
+"$STRATA" verify "$C" >"$T/v" 2>&1 || fail "verify after a prune dropped damaged copies: $(cat "$T/v")"
+grep -q "healed" "$T/v" && fail "a damaged copy is left: $(cat "$T/v")"
+grep -q "^damaged_copy" "$C/verify-status" && fail "verify-status still lists copies prune removed: $(cat "$C/verify-status")"
+exactly_needed "$C" >/dev/null || fail "after the damaged copies went the packs do not hold exactly the needed chunks"
+
 # a backup killed after writing its packs (no manifest): prune collects what
 # it left; a backup and a prune started together (--wait) both finish, one
 # after the other, and the new generation is whole
