@@ -322,7 +322,8 @@ static const struct help_section sections[] = {
 	  "  1  failure; one line on stderr says what went wrong and what to do\n"
 	  "  2  usage: an unknown command or option, or a value it does not take\n"
 	  "  3  damage: verify found damage; backup reused a chunk verify found damaged;\n"
-	  "     status: the last verify found damage\n"
+	  "     prune kept packs because a chunk to keep is damaged; status: the last\n"
+	  "     verify found damage\n"
 	  "  4  status --max-age: a newest generation is older than that, or there is none\n"
 	  "  5  busy: another backup, index or prune holds the repository's lock (after\n"
 	  "     --wait=DURATION)" },
