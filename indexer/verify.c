@@ -464,17 +464,9 @@ static void record(struct verify *v, int64_t t0)
 			const struct vchunk *c = &v->ch[i];
 			if (c->state != CH_BAD)
 				continue;
-			const struct vchunk *best = find_chunk(v, &c->e.id);
-			if (best == c) { /* no intact copy sorts before it: none */
-				rec.damaged = xrealloc(rec.damaged, (rec.ndamaged + 1) * sizeof(*rec.damaged));
-				rec.damaged[rec.ndamaged++] = c->e.id;
-			}
-			rec.copies = xrealloc(rec.copies, (rec.ncopies + 1) * sizeof(*rec.copies));
-			rec.copies[rec.ncopies].id = c->e.id;
-			snprintf(rec.copies[rec.ncopies].pack, 33, "%s", v->packs[c->pack]);
-			rec.ncopies++;
+			/* no intact copy sorts before it: there is none */
+			verifyrec_add(&rec, &c->e.id, v->packs[c->pack], find_chunk(v, &c->e.id) == c);
 		}
-		rec.capcopies = rec.ncopies;
 	} else if (sample) {
 		/* what the sample found damaged is added; what it did not read stays as it was */
 		struct verify_record add = { 0 };
@@ -482,22 +474,15 @@ static void record(struct verify *v, int64_t t0)
 			const struct vchunk *c = &v->ch[i];
 			if (c->state != CH_BAD || verifyrec_damaged_copy(&rec, &c->e.id, v->packs[c->pack]))
 				continue;
-			if (find_chunk(v, &c->e.id) == c && !verifyrec_damaged(&rec, &c->e.id)) {
-				add.damaged = xrealloc(add.damaged, (add.ndamaged + 1) * sizeof(*add.damaged));
-				add.damaged[add.ndamaged++] = c->e.id;
-			}
-			add.copies = xrealloc(add.copies, (add.ncopies + 1) * sizeof(*add.copies));
-			add.copies[add.ncopies].id = c->e.id;
-			snprintf(add.copies[add.ncopies].pack, 33, "%s", v->packs[c->pack]);
-			add.ncopies++;
+			verifyrec_add(&add, &c->e.id, v->packs[c->pack],
+				      find_chunk(v, &c->e.id) == c && !verifyrec_damaged(&rec, &c->e.id));
 		}
-		rec.damaged = xrealloc(rec.damaged, (rec.ndamaged + add.ndamaged + 1) * sizeof(*rec.damaged));
-		memcpy(rec.damaged + rec.ndamaged, add.damaged, add.ndamaged * sizeof(*add.damaged));
-		rec.ndamaged += add.ndamaged;
-		rec.copies = xrealloc(rec.copies, (rec.ncopies + add.ncopies + 1) * sizeof(*rec.copies));
-		memcpy(rec.copies + rec.ncopies, add.copies, add.ncopies * sizeof(*add.copies));
-		rec.ncopies += add.ncopies;
-		rec.capcopies = rec.ncopies;
+		/* appended only now: the lookups above need rec sorted */
+		for (size_t i = 0, d = 0; i < add.ncopies; i++) {
+			bool id_too = d < add.ndamaged && !memcmp(add.damaged[d].b, add.copies[i].id.b, 16);
+			verifyrec_add(&rec, &add.copies[i].id, add.copies[i].pack, id_too);
+			d += id_too;
+		}
 		verifyrec_release(&add);
 	}
 	rc = verifyrec_write(&v->r, &rec);

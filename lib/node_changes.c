@@ -157,6 +157,21 @@ static int prev_seq(struct tree *t, uint64_t seq, uint32_t tidx, uint64_t *pseq,
 }
 
 /*
+ * The changes node of table n (its seq and tidx) in format f as the catalog
+ * has it now: its key is the seq of the generation before, *pseq (0: none).
+ */
+static int prev_node(struct tree *t, const struct node *n, unsigned f, struct node *c,
+		     uint64_t *pseq, uint32_t *ptidx)
+{
+	char key[24];
+	int rc = prev_seq(t, n->seq, n->tidx, pseq, ptidx);
+	if (rc)
+		return rc;
+	snprintf(key, sizeof(key), "%llu", (unsigned long long)*pseq);
+	return node_make_named(c, N_CHANGES, n->seq, n->tidx, f, key, NULL);
+}
+
+/*
  * The version of the table before generation seq: the newest older
  * generation holding it, which must still be the one the node was made for
  * (a prune may have removed it: the name then names another node).
@@ -166,12 +181,11 @@ static int previous(struct tree *t, const struct node *n, struct tdiff_side *old
 {
 	uint64_t pseq;
 	uint32_t ptidx;
-	char want[24];
-	int rc = prev_seq(t, n->seq, n->tidx, &pseq, &ptidx);
+	struct node now;
+	int rc = prev_node(t, n, (unsigned)n->pos, &now, &pseq, &ptidx);
 	if (rc)
 		return rc;
-	snprintf(want, sizeof(want), "%llu", (unsigned long long)pseq);
-	if (strcmp(want, n->key))
+	if (strcmp(now.key, n->key))
 		return -ENOENT; /* the previous generation changed since the lookup */
 	rc = side_of(t, n->seq, n->tidx, new);
 	if (!rc)
@@ -184,12 +198,7 @@ static int changes_node(struct tree *t, const struct node *parent, unsigned f, s
 {
 	uint64_t pseq;
 	uint32_t ptidx;
-	char key[24];
-	int rc = prev_seq(t, parent->seq, parent->tidx, &pseq, &ptidx);
-	if (rc)
-		return rc;
-	snprintf(key, sizeof(key), "%llu", (unsigned long long)pseq);
-	return node_make_named(c, N_CHANGES, parent->seq, parent->tidx, f, key, NULL);
+	return prev_node(t, parent, f, c, &pseq, &ptidx);
 }
 
 static int changes_text(struct tree *t, const struct node *n, struct buf *out)

@@ -821,6 +821,28 @@ static int run(struct prune *pr, const char *path)
 	return rc;
 }
 
+/* Free what pr holds; *err: its message, or one saying what failed.  Returns rc. */
+static int prune_release(struct prune *pr, int rc, const char *what, const char *repo_path,
+			 char **err)
+{
+	if (pr->cat_open)
+		catalog_close(&pr->cat);
+	for (size_t i = 0; i < pr->np; i++) {
+		free(pr->p[i].e);
+		free(pr->p[i].keep);
+	}
+	free(pr->p);
+	for (size_t i = 0; i < pr->ng; i++)
+		free(pr->g[i].source);
+	free(pr->g);
+	idset_release(&pr->ids);
+	repo_close(&pr->r);
+	*err = pr->err;
+	if (rc && !*err)
+		*err = xasprintf("%s '%s' failed: %s", what, repo_path, strerror(-rc));
+	return rc;
+}
+
 int prune_run(const char *repo_path, const struct prune_opts *o, struct prune_result *res,
 	      char **err)
 {
@@ -862,22 +884,7 @@ int prune_run(const char *repo_path, const struct prune_opts *o, struct prune_re
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	if (pr.cat_open)
-		catalog_close(&pr.cat);
-	for (size_t i = 0; i < pr.np; i++) {
-		free(pr.p[i].e);
-		free(pr.p[i].keep);
-	}
-	free(pr.p);
-	for (size_t i = 0; i < pr.ng; i++)
-		free(pr.g[i].source);
-	free(pr.g);
-	idset_release(&pr.ids);
-	repo_close(&pr.r);
-	*err = pr.err;
-	if (rc && !*err)
-		*err = xasprintf("prune of '%s' failed: %s", repo_path, strerror(-rc));
-	return rc;
+	return prune_release(&pr, rc, "prune of", repo_path, err);
 }
 
 int gc_survey_run(const char *repo_path, struct gc_survey *s, char **err)
@@ -939,15 +946,5 @@ int gc_survey_run(const char *repo_path, struct gc_survey *s, char **err)
 			}
 		}
 	}
-	for (size_t i = 0; i < pr.np; i++) {
-		free(pr.p[i].e);
-		free(pr.p[i].keep);
-	}
-	free(pr.p);
-	idset_release(&pr.ids);
-	repo_close(&pr.r);
-	*err = pr.err;
-	if (rc && !*err)
-		*err = xasprintf("cannot survey '%s': %s", repo_path, strerror(-rc));
-	return rc;
+	return prune_release(&pr, rc, "survey of", repo_path, err);
 }

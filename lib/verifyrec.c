@@ -234,6 +234,22 @@ int verifyrec_write(const struct repo *r, const struct verify_record *v)
 	return rc;
 }
 
+void verifyrec_add(struct verify_record *v, const struct chunk_id *id, const char *pack,
+		   bool no_intact)
+{
+	if (no_intact) {
+		v->damaged = xrealloc(v->damaged, (v->ndamaged + 1) * sizeof(*v->damaged));
+		v->damaged[v->ndamaged++] = *id;
+	}
+	if (v->ncopies == v->capcopies) {
+		v->capcopies = v->capcopies ? v->capcopies * 2 : 16;
+		v->copies = xrealloc(v->copies, v->capcopies * sizeof(*v->copies));
+	}
+	v->copies[v->ncopies].id = *id;
+	snprintf(v->copies[v->ncopies].pack, sizeof(v->copies[v->ncopies].pack), "%s", pack);
+	v->ncopies++;
+}
+
 bool verifyrec_damaged_copy(const struct verify_record *v, const struct chunk_id *id,
 			    const char *pack)
 {

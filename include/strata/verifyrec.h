@@ -63,6 +63,13 @@ int verifyrec_parse(const char *text, size_t n, struct verify_record *v);
 /* Write v as REPO/verify-status, atomically. */
 int verifyrec_write(const struct repo *r, const struct verify_record *v);
 void verifyrec_format(struct buf *out, const struct verify_record *v);
+/*
+ * Append a damaged copy (id in pack; no_intact: and the id to the damaged
+ * ids).  The lists are unsorted after this until the record is written and
+ * read back: look nothing up in them meanwhile.
+ */
+void verifyrec_add(struct verify_record *v, const struct chunk_id *id, const char *pack,
+		   bool no_intact);
 /* Whether that copy (id in pack) is in the damaged copies (binary search). */
 bool verifyrec_damaged_copy(const struct verify_record *v, const struct chunk_id *id,
 			    const char *pack);

@@ -194,6 +194,29 @@ rc=0
 "$STRATA" status "$R" >"$T/s.out" 2>"$T/s.err" || rc=$?
 [ $rc -eq 3 ] || fail "status after verify found damage: exit $rc, want 3: $(cat "$T/s.out" "$T/s.err")"
 grep -q "last full verify: .*DAMAGED" "$T/s.out" || fail "status does not show the damage: $(cat "$T/s.out")"
+# --read-data: 100% is the full check; a sample (which may or may not draw the
+# damaged chunk) is recorded as a quick check and never clears what the full
+# one found; bad values are usage errors
+expect_err 2 'percentage' "$STRATA" verify "$R" --read-data=0
+expect_err 2 'percentage' "$STRATA" verify "$R" --read-data=101
+expect_err 2 'percentage' "$STRATA" verify "$R" --read-data=x
+expect_err 2 'contradict' "$STRATA" verify "$R" --quick --read-data
+rc=0
+"$STRATA" verify "$R" --read-data=100% >"$T/v100.out" 2>&1 || rc=$?
+[ $rc -eq 3 ] || fail "verify --read-data=100% missed the damage (exit $rc)"
+grep -q "MiB/s" "$T/v100.out" || fail "verify gives no rate: $(tail -1 "$T/v100.out")"
+cp "$R/verify-status" "$T/vs.full"
+rc=0
+"$STRATA" verify "$R" --read-data=5 >"$T/v5.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || [ $rc -eq 3 ] || fail "verify --read-data=5: exit $rc: $(cat "$T/v5.out")"
+grep -q "a random sample" "$T/v5.out" || fail "a sampled verify does not say so: $(tail -1 "$T/v5.out")"
+grep -q "^quick.time = " "$R/verify-status" || fail "a sampled verify was not recorded as a quick check"
+grep '^damaged' "$T/vs.full" >"$T/dl"
+[ -s "$T/dl" ] || fail "test bug: the full check recorded no damage"
+while read -r l; do
+    grep -qxF "$l" "$R/verify-status" || fail "a sampled verify dropped '$l' of the full check"
+done <"$T/dl"
+grep "^full\." "$T/vs.full" | cmp -s - <(grep "^full\." "$R/verify-status") || fail "a sampled verify changed the full check's record"
 # a record written by an older strata names ids only: a backup needing the
 # chunk reuses it and says so (exit 3, one line), as it did then
 cp "$R/verify-status" "$T/vs.saved"
