@@ -42,6 +42,11 @@ static double timeout_of(unsigned flags)
 	return flags & TREE_LIVE ? LIVE_TIMEOUT : IMMUTABLE_TIMEOUT;
 }
 
+static double attr_timeout_of(unsigned flags)
+{
+	return flags & (TREE_LIVE | TREE_LIVE_ATTR) ? LIVE_TIMEOUT : IMMUTABLE_TIMEOUT;
+}
+
 /* Messages go to stderr (seen with -f) and to syslog. */
 static void log_sink(const char *line)
 {
@@ -115,7 +120,7 @@ static void fs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	if (rc)
 		fuse_reply_err(req, kerr(rc));
 	else
-		fuse_reply_attr(req, &st, timeout_of(flags));
+		fuse_reply_attr(req, &st, attr_timeout_of(flags));
 }
 
 static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -140,7 +145,7 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	e.ino = ino;
-	e.attr_timeout = timeout_of(flags);
+	e.attr_timeout = attr_timeout_of(flags);
 	e.entry_timeout = timeout_of(flags);
 	fuse_reply_entry(req, &e);
 }
@@ -288,7 +293,7 @@ static int plus_add(struct plus *p, size_t i, const struct stat *st, unsigned fl
 	if (st) {
 		e.ino = ino;
 		e.attr = *st;
-		e.attr_timeout = timeout_of(flags);
+		e.attr_timeout = attr_timeout_of(flags);
 		e.entry_timeout = timeout_of(flags);
 	} else {
 		/* "." and ".." are never linked by the kernel */
@@ -514,10 +519,15 @@ static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
  * catalog query, ~20 us) and, when they differ, drops the kernel's copy
  * (notify_inval_inode): "latest" follows a new generation within about
  * WATCH_MS of the generation's directory appearing.
+ * Every GONE_TICKS it also lists the root and drops the kernel's entry of
+ * each generation that left it (notify_inval_entry): a pruned generation
+ * the kernel had looked up would otherwise stay for the entry's timeout
+ * (365 days), as a directory whose files cannot be opened.
  * Notifications are sent from this thread only: never from a request
  * handler, where they could deadlock with the kernel.
  */
 #define WATCH_MS 100
+#define GONE_TICKS 10
 
 static struct {
 	pthread_mutex_t mu;
@@ -536,9 +546,61 @@ static void watch_served(const char *target)
 	pthread_mutex_unlock(&g_watch.mu);
 }
 
+struct gen_ent {
+	uint64_t ino;
+	const char *name;
+};
+
+static int gen_ent_cmp(const void *a, const void *b)
+{
+	const struct gen_ent *x = a, *y = b;
+	return x->ino < y->ino ? -1 : x->ino > y->ino ? 1 : strcmp(x->name, y->name);
+}
+
+/* The directories of the root listing d, sorted by number and name (caller frees). */
+static struct gen_ent *gen_ents(const struct tree_dir *d, size_t *n)
+{
+	struct gen_ent *e = xcalloc(d->n + 1, sizeof(*e));
+	const char *name = (const char *)d->names.data;
+	*n = 0;
+	for (size_t i = 0; i < d->n; i++, name += strlen(name) + 1)
+		if (d->types[i] == S_IFDIR)
+			e[(*n)++] = (struct gen_ent){ d->inos[i], name };
+	qsort(e, *n, sizeof(*e), gen_ent_cmp);
+	return e;
+}
+
+/* Drop the kernel's entries of the root's directories that *prev had and now has not. */
+static void watch_gone(struct tree *t, struct tree_dir *prev, bool *have_prev)
+{
+	struct tree_dir now = { 0 };
+	unsigned flags;
+	size_t np, nn;
+
+	if (tree_list(t, TREE_INO_ROOT, &now, &flags)) {
+		tree_dir_release(&now);
+		return;
+	}
+	if (*have_prev) {
+		struct gen_ent *p = gen_ents(prev, &np), *q = gen_ents(&now, &nn);
+		for (size_t i = 0; i < np; i++)
+			if (!bsearch(&p[i], q, nn, sizeof(*q), gen_ent_cmp))
+				fuse_lowlevel_notify_inval_entry(g_watch.se, TREE_INO_ROOT, p[i].name,
+								 strlen(p[i].name));
+		free(p);
+		free(q);
+	}
+	tree_dir_release(prev);
+	*prev = now;
+	*have_prev = true;
+}
+
 static void *watch_main(void *arg)
 {
 	struct tree *t = arg;
+	struct tree_dir root = { 0 };
+	bool have_root = false;
+	unsigned tick = 0;
 
 	pthread_mutex_lock(&g_watch.mu);
 	while (!g_watch.stop) {
@@ -550,6 +612,11 @@ static void *watch_main(void *arg)
 			until.tv_nsec -= 1000000000L;
 		}
 		pthread_cond_timedwait(&g_watch.cv, &g_watch.mu, &until);
+		if (!g_watch.stop && ++tick % GONE_TICKS == 0) {
+			pthread_mutex_unlock(&g_watch.mu);
+			watch_gone(t, &root, &have_root);
+			pthread_mutex_lock(&g_watch.mu);
+		}
 		if (g_watch.stop || !g_watch.served[0])
 			continue;
 		pthread_mutex_unlock(&g_watch.mu);
@@ -566,6 +633,7 @@ static void *watch_main(void *arg)
 		free(target);
 	}
 	pthread_mutex_unlock(&g_watch.mu);
+	tree_dir_release(&root);
 	return NULL;
 }
 

@@ -21,6 +21,7 @@
 #include "strata/verifyrec.h"
 
 #include <dirent.h>
+#include <xxhash.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,7 @@ static const char SCHEMA[] =
 	" header TEXT NOT NULL, nrows INTEGER NOT NULL, nchunks INTEGER NOT NULL,"
 	" csv_size INTEGER NOT NULL, views INTEGER NOT NULL, jsonl_size INTEGER NOT NULL,"
 	" sql_size INTEGER NOT NULL, cols BLOB NOT NULL, flags INTEGER NOT NULL,"
-	" pg_schema TEXT NOT NULL, PRIMARY KEY(seq, tidx)) WITHOUT ROWID;"
+	" pg_schema TEXT NOT NULL, render_id INTEGER NOT NULL, PRIMARY KEY(seq, tidx)) WITHOUT ROWID;"
 	"CREATE UNIQUE INDEX IF NOT EXISTS tables_by_dir ON tables(seq, dirname);"
 	"CREATE INDEX IF NOT EXISTS tables_by_name ON tables(dirname, seq);"
 	"CREATE TABLE IF NOT EXISTS table_chunks(seq INTEGER NOT NULL, tidx INTEGER NOT NULL,"
@@ -60,16 +61,20 @@ static const char SCHEMA[] =
 	" first_key BLOB NOT NULL, last_key BLOB NOT NULL,"
 	" PRIMARY KEY(seq, tidx, seqno)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS table_chunks_by_name ON table_chunks(seq, tidx, fname);"
+	"CREATE INDEX IF NOT EXISTS table_chunks_by_id ON table_chunks(chunk_id);"
 	"CREATE TABLE IF NOT EXISTS row_groups(seq INTEGER NOT NULL, tidx INTEGER NOT NULL,"
 	" grp INTEGER NOT NULL, first_seqno INTEGER NOT NULL, nchunks INTEGER NOT NULL,"
 	" name TEXT NOT NULL, PRIMARY KEY(seq, tidx, grp)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS row_groups_by_name ON row_groups(seq, tidx, name);"
+	"CREATE TABLE IF NOT EXISTS row_files(chunk_id BLOB NOT NULL, render_id INTEGER NOT NULL,"
+	" holders INTEGER NOT NULL, first_time INTEGER NOT NULL,"
+	" PRIMARY KEY(chunk_id, render_id)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS gen_parts(seq INTEGER NOT NULL, file INTEGER NOT NULL,"
 	" part INTEGER NOT NULL, tidx INTEGER NOT NULL, text TEXT NOT NULL,"
 	" PRIMARY KEY(seq, file, part)) WITHOUT ROWID;";
 
 static const char DROP[] =
-	"DROP TABLE IF EXISTS gen_parts; DROP TABLE IF EXISTS row_groups;"
+	"DROP TABLE IF EXISTS gen_parts; DROP TABLE IF EXISTS row_groups; DROP TABLE IF EXISTS row_files;"
 	"DROP TABLE IF EXISTS table_chunks; DROP TABLE IF EXISTS tables;"
 	"DROP TABLE IF EXISTS generations; DROP TABLE IF EXISTS chunks;"
 	"DROP TABLE IF EXISTS chunk_copies; DROP TABLE IF EXISTS packs; DROP TABLE IF EXISTS meta;";
@@ -391,7 +396,7 @@ static void gen_json(struct buf *j, const struct manifest *m)
 	hex_encode(idhex, m->id, 16);
 	time_rfc3339(ts, m->time);
 	/* the mount layout: 3 has the JSONL and SQL views (manifest version 2), 4 dump.sql and schema.pg.sql (3), 5 key/, changes, tables/, at/ (served for every generation) */
-	buf_addf(j, "{\n  \"format\": %d,\n  \"id\": \"", m->version >= 3 ? 5 : m->version == 2 ? 3 : 2);
+	buf_addf(j, "{\n  \"format\": %d,\n  \"id\": \"", m->version >= 3 ? 6 : m->version == 2 ? 3 : 2);
 	buf_adds(j, idhex);
 	buf_adds(j, "\",\n  \"name\": ");
 	buf_add_json_str(j, m->name, strlen(m->name));
@@ -554,6 +559,79 @@ static int add_pg_schema(struct catalog *c, const struct manifest *m)
 	return rc;
 }
 
+/* The revision of a generation's JSONL and SQL views (views.h); 0: their sizes were not recorded (manifest version 1). */
+static unsigned views_rev(const struct manifest *m)
+{
+	return m->version >= 3 ? 2 : m->version == 2 ? 1 : 0;
+}
+
+/*
+ * What a row-range file's bytes depend on besides its chunk (docs/FORMAT.md,
+ * "Inode numbers"): the CSV header, and for JSONL and SQL the table's name,
+ * its columns, whether it has rowids, and the views' revision.  Two
+ * generations' files of one chunk with the same render id are the same
+ * bytes, and share an inode number.
+ */
+static uint64_t render_id(const struct manifest_table *t, const struct buf *hdr, unsigned views)
+{
+	struct buf b = BUF_INIT;
+	uint8_t tail[2] = { (uint8_t)((t->flags & TABLE_WITHOUT_ROWID) != 0), (uint8_t)views };
+	buf_add(&b, t->name, strlen(t->name) + 1);
+	buf_add(&b, hdr->data ? hdr->data : (const void *)"", hdr->len);
+	buf_add(&b, "", 1);
+	for (unsigned k = 0; k < t->ncols; k++)
+		buf_add(&b, t->cols[k], strlen(t->cols[k]) + 1);
+	buf_add(&b, tail, sizeof(tail));
+	uint64_t v = XXH3_64bits(b.data, b.len);
+	buf_release(&b);
+	return v;
+}
+
+/*
+ * row_files counts, for each row-range file (a chunk id in a table of one
+ * render id), the generations holding it and the oldest one's time: the
+ * mount's st_nlink and st_mtime, one lookup per stat (node_rows.c).  Kept
+ * as generations come (here, after the generation's table_chunks rows)
+ * and go (drop_row_files); rebuilt with the catalog.
+ */
+static int delete_by(struct catalog *c, const char *sql, const char *key);
+
+static int add_row_files(struct catalog *c, const struct manifest *m)
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, "INSERT INTO row_files SELECT DISTINCT tc.chunk_id, t.render_id, 1, ?2"
+			 " FROM table_chunks tc JOIN tables t ON t.seq = tc.seq AND t.tidx = tc.tidx"
+			 " WHERE tc.seq = ?1 ON CONFLICT(chunk_id, render_id) DO UPDATE"
+			 " SET holders = holders + 1, first_time = min(first_time, excluded.first_time)", &st);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)m->seq);
+	sqlite3_bind_int64(st, 2, m->time);
+	rc = run(c, st);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Generation `name` is leaving the catalog (its table_chunks rows are still there). */
+#define GEN_FILES "(SELECT tc.chunk_id, t.render_id FROM table_chunks tc JOIN tables t" \
+	" ON t.seq = tc.seq AND t.tidx = tc.tidx WHERE tc.seq = (SELECT seq FROM generations WHERE name = ?1))"
+static int drop_row_files(struct catalog *c, const char *name)
+{
+	int rc = delete_by(c, "UPDATE row_files SET holders = holders - 1"
+			      " WHERE (chunk_id, render_id) IN " GEN_FILES, name);
+	/* the files it was the oldest holder of: the next oldest */
+	if (!rc)
+		rc = delete_by(c, "UPDATE row_files SET first_time = (SELECT min(g.time) FROM table_chunks tc"
+				  " JOIN tables t ON t.seq = tc.seq AND t.tidx = tc.tidx JOIN generations g"
+				  " ON g.seq = tc.seq WHERE tc.chunk_id = row_files.chunk_id"
+				  " AND t.render_id = row_files.render_id AND g.name != ?1)"
+				  " WHERE holders > 0 AND first_time = (SELECT time FROM generations WHERE name = ?1)"
+				  " AND (chunk_id, render_id) IN " GEN_FILES, name);
+	if (!rc)
+		rc = exec(c, "DELETE FROM row_files WHERE holders <= 0");
+	return rc;
+}
+
 /*
  * Index one decoded manifest.  manifest_decode() checked its structure
  * (safe, unique dirnames; seq < 2^24, ntables <= 2^16 and nchunks <= 2^20,
@@ -573,7 +651,7 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 
 	if (m->seq == 0 || m->seq > 0xffffff || m->ntables > 0x10000)
 		return -EUCLEAN;
-	rc = prep(c, "INSERT INTO tables VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &stt);
+	rc = prep(c, "INSERT INTO tables VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &stt);
 	if (!rc)
 		rc = prep(c, "INSERT INTO table_chunks VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", &sc);
 	if (!rc)
@@ -600,7 +678,7 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 		sqlite3_bind_int64(stt, 8, (sqlite3_int64)t->nchunks);
 		sqlite3_bind_int64(stt, 9, (sqlite3_int64)t->csv_size);
 		/* JSONL and SQL views: their sizes were recorded from manifest version 2 on (views.h) */
-		sqlite3_bind_int64(stt, 10, m->version >= 3 ? 2 : m->version == 2 ? 1 : 0);
+		sqlite3_bind_int64(stt, 10, views_rev(m));
 		sqlite3_bind_int64(stt, 11, (sqlite3_int64)jsize);
 		sqlite3_bind_int64(stt, 12, (sqlite3_int64)ssize);
 		struct buf cols = BUF_INIT; /* the column names, each ending in NUL */
@@ -613,6 +691,7 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 		char *pg = pg_wanted(t) ? pg_text(m, t) : xstrdup("");
 		sqlite3_bind_text(stt, 15, pg, -1, SQLITE_TRANSIENT);
 		free(pg);
+		sqlite3_bind_int64(stt, 16, (sqlite3_int64)render_id(t, &hdr, views_rev(m)));
 		rc = run(c, stt);
 		if (!rc && (t->nchunks > 0x100000 ||
 			    __builtin_add_overflow(nrows, t->nrows, &nrows) ||
@@ -671,6 +750,8 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 		free(fnames);
 		fnames = NULL;
 	}
+	if (!rc)
+		rc = add_row_files(c, m);
 	/* dump.sql: from manifest version 3 (views.h: the SQL rendering a script can carry) */
 	if (!rc && m->version >= 3)
 		rc = add_dump_parts(c, m);
@@ -921,7 +1002,7 @@ static int sync_once(struct catalog *c, const struct repo *r, bool rebuild,
 	if (rc)
 		return rc;
 	if (rebuild)
-		rc = exec(c, "DELETE FROM gen_parts; DELETE FROM row_groups; DELETE FROM table_chunks;"
+		rc = exec(c, "DELETE FROM gen_parts; DELETE FROM row_groups; DELETE FROM row_files; DELETE FROM table_chunks;"
 			     " DELETE FROM tables; DELETE FROM generations; DELETE FROM chunks;"
 			     " DELETE FROM chunk_copies; DELETE FROM packs;");
 	if (!rc)
@@ -939,7 +1020,9 @@ static int sync_once(struct catalog *c, const struct repo *r, bool rebuild,
 		if (namelist_has(&disk_gens, cat_gens.v[i]))
 			continue;
 		/* every table keyed by seq; the generation's row last (the others find it by name) */
-		rc = delete_by(c, "DELETE FROM gen_parts WHERE seq=(SELECT seq FROM generations WHERE name=?)", cat_gens.v[i]);
+		rc = drop_row_files(c, cat_gens.v[i]);
+		if (!rc)
+			rc = delete_by(c, "DELETE FROM gen_parts WHERE seq=(SELECT seq FROM generations WHERE name=?)", cat_gens.v[i]);
 		if (!rc)
 			rc = delete_by(c, "DELETE FROM row_groups WHERE seq=(SELECT seq FROM generations WHERE name=?)", cat_gens.v[i]);
 		if (!rc)
@@ -1354,7 +1437,7 @@ int catalog_gen_text(struct catalog *c, uint64_t seq, bool json, char **text, si
 			  seq, -1, text, len);
 }
 
-#define TABLE_COLS "tidx, dirname, nrows, nchunks, csv_size, length(CAST(header AS BLOB)), length(CAST(schema_sql AS BLOB)), views, jsonl_size, sql_size, length(CAST(pg_schema AS BLOB)), flags"
+#define TABLE_COLS "tidx, dirname, nrows, nchunks, csv_size, length(CAST(header AS BLOB)), length(CAST(schema_sql AS BLOB)), views, jsonl_size, sql_size, length(CAST(pg_schema AS BLOB)), flags, render_id"
 
 static void table_row(sqlite3_stmt *st, struct cat_table *t)
 {
@@ -1370,6 +1453,7 @@ static void table_row(sqlite3_stmt *st, struct cat_table *t)
 	t->schema_len = (uint64_t)sqlite3_column_int64(st, 6);
 	t->pg_len = (uint64_t)sqlite3_column_int64(st, 10);
 	t->flags = (unsigned)sqlite3_column_int64(st, 11);
+	t->render_id = (uint64_t)sqlite3_column_int64(st, 12);
 }
 
 int catalog_list_tables(struct catalog *c, uint64_t seq, struct cat_table **t, size_t *n)
@@ -1598,6 +1682,48 @@ int catalog_count_gens_using(struct catalog *c, const struct chunk_id *ids, size
 			     count);
 	if (!rc)
 		rc = exec(c, "DELETE FROM temp.using_ids;");
+	return rc;
+}
+
+int catalog_file_holders(struct catalog *c, const struct chunk_id *id, uint64_t render,
+			 bool count, struct cat_holders *h)
+{
+	sqlite3_stmt *st;
+	int rc, s;
+	memset(h, 0, sizeof(*h));
+	/* the newest holder: where to read it */
+	rc = prep(c, "SELECT tc.seq, tc.tidx, tc.seqno FROM table_chunks tc JOIN tables t"
+		     " ON t.seq = tc.seq AND t.tidx = tc.tidx WHERE tc.chunk_id=? AND t.render_id=?"
+		     " ORDER BY tc.seq DESC LIMIT 1", &st);
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(st, 1, id->b, 16, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)render);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		h->seq = (uint64_t)sqlite3_column_int64(st, 0);
+		h->tidx = (uint32_t)sqlite3_column_int64(st, 1);
+		h->seqno = (uint32_t)sqlite3_column_int64(st, 2);
+		h->count = 1;
+	} else if (s != SQLITE_DONE) {
+		rc = sqerr(c, s);
+	}
+	sqlite3_finalize(st);
+	if (rc || !h->count || !count)
+		return rc;
+	rc = prep(c, "SELECT holders, first_time FROM row_files WHERE chunk_id=? AND render_id=?", &st);
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(st, 1, id->b, 16, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)render);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		h->count = (uint64_t)sqlite3_column_int64(st, 0);
+		h->first_time = sqlite3_column_int64(st, 1);
+	} else {
+		rc = s == SQLITE_DONE ? -EUCLEAN : sqerr(c, s); /* a holder but no row_files row */
+	}
+	sqlite3_finalize(st);
 	return rc;
 }
 

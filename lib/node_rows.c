@@ -9,6 +9,17 @@
  *                                                  than ROWS_FLAT_MAX chunks,
  *                                                  key-range directories of
  *                                                  files (naming.h, "groups")
+ *
+ * One inode per row range: a row-range file has the same bytes in every
+ * generation whose table holds its chunk with the same render id (the
+ * CSV header, the table's name and columns, rowids, the views' revision:
+ * catalog.c), and one inode number in all of them: a hash of the format,
+ * the chunk id and the render id (N_ROWS_FILE .. N_ROWS_SQL are located
+ * nodes, tree_i.h).  Its st_nlink is the number of generations holding it,
+ * its mtime the oldest one's time, so du, rsync -aH, tar and rsync's
+ * size+mtime check see what stayed the same.  The address a number was
+ * handed out with is where it was found; a prune may remove that
+ * generation, and the file is then read where the newest holder has it.
  */
 #include "tree_i.h"
 #include "strata/naming.h"
@@ -136,6 +147,67 @@ static enum node_type file_type(enum view_format f)
 	return f == VIEW_JSONL ? N_ROWS_JSONL : f == VIEW_SQL ? N_ROWS_SQL : N_ROWS_FILE;
 }
 
+#define FILE_KEY_LEN (16 + 8) /* chunk id, render id (little-endian) */
+
+static struct node file_node(enum view_format f, uint64_t seq, uint32_t tidx, uint32_t seqno,
+			     const struct chunk_id *id, uint64_t render)
+{
+	struct node c = node_make(file_type(f), seq, tidx, seqno);
+	memcpy(c.key, id->b, 16);
+	for (unsigned i = 0; i < 8; i++)
+		c.key[16 + i] = (char)(uint8_t)(render >> (8 * i));
+	c.keylen = FILE_KEY_LEN;
+	return c;
+}
+
+/*
+ * Where row-range file n is now, in g, tb and ch: where it was found if
+ * that generation still holds the same bytes there, else where the newest
+ * generation holding them does (remembered for the next use).  With
+ * count, h counts the generations holding it and gives the oldest one's
+ * time.
+ */
+static int file_locate(struct tree *t, const struct node *n, bool count, struct cat_gen *g,
+		       struct cat_table *tb, struct cat_chunk *ch, struct cat_holders *h)
+{
+	struct chunk_id id;
+	struct cat_holders mine;
+	uint64_t render = 0;
+	bool here;
+	int rc;
+
+	if (!h)
+		h = &mine;
+
+	if (n->keylen != FILE_KEY_LEN)
+		return -ENOENT;
+	memcpy(id.b, n->key, 16);
+	for (unsigned i = 0; i < 8; i++)
+		render |= (uint64_t)(uint8_t)n->key[16 + i] << (8 * i);
+	rc = tree_table(t, n, g, tb);
+	if (!rc)
+		rc = catalog_chunk_by_seqno(&t->cat, n->seq, n->tidx, n->pos, ch);
+	if (rc && rc != -ENOENT)
+		return rc;
+	here = !rc && tb->render_id == render && !memcmp(ch->e.id.b, id.b, 16);
+	if (here && !count)
+		return 0;
+	rc = catalog_file_holders(&t->cat, &id, render, count, h);
+	if (rc || !h->count)
+		return rc ? rc : -ENOENT;
+	if (here)
+		return 0;
+	struct node at = file_node(file_format(n->type), h->seq, h->tidx, h->seqno, &id, render);
+	rc = tree_table(t, &at, g, tb);
+	if (!rc)
+		rc = catalog_chunk_by_seqno(&t->cat, at.seq, at.tidx, at.pos, ch);
+	if (!rc && (at.seq > NODE_SEQ_MAX || at.tidx > NODE_TIDX_MAX || at.pos > NODE_POS_MAX))
+		rc = -ENOENT;
+	if (!rc)
+		rc = nodemap_put(t->names, node_ino(n), &at, 0);
+	return rc;
+}
+
 /*
  * The catalog names each chunk by its CSV file name; the JSONL and SQL
  * files are the same name with their own extension.
@@ -166,7 +238,7 @@ static int file_find_fmt(struct tree *t, const struct node *parent, const char *
 		return rc;
 	if (ch.seqno > NODE_POS_MAX || ch.seqno < first || ch.seqno - first >= n)
 		return -ENOENT;
-	*child = node_make(file_type(f), parent->seq, parent->tidx, ch.seqno);
+	*child = file_node(f, parent->seq, parent->tidx, ch.seqno, &ch.e.id, tb.render_id);
 	return 0;
 }
 
@@ -199,8 +271,8 @@ static int file_each(struct tree *t, const struct node *parent, struct tree_dir 
 		if (ch[i].seqno > NODE_POS_MAX || l < 5 || !tree_name_ok(t, ch[i].fname))
 			continue;
 		for (unsigned f = 0; f < VIEW_FORMATS; f++) {
-			struct node c = node_make(file_type((enum view_format)f), parent->seq,
-						  parent->tidx, ch[i].seqno);
+			struct node c = file_node((enum view_format)f, parent->seq, parent->tidx,
+						  ch[i].seqno, &ch[i].e.id, tb.render_id);
 			if (!tree_format_served(t, &tb, f))
 				continue;
 			char *name = xasprintf("%.*s.%s", (int)(l - 4), ch[i].fname,
@@ -220,32 +292,41 @@ static int file_stat(struct tree *t, const struct node *n, struct stat *st, unsi
 	struct cat_gen g;
 	struct cat_table tb;
 	struct cat_chunk ch;
-	int rc = tree_table(t, n, &g, &tb);
+	struct cat_holders h;
+	int rc = file_locate(t, n, true, &g, &tb, &ch, &h);
 	if (!rc && !tree_format_served(t, &tb, f))
 		rc = -ENOENT;
-	if (!rc)
-		rc = catalog_chunk_by_seqno(&t->cat, n->seq, n->tidx, n->pos, &ch);
-	if (!rc)
-		tree_fill(t, st, n, S_IFREG,
-			  f == VIEW_JSONL ? ch.jsonl_len : f == VIEW_SQL ? ch.sql_len
-			  : tb.header_len + ch.e.csv_len, g.time);
-	return rc;
+	if (rc)
+		return rc;
+	tree_fill(t, st, n, S_IFREG,
+		  f == VIEW_JSONL ? ch.jsonl_len : f == VIEW_SQL ? ch.sql_len
+		  : tb.header_len + ch.e.csv_len, h.first_time);
+	st->st_nlink = h.count > 0xffffffffu ? 0xffffffffu : (nlink_t)h.count;
+	/* what the repository stores for it: the compressed chunk, counted by its CSV file */
+	if (f == VIEW_CSV && ch.e.clen > 512)
+		st->st_blocks = (blkcnt_t)(((uint64_t)ch.e.clen + 511) / 512);
+	/* the bytes never change; the number of generations holding them may */
+	*flags |= TREE_LIVE_ATTR;
+	return 0;
 }
 
 static int file_open(struct tree *t, const struct node *n, struct rd_file *f)
 {
 	enum view_format fmt = file_format(n->type);
-	int rc = 0;
-	f->seq = n->seq;
-	f->tidx = n->tidx;
+	struct cat_gen g;
+	struct cat_table tb;
+	struct cat_chunk ch;
+	int rc = file_locate(t, n, false, &g, &tb, &ch, NULL);
+	if (rc)
+		return rc;
+	f->seq = g.seq;
+	f->tidx = tb.tidx;
 	if (fmt == VIEW_CSV)
-		rc = catalog_table_text(&t->cat, n->seq, n->tidx, CAT_TEXT_HEADER, &f->text, &f->text_len);
+		rc = catalog_table_text(&t->cat, f->seq, f->tidx, CAT_TEXT_HEADER, &f->text, &f->text_len);
 	if (rc)
 		return rc;
 	f->chunks = xcalloc(1, sizeof(*f->chunks));
-	rc = catalog_chunk_by_seqno(&t->cat, n->seq, n->tidx, n->pos, f->chunks);
-	if (rc)
-		return rc;
+	f->chunks[0] = ch;
 	f->nchunks = 1;
 	/* the file is this chunk alone: its rows start at 0 */
 	f->chunks[0].csv_off = f->chunks[0].jsonl_off = f->chunks[0].sql_off = 0;

@@ -144,9 +144,11 @@ static void grow(struct nodemap *m)
 	free(ob);
 }
 
+/* One identity: a located node's seq, tidx and pos are not part of it (tree_i.h). */
 static bool same_node(const struct nm_entry *a, const struct node *b)
 {
-	return a->type == b->type && a->seq == b->seq && a->tidx == b->tidx && a->pos == b->pos &&
+	return a->type == b->type &&
+	       (node_located(b->type) || (a->seq == b->seq && a->tidx == b->tidx && a->pos == b->pos)) &&
 	       a->keylen == b->keylen && !memcmp(a->key, b->key, a->keylen);
 }
 
@@ -159,6 +161,10 @@ int nodemap_put(struct nodemap *m, uint64_t ino, const struct node *n, unsigned 
 		rc = -EIO;
 	} else if (e) {
 		idle_unlink(m, e);
+		/* a located node: the newest name handed out says where it is now */
+		e->seq = n->seq;
+		e->tidx = n->tidx;
+		e->pos = n->pos;
 	} else {
 		e = xcalloc(1, sizeof(*e) + n->keylen + 1);
 		e->ino = ino;

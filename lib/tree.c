@@ -95,7 +95,9 @@ uint64_t node_ino(const struct node *n)
 	if (n->type >= N_DYN_FIRST) {
 		/* the whole identity, hashed (on the stack: every stat computes it) */
 		uint8_t id[32 + NODE_KEY_MAX];
-		uint64_t f[4] = { (uint64_t)n->type, n->seq, n->tidx, n->pos };
+		bool loc = node_located(n->type);
+		uint64_t f[4] = { (uint64_t)n->type, loc ? 0 : n->seq, loc ? 0 : n->tidx,
+				  loc ? 0 : n->pos };
 		memcpy(id, f, sizeof(f));
 		memcpy(id + sizeof(f), n->key, n->keylen);
 		uint64_t h = XXH3_64bits(id, sizeof(f) + n->keylen);
@@ -155,7 +157,14 @@ void tree_fill(const struct tree *t, struct stat *st, const struct node *n, mode
 	st->st_gid = t->gid;
 	st->st_size = (off_t)size;
 	st->st_blksize = 65536;
-	st->st_blocks = (blkcnt_t)((size + 511) / 512);
+	/*
+	 * st_blocks is what a file adds to the repository (docs/FORMAT.md,
+	 * "du"): the chunks are counted by the row-range CSV files
+	 * (node_rows.c); every other file is rendered from those chunks or
+	 * from the manifest and counts one block, never 0 (tar --sparse reads
+	 * a non-empty file of 0 blocks as all holes).
+	 */
+	st->st_blocks = type == S_IFREG && size ? 1 : 0;
 	st->st_mtime = st->st_ctime = st->st_atime = (time_t)mtime;
 }
 

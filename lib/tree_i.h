@@ -41,8 +41,9 @@
  */
 enum node_type {
 	N_ROOT = 0, N_GEN = 1, N_GEN_JSON = 2, N_GEN_SCHEMA = 3, N_TABLE = 4,
-	N_TABLE_SCHEMA = 5, N_TABLE_CSV = 6, N_ROWS = 7, N_ROWS_FILE = 8, N_LATEST = 9,
-	N_ROWS_GROUP = 10, N_ROWS_JSONL = 11, N_ROWS_SQL = 12, N_GEN_FILE = 13,
+	N_TABLE_SCHEMA = 5, N_TABLE_CSV = 6, N_ROWS = 7, N_LATEST = 9,
+	N_ROWS_GROUP = 10, N_GEN_FILE = 13,
+	/* 8, 11, 12: the row-range files before mount layout 6, now N_ROWS_FILE .. N_ROWS_SQL */
 	N_EXT = 14, N_DYN = 15,
 	/* extended addresses: type 14, subtype = kind - N_EXT_FIRST */
 	N_EXT_FIRST = 16,
@@ -61,7 +62,16 @@ enum node_type {
 	N_AT_LINK = 36,    /* /at/<TIME> (key: TIME) */
 	N_CHANGES = 37,    /* <gen>/<table>/changes.csv, .jsonl (pos = format; key: the seq
 			    * of the generation compared with, in decimal, "0" for none) */
-	N_KINDS = 40,
+	/*
+	 * Shared by every generation holding the same bytes: the number is a
+	 * hash of the type and the key alone, and seq, tidx and pos are only
+	 * where one of them is (node_rows.c, "one inode per row range").
+	 */
+	N_LOC_FIRST = 38,
+	N_ROWS_FILE = 38,  /* <gen>/<table>/rows/FIRST+LAST.csv (key: chunk id, render id; pos = chunk) */
+	N_ROWS_JSONL = 39, /* ... .jsonl */
+	N_ROWS_SQL = 40,   /* ... .sql */
+	N_KINDS = 41,
 };
 
 #define NODE_SEQ_MAX 0xffffffu  /* 24 bits */
@@ -69,6 +79,12 @@ enum node_type {
 #define NODE_POS_MAX 0xfffffu   /* 20 bits */
 #define NODE_EXT_POS_MAX 0xffffu /* 16 bits in an extended address */
 #define NODE_KEY_MAX 512        /* bytes of a hashed node's name (two names of <= 255) */
+
+/* A node whose seq, tidx and pos say where it is, not what it is (N_LOC_FIRST). */
+static inline bool node_located(enum node_type type)
+{
+	return type >= N_LOC_FIRST;
+}
 
 /* A bit of a node_kind's parents mask. */
 #define PARENT(type) (UINT64_C(1) << (type))

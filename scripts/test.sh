@@ -7,7 +7,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 t_start=$(date +%s)
-bash scripts/deps.sh clang proj-data postgresql || { echo "0 passed, 1 failed"; exit 1; }
+bash scripts/deps.sh clang proj-data postgresql rsync || { echo "0 passed, 1 failed"; exit 1; }
 
 BUILD=${BUILD:-build-test}
 if [ ! -d "$BUILD" ]; then

@@ -789,7 +789,7 @@ class Reader:
             for k in ("name", "time", "unix_time", "label", "source", "source_bytes"):
                 if j.get(k) != m[k]:
                     self.err("%s/generation.json: %s = %r, oracle %r" % (gd, k, j.get(k), m[k]))
-            if j.get("format") != 5 or j.get("tables") != want_tables:
+            if j.get("format") != 6 or j.get("tables") != want_tables:
                 self.err("%s/generation.json: format %r, tables %r; oracle tables %r"
                          % (gd, j.get("format"), j.get("tables"), want_tables))
             self.st.op("meta")

@@ -18,7 +18,7 @@
 #include "strata/pack.h"
 #include "strata/repo.h"
 
-#define CATALOG_SCHEMA_VERSION 7
+#define CATALOG_SCHEMA_VERSION 8
 
 struct catalog {
 	sqlite3 *db;
@@ -169,6 +169,7 @@ struct cat_table {
 	uint64_t jsonl_size, sql_size;
 	uint64_t pg_len;  /* its schema.pg.sql; 0: none (an older manifest) */
 	unsigned flags;   /* manifest.h table_flags */
+	uint64_t render_id; /* what its row-range files' bytes depend on besides the chunk (catalog.c) */
 };
 int catalog_list_tables(struct catalog *c, uint64_t seq, struct cat_table **t, size_t *n);
 void catalog_free_tables(struct cat_table *t, size_t n);
@@ -202,6 +203,19 @@ struct cat_chunk {
 int catalog_table_chunks(struct catalog *c, uint64_t seq, uint32_t tidx, bool with_names,
 			 struct cat_chunk **out, size_t *n);
 void catalog_free_chunks(struct cat_chunk *ch, size_t n);
+/*
+ * The generations holding one row-range file: chunk `id` in a table of
+ * render id `render`.  count generations, the oldest one's time, and where
+ * the newest holds it (seq, tidx, seqno); count 0 when none does.
+ */
+struct cat_holders {
+	uint64_t count;
+	int64_t first_time;
+	uint64_t seq;
+	uint32_t tidx, seqno;
+};
+int catalog_file_holders(struct catalog *c, const struct chunk_id *id, uint64_t render,
+			 bool count, struct cat_holders *h);
 /* How many generations use any of these chunk ids. */
 int catalog_count_gens_using(struct catalog *c, const struct chunk_id *ids, size_t n,
 			     uint64_t *count);

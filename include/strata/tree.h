@@ -40,6 +40,8 @@
 enum tree_flags {
 	TREE_LIVE = 1 << 0,  /* may change (the root, "latest"): cache it briefly */
 	TREE_FINAL = 1 << 1, /* lookup: this miss is for good (the parent is immutable) */
+	TREE_LIVE_ATTR = 1 << 2, /* stat, lookup: the name and bytes are for good, the
+				  * attributes may change (a shared row-range file's st_nlink) */
 };
 
 struct tree;

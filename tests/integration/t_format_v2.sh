@@ -454,7 +454,7 @@ done
 $G2
 $G3" ] || fail "ls after the backup: $("$STRATA" ls "$R")"
 mount_fs "$R" "$M"
-[ "$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["format"])' "$M/$G3/generation.json")" = 5 ] ||
+[ "$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["format"])' "$M/$G3/generation.json")" = 6 ] ||
     fail "$G3: generation.json format: $(head -c 300 "$M/$G3/generation.json")"
 [ -f "$M/$G3/dump.sql" ] && [ -f "$M/$G3/schema.pg.sql" ] && [ -f "$M/$G3/notes/schema.pg.sql" ] ||
     fail "$G3 has no dump.sql or schema.pg.sql: $(ls "$M/$G3")"
