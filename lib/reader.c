@@ -503,7 +503,13 @@ int reader_chunk_typed(struct reader *r, uint64_t gseq, uint32_t tidx,
 			rc = framed_check_rows(body, ch->e.clen, &ch->e, thread_dctx(r), &csv, &side,
 					       false);
 		if (!rc) {
-			buf_grow(typed, ch->e.ulen); /* its size: no copies while it grows */
+			/*
+			 * Its recorded size, so that it does not copy itself while it grows;
+			 * but no more than what it is made from could need: a lying ulen
+			 * (up to 2^31) must not make a read allocate gigabytes.
+			 */
+			uint64_t want = ch->e.ulen, most = (uint64_t)csv.len + side.len + 64;
+			buf_grow(typed, (size_t)(want < most ? want : most));
 			rc = framed_typed(side.data, side.len, csv.data, csv.len, typed);
 		}
 		if (!rc) {
