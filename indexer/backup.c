@@ -1379,6 +1379,46 @@ static const char *source_truncated(const char *source, char *why, size_t n)
 	return res;
 }
 
+/* The database's name: --name, or the default for its (real) path. */
+static void backup_db_name(const struct backup_opts *o, const char *abs_source,
+			   char out[DB_NAME_MAX + 1])
+{
+	if (o->name)
+		snprintf(out, DB_NAME_MAX + 1, "%s", o->name);
+	else
+		db_name_default(abs_source, out);
+}
+
+/*
+ * Without --name, a default name that another source path already uses
+ * would merge two databases into one timeline (and one retention): refuse,
+ * before reading anything.  With --name the user said which timeline.
+ */
+static int check_db_name(struct catalog *c, const struct backup_opts *o, const char *abs_source,
+			 char **err)
+{
+	char name[DB_NAME_MAX + 1], *other = NULL;
+	if (o->name)
+		return 0;
+	backup_db_name(o, abs_source, name);
+	int rc = catalog_db_other_source(c, name, abs_source, &other);
+	if (rc) {
+		set_err(err, "cannot read the catalog: %s", strerror(-rc));
+		return rc;
+	}
+	if (!other)
+		return 0;
+	struct buf shown = BUF_INIT;
+	buf_add_printable(&shown, other, strlen(other));
+	buf_add(&shown, "", 1);
+	set_err(err, "the database name '%s' is the timeline of %s already; give this database its own "
+		"name with --name NAME, or --name %s to continue that timeline (a moved database)",
+		name, (char *)shown.data, name);
+	buf_release(&shown);
+	free(other);
+	return -EEXIST;
+}
+
 /*
  * Name a finished generation (seq, name, id, time, label, source), write
  * its manifest atomically and bring the catalog up to date.  m's tables,
@@ -1415,6 +1455,10 @@ static int store_generation(struct catalog *c, struct repo *r, const struct back
 	free(m->source);
 	m->source = xstrdup(abs ? abs : o->source);
 	free(abs);
+	char dbname[DB_NAME_MAX + 1];
+	backup_db_name(o, m->source, dbname);
+	free(m->dbname);
+	m->dbname = xstrdup(dbname);
 	m->source_bytes = (uint64_t)sst->st_size;
 	buf_reset(enc);
 	manifest_encode(m, enc);
@@ -1530,7 +1574,7 @@ static int try_skip(struct catalog *c, struct repo *r, const struct backup_opts 
 	if (!rc)
 		rc = manifest_decode(data, len, &m);
 	free(data);
-	if (!rc && m.version < MANIFEST_VERSION) {
+	if (!rc && m.version < 3) {
 		manifest_release(&m);
 		rc = -EPROTONOSUPPORT; /* made by an older strata: lacks what a restore needs */
 	}
@@ -1775,8 +1819,15 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	bool have_state = srcstate_read(o->source, &ss) == 0;
 	char *abs_src = realpath(o->source, NULL);
 	char *src_key = source_key(o, abs_src ? abs_src : o->source);
-	free(abs_src);
 	rc = open_repo_locked(o->repo, &r, &c, false, &o->lock, err);
+	if (!rc) {
+		rc = check_db_name(&c, o, abs_src ? abs_src : o->source, err);
+		if (rc) {
+			catalog_close(&c);
+			repo_close(&r);
+		}
+	}
+	free(abs_src);
 	if (rc) {
 		free(src_key);
 		return rc;

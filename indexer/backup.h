@@ -20,6 +20,7 @@ struct backup_opts {
 	const char *source;
 	int64_t at;        /* generation time, unix seconds */
 	const char *label;
+	const char *name;  /* --name; NULL: db_name_default() of the source */
 	bool progress;     /* progress display on stderr */
 	bool force;        /* read the source even if it is unchanged */
 	bool api_reader;   /* --reader sqlite: every table through SQLite's API, no page reader */

@@ -13,6 +13,7 @@
 #include "verify.h"
 #include "strata/catalog.h"
 #include "strata/helpdoc.h"
+#include "strata/naming.h"
 #include "strata/prune.h"
 #include "strata/restore.h"
 
@@ -64,6 +65,11 @@ static const struct help_opt backup_opts[] = {
 	  "1970-01-01T00:00:00Z on, and a date that does not exist is refused", false },
 	{ "--label", HELP_ARG_REQUIRED, "TEXT",
 	  "a note kept with the generation (`strata ls`, generation.json)", false },
+	{ "--name", HELP_ARG_REQUIRED, "DB",
+	  "the database's name in the repository: its own timeline, `latest` and retention "
+	  "(`MNT/db/DB/`, `strata prune --name`). Default: the source's file name without its "
+	  "extension (`/srv/shop.db` is `shop`); a name already used by another source path must "
+	  "be given. Letters, digits, `.`, `_` and `-`, at most 64 bytes", false },
 	{ "--include", HELP_ARG_REQUIRED, "TABLE",
 	  "back up only the tables whose name matches this shell glob (`orders`, `log_*`); may "
 	  "be given more than once. A pattern that matches no table is an error", true },
@@ -91,6 +97,8 @@ static const struct help_opt ls_opts[] = {
 	{ "--json", HELP_ARG_NONE, NULL,
 	  "a JSON array instead, one object per generation (or per entry of PATH), with exact "
 	  "byte counts", false },
+	{ "--name", HELP_ARG_REQUIRED, "DB",
+	  "only the generations of this database (`strata backup --name`)", false },
 	{ 0 },
 };
 
@@ -133,6 +141,9 @@ static const struct help_opt prune_opts[] = {
 	{ "--keep-within", HELP_ARG_REQUIRED, "DURATION",
 	  "keep every generation taken less than DURATION before the newest one: years, months, "
 	  "days and hours, largest first (`1y6m`, `14d`, `36h`)", false },
+	{ "--name", HELP_ARG_REQUIRED, "DB",
+	  "apply the rules to this database's generations only (`strata backup --name`); "
+	  "without it, each database's timeline is kept by the rules on its own", false },
 	{ "--dry-run,-n", HELP_ARG_NONE, NULL,
 	  "print what would be removed, collected and repacked; change nothing", false },
 	{ "--repack", HELP_ARG_REQUIRED, "PERCENT",
@@ -532,6 +543,9 @@ static int cmd_backup(const struct help_args *a)
 	if (at && o.at < 0)
 		return usage("backup", "--at must be 1970-01-01T00:00:00Z or later");
 	o.label = helpdoc_value(a, "--label", NULL);
+	o.name = helpdoc_value(a, "--name", NULL);
+	if (o.name && !db_name_ok(o.name))
+		return usage("backup", "--name takes 1 to 64 letters, digits, '.', '_' or '-', not starting with '.' or '-'");
 	o.force = helpdoc_flag(a, "--force");
 	o.verbose = helpdoc_flag(a, "--verbose");
 	const char *reader = helpdoc_value(a, "--reader", NULL);
@@ -706,8 +720,13 @@ static int cmd_ls(const struct help_args *a)
 	rc = status_open_catalog(path, &r, &c, &err);
 	if (rc)
 		return fail(err);
-	rc = catalog_list_gens(&c, &g, &n);
-	if (rc) {
+	const char *dbname = helpdoc_value(a, "--name", NULL);
+	rc = dbname ? catalog_db_gens(&c, dbname, &g, &n) : catalog_list_gens(&c, &g, &n);
+	if (!rc && dbname && !n) {
+		fprintf(stderr, "strata: no database named '%s' in '%s'; 'strata ls %s' shows each generation's database\n",
+			dbname, path, path);
+		rc = -ENOENT;
+	} else if (rc) {
 		fprintf(stderr, "strata: cannot read the catalog of '%s': %s; run 'strata index --rebuild %s'\n",
 			path, strerror(-rc), path);
 	} else if (json) {
@@ -723,6 +742,8 @@ static int cmd_ls(const struct help_args *a)
 			buf_addf(&b, ", \"seq\": %llu, \"time\": \"%s\", \"label\": ",
 				 (unsigned long long)g[i].seq, ts);
 			buf_add_json_str(&b, g[i].label, strlen(g[i].label));
+			buf_adds(&b, ", \"database\": ");
+			buf_add_json_str(&b, g[i].dbname, strlen(g[i].dbname));
 			buf_adds(&b, ", \"source\": ");
 			buf_add_json_str(&b, g[i].source, strlen(g[i].source));
 			buf_addf(&b, ", \"tables\": %llu, \"rows\": %llu, \"logical_bytes\": %llu, \"new_bytes\": %llu}",
@@ -734,9 +755,9 @@ static int cmd_ls(const struct help_args *a)
 		fwrite(b.data, 1, b.len, stdout);
 		buf_release(&b);
 	} else {
-		struct buf label = BUF_INIT, name = BUF_INIT;
-		printf("%-22s %-20s %7s %12s %11s %11s  %s\n", "NAME", "TIME", "TABLES", "ROWS",
-		       "LOGICAL", "NEW", "LABEL");
+		struct buf label = BUF_INIT, name = BUF_INIT, db = BUF_INIT;
+		printf("%-22s %-20s %7s %12s %11s %11s  %-16s %s\n", "NAME", "TIME", "TABLES", "ROWS",
+		       "LOGICAL", "NEW", "DATABASE", "LABEL");
 		for (size_t i = 0; i < n; i++) {
 			char ts[32], lg[HUMAN_MAX], nw[HUMAN_MAX];
 			time_rfc3339(ts, g[i].time);
@@ -746,12 +767,15 @@ static int cmd_ls(const struct help_args *a)
 			buf_add_printable(&label, g[i].label, strlen(g[i].label));
 			buf_reset(&name); /* a safe file name may still hold a C1 control */
 			buf_add_printable(&name, g[i].name, strlen(g[i].name));
-			printf("%-22s %-20s %7llu %12llu %11s %11s  %s\n", (char *)name.data, ts,
+			buf_reset(&db); /* from the catalog: as untrusted as the rest */
+			buf_add_printable(&db, g[i].dbname, strlen(g[i].dbname));
+			printf("%-22s %-20s %7llu %12llu %11s %11s  %-16s %s\n", (char *)name.data, ts,
 			       (unsigned long long)g[i].ntables, (unsigned long long)g[i].nrows, lg, nw,
-			       label.len ? (char *)label.data : "");
+			       (char *)db.data, label.len ? (char *)label.data : "");
 		}
 		buf_release(&label);
 		buf_release(&name);
+		buf_release(&db);
 	}
 	catalog_free_gens(g, n);
 	catalog_close(&c);
@@ -848,6 +872,9 @@ static int cmd_prune(const struct help_args *a)
 		o.repack_percent = (unsigned)p;
 	}
 	o.dry_run = helpdoc_flag(a, "--dry-run");
+	o.dbname = helpdoc_value(a, "--name", NULL);
+	if (o.dbname && !db_name_ok(o.dbname))
+		return usage("prune", "--name takes a database name as 'strata ls' shows it");
 	o.wait_ms = lk.wait_ms;
 	rc = prune_run(path, &o, &res, &err);
 	if (rc)

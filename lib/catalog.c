@@ -44,8 +44,9 @@ static const char SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS generations(seq INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
 	" id TEXT NOT NULL, time INTEGER NOT NULL, label TEXT NOT NULL, source TEXT NOT NULL,"
 	" ntables INTEGER NOT NULL, nrows INTEGER NOT NULL, logical_bytes INTEGER NOT NULL,"
-	" new_bytes INTEGER NOT NULL, json TEXT NOT NULL, schema_sql TEXT NOT NULL);"
+	" new_bytes INTEGER NOT NULL, json TEXT NOT NULL, schema_sql TEXT NOT NULL, dbname TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS generations_by_time ON generations(time);" /* + seq: the rowid */
+	"CREATE INDEX IF NOT EXISTS generations_by_db ON generations(dbname, time);"
 	"CREATE TABLE IF NOT EXISTS tables(seq INTEGER NOT NULL, tidx INTEGER NOT NULL,"
 	" name TEXT NOT NULL, dirname TEXT NOT NULL, schema_sql TEXT NOT NULL,"
 	" header TEXT NOT NULL, nrows INTEGER NOT NULL, nchunks INTEGER NOT NULL,"
@@ -761,7 +762,7 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 		goto out;
 	gen_json(&json, m);
 	hex_encode(idhex, m->id, 16);
-	rc = prep(c, "INSERT INTO generations VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", &sg);
+	rc = prep(c, "INSERT INTO generations VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)", &sg);
 	if (rc)
 		goto out;
 	sqlite3_bind_int64(sg, 1, (sqlite3_int64)m->seq);
@@ -777,6 +778,9 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 	sqlite3_bind_int64(sg, 10, (sqlite3_int64)(m->new_bytes + manifest_bytes));
 	sqlite3_bind_text(sg, 11, (const char *)json.data, (int)json.len, SQLITE_STATIC);
 	sqlite3_bind_text(sg, 12, m->schema, -1, SQLITE_STATIC);
+	char dbname[DB_NAME_MAX + 1];
+	manifest_db_name(m, dbname);
+	sqlite3_bind_text(sg, 13, dbname, -1, SQLITE_TRANSIENT);
 	rc = run(c, sg);
 out:
 	sqlite3_finalize(sg);
@@ -1198,7 +1202,7 @@ int catalog_name_taken(struct catalog *c, const char *name)
 	return s == SQLITE_DONE ? 0 : sqerr(c, s);
 }
 
-#define GEN_COLS "seq, name, time, ntables, nrows, logical_bytes, new_bytes, length(CAST(json AS BLOB)), length(CAST(schema_sql AS BLOB)), label, id, source"
+#define GEN_COLS "seq, name, time, ntables, nrows, logical_bytes, new_bytes, length(CAST(json AS BLOB)), length(CAST(schema_sql AS BLOB)), label, id, source, dbname"
 
 static void gen_row(sqlite3_stmt *st, struct cat_gen *g, bool label)
 {
@@ -1217,17 +1221,50 @@ static void gen_row(sqlite3_stmt *st, struct cat_gen *g, bool label)
 		g->source = xstrdup(col_str(st, 11));
 	}
 	snprintf(g->id, sizeof(g->id), "%s", col_str(st, 10));
+	snprintf(g->dbname, sizeof(g->dbname), "%s", col_str(st, 12));
 }
 
-int catalog_list_gens(struct catalog *c, struct cat_gen **gens, size_t *n)
+/* The text values of a one-column query, in its order (caller frees each and the array). */
+static int column_names_list(struct catalog *c, const char *sql, char ***names, size_t *n)
 {
 	sqlite3_stmt *st;
 	size_t cap = 0;
-	int rc = prep(c, "SELECT " GEN_COLS " FROM generations ORDER BY time, seq", &st), s;
+	int rc = prep(c, sql, &st), s;
+	*names = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*names = xrealloc(*names, cap * sizeof(**names));
+		}
+		(*names)[(*n)++] = xstrdup(col_str(st, 0));
+	}
+	sqlite3_finalize(st);
+	if (s != SQLITE_DONE) {
+		for (size_t i = 0; i < *n; i++)
+			free((*names)[i]);
+		free(*names);
+		*names = NULL;
+		*n = 0;
+		return sqerr(c, s);
+	}
+	return 0;
+}
+
+static int gens_of(struct catalog *c, const char *dbname, struct cat_gen **gens, size_t *n)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc = prep(c, dbname ? "SELECT " GEN_COLS " FROM generations WHERE dbname=? ORDER BY time, seq"
+				: "SELECT " GEN_COLS " FROM generations ORDER BY time, seq", &st), s;
 	*gens = NULL;
 	*n = 0;
 	if (rc)
 		return rc;
+	if (dbname)
+		sqlite3_bind_text(st, 1, dbname, -1, SQLITE_STATIC);
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -1243,6 +1280,37 @@ int catalog_list_gens(struct catalog *c, struct cat_gen **gens, size_t *n)
 		return sqerr(c, s);
 	}
 	return 0;
+}
+
+int catalog_list_gens(struct catalog *c, struct cat_gen **gens, size_t *n)
+{
+	return gens_of(c, NULL, gens, n);
+}
+
+int catalog_db_gens(struct catalog *c, const char *dbname, struct cat_gen **gens, size_t *n)
+{
+	return gens_of(c, dbname, gens, n);
+}
+
+int catalog_db_names(struct catalog *c, char ***names, size_t *n)
+{
+	return column_names_list(c, "SELECT DISTINCT dbname FROM generations ORDER BY dbname", names, n);
+}
+
+int catalog_db_other_source(struct catalog *c, const char *dbname, const char *source, char **other)
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, "SELECT source FROM generations WHERE dbname=? AND source != ? LIMIT 1", &st), s;
+	*other = NULL;
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, dbname, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		*other = xstrdup(col_str(st, 0));
+	sqlite3_finalize(st);
+	return s == SQLITE_ROW || s == SQLITE_DONE ? 0 : sqerr(c, s);
 }
 
 void catalog_free_gens(struct cat_gen *gens, size_t n)
@@ -1286,6 +1354,11 @@ int catalog_gen_by_seq(struct catalog *c, uint64_t seq, struct cat_gen *g)
 	return gen_query(c, "WHERE seq=?", NULL, seq, g);
 }
 
+int catalog_db_newest(struct catalog *c, const char *dbname, struct cat_gen *g)
+{
+	return gen_query(c, "WHERE dbname=? ORDER BY time DESC, seq DESC LIMIT 1", dbname, 0, g);
+}
+
 int catalog_gen_at(struct catalog *c, int64_t time, struct cat_gen *g)
 {
 	return gen_query(c, "WHERE time <= ? ORDER BY time DESC, seq DESC LIMIT 1", NULL,
@@ -1294,30 +1367,7 @@ int catalog_gen_at(struct catalog *c, int64_t time, struct cat_gen *g)
 
 int catalog_table_dirs(struct catalog *c, char ***names, size_t *n)
 {
-	sqlite3_stmt *st;
-	size_t cap = 0;
-	int rc = prep(c, "SELECT DISTINCT dirname FROM tables ORDER BY dirname", &st), s;
-	*names = NULL;
-	*n = 0;
-	if (rc)
-		return rc;
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*names = xrealloc(*names, cap * sizeof(**names));
-		}
-		(*names)[(*n)++] = xstrdup(col_str(st, 0));
-	}
-	sqlite3_finalize(st);
-	if (s != SQLITE_DONE) {
-		for (size_t i = 0; i < *n; i++)
-			free((*names)[i]);
-		free(*names);
-		*names = NULL;
-		*n = 0;
-		return sqerr(c, s);
-	}
-	return 0;
+	return column_names_list(c, "SELECT DISTINCT dirname FROM tables ORDER BY dirname", names, n);
 }
 
 int catalog_table_versions(struct catalog *c, const char *dirname, struct cat_version **v,

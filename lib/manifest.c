@@ -11,12 +11,15 @@
  *                         str first, str last
  *   version 2: npragmas, per pragma: str name, svarint value;
  *              nobjects, per object: str type, str name, str tbl_name, str sql
+ *   version 4: nprops, per property: str key, str value ("db": the database's
+ *              name; readers ignore keys they do not know)
  *   u64le xxh3-64 of everything before
  */
 #include "strata/manifest.h"
 #include "strata/naming.h"
 #include "strata/rowcodec.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -82,6 +85,11 @@ void manifest_encode(const struct manifest *m, struct buf *b)
 		buf_add_bytes(b, o->tbl_name, strlen(o->tbl_name));
 		buf_add_bytes(b, o->sql, strlen(o->sql));
 	}
+	buf_add_varint(b, 1);
+	buf_add_bytes(b, "db", 2);
+	char dbname[DB_NAME_MAX + 1];
+	manifest_db_name(m, dbname);
+	buf_add_bytes(b, dbname, strlen(dbname));
 	buf_add_u64le(b, XXH3_64bits(b->data, b->len));
 }
 
@@ -292,6 +300,39 @@ static int decode_database(struct rd *r, struct manifest *m)
 	return 0;
 }
 
+/* Version 4's properties: the database name, and keys a later writer may add. */
+static int decode_props(struct rd *r, struct manifest *m)
+{
+	uint64_t v;
+	/* a property takes at least 2 bytes */
+	if (rd_count(r, MANIFEST_MAX_PROPS, &v) || v * 2 > rd_left(r))
+		return -EUCLEAN;
+	for (uint64_t i = 0; i < v; i++) {
+		char *key = NULL, *val = NULL;
+		int bad = rd_str(r, &key) || rd_str(r, &val);
+		if (!bad && !strcmp(key, "db")) {
+			bad = m->dbname || !db_name_ok(val);
+			if (!bad) {
+				m->dbname = val;
+				val = NULL;
+			}
+		}
+		free(key);
+		free(val);
+		if (bad)
+			return -EUCLEAN;
+	}
+	return m->dbname ? 0 : -EUCLEAN;
+}
+
+void manifest_db_name(const struct manifest *m, char out[DB_NAME_MAX + 1])
+{
+	if (m->dbname && db_name_ok(m->dbname))
+		snprintf(out, DB_NAME_MAX + 1, "%s", m->dbname);
+	else
+		db_name_default(m->source ? m->source : "", out);
+}
+
 bool manifest_pragma(const struct manifest *m, const char *name, int64_t *value)
 {
 	for (size_t i = 0; i < m->npragmas; i++)
@@ -345,6 +386,8 @@ int manifest_decode(const uint8_t *data, size_t n, struct manifest *m)
 			goto fail;
 	}
 	rc = ver >= 2 ? decode_database(&r, m) : 0;
+	if (!rc && ver >= 4)
+		rc = decode_props(&r, m);
 	if (rc)
 		goto fail;
 	rc = -EUCLEAN;
@@ -378,6 +421,7 @@ void manifest_release(struct manifest *m)
 {
 	free(m->name);
 	free(m->label);
+	free(m->dbname);
 	free(m->source);
 	free(m->schema);
 	for (size_t i = 0; m->tables && i < m->ntables; i++)

@@ -21,6 +21,7 @@
 #include "strata/naming.h"
 #include "strata/rowcodec.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <xxhash.h>
 
@@ -213,4 +214,42 @@ bool name_is_safe(const void *s, size_t n, size_t max)
 		if (p[i] == '/' || p[i] < 0x20 || p[i] == 0x7f)
 			return false;
 	return true;
+}
+
+static bool db_name_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == '-';
+}
+
+bool db_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (n < 1 || n > DB_NAME_MAX || name[0] == '.' || name[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!db_name_byte((unsigned char)name[i]))
+			return false;
+	return true;
+}
+
+void db_name_default(const char *source, char out[DB_NAME_MAX + 1])
+{
+	const char *base = strrchr(source, '/');
+	base = base ? base + 1 : source;
+	size_t n = strlen(base);
+	const char *dot = strrchr(base, '.');
+	if (dot && dot > base)
+		n = (size_t)(dot - base);
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < DB_NAME_MAX; i++) {
+		unsigned char c = (unsigned char)base[i];
+		out[k++] = db_name_byte(c) ? (char)c : '_';
+	}
+	out[k] = 0;
+	/* no leading '.' or '-' (a hidden or option-like name) */
+	for (size_t i = 0; i < k && (out[i] == '.' || out[i] == '-'); i++)
+		out[i] = '_';
+	if (!k)
+		snprintf(out, DB_NAME_MAX + 1, "db");
 }

@@ -38,7 +38,7 @@ const struct node_kind node_root = {
 
 bool tree_gen_reserved(const char *name)
 {
-	return !strcmp(name, "tables") || !strcmp(name, "at");
+	return !strcmp(name, "tables") || !strcmp(name, "at") || !strcmp(name, "db");
 }
 
 static int gen_find(struct tree *t, const struct node *parent, const char *name,

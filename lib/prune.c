@@ -56,6 +56,7 @@ struct gen_row {
 	char name[64];
 	int64_t time;
 	uint64_t seq;
+	char dbname[65]; /* the timeline it belongs to (naming.h) */
 	char *source;
 	struct keep_gen k;
 };
@@ -585,7 +586,7 @@ static int delete_packs(struct prune *pr)
 static int cmp_gen(const void *a, const void *b)
 {
 	const struct gen_row *x = a, *y = b;
-	int c = strcmp(x->source, y->source);
+	int c = strcmp(x->dbname, y->dbname);
 	if (c)
 		return c;
 	if (x->time != y->time)
@@ -603,7 +604,7 @@ static void reasons_text(char *out, size_t n, uint32_t reasons)
 						keep_rule_name((enum keep_rule)r) + 5);
 }
 
-/* Decide and print which generations go (per source database). */
+/* Decide and print which generations go (per database: its own timeline). */
 static int choose(struct prune *pr)
 {
 	struct cat_gen *gens = NULL;
@@ -619,15 +620,25 @@ static int choose(struct prune *pr)
 		pr->g[i].time = gens[i].time;
 		pr->g[i].seq = gens[i].seq;
 		pr->g[i].source = xstrdup(gens[i].source ? gens[i].source : "");
+		snprintf(pr->g[i].dbname, sizeof(pr->g[i].dbname), "%s", gens[i].dbname);
 		pr->g[i].k.time = gens[i].time;
 		pr->g[i].k.seq = gens[i].seq;
 	}
 	catalog_free_gens(gens, n);
 	qsort(pr->g, pr->ng, sizeof(*pr->g), cmp_gen);
+	bool named = false;
 	for (size_t i = 0; i < pr->ng;) {
 		size_t j = i;
-		while (j < pr->ng && !strcmp(pr->g[j].source, pr->g[i].source))
+		while (j < pr->ng && !strcmp(pr->g[j].dbname, pr->g[i].dbname))
 			j++;
+		if (pr->o->dbname && strcmp(pr->o->dbname, pr->g[i].dbname)) {
+			/* another database: --name leaves its timeline alone */
+			for (size_t x = i; x < j; x++)
+				pr->g[x].k.keep = true;
+			i = j;
+			continue;
+		}
+		named = true;
 		struct keep_gen *k = xcalloc(j - i, sizeof(*k));
 		for (size_t x = i; x < j; x++)
 			k[x - i] = pr->g[x].k;
@@ -640,13 +651,15 @@ static int choose(struct prune *pr)
 		size_t nkeep = 0;
 		for (size_t x = i; x < j; x++)
 			nkeep += pr->g[x].k.keep;
-		struct buf shown = BUF_INIT;
-		buf_add_printable(&shown, pr->g[i].source, strlen(pr->g[i].source));
+		struct buf shown = BUF_INIT, db = BUF_INIT;
+		buf_add_printable(&shown, pr->g[j - 1].source, strlen(pr->g[j - 1].source));
+		buf_add_printable(&db, pr->g[i].dbname, strlen(pr->g[i].dbname));
 		if (!pr->o->quiet || !pr->o->dry_run)
-			say(pr, "source %s: %zu generation%s, keep %zu, %s %zu", (char *)shown.data, j - i,
-			    j - i == 1 ? "" : "s", nkeep, pr->o->dry_run ? "would remove" : "remove",
-			    j - i - nkeep);
+			say(pr, "database %s (%s): %zu generation%s, keep %zu, %s %zu", (char *)db.data,
+			    (char *)shown.data, j - i, j - i == 1 ? "" : "s", nkeep,
+			    pr->o->dry_run ? "would remove" : "remove", j - i - nkeep);
 		buf_release(&shown);
+		buf_release(&db);
 		for (size_t x = i; x < j && !pr->o->quiet; x++) {
 			char why[128];
 			reasons_text(why, sizeof(why), pr->g[x].k.reasons);
@@ -664,6 +677,9 @@ static int choose(struct prune *pr)
 		}
 		i = j;
 	}
+	if (pr->o->dbname && !named)
+		return fail(pr, -ENOENT, "no database named '%s' in '%s'; 'strata ls %s' shows each generation's database",
+			    pr->o->dbname, pr->r.path, pr->r.path);
 	return 0;
 }
 

@@ -65,6 +65,10 @@ static const struct node_kind *const kinds[N_KINDS] = {
 	[N_HIST_KEY] = &node_hist_key,
 	[N_KEY_FILE] = &node_key_file,
 	[N_AT_LINK] = &node_at_link,
+	[N_DB] = &node_db,
+	[N_DB_NAME] = &node_db_name,
+	[N_DB_LINK] = &node_db_link,
+	[N_DB_LATEST] = &node_db_latest,
 };
 
 #define INO_HASH_MASK ((UINT64_C(1) << 60) - 1)
@@ -698,7 +702,7 @@ int tree_text_open(struct tree *t, const struct node *n,
 static bool root_child_shown(struct tree *t, enum node_type type)
 {
 	struct cat_gen g;
-	return (type != N_TABLES && type != N_AT) || catalog_latest(&t->cat, &g) == 0;
+	return (type != N_TABLES && type != N_AT && type != N_DB) || catalog_latest(&t->cat, &g) == 0;
 }
 
 static struct node child_of(enum node_type type, const struct node *parent)

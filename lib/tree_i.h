@@ -52,6 +52,8 @@ enum node_type {
 	N_KEY_DIR = 18,    /* <gen>/<table>/key */
 	/* 19: <gen>/<table>/changes.* before catalog schema 7, now N_CHANGES (hashed) */
 	N_HIST_LINK = 20,  /* /tables/<table>/<gen> -> ../../<gen>/<table> */
+	N_DB = 21,         /* /db */
+	N_DB_LINK = 22,    /* /db/<name>/<gen> -> ../../<gen> */
 	N_EXT_LAST = 31,
 	/* named by a hash of their identity: type 15 */
 	N_DYN_FIRST = 32,
@@ -71,7 +73,10 @@ enum node_type {
 	N_ROWS_FILE = 38,  /* <gen>/<table>/rows/FIRST+LAST.csv (key: chunk id, render id; pos = chunk) */
 	N_ROWS_JSONL = 39, /* ... .jsonl */
 	N_ROWS_SQL = 40,   /* ... .sql */
-	N_KINDS = 41,
+	N_LOC_LAST = 40,
+	N_DB_NAME = 41,    /* /db/<name> (key: the name) */
+	N_DB_LATEST = 42,  /* /db/<name>/latest (key: the name; seq: the generation it names) */
+	N_KINDS = 43,
 };
 
 #define NODE_SEQ_MAX 0xffffffu  /* 24 bits */
@@ -83,7 +88,7 @@ enum node_type {
 /* A node whose seq, tidx and pos say where it is, not what it is (N_LOC_FIRST). */
 static inline bool node_located(enum node_type type)
 {
-	return type >= N_LOC_FIRST;
+	return type >= N_LOC_FIRST && type <= N_LOC_LAST;
 }
 
 /* A bit of a node_kind's parents mask. */
@@ -119,7 +124,8 @@ extern const struct node_kind node_root, node_gen, node_latest, node_gen_json,
 	node_gen_schema, node_table, node_table_schema, node_table_csv, node_rows,
 	node_rows_group, node_rows_file, node_rows_jsonl, node_rows_sql, node_gen_file,
 	node_tables, node_at, node_key_dir, node_changes, node_hist_link, node_hist_table,
-	node_hist_key_dir, node_hist_key, node_key_file, node_at_link;
+	node_hist_key_dir, node_hist_key, node_key_file, node_at_link, node_db, node_db_name,
+	node_db_link, node_db_latest;
 
 /* The hashed nodes handed out (nodemap.c); its own lock, taken inside cat_mu or alone. */
 struct nodemap;

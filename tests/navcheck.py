@@ -589,7 +589,7 @@ class Checker:
     def check_names(self):
         self.part = "generations"
         want = [g.name for g in self.gens]
-        got = sorted(e for e in os.listdir(self.mnt) if e not in ("latest", "tables", "at"))
+        got = sorted(e for e in os.listdir(self.mnt) if e not in ("latest", "tables", "at", "db"))
         self.ok(sorted(want) == got, "generations in the mount %r, want %r" % (got, sorted(want)))
         got = os.readlink(os.path.join(self.mnt, "latest"))
         self.ok(got == self.gens[-1].name, "latest -> %r, want %r" % (got, self.gens[-1].name))

@@ -60,7 +60,7 @@ import time
 import traceback
 
 # what the root holds besides the generations (mount layout 5)
-ROOT_DIRS = ("latest", "tables", "at")
+ROOT_DIRS = ("latest", "tables", "at", "db")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oracle  # noqa: E402  (tests/oracle.py)
@@ -582,9 +582,12 @@ class Reader:
         for n in names:
             st = os.stat(os.path.join(rd, n))
             self.st.op("stat")
-            if not stat.S_ISREG(st.st_mode) or stat.S_IMODE(st.st_mode) != 0o444 or int(st.st_mtime) != t.gen.mtime:
-                self.err("%s/%s: mode %o mtime %d (want regular 0444, mtime %d)"
-                         % (rd, n, st.st_mode, st.st_mtime, t.gen.mtime))
+            # a row-range file's mtime is the oldest generation holding its bytes (layout 6;
+            # t_shared_inodes checks which): never after this one's
+            if not stat.S_ISREG(st.st_mode) or stat.S_IMODE(st.st_mode) != 0o444 or int(st.st_mtime) > t.gen.mtime \
+                    or st.st_nlink < 1:
+                self.err("%s/%s: mode %o mtime %d nlink %d (want regular 0444, mtime <= %d)"
+                         % (rd, n, st.st_mode, st.st_mtime, st.st_nlink, t.gen.mtime))
                 bad = True
             blen = st.st_size - t.hdr_len
             if blen <= 0:
@@ -884,10 +887,10 @@ class Shared:
     def _refresh(self, reader):
         ents = os.listdir(self.mnt)
         reader.st.op("ls-root")
-        # the root ends with latest, tables and at (mount layout 5)
+        # the root ends with latest, tables, at (mount layout 5) and db (layout 6)
         gens = [e for e in ents if e not in ROOT_DIRS]
-        if ents[-3:] != ["latest", "tables", "at"] or any(e in gens for e in ROOT_DIRS):
-            reader.err("root listing does not end with latest, tables, at: %r" % ents[-5:])
+        if ents[-4:] != ["latest", "tables", "at", "db"] or any(e in gens for e in ROOT_DIRS):
+            reader.err("root listing does not end with latest, tables, at, db: %r" % ents[-5:])
         if gens != sorted(gens):
             reader.err("root listing not in byte order")
         for n in gens:

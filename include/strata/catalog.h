@@ -103,6 +103,7 @@ struct cat_gen {
 	char id[33];
 	int64_t time;
 	uint64_t ntables, nrows, logical_bytes, new_bytes, json_len, schema_len;
+	char dbname[65]; /* the database it is a generation of (naming.h db_name_ok) */
 	char *label;  /* label and source: only filled by catalog_list_gens */
 	char *source;
 };
@@ -116,6 +117,12 @@ int catalog_list_gens(struct catalog *c, struct cat_gen **gens, size_t *n);
 void catalog_free_gens(struct cat_gen *gens, size_t n);
 /* -ENOENT when missing. */
 int catalog_gen_by_name(struct catalog *c, const char *name, struct cat_gen *g);
+/* One database's generations, oldest first (as catalog_list_gens); its newest; every database name, sorted. */
+int catalog_db_gens(struct catalog *c, const char *dbname, struct cat_gen **gens, size_t *n);
+int catalog_db_newest(struct catalog *c, const char *dbname, struct cat_gen *g);
+int catalog_db_names(struct catalog *c, char ***names, size_t *n);
+/* A source path other than `source` that generations of database `dbname` were read from (*other NULL: none). */
+int catalog_db_other_source(struct catalog *c, const char *dbname, const char *source, char **other);
 int catalog_gen_by_seq(struct catalog *c, uint64_t seq, struct cat_gen *g);
 /* The newest generation: greatest time, then greatest seq; -ENOENT for an empty repository. */
 int catalog_latest(struct catalog *c, struct cat_gen *g);

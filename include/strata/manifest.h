@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include "strata/pack.h"
 
-#define MANIFEST_VERSION 3 /* written; 2 and 1 are still read (manifest.c) */
+#define MANIFEST_VERSION 4 /* written; 3, 2 and 1 are still read (manifest.c) */
 #define MANIFEST_OLDEST 1
 #define MANIFEST_MAX_SIZE (UINT64_C(1) << 32)
 #define MANIFEST_MAX_TABLES (1u << 16)
@@ -45,6 +45,7 @@ enum table_flags {
 };
 
 #define MANIFEST_MAX_PRAGMAS 64
+#define MANIFEST_MAX_PROPS 64
 #define MANIFEST_MAX_OBJECTS (1u << 20)
 
 /* A database setting (PRAGMA name = value) a restore applies. */
@@ -93,7 +94,12 @@ struct manifest {
 	struct manifest_pragma *pragmas;
 	size_t nobjects;
 	struct manifest_object *objects;
+	/* version 4: the database's name (naming.h db_name_ok); NULL before (manifest_db_name) */
+	char *dbname;
 };
+
+/* The name of the database m is a generation of: its own, or (before version 4) the default for its source. */
+void manifest_db_name(const struct manifest *m, char out[65]);
 
 /* The value of a pragma the manifest records; false when it has none. */
 bool manifest_pragma(const struct manifest *m, const char *name, int64_t *value);

@@ -72,6 +72,19 @@ char *name_group(const char *first_fname, const char *last_fname);
 bool name_is_safe(const void *s, size_t n, size_t max);
 
 /*
+ * Database names (docs/FORMAT.md, "Database names"): each source database
+ * backed up into a repository has its own timeline, named by `strata
+ * backup --name` or, without it, by db_name_default() of its path.
+ * A name is 1..DB_NAME_MAX bytes of [A-Za-z0-9._-], not starting with '.'
+ * or '-'.
+ */
+#define DB_NAME_MAX 64
+bool db_name_ok(const char *name);
+/* The name of a database at `source` without --name: its file name without
+ * the last extension, other bytes mapped to '_' ("/srv/shop.db" -> "shop"). */
+void db_name_default(const char *source, char out[DB_NAME_MAX + 1]);
+
+/*
  * Generation names: the time, "2026-11-20T020000Z"; later generations of the
  * same second add "-002" .. "-999", fixed width so that byte order is
  * backup order.  (Before this rule, "-2", "-3" ... were written; they stay

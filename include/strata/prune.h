@@ -30,6 +30,7 @@ struct prune_opts {
 	unsigned repack_percent;   /* repack a pack once this share of its bytes is garbage */
 	int64_t wait_ms;           /* for the locks, as repo_lock */
 	bool quiet;                /* no per-generation lines */
+	const char *dbname;        /* --name: apply the rules to this database only; NULL: each */
 };
 
 struct prune_result {

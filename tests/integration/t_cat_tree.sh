@@ -75,7 +75,7 @@ def walk(rel):
             files.append(sub)
 
 walk(".")
-gens = [n for n in os.listdir(mnt) if n not in ("latest", "tables", "at")]
+gens = [n for n in os.listdir(mnt) if n not in ("latest", "tables", "at", "db")]
 if len(gens) != 3 or "2026-11-21T020000Z-002" not in gens:
     errs.append("generations %r" % gens)
 # every file, in one strata cat: the concatenation equals the mount's, and

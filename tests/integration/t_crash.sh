@@ -53,7 +53,7 @@ expect = sorted(sys.argv[3:])
 if listed != expect:
     print("strata ls:", listed, "\nexpected: ", expect); sys.exit(1)
 # the running mount: whatever it shows must be a complete generation
-shown = sorted(n for n in os.listdir(sys.argv[2]) if n not in ("latest", "tables", "at"))
+shown = sorted(n for n in os.listdir(sys.argv[2]) if n not in ("latest", "tables", "at", "db"))
 extra = set(shown) - set(expect)
 if extra:
     print("mount shows", sorted(extra), "which are not complete generations"); sys.exit(1)

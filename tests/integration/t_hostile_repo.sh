@@ -144,7 +144,7 @@ def files(mnt, errs):
 
 def check(mnt, kind):
     errs, eio, nread = [], [], 0
-    gens = set(os.listdir(mnt)) - {"latest", "tables", "at"}
+    gens = set(os.listdir(mnt)) - {"latest", "tables", "at", "db"}
     if ga not in gens:
         errs.append("generation A is not listed: %r" % sorted(gens))
     if gens - {ga, gb}:

@@ -42,7 +42,7 @@ labels = [g["label"] for g in a]
 assert labels == ["run %d" % i for i in range(1, 13)], labels' || fail "strata ls --json is not in backup order"
 mount_fs "$R" "$M"
 [ "$(readlink "$M/latest")" = 2026-11-20T020000Z-012 ] || fail "latest -> $(readlink "$M/latest"), want the 12th backup"
-[ "$(ls "$M" | grep -vx -e latest -e tables -e at)" = "$want" ] || fail "ls of the mount (byte order) is not backup order: $(ls "$M" | tr '\n' ' ')"
+[ "$(ls "$M" | grep -vx -e latest -e tables -e at -e db)" = "$want" ] || fail "ls of the mount (byte order) is not backup order: $(ls "$M" | tr '\n' ' ')"
 grep -q '"label": "run 12"' "$M/latest/generation.json" || fail "latest is not the 12th backup"
 umount_fs "$M"
 

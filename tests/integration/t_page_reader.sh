@@ -132,7 +132,7 @@ cp "$T/wal.db" "$T/wal-copy.db"; cp "$T/wal.db-wal" "$T/wal-copy.db-wal"
 
 mount_fs "$R" "$M"
 n=0
-for g in $(ls "$M" | grep -vx -e latest -e tables -e at); do
+for g in $(ls "$M" | grep -vx -e latest -e tables -e at -e db); do
     n=$((n + 1))
 done
 [ "$n" -eq 9 ] || fail "expected 9 generations, found $n: $(ls "$M")"

@@ -88,6 +88,7 @@ cat >"$T/root.want" <<'X'
 2026-11-22T020000Z
 2026-11-22T020000Z-002
 at
+db
 latest
 tables
 X

@@ -29,6 +29,7 @@
 #include <xxhash.h>
 
 #include "strata/manifest.h"
+#include "strata/naming.h"
 #include "strata/pack.h"
 #include "strata/repo.h"
 #include "strata/rowcodec.h"
@@ -141,6 +142,14 @@ static void enc_manifest(struct buf *b, const struct manifest *m, const struct m
 			buf_add_bytes(b, o->tbl_name, strlen(o->tbl_name));
 			buf_add_bytes(b, o->sql, strlen(o->sql));
 		}
+	}
+	if (version >= 4) {
+		/* the properties (lib/manifest.c): the database's name */
+		char db[DB_NAME_MAX + 1];
+		manifest_db_name(m, db);
+		buf_add_varint(b, 1);
+		buf_add_bytes(b, "db", 2);
+		buf_add_bytes(b, db, strlen(db));
 	}
 	for (size_t i = 0; l && i < l->trailing; i++)
 		buf_addc(b, (uint8_t)i);

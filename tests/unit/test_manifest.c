@@ -398,8 +398,62 @@ static void roundtrip_and_damage(void)
 	manifest_release(&m);
 }
 
+/* Version 4's database name: written, read back, defaulted, and checked by the reader. */
+static void db_name(void)
+{
+	struct manifest m, d;
+	char name[65];
+	build(&m);
+	/* none given: the writer writes the default for the source */
+	CHECK(encode_decode(&m, &d) == 0 && str_eq(d.dbname, "app") && d.version == 4);
+	manifest_db_name(&d, name);
+	CHECK(!strcmp(name, "app"));
+	manifest_release(&d);
+	m.dbname = xstrdup("shop-eu");
+	CHECK(encode_decode(&m, &d) == 0 && str_eq(d.dbname, "shop-eu"));
+	manifest_db_name(&d, name);
+	CHECK(!strcmp(name, "shop-eu"));
+	manifest_release(&d);
+	/* a version 3 manifest has no name: its source's default */
+	free(m.dbname);
+	m.dbname = NULL;
+	d = m;
+	d.version = 3;
+	manifest_db_name(&d, name);
+	CHECK(!strcmp(name, "app"));
+
+	/* hand-made properties: unknown keys are skipped; a bad, missing or second "db" is refused */
+	struct buf b = BUF_INIT;
+	manifest_encode(&m, &b);
+	size_t head = b.len - 8 - (1 + 1 + 2 + 1 + 3); /* nprops=1, "db", "app" */
+	static const struct { const char *props; size_t n; int want; const char *name; } cases[] = {
+		{ "\x02" "\x04" "kind" "\x04" "full" "\x02" "db" "\x04" "crm2", 19, 0, "crm2" },
+		{ "\x01" "\x02" "db" "\x02" "a/", 7, -EUCLEAN, NULL },
+		{ "\x01" "\x02" "db" "\x00", 5, -EUCLEAN, NULL },
+		{ "\x00", 1, -EUCLEAN, NULL },
+		{ "\x01" "\x04" "kind" "\x04" "full", 11, -EUCLEAN, NULL },
+		{ "\x02" "\x02" "db" "\x01" "a" "\x02" "db" "\x01" "b", 11, -EUCLEAN, NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf c = BUF_INIT;
+		buf_add(&c, b.data, head);
+		buf_add(&c, cases[i].props, cases[i].n);
+		buf_add_u64le(&c, XXH3_64bits(c.data, c.len));
+		int rc = manifest_decode(c.data, c.len, &d);
+		CHECKF(rc == cases[i].want, "properties case %zu: rc %d", i, rc);
+		if (!rc) {
+			CHECK(str_eq(d.dbname, cases[i].name));
+			manifest_release(&d);
+		}
+		buf_release(&c);
+	}
+	buf_release(&b);
+	manifest_release(&m);
+}
+
 int main(void)
 {
+	db_name();
 	roundtrip_and_damage();
 	structure();
 	return check_done("unit-manifest");

@@ -444,8 +444,38 @@ static void groups(void)
 	free(b);
 }
 
+/* Database names: the rule, and the default a source path gets (docs/FORMAT.md, "Database names"). */
+static void db_names(void)
+{
+	static const struct { const char *name; bool ok; } rule[] = {
+		{ "shop", true }, { "shop.eu-2_b", true }, { "A9", true }, { "x", true },
+		{ "", false }, { ".shop", false }, { "-shop", false }, { "sh op", false },
+		{ "a/b", false }, { "caf\xc3\xa9", false }, { "a\tb", false },
+		{ "0123456789012345678901234567890123456789012345678901234567890123", true },
+		{ "01234567890123456789012345678901234567890123456789012345678901234", false },
+	};
+	for (size_t i = 0; i < sizeof(rule) / sizeof(rule[0]); i++)
+		CHECKF(db_name_ok(rule[i].name) == rule[i].ok, "db_name_ok('%s')", rule[i].name);
+	static const struct { const char *source, *want; } dflt[] = {
+		{ "/srv/shop.db", "shop" }, { "/srv/app.2024.sqlite3", "app.2024" },
+		{ "/srv/noext", "noext" }, { "/srv/.hidden.db", "_hidden" }, { "/srv/.db", "_db" },
+		{ "rel/x y.db", "x_y" }, { "/srv/caf\xc3\xa9.db", "caf__" }, { "/", "db" },
+		{ "/srv/-x.db", "_x" }, { "", "db" },
+		{ "/a/0123456789012345678901234567890123456789012345678901234567890123456789.db",
+		  "0123456789012345678901234567890123456789012345678901234567890123" },
+	};
+	for (size_t i = 0; i < sizeof(dflt) / sizeof(dflt[0]); i++) {
+		char out[DB_NAME_MAX + 1];
+		db_name_default(dflt[i].source, out);
+		CHECKF(!strcmp(out, dflt[i].want), "db_name_default('%s') = '%s', not '%s'",
+		       dflt[i].source, out, dflt[i].want);
+		CHECKF(db_name_ok(out), "default '%s' breaks the rule", out);
+	}
+}
+
 int main(void)
 {
+	db_names();
 	groups();
 	exact();
 	order();

@@ -253,16 +253,33 @@ static void check_list(uint64_t dir, const char *const *names, const mode_t *typ
 
 static void test_lists(uint64_t g1, uint64_t g2)
 {
-	/* the root: the generations, oldest first, then "latest", tables/ and at/ */
-	const char *root[] = { GEN1, GEN2, "latest", "tables", "at" };
-	const mode_t root_t[] = { S_IFDIR, S_IFDIR, S_IFLNK, S_IFDIR, S_IFDIR };
-	check_list(TREE_INO_ROOT, root, root_t, 5, TREE_LIVE);
+	/* the root: the generations, oldest first, then "latest", tables/, at/ and db/ */
+	const char *root[] = { GEN1, GEN2, "latest", "tables", "at", "db" };
+	const mode_t root_t[] = { S_IFDIR, S_IFDIR, S_IFLNK, S_IFDIR, S_IFDIR, S_IFDIR };
+	check_list(TREE_INO_ROOT, root, root_t, 6, TREE_LIVE);
 	struct tree_dir d;
 	unsigned flags;
-	CHECK(tree_list(t, TREE_INO_ROOT, &d, &flags) == 0 && d.n == 5);
-	if (d.n == 5)
+	CHECK(tree_list(t, TREE_INO_ROOT, &d, &flags) == 0 && d.n == 6);
+	if (d.n == 6)
 		CHECK(d.inos[0] == g1 && d.inos[1] == g2 && d.inos[2] == TREE_INO_LATEST);
 	tree_dir_release(&d);
+	/* db/: the one database (its source /src/app.db), its generations and its latest */
+	const char *dbs[] = { "app" };
+	const mode_t dbs_t[] = { S_IFDIR };
+	check_list(ino_of("db"), dbs, dbs_t, 1, TREE_LIVE);
+	const char *app[] = { GEN1, GEN2, "latest" };
+	const mode_t app_t[] = { S_IFLNK, S_IFLNK, S_IFLNK };
+	check_list(ino_of("db/app"), app, app_t, 3, TREE_LIVE);
+	char *target = NULL;
+	uint64_t lino;
+	CHECK(res("db/app/latest", false, &lino) == 0 && tree_readlink(t, lino, &target) == 0 &&
+	      target && !strcmp(target, "../../" GEN2));
+	free(target);
+	CHECK(res("db/app/latest", true, &lino) == 0 && lino == g2);
+	CHECK(res("db/app/" GEN1, true, &lino) == 0 && lino == g1);
+	uint64_t none0;
+	CHECK(res("db/other", true, &none0) == -ENOENT);
+	CHECK(res("db/app/2026-01-01T000000Z", true, &none0) == -ENOENT);
 	/* at/ lists nothing; tables/ every table once; a table's versions, oldest first */
 	CHECK(tree_list(t, ino_of("at"), &d, &flags) == 0 && d.n == 0 && flags == TREE_LIVE);
 	tree_dir_release(&d);

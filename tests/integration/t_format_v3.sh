@@ -1,0 +1,85 @@
+#!/bin/bash
+# Generations with a version 3 manifest (tests/fixtures/v3-repo, written by
+# strata at commit 87e91a1, the last one that wrote manifest 3 / mount layout 5)
+# are read by this strata as that strata served them: every file of their trees
+# has the bytes 87e91a1 served (tests/fixtures/v3-tree.txt: path, size, sha256;
+# generation.json differs only in "format": 5 -> 6), and they get the default
+# database name of their source (docs/FORMAT.md "Database names"): the fixture's
+# two sources /tmp/v3make/a/shop.db and /tmp/v3make/b/shop.db are both "shop",
+# one timeline, as 87e91a1 kept them.  A new backup writes version 4, refuses a
+# third shop.db without --name, and leaves the old manifests as they were.
+#
+# How the fixture was made (in /tmp/v3make, 87e91a1 built as in t_format_v2,
+# S=its strata): python3 make_v3_source.py a/shop.db 1500 a; python3
+# make_v3_source.py b/shop.db 300 b; $S init v3-repo --chunk-size 4096;
+# $S backup v3-repo a/shop.db --at 2026-03-01T00:00:00Z; $S backup v3-repo
+# b/shop.db --at 2026-03-01T01:00:00Z; sqlite3 a/shop.db "UPDATE items SET
+# price = 99.5 WHERE id IN (3, 700); DELETE FROM items WHERE id = 1200; INSERT
+# INTO tags VALUES ('zz', 1)"; $S backup v3-repo a/shop.db --at
+# 2026-03-02T00:00:00Z; then 87e91a1's stratafs on it gave v3-tree.txt (every
+# regular file outside tables/ and at/); catalog.db, locks and tmp/ left out.
+. "$(dirname "$0")/lib.sh"
+require_bins
+
+FX=$(cd "$(dirname "$0")/../fixtures" && pwd)
+R=$T/repo M=$T/mnt
+cp -r "$FX/v3-repo" "$R"
+mkdir -p "$R/tmp"
+"$STRATA" index "$R" >/dev/null || fail "index of a version 3 repository"
+"$STRATA" ls "$R" --json | "$PY" -c '
+import json, sys
+g = json.load(sys.stdin)
+assert [x["name"] for x in g] == ["2026-03-01T000000Z", "2026-03-01T010000Z", "2026-03-02T000000Z"], g
+assert all(x["database"] == "shop" for x in g), g
+assert [x["source"] for x in g] == ["/tmp/v3make/a/shop.db", "/tmp/v3make/b/shop.db", "/tmp/v3make/a/shop.db"], g
+' || fail "strata ls of the version 3 generations"
+
+mount_fs "$R" "$M"
+"$PY" - "$M" "$FX/v3-tree.txt" <<'PYEOF' || fail "the version 3 generations are not served as 87e91a1 served them"
+import hashlib, os, sys
+m, want = sys.argv[1:3]
+errs = []
+n = 0
+for line in open(want):
+    path, size, sha = line.split()
+    p = os.path.join(m, path)
+    try:
+        data = open(p, "rb").read()
+    except OSError as e:
+        errs.append("%s: %s" % (path, e))
+        continue
+    if path.endswith("/generation.json"):
+        # the mount layout is the one thing a generation's own file says that changed
+        if b'"format": 6,' not in data:
+            errs.append("%s: not layout 6" % path)
+        data = data.replace(b'"format": 6,', b'"format": 5,', 1)
+    if len(data) != int(size) or os.stat(p).st_size != int(size) or hashlib.sha256(data).hexdigest() != sha:
+        errs.append("%s: %d bytes, not the %s 87e91a1 served" % (path, len(data), size))
+    n += 1
+if n < 100:
+    errs.append("test bug: only %d files in the listing" % n)
+for e in errs[:10]:
+    print("ERR:", e)
+print("# %d files as 87e91a1 served them" % n)
+sys.exit(1 if errs else 0)
+PYEOF
+[ "$(ls "$M/db")" = shop ] || fail "db/ of the version 3 generations: $(ls "$M/db")"
+[ "$(ls "$M/db/shop" | tr '\n' ' ')" = "2026-03-01T000000Z 2026-03-01T010000Z 2026-03-02T000000Z latest " ] ||
+    fail "db/shop: $(ls "$M/db/shop")"
+
+# a new backup: version 4; a third shop.db needs --name; the old manifests stay
+mkdir -p "$T/c"
+"$PY" "$FX/make_v3_source.py" "$T/c/shop.db" 50 c
+expect_err 1 "the database name 'shop' is the timeline of /tmp/v3make/" "$STRATA" backup "$R" "$T/c/shop.db" --at 2026-03-03T00:00:00Z
+"$STRATA" backup "$R" "$T/c/shop.db" --name shop-c --at 2026-03-03T00:00:00Z >"$T/b.out" || fail "backup --name: $(cat "$T/b.out")"
+[ "$(od -An -tu4 -j8 -N4 "$R/generations/2026-03-03T000000Z.gen" | tr -d ' ')" = 4 ] || fail "the new generation is not manifest version 4"
+for f in "$FX"/v3-repo/generations/*.gen; do
+    cmp -s "$f" "$R/generations/${f##*/}" || fail "the backup rewrote ${f##*/}"
+done
+wait_until 5 test "$(ls "$M/db" | tr '\n' ' ')" = "shop shop-c " || fail "db/ after the new backup: $(ls "$M/db")"
+oracle compare-mount "$T/c/shop.db" "$(cd -P "$M/db/shop-c/latest" && pwd)" || fail "db/shop-c/latest"
+"$STRATA" prune "$R" --name shop --keep-last 1 --dry-run >"$T/p.out" || fail "prune --dry-run: $(cat "$T/p.out")"
+grep -q "^database shop (/tmp/v3make/a/shop.db): 3 generations, keep 1, would remove 2" "$T/p.out" ||
+    fail "prune of the version 3 timeline: $(cat "$T/p.out")"
+umount_fs "$M"
+note "ok"
