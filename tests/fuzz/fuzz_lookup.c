@@ -17,18 +17,27 @@
  *    inode number docs/FORMAT.md gives it (type << 60 | seq << 36 | tidx
  *    << 20 | position: a table's schema.sql type 5 position 0, its
  *    schema.pg.sql position 1; a table file type 6, its format in the
- *    position; a row-range file type 8, 11 or 12 by format, its chunk in
- *    the position; a generation's dump.sql type 13 position 0, its
- *    schema.pg.sql type 13 position 1), its type, its size (a table CSV is
- *    its header + the table's csv_size, a row-range CSV the header + its
- *    chunk's csv_len; a JSONL or SQL file, no header, the sum of its
- *    chunks' jsonl_len or sql_len as the fixture's manifests record them;
- *    dump.sql its parts, see below ...) and flags (TREE_LIVE for "latest"
- *    only).  A miss is -ENOENT, with TREE_FINAL everywhere but in the root;
- *    a lookup in a file or in "latest" is -ENOTDIR.
+ *    position; a generation's dump.sql type 13 position 0, its
+ *    schema.pg.sql type 13 position 1; a row-range file a hash, see mount
+ *    layout 6 below), its type, its size (a table CSV is its header + the
+ *    table's csv_size, a row-range CSV the header + its chunk's csv_len; a
+ *    JSONL or SQL file, no header, the sum of its chunks' jsonl_len or
+ *    sql_len as the fixture's manifests record them; dump.sql its parts,
+ *    see below ...), its st_nlink and st_blocks (a directory 2 links and
+ *    0 blocks, a link 1 and 0, a regular file 1 link and 1 block, 0 when
+ *    empty; a row-range file's below) and flags (TREE_LIVE for what may
+ *    change: "latest", the root, tables/, at/ and what is in them, the
+ *    changes files, db/, db/<name> and db/<name>/latest; TREE_LIVE_ATTR
+ *    alone for a row-range file; else 0, the links tables/<T>/<gen> and
+ *    db/<name>/<gen> included), and where it says below its time.  A
+ *    miss is -ENOENT, with TREE_FINAL everywhere but in the root; a lookup
+ *    in a file or in "latest" is -ENOTDIR.
  *  - an inode number stats (0) if and only if the tree lists it somewhere
- *    (or it is the root), as that node; any other number is -ENOENT, never
- *    -EIO (the catalog is healthy).
+ *    (or it is the root), as that node (a number the same row-range file
+ *    of several generations shares: as any of them, they agree in all that
+ *    is checked); any other number is -ENOENT, never -EIO (the catalog is
+ *    healthy).  The numbers row-range files had up to layout 5 (types 8,
+ *    11, 12; the corpus has seeds of them) are such numbers.
  *  - a hit is then used: a file opens (tree_open_file) and a read of it
  *    (reader_read) returns exactly the fixture's bytes (the CSV header and
  *    the chunks rendered by render_csv_chunk; the chunks' typed rows
@@ -103,6 +112,53 @@
  *    model forgets (tree_forget) every number its lookups were given, as
  *    the kernel does, so the tree's memory of them stays bounded.
  *
+ * Mount layout 6 (lib/node_rows.c, "one inode per row range"): a row-range
+ * file, in rows/ (or a key-range directory of it), has a hashed number
+ * (type 15) of its format, its chunk id and its table's render id (what
+ * its bytes depend on besides the chunk: the table's name, CSV header and
+ * column names, WITHOUT ROWID, the views' revision; lib/catalog.c), not
+ * of where it is: one number for the same file in every generation
+ * holding it.  The model decides which files are the same from the
+ * manifests alone (same_file(): the same format, the same chunk in a table
+ * of the same name and columns, the same WITHOUT ROWID flag and the same
+ * views' revision by manifest version), learns every number from the tree
+ * at start and holds it to that: the same files one number, any two others
+ * two, and the files sharing one the same bytes, size and attributes.  Its
+ * stat: st_nlink the number of the fixture's generations holding it,
+ * st_mtime (ctime, atime) the oldest one's time, st_blocks for the CSV
+ * file the chunk's compressed length in 512-byte blocks, rounded up, where
+ * that is more than 512 bytes (the fixture has such a chunk), else 1, and
+ * flags TREE_LIVE_ATTR (a new or a pruned generation changes the
+ * attributes, never the name or the bytes).  Like every hashed number it
+ * may be -ENOENT once the tree let it go, until a lookup or a listing
+ * hands it out again.
+ *
+ * Mount layout 6, db/ (lib/node_db.c): each database's own timeline.  A
+ * generation's database is manifest_db_name() of its manifest (the manifest
+ * library, as the renderers above are the view library: manifest version
+ * 4's "db" property, the fixture's dbname or else db_name_default() of its
+ * source); the fixture has two databases, one of two generations
+ * (lookup_fixture.h).
+ *  - the root lists, after "at", the directory "db" (an extended address,
+ *    subtype 5, no fields; TREE_LIVE; st_mtime, as the root's, tables/'s
+ *    and at/'s, the newest generation's time).  A generation named "db" is
+ *    not served, as "tables" and "at" (none of the fixture is).
+ *  - db/ lists every database name, sorted bytewise, as directories with
+ *    hashed numbers (type 15, identity the name; learned from the tree at
+ *    start, as tables/<T>'s), TREE_LIVE, st_mtime the database's newest
+ *    generation's time.  Any other name is -ENOENT: a generation, "latest",
+ *    a database's name in another case ...
+ *  - db/<name>/ lists the database's generations oldest first (by time,
+ *    then seq) as links <gen> -> ../../<gen> (an extended address, subtype
+ *    6, that generation's seq, tidx and position 0; flags 0), then
+ *    "latest" -> ../../<its newest generation> (hashed, its identity
+ *    holding the generation it names; TREE_LIVE), each of st_size the
+ *    target's length and st_mtime its generation's time; a link resolves
+ *    (tree_resolve) to that generation's directory.  A generation of
+ *    another database is -ENOENT there (checked at start for every one,
+ *    in every database's directory, with the other names above), and a
+ *    miss in db/ or db/<name>/ is not TREE_FINAL (both are live).
+ *
  * At start every directory of the fixture is reached by lookups from the
  * root and listed, so the whole tree is compared once; every file is read
  * whole, and around every place where one of its parts (dump.sql) or
@@ -114,14 +170,16 @@
  * dump.sql without SQL) being absent, and the key files and histories of
  * each table's first row in each format.  generation.json is the one file
  * whose bytes the fixture cannot know (the catalog writes it): it is
- * checked for its format (mount layout 5: the fixture's manifests are
- * version 3) and name, then held to that.
+ * checked for its format ("format": 6, mount layout 6, for manifest
+ * versions 3 and 4: the fixture's manifests are version 4) and name, then
+ * held to that.
  *
  * Input: byte 0 selects the mode.
  *   bit 7 clear: a lookup.  If byte 0 < NPARENTS (the fixture's directories,
  *     fx.parents: the root, then per generation the generation, and per
  *     table its directory, its rows/ and its key/; then tables/, at/, and
- *     per table directory name tables/<T> and tables/<T>/key) the name is
+ *     per table directory name tables/<T> and tables/<T>/key; then db/ and
+ *     per database db/<name>) the name is
  *     looked up in that directory; otherwise in node (byte 0 - NPARENTS) %
  *     NNODES of the tree (any node: a file, "latest" or a directory, in
  *     describe()'s order: the root, its entries (the generations oldest
@@ -160,7 +218,8 @@ struct want {
 	size_t dir;         /* the directory it is in (index into fx.parents); NONE: the root */
 	char *name;
 	mode_t type;        /* S_IFDIR, S_IFREG or S_IFLNK */
-	uint64_t ino;       /* docs/FORMAT.md; a hashed one (type 15) learned from the tree */
+	uint64_t ino;       /* docs/FORMAT.md; a hashed one (type 15) learned from the tree,
+			     * shared by the same row-range file of other generations */
 	uint64_t size;      /* st_size: a file's bytes, the link's target length, 0 */
 	unsigned flags;     /* of a stat: TREE_LIVE for what may change */
 	unsigned need;      /* formats (1 << enum view_format) it needs served; 0: none */
@@ -169,6 +228,24 @@ struct want {
 	struct buf content; /* a file's bytes, the link's target */
 	uint64_t *cuts;     /* a file: where each of its parts and chunks starts */
 	size_t ncuts;
+	/*
+	 * A row-range file (layout 6): chunk `chunk` of table `tidx` of
+	 * generation `gen` in format fmt.  Its number may be shared with the
+	 * same file of other generations (same_file()); st_nlink, st_mtime
+	 * and st_blocks are these (every other node: see check_attrs()).
+	 */
+	bool rows;
+	size_t gen, tidx, chunk;
+	enum view_format fmt;
+	uint64_t nlink, blocks;
+	int64_t mtime;
+	/*
+	 * Its st_mtime and st_ctime are mtime (a row-range file's: see above;
+	 * the live directories': the newest generation's time; layout 6, db/:
+	 * a database's directory its newest generation's, a link the time of
+	 * the generation it names, which is gen, whose directory it resolves to).
+	 */
+	bool timed;
 };
 
 static struct fx fx;
@@ -237,7 +314,7 @@ static size_t parent_index(enum fx_kind kind, size_t a, size_t b)
 		if (x->kind != kind)
 			continue;
 		switch (kind) {
-		case FX_ROOT: case FX_TABLES: case FX_AT:
+		case FX_ROOT: case FX_TABLES: case FX_AT: case FX_DB:
 			return p;
 		case FX_GEN:
 			if (x->gen == a)
@@ -247,7 +324,7 @@ static size_t parent_index(enum fx_kind kind, size_t a, size_t b)
 			if (x->gen == a && x->tidx == b)
 				return p;
 			break;
-		case FX_HIST: case FX_HIST_KEY:
+		case FX_HIST: case FX_HIST_KEY: case FX_DB_NAME:
 			if (x->dir == a)
 				return p;
 			break;
@@ -256,11 +333,15 @@ static size_t parent_index(enum fx_kind kind, size_t a, size_t b)
 	abort();
 }
 
-/* Whether a directory may change (TREE_LIVE): the root, tables/ and at/ and what is in them. */
+/*
+ * Whether a directory may change (TREE_LIVE): the root, tables/, at/ and
+ * db/ and the directories in them.
+ */
 static bool parent_live(size_t p)
 {
 	enum fx_kind k = fx.parents[p].kind;
-	return k == FX_ROOT || k == FX_TABLES || k == FX_AT || k == FX_HIST || k == FX_HIST_KEY;
+	return k == FX_ROOT || k == FX_TABLES || k == FX_AT || k == FX_HIST || k == FX_HIST_KEY ||
+	       k == FX_DB || k == FX_DB_NAME;
 }
 
 static struct want *add(size_t dir, const char *name, mode_t type, uint64_t ino)
@@ -659,9 +740,87 @@ static char *row_key_name(size_t g, size_t t, const struct fx_row *r, enum view_
 	return name;
 }
 
+/* ---- row-range files: one file in every generation holding the same bytes (layout 6) ---- */
+
+/*
+ * The revision of a generation's JSONL and SQL views, from its manifest's
+ * version: 2 from version 3 on, 1 for version 2, 0 before (no views).
+ */
+static unsigned views_rev(const struct manifest *m)
+{
+	return m->version >= 3 ? 2 : m->version == 2 ? 1 : 0;
+}
+
+/*
+ * Whether chunk k of table (g, t) and chunk k2 of table (g2, t2) are the
+ * same row-range file's bytes in any one format: the same chunk in a
+ * table of the same name, the same columns (so the same CSV header), the
+ * same WITHOUT ROWID flag and the same views' revision.  This is what the
+ * fixture knows the bytes depend on (docs/FORMAT.md "Attributes"), decided
+ * from the manifests alone, not with the catalog's render id.
+ */
+static bool same_bytes(size_t g, size_t t, size_t k, size_t g2, size_t t2, size_t k2)
+{
+	const struct manifest_table *a = &fx.gens[g].tables[t], *b = &fx.gens[g2].tables[t2];
+	if (memcmp(a->chunks[k].id.b, b->chunks[k2].id.b, sizeof(a->chunks[k].id.b)) ||
+	    strcmp(a->name, b->name) || a->ncols != b->ncols ||
+	    ((a->flags ^ b->flags) & TABLE_WITHOUT_ROWID) ||
+	    views_rev(&fx.gens[g]) != views_rev(&fx.gens[g2]))
+		return false;
+	for (unsigned c = 0; c < a->ncols; c++)
+		if (strcmp(a->cols[c], b->cols[c]))
+			return false;
+	return true;
+}
+
+/* Whether two row-range wants are the same file: one number, one node. */
+static bool same_file(const struct want *a, const struct want *b)
+{
+	return a->rows && b->rows && a->fmt == b->fmt &&
+	       same_bytes(a->gen, a->tidx, a->chunk, b->gen, b->tidx, b->chunk);
+}
+
+/*
+ * w is chunk k of table (g, t) in fmt: st_nlink the generations of the
+ * fixture holding the same bytes (one count per generation, however many
+ * of its tables hold them), st_mtime the oldest one's time, st_blocks the
+ * chunk's compressed length in 512-byte blocks for the CSV file (what the
+ * repository stores for it, at least 1), else 1 (not empty).  Attributes
+ * that may change (a new generation, a prune): TREE_LIVE_ATTR, not
+ * TREE_LIVE (the name and the bytes are for good).
+ */
+static void add_rows_file(struct want *w, size_t g, size_t t, size_t k, enum view_format fmt)
+{
+	const struct fx_chunk *c = fx_chunk_by_id(&fx, &fx.gens[g].tables[t].chunks[k].id);
+	FUZZ_ASSERT(c && w->size > 0);
+	w->rows = true;
+	w->hashed = true;
+	w->flags = TREE_LIVE_ATTR;
+	w->gen = g;
+	w->tidx = t;
+	w->chunk = k;
+	w->fmt = fmt;
+	w->nlink = 0;
+	for (size_t g2 = 0; g2 < fx.ngens; g2++) {
+		bool holds = false;
+		for (size_t t2 = 0; t2 < fx.gens[g2].ntables && !holds; t2++)
+			for (size_t k2 = 0; k2 < fx.gens[g2].tables[t2].nchunks && !holds; k2++)
+				holds = same_bytes(g, t, k, g2, t2, k2);
+		if (!holds)
+			continue;
+		if (!w->nlink++ || fx.gens[g2].time < w->mtime)
+			w->mtime = fx.gens[g2].time;
+	}
+	FUZZ_ASSERT(w->nlink >= 1); /* its own generation */
+	/* clen: set by fx_build, before the tree is opened (the catalog has it from the pack) */
+	FUZZ_ASSERT(c->e.clen > 0);
+	w->blocks = fmt == VIEW_CSV && c->e.clen > 512 ? ((uint64_t)c->e.clen + 511) / 512 : 1;
+}
+
 static void describe(void)
 {
 	size_t root = parent_index(FX_ROOT, 0, 0), tables = parent_index(FX_TABLES, 0, 0);
+	size_t dbs = parent_index(FX_DB, 0, 0);
 	const struct manifest *newest = &fx.gens[fx_newest(&fx)];
 	size_t order[FX_MAX_GENS];
 	struct want *w;
@@ -669,24 +828,36 @@ static void describe(void)
 	w = add(NONE, "", S_IFDIR, FX_INO_ROOT);
 	w->self = root;
 	w->flags = TREE_LIVE;
-	/* the generations oldest first: by time, then seq (none is named "tables" or "at") */
+	w->timed = true;
+	w->mtime = newest->time;
+	/* the generations oldest first: by time, then seq (none is named "tables", "at" or "db") */
 	fx_gen_order(&fx, order);
 	for (size_t i = 0; i < fx.ngens; i++) {
 		size_t o = order[i];
-		FUZZ_ASSERT(strcmp(fx.gens[o].name, "tables") && strcmp(fx.gens[o].name, "at"));
+		FUZZ_ASSERT(strcmp(fx.gens[o].name, "tables") && strcmp(fx.gens[o].name, "at") &&
+			    strcmp(fx.gens[o].name, "db"));
 		w = add(root, fx.gens[o].name, S_IFDIR, fx_ino(FX_T_GEN, fx.gens[o].seq, 0, 0));
 		w->self = parent_index(FX_GEN, o, 0);
 	}
 	w = add(root, "latest", S_IFLNK, FX_INO_LATEST);
 	w->flags = TREE_LIVE;
 	add_text(w, newest->name, strlen(newest->name));
-	/* layout 5: tables/ and at/ after "latest" */
+	/* layout 5: tables/ and at/ after "latest"; layout 6: then db/ (the newest generation's time) */
 	w = add(root, "tables", S_IFDIR, fx_ext_ino(FX_EXT_TABLES, 0, 0, 0));
 	w->flags = TREE_LIVE;
 	w->self = tables;
+	w->timed = true;
+	w->mtime = newest->time;
 	w = add(root, "at", S_IFDIR, fx_ext_ino(FX_EXT_AT, 0, 0, 0));
 	w->flags = TREE_LIVE;
 	w->self = parent_index(FX_AT, 0, 0);
+	w->timed = true;
+	w->mtime = newest->time;
+	w = add(root, "db", S_IFDIR, fx_ext_ino(FX_EXT_DB, 0, 0, 0));
+	w->flags = TREE_LIVE;
+	w->self = dbs;
+	w->timed = true;
+	w->mtime = newest->time;
 	for (size_t g = 0; g < fx.ngens; g++) {
 		const struct manifest *m = &fx.gens[g];
 		size_t gp = parent_index(FX_GEN, g, 0);
@@ -727,14 +898,17 @@ static void describe(void)
 			}
 			w = add(tp, "rows", S_IFDIR, fx_ino(FX_T_ROWS, m->seq, t, 0));
 			w->self = rp;
-			/* each chunk as CSV, JSONL and SQL together: byte order */
+			/*
+			 * each chunk as CSV, JSONL and SQL together: byte order.
+			 * Layout 6: hashed numbers, learned in init, shared by
+			 * the generations holding the same bytes (add_rows_file).
+			 */
 			for (size_t k = 0; k < mt->nchunks; k++)
 				for (unsigned fmt = 0; fmt < VIEW_FORMATS; fmt++) {
-					w = add(rp, fx.fnames[fmt][g][t][k], S_IFREG,
-						fx_ino(fx_rows_type((enum view_format)fmt), m->seq,
-						       t, k));
+					w = add(rp, fx.fnames[fmt][g][t][k], S_IFREG, 0);
 					w->need = 1u << fmt;
 					add_rows(w, mt, (enum view_format)fmt, &vt, k, 1);
+					add_rows_file(w, g, t, k, (enum view_format)fmt);
 				}
 			view_table_release(&vt);
 			/* layout 5: key/ and the changes files (not where the table's own files have the names) */
@@ -796,6 +970,54 @@ static void describe(void)
 		w->hashed = true;
 		w->flags = TREE_LIVE;
 		w->self = parent_index(FX_HIST_KEY, d, 0);
+	}
+	/*
+	 * Layout 6, db/: every database name, sorted bytewise (hashed numbers,
+	 * learned in init), each its newest generation's time
+	 */
+	FUZZ_ASSERT(fx.ndbs >= 2);
+	bool several = false;
+	for (size_t d = 0; d < fx.ndbs; d++) {
+		size_t gs[FX_MAX_GENS], n = fx_db_gens(&fx, d, gs);
+		FUZZ_ASSERT(n > 0);
+		several |= n > 1;
+		w = add(dbs, fx.dbs[d], S_IFDIR, 0);
+		w->hashed = true;
+		w->flags = TREE_LIVE;
+		w->self = parent_index(FX_DB_NAME, d, 0);
+		w->timed = true;
+		w->mtime = fx.gens[gs[n - 1]].time;
+	}
+	FUZZ_ASSERT(several); /* a database of more than one generation */
+	/*
+	 * db/<name>/: a link per generation of it, oldest first, to ../../<gen>
+	 * (extended address subtype 6, its seq; not live), then latest, to its
+	 * newest generation (hashed, learned in init; TREE_LIVE).  A link's time
+	 * is its generation's.  No fixture generation is named "latest" or as
+	 * the root's own directories (those are not linked).
+	 */
+	for (size_t d = 0; d < fx.ndbs; d++) {
+		size_t np = parent_index(FX_DB_NAME, d, 0), gs[FX_MAX_GENS];
+		size_t n = fx_db_gens(&fx, d, gs);
+		for (size_t i = 0; i < n; i++) {
+			const struct manifest *m = &fx.gens[gs[i]];
+			FUZZ_ASSERT(strcmp(m->name, "latest"));
+			w = add(np, m->name, S_IFLNK, fx_ext_ino(FX_EXT_DB_LINK, m->seq, 0, 0));
+			buf_addf(&w->content, "../../%s", m->name);
+			w->size = w->content.len;
+			w->gen = gs[i];
+			w->timed = true;
+			w->mtime = m->time;
+		}
+		const struct manifest *m = &fx.gens[gs[n - 1]];
+		w = add(np, "latest", S_IFLNK, 0);
+		w->hashed = true;
+		w->flags = TREE_LIVE;
+		buf_addf(&w->content, "../../%s", m->name);
+		w->size = w->content.len;
+		w->gen = gs[n - 1];
+		w->timed = true;
+		w->mtime = m->time;
 	}
 }
 
@@ -1016,13 +1238,37 @@ static void check_read(const struct want *w, const uint8_t *rd, size_t rdn)
 	check_read_at(w, off, size);
 }
 
-/* What tree_lookup or tree_stat said of w is w (its attributes only). */
+/*
+ * What tree_lookup or tree_stat said of w is w (its attributes only).  A
+ * row-range file: the links, time and blocks of add_rows_file() (the same
+ * for every want sharing its number); any other node: st_nlink 2 for a
+ * directory, else 1, and st_blocks 1 for a regular file that is not empty,
+ * else 0 (layout 6: only the row-range CSV files count what the repository
+ * stores; tar --sparse takes a non-empty file of 0 blocks for all holes).
+ */
 static void check_attrs(const struct want *w, uint64_t ino, const struct stat *st, unsigned flags)
 {
+	uint64_t nlink = w->rows ? w->nlink : w->type == S_IFDIR ? 2 : 1;
+	uint64_t blocks = w->rows ? w->blocks : w->type == S_IFREG && w->size ? 1 : 0;
 	FUZZ_ASSERT(ino == w->ino && st->st_ino == w->ino);
 	FUZZ_ASSERT((st->st_mode & S_IFMT) == w->type);
 	FUZZ_ASSERT((uint64_t)st->st_size == w->size);
 	FUZZ_ASSERT(flags == w->flags);
+	if ((uint64_t)st->st_nlink != nlink || (uint64_t)st->st_blocks != blocks)
+		fprintf(stderr, "fuzz_lookup: '%s' (%#llx): nlink %llu blocks %llu, not %llu %llu\n",
+			w->name, (unsigned long long)ino, (unsigned long long)st->st_nlink,
+			(unsigned long long)st->st_blocks, (unsigned long long)nlink,
+			(unsigned long long)blocks);
+	FUZZ_ASSERT((uint64_t)st->st_nlink == nlink);
+	FUZZ_ASSERT((uint64_t)st->st_blocks == blocks);
+	if (w->rows)
+		FUZZ_ASSERT(st->st_mtime == w->mtime && st->st_ctime == w->mtime &&
+			    st->st_atime == w->mtime);
+	if (w->timed && (st->st_mtime != w->mtime || st->st_ctime != w->mtime))
+		fprintf(stderr, "fuzz_lookup: '%s' (%#llx): mtime %lld ctime %lld, not %lld\n", w->name,
+			(unsigned long long)ino, (long long)st->st_mtime, (long long)st->st_ctime,
+			(long long)w->mtime);
+	FUZZ_ASSERT(!w->timed || (st->st_mtime == w->mtime && st->st_ctime == w->mtime));
 }
 
 /* What tree_lookup or tree_stat said of w is w, and w can be used. */
@@ -1107,9 +1353,14 @@ static void learn_json(struct want *w)
 	buf_addc(&w->content, 0);
 	w->content.len--;
 	char *name = xasprintf("\n  \"name\": \"%s\",\n", fx.gens[gp->gen].name);
-	/* mount layout 5: the fixture's manifests are version 3 (key/, changes, tables/, at/) */
-	FUZZ_ASSERT(fx.gens[gp->gen].version == 3);
-	FUZZ_ASSERT(!strncmp((const char *)w->content.data, "{\n  \"format\": 5,\n", 17));
+	/*
+	 * mount layout 6 (key/, changes, tables/, at/, db/; row-range files
+	 * shared by the generations holding them), "format": 6 for manifest
+	 * versions 3 and 4: the fixture's are version 4 (MANIFEST_VERSION,
+	 * what manifest_encode writes)
+	 */
+	FUZZ_ASSERT(fx.gens[gp->gen].version == 4 && MANIFEST_VERSION == 4);
+	FUZZ_ASSERT(!strncmp((const char *)w->content.data, "{\n  \"format\": 6,\n", 17));
 	FUZZ_ASSERT(strstr((const char *)w->content.data, name));
 	free(name);
 }
@@ -1236,7 +1487,11 @@ static void check_formats(unsigned mask)
 	cur_mask = ALL_FORMATS;
 }
 
-/* The links lead where they say: tables/<T>/<gen> to the table, at/<gen name> to a generation. */
+/*
+ * The links lead where they say: tables/<T>/<gen> to the table, at/<gen
+ * name> to a generation, db/<name>/<gen> and db/<name>/latest to the
+ * generation (w->gen: that one, or the database's newest).
+ */
 static void check_links(void)
 {
 	for (size_t i = 0; i < nwants; i++) {
@@ -1267,6 +1522,66 @@ static void check_links(void)
 		FUZZ_ASSERT(lookup_computed(parent_index(FX_AT, 0, 0), ts, NULL, 0));
 		forget_given();
 	}
+	for (size_t i = 0; i < nwants; i++) {
+		const struct want *w = &wants[i];
+		if (w->type != S_IFLNK || w->dir == NONE || fx.parents[w->dir].kind != FX_DB_NAME)
+			continue;
+		char *path = xasprintf("db/%s/%s", fx.dbs[fx.parents[w->dir].dir], w->name);
+		uint64_t ino = 0, via = 0;
+		FUZZ_ASSERT(tree_resolve(tree, path, false, &ino) == 0 && ino == w->ino);
+		FUZZ_ASSERT(tree_resolve(tree, path, true, &via) == 0);
+		const struct want *t = want_by_ino(via);
+		FUZZ_ASSERT(t && t->type == S_IFDIR && t->dir == parent_index(FX_ROOT, 0, 0) &&
+			    fx.parents[t->self].kind == FX_GEN && fx.parents[t->self].gen == w->gen);
+		free(path);
+	}
+}
+
+static void lookup(size_t dir, const struct want *in, const char *name, const uint8_t *rd,
+		   size_t rdn);
+
+/*
+ * Layout 6, db/: what is not there.  In db/ nothing but the databases (not
+ * a generation, "latest", a name in another case, the root's directories);
+ * in db/<name>/ nothing but its own generations and latest: every
+ * generation of another database is -ENOENT, as are the root's other
+ * names.  Both are live (a miss is not TREE_FINAL).  The lookups go
+ * through lookup(), which holds a hit to the fixture too.
+ */
+static void check_db(void)
+{
+	static const char *const other[] = { "latest", "tables", "at", "db", "key", "", ".", "..",
+					      "fuzz.db", "Fuzz", "shop.v2", "orders" };
+	size_t dbs = parent_index(FX_DB, 0, 0);
+	for (size_t g = 0; g < fx.ngens; g++) {
+		char name[DB_NAME_MAX + 1];
+		size_t mine = 0;
+		manifest_db_name(&fx.gens[g], name);
+		while (strcmp(fx.dbs[mine], name))
+			mine++;
+		FUZZ_ASSERT(!want_by_name(dbs, fx.gens[g].name));
+		lookup(dbs, NULL, fx.gens[g].name, NULL, 0);
+		for (size_t d = 0; d < fx.ndbs; d++) {
+			size_t np = parent_index(FX_DB_NAME, d, 0);
+			/* its own database has it, every other does not */
+			FUZZ_ASSERT(!want_by_name(np, fx.gens[g].name) == (d != mine));
+			lookup(np, NULL, fx.gens[g].name, NULL, 0);
+		}
+		forget_given();
+	}
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		lookup(dbs, NULL, other[i], NULL, 0);
+		for (size_t d = 0; d < fx.ndbs; d++)
+			lookup(parent_index(FX_DB_NAME, d, 0), NULL, other[i], NULL, 0);
+		forget_given();
+	}
+	/* a database's name is not a name in another one's directory, nor in its own */
+	for (size_t d = 0; d < fx.ndbs; d++)
+		for (size_t e = 0; e < fx.ndbs; e++) {
+			FUZZ_ASSERT(!want_by_name(parent_index(FX_DB_NAME, e, 0), fx.dbs[d]));
+			lookup(parent_index(FX_DB_NAME, e, 0), NULL, fx.dbs[d], NULL, 0);
+			forget_given();
+		}
 }
 
 /* The numbers of tables/<T> and tables/<T>/key: hashes, learned by looking the names up. */
@@ -1290,19 +1605,70 @@ static void learn_hashed(void)
 		FUZZ_ASSERT(ino >> 60 == FX_T_HASH);
 		k->ino = fx.parents[kp].ino = ino;
 	}
-	/* the changes files, in their table directories (numbered by address) */
+	/* layout 6: db/<name> and db/<name>/latest */
+	size_t dbs = parent_index(FX_DB, 0, 0);
+	for (size_t d = 0; d < fx.ndbs; d++) {
+		size_t np = parent_index(FX_DB_NAME, d, 0);
+		struct want *w = want_by_name(dbs, fx.dbs[d]), *l = want_by_name(np, "latest");
+		struct stat st;
+		unsigned flags;
+		uint64_t ino;
+		FUZZ_ASSERT(w && l && w->hashed && l->hashed);
+		FUZZ_ASSERT(tree_lookup(tree, fx.parents[dbs].ino, fx.dbs[d], &ino, &st, &flags) == 0);
+		tree_forget(tree, ino, 1);
+		FUZZ_ASSERT(ino >> 60 == FX_T_HASH);
+		w->ino = fx.parents[np].ino = ino;
+		FUZZ_ASSERT(tree_lookup(tree, ino, "latest", &ino, &st, &flags) == 0);
+		tree_forget(tree, ino, 1);
+		FUZZ_ASSERT(ino >> 60 == FX_T_HASH);
+		l->ino = ino;
+	}
+	/*
+	 * the changes files, in their table directories, and the row-range
+	 * files, in rows/ (both numbered by address): all that is left
+	 */
 	for (size_t i = 0; i < nwants; i++) {
 		struct want *w = &wants[i];
 		struct stat st;
 		unsigned flags;
 		uint64_t ino;
-		if (!w->hashed || w->ino || strncmp(w->name, "changes.", 8) || w->dir == NONE)
+		if (!w->hashed || w->ino)
 			continue;
+		FUZZ_ASSERT(w->dir != NONE && (w->rows || !strncmp(w->name, "changes.", 8)));
 		FUZZ_ASSERT(tree_lookup(tree, fx.parents[w->dir].ino, w->name, &ino, &st, &flags) == 0);
 		tree_forget(tree, ino, 1);
 		FUZZ_ASSERT(ino >> 60 == FX_T_HASH);
 		w->ino = ino;
 	}
+	/*
+	 * Layout 6: the row-range files of the same bytes (same_file()) have
+	 * one number, whichever generation it was learned in; any two that are
+	 * not have two.  Those that share one are one node: the same format,
+	 * size and bytes (and by add_rows_file() the same links, time and
+	 * blocks), so a stat of the number is any of them (want_by_ino()).
+	 */
+	for (size_t i = 0; i < nwants; i++)
+		for (size_t j = i + 1; j < nwants && wants[i].rows; j++) {
+			const struct want *a = &wants[i], *b = &wants[j];
+			if (!b->rows)
+				continue;
+			bool same = same_file(a, b);
+			if (same != (a->ino == b->ino))
+				fprintf(stderr, "fuzz_lookup: '%s' and '%s' (generations %zu, %zu): "
+					"%#llx, %#llx (the same file: %d)\n", a->name, b->name, a->gen,
+					b->gen, (unsigned long long)a->ino,
+					(unsigned long long)b->ino, same);
+			FUZZ_ASSERT(same == (a->ino == b->ino));
+			if (!same)
+				continue;
+			FUZZ_ASSERT(a->type == b->type && a->need == b->need && a->flags == b->flags);
+			FUZZ_ASSERT(a->size == b->size && a->content.len == b->content.len &&
+				    !memcmp(a->content.data, b->content.data, a->content.len));
+			FUZZ_ASSERT(a->nlink == b->nlink && a->mtime == b->mtime &&
+				    a->blocks == b->blocks);
+			FUZZ_ASSERT(a->ncuts == b->ncuts &&
+				    !memcmp(a->cuts, b->cuts, a->ncuts * sizeof(*a->cuts)));
+		}
 }
 
 /*
@@ -1350,8 +1716,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	for (size_t i = 0; i < nwants; i++)
 		by_ino[i] = i;
 	qsort(by_ino, nwants, sizeof(*by_ino), cmp_ino);
+	/* one number, one node: only the same row-range file may have a number twice */
 	for (size_t i = 1; i < nwants; i++)
-		FUZZ_ASSERT(wants[by_ino[i - 1]].ino != wants[by_ino[i]].ino);
+		FUZZ_ASSERT(wants[by_ino[i - 1]].ino != wants[by_ino[i]].ino ||
+			    same_file(&wants[by_ino[i - 1]], &wants[by_ino[i]]));
 
 	/* every directory, reached by lookups from the root (parents come after theirs) */
 	for (size_t i = 0; i < nwants; i++) {
@@ -1394,6 +1762,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		}
 	}
 	check_links();
+	check_db();
 	/* every row by its key name, in its key/ and in its history */
 	check_keys(ALL_FORMATS, (size_t)-1);
 	/* one format served: each file of a format is there in one, absent in two */

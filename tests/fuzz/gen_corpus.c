@@ -371,11 +371,11 @@ static size_t parent_of(const struct fx *f, enum fx_kind kind, size_t a, size_t 
 		const struct fx_parent *x = &f->parents[p];
 		if (x->kind != kind)
 			continue;
-		if (kind == FX_ROOT || kind == FX_TABLES || kind == FX_AT ||
+		if (kind == FX_ROOT || kind == FX_TABLES || kind == FX_AT || kind == FX_DB ||
 		    (kind == FX_GEN && x->gen == a) ||
 		    ((kind == FX_TABLE || kind == FX_ROWS || kind == FX_KEY) && x->gen == a &&
 		     x->tidx == b) ||
-		    ((kind == FX_HIST || kind == FX_HIST_KEY) && x->dir == a))
+		    ((kind == FX_HIST || kind == FX_HIST_KEY || kind == FX_DB_NAME) && x->dir == a))
 			return p;
 	}
 	abort();
@@ -711,6 +711,59 @@ static void lookup_nav_corpus(const struct fx *f)
 	}
 }
 
+/*
+ * Mount layout 6, db/: the databases by name and names that are none; in
+ * each db/<name>/ every generation (its own: links; another database's:
+ * misses), latest and the root's names; the numbers of db/ and of the
+ * links (extended subtypes 5 and 6), served and near misses.
+ */
+static void lookup_db_corpus(const struct fx *f)
+{
+	static const char *const miss[] = { "latest", "tables", "at", "db", "nope", "FUZZ", "" };
+	size_t rootp = parent_of(f, FX_ROOT, 0, 0), dbs = parent_of(f, FX_DB, 0, 0);
+	char fn[64];
+
+	put_lookup("db-root", (uint8_t)rootp, "db", NULL, 0);
+	put_lookup("db-root-miss-dbs", (uint8_t)rootp, "dbs", NULL, 0);
+	for (size_t d = 0; d < f->ndbs; d++) {
+		size_t np = parent_of(f, FX_DB_NAME, d, 0);
+		snprintf(fn, sizeof(fn), "db-%zu", d);
+		put_lookup(fn, (uint8_t)dbs, f->dbs[d], NULL, 0);
+		for (size_t g = 0; g < f->ngens; g++) {
+			snprintf(fn, sizeof(fn), "db-%zu-gen-%zu", d, g);
+			put_lookup(fn, (uint8_t)np, f->gens[g].name, NULL, 0);
+		}
+		snprintf(fn, sizeof(fn), "db-%zu-latest", d);
+		put_lookup(fn, (uint8_t)np, "latest", NULL, 0);
+		for (size_t i = 1; i < sizeof(miss) / sizeof(miss[0]); i++) {
+			snprintf(fn, sizeof(fn), "db-%zu-miss-%zu", d, i);
+			put_lookup(fn, (uint8_t)np, miss[i], NULL, 0);
+		}
+		snprintf(fn, sizeof(fn), "db-%zu-miss-db", d);
+		put_lookup(fn, (uint8_t)np, f->dbs[(d + 1) % f->ndbs], NULL, 0);
+	}
+	for (size_t i = 0; i < sizeof(miss) / sizeof(miss[0]); i++) {
+		snprintf(fn, sizeof(fn), "db-miss-%zu", i);
+		put_lookup(fn, (uint8_t)dbs, miss[i], NULL, 0);
+	}
+	put_lookup("db-miss-gen", (uint8_t)dbs, f->gens[0].name, NULL, 0);
+	put_ino("ino-db", fx_ext_ino(FX_EXT_DB, 0, 0, 0), 0, 0);
+	for (size_t g = 0; g < f->ngens; g++) {
+		snprintf(fn, sizeof(fn), "ino-db-link-%zu", g);
+		put_ino(fn, fx_ext_ino(FX_EXT_DB_LINK, f->gens[g].seq, 0, 0), 0, 0);
+	}
+	{
+		uint64_t seq = f->gens[0].seq;
+		put_ino("miss-db-seq", fx_ext_ino(FX_EXT_DB, seq, 0, 0), 0, 0);
+		put_ino("miss-db-pos", fx_ext_ino(FX_EXT_DB, 0, 0, 1), 0, 0);
+		put_ino("miss-db-link-seq-0", fx_ext_ino(FX_EXT_DB_LINK, 0, 0, 0), 0, 0);
+		put_ino("miss-db-link-seq-9", fx_ext_ino(FX_EXT_DB_LINK, 9, 0, 0), 0, 0);
+		put_ino("miss-db-link-tidx", fx_ext_ino(FX_EXT_DB_LINK, seq, 1, 0), 0, 0);
+		put_ino("miss-db-link-pos", fx_ext_ino(FX_EXT_DB_LINK, seq, 0, 1), 0, 0);
+		put_ino("miss-ext-sub-7", fx_ext_ino((enum fx_ext)7, seq, 0, 0), 0, 0);
+	}
+}
+
 static void lookup_corpus(void)
 {
 	struct fx f;
@@ -839,6 +892,7 @@ static void lookup_corpus(void)
 	lookup_views_corpus(&f);
 	lookup_layout4_corpus(&f);
 	lookup_nav_corpus(&f);
+	lookup_db_corpus(&f);
 	fx_free(&f);
 }
 

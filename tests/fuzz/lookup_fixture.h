@@ -12,7 +12,8 @@
  * at other positions.  Some chunks are shared by tables of other names
  * (their JSONL and SQL renderings differ by table).
  *
- * The manifests are version 3 (MANIFEST_VERSION; mount layout 5): every
+ * The manifests are version 4 (MANIFEST_VERSION, what manifest_encode
+ * writes; version 3's content plus the database name, see below): every
  * chunk carries its jsonl_len and sql_len, measured with view_chunk_lens()
  * as backup does (rendering revision VIEW_REV: a text holding CR is in
  * prices), and every table what its columns hold (classes, the OR over its
@@ -39,10 +40,12 @@
  *    after it (an update, a delete and an insert each: changes.csv and the
  *    histories of tables/<T>/key/);
  *  - generation 3 (older than the others: "latest" is generation 2, and
- *    it is the first version of "customers", with its first chunk only):
- *    two tables whose directories are named dump.sql and schema.pg.sql, as
- *    a strata that did not reserve those names wrote them: they hide the
- *    generation's own files of those names.
+ *    it is the first version of "customers", with its first chunk, which
+ *    generations 1 and 2 share, and a chunk of rows 100..103 that compresses
+ *    to more than 512 bytes, which they do not have): two tables whose
+ *    directories are named dump.sql and schema.pg.sql, as a strata that did
+ *    not reserve those names wrote them: they hide the generation's own
+ *    files of those names.
  *
  * Mount layout 5 adds, beside the generations, tables/ (every table
  * directory name of any generation; tables/<T>/ a link per generation
@@ -52,6 +55,20 @@
  * FX_HIST_KEY (tables/<T>/key).  The numbers of tables/<T> and its key/
  * are hashes the tree hands out (type 15): their ino here is 0, to be
  * learned from the tree.
+ *
+ * Mount layout 6 adds db/ (every database of the repository; db/<name>/ a
+ * link per generation of it, then latest).  Its parents here: FX_DB (db/)
+ * and FX_DB_NAME (db/<name>, by its index into dbs; a hash, learned).  A
+ * generation's database is manifest_db_name() of its manifest (manifest
+ * version 4: the "db" property manifest_encode writes, m->dbname or else
+ * db_name_default() of the source): generations 1 and 2 have no dbname and
+ * the source /src/fuzz.db, so the database "fuzz" (two generations of the
+ * same second, ordered by seq); generation 3 was read from another source
+ * and named with --name "Shop.v2", which is not its source's default name
+ * ("orders"): only the property says it.  "Shop.v2" sorts before "fuzz"
+ * bytewise (not case-insensitively), and its latest is generation 3, which
+ * is not the root's.  tables/, at/, the changes files and the row-range
+ * files' sharing span both databases (chunks are shared by all of them).
  */
 #ifndef STRATA_LOOKUP_FIXTURE_H
 #define STRATA_LOOKUP_FIXTURE_H
@@ -84,14 +101,18 @@ struct fx_chunk {
 
 /*
  * One directory the mount can look names up in: the root, a generation, a
- * table, its rows/ and key/; tables/, at/, tables/<T> and tables/<T>/key.
+ * table, its rows/ and key/; tables/, at/, tables/<T> and tables/<T>/key;
+ * db/ and db/<name>.
  */
-enum fx_kind { FX_ROOT, FX_GEN, FX_TABLE, FX_ROWS, FX_KEY, FX_TABLES, FX_AT, FX_HIST, FX_HIST_KEY };
+enum fx_kind {
+	FX_ROOT, FX_GEN, FX_TABLE, FX_ROWS, FX_KEY, FX_TABLES, FX_AT, FX_HIST, FX_HIST_KEY,
+	FX_DB, FX_DB_NAME, /* layout 6: db/, db/<name> */
+};
 struct fx_parent {
 	enum fx_kind kind;
 	size_t gen;  /* index into fx.gens */
 	size_t tidx; /* table position in that generation */
-	size_t dir;  /* FX_HIST, FX_HIST_KEY: index into fx.dirs */
+	size_t dir;  /* FX_HIST, FX_HIST_KEY: index into fx.dirs; FX_DB_NAME: into fx.dbs */
 	uint64_t ino; /* its inode number (fx_ino, fx_ext_ino); 0: a hash, learned from the tree */
 };
 
@@ -100,8 +121,11 @@ struct fx_parent {
  * format: a number served once never changes): type << 60 | seq << 36 |
  * tidx << 20 | position, unused fields 0; the root is 1, "latest" 2.
  * A table file (type 6) has its format (enum view_format: 0 CSV, 1 JSONL,
- * 2 SQL) in the position; a row-range file is type 8 (CSV), 11 (JSONL) or
- * 12 (SQL) with its chunk in the position.  A table's schema.sql is type 5
+ * 2 SQL) in the position.  A row-range file was type 8 (CSV), 11 (JSONL)
+ * or 12 (SQL) with its chunk in the position up to mount layout 5; from
+ * layout 6 it has a hashed number (type 15, shared by the generations
+ * holding the same bytes) and those numbers name nothing (gen_corpus.c
+ * still writes seeds of them: misses).  A table's schema.sql is type 5
  * position 0, its schema.pg.sql type 5 position 1; a generation's dump.sql
  * is type 13 position 0, its schema.pg.sql type 13 position 1 (table 0).
  */
@@ -135,6 +159,8 @@ enum fx_ext {
 	FX_EXT_KEY_DIR = 2,   /* <gen>/<table>/key (seq, tidx) */
 	/* 3: <gen>/<table>/changes.* before catalog schema 7 (now hashed) */
 	FX_EXT_HIST_LINK = 4, /* tables/<T>/<gen> (seq, tidx) */
+	FX_EXT_DB = 5,        /* db/ (layout 6) */
+	FX_EXT_DB_LINK = 6,   /* db/<name>/<gen> (seq) */
 };
 
 static inline uint64_t fx_ext_ino(enum fx_ext sub, uint64_t seq, uint64_t tidx, uint64_t pos)
@@ -163,6 +189,9 @@ struct fx {
 	/* every table directory name of any generation, sorted bytewise (tables/ lists them) */
 	char *dirs[FX_MAX_DIRS];
 	size_t ndirs;
+	/* every database name (manifest_db_name of a generation), sorted bytewise (db/ lists them) */
+	char *dbs[FX_MAX_GENS];
+	size_t ndbs;
 };
 
 /* One row of a table version: its encoded key, and a one-row chunk (shape header + the row). */
@@ -452,11 +481,34 @@ static inline void fx_describe(struct fx *f)
 	ko.keypos[1] = 0;
 
 	memset(f, 0, sizeof(*f));
-	size_t cust[3], ab, prices[2], longc[2], esc, reals[2], reals2, blobs, seqs, shadow,
+	size_t cust[3], custbig, ab, prices[2], longc[2], esc, reals[2], reals2, blobs, seqs, shadow,
 		many[FX_MANY], keyed[2], keyed2;
 	cust[0] = fx_rowid_chunk(f, 1, 10, "c");
 	cust[1] = fx_rowid_chunk(f, 11, 10, "c");
 	cust[2] = fx_rowid_chunk(f, 21, 5, "c");
+	{
+		/*
+		 * custbig: rows 100..103 of customers' shape, whose texts (pseudo-random
+		 * printable bytes) compress badly: a chunk stored in more than 512 bytes,
+		 * whose row-range CSV file counts more than one block (mount layout 6)
+		 */
+		struct chunk_shape rid3 = { .nhidden = 1, .ncols = 3, .nkey = 1 };
+		static char texts[4][301];
+		struct value r[4 * 4];
+		uint32_t x = 12345;
+		for (int i = 0; i < 4; i++) {
+			for (int k = 0; k < 300; k++) {
+				x = x * 1103515245u + 12345u;
+				texts[i][k] = (char)(0x21 + (x >> 16) % 94);
+			}
+			texts[i][300] = 0;
+			r[4 * i] = fx_int(100 + i);
+			r[4 * i + 1] = fx_int(i);
+			r[4 * i + 2] = fx_text(texts[i]);
+			r[4 * i + 3] = fx_real(i / 4.0);
+		}
+		custbig = fx_add_chunk(f, &rid3, r, 4);
+	}
 	ab = fx_rowid_chunk(f, -3, 4, "ab");
 	{
 		/* prices(region INTEGER, sku TEXT, x), PRIMARY KEY(sku, region); a CR in x */
@@ -535,6 +587,10 @@ static inline void fx_describe(struct fx *f)
 	fx_gen(g2, 2, "2026-11-20T020000Z-2", 1795140000);
 	fx_gen(g3, 3, "2026-11-19T020000Z", 1795053600); /* older: not "latest" */
 	f->ngens = 3;
+	/* another database (db/): read from another source, named with --name */
+	free(g3->source);
+	g3->source = xstrdup("/srv/shop/orders.db");
+	g3->dbname = xstrdup("Shop.v2");
 	fx_pragma(g1, "encoding", 1);
 	fx_pragma(g1, "page_size", 4096);
 	fx_pragma(g1, "auto_vacuum", 1);
@@ -578,7 +634,10 @@ static inline void fx_describe(struct fx *f)
 	/* generation 3: directories named as the generation's files (not reserved before) */
 	fx_table(g3, "dump.sql", 0, 3, NULL, NULL, f, &ab, 1);
 	fx_table(g3, "schema.pg.sql", TABLE_WITHOUT_ROWID, 2, NULL, &wr1, f, reals, 2);
-	fx_table(g3, "customers", 0, 3, NULL, NULL, f, cust, 1);
+	{
+		size_t c[2] = { cust[0], custbig };
+		fx_table(g3, "customers", 0, 3, NULL, NULL, f, c, 2);
+	}
 	for (size_t i = 0; i < g3->ntables; i++) {
 		free(g3->tables[i].dirname);
 		g3->tables[i].dirname = xstrdup(g3->tables[i].name);
@@ -587,7 +646,7 @@ static inline void fx_describe(struct fx *f)
 		f->gens[g].schema = fx_gen_schema(&f->gens[g]);
 
 	/* rows/ names and the parents (each after its own parent), as the mount would see them */
-	f->parents = xcalloc(3 + f->ngens * (1 + 3 * FX_MAX_TABLES) + 2 * FX_MAX_DIRS,
+	f->parents = xcalloc(4 + f->ngens * (1 + 3 * FX_MAX_TABLES) + 2 * FX_MAX_DIRS + FX_MAX_GENS,
 			     sizeof(*f->parents));
 	f->parents[f->nparents++] = (struct fx_parent){ .kind = FX_ROOT, .ino = FX_INO_ROOT };
 	for (size_t g = 0; g < f->ngens; g++) {
@@ -644,6 +703,23 @@ static inline void fx_describe(struct fx *f)
 		f->parents[f->nparents++] = (struct fx_parent){ .kind = FX_HIST, .dir = d };
 		f->parents[f->nparents++] = (struct fx_parent){ .kind = FX_HIST_KEY, .dir = d };
 	}
+	/* layout 6: db/ lists every database name once, sorted bytewise */
+	for (size_t g = 0; g < f->ngens; g++) {
+		char name[DB_NAME_MAX + 1];
+		size_t d = 0;
+		manifest_db_name(&f->gens[g], name);
+		while (d < f->ndbs && strcmp(f->dbs[d], name) < 0)
+			d++;
+		if (d == f->ndbs || strcmp(f->dbs[d], name)) {
+			memmove(f->dbs + d + 1, f->dbs + d, (f->ndbs - d) * sizeof(char *));
+			f->dbs[d] = xstrdup(name);
+			f->ndbs++;
+		}
+	}
+	f->parents[f->nparents++] = (struct fx_parent){
+		.kind = FX_DB, .ino = fx_ext_ino(FX_EXT_DB, 0, 0, 0) };
+	for (size_t d = 0; d < f->ndbs; d++)
+		f->parents[f->nparents++] = (struct fx_parent){ .kind = FX_DB_NAME, .dir = d };
 }
 
 /* The generations oldest first (by time, then seq), as the root and tables/<T> list them. */
@@ -679,6 +755,24 @@ static inline size_t fx_versions(const struct fx *f, const char *dir, size_t gen
 				tidx[n++] = t;
 				break;
 			}
+	}
+	return n;
+}
+
+/*
+ * The generations of database dbs[d] (manifest_db_name), oldest first (by
+ * time, then seq), as db/<name>/ lists them; returns how many.  The last
+ * is the database's newest, its latest.
+ */
+static inline size_t fx_db_gens(const struct fx *f, size_t d, size_t gens[FX_MAX_GENS])
+{
+	size_t order[FX_MAX_GENS], n = 0;
+	fx_gen_order(f, order);
+	for (size_t i = 0; i < f->ngens; i++) {
+		char name[DB_NAME_MAX + 1];
+		manifest_db_name(&f->gens[order[i]], name);
+		if (!strcmp(name, f->dbs[d]))
+			gens[n++] = order[i];
 	}
 	return n;
 }
@@ -877,6 +971,8 @@ static inline void fx_free(struct fx *f)
 	free(f->parents);
 	for (size_t d = 0; d < f->ndirs; d++)
 		free(f->dirs[d]);
+	for (size_t d = 0; d < f->ndbs; d++)
+		free(f->dbs[d]);
 	if (f->dir)
 		rm_rf(f->dir);
 	free(f->dir);
