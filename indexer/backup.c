@@ -1574,9 +1574,11 @@ static int try_skip(struct catalog *c, struct repo *r, const struct backup_opts 
 	if (!rc)
 		rc = manifest_decode(data, len, &m);
 	free(data);
-	if (!rc && m.version < 3) {
+	if (!rc && (m.version < 3 || m.other_props)) {
+		/* made by an older strata (lacks what a restore needs), or by a newer one
+		 * (properties this one would not write back) */
 		manifest_release(&m);
-		rc = -EPROTONOSUPPORT; /* made by an older strata: lacks what a restore needs */
+		rc = -EPROTONOSUPPORT;
 	}
 	if (rc)
 		return 1; /* the earlier generation cannot be reused: read the source */

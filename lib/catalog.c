@@ -44,7 +44,8 @@ static const char SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS generations(seq INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
 	" id TEXT NOT NULL, time INTEGER NOT NULL, label TEXT NOT NULL, source TEXT NOT NULL,"
 	" ntables INTEGER NOT NULL, nrows INTEGER NOT NULL, logical_bytes INTEGER NOT NULL,"
-	" new_bytes INTEGER NOT NULL, json TEXT NOT NULL, schema_sql TEXT NOT NULL, dbname TEXT NOT NULL);"
+	" new_bytes INTEGER NOT NULL, json TEXT NOT NULL, schema_sql TEXT NOT NULL, dbname TEXT NOT NULL,"
+	" named INTEGER NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS generations_by_time ON generations(time);" /* + seq: the rowid */
 	"CREATE INDEX IF NOT EXISTS generations_by_db ON generations(dbname, time);"
 	"CREATE TABLE IF NOT EXISTS tables(seq INTEGER NOT NULL, tidx INTEGER NOT NULL,"
@@ -68,8 +69,9 @@ static const char SCHEMA[] =
 	" name TEXT NOT NULL, PRIMARY KEY(seq, tidx, grp)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS row_groups_by_name ON row_groups(seq, tidx, name);"
 	"CREATE TABLE IF NOT EXISTS row_files(chunk_id BLOB NOT NULL, render_id INTEGER NOT NULL,"
+	" jsonl_len INTEGER NOT NULL, sql_len INTEGER NOT NULL,"
 	" holders INTEGER NOT NULL, first_time INTEGER NOT NULL,"
-	" PRIMARY KEY(chunk_id, render_id)) WITHOUT ROWID;"
+	" PRIMARY KEY(chunk_id, render_id, jsonl_len, sql_len)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS gen_parts(seq INTEGER NOT NULL, file INTEGER NOT NULL,"
 	" part INTEGER NOT NULL, tidx INTEGER NOT NULL, text TEXT NOT NULL,"
 	" PRIMARY KEY(seq, file, part)) WITHOUT ROWID;";
@@ -600,9 +602,10 @@ static int delete_by(struct catalog *c, const char *sql, const char *key);
 static int add_row_files(struct catalog *c, const struct manifest *m)
 {
 	sqlite3_stmt *st;
-	int rc = prep(c, "INSERT INTO row_files SELECT DISTINCT tc.chunk_id, t.render_id, 1, ?2"
-			 " FROM table_chunks tc JOIN tables t ON t.seq = tc.seq AND t.tidx = tc.tidx"
-			 " WHERE tc.seq = ?1 ON CONFLICT(chunk_id, render_id) DO UPDATE"
+	int rc = prep(c, "INSERT INTO row_files SELECT DISTINCT tc.chunk_id, t.render_id, tc.jsonl_len,"
+			 " tc.sql_len, 1, ?2 FROM table_chunks tc JOIN tables t ON t.seq = tc.seq"
+			 " AND t.tidx = tc.tidx WHERE tc.seq = ?1"
+			 " ON CONFLICT(chunk_id, render_id, jsonl_len, sql_len) DO UPDATE"
 			 " SET holders = holders + 1, first_time = min(first_time, excluded.first_time)", &st);
 	if (rc)
 		return rc;
@@ -614,20 +617,21 @@ static int add_row_files(struct catalog *c, const struct manifest *m)
 }
 
 /* Generation `name` is leaving the catalog (its table_chunks rows are still there). */
-#define GEN_FILES "(SELECT tc.chunk_id, t.render_id FROM table_chunks tc JOIN tables t" \
+#define GEN_FILES "(SELECT tc.chunk_id, t.render_id, tc.jsonl_len, tc.sql_len FROM table_chunks tc JOIN tables t" \
 	" ON t.seq = tc.seq AND t.tidx = tc.tidx WHERE tc.seq = (SELECT seq FROM generations WHERE name = ?1))"
 static int drop_row_files(struct catalog *c, const char *name)
 {
 	int rc = delete_by(c, "UPDATE row_files SET holders = holders - 1"
-			      " WHERE (chunk_id, render_id) IN " GEN_FILES, name);
+			      " WHERE (chunk_id, render_id, jsonl_len, sql_len) IN " GEN_FILES, name);
 	/* the files it was the oldest holder of: the next oldest */
 	if (!rc)
 		rc = delete_by(c, "UPDATE row_files SET first_time = (SELECT min(g.time) FROM table_chunks tc"
 				  " JOIN tables t ON t.seq = tc.seq AND t.tidx = tc.tidx JOIN generations g"
 				  " ON g.seq = tc.seq WHERE tc.chunk_id = row_files.chunk_id"
-				  " AND t.render_id = row_files.render_id AND g.name != ?1)"
+				  " AND t.render_id = row_files.render_id AND tc.jsonl_len = row_files.jsonl_len"
+				  " AND tc.sql_len = row_files.sql_len AND g.name != ?1)"
 				  " WHERE holders > 0 AND first_time = (SELECT time FROM generations WHERE name = ?1)"
-				  " AND (chunk_id, render_id) IN " GEN_FILES, name);
+				  " AND (chunk_id, render_id, jsonl_len, sql_len) IN " GEN_FILES, name);
 	if (!rc)
 		rc = exec(c, "DELETE FROM row_files WHERE holders <= 0");
 	return rc;
@@ -762,7 +766,7 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 		goto out;
 	gen_json(&json, m);
 	hex_encode(idhex, m->id, 16);
-	rc = prep(c, "INSERT INTO generations VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)", &sg);
+	rc = prep(c, "INSERT INTO generations VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &sg);
 	if (rc)
 		goto out;
 	sqlite3_bind_int64(sg, 1, (sqlite3_int64)m->seq);
@@ -781,6 +785,7 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 	char dbname[DB_NAME_MAX + 1];
 	manifest_db_name(m, dbname);
 	sqlite3_bind_text(sg, 13, dbname, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(sg, 14, m->dbname != NULL); /* its manifest names it (version 4) */
 	rc = run(c, sg);
 out:
 	sqlite3_finalize(sg);
@@ -1202,7 +1207,7 @@ int catalog_name_taken(struct catalog *c, const char *name)
 	return s == SQLITE_DONE ? 0 : sqerr(c, s);
 }
 
-#define GEN_COLS "seq, name, time, ntables, nrows, logical_bytes, new_bytes, length(CAST(json AS BLOB)), length(CAST(schema_sql AS BLOB)), label, id, source, dbname"
+#define GEN_COLS "seq, name, time, ntables, nrows, logical_bytes, new_bytes, length(CAST(json AS BLOB)), length(CAST(schema_sql AS BLOB)), label, id, source, dbname, named"
 
 static void gen_row(sqlite3_stmt *st, struct cat_gen *g, bool label)
 {
@@ -1222,6 +1227,7 @@ static void gen_row(sqlite3_stmt *st, struct cat_gen *g, bool label)
 	}
 	snprintf(g->id, sizeof(g->id), "%s", col_str(st, 10));
 	snprintf(g->dbname, sizeof(g->dbname), "%s", col_str(st, 12));
+	g->named = sqlite3_column_int64(st, 13) != 0;
 }
 
 /* The text values of a one-column query, in its order (caller frees each and the array). */
@@ -1300,7 +1306,8 @@ int catalog_db_names(struct catalog *c, char ***names, size_t *n)
 int catalog_db_other_source(struct catalog *c, const char *dbname, const char *source, char **other)
 {
 	sqlite3_stmt *st;
-	int rc = prep(c, "SELECT source FROM generations WHERE dbname=? AND source != ? LIMIT 1", &st), s;
+	int rc = prep(c, "SELECT source FROM generations WHERE dbname=? AND named AND source != ? LIMIT 1",
+		      &st), s;
 	*other = NULL;
 	if (rc)
 		return rc;
@@ -1735,37 +1742,47 @@ int catalog_count_gens_using(struct catalog *c, const struct chunk_id *ids, size
 	return rc;
 }
 
-int catalog_file_holders(struct catalog *c, const struct chunk_id *id, uint64_t render,
-			 bool count, struct cat_holders *h)
+static void file_bind(sqlite3_stmt *st, const struct cat_row_file *f)
+{
+	sqlite3_bind_blob(st, 1, f->id.b, 16, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)f->render);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)f->jsonl_len);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)f->sql_len);
+}
+
+int catalog_file_holders(struct catalog *c, const struct cat_row_file *f, bool where, bool count,
+			 struct cat_holders *h)
 {
 	sqlite3_stmt *st;
-	int rc, s;
+	int rc = 0, s;
 	memset(h, 0, sizeof(*h));
-	/* the newest holder: where to read it */
-	rc = prep(c, "SELECT tc.seq, tc.tidx, tc.seqno FROM table_chunks tc JOIN tables t"
-		     " ON t.seq = tc.seq AND t.tidx = tc.tidx WHERE tc.chunk_id=? AND t.render_id=?"
-		     " ORDER BY tc.seq DESC LIMIT 1", &st);
-	if (rc)
-		return rc;
-	sqlite3_bind_blob(st, 1, id->b, 16, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)render);
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
-		h->seq = (uint64_t)sqlite3_column_int64(st, 0);
-		h->tidx = (uint32_t)sqlite3_column_int64(st, 1);
-		h->seqno = (uint32_t)sqlite3_column_int64(st, 2);
-		h->count = 1;
-	} else if (s != SQLITE_DONE) {
-		rc = sqerr(c, s);
+	if (where) {
+		/* the newest holder: where to read it */
+		rc = prep(c, "SELECT tc.seq, tc.tidx, tc.seqno FROM table_chunks tc JOIN tables t"
+			     " ON t.seq = tc.seq AND t.tidx = tc.tidx WHERE tc.chunk_id=? AND t.render_id=?"
+			     " AND tc.jsonl_len=? AND tc.sql_len=? ORDER BY tc.seq DESC LIMIT 1", &st);
+		if (rc)
+			return rc;
+		file_bind(st, f);
+		s = sqlite3_step(st);
+		if (s == SQLITE_ROW) {
+			h->seq = (uint64_t)sqlite3_column_int64(st, 0);
+			h->tidx = (uint32_t)sqlite3_column_int64(st, 1);
+			h->seqno = (uint32_t)sqlite3_column_int64(st, 2);
+		} else if (s != SQLITE_DONE) {
+			rc = sqerr(c, s);
+		}
+		sqlite3_finalize(st);
+		if (rc || s == SQLITE_DONE || !count) {
+			h->count = !rc && s == SQLITE_ROW;
+			return rc;
+		}
 	}
-	sqlite3_finalize(st);
-	if (rc || !h->count || !count)
-		return rc;
-	rc = prep(c, "SELECT holders, first_time FROM row_files WHERE chunk_id=? AND render_id=?", &st);
+	rc = prep(c, "SELECT holders, first_time FROM row_files WHERE chunk_id=? AND render_id=?"
+		     " AND jsonl_len=? AND sql_len=?", &st);
 	if (rc)
 		return rc;
-	sqlite3_bind_blob(st, 1, id->b, 16, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)render);
+	file_bind(st, f);
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW) {
 		h->count = (uint64_t)sqlite3_column_int64(st, 0);

@@ -13,8 +13,9 @@
  * One inode per row range: a row-range file has the same bytes in every
  * generation whose table holds its chunk with the same render id (the
  * CSV header, the table's name and columns, rowids, the views' revision:
- * catalog.c), and one inode number in all of them: a hash of the format,
- * the chunk id and the render id (N_ROWS_FILE .. N_ROWS_SQL are located
+ * catalog.c) and whose manifest records the same JSONL and SQL lengths for
+ * it (struct cat_row_file), and one inode number in all of them: a hash of
+ * the format and that identity (N_ROWS_FILE .. N_ROWS_SQL are located
  * nodes, tree_i.h).  Its st_nlink is the number of generations holding it,
  * its mtime the oldest one's time, so du, rsync -aH, tar and rsync's
  * size+mtime check see what stayed the same.  The address a number was
@@ -147,15 +148,42 @@ static enum node_type file_type(enum view_format f)
 	return f == VIEW_JSONL ? N_ROWS_JSONL : f == VIEW_SQL ? N_ROWS_SQL : N_ROWS_FILE;
 }
 
-#define FILE_KEY_LEN (16 + 8) /* chunk id, render id (little-endian) */
+#define FILE_KEY_LEN (16 + 3 * 8) /* chunk id; render id, JSONL and SQL lengths (little-endian) */
+
+static void put_le(char *p, uint64_t v)
+{
+	for (unsigned i = 0; i < 8; i++)
+		p[i] = (char)(uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const char *p)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < 8; i++)
+		v |= (uint64_t)(uint8_t)p[i] << (8 * i);
+	return v;
+}
+
+/* The file chunk ch of a table of render id `render` is. */
+static struct cat_row_file file_of(const struct cat_chunk *ch, uint64_t render)
+{
+	return (struct cat_row_file){ ch->e.id, render, ch->jsonl_len, ch->sql_len };
+}
+
+static bool same_file(const struct cat_row_file *a, const struct cat_row_file *b)
+{
+	return !memcmp(a->id.b, b->id.b, 16) && a->render == b->render &&
+	       a->jsonl_len == b->jsonl_len && a->sql_len == b->sql_len;
+}
 
 static struct node file_node(enum view_format f, uint64_t seq, uint32_t tidx, uint32_t seqno,
-			     const struct chunk_id *id, uint64_t render)
+			     const struct cat_row_file *rf)
 {
 	struct node c = node_make(file_type(f), seq, tidx, seqno);
-	memcpy(c.key, id->b, 16);
-	for (unsigned i = 0; i < 8; i++)
-		c.key[16 + i] = (char)(uint8_t)(render >> (8 * i));
+	memcpy(c.key, rf->id.b, 16);
+	put_le(c.key + 16, rf->render);
+	put_le(c.key + 24, rf->jsonl_len);
+	put_le(c.key + 32, rf->sql_len);
 	c.keylen = FILE_KEY_LEN;
 	return c;
 }
@@ -170,34 +198,35 @@ static struct node file_node(enum view_format f, uint64_t seq, uint32_t tidx, ui
 static int file_locate(struct tree *t, const struct node *n, bool count, struct cat_gen *g,
 		       struct cat_table *tb, struct cat_chunk *ch, struct cat_holders *h)
 {
-	struct chunk_id id;
+	struct cat_row_file want, got;
 	struct cat_holders mine;
-	uint64_t render = 0;
 	bool here;
 	int rc;
 
 	if (!h)
 		h = &mine;
-
 	if (n->keylen != FILE_KEY_LEN)
 		return -ENOENT;
-	memcpy(id.b, n->key, 16);
-	for (unsigned i = 0; i < 8; i++)
-		render |= (uint64_t)(uint8_t)n->key[16 + i] << (8 * i);
+	memcpy(want.id.b, n->key, 16);
+	want.render = get_le(n->key + 16);
+	want.jsonl_len = get_le(n->key + 24);
+	want.sql_len = get_le(n->key + 32);
 	rc = tree_table(t, n, g, tb);
 	if (!rc)
 		rc = catalog_chunk_by_seqno(&t->cat, n->seq, n->tidx, n->pos, ch);
 	if (rc && rc != -ENOENT)
 		return rc;
-	here = !rc && tb->render_id == render && !memcmp(ch->e.id.b, id.b, 16);
+	if (!rc)
+		got = file_of(ch, tb->render_id);
+	here = !rc && same_file(&got, &want);
 	if (here && !count)
 		return 0;
-	rc = catalog_file_holders(&t->cat, &id, render, count, h);
+	rc = catalog_file_holders(&t->cat, &want, !here, count, h);
 	if (rc || !h->count)
 		return rc ? rc : -ENOENT;
 	if (here)
 		return 0;
-	struct node at = file_node(file_format(n->type), h->seq, h->tidx, h->seqno, &id, render);
+	struct node at = file_node(file_format(n->type), h->seq, h->tidx, h->seqno, &want);
 	rc = tree_table(t, &at, g, tb);
 	if (!rc)
 		rc = catalog_chunk_by_seqno(&t->cat, at.seq, at.tidx, at.pos, ch);
@@ -238,7 +267,8 @@ static int file_find_fmt(struct tree *t, const struct node *parent, const char *
 		return rc;
 	if (ch.seqno > NODE_POS_MAX || ch.seqno < first || ch.seqno - first >= n)
 		return -ENOENT;
-	*child = file_node(f, parent->seq, parent->tidx, ch.seqno, &ch.e.id, tb.render_id);
+	struct cat_row_file rf = file_of(&ch, tb.render_id);
+	*child = file_node(f, parent->seq, parent->tidx, ch.seqno, &rf);
 	return 0;
 }
 
@@ -271,8 +301,9 @@ static int file_each(struct tree *t, const struct node *parent, struct tree_dir 
 		if (ch[i].seqno > NODE_POS_MAX || l < 5 || !tree_name_ok(t, ch[i].fname))
 			continue;
 		for (unsigned f = 0; f < VIEW_FORMATS; f++) {
+			struct cat_row_file rf = file_of(&ch[i], tb.render_id);
 			struct node c = file_node((enum view_format)f, parent->seq, parent->tidx,
-						  ch[i].seqno, &ch[i].e.id, tb.render_id);
+						  ch[i].seqno, &rf);
 			if (!tree_format_served(t, &tb, f))
 				continue;
 			char *name = xasprintf("%.*s.%s", (int)(l - 4), ch[i].fname,

@@ -58,6 +58,7 @@ struct gen_row {
 	uint64_t seq;
 	char dbname[65]; /* the timeline it belongs to (naming.h) */
 	char *source;
+	char *group;     /* what retention groups by: see timeline_of() */
 	struct keep_gen k;
 };
 
@@ -586,7 +587,7 @@ static int delete_packs(struct prune *pr)
 static int cmp_gen(const void *a, const void *b)
 {
 	const struct gen_row *x = a, *y = b;
-	int c = strcmp(x->dbname, y->dbname);
+	int c = strcmp(x->group, y->group);
 	if (c)
 		return c;
 	if (x->time != y->time)
@@ -602,6 +603,37 @@ static void reasons_text(char *out, size_t n, uint32_t reasons)
 		if (reasons & (1u << r)) /* "daily", not "keep-daily" */
 			len += (size_t)snprintf(out + len, len < n ? n - len : 0, "%s%s", len ? ", " : "",
 						keep_rule_name((enum keep_rule)r) + 5);
+}
+
+/*
+ * The timeline of each generation, which retention applies to on its own:
+ * its database's name when its manifest names it (version 4).  An older
+ * generation has only its source's default name, which two databases of one
+ * file name in two directories share: it joins the named timeline of that
+ * name read from the same path, or else stays with the others of its path
+ * (as before names, when prune grouped by path), so that two databases are
+ * never one retention.
+ */
+static void timeline_of(struct prune *pr, const struct cat_gen *gens)
+{
+	char **named = xcalloc(pr->ng ? pr->ng : 1, sizeof(char *));
+	size_t nn = 0;
+	for (size_t i = 0; i < pr->ng; i++)
+		if (gens[i].named)
+			named[nn++] = xasprintf("%s\n%s", pr->g[i].dbname, pr->g[i].source);
+	qsort(named, nn, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < pr->ng; i++) {
+		char *key = xasprintf("%s\n%s", pr->g[i].dbname, pr->g[i].source);
+		if (gens[i].named || bsearch(&key, named, nn, sizeof(char *), cmp_str)) {
+			pr->g[i].group = xstrdup(pr->g[i].dbname);
+			free(key);
+		} else {
+			pr->g[i].group = key;
+		}
+	}
+	for (size_t i = 0; i < nn; i++)
+		free(named[i]);
+	free(named);
 }
 
 /* Decide and print which generations go (per database: its own timeline). */
@@ -624,12 +656,13 @@ static int choose(struct prune *pr)
 		pr->g[i].k.time = gens[i].time;
 		pr->g[i].k.seq = gens[i].seq;
 	}
+	timeline_of(pr, gens);
 	catalog_free_gens(gens, n);
 	qsort(pr->g, pr->ng, sizeof(*pr->g), cmp_gen);
 	bool named = false;
 	for (size_t i = 0; i < pr->ng;) {
 		size_t j = i;
-		while (j < pr->ng && !strcmp(pr->g[j].dbname, pr->g[i].dbname))
+		while (j < pr->ng && !strcmp(pr->g[j].group, pr->g[i].group))
 			j++;
 		if (pr->o->dbname && strcmp(pr->o->dbname, pr->g[i].dbname)) {
 			/* another database: --name leaves its timeline alone */
@@ -848,8 +881,10 @@ static int prune_release(struct prune *pr, int rc, const char *what, const char 
 		free(pr->p[i].keep);
 	}
 	free(pr->p);
-	for (size_t i = 0; i < pr->ng; i++)
+	for (size_t i = 0; i < pr->ng; i++) {
 		free(pr->g[i].source);
+		free(pr->g[i].group);
+	}
 	free(pr->g);
 	idset_release(&pr->ids);
 	repo_close(&pr->r);

@@ -104,6 +104,7 @@ struct cat_gen {
 	int64_t time;
 	uint64_t ntables, nrows, logical_bytes, new_bytes, json_len, schema_len;
 	char dbname[65]; /* the database it is a generation of (naming.h db_name_ok) */
+	bool named;      /* its manifest names it (version 4); else dbname is its source's default */
 	char *label;  /* label and source: only filled by catalog_list_gens */
 	char *source;
 };
@@ -121,7 +122,10 @@ int catalog_gen_by_name(struct catalog *c, const char *name, struct cat_gen *g);
 int catalog_db_gens(struct catalog *c, const char *dbname, struct cat_gen **gens, size_t *n);
 int catalog_db_newest(struct catalog *c, const char *dbname, struct cat_gen *g);
 int catalog_db_names(struct catalog *c, char ***names, size_t *n);
-/* A source path other than `source` that generations of database `dbname` were read from (*other NULL: none). */
+/*
+ * A source path other than `source` that generations naming database
+ * `dbname` in their manifest (version 4) were read from (*other NULL: none).
+ */
 int catalog_db_other_source(struct catalog *c, const char *dbname, const char *source, char **other);
 int catalog_gen_by_seq(struct catalog *c, uint64_t seq, struct cat_gen *g);
 /* The newest generation: greatest time, then greatest seq; -ENOENT for an empty repository. */
@@ -211,9 +215,20 @@ int catalog_table_chunks(struct catalog *c, uint64_t seq, uint32_t tidx, bool wi
 			 struct cat_chunk **out, size_t *n);
 void catalog_free_chunks(struct cat_chunk *ch, size_t n);
 /*
- * The generations holding one row-range file: chunk `id` in a table of
- * render id `render`.  count generations, the oldest one's time, and where
- * the newest holds it (seq, tidx, seqno); count 0 when none does.
+ * One row-range file, as the same bytes in every generation holding it:
+ * its chunk, its table's render id, and the lengths of its JSONL and SQL
+ * renderings as the manifests recorded them (a manifest that records other
+ * lengths for the same chunk gets a file of its own).
+ */
+struct cat_row_file {
+	struct chunk_id id;
+	uint64_t render, jsonl_len, sql_len;
+};
+/*
+ * The generations holding file f.  where: where the newest holds it (seq,
+ * tidx, seqno; count 0 when none does); count: how many generations hold it
+ * and the oldest one's time (-EUCLEAN when the catalog has holders but no
+ * count).
  */
 struct cat_holders {
 	uint64_t count;
@@ -221,8 +236,8 @@ struct cat_holders {
 	uint64_t seq;
 	uint32_t tidx, seqno;
 };
-int catalog_file_holders(struct catalog *c, const struct chunk_id *id, uint64_t render,
-			 bool count, struct cat_holders *h);
+int catalog_file_holders(struct catalog *c, const struct cat_row_file *f, bool where, bool count,
+			 struct cat_holders *h);
 /* How many generations use any of these chunk ids. */
 int catalog_count_gens_using(struct catalog *c, const struct chunk_id *ids, size_t n,
 			     uint64_t *count);

@@ -5,9 +5,9 @@
 # has the bytes 87e91a1 served (tests/fixtures/v3-tree.txt: path, size, sha256;
 # generation.json differs only in "format": 5 -> 6), and they get the default
 # database name of their source (docs/FORMAT.md "Database names"): the fixture's
-# two sources /tmp/v3make/a/shop.db and /tmp/v3make/b/shop.db are both "shop",
-# one timeline, as 87e91a1 kept them.  A new backup writes version 4, refuses a
-# third shop.db without --name, and leaves the old manifests as they were.
+# two sources /tmp/v3make/a/shop.db and /tmp/v3make/b/shop.db are both "shop"
+# in db/, but retention keeps them apart by path, as 87e91a1 did.  New backups write version 4; a
+# default name another path claimed is refused; the old manifests stay as they were.
 #
 # How the fixture was made (in /tmp/v3make, 87e91a1 built as in t_format_v2,
 # S=its strata): python3 make_v3_source.py a/shop.db 1500 a; python3
@@ -67,19 +67,47 @@ PYEOF
 [ "$(ls "$M/db/shop" | tr '\n' ' ')" = "2026-03-01T000000Z 2026-03-01T010000Z 2026-03-02T000000Z latest " ] ||
     fail "db/shop: $(ls "$M/db/shop")"
 
-# a new backup: version 4; a third shop.db needs --name; the old manifests stay
-mkdir -p "$T/c"
+# retention: the two databases the old generations share a default name with stay
+# apart (grouped by path, as 87e91a1 grouped them): never one timeline
+"$STRATA" prune "$R" --keep-last 1 --dry-run >"$T/p.out" || fail "prune --dry-run: $(cat "$T/p.out")"
+grep -q "^database shop (/tmp/v3make/a/shop.db): 2 generations, keep 1, would remove 1" "$T/p.out" &&
+    grep -q "^database shop (/tmp/v3make/b/shop.db): 1 generation, keep 1, would remove 0" "$T/p.out" ||
+    fail "prune merged or lost an old timeline: $(cat "$T/p.out")"
+
+# new backups: version 4; the first to name itself shop claims the name, another
+# path then needs --name; the old manifests stay as they were
+mkdir -p "$T/c" "$T/d"
 "$PY" "$FX/make_v3_source.py" "$T/c/shop.db" 50 c
-expect_err 1 "the database name 'shop' is the timeline of /tmp/v3make/" "$STRATA" backup "$R" "$T/c/shop.db" --at 2026-03-03T00:00:00Z
-"$STRATA" backup "$R" "$T/c/shop.db" --name shop-c --at 2026-03-03T00:00:00Z >"$T/b.out" || fail "backup --name: $(cat "$T/b.out")"
+"$PY" "$FX/make_v3_source.py" "$T/d/shop.db" 60 d
+"$STRATA" backup "$R" "$T/c/shop.db" --at 2026-03-03T00:00:00Z >"$T/b.out" || fail "backup of c: $(cat "$T/b.out")"
 [ "$(od -An -tu4 -j8 -N4 "$R/generations/2026-03-03T000000Z.gen" | tr -d ' ')" = 4 ] || fail "the new generation is not manifest version 4"
+expect_err 1 "the database name 'shop' is the timeline of $T/c/shop.db already" "$STRATA" backup "$R" "$T/d/shop.db" --at 2026-03-04T00:00:00Z
+"$STRATA" backup "$R" "$T/d/shop.db" --name shop-d --at 2026-03-04T00:00:00Z >"$T/b.out" || fail "backup --name: $(cat "$T/b.out")"
 for f in "$FX"/v3-repo/generations/*.gen; do
     cmp -s "$f" "$R/generations/${f##*/}" || fail "the backup rewrote ${f##*/}"
 done
-wait_until 5 test "$(ls "$M/db" | tr '\n' ' ')" = "shop shop-c " || fail "db/ after the new backup: $(ls "$M/db")"
-oracle compare-mount "$T/c/shop.db" "$(cd -P "$M/db/shop-c/latest" && pwd)" || fail "db/shop-c/latest"
+wait_until 5 test "$(ls "$M/db" | tr '\n' ' ')" = "shop shop-d " || fail "db/ after the new backups: $(ls "$M/db")"
+oracle compare-mount "$T/d/shop.db" "$(cd -P "$M/db/shop-d/latest" && pwd)" || fail "db/shop-d/latest"
 "$STRATA" prune "$R" --name shop --keep-last 1 --dry-run >"$T/p.out" || fail "prune --dry-run: $(cat "$T/p.out")"
-grep -q "^database shop (/tmp/v3make/a/shop.db): 3 generations, keep 1, would remove 2" "$T/p.out" ||
-    fail "prune of the version 3 timeline: $(cat "$T/p.out")"
+grep -q "^database shop ($T/c/shop.db): 1 generation, keep 1, would remove 0" "$T/p.out" &&
+    grep -q "^database shop (/tmp/v3make/a/shop.db): 2 generations, keep 1, would remove 1" "$T/p.out" &&
+    grep -q "^database shop (/tmp/v3make/b/shop.db): 1 generation, keep 1, would remove 0" "$T/p.out" ||
+    fail "prune after a named backup: $(cat "$T/p.out")"
+# an old generation joins the named timeline of its own path: back up the fixture's
+# first source path again, with the name explicitly (only where that path is free to create)
+if [ ! -e /tmp/v3make ]; then
+    at_exit rm -rf /tmp/v3make
+    mkdir -p /tmp/v3make/a
+    "$PY" "$FX/make_v3_source.py" /tmp/v3make/a/shop.db 70 a
+    "$STRATA" backup "$R" /tmp/v3make/a/shop.db --name shop --at 2026-03-05T00:00:00Z >"$T/b.out" 2>&1 ||
+        fail "backup of the old path: $(cat "$T/b.out")"
+    "$STRATA" prune "$R" --name shop --keep-last 1 --dry-run >"$T/p.out" || fail "prune --dry-run: $(cat "$T/p.out")"
+    # (--name shop is explicit: c's generation is in that timeline too)
+    grep -q "^database shop (/tmp/v3make/a/shop.db): 4 generations, keep 1, would remove 3" "$T/p.out" &&
+        grep -q "^database shop (/tmp/v3make/b/shop.db): 1 generation, keep 1, would remove 0" "$T/p.out" ||
+        fail "the old generations of /tmp/v3make/a did not join its named timeline: $(cat "$T/p.out")"
+else
+    note "/tmp/v3make exists: the join of an old timeline is not checked here"
+fi
 umount_fs "$M"
 note "ok"
