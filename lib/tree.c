@@ -567,6 +567,7 @@ int tree_list(struct tree *t, uint64_t ino, struct tree_dir *d, unsigned *flags)
 	if (!rc)
 		rc = pk->stat(t, &p, &st, flags);
 	d->t = t;
+	d->dir = ino;
 	for (unsigned ty = 0; !rc && ty < N_KINDS; ty++) {
 		const struct node_kind *k = kinds[ty];
 		if (k && k->each && (k->parents & PARENT(p.type)))
@@ -578,18 +579,48 @@ int tree_list(struct tree *t, uint64_t ino, struct tree_dir *d, unsigned *flags)
 	return rc;
 }
 
+int tree_gen_stamp(struct tree *t, uint64_t *stamp)
+{
+	cat_lock(t);
+	return cat_unlock(t, catalog_gen_stamp(&t->cat, stamp));
+}
+
 void tree_stat_entries(struct tree *t, const struct tree_dir *d, size_t from,
 		       int (*fn)(void *arg, size_t i, const struct stat *st, unsigned flags),
 		       void *arg)
 {
+	const char *name = (const char *)d->names.data;
+	for (size_t i = 0; i < from && i < d->n; i++)
+		name += strlen(name) + 1;
 	cat_lock(t);
-	for (size_t i = from; i < d->n; i++) {
+	for (size_t i = from; i < d->n; i++, name += strlen(name) + 1) {
 		struct stat st;
 		unsigned flags;
+		bool counted = false;
 		int rc = stat_locked(t, d->inos[i], &st, &flags);
-		if (fn(arg, i, rc ? NULL : &st, rc ? 0 : flags))
+		if (rc == -ENOENT && d->inos[i] >> 60 == N_DYN) {
+			/*
+			 * A listing's hashed entries are remembered without a
+			 * reference, the NODEMAP_IDLE_MAX newest of them: in a long
+			 * listing (a rows/ of 4,096 chunks has 12,288 files) the first
+			 * are gone by now.  Found again by name, counted as the lookup.
+			 */
+			uint64_t ino;
+			if (!lookup_locked(t, d->dir, name, &ino)) {
+				if (ino == d->inos[i]) {
+					counted = true;
+					rc = stat_locked(t, ino, &st, &flags);
+				} else {
+					nodemap_drop(t->names, ino, 1); /* another file by now */
+				}
+			}
+		}
+		if (fn(arg, i, rc ? NULL : &st, rc ? 0 : flags)) {
+			if (counted)
+				nodemap_drop(t->names, d->inos[i], 1); /* the kernel never got it */
 			break;
-		if (!rc && d->inos[i] >> 60 == N_DYN) {
+		}
+		if (!rc && !counted && d->inos[i] >> 60 == N_DYN) {
 			struct node n;
 			if (!nodemap_get(t->names, d->inos[i], &n))
 				nodemap_put(t->names, d->inos[i], &n, 1); /* the kernel counts it */

@@ -110,8 +110,11 @@ struct tree_dir {
 	mode_t *types;    /* S_IFDIR, S_IFREG or S_IFLNK */
 	size_t n, cap;
 	struct tree *t;   /* private: the tree that lists it */
+	uint64_t dir;     /* private: the directory listed */
 };
 void tree_dir_release(struct tree_dir *d);
+/* A number that changes whenever a generation is added or removed (catalog_gen_stamp). */
+int tree_gen_stamp(struct tree *t, uint64_t *stamp);
 /* *flags: TREE_LIVE when the listing may change. */
 int tree_list(struct tree *t, uint64_t ino, struct tree_dir *d, unsigned *flags);
 /*

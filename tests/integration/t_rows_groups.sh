@@ -15,6 +15,9 @@ db = sqlite3.connect(sys.argv[1])
 db.execute("CREATE TABLE big(id INTEGER PRIMARY KEY, v TEXT, n REAL)")
 db.executemany("INSERT INTO big VALUES(?,?,?)",
                ((i, "value %d, \"q\"" % (i * 7919 % 100003), i / 8.0) for i in range(1, 40001)))
+# mid: flat rows/ of some 2,000 chunks, 6,000 files: more than the tree remembers unreferenced
+db.execute("CREATE TABLE mid(id INTEGER PRIMARY KEY, v TEXT)")
+db.executemany("INSERT INTO mid VALUES(?,?)", ((i, "mid row %d" % (i * 31 % 7919)) for i in range(1, 20001)))
 db.execute("CREATE TABLE small(k TEXT PRIMARY KEY, v) WITHOUT ROWID")
 db.executemany("INSERT INTO small VALUES(?,?)", (("k%03d" % i, i) for i in range(100)))
 db.commit()
@@ -35,6 +38,14 @@ mount_fs "$R" "$M"
 G1=$M/2026-11-20T020000Z G2=$M/2026-11-21T020000Z
 oracle compare-mount "$T/day1.db" "$G1" || fail "generation 1 differs from its database"
 oracle compare-mount "$DB" "$G2" || fail "generation 2 differs from its database"
+
+# a listing longer than the tree's memory of unreferenced numbers (4,096): every
+# entry has its attributes, through strata ls and through readdirplus (ls -l)
+nmid=$(ls "$G1/mid/rows" | wc -l)
+[ "$nmid" -gt 4200 ] && [ "$nmid" -le $((3 * 4096)) ] || fail "test bug: mid/rows has $nmid files"
+"$STRATA" ls "$R" "2026-11-20T020000Z/mid/rows" >"$T/mid.ls" 2>"$T/mid.err" || fail "strata ls of mid/rows: $(cat "$T/mid.err")"
+[ "$(grep -c . "$T/mid.ls")" -ge "$nmid" ] || fail "strata ls of mid/rows lists $(grep -c . "$T/mid.ls") of $nmid"
+[ "$(ls -l "$G1/mid/rows" | grep -c '^-r')" = "$nmid" ] || fail "ls -l of mid/rows"
 
 n1=$(ls "$G1/big/rows" | wc -l)
 files=$(find "$G1/big/rows" -type f -name '*.csv' | wc -l)
