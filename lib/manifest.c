@@ -308,19 +308,23 @@ static int decode_props(struct rd *r, struct manifest *m)
 	if (rd_count(r, MANIFEST_MAX_PROPS, &v) || v * 2 > rd_left(r))
 		return -EUCLEAN;
 	for (uint64_t i = 0; i < v; i++) {
-		char *key = NULL, *val = NULL;
-		int bad = rd_str(r, &key) || rd_str(r, &val);
-		if (!bad && !strcmp(key, "db")) {
-			bad = m->dbname || !db_name_ok(val);
-			if (!bad) {
-				m->dbname = val;
-				val = NULL;
-			}
-		}
-		free(key);
-		free(val);
-		if (bad)
+		const uint8_t *k, *val;
+		size_t kn, vn;
+		if (rd_bytes(r, &k, &kn) || rd_bytes(r, &val, &vn) || !kn || memchr(k, 0, kn) ||
+		    memchr(val, 0, vn))
 			return -EUCLEAN;
+		if (kn == 2 && !memcmp(k, "db", 2)) {
+			if (m->dbname)
+				return -EUCLEAN;
+			m->dbname = xstrndup((const char *)val, vn);
+			if (!db_name_ok(m->dbname))
+				return -EUCLEAN;
+		} else if (k[0] == '!') {
+			/* one a reader must understand to read the generation right */
+			return -EPROTONOSUPPORT;
+		} else {
+			m->other_props = true; /* skipped: a later writer's */
+		}
 	}
 	return m->dbname ? 0 : -EUCLEAN;
 }

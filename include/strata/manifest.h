@@ -96,6 +96,7 @@ struct manifest {
 	struct manifest_object *objects;
 	/* version 4: the database's name (naming.h db_name_ok); NULL before (manifest_db_name) */
 	char *dbname;
+	bool other_props; /* decoded: it has properties this strata skips (a later writer's) */
 };
 
 /* The name of the database m is a generation of: its own, or (before version 4) the default for its source. */

@@ -433,6 +433,10 @@ static void db_name(void)
 		{ "\x00", 1, -EUCLEAN, NULL },
 		{ "\x01" "\x04" "kind" "\x04" "full", 11, -EUCLEAN, NULL },
 		{ "\x02" "\x02" "db" "\x01" "a" "\x02" "db" "\x01" "b", 11, -EUCLEAN, NULL },
+		{ "\x01" "\x03" "db\0" "\x01" "a", 7, -EUCLEAN, NULL },
+		{ "\x01" "\x02" "db" "\x03" "a\0b", 7, -EUCLEAN, NULL },
+		{ "\x01" "\x00" "\x01" "a", 4, -EUCLEAN, NULL },
+		{ "\x02" "\x05" "!kind" "\x04" "full" "\x02" "db" "\x01" "a", 17, -EPROTONOSUPPORT, NULL },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct buf c = BUF_INIT;
@@ -443,6 +447,7 @@ static void db_name(void)
 		CHECKF(rc == cases[i].want, "properties case %zu: rc %d", i, rc);
 		if (!rc) {
 			CHECK(str_eq(d.dbname, cases[i].name));
+			CHECK(d.other_props == (i == 0)); /* case 0 has "kind", which this strata skips */
 			manifest_release(&d);
 		}
 		buf_release(&c);
