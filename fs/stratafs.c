@@ -570,20 +570,31 @@ static struct gen_ent *gen_ents(const struct tree_dir *d, size_t *n)
 	return e;
 }
 
-/* Drop the kernel's entries of the root's directories that *prev had and now has not. */
-static void watch_gone(struct tree *t, struct tree_dir *prev, bool *have_prev)
+/*
+ * Drop the kernel's entries of the root's directories that *prev had and
+ * now has not; the root is listed only when the generations changed.
+ */
+static void watch_gone(struct tree *t, struct tree_dir *prev, bool *have_prev, uint64_t *stamp)
 {
 	struct tree_dir now = { 0 };
 	unsigned flags;
 	size_t np, nn;
+	uint64_t st;
 
+	if (tree_gen_stamp(t, &st) || (*have_prev && st == *stamp))
+		return;
 	if (tree_list(t, TREE_INO_ROOT, &now, &flags)) {
 		tree_dir_release(&now);
 		return;
 	}
 	if (*have_prev) {
 		struct gen_ent *p = gen_ents(prev, &np), *q = gen_ents(&now, &nn);
-		for (size_t i = 0; i < np; i++)
+		/*
+		 * Not once the session is ending: the kernel takes the root's lock
+		 * for the notification, and a lookup no worker will answer any more
+		 * may hold it (the join in watch_stop would wait for ever).
+		 */
+		for (size_t i = 0; i < np && !fuse_session_exited(g_watch.se); i++)
 			if (!bsearch(&p[i], q, nn, sizeof(*q), gen_ent_cmp))
 				fuse_lowlevel_notify_inval_entry(g_watch.se, TREE_INO_ROOT, p[i].name,
 								 strlen(p[i].name));
@@ -593,6 +604,7 @@ static void watch_gone(struct tree *t, struct tree_dir *prev, bool *have_prev)
 	tree_dir_release(prev);
 	*prev = now;
 	*have_prev = true;
+	*stamp = st;
 }
 
 static void *watch_main(void *arg)
@@ -601,6 +613,7 @@ static void *watch_main(void *arg)
 	struct tree_dir root = { 0 };
 	bool have_root = false;
 	unsigned tick = 0;
+	uint64_t stamp = 0;
 
 	pthread_mutex_lock(&g_watch.mu);
 	while (!g_watch.stop) {
@@ -614,7 +627,7 @@ static void *watch_main(void *arg)
 		pthread_cond_timedwait(&g_watch.cv, &g_watch.mu, &until);
 		if (!g_watch.stop && ++tick % GONE_TICKS == 0) {
 			pthread_mutex_unlock(&g_watch.mu);
-			watch_gone(t, &root, &have_root);
+			watch_gone(t, &root, &have_root, &stamp);
 			pthread_mutex_lock(&g_watch.mu);
 		}
 		if (g_watch.stop || !g_watch.served[0])
@@ -627,7 +640,8 @@ static void *watch_main(void *arg)
 			/* the next readlink records what the kernel gets then */
 			g_watch.served[0] = 0;
 			pthread_mutex_unlock(&g_watch.mu);
-			fuse_lowlevel_notify_inval_inode(g_watch.se, TREE_INO_LATEST, 0, 0);
+			if (!fuse_session_exited(g_watch.se))
+				fuse_lowlevel_notify_inval_inode(g_watch.se, TREE_INO_LATEST, 0, 0);
 			pthread_mutex_lock(&g_watch.mu);
 		}
 		free(target);

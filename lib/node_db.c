@@ -8,11 +8,11 @@
  *
  * The root keeps every generation of every database (names are unique in
  * the repository) and its `latest` is the newest of all; db/ shows them
- * apart.  /db and /db/<name> gain entries with new generations (TREE_LIVE);
- * a generation's link never changes.  `latest`'s number includes the
- * generation it names, as at/<TIME>'s does, so the kernel, which keeps link
- * targets, asks again when it moves.  A generation named "latest" (no
- * writer makes one) is not linked.
+ * apart.  /db and /db/<name> gain entries with new generations and lose
+ * them to prune (TREE_LIVE, links included: their target never changes).
+ * `latest`'s number includes the generation it names, as at/<TIME>'s does,
+ * so the kernel, which keeps link targets, asks again when it moves.  A
+ * generation named "latest" (no writer makes one) is not linked.
  */
 #include "tree_i.h"
 #include "strata/naming.h"
@@ -135,6 +135,7 @@ static int db_link_stat(struct tree *t, const struct node *n, struct stat *st, u
 	int rc = gen_link_target(t, n->seq, NULL, &g);
 	if (!rc)
 		tree_fill(t, st, n, S_IFLNK, 6 + strlen(g.name), g.time);
+	*flags = TREE_LIVE; /* a prune removes it: its entry lives a second */
 	return rc;
 }
 

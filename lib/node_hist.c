@@ -7,9 +7,9 @@
  *   /tables/<table>/key/        lookup-only: every version of one row
  *                               (node_key.c, N_HIST_KEY)
  *
- * /tables and /tables/<table> gain entries with new generations (TREE_LIVE);
- * a link never changes.  A generation named "key" (no writer makes one) is
- * not linked: key/ wins.
+ * /tables and /tables/<table> gain entries with new generations and lose
+ * them to prune (TREE_LIVE, links included: a link's target never changes).
+ * A generation named "key" (no writer makes one) is not linked: key/ wins.
  */
 #include "tree_i.h"
 
@@ -158,6 +158,7 @@ static int hist_link_stat(struct tree *t, const struct node *n, struct stat *st,
 	if (!rc)
 		tree_fill(t, st, n, S_IFLNK, strlen(target), time);
 	free(target);
+	*flags = TREE_LIVE; /* a prune removes it: its entry lives a second */
 	return rc;
 }
 

@@ -150,7 +150,7 @@
  *    a database's name in another case ...
  *  - db/<name>/ lists the database's generations oldest first (by time,
  *    then seq) as links <gen> -> ../../<gen> (an extended address, subtype
- *    6, that generation's seq, tidx and position 0; flags 0), then
+ *    6, that generation's seq, tidx and position 0; TREE_LIVE: a prune removes it), then
  *    "latest" -> ../../<its newest generation> (hashed, its identity
  *    holding the generation it names; TREE_LIVE), each of st_size the
  *    target's length and st_mtime its generation's time; a link resolves
@@ -965,6 +965,7 @@ static void describe(void)
 			w = add(hp, m->name, S_IFLNK, fx_ext_ino(FX_EXT_HIST_LINK, m->seq, ts[i], 0));
 			buf_addf(&w->content, "../../%s/%s", m->name, fx.dirs[d]);
 			w->size = w->content.len;
+			w->flags = TREE_LIVE; /* a prune removes it (layout 6) */
 		}
 		w = add(hp, "key", S_IFDIR, 0);
 		w->hashed = true;
@@ -1005,6 +1006,7 @@ static void describe(void)
 			w = add(np, m->name, S_IFLNK, fx_ext_ino(FX_EXT_DB_LINK, m->seq, 0, 0));
 			buf_addf(&w->content, "../../%s", m->name);
 			w->size = w->content.len;
+			w->flags = TREE_LIVE; /* a prune removes it */
 			w->gen = gs[i];
 			w->timed = true;
 			w->mtime = m->time;
