@@ -86,7 +86,8 @@ expect_err 1 "the database name 'shop' is the timeline of $T/c/shop.db already" 
 for f in "$FX"/v3-repo/generations/*.gen; do
     cmp -s "$f" "$R/generations/${f##*/}" || fail "the backup rewrote ${f##*/}"
 done
-wait_until 5 test "$(ls "$M/db" | tr '\n' ' ')" = "shop shop-d " || fail "db/ after the new backups: $(ls "$M/db")"
+dbs_are() { [ "$(ls "$M/db" | tr '\n' ' ')" = "$1" ]; } # (evaluated at every try)
+wait_until 5 dbs_are "shop shop-d " || fail "db/ after the new backups: $(ls "$M/db")"
 oracle compare-mount "$T/d/shop.db" "$(cd -P "$M/db/shop-d/latest" && pwd)" || fail "db/shop-d/latest"
 "$STRATA" prune "$R" --name shop --keep-last 1 --dry-run >"$T/p.out" || fail "prune --dry-run: $(cat "$T/p.out")"
 grep -q "^database shop ($T/c/shop.db): 1 generation, keep 1, would remove 0" "$T/p.out" &&

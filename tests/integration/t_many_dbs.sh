@@ -98,7 +98,8 @@ oracle compare-mount "$T/oracle.$g3.db" "$(cd -P "$M/db/shop-b/latest" && pwd)" 
 # a new generation of crm moves db/crm/latest (the kernel asks again after a second), nothing else
 sqlite3 "$T/a/crm.db" "INSERT INTO contacts(name) VALUES ('Dee')"
 back crm 2026-11-03T03:00:00Z "$T/a/crm.db"; g7=$LAST
-wait_until 5 test "$(readlink "$M/db/crm/latest")" = "../../$g7" || fail "db/crm/latest did not move to $g7"
+latest_is() { [ "$(readlink "$M/db/crm/latest")" = "$1" ]; } # (evaluated at every try)
+wait_until 5 latest_is "../../$g7" || fail "db/crm/latest did not move to $g7: $(readlink "$M/db/crm/latest")"
 [ "$(readlink "$M/db/shop/latest")" = "../../$g4" ] || fail "db/shop/latest moved with crm"
 oracle compare-mount "$T/oracle.$g7.db" "$(cd -P "$M/db/crm/latest" && pwd)" || fail "db/crm/latest after the new generation"
 sleep 1.1 # the listings of db/ live a second
