@@ -189,13 +189,13 @@ static struct node file_node(enum view_format f, uint64_t seq, uint32_t tidx, ui
 }
 
 /*
- * Where row-range file n is now, in g, tb and ch: where it was found if
+ * Where row-range file n is now, in *seq, tb and ch: where it was found if
  * that generation still holds the same bytes there, else where the newest
  * generation holding them does (remembered for the next use).  With
  * count, h counts the generations holding it and gives the oldest one's
- * time.
+ * time (its mtime: the generation's own row is not needed).
  */
-static int file_locate(struct tree *t, const struct node *n, bool count, struct cat_gen *g,
+static int file_locate(struct tree *t, const struct node *n, bool count, uint64_t *seq,
 		       struct cat_table *tb, struct cat_chunk *ch, struct cat_holders *h)
 {
 	struct cat_row_file want, got;
@@ -211,7 +211,8 @@ static int file_locate(struct tree *t, const struct node *n, bool count, struct 
 	want.render = get_le(n->key + 16);
 	want.jsonl_len = get_le(n->key + 24);
 	want.sql_len = get_le(n->key + 32);
-	rc = tree_table(t, n, g, tb);
+	*seq = n->seq;
+	rc = tree_table(t, n, NULL, tb);
 	if (!rc)
 		rc = catalog_chunk_by_seqno(&t->cat, n->seq, n->tidx, n->pos, ch);
 	if (rc && rc != -ENOENT)
@@ -227,7 +228,8 @@ static int file_locate(struct tree *t, const struct node *n, bool count, struct 
 	if (here)
 		return 0;
 	struct node at = file_node(file_format(n->type), h->seq, h->tidx, h->seqno, &want);
-	rc = tree_table(t, &at, g, tb);
+	*seq = at.seq;
+	rc = tree_table(t, &at, NULL, tb);
 	if (!rc)
 		rc = catalog_chunk_by_seqno(&t->cat, at.seq, at.tidx, at.pos, ch);
 	if (!rc && (at.seq > NODE_SEQ_MAX || at.tidx > NODE_TIDX_MAX || at.pos > NODE_POS_MAX))
@@ -320,11 +322,11 @@ static int file_each(struct tree *t, const struct node *parent, struct tree_dir 
 static int file_stat(struct tree *t, const struct node *n, struct stat *st, unsigned *flags)
 {
 	enum view_format f = file_format(n->type);
-	struct cat_gen g;
+	uint64_t seq;
 	struct cat_table tb;
 	struct cat_chunk ch;
 	struct cat_holders h;
-	int rc = file_locate(t, n, true, &g, &tb, &ch, &h);
+	int rc = file_locate(t, n, true, &seq, &tb, &ch, &h);
 	if (!rc && !tree_format_served(t, &tb, f))
 		rc = -ENOENT;
 	if (rc)
@@ -344,13 +346,13 @@ static int file_stat(struct tree *t, const struct node *n, struct stat *st, unsi
 static int file_open(struct tree *t, const struct node *n, struct rd_file *f)
 {
 	enum view_format fmt = file_format(n->type);
-	struct cat_gen g;
+	uint64_t seq;
 	struct cat_table tb;
 	struct cat_chunk ch;
-	int rc = file_locate(t, n, false, &g, &tb, &ch, NULL);
+	int rc = file_locate(t, n, false, &seq, &tb, &ch, NULL);
 	if (rc)
 		return rc;
-	f->seq = g.seq;
+	f->seq = seq;
 	f->tidx = tb.tidx;
 	if (fmt == VIEW_CSV)
 		rc = catalog_table_text(&t->cat, f->seq, f->tidx, CAT_TEXT_HEADER, &f->text, &f->text_len);

