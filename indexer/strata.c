@@ -717,10 +717,12 @@ static int cmd_ls(const struct help_args *a)
 	rc = one_repo("ls", a, &path);
 	if (rc)
 		return rc;
+	const char *dbname = helpdoc_value(a, "--name", NULL);
+	if (dbname && !db_name_ok(dbname))
+		return usage("ls", "--name takes a database name as 'strata ls' shows it");
 	rc = status_open_catalog(path, &r, &c, &err);
 	if (rc)
 		return fail(err);
-	const char *dbname = helpdoc_value(a, "--name", NULL);
 	rc = dbname ? catalog_db_gens(&c, dbname, &g, &n) : catalog_list_gens(&c, &g, &n);
 	if (!rc && dbname && !n) {
 		fprintf(stderr, "strata: no database named '%s' in '%s'; 'strata ls %s' shows each generation's database\n",

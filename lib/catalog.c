@@ -21,13 +21,13 @@
 #include "strata/verifyrec.h"
 
 #include <dirent.h>
-#include <xxhash.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 static const char SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
@@ -398,7 +398,7 @@ static void gen_json(struct buf *j, const struct manifest *m)
 	char idhex[33], ts[32];
 	hex_encode(idhex, m->id, 16);
 	time_rfc3339(ts, m->time);
-	/* the mount layout: 3 has the JSONL and SQL views (manifest version 2), 4 dump.sql and schema.pg.sql (3), 5 key/, changes, tables/, at/ (served for every generation) */
+	/* the mount layout: 3 has the JSONL and SQL views (manifest version 2), 4 dump.sql and schema.pg.sql (3), 5 key/, changes, tables/, at/, 6 db/ and one inode per row range (served for every generation) */
 	buf_addf(j, "{\n  \"format\": %d,\n  \"id\": \"", m->version >= 3 ? 6 : m->version == 2 ? 3 : 2);
 	buf_adds(j, idhex);
 	buf_adds(j, "\",\n  \"name\": ");
@@ -591,8 +591,9 @@ static uint64_t render_id(const struct manifest_table *t, const struct buf *hdr,
 }
 
 /*
- * row_files counts, for each row-range file (a chunk id in a table of one
- * render id), the generations holding it and the oldest one's time: the
+ * row_files counts, for each row-range file (struct cat_row_file: a chunk
+ * id, its table's render id and its recorded JSONL and SQL lengths), the
+ * generations holding it and the oldest one's time: the
  * mount's st_nlink and st_mtime, one lookup per stat (node_rows.c).  Kept
  * as generations come (here, after the generation's table_chunks rows)
  * and go (drop_row_files); rebuilt with the catalog.

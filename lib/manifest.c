@@ -12,7 +12,8 @@
  *   version 2: npragmas, per pragma: str name, svarint value;
  *              nobjects, per object: str type, str name, str tbl_name, str sql
  *   version 4: nprops, per property: str key, str value ("db": the database's
- *              name; readers ignore keys they do not know)
+ *              name; readers skip keys they do not know, unless they start
+ *              with '!')
  *   u64le xxh3-64 of everything before
  */
 #include "strata/manifest.h"

@@ -150,20 +150,6 @@ static enum node_type file_type(enum view_format f)
 
 #define FILE_KEY_LEN (16 + 3 * 8) /* chunk id; render id, JSONL and SQL lengths (little-endian) */
 
-static void put_le(char *p, uint64_t v)
-{
-	for (unsigned i = 0; i < 8; i++)
-		p[i] = (char)(uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const char *p)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < 8; i++)
-		v |= (uint64_t)(uint8_t)p[i] << (8 * i);
-	return v;
-}
-
 /* The file chunk ch of a table of render id `render` is. */
 static struct cat_row_file file_of(const struct cat_chunk *ch, uint64_t render)
 {
@@ -181,9 +167,9 @@ static struct node file_node(enum view_format f, uint64_t seq, uint32_t tidx, ui
 {
 	struct node c = node_make(file_type(f), seq, tidx, seqno);
 	memcpy(c.key, rf->id.b, 16);
-	put_le(c.key + 16, rf->render);
-	put_le(c.key + 24, rf->jsonl_len);
-	put_le(c.key + 32, rf->sql_len);
+	put_u64le((uint8_t *)c.key + 16, rf->render);
+	put_u64le((uint8_t *)c.key + 24, rf->jsonl_len);
+	put_u64le((uint8_t *)c.key + 32, rf->sql_len);
 	c.keylen = FILE_KEY_LEN;
 	return c;
 }
@@ -208,9 +194,9 @@ static int file_locate(struct tree *t, const struct node *n, bool count, uint64_
 	if (n->keylen != FILE_KEY_LEN)
 		return -ENOENT;
 	memcpy(want.id.b, n->key, 16);
-	want.render = get_le(n->key + 16);
-	want.jsonl_len = get_le(n->key + 24);
-	want.sql_len = get_le(n->key + 32);
+	want.render = get_u64le((const uint8_t *)n->key + 16);
+	want.jsonl_len = get_u64le((const uint8_t *)n->key + 24);
+	want.sql_len = get_u64le((const uint8_t *)n->key + 32);
 	*seq = n->seq;
 	rc = tree_table(t, n, NULL, tb);
 	if (!rc)
@@ -302,8 +288,8 @@ static int file_each(struct tree *t, const struct node *parent, struct tree_dir 
 		size_t l = strlen(ch[i].fname);
 		if (ch[i].seqno > NODE_POS_MAX || l < 5 || !tree_name_ok(t, ch[i].fname))
 			continue;
+		struct cat_row_file rf = file_of(&ch[i], tb.render_id);
 		for (unsigned f = 0; f < VIEW_FORMATS; f++) {
-			struct cat_row_file rf = file_of(&ch[i], tb.render_id);
 			struct node c = file_node((enum view_format)f, parent->seq, parent->tidx,
 						  ch[i].seqno, &rf);
 			if (!tree_format_served(t, &tb, f))

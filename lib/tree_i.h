@@ -70,7 +70,7 @@ enum node_type {
 	 * where one of them is (node_rows.c, "one inode per row range").
 	 */
 	N_LOC_FIRST = 38,
-	N_ROWS_FILE = 38,  /* <gen>/<table>/rows/FIRST+LAST.csv (key: chunk id, render id; pos = chunk) */
+	N_ROWS_FILE = 38,  /* <gen>/<table>/rows/FIRST+LAST.csv (key: struct cat_row_file; pos = chunk) */
 	N_ROWS_JSONL = 39, /* ... .jsonl */
 	N_ROWS_SQL = 40,   /* ... .sql */
 	N_LOC_LAST = 40,
