@@ -18,6 +18,7 @@
 #include "strata/catalog.h"
 #include "strata/manifest.h"
 #include "strata/naming.h"
+#include "strata/pagemap.h"
 #include "strata/render.h"
 #include "strata/rowcodec.h"
 #include "strata/sqlpage.h"
@@ -61,6 +62,9 @@ struct job {
 	uint8_t *classes;    /* what each column holds (pgschema.h), for schema.pg.sql */
 	const struct view_table *vt; /* the table's names, for the JSONL and SQL lengths */
 	struct job *next;    /* queue link */
+	bool reused;         /* taken whole from the parent generation (results filled, never queued) */
+	long pm_t;           /* its record in the new page map: table, chunk; -1 when none */
+	size_t pm_k;
 };
 
 #define MAX_WORKERS 8
@@ -112,6 +116,16 @@ struct backup {
 	const char *pages_why; /* why not, for --verbose */
 	bool api_only;         /* --reader sqlite */
 	bool verbose;
+	/*
+	 * Incremental backups (docs/DESIGN-NOTES.md): the parent generation's
+	 * page map and manifest when there is one (parent[0]), the page map
+	 * this backup builds, and what it took from the parent unread.
+	 */
+	char parent[64];
+	struct pagemap parent_pm;
+	struct manifest parent_m;
+	struct pagemap new_pm;
+	uint64_t reused_chunks, reused_rows;
 };
 
 /* Finish the open pack (call with store_mu held, or with no workers running). */
@@ -370,6 +384,11 @@ static void apply_jobs(struct backup *b)
 			continue;
 		}
 		struct manifest_chunk *mc = &j->t->chunks[j->k];
+		if (j->pm_t >= 0) {
+			/* what its columns hold, for the next backup that takes it unread */
+			struct pagemap_table *pt = &b->new_pm.tables[j->pm_t];
+			memcpy(pt->chunks[j->pm_k].classes, j->classes, pt->ncols);
+		}
 		mc->id = j->id;
 		mc->nrows = j->nrows;
 		mc->ulen = j->len;
@@ -508,6 +527,7 @@ static int close_chunk(struct backup *b, struct manifest_table *t, size_t *cap,
 		t->chunks = xrealloc(t->chunks, *cap * sizeof(*t->chunks));
 	}
 	j->t = t;
+	j->pm_t = -1;
 	j->vt = b->vts[b->nvts - 1]; /* the table being read */
 	j->classes = xcalloc(t->ncols ? t->ncols : 1, 1);
 	j->k = t->nchunks;
@@ -618,6 +638,212 @@ static void table_restart(struct backup *b, struct manifest_table *t, size_t job
 }
 
 /*
+ * ---- incremental backups (docs/DESIGN-NOTES.md, "Incremental backups") ----
+ * A chunk of the table being read, for the new page map: the leaves and
+ * cells its first and last rows were read from, and why it ended.
+ */
+struct pend {
+	struct job *j;
+	size_t f_li, l_li;
+	uint32_t f_ci, l_ci;
+	uint8_t end;                      /* PAGEMAP_END_*; 0: its end depends on the next row */
+	const struct pagemap_chunk *from; /* taken unread: the parent's record */
+};
+
+/* One table's incremental state. */
+struct incr {
+	const struct pagemap_table *pt;  /* the parent's map of this table; NULL: read it all */
+	const struct manifest_table *mt; /* the parent's table, whose chunks pt's records index */
+	uint8_t ident[16];
+	struct pend *pend;
+	size_t npend, cappend;
+};
+
+static struct pend *pend_add(struct incr *inc, struct job *j, uint8_t end)
+{
+	if (inc->npend == inc->cappend) {
+		inc->cappend = inc->cappend ? inc->cappend * 2 : 64;
+		inc->pend = xrealloc(inc->pend, inc->cappend * sizeof(*inc->pend));
+	}
+	struct pend *p = &inc->pend[inc->npend++];
+	memset(p, 0, sizeof(*p));
+	p->j = j;
+	p->end = end;
+	return p;
+}
+
+/*
+ * Everything a table's rows, their chunk ids, sizes and classes depend on
+ * besides the leaf pages' bytes: its names and declared types, how the
+ * page reader reads each column, the page geometry, the chunker and the
+ * renderings.  A table whose ident changed is read in full.
+ */
+static void table_ident(const struct backup *b, const struct manifest_table *t, char **decl,
+			const struct sqlpage_col *pcols, uint8_t out[16])
+{
+	struct buf k = BUF_INIT;
+	buf_addf(&k, "strata page map %d, views %d%c", PAGEMAP_VERSION, VIEW_REV, 0);
+	buf_add(&k, t->name, strlen(t->name) + 1);
+	buf_add_varint(&k, t->ncols);
+	for (unsigned i = 0; i < t->ncols; i++) {
+		buf_add_bytes(&k, t->cols[i], strlen(t->cols[i]));
+		buf_add_bytes(&k, decl[i] ? decl[i] : "", decl[i] ? strlen(decl[i]) : 0);
+		uint8_t how = (uint8_t)((decl[i] ? 4 : 0) | (pcols[i].rowid ? 2 : 0) | (pcols[i].real ? 1 : 0));
+		buf_add(&k, &how, 1);
+	}
+	buf_add_varint(&k, t->flags);
+	buf_add_varint(&k, b->pages.page_size);
+	buf_add_varint(&k, b->pages.usable);
+	buf_add_varint(&k, b->repo->chunk.min);
+	buf_add_varint(&k, b->repo->chunk.avg);
+	buf_add_varint(&k, b->repo->chunk.max);
+	XXH128_canonical_t c;
+	XXH128_canonicalFromHash(&c, XXH3_128bits(k.data, k.len));
+	memcpy(out, c.digest, 16);
+	buf_release(&k);
+}
+
+/* The parent's map and table for t when both are there and its ident matches. */
+static void incr_setup(struct backup *b, const struct manifest_table *t, char **decl,
+		       const struct sqlpage_col *pcols, struct incr *inc)
+{
+	table_ident(b, t, decl, pcols, inc->ident);
+	if (!b->parent[0])
+		return;
+	const struct pagemap_table *pt = pagemap_table(&b->parent_pm, t->name);
+	if (!pt || pt->ncols != t->ncols || memcmp(pt->ident, inc->ident, 16))
+		return;
+	for (size_t i = 0; i < b->parent_m.ntables; i++) {
+		const struct manifest_table *mt = &b->parent_m.tables[i];
+		if (!strcmp(mt->name, t->name) && mt->ncols == t->ncols) {
+			inc->pt = pt;
+			inc->mt = mt;
+		}
+	}
+}
+
+/*
+ * At a chunk boundary (the chunker starts afresh at the next row): when the
+ * parent had a chunk starting at this row whose leaves are byte for byte
+ * the same, and ending where its end still holds, take that chunk as it
+ * was: the full read would cut exactly the same rows into it.  Only chunks
+ * the repository holds intact are taken (a damaged one is read and healed
+ * as in a full read).  1 when taken (the scan is past it), 0 when not.
+ */
+static int take_unread(struct backup *b, struct sqlpage_scan *s, struct incr *inc,
+		       struct manifest_table *t, size_t *cap, struct buf *last, uint64_t *nrows)
+{
+	size_t li;
+	uint32_t ci, lastn;
+	uint8_t first[16], span[16];
+
+	if (sqlpage_scan_pos(s, &li, &ci) != 1 || sqlpage_leaves_hash(s, li, 1, first))
+		return 0;
+	const struct pagemap_chunk *pc = pagemap_find(inc->pt, first, ci);
+	if (!pc || pc->k >= inc->mt->nchunks || pc->nleaves > s->nleaves - li)
+		return 0;
+	size_t end_li = li + pc->nleaves - 1;
+	if (sqlpage_leaf_cells(s, end_li, &lastn) || pc->end_cell >= lastn ||
+	    (pc->nleaves == 1 && pc->end_cell < ci))
+		return 0;
+	if (pc->end == PAGEMAP_END_TABLE && (end_li + 1 != s->nleaves || pc->end_cell + 1 != lastn))
+		return 0;
+	if (pc->nleaves == 1)
+		memcpy(span, first, 16);
+	else if (sqlpage_leaves_hash(s, li, pc->nleaves, span))
+		return 0;
+	if (memcmp(span, pc->span, 16))
+		return 0;
+	const struct manifest_chunk *pmc = &inc->mt->chunks[pc->k];
+	if (*nrows && key_compare(last->data, last->len, pmc->first_key, pmc->first_len) >= 0)
+		return 0; /* read it: the rows before are out of order, and the reader decides */
+	pthread_mutex_lock(&b->store_mu);
+	bool intact = idset_get(&b->known, &pmc->id) == KNOWN;
+	if (intact)
+		b->chunks++;
+	pthread_mutex_unlock(&b->store_mu);
+	if (!intact)
+		return 0;
+
+	struct job *j = xcalloc(1, sizeof(*j));
+	j->t = t;
+	j->k = t->nchunks;
+	j->reused = true;
+	j->pm_t = -1;
+	j->id = pmc->id;
+	j->nrows = pmc->nrows;
+	j->len = pmc->ulen;
+	j->csv_len = pmc->csv_len;
+	j->jsonl_len = pmc->jsonl_len;
+	j->sql_len = pmc->sql_len;
+	j->classes = xmalloc(t->ncols ? t->ncols : 1);
+	memcpy(j->classes, pc->classes, t->ncols);
+	if (b->njobs == b->capjobs) {
+		b->capjobs = b->capjobs ? b->capjobs * 2 : 256;
+		b->jobs = xrealloc(b->jobs, b->capjobs * sizeof(*b->jobs));
+	}
+	b->jobs[b->njobs++] = j;
+	if (t->nchunks == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		t->chunks = xrealloc(t->chunks, *cap * sizeof(*t->chunks));
+	}
+	struct manifest_chunk *mc = &t->chunks[t->nchunks++];
+	memset(mc, 0, sizeof(*mc));
+	mc->first_key = xmalloc(pmc->first_len ? pmc->first_len : 1);
+	memcpy(mc->first_key, pmc->first_key, pmc->first_len);
+	mc->first_len = pmc->first_len;
+	mc->last_key = xmalloc(pmc->last_len ? pmc->last_len : 1);
+	memcpy(mc->last_key, pmc->last_key, pmc->last_len);
+	mc->last_len = pmc->last_len;
+	pend_add(inc, j, pc->end)->from = pc;
+	sqlpage_scan_seek(s, end_li, pc->end_cell + 1);
+	buf_reset(last);
+	buf_add(last, pmc->last_key, pmc->last_len);
+	*nrows += pmc->nrows;
+	b->reused_chunks++;
+	b->reused_rows += pmc->nrows;
+	return 1;
+}
+
+/*
+ * After a table read from its pages: its page map for the next backup, one
+ * record per chunk whose end depends on its own rows only.  The chunks'
+ * classes are filled in when the workers are done (apply_jobs).
+ */
+static void incr_record(struct backup *b, const struct sqlpage_scan *s, struct incr *inc,
+			const struct manifest_table *t)
+{
+	struct pagemap_table *nt = pagemap_add_table(&b->new_pm, t->name, inc->ident, t->ncols);
+	long ti = (long)b->new_pm.ntables - 1;
+	uint8_t *zero = xcalloc(t->ncols ? t->ncols : 1, 1);
+	for (size_t i = 0; i < inc->npend; i++) {
+		struct pend *p = &inc->pend[i];
+		struct pagemap_chunk c;
+		if (p->from) {
+			c = *p->from;
+		} else {
+			memset(&c, 0, sizeof(c));
+			if (!p->end || p->l_li < p->f_li || p->l_li - p->f_li >= UINT32_MAX ||
+			    sqlpage_leaves_hash(s, p->f_li, 1, c.first) ||
+			    sqlpage_leaves_hash(s, p->f_li, p->l_li - p->f_li + 1, c.span))
+				continue;
+			c.start_cell = p->f_ci;
+			c.nleaves = (uint32_t)(p->l_li - p->f_li + 1);
+			c.end_cell = p->l_ci;
+			c.end = p->end;
+			c.classes = zero;
+		}
+		c.k = (uint32_t)p->j->k;
+		pagemap_add(nt, &c);
+		if (!p->from) {
+			p->j->pm_t = ti;
+			p->j->pm_k = nt->nchunks - 1;
+		}
+	}
+	free(zero);
+}
+
+/*
  * Back up one table.  Values are read by name, in PRAGMA table_info order:
  * that list is the CSV header, and it leaves out generated columns, which
  * `SELECT *` would include (shifting every later value into the wrong
@@ -648,6 +874,10 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 	uint64_t nrows = 0;
 	int64_t prev_rowid = 0;
 	unsigned pkpos[KEY_MAX_COLUMNS], npk = 0;
+	struct incr inc = { 0 };
+	size_t cur_li = 0, f_li = 0, prev_li = 0;
+	uint32_t cur_ci = 0, f_ci = 0, prev_ci = 0;
+	uint64_t reused0 = b->reused_chunks, reused_rows0 = b->reused_rows;
 	int rc, s;
 
 	t->name = xstrdup(name);
@@ -786,9 +1016,14 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 		why = b->api_only ? "--reader sqlite" : keyed ? "rows in primary key order"
 		      : rid ? "too many columns" : "WITHOUT ROWID";
 	}
-	if (paged)
+	if (paged) {
 		sqlpage_scan_start(&scan, &b->pages, root);
+		incr_setup(b, t, decl, pcols, &inc);
+	}
 	for (;;) {
+		if (paged && inc.pt && chunk_rows == 0 &&
+		    take_unread(b, &scan, &inc, t, &cap, &last, &nrows))
+			continue;
 		if (paged) {
 			int64_t rowid;
 			const uint8_t *pl;
@@ -804,6 +1039,8 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 				why = "a page or record it does not read";
 				goto restart;
 			}
+			cur_li = scan.row_li;
+			cur_ci = scan.row_ci;
 			s = r ? SQLITE_ROW : SQLITE_DONE;
 		} else {
 			s = sqlite3_step(st);
@@ -834,6 +1071,10 @@ restart:
 			/* SQLite reads the table again from the start and decides */
 			sqlpage_scan_release(&scan);
 			paged = false;
+			inc.pt = NULL;
+			inc.npend = 0;
+			b->reused_chunks = reused0;
+			b->reused_rows = reused_rows0;
 			table_restart(b, t, job0);
 			b->bytes_in = bytes0;
 			buf_reset(&chunk);
@@ -866,14 +1107,21 @@ restart:
 			rc = close_chunk(b, t, &cap, &chunk, pos, &hdr, &chunk_rows, &first, &last);
 			if (rc)
 				goto out;
+			if (paged) /* its end depends on this row: not a chunk to take unread */
+				pend_add(&inc, b->jobs[b->njobs - 1], 0);
 			memmove(chunk.data + hdrlen, chunk.data + pos, row_len);
 			chunk.len = hdrlen + row_len;
 		}
 		struct buf tmp = last;
 		last = key;
 		key = tmp;
-		if (chunk_rows == 0)
+		if (chunk_rows == 0) {
 			buf_add(&first, last.data, last.len);
+			f_li = cur_li;
+			f_ci = cur_ci;
+		}
+		prev_li = cur_li;
+		prev_ci = cur_ci;
 		chunk_rows++;
 		nrows++;
 		if (chunker_cut_after(&b->repo->chunk, chunk.len - hdrlen, row_len, last.data,
@@ -882,6 +1130,10 @@ restart:
 			rc = close_chunk(b, t, &cap, &chunk, chunk.len, &hdr, &chunk_rows, &first, &last);
 			if (rc)
 				goto out;
+			if (paged) {
+				struct pend *p = pend_add(&inc, b->jobs[b->njobs - 1], PAGEMAP_END_CUT);
+				p->f_li = f_li, p->f_ci = f_ci, p->l_li = cur_li, p->l_ci = cur_ci;
+			}
 		}
 		if (b->progress && (nrows & 0xffff) == 0) {
 			time_t now = time(NULL);
@@ -899,7 +1151,17 @@ restart:
 		rc = sq_fail(db, s, &sqmsg);
 		goto out;
 	}
+	if (chunk_rows) {
+		rc = close_chunk(b, t, &cap, &chunk, chunk.len, &hdr, &chunk_rows, &first, &last);
+		if (rc)
+			goto out;
+		if (paged) {
+			struct pend *p = pend_add(&inc, b->jobs[b->njobs - 1], PAGEMAP_END_TABLE);
+			p->f_li = f_li, p->f_ci = f_ci, p->l_li = prev_li, p->l_ci = prev_ci;
+		}
+	}
 	if (paged) {
+		incr_record(b, &scan, &inc, t);
 		sqlpage_scan_release(&scan);
 		paged = false;
 	}
@@ -908,11 +1170,9 @@ restart:
 			why ? "read through SQLite's API" : "read from the database pages");
 	if (b->verbose && why)
 		fprintf(stderr, "    (page reader not used: %s)\n", why);
-	if (chunk_rows) {
-		rc = close_chunk(b, t, &cap, &chunk, chunk.len, &hdr, &chunk_rows, &first, &last);
-		if (rc)
-			goto out;
-	}
+	if (b->verbose && inc.pt)
+		fprintf(stderr, "    %llu of %zu chunks taken unread from generation %s\n",
+			(unsigned long long)(b->reused_chunks - reused0), t->nchunks, b->parent);
 	t->nrows = nrows; /* csv_size: once the workers are done (apply_jobs) */
 	b->rows += nrows;
 	rc = 0;
@@ -929,6 +1189,7 @@ out:
 		free(decl[c]);
 	free(decl);
 	free(pcols);
+	free(inc.pend);
 	sqlite3_finalize(st);
 	sqlite3_finalize(rst);
 	free(vals);
@@ -1587,8 +1848,23 @@ static int try_skip(struct catalog *c, struct repo *r, const struct backup_opts 
 		return 1; /* read it, and say which damaged chunks it needs (mark_damaged) */
 	}
 	m.new_bytes = 0;
+	/* nothing was read: an incremental backup with every chunk taken from g */
+	free(m.kind);
+	free(m.parent);
+	m.kind = xstrdup("incremental");
+	m.parent = xstrdup(g.name);
 	rc = store_generation(c, r, o, &m, sst, &enc, err);
 	if (!rc) {
+		/* g's page map is this generation's too: the next backup compares with it */
+		char dbname[DB_NAME_MAX + 1], pg[64];
+		uint8_t *map = NULL;
+		size_t maplen = 0;
+		manifest_db_name(&m, dbname);
+		if (!catalog_pagemap_get(c, dbname, g.name, false, pg, &map, &maplen))
+			catalog_pagemap_put(c, m.name, dbname, false, map, maplen);
+		free(map);
+		snprintf(res->kind, sizeof(res->kind), "incremental");
+		snprintf(res->parent, sizeof(res->parent), "%s", g.name);
 		remember_source(c, key, ss, m.name);
 		snprintf(res->name, sizeof(res->name), "%s", m.name);
 		snprintf(res->unchanged_since, sizeof(res->unchanged_since), "%s", g.name);
@@ -1778,6 +2054,37 @@ static void pages_release(struct backup *b)
 	memset(&b->pages, 0, sizeof(b->pages));
 }
 
+/*
+ * The parent of an incremental (or differential) backup: the newest
+ * generation of database dbname with a page map (the newest full one's for
+ * a differential), and its manifest.  Without one the backup reads
+ * everything and is recorded as full.
+ */
+static void load_parent(struct catalog *c, const struct repo *r, const char *dbname, bool full_only,
+			struct backup *b)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	char gen[64];
+	if (catalog_pagemap_get(c, dbname, NULL, full_only, gen, &data, &len))
+		return;
+	int rc = pagemap_decode(data, len, &b->parent_pm);
+	free(data);
+	data = NULL;
+	char *path = xasprintf("%s/%s.gen", r->gens, gen);
+	if (!rc)
+		rc = read_file(path, MANIFEST_MAX_SIZE, &data, &len);
+	free(path);
+	if (!rc)
+		rc = manifest_decode(data, len, &b->parent_m);
+	free(data);
+	if (rc) {
+		pagemap_release(&b->parent_pm);
+		return; /* a damaged map or a generation gone meanwhile: read everything */
+	}
+	snprintf(b->parent, sizeof(b->parent), "%s", gen);
+}
+
 int backup_run(const struct backup_opts *o, struct backup_result *res, char **err)
 {
 	struct repo r;
@@ -1834,7 +2141,9 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 		free(src_key);
 		return rc;
 	}
-	if (have_state && !o->force) {
+	bool kind_full = o->kind && !strcmp(o->kind, "full");
+	bool kind_diff = o->kind && !strcmp(o->kind, "differential");
+	if (have_state && !o->force && !kind_full && !kind_diff) {
 		rc = try_skip(&c, &r, o, &ss, src_key, &sst, res, err);
 		if (rc <= 0) {
 			/* skipped (0) or failed (<0) */
@@ -1860,6 +2169,14 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	}
 	b.repo = &r;
 	b.progress = o->progress;
+	char dbname[DB_NAME_MAX + 1];
+	{
+		char *abs = realpath(o->source, NULL);
+		backup_db_name(o, abs ? abs : o->source, dbname);
+		free(abs);
+	}
+	if (!kind_full)
+		load_parent(&c, &r, dbname, kind_diff, &b);
 	catalog_each_chunk(&c, idset_add_cb, &b.known);
 	mark_damaged(&r, &c, &b.known, res);
 	rc = pool_start(&b);
@@ -2003,9 +2320,23 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	/* the manifest, last */
 	m.schema = (char *)buf_detach(&schema, NULL);
 	m.new_bytes = b.new_bytes;
+	/* a backup with no parent read everything: full, whatever was asked */
+	m.kind = xstrdup(!b.parent[0] ? "full" : kind_diff ? "differential" : "incremental");
+	m.parent = b.parent[0] ? xstrdup(b.parent) : NULL;
 	rc = store_generation(&c, &r, o, &m, &sst, &enc, err);
 	if (rc)
 		goto out;
+	if (b.new_pm.ntables) {
+		/* best effort: without it the next backup reads everything */
+		struct buf pm = BUF_INIT;
+		pagemap_encode(&b.new_pm, &pm);
+		catalog_pagemap_put(&c, m.name, dbname, !b.parent[0], pm.data, pm.len);
+		buf_release(&pm);
+	}
+	snprintf(res->kind, sizeof(res->kind), "%s", m.kind);
+	snprintf(res->parent, sizeof(res->parent), "%s", b.parent);
+	res->reused_chunks = b.reused_chunks;
+	res->reused_rows = b.reused_rows;
 	if (have_state)
 		remember_source(&c, src_key, &ss, m.name);
 	snprintf(res->name, sizeof(res->name), "%s", m.name);
@@ -2049,6 +2380,9 @@ out:
 		free(shadow[i]);
 	free(shadow);
 	idset_release(&b.known);
+	pagemap_release(&b.parent_pm);
+	pagemap_release(&b.new_pm);
+	manifest_release(&b.parent_m);
 	buf_release(&schema);
 	buf_release(&enc);
 	manifest_release(&m);

@@ -25,6 +25,13 @@ struct backup_opts {
 	bool force;        /* read the source even if it is unchanged */
 	bool api_reader;   /* --reader sqlite: every table through SQLite's API, no page reader */
 	bool verbose;      /* one line per table on stderr: rows, and how it was read */
+	/*
+	 * --kind: "full" reads every row; "incremental" (NULL, the default)
+	 * takes the chunks of unchanged pages from the newest generation of
+	 * the same database with a page map, "differential" from the newest
+	 * full one (docs/DESIGN-NOTES.md, "Incremental backups").
+	 */
+	const char *kind;
 	struct lock_opts lock;
 	/*
 	 * Which tables: those matching an include pattern (all when there is
@@ -51,6 +58,9 @@ struct backup_result {
 	 * now read the new copy.
 	 */
 	uint64_t healed, healed_gens;
+	/* what was recorded: the kind, the parent ("" when none), what was taken from it unread */
+	char kind[16], parent[64];
+	uint64_t reused_chunks, reused_rows;
 	double seconds;
 };
 

@@ -7,6 +7,7 @@
  * and an exit status from the EXIT STATUS section below.
  */
 #include "backup.h"
+#include "strata/manifest.h"
 #include "browse.h"
 #include "stats.h"
 #include "status.h"
@@ -78,6 +79,11 @@ static const struct help_opt backup_opts[] = {
 	  "given more than once, and applies after --include", true },
 	{ "--force", HELP_ARG_NONE, NULL,
 	  "read the source even if it has not changed since its last backup", false },
+	{ "--kind", HELP_ARG_REQUIRED, "full|incremental|differential",
+	  "`incremental` (default) takes the chunks of unchanged database pages from the "
+	  "newest generation of the same database, `differential` from the newest full one, "
+	  "`full` reads every row. The result is the same generation either way; the kind "
+	  "and the parent are recorded (`strata ls`)", false },
 	{ "--reader", HELP_ARG_REQUIRED, "auto|sqlite",
 	  "`auto` (default) reads rowid tables straight from the database pages when the "
 	  "snapshot is the main file alone; `sqlite` reads every table through SQLite's API", false },
@@ -548,6 +554,9 @@ static int cmd_backup(const struct help_args *a)
 		return usage("backup", "--name takes 1 to 64 letters, digits, '.', '_' or '-', not starting with '.' or '-'");
 	o.force = helpdoc_flag(a, "--force");
 	o.verbose = helpdoc_flag(a, "--verbose");
+	o.kind = helpdoc_value(a, "--kind", NULL);
+	if (o.kind && !manifest_kind_ok(o.kind, strlen(o.kind)))
+		return usage("backup", "--kind takes 'full', 'incremental' or 'differential'");
 	const char *reader = helpdoc_value(a, "--reader", NULL);
 	if (reader && !strcmp(reader, "sqlite"))
 		o.api_reader = true;
@@ -590,6 +599,11 @@ static int cmd_backup(const struct help_args *a)
 		       res.name, (unsigned long long)res.tables, (unsigned long long)res.rows, src, in,
 		       (unsigned long long)res.chunks, (unsigned long long)res.new_chunks, nw,
 		       res.seconds);
+		if (res.parent[0])
+			printf("%s from generation %s: %llu of %llu chunks (%llu rows) taken from unchanged "
+			       "pages without reading them\n", res.kind, res.parent,
+			       (unsigned long long)res.reused_chunks, (unsigned long long)res.chunks,
+			       (unsigned long long)res.reused_rows);
 	}
 	if (res.healed) {
 		fflush(stdout);

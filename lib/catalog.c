@@ -45,7 +45,7 @@ static const char SCHEMA[] =
 	" id TEXT NOT NULL, time INTEGER NOT NULL, label TEXT NOT NULL, source TEXT NOT NULL,"
 	" ntables INTEGER NOT NULL, nrows INTEGER NOT NULL, logical_bytes INTEGER NOT NULL,"
 	" new_bytes INTEGER NOT NULL, json TEXT NOT NULL, schema_sql TEXT NOT NULL, dbname TEXT NOT NULL,"
-	" named INTEGER NOT NULL);"
+	" named INTEGER NOT NULL, kind TEXT NOT NULL, parent TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS generations_by_time ON generations(time);" /* + seq: the rowid */
 	"CREATE INDEX IF NOT EXISTS generations_by_db ON generations(dbname, time);"
 	"CREATE TABLE IF NOT EXISTS tables(seq INTEGER NOT NULL, tidx INTEGER NOT NULL,"
@@ -74,10 +74,12 @@ static const char SCHEMA[] =
 	" PRIMARY KEY(chunk_id, render_id, jsonl_len, sql_len)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS gen_parts(seq INTEGER NOT NULL, file INTEGER NOT NULL,"
 	" part INTEGER NOT NULL, tidx INTEGER NOT NULL, text TEXT NOT NULL,"
-	" PRIMARY KEY(seq, file, part)) WITHOUT ROWID;";
+	" PRIMARY KEY(seq, file, part)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS pagemaps(gen TEXT PRIMARY KEY, dbname TEXT NOT NULL,"
+	" full INTEGER NOT NULL, data BLOB NOT NULL);";
 
 static const char DROP[] =
-	"DROP TABLE IF EXISTS gen_parts; DROP TABLE IF EXISTS row_groups; DROP TABLE IF EXISTS row_files;"
+	"DROP TABLE IF EXISTS pagemaps; DROP TABLE IF EXISTS gen_parts; DROP TABLE IF EXISTS row_groups; DROP TABLE IF EXISTS row_files;"
 	"DROP TABLE IF EXISTS table_chunks; DROP TABLE IF EXISTS tables;"
 	"DROP TABLE IF EXISTS generations; DROP TABLE IF EXISTS chunks;"
 	"DROP TABLE IF EXISTS chunk_copies; DROP TABLE IF EXISTS packs; DROP TABLE IF EXISTS meta;";
@@ -767,7 +769,7 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 		goto out;
 	gen_json(&json, m);
 	hex_encode(idhex, m->id, 16);
-	rc = prep(c, "INSERT INTO generations VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &sg);
+	rc = prep(c, "INSERT INTO generations VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &sg);
 	if (rc)
 		goto out;
 	sqlite3_bind_int64(sg, 1, (sqlite3_int64)m->seq);
@@ -787,6 +789,8 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 	manifest_db_name(m, dbname);
 	sqlite3_bind_text(sg, 13, dbname, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(sg, 14, m->dbname != NULL); /* its manifest names it (version 4) */
+	sqlite3_bind_text(sg, 15, m->kind ? m->kind : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(sg, 16, m->parent ? m->parent : "", -1, SQLITE_STATIC);
 	rc = run(c, sg);
 out:
 	sqlite3_finalize(sg);
@@ -1208,7 +1212,7 @@ int catalog_name_taken(struct catalog *c, const char *name)
 	return s == SQLITE_DONE ? 0 : sqerr(c, s);
 }
 
-#define GEN_COLS "seq, name, time, ntables, nrows, logical_bytes, new_bytes, length(CAST(json AS BLOB)), length(CAST(schema_sql AS BLOB)), label, id, source, dbname, named"
+#define GEN_COLS "seq, name, time, ntables, nrows, logical_bytes, new_bytes, length(CAST(json AS BLOB)), length(CAST(schema_sql AS BLOB)), label, id, source, dbname, named, kind, parent"
 
 static void gen_row(sqlite3_stmt *st, struct cat_gen *g, bool label)
 {
@@ -1229,6 +1233,8 @@ static void gen_row(sqlite3_stmt *st, struct cat_gen *g, bool label)
 	snprintf(g->id, sizeof(g->id), "%s", col_str(st, 10));
 	snprintf(g->dbname, sizeof(g->dbname), "%s", col_str(st, 12));
 	g->named = sqlite3_column_int64(st, 13) != 0;
+	snprintf(g->kind, sizeof(g->kind), "%s", col_str(st, 14));
+	snprintf(g->parent, sizeof(g->parent), "%s", col_str(st, 15));
 }
 
 /* The text values of a one-column query, in its order (caller frees each and the array). */
@@ -1889,6 +1895,64 @@ int catalog_meta_put(struct catalog *c, const char *key, const char *value)
 	s = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return s == SQLITE_DONE ? 0 : sqerr(c, s);
+}
+
+/* ---- page maps (strata/pagemap.h): kept for each database's newest and newest full generation ---- */
+
+int catalog_pagemap_put(struct catalog *c, const char *gen, const char *dbname, bool full,
+			const uint8_t *data, size_t len)
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, "INSERT OR REPLACE INTO pagemaps VALUES(?, ?, ?, ?)", &st), s;
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, gen, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, dbname, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, full);
+	sqlite3_bind_blob64(st, 4, data, len, SQLITE_STATIC);
+	s = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (s != SQLITE_DONE)
+		return sqerr(c, s);
+	/* the others of this database, except its newest full one; and those of pruned generations */
+	rc = prep(c, "DELETE FROM pagemaps WHERE gen NOT IN (SELECT name FROM generations) OR"
+		  " (dbname = ?1 AND gen != ?2 AND gen != coalesce((SELECT p.gen FROM pagemaps p"
+		  " JOIN generations g ON g.name = p.gen WHERE p.dbname = ?1 AND p.full"
+		  " ORDER BY g.seq DESC LIMIT 1), ''))", &st);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, dbname, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, gen, -1, SQLITE_STATIC);
+	s = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return s == SQLITE_DONE ? 0 : sqerr(c, s);
+}
+
+int catalog_pagemap_get(struct catalog *c, const char *dbname, const char *gen, bool full_only,
+			char out_gen[64], uint8_t **data, size_t *len)
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, "SELECT p.gen, p.data FROM pagemaps p JOIN generations g ON g.name = p.gen"
+		      " WHERE p.dbname = ?1 AND (?2 IS NULL OR p.gen = ?2) AND (NOT ?3 OR p.full)"
+		      " ORDER BY g.seq DESC LIMIT 1", &st), s;
+	*data = NULL;
+	*len = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, dbname, -1, SQLITE_STATIC);
+	if (gen)
+		sqlite3_bind_text(st, 2, gen, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, full_only);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		snprintf(out_gen, 64, "%s", col_str(st, 0));
+		*len = (size_t)sqlite3_column_bytes(st, 1);
+		*data = xmalloc(*len ? *len : 1);
+		if (*len)
+			memcpy(*data, sqlite3_column_blob(st, 1), *len);
+	}
+	sqlite3_finalize(st);
+	return s == SQLITE_ROW ? 0 : s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
 }
 
 /* ---- rows/ groups ---- */

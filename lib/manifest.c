@@ -86,11 +86,19 @@ void manifest_encode(const struct manifest *m, struct buf *b)
 		buf_add_bytes(b, o->tbl_name, strlen(o->tbl_name));
 		buf_add_bytes(b, o->sql, strlen(o->sql));
 	}
-	buf_add_varint(b, 1);
+	buf_add_varint(b, 1 + (m->kind != NULL) + (m->parent != NULL));
 	buf_add_bytes(b, "db", 2);
 	char dbname[DB_NAME_MAX + 1];
 	manifest_db_name(m, dbname);
 	buf_add_bytes(b, dbname, strlen(dbname));
+	if (m->kind) {
+		buf_add_bytes(b, "kind", 4);
+		buf_add_bytes(b, m->kind, strlen(m->kind));
+	}
+	if (m->parent) {
+		buf_add_bytes(b, "parent", 6);
+		buf_add_bytes(b, m->parent, strlen(m->parent));
+	}
 	buf_add_u64le(b, XXH3_64bits(b->data, b->len));
 }
 
@@ -301,7 +309,13 @@ static int decode_database(struct rd *r, struct manifest *m)
 	return 0;
 }
 
-/* Version 4's properties: the database name, and keys a later writer may add. */
+bool manifest_kind_ok(const char *k, size_t n)
+{
+	return (n == 4 && !memcmp(k, "full", 4)) || (n == 11 && !memcmp(k, "incremental", 11)) ||
+	       (n == 12 && !memcmp(k, "differential", 12));
+}
+
+/* Version 4's properties: the database name, the backup's kind and parent, and keys a later writer may add. */
 static int decode_props(struct rd *r, struct manifest *m)
 {
 	uint64_t v;
@@ -320,6 +334,14 @@ static int decode_props(struct rd *r, struct manifest *m)
 			m->dbname = xstrndup((const char *)val, vn);
 			if (!db_name_ok(m->dbname))
 				return -EUCLEAN;
+		} else if (kn == 4 && !memcmp(k, "kind", 4)) {
+			if (m->kind || !manifest_kind_ok((const char *)val, vn))
+				return -EUCLEAN;
+			m->kind = xstrndup((const char *)val, vn);
+		} else if (kn == 6 && !memcmp(k, "parent", 6)) {
+			if (m->parent || !name_is_safe(val, vn, 63))
+				return -EUCLEAN;
+			m->parent = xstrndup((const char *)val, vn);
 		} else if (k[0] == '!') {
 			/* one a reader must understand to read the generation right */
 			return -EPROTONOSUPPORT;
@@ -427,6 +449,8 @@ void manifest_release(struct manifest *m)
 	free(m->name);
 	free(m->label);
 	free(m->dbname);
+	free(m->kind);
+	free(m->parent);
 	free(m->source);
 	free(m->schema);
 	for (size_t i = 0; m->tables && i < m->ntables; i++)

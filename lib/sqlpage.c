@@ -5,6 +5,7 @@
 #include "strata/sqlpage.h"
 
 #include <math.h>
+#include <xxhash.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,46 +91,148 @@ static const uint8_t *page_at(const struct sqlpage_db *db, uint32_t pgno, uint32
 	return db->map + (uint64_t)(pgno - 1) * db->page_size;
 }
 
-/* Enter a table b-tree page: checks its type and its cell pointer array. */
-static int push_page(struct sqlpage_scan *s, uint32_t pgno)
+/* A page not yet part of this scan: in range, and marked now (a page twice gives up). */
+static int mark_page(struct sqlpage_scan *s, uint32_t pgno)
 {
 	const struct sqlpage_db *db = s->db;
-	uint32_t hoff;
-	if (pgno < 1 || pgno > db->npages || s->depth + 1 >= SQLPAGE_MAX_DEPTH || !s->seen ||
+	if (pgno < 1 || pgno > db->npages || !s->seen ||
 	    (s->seen[(pgno - 1) / 8] & (1u << ((pgno - 1) % 8))))
 		return SQLPAGE_GIVEUP;
 	s->seen[(pgno - 1) / 8] |= (uint8_t)(1u << ((pgno - 1) % 8));
-	const uint8_t *pg = page_at(db, pgno, &hoff);
-	uint8_t type = pg[hoff];
-	if (type != 0x05 && type != 0x0d)
-		return SQLPAGE_GIVEUP;
-	uint32_t hsize = type == 0x05 ? 12 : 8;
-	uint32_t ncells = be16(pg + hoff + 3);
-	if (hoff + hsize + 2 * (uint64_t)ncells > db->usable)
-		return SQLPAGE_GIVEUP;
-	s->depth++;
-	s->stack[s->depth].pgno = pgno;
-	s->stack[s->depth].next = 0;
-	s->stack[s->depth].ncells = ncells;
 	return 0;
 }
 
-void sqlpage_scan_start(struct sqlpage_scan *s, const struct sqlpage_db *db, uint32_t root)
+/* A b-tree page's type and its cell count, the cell pointer array within the page. */
+static int page_head(const struct sqlpage_db *db, uint32_t pgno, uint8_t want, uint32_t *ncells)
+{
+	uint32_t hoff;
+	const uint8_t *pg = page_at(db, pgno, &hoff);
+	if (pg[hoff] != want)
+		return SQLPAGE_GIVEUP;
+	uint32_t hsize = want == 0x05 ? 12 : 8;
+	*ncells = be16(pg + hoff + 3);
+	if (hoff + hsize + 2 * (uint64_t)*ncells > db->usable)
+		return SQLPAGE_GIVEUP;
+	return 0;
+}
+
+static void add_leaf(struct sqlpage_scan *s, uint32_t pgno)
+{
+	if (s->nleaves == s->capleaves) {
+		s->capleaves = s->capleaves ? s->capleaves * 2 : 64;
+		s->leaves = xrealloc(s->leaves, s->capleaves * sizeof(*s->leaves));
+	}
+	s->leaves[s->nleaves++] = pgno;
+}
+
+/*
+ * The table's leaf pages in key order, from its interior pages alone: a
+ * b-tree's leaves are all at one depth (the left-most path's), so the
+ * children of the pages just above it are listed without being read; each
+ * leaf's header is checked when the scan enters it.  A leaf anywhere else,
+ * or an interior page at the leaves' depth, gives up.
+ */
+static int collect_leaves(struct sqlpage_scan *s, uint32_t root)
+{
+	const struct sqlpage_db *db = s->db;
+	struct {
+		uint32_t pgno, next, ncells;
+	} st[SQLPAGE_MAX_DEPTH];
+	int depth = 0, leaf_depth = -1;
+	uint32_t n;
+
+	if (mark_page(s, root))
+		return SQLPAGE_GIVEUP;
+	s->depth = 0;
+	if (!page_head(db, root, 0x0d, &n)) {
+		add_leaf(s, root);
+		return 0;
+	}
+	if (page_head(db, root, 0x05, &n))
+		return SQLPAGE_GIVEUP;
+	st[0].pgno = root;
+	st[0].next = 0;
+	st[0].ncells = n;
+	while (depth >= 0) {
+		uint32_t hoff;
+		const uint8_t *pg = page_at(db, st[depth].pgno, &hoff);
+		uint32_t k = st[depth].next++, nc = st[depth].ncells, child;
+		if (k > nc) {
+			depth--;
+			continue;
+		}
+		if (k == nc) {
+			child = be32(pg + hoff + 8); /* the right-most child */
+		} else {
+			uint32_t off = be16(pg + hoff + 12 + 2 * k);
+			if (off < hoff + 12 + 2 * nc || off + 4 > db->usable)
+				return SQLPAGE_GIVEUP;
+			child = be32(pg + off);
+		}
+		if (mark_page(s, child))
+			return SQLPAGE_GIVEUP;
+		if (depth + 1 == leaf_depth) {
+			add_leaf(s, child); /* checked when entered */
+			continue;
+		}
+		if (leaf_depth < 0 && !page_head(db, child, 0x0d, &n)) {
+			leaf_depth = s->depth = depth + 1;
+			add_leaf(s, child);
+			continue;
+		}
+		if (depth + 2 >= SQLPAGE_MAX_DEPTH || page_head(db, child, 0x05, &n))
+			return SQLPAGE_GIVEUP;
+		depth++;
+		st[depth].pgno = child;
+		st[depth].next = 0;
+		st[depth].ncells = n;
+	}
+	return 0;
+}
+
+int sqlpage_scan_start(struct sqlpage_scan *s, const struct sqlpage_db *db, uint32_t root)
 {
 	memset(s, 0, sizeof(*s));
 	s->db = db;
-	s->depth = -1;
 	buf_init(&s->ovf);
 	s->seen = calloc((size_t)db->npages / 8 + 1, 1); /* NULL: gives up */
-	if (push_page(s, root))
-		s->depth = -2; /* gives up at the first call */
+	if (collect_leaves(s, root))
+		s->state = SQLPAGE_GIVEUP;
+	return s->state;
 }
 
 void sqlpage_scan_release(struct sqlpage_scan *s)
 {
 	buf_release(&s->ovf);
 	free(s->seen);
+	free(s->leaves);
 	s->seen = NULL;
+	s->leaves = NULL;
+}
+
+/*
+ * A leaf cell at p (within the page's usable end): its payload size, rowid,
+ * the part stored on the page (section 1.6) and where that part starts.
+ */
+static int cell_head(const struct sqlpage_db *db, const uint8_t *p, const uint8_t *end,
+		     uint64_t *plen, int64_t *rowid, uint64_t *local, const uint8_t **start)
+{
+	uint64_t key;
+	uint32_t U = db->usable;
+	if (get_varint(&p, end, plen) || get_varint(&p, end, &key) || *plen > 0x7fffffff)
+		return SQLPAGE_GIVEUP;
+	*rowid = (int64_t)key;
+	uint64_t X = U - 35;
+	*local = *plen;
+	if (*plen > X) {
+		uint64_t M = ((uint64_t)(U - 12) * 32 / 255) - 23;
+		uint64_t K = M + ((*plen - M) % (U - 4));
+		*local = K <= X ? K : M;
+	}
+	if ((uint64_t)(end - p) < *local + (*local < *plen ? 4 : 0))
+		return SQLPAGE_GIVEUP;
+	*start = p;
+	return 0;
 }
 
 /*
@@ -140,21 +243,11 @@ static int leaf_cell(struct sqlpage_scan *s, const uint8_t *pg, uint32_t off, in
 		     const uint8_t **payload, uint32_t *len)
 {
 	const struct sqlpage_db *db = s->db;
-	const uint8_t *end = pg + db->usable, *p = pg + off;
-	uint64_t plen, key;
+	const uint8_t *p;
+	uint64_t plen, local;
 	uint32_t U = db->usable;
 
-	if (get_varint(&p, end, &plen) || get_varint(&p, end, &key) || plen > 0x7fffffff)
-		return SQLPAGE_GIVEUP;
-	*rowid = (int64_t)key;
-	/* section 1.6: how much of the payload is stored on the page */
-	uint64_t X = U - 35, local = plen;
-	if (plen > X) {
-		uint64_t M = ((uint64_t)(U - 12) * 32 / 255) - 23;
-		uint64_t K = M + ((plen - M) % (U - 4));
-		local = K <= X ? K : M;
-	}
-	if ((uint64_t)(end - p) < local + (local < plen ? 4 : 0))
+	if (cell_head(db, pg + off, pg + db->usable, &plen, rowid, &local, &p))
 		return SQLPAGE_GIVEUP;
 	if (local == plen) {
 		*payload = p;
@@ -186,49 +279,132 @@ static int leaf_cell(struct sqlpage_scan *s, const uint8_t *pg, uint32_t off, in
 	return 0;
 }
 
+/* The offset of cell k of leaf page pg with n cells, or 0 when it is not a place a cell can be. */
+static uint32_t cell_off(const struct sqlpage_db *db, const uint8_t *pg, uint32_t hoff, uint32_t n,
+			 uint32_t k)
+{
+	uint32_t off = be16(pg + hoff + 8 + 2 * k);
+	/* a cell starts after the cell pointer array and leaves room for its first bytes */
+	if (off < hoff + 8 + 2 * n || off + 4 > db->usable)
+		return 0;
+	return off;
+}
+
+/* Enter leaf s->li when not yet: check its header. */
+static int enter_leaf(struct sqlpage_scan *s)
+{
+	if (s->entered)
+		return 0;
+	if (page_head(s->db, s->leaves[s->li], 0x0d, &s->ncells)) {
+		s->state = SQLPAGE_GIVEUP;
+		return SQLPAGE_GIVEUP;
+	}
+	s->entered = true;
+	return 0;
+}
+
+int sqlpage_scan_pos(struct sqlpage_scan *s, size_t *li, uint32_t *ci)
+{
+	if (s->state)
+		return SQLPAGE_GIVEUP;
+	for (;;) {
+		if (s->li >= s->nleaves)
+			return 0;
+		if (enter_leaf(s))
+			return SQLPAGE_GIVEUP;
+		if (s->ci < s->ncells)
+			break;
+		s->li++;
+		s->ci = 0;
+		s->entered = false;
+	}
+	*li = s->li;
+	*ci = s->ci;
+	return 1;
+}
+
 int sqlpage_scan_next(struct sqlpage_scan *s, int64_t *rowid, const uint8_t **payload,
 		      uint32_t *len)
 {
-	const struct sqlpage_db *db = s->db;
-
-	if (s->depth < -1)
+	size_t li;
+	uint32_t ci, hoff;
+	int r = sqlpage_scan_pos(s, &li, &ci);
+	if (r <= 0)
+		return r;
+	const uint8_t *pg = page_at(s->db, s->leaves[li], &hoff);
+	uint32_t off = cell_off(s->db, pg, hoff, s->ncells, ci);
+	if (!off || leaf_cell(s, pg, off, rowid, payload, len)) {
+		s->state = SQLPAGE_GIVEUP;
 		return SQLPAGE_GIVEUP;
-	while (s->depth >= 0) {
-		uint32_t hoff;
-		const uint8_t *pg = page_at(db, s->stack[s->depth].pgno, &hoff);
-		uint32_t k = s->stack[s->depth].next, n = s->stack[s->depth].ncells;
-		bool leaf = pg[hoff] == 0x0d;
-		uint32_t hsize = leaf ? 8 : 12;
+	}
+	s->row_li = li;
+	s->row_ci = ci;
+	s->ci++;
+	return 1;
+}
 
-		if (k > n || (leaf && k == n)) {
-			s->depth--;
-			continue;
-		}
-		s->stack[s->depth].next = k + 1;
-		uint32_t child;
-		if (k == n) {
-			child = be32(pg + hoff + 8); /* the right-most child */
-		} else {
-			uint32_t off = be16(pg + hoff + hsize + 2 * k);
-			/* a cell starts after the cell pointer array and leaves room for its first bytes */
-			if (off < hoff + hsize + 2 * n || off + 4 > db->usable) {
-				s->depth = -2;
-				return SQLPAGE_GIVEUP;
-			}
-			if (leaf) {
-				int rc = leaf_cell(s, pg, off, rowid, payload, len);
-				if (rc)
-					s->depth = -2;
-				return rc ? rc : 1;
-			}
-			child = be32(pg + off);
-		}
-		if (push_page(s, child)) {
-			s->depth = -2;
+void sqlpage_scan_seek(struct sqlpage_scan *s, size_t li, uint32_t ci)
+{
+	s->li = li;
+	s->ci = ci;
+	s->entered = false;
+}
+
+int sqlpage_leaf_cells(const struct sqlpage_scan *s, size_t li, uint32_t *ncells)
+{
+	if (s->state || li >= s->nleaves)
+		return SQLPAGE_GIVEUP;
+	return page_head(s->db, s->leaves[li], 0x0d, ncells);
+}
+
+/* Feed one leaf page and the overflow pages of its cells, in cell order, into st. */
+static int hash_leaf(const struct sqlpage_db *db, uint32_t pgno, XXH3_state_t *st)
+{
+	uint32_t hoff, n, U = db->usable;
+	if (page_head(db, pgno, 0x0d, &n))
+		return SQLPAGE_GIVEUP;
+	const uint8_t *pg = page_at(db, pgno, &hoff);
+	XXH3_128bits_update(st, pg, db->page_size);
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t off = cell_off(db, pg, hoff, n, k);
+		uint64_t plen, local;
+		int64_t rowid;
+		const uint8_t *p;
+		if (!off || cell_head(db, pg + off, pg + U, &plen, &rowid, &local, &p))
 			return SQLPAGE_GIVEUP;
+		uint64_t rest = plen - local;
+		if ((rest + U - 5) / (U - 4) > db->npages)
+			return SQLPAGE_GIVEUP;
+		uint32_t next = rest ? be32(p + local) : 0;
+		for (; rest; rest -= rest < U - 4 ? rest : U - 4) {
+			if (next < 2 || next > db->npages)
+				return SQLPAGE_GIVEUP;
+			uint32_t ohoff;
+			const uint8_t *op = page_at(db, next, &ohoff);
+			XXH3_128bits_update(st, op, db->page_size);
+			next = be32(op);
 		}
 	}
 	return 0;
+}
+
+int sqlpage_leaves_hash(const struct sqlpage_scan *s, size_t li, size_t n, uint8_t out[16])
+{
+	if (s->state || li > s->nleaves || n > s->nleaves - li)
+		return SQLPAGE_GIVEUP;
+	XXH3_state_t *st = XXH3_createState();
+	int rc = st ? 0 : SQLPAGE_GIVEUP;
+	if (!rc)
+		XXH3_128bits_reset(st);
+	for (size_t i = li; i < li + n && !rc; i++)
+		rc = hash_leaf(s->db, s->leaves[i], st);
+	if (!rc) {
+		XXH128_canonical_t c;
+		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
+		memcpy(out, c.digest, 16);
+	}
+	XXH3_freeState(st);
+	return rc;
 }
 
 int sqlpage_record(const uint8_t *payload, uint32_t len, int64_t rowid,

@@ -18,7 +18,7 @@
 #include "strata/pack.h"
 #include "strata/repo.h"
 
-#define CATALOG_SCHEMA_VERSION 8
+#define CATALOG_SCHEMA_VERSION 9
 
 struct catalog {
 	sqlite3 *db;
@@ -105,6 +105,8 @@ struct cat_gen {
 	uint64_t ntables, nrows, logical_bytes, new_bytes, json_len, schema_len;
 	char dbname[65]; /* the database it is a generation of (naming.h db_name_ok) */
 	bool named;      /* its manifest names it (version 4); else dbname is its source's default */
+	char kind[16];   /* "full", "incremental", "differential"; "" before kinds were recorded */
+	char parent[64]; /* the generation whose unchanged pages it took chunks for; "" when none */
 	char *label;  /* label and source: only filled by catalog_list_gens */
 	char *source;
 };
@@ -122,6 +124,21 @@ int catalog_gen_by_name(struct catalog *c, const char *name, struct cat_gen *g);
 int catalog_db_gens(struct catalog *c, const char *dbname, struct cat_gen **gens, size_t *n);
 int catalog_db_newest(struct catalog *c, const char *dbname, struct cat_gen *g);
 int catalog_db_names(struct catalog *c, char ***names, size_t *n);
+/*
+ * A generation's page map (strata/pagemap.h), stored by the backup that
+ * made it; storing one drops the database's others but its newest full
+ * one, and those of pruned generations.  Derived from no manifest: a
+ * rebuilt catalog has none (the next backup of each database reads it all).
+ */
+int catalog_pagemap_put(struct catalog *c, const char *gen, const char *dbname, bool full,
+			const uint8_t *data, size_t len);
+/*
+ * The newest page map of database dbname (only that of generation gen when
+ * not NULL; only a full backup's when full_only), its generation's name in
+ * out_gen.  -ENOENT when none.  Caller frees *data.
+ */
+int catalog_pagemap_get(struct catalog *c, const char *dbname, const char *gen, bool full_only,
+			char out_gen[64], uint8_t **data, size_t *len);
 /*
  * A source path other than `source` that generations naming database
  * `dbname` in their manifest (version 4) were read from (*other NULL: none).

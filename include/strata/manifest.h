@@ -97,7 +97,17 @@ struct manifest {
 	/* version 4: the database's name (naming.h db_name_ok); NULL before (manifest_db_name) */
 	char *dbname;
 	bool other_props; /* decoded: it has properties this strata skips (a later writer's) */
+	/*
+	 * Properties "kind" (full, incremental, differential: how the backup
+	 * read the source) and "parent" (the generation whose chunks it took
+	 * for unchanged pages); NULL when not recorded.  Informational: every
+	 * generation lists all of its chunks.
+	 */
+	char *kind, *parent;
 };
+
+/* One of "full", "incremental", "differential" (n bytes at k). */
+bool manifest_kind_ok(const char *k, size_t n);
 
 /* The name of the database m is a generation of: its own, or (before version 4) the default for its source. */
 void manifest_db_name(const struct manifest *m, char out[65]);

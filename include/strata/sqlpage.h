@@ -56,19 +56,26 @@ int sqlpage_open_split(struct sqlpage_db *db, const uint8_t *map, uint64_t size,
 
 struct sqlpage_scan {
 	const struct sqlpage_db *db;
-	struct {
-		uint32_t pgno;
-		uint32_t next;  /* next cell to visit; ncells = the right-most child */
-		uint32_t ncells;
-	} stack[SQLPAGE_MAX_DEPTH];
-	int depth;          /* -1: done */
-	uint8_t *seen;      /* one bit per page: b-tree pages entered (a page twice gives up) */
+	uint32_t *leaves;   /* the table's leaf pages in key order (from its interior pages) */
+	size_t nleaves, capleaves;
+	int depth;          /* of the leaves (0: the root is a leaf) */
+	size_t li;          /* where the next row is: leaf li, cell ci */
+	uint32_t ci;
+	uint32_t ncells;    /* cells of leaf li, once entered */
+	bool entered;
+	int state;          /* 0, or SQLPAGE_GIVEUP once given up (every later call too) */
+	size_t row_li;      /* where the row sqlpage_scan_next last returned was */
+	uint32_t row_ci;
+	uint8_t *seen;      /* one bit per page: b-tree pages listed (a page twice gives up) */
 	struct buf ovf;     /* a payload assembled from overflow pages */
 };
 
-void sqlpage_scan_start(struct sqlpage_scan *s, const struct sqlpage_db *db, uint32_t root);
+/*
+ * Start a scan of the table b-tree at root: lists its leaf pages from the
+ * interior pages.  0, or SQLPAGE_GIVEUP (then every call gives up).
+ */
+int sqlpage_scan_start(struct sqlpage_scan *s, const struct sqlpage_db *db, uint32_t root);
 void sqlpage_scan_release(struct sqlpage_scan *s);
-
 /*
  * The next row of a table b-tree in b-tree (rowid) order: 1 and its rowid
  * and payload (valid until the next call), 0 at the end, or
@@ -76,6 +83,23 @@ void sqlpage_scan_release(struct sqlpage_scan *s);
  */
 int sqlpage_scan_next(struct sqlpage_scan *s, int64_t *rowid, const uint8_t **payload,
 		      uint32_t *len);
+/*
+ * Where the next row is (leaf index into s->leaves, cell): 1, 0 at the
+ * end, or SQLPAGE_GIVEUP.  Positions let a backup take an earlier
+ * generation's chunk for leaves whose bytes did not change
+ * (docs/DESIGN-NOTES.md, "Incremental backups").
+ */
+int sqlpage_scan_pos(struct sqlpage_scan *s, size_t *li, uint32_t *ci);
+/* Go on from leaf li, cell ci (a position sqlpage_scan_pos gave, or one past a row). */
+void sqlpage_scan_seek(struct sqlpage_scan *s, size_t li, uint32_t ci);
+/* The number of cells of leaf li.  0 or SQLPAGE_GIVEUP. */
+int sqlpage_leaf_cells(const struct sqlpage_scan *s, size_t li, uint32_t *ncells);
+/*
+ * XXH3-128 of leaves li .. li+n-1: each leaf page's bytes, then the pages of
+ * its cells' overflow chains in cell order - every byte their rows are read
+ * from.  0 or SQLPAGE_GIVEUP.
+ */
+int sqlpage_leaves_hash(const struct sqlpage_scan *s, size_t li, size_t n, uint8_t out[16]);
 
 /* How a declared column is read back by SQLite's scan. */
 struct sqlpage_col {

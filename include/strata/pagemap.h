@@ -1,0 +1,70 @@
+/*
+ * pagemap.h - what an incremental backup needs of an earlier generation:
+ * for each table read from the database pages, which leaf pages each of
+ * its chunks was read from (docs/DESIGN-NOTES.md, "Incremental backups";
+ * the blob is docs/FORMAT.md's "Page maps").
+ *
+ * A chunk is recorded when its rows depend only on its leaves: it starts
+ * at cell start_cell of a leaf whose bytes hash to `first`, spans nleaves
+ * leaves whose bytes (with their overflow pages) hash to `span`, and ends
+ * at cell end_cell of the last one, either because the chunker cut after
+ * that row (PAGEMAP_END_CUT: a decision that depends only on the chunk's
+ * own rows) or because the table ended there (PAGEMAP_END_TABLE).  A later
+ * backup at a chunk boundary on such a leaf and cell, whose next nleaves
+ * leaves hash to `span` (and, for END_TABLE, end the table at end_cell),
+ * reads exactly the rows of that chunk again, so it takes the chunk as it
+ * was - id, sizes, keys and classes - without decoding them.  `ident`
+ * covers everything else the rows' encoding depends on (names, declared
+ * types, page size, chunker parameters, renderings), so a table whose
+ * ident differs is read in full.
+ */
+#ifndef STRATA_PAGEMAP_H
+#define STRATA_PAGEMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "strata/util.h"
+
+#define PAGEMAP_VERSION 1
+#define PAGEMAP_MAX_SIZE (1ULL << 30)
+
+enum { PAGEMAP_END_CUT = 1, PAGEMAP_END_TABLE = 2 };
+
+struct pagemap_chunk {
+	uint32_t k;         /* its index in the generation's table (manifest order) */
+	uint8_t first[16];  /* sqlpage_leaves_hash of its first leaf alone */
+	uint8_t span[16];   /* ... of its nleaves leaves */
+	uint32_t start_cell, nleaves, end_cell;
+	uint8_t end;        /* PAGEMAP_END_* */
+	uint8_t *classes;   /* ncols bytes: what each column holds (pgschema.h), owned */
+};
+
+struct pagemap_table {
+	char *name;
+	uint8_t ident[16];
+	unsigned ncols;
+	size_t nchunks;
+	struct pagemap_chunk *chunks; /* decoded: sorted by (first, start_cell) for pagemap_find */
+};
+
+struct pagemap {
+	size_t ntables;
+	struct pagemap_table *tables;
+};
+
+void pagemap_encode(const struct pagemap *pm, struct buf *out);
+/* Parse and check (a damaged or foreign blob is -EUCLEAN, never a crash); on failure *pm is empty. */
+int pagemap_decode(const uint8_t *p, size_t n, struct pagemap *pm);
+void pagemap_release(struct pagemap *pm);
+/* Append a table (name copied); its chunks are added with pagemap_add. */
+struct pagemap_table *pagemap_add_table(struct pagemap *pm, const char *name,
+					const uint8_t ident[16], unsigned ncols);
+/* Append a chunk (classes copied, ncols bytes). */
+void pagemap_add(struct pagemap_table *t, const struct pagemap_chunk *c);
+/* The table of that name, or NULL. */
+const struct pagemap_table *pagemap_table(const struct pagemap *pm, const char *name);
+/* The chunk that starts at cell `cell` of a leaf hashing to first, or NULL (a decoded table). */
+const struct pagemap_chunk *pagemap_find(const struct pagemap_table *t, const uint8_t first[16],
+					 uint32_t cell);
+
+#endif
