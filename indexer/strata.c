@@ -762,6 +762,17 @@ static int cmd_ls(const struct help_args *a)
 			buf_add_json_str(&b, g[i].dbname, strlen(g[i].dbname));
 			buf_adds(&b, ", \"source\": ");
 			buf_add_json_str(&b, g[i].source, strlen(g[i].source));
+			/* how the backup read the source; null: before kinds were recorded */
+			buf_adds(&b, ", \"kind\": ");
+			if (g[i].kind[0])
+				buf_add_json_str(&b, g[i].kind, strlen(g[i].kind));
+			else
+				buf_adds(&b, "null");
+			buf_adds(&b, ", \"parent\": ");
+			if (g[i].parent[0])
+				buf_add_json_str(&b, g[i].parent, strlen(g[i].parent));
+			else
+				buf_adds(&b, "null");
 			buf_addf(&b, ", \"tables\": %llu, \"rows\": %llu, \"logical_bytes\": %llu, \"new_bytes\": %llu}",
 				 (unsigned long long)g[i].ntables, (unsigned long long)g[i].nrows,
 				 (unsigned long long)g[i].logical_bytes,
@@ -772,8 +783,8 @@ static int cmd_ls(const struct help_args *a)
 		buf_release(&b);
 	} else {
 		struct buf label = BUF_INIT, name = BUF_INIT, db = BUF_INIT;
-		printf("%-22s %-20s %7s %12s %11s %11s  %-16s %s\n", "NAME", "TIME", "TABLES", "ROWS",
-		       "LOGICAL", "NEW", "DATABASE", "LABEL");
+		printf("%-22s %-20s %7s %12s %11s %11s  %-16s %-12s %s\n", "NAME", "TIME", "TABLES",
+		       "ROWS", "LOGICAL", "NEW", "DATABASE", "KIND", "LABEL");
 		for (size_t i = 0; i < n; i++) {
 			char ts[32], lg[HUMAN_MAX], nw[HUMAN_MAX];
 			time_rfc3339(ts, g[i].time);
@@ -785,9 +796,11 @@ static int cmd_ls(const struct help_args *a)
 			buf_add_printable(&name, g[i].name, strlen(g[i].name));
 			buf_reset(&db); /* from the catalog: as untrusted as the rest */
 			buf_add_printable(&db, g[i].dbname, strlen(g[i].dbname));
-			printf("%-22s %-20s %7llu %12llu %11s %11s  %-16s %s\n", (char *)name.data, ts,
+			/* a kind from the catalog is one of three words (manifest_kind_ok) */
+			const char *kind = manifest_kind_ok(g[i].kind, strlen(g[i].kind)) ? g[i].kind : "-";
+			printf("%-22s %-20s %7llu %12llu %11s %11s  %-16s %-12s %s\n", (char *)name.data, ts,
 			       (unsigned long long)g[i].ntables, (unsigned long long)g[i].nrows, lg, nw,
-			       (char *)db.data, label.len ? (char *)label.data : "");
+			       (char *)db.data, kind, label.len ? (char *)label.data : "");
 		}
 		buf_release(&label);
 		buf_release(&name);

@@ -410,8 +410,19 @@ static void gen_json(struct buf *j, const struct manifest *m)
 	buf_add_json_str(j, m->label, strlen(m->label));
 	buf_adds(j, ",\n  \"source\": ");
 	buf_add_json_str(j, m->source, strlen(m->source));
-	buf_addf(j, ",\n  \"source_bytes\": %llu,\n  \"tables\": [",
-		 (unsigned long long)m->source_bytes);
+	buf_addf(j, ",\n  \"source_bytes\": %llu,", (unsigned long long)m->source_bytes);
+	if (m->kind) {
+		/* how the backup read the source (not in generations from before kinds were recorded) */
+		buf_adds(j, "\n  \"kind\": ");
+		buf_add_json_str(j, m->kind, strlen(m->kind));
+		buf_adds(j, ",\n  \"parent\": ");
+		if (m->parent)
+			buf_add_json_str(j, m->parent, strlen(m->parent));
+		else
+			buf_adds(j, "null");
+		buf_adds(j, ",");
+	}
+	buf_adds(j, "\n  \"tables\": [");
 	for (size_t i = 0; i < m->ntables; i++) {
 		const struct manifest_table *t = &m->tables[i];
 		buf_adds(j, i ? ",\n    {\"name\": " : "\n    {\"name\": ");

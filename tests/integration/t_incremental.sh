@@ -1,0 +1,243 @@
+#!/bin/bash
+# Incremental backups (the history issue, item 2) take the parent
+# generation's chunks for runs of database pages whose bytes did not
+# change.  The contract: the generation is the one a full read makes.
+# Repository A gets default (incremental) backups, repository B the same
+# sources at the same times with --kind full; after every step both
+# catalogs list the same tables and chunks (ids, sizes, keys, row-file
+# names, classes) and serve the same bytes, and A's generation restores to
+# the source (dump.sql replayed, .dump --preserve-rowids compared).  Steps:
+# random updates, a growing overflow value, deletes then inserts reusing
+# freed pages, VACUUM, WAL mode (checkpointed) and back, a renamed column,
+# a new and a dropped table, the file replaced by another database, an
+# unchanged source, a differential backup.  It also checks that A took
+# chunks unread where it should (so it fails if incremental never works),
+# and that kind and parent are recorded and shown.
+. "$(dirname "$0")/lib.sh"
+require_bins
+
+A=$T/a B=$T/b DB=$T/src.db
+"$STRATA" init "$A" --chunk-size 4K >/dev/null
+"$STRATA" init "$B" --chunk-size 4K >/dev/null
+
+"$PY" - "$DB" <<'EOF'
+import random, sqlite3, sys
+rnd = random.Random(42)
+c = sqlite3.connect(sys.argv[1])
+c.execute("PRAGMA page_size=1024")
+c.execute("CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, price REAL, qty INTEGER, tag BLOB)")
+c.execute("CREATE TABLE docs(id INTEGER PRIMARY KEY, body BLOB, note TEXT)")
+c.execute("CREATE TABLE keyed(k TEXT PRIMARY KEY, v INTEGER)")
+c.execute("CREATE TABLE gone(id INTEGER PRIMARY KEY, v TEXT)")
+for i in range(1, 12001):
+    c.execute("INSERT INTO items VALUES(?,?,?,?,?)",
+              (i, "item %d %s" % (i, "x" * rnd.randrange(40)), rnd.random() * 100,
+               rnd.choice([None, rnd.randrange(-10**9, 10**9)]), bytes(rnd.randrange(8))))
+for i in range(1, 61):
+    c.execute("INSERT INTO docs VALUES(?,?,?)", (i, bytes(rnd.randrange(256) for _ in range(rnd.choice([10, 900, 3000, 9000]))), "n%d" % i))
+for i in range(300):
+    c.execute("INSERT INTO keyed VALUES(?,?)", ("k%05d" % (i * 7919 % 100003), i))
+    c.execute("INSERT INTO gone VALUES(?,?)", (i, "g%d" % i))
+c.commit()
+EOF
+
+DAY=0
+# step NAME [A_OPTS]: back up DB into both repositories, compare them and the restore
+step() {
+    local name=$1 opts=${2:-}
+    DAY=$((DAY + 1))
+    local at gen
+    at=$(date -u -d "2026-03-01 +$DAY days" +%Y-%m-%dT02:00:00Z)
+    gen=$(gen_name "$at")
+    # shellcheck disable=SC2086
+    "$STRATA" backup "$A" "$DB" --at "$at" $opts >"$T/a.out" 2>&1 || fail "$name: backup A: $(cat "$T/a.out")"
+    "$STRATA" backup "$B" "$DB" --at "$at" --kind full >"$T/b.out" 2>&1 || fail "$name: backup B: $(cat "$T/b.out")"
+    for r in "$A" "$B"; do
+        sqlite3 "$r/catalog.db" "SELECT t.name, t.nrows, t.nchunks, t.csv_size, t.jsonl_size, t.sql_size,
+              t.flags, t.pg_schema, t.header FROM tables t JOIN generations g USING(seq)
+              WHERE g.name = '$gen' ORDER BY t.tidx" >"$r.tables"
+        sqlite3 "$r/catalog.db" "SELECT c.tidx, c.seqno, hex(c.chunk_id), c.csv_off, c.fname,
+              c.jsonl_off, c.jsonl_len, c.sql_off, c.sql_len, hex(c.first_key), hex(c.last_key)
+              FROM table_chunks c JOIN generations g USING(seq) WHERE g.name = '$gen'
+              ORDER BY c.tidx, c.seqno" >"$r.chunks"
+    done
+    [ -s "$A.chunks" ] || fail "$name: test bug: no chunks listed for $gen"
+    cmp -s "$A.tables" "$B.tables" || fail "$name: tables differ from a full read: $(diff "$A.tables" "$B.tables" | head -c 1500)"
+    cmp -s "$A.chunks" "$B.chunks" || fail "$name: chunks differ from a full read: $(diff "$A.chunks" "$B.chunks" | head -c 1500)"
+    # served bytes: every table's three views, the schema files and dump.sql
+    local f
+    "$STRATA" cat "$A" "$gen/dump.sql" >"$T/a.dump" || fail "$name: cat dump.sql from A"
+    "$STRATA" cat "$B" "$gen/dump.sql" >"$T/b.dump" || fail "$name: cat dump.sql from B"
+    cmp -s "$T/a.dump" "$T/b.dump" || fail "$name: dump.sql differs from a full read's"
+    sqlite3 "$DB" "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'" >"$T/names"
+    while read -r tb; do
+        for f in "$tb/$tb.csv" "$tb/$tb.jsonl" "$tb/$tb.sql" "$tb/schema.pg.sql"; do
+            "$STRATA" cat "$A" "$gen/$f" >"$T/a.f" || fail "$name: cat $f from A"
+            "$STRATA" cat "$B" "$gen/$f" >"$T/b.f" || fail "$name: cat $f from B"
+            cmp -s "$T/a.f" "$T/b.f" || fail "$name: $f differs from a full read's"
+        done
+    done <"$T/names"
+    rm -f "$T/new.db"
+    sqlite3 "$T/new.db" <"$T/a.dump" || fail "$name: dump.sql does not replay"
+    same_db "$DB" "$T/new.db" "$name"
+    GEN=$gen
+}
+# taken: chunks A's last backup took unread (0 when it said nothing)
+taken() { sed -n 's/^[a-z]* from generation [^:]*: \([0-9]*\) of .*/\1/p' "$T/a.out" | grep . || echo 0; }
+parent_of() { sqlite3 "$A/catalog.db" "SELECT kind || ' ' || parent FROM generations WHERE name = '$1'"; }
+edit() { "$PY" - "$DB" "$@"; }
+
+step "first backup"
+G1=$GEN
+[ "$(parent_of "$G1")" = "full " ] || fail "the first backup is recorded as '$(parent_of "$G1")', want full without parent"
+[ "$(taken)" = 0 ] || fail "the first backup took chunks from nowhere: $(cat "$T/a.out")"
+
+edit <<'EOF'
+import random, sqlite3, sys
+rnd = random.Random(1)
+c = sqlite3.connect(sys.argv[1])
+for i in rnd.sample(range(1, 12001), 12):
+    c.execute("UPDATE items SET name = ?, qty = qty + 1 WHERE id = ?", ("changed %d" % i, i))
+c.execute("UPDATE docs SET body = body || x'00ff' WHERE id = 7")
+c.execute("INSERT INTO items(name, price) VALUES('appended', 1.5)")
+c.commit()
+EOF
+step "random updates"
+G2=$GEN
+n=$(taken)
+total=$(sqlite3 "$A/catalog.db" "SELECT sum(nchunks) FROM tables t JOIN generations g USING(seq) WHERE g.name = '$G2'")
+note "random updates: $n of $total chunks taken unread"
+[ "$n" -gt $((total / 2)) ] || fail "12 updated rows: only $n of $total chunks taken unread: $(cat "$T/a.out")"
+[ "$(parent_of "$G2")" = "incremental $G1" ] || fail "recorded as '$(parent_of "$G2")', want incremental from $G1"
+"$STRATA" ls "$A" --json | "$PY" -c '
+import json, sys
+g = json.load(sys.stdin)[-1]
+assert g["kind"] == "incremental" and g["parent"] == sys.argv[1], g' "$G1" || fail "strata ls --json does not show kind and parent"
+"$STRATA" ls "$A" | grep -q "incremental" || fail "strata ls does not show the kind: $("$STRATA" ls "$A")"
+
+edit <<'EOF'
+import random, sqlite3, sys
+rnd = random.Random(2)
+c = sqlite3.connect(sys.argv[1])
+c.execute("DELETE FROM items WHERE id BETWEEN 3000 AND 5200")
+c.commit()
+for i in range(20000, 21500):
+    c.execute("INSERT INTO items VALUES(?,?,?,?,?)", (i, "new %d" % i, rnd.random(), i, b"\x01"))
+c.commit()
+EOF
+step "deletes, then inserts into the freed pages"
+
+edit <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("VACUUM")
+EOF
+step "VACUUM"
+
+edit <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("PRAGMA journal_mode=WAL")
+c.execute("UPDATE items SET price = -price WHERE id % 997 = 0")
+c.commit()
+c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+c.close()
+EOF
+step "WAL mode"
+[ "$(taken)" -gt 0 ] || fail "WAL mode with an empty log: nothing taken unread: $(cat "$T/a.out")"
+
+edit <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("PRAGMA journal_mode=DELETE")
+c.execute("ALTER TABLE items RENAME COLUMN qty TO quantity")
+c.execute("CREATE TABLE fresh(id INTEGER PRIMARY KEY, v TEXT)")
+c.executemany("INSERT INTO fresh VALUES(?, ?)", [(i, "f%d" % i) for i in range(500)])
+c.execute("DROP TABLE gone")
+c.commit()
+EOF
+step "a renamed column, a new and a dropped table"
+
+edit <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("UPDATE docs SET note = 'again' WHERE id = 50")
+c.commit()
+EOF
+step "one more update"
+[ "$(taken)" -gt 0 ] || fail "after the rename, nothing taken unread: $(cat "$T/a.out")"
+
+# the same path, another database: nothing of it is taken for the other one's pages
+"$PY" - "$T/other.db" <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("PRAGMA page_size=1024")
+c.execute("CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, price REAL, quantity INTEGER, tag BLOB)")
+c.executemany("INSERT INTO items VALUES(?,?,?,?,?)", [(i, "other %d" % i, i / 3, i, None) for i in range(1, 9000)])
+c.commit()
+EOF
+mv "$T/other.db" "$DB"
+step "the file replaced by another database"
+
+# unchanged: not read at all, recorded as incremental from the one before,
+# whose page map it shares: the next change still takes chunks unread
+step "unchanged source"
+grep -q "source unchanged since generation" "$T/a.out" || fail "an unchanged source was read: $(cat "$T/a.out")"
+GU=$GEN
+edit <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("UPDATE items SET name = 'late change' WHERE id = 4000")
+c.commit()
+EOF
+step "after an unchanged one"
+[ "$(taken)" -gt 0 ] || fail "after an unchanged backup, nothing taken unread: $(cat "$T/a.out")"
+[ "$(parent_of "$GEN")" = "incremental $GU" ] || fail "recorded as '$(parent_of "$GEN")', want incremental from $GU"
+
+# differential: against the newest full generation, whatever came after it
+step "a full one" "--kind full"
+GF=$GEN
+[ "$(parent_of "$GF")" = "full " ] || fail "--kind full recorded as '$(parent_of "$GF")'"
+[ "$(taken)" = 0 ] || fail "--kind full took chunks unread: $(cat "$T/a.out")"
+edit <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("UPDATE items SET price = 0 WHERE id = 10")
+c.commit()
+EOF
+step "incremental after the full one"
+edit <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("UPDATE items SET price = 1 WHERE id = 8000")
+c.commit()
+EOF
+step "differential" "--kind differential"
+[ "$(parent_of "$GEN")" = "differential $GF" ] || fail "--kind differential recorded as '$(parent_of "$GEN")', want differential from $GF"
+[ "$(taken)" -gt 0 ] || fail "differential: nothing taken unread: $(cat "$T/a.out")"
+
+# `strata index --rebuild` keeps page maps (as it keeps the sources' states);
+# a catalog made anew has none, and the next backup reads everything
+"$STRATA" index "$A" --rebuild >/dev/null || fail "index --rebuild"
+[ "$(parent_of "$GEN")" = "differential $GF" ] || fail "kind and parent lost by a catalog rebuild: '$(parent_of "$GEN")'"
+GD=$GEN
+edit <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("UPDATE items SET price = 2 WHERE id = 8001")
+c.commit()
+EOF
+step "after a catalog rebuild"
+[ "$(parent_of "$GEN")" = "incremental $GD" ] || fail "after index --rebuild: recorded as '$(parent_of "$GEN")', want incremental from $GD"
+rm -f "$A/catalog.db" "$A/catalog.db-wal" "$A/catalog.db-shm"
+edit <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("UPDATE items SET price = 3 WHERE id = 8002")
+c.commit()
+EOF
+step "after the catalog was deleted"
+[ "$(parent_of "$GEN")" = "full " ] || fail "without page maps: recorded as '$(parent_of "$GEN")', want full"
+
+expect_err 2 "kind" "$STRATA" backup "$A" "$DB" --kind weekly
+echo "ok"
