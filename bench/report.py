@@ -180,8 +180,9 @@ def main():
     R.section("BACKUP of orders.db (%d rows, %.0f MB; CSV %.0f MB); source evicted before each run"
               % (rows, src / 1e6, csv / 1e6))
     for what, key in (("first backup", "first_s"), ("unchanged second backup", "unchanged_s"),
-                      ("after 1,000 rows changed", "changed_s")):
-        for tool in ("strata", "restic") if key == "changed_s" else ("strata", "restic", "borg"):
+                      ("after 1,000 random rows changed", "changed_s"),
+                      ("after 1,000 consecutive rows changed", "changed_cons_s")):
+        for tool in ("strata", "restic") if key.startswith("changed") else ("strata", "restic", "borg"):
             k = "backup.%s.%s" % (tool, key)
             if key == "first_s":
                 med = R.fig(sec, what, tool, k, "s", "time", base="backup.strata.first_s")
@@ -190,6 +191,8 @@ def main():
                     R.figures[-1]["db_MBps"] = src / 1e6 / med
             else:
                 R.fig(sec, what, tool, k, "s", "time", base="backup.strata." + key)
+    R.fig(sec, "after 1,000 random rows changed", "strata --kind full (every row read)",
+          "backup.strata.changed_full_s", "s", "time", base="backup.strata.changed_s")
     R.fig(sec, "zstd -3 -T1 of the CSV", "zstd (CPU reference)", "backup.zstd3_s", "s", "time")
     for tool in ("strata", "restic", "borg"):
         R.size(sec, "stored (repository on disk)", tool, "stored.%s" % tool, base="stored.strata")
@@ -197,14 +200,15 @@ def main():
            base="stored.strata")
     R.size(sec, "stored (repository on disk)", "squashfs image of the CSV", "stored.squashfs",
            base="stored.strata")
-    for tool in ("strata", "restic"):
-        k = "backup.%s.changed_added" % tool
-        s = stat(vals, k)
-        if s is None:
-            R.fig(sec, "added by the changed backup", tool, k, "MB", "size")
-        else:
-            R.fig(sec, "added by the changed backup", tool, k, "MB", "size", scale=1e-6,
-                  base="backup.strata.changed_added")
+    for what, key in (("added by the random-change backup", "changed_added"),
+                      ("added by the consecutive-change backup", "changed_cons_added")):
+        for tool in ("strata", "restic"):
+            k = "backup.%s.%s" % (tool, key)
+            s = stat(vals, k)
+            if s is None:
+                R.fig(sec, what, tool, k, "MB", "size")
+            else:
+                R.fig(sec, what, tool, k, "MB", "size", scale=1e-6, base="backup.strata." + key)
 
     sec = "read"
     R.section("SEQUENTIAL READ of the whole CSV (%.0f MB) through each mount, MB/s" % (csv / 1e6))

@@ -740,17 +740,22 @@ static int take_unread(struct backup *b, struct sqlpage_scan *s, struct incr *in
 	if (sqlpage_scan_pos(s, &li, &ci) != 1 || sqlpage_leaves_hash(s, li, 1, first))
 		return 0;
 	const struct pagemap_chunk *pc = pagemap_find(inc->pt, first, ci);
-	if (!pc || pc->k >= inc->mt->nchunks || pc->nleaves > s->nleaves - li)
+	size_t nspan = pc ? pc->nleaves + (pc->end == PAGEMAP_END_BEFORE_NEXT) : 0;
+	if (!pc || pc->k >= inc->mt->nchunks || nspan > s->nleaves - li)
 		return 0;
 	size_t end_li = li + pc->nleaves - 1;
 	if (sqlpage_leaf_cells(s, end_li, &lastn) || pc->end_cell >= lastn ||
 	    (pc->nleaves == 1 && pc->end_cell < ci))
 		return 0;
-	if (pc->end == PAGEMAP_END_TABLE && (end_li + 1 != s->nleaves || pc->end_cell + 1 != lastn))
+	/* where the chunk ended must still be so: the table's end, or the next row's place */
+	bool last_cell = pc->end_cell + 1 == lastn;
+	if ((pc->end == PAGEMAP_END_TABLE && (end_li + 1 != s->nleaves || !last_cell)) ||
+	    (pc->end == PAGEMAP_END_BEFORE && last_cell) ||
+	    (pc->end == PAGEMAP_END_BEFORE_NEXT && !last_cell))
 		return 0;
-	if (pc->nleaves == 1)
+	if (nspan == 1)
 		memcpy(span, first, 16);
-	else if (sqlpage_leaves_hash(s, li, pc->nleaves, span))
+	else if (sqlpage_leaves_hash(s, li, nspan, span))
 		return 0;
 	if (memcmp(span, pc->span, 16))
 		return 0;
@@ -823,9 +828,10 @@ static void incr_record(struct backup *b, const struct sqlpage_scan *s, struct i
 			c = *p->from;
 		} else {
 			memset(&c, 0, sizeof(c));
+			size_t nspan = p->l_li - p->f_li + 1 + (p->end == PAGEMAP_END_BEFORE_NEXT);
 			if (!p->end || p->l_li < p->f_li || p->l_li - p->f_li >= UINT32_MAX ||
 			    sqlpage_leaves_hash(s, p->f_li, 1, c.first) ||
-			    sqlpage_leaves_hash(s, p->f_li, p->l_li - p->f_li + 1, c.span))
+			    sqlpage_leaves_hash(s, p->f_li, nspan, c.span))
 				continue;
 			c.start_cell = p->f_ci;
 			c.nleaves = (uint32_t)(p->l_li - p->f_li + 1);
@@ -1107,8 +1113,13 @@ restart:
 			rc = close_chunk(b, t, &cap, &chunk, pos, &hdr, &chunk_rows, &first, &last);
 			if (rc)
 				goto out;
-			if (paged) /* its end depends on this row: not a chunk to take unread */
-				pend_add(&inc, b->jobs[b->njobs - 1], 0);
+			if (paged) {
+				/* its end depends on this row too: recorded when the row is where the span can cover it */
+				uint8_t end = cur_li == prev_li ? PAGEMAP_END_BEFORE :
+					      cur_li == prev_li + 1 && cur_ci == 0 ? PAGEMAP_END_BEFORE_NEXT : 0;
+				struct pend *p = pend_add(&inc, b->jobs[b->njobs - 1], end);
+				p->f_li = f_li, p->f_ci = f_ci, p->l_li = prev_li, p->l_ci = prev_ci;
+			}
 			memmove(chunk.data + hdrlen, chunk.data + pos, row_len);
 			chunk.len = hdrlen + row_len;
 		}
@@ -2175,7 +2186,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 		backup_db_name(o, abs ? abs : o->source, dbname);
 		free(abs);
 	}
-	if (!kind_full)
+	if (!kind_full && !o->api_reader)
 		load_parent(&c, &r, dbname, kind_diff, &b);
 	catalog_each_chunk(&c, idset_add_cb, &b.known);
 	mark_damaged(&r, &c, &b.known, res);
@@ -2320,7 +2331,9 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	/* the manifest, last */
 	m.schema = (char *)buf_detach(&schema, NULL);
 	m.new_bytes = b.new_bytes;
-	/* a backup with no parent read everything: full, whatever was asked */
+	/* a backup that took nothing from a parent read every row: full, whatever was asked */
+	if (!b.reused_chunks)
+		b.parent[0] = 0;
 	m.kind = xstrdup(!b.parent[0] ? "full" : kind_diff ? "differential" : "incremental");
 	m.parent = b.parent[0] ? xstrdup(b.parent) : NULL;
 	rc = store_generation(&c, &r, o, &m, &sst, &enc, err);

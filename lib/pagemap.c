@@ -97,7 +97,7 @@ int pagemap_decode(const uint8_t *p, size_t n, struct pagemap *pm)
 			if (rd_u32v(&r, &c->start_cell) || rd_u32v(&r, &c->nleaves) ||
 			    rd_u32v(&r, &c->end_cell) || rd_u8(&r, &c->end) || rd_raw(&r, t->ncols, &raw))
 				goto bad;
-			if (!c->nleaves || (c->end != PAGEMAP_END_CUT && c->end != PAGEMAP_END_TABLE) ||
+			if (!c->nleaves || c->end < PAGEMAP_END_CUT || c->end > PAGEMAP_END_BEFORE_NEXT ||
 			    (c->nleaves == 1 && c->end_cell < c->start_cell))
 				goto bad;
 			c->classes = xmalloc(t->ncols ? t->ncols : 1);

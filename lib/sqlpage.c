@@ -357,54 +357,91 @@ int sqlpage_leaf_cells(const struct sqlpage_scan *s, size_t li, uint32_t *ncells
 	return page_head(s->db, s->leaves[li], 0x0d, ncells);
 }
 
-/* Feed one leaf page and the overflow pages of its cells, in cell order, into st. */
-static int hash_leaf(const struct sqlpage_db *db, uint32_t pgno, XXH3_state_t *st)
+/*
+ * A leaf's digest: XXH3-128 of its page, or of its page then the pages of
+ * its cells' overflow chains in cell order when it has any.  Only a cell
+ * whose payload size exceeds what a page holds (one varint read) is parsed
+ * further.
+ */
+static int leaf_digest(const struct sqlpage_db *db, uint32_t pgno, XXH128_hash_t *out)
 {
 	uint32_t hoff, n, U = db->usable;
+	XXH3_state_t *st = NULL;
 	if (page_head(db, pgno, 0x0d, &n))
 		return SQLPAGE_GIVEUP;
 	const uint8_t *pg = page_at(db, pgno, &hoff);
-	XXH3_128bits_update(st, pg, db->page_size);
-	for (uint32_t k = 0; k < n; k++) {
+	int rc = 0;
+	for (uint32_t k = 0; k < n && !rc; k++) {
 		uint32_t off = cell_off(db, pg, hoff, n, k);
+		if (!off)
+			return SQLPAGE_GIVEUP;
+		if (pg[off] < 0x80 || (pg[off + 1] < 0x80 && ((pg[off] & 0x7fu) << 7 | pg[off + 1]) <= U - 35))
+			continue; /* a payload size of one or two bytes that fits on the page */
 		uint64_t plen, local;
 		int64_t rowid;
 		const uint8_t *p;
-		if (!off || cell_head(db, pg + off, pg + U, &plen, &rowid, &local, &p))
+		if (cell_head(db, pg + off, pg + U, &plen, &rowid, &local, &p))
 			return SQLPAGE_GIVEUP;
 		uint64_t rest = plen - local;
+		if (!rest)
+			continue;
 		if ((rest + U - 5) / (U - 4) > db->npages)
 			return SQLPAGE_GIVEUP;
-		uint32_t next = rest ? be32(p + local) : 0;
-		for (; rest; rest -= rest < U - 4 ? rest : U - 4) {
-			if (next < 2 || next > db->npages)
+		if (!st) {
+			st = XXH3_createState();
+			if (!st)
 				return SQLPAGE_GIVEUP;
+			XXH3_128bits_reset(st);
+			XXH3_128bits_update(st, pg, db->page_size);
+		}
+		uint32_t next = be32(p + local);
+		for (; rest; rest -= rest < U - 4 ? rest : U - 4) {
+			if (next < 2 || next > db->npages) {
+				rc = SQLPAGE_GIVEUP;
+				break;
+			}
 			uint32_t ohoff;
 			const uint8_t *op = page_at(db, next, &ohoff);
 			XXH3_128bits_update(st, op, db->page_size);
 			next = be32(op);
 		}
 	}
-	return 0;
+	if (!rc)
+		*out = st ? XXH3_128bits_digest(st) : XXH3_128bits(pg, db->page_size);
+	XXH3_freeState(st);
+	return rc;
 }
 
 int sqlpage_leaves_hash(const struct sqlpage_scan *s, size_t li, size_t n, uint8_t out[16])
 {
-	if (s->state || li > s->nleaves || n > s->nleaves - li)
+	XXH128_canonical_t c;
+	XXH128_hash_t h;
+	if (s->state || li > s->nleaves || n > s->nleaves - li || n == 0)
 		return SQLPAGE_GIVEUP;
-	XXH3_state_t *st = XXH3_createState();
-	int rc = st ? 0 : SQLPAGE_GIVEUP;
-	if (!rc)
-		XXH3_128bits_reset(st);
-	for (size_t i = li; i < li + n && !rc; i++)
-		rc = hash_leaf(s->db, s->leaves[i], st);
-	if (!rc) {
-		XXH128_canonical_t c;
-		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
-		memcpy(out, c.digest, 16);
+	if (n == 1) {
+		if (leaf_digest(s->db, s->leaves[li], &h))
+			return SQLPAGE_GIVEUP;
+	} else {
+		/* the leaves' digests in order, hashed */
+		XXH3_state_t *st = XXH3_createState();
+		int rc = st ? 0 : SQLPAGE_GIVEUP;
+		if (!rc)
+			XXH3_128bits_reset(st);
+		for (size_t i = li; i < li + n && !rc; i++) {
+			rc = leaf_digest(s->db, s->leaves[i], &h);
+			XXH128_canonicalFromHash(&c, h);
+			if (!rc)
+				XXH3_128bits_update(st, c.digest, 16);
+		}
+		if (!rc)
+			h = XXH3_128bits_digest(st);
+		XXH3_freeState(st);
+		if (rc)
+			return rc;
 	}
-	XXH3_freeState(st);
-	return rc;
+	XXH128_canonicalFromHash(&c, h);
+	memcpy(out, c.digest, 16);
+	return 0;
 }
 
 int sqlpage_record(const uint8_t *payload, uint32_t len, int64_t rowid,

@@ -19,8 +19,11 @@
 #               auto), `borg create -C zstd,3` (unencrypted) of the .db file:
 #               seconds, MB/s of the db file, repository size on disk; an
 #               unchanged second backup; for strata and restic a backup after
-#               1,000 random rows were UPDATEd (same path, new contents); time
-#               and size of `zstd -3 -T1` of the CSV
+#               1,000 random rows were UPDATEd and one after 1,000 consecutive
+#               rows were (same path, new contents; strata's default is an
+#               incremental backup, and the random case is also read in full
+#               with --kind full for reference); time and size of
+#               `zstd -3 -T1` of the CSV
 #   seq read    the whole-table CSV through: the strata mount; memfs, a minimal
 #               in-memory FUSE filesystem (the FUSE ceiling); squashfuse over
 #               a `mksquashfs -comp zstd` image of the CSV; `borg mount` and
@@ -209,7 +212,8 @@ run_section() {
 # --- data ------------------------------------------------------------------
 DB=$DIR/orders-v2-$ROWS.db
 CSV=$DIR/orders-v2-$ROWS.csv
-DBMOD=$DIR/orders-v2-$ROWS-mod1000.db
+DBMOD=$DIR/orders-v2-$ROWS-mod1000.db       # 1,000 random rows updated
+DBCONS=$DIR/orders-v2-$ROWS-cons1000.db     # 1,000 consecutive rows updated
 # time spent making data that is kept for later runs (not part of a warm run)
 PREP_US=0
 P0=$(now)
@@ -240,7 +244,7 @@ db.executemany("INSERT INTO orders VALUES(?,?,?,?,?,?,?,?,?)", rows())
 db.commit(); db.close()
 EOF
     mv "$DB.tmp" "$DB"
-    rm -f "$CSV" "$CSV.zst" "$DBMOD"
+    rm -f "$CSV" "$CSV.zst" "$DBMOD" "$DBCONS"
 fi
 if [ ! -f "$DBMOD" ]; then
     cp "$DB" "$DBMOD.tmp"
@@ -254,6 +258,19 @@ db.executemany("UPDATE orders SET status = 'returned', quantity = quantity + 1 W
 db.commit(); db.close()
 EOF
     mv "$DBMOD.tmp" "$DBMOD"
+fi
+if [ ! -f "$DBCONS" ]; then
+    cp "$DB" "$DBCONS.tmp"
+    $PY - "$DBCONS.tmp" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+n = db.execute("SELECT max(id) FROM orders").fetchone()[0]
+lo = max(1, n // 2 - 500)
+db.execute("UPDATE orders SET status = 'returned', quantity = quantity + 1 WHERE id BETWEEN ? AND ?",
+           (lo, lo + 999))
+db.commit(); db.close()
+EOF
+    mv "$DBCONS.tmp" "$DBCONS"
 fi
 PREP_US=$((PREP_US + $(now) - P0))
 SRC_BYTES=$(stat -c %s "$DB")
@@ -300,10 +317,18 @@ backup_strata() {
     evict "$W"
     s=$(now); "$STRATA" backup "$r" "$W" --at $AT2 >/dev/null; rec backup.strata.unchanged_s "$(usecs "$s")"
     before=$(dusb "$r")
+    cp -a "$r" "$r.base"
     put_source "$DBMOD"
     s=$(now); "$STRATA" backup "$r" "$W" --at $AT3 >/dev/null; rec backup.strata.changed_s "$(usecs "$s")"
     rec backup.strata.changed_added "$(( $(dusb "$r") - before ))"
-    rm -rf "$r"
+    # the same change read in full (--kind full: the reference incremental backups must beat)
+    rm -rf "$r"; cp -a "$r.base" "$r"; put_source "$DBMOD"
+    s=$(now); "$STRATA" backup "$r" "$W" --at $AT3 --kind full >/dev/null; rec backup.strata.changed_full_s "$(usecs "$s")"
+    # 1,000 consecutive rows changed (the history issue's case)
+    rm -rf "$r"; cp -a "$r.base" "$r"; put_source "$DBCONS"
+    s=$(now); "$STRATA" backup "$r" "$W" --at $AT3 >/dev/null; rec backup.strata.changed_cons_s "$(usecs "$s")"
+    rec backup.strata.changed_cons_added "$(( $(dusb "$r") - before ))"
+    rm -rf "$r" "$r.base"
 }
 backup_restic() {
     local r=$DIR/restic-bk s before
@@ -315,10 +340,14 @@ backup_restic() {
     evict "$W"
     s=$(now); restic -q -r "$r" backup orders.db >/dev/null; rec backup.restic.unchanged_s "$(usecs "$s")"
     before=$(dusb "$r")
+    cp -a "$r" "$r.base"
     put_source "$DBMOD"
     s=$(now); restic -q -r "$r" backup orders.db >/dev/null; rec backup.restic.changed_s "$(usecs "$s")"
     rec backup.restic.changed_added "$(( $(dusb "$r") - before ))"
-    cd "$DIR"; rm -rf "$r"
+    rm -rf "$r"; cp -a "$r.base" "$r"; put_source "$DBCONS"
+    s=$(now); restic -q -r "$r" backup orders.db >/dev/null; rec backup.restic.changed_cons_s "$(usecs "$s")"
+    rec backup.restic.changed_cons_added "$(( $(dusb "$r") - before ))"
+    cd "$DIR"; rm -rf "$r" "$r.base"
 }
 backup_borg() {
     local r=$DIR/borg-bk s before

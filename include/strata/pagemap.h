@@ -7,11 +7,9 @@
  * A chunk is recorded when its rows depend only on its leaves: it starts
  * at cell start_cell of a leaf whose bytes hash to `first`, spans nleaves
  * leaves whose bytes (with their overflow pages) hash to `span`, and ends
- * at cell end_cell of the last one, either because the chunker cut after
- * that row (PAGEMAP_END_CUT: a decision that depends only on the chunk's
- * own rows) or because the table ended there (PAGEMAP_END_TABLE).  A later
- * backup at a chunk boundary on such a leaf and cell, whose next nleaves
- * leaves hash to `span` (and, for END_TABLE, end the table at end_cell),
+ * at cell end_cell of the last one (see PAGEMAP_END_*).  A later backup at
+ * a chunk boundary on such a leaf and cell, whose next leaves hash to
+ * `span` (and whose table, for END_TABLE, ends at end_cell),
  * reads exactly the rows of that chunk again, so it takes the chunk as it
  * was - id, sizes, keys and classes - without decoding them.  `ident`
  * covers everything else the rows' encoding depends on (names, declared
@@ -28,12 +26,19 @@
 #define PAGEMAP_VERSION 1
 #define PAGEMAP_MAX_SIZE (1ULL << 30)
 
-enum { PAGEMAP_END_CUT = 1, PAGEMAP_END_TABLE = 2 };
+/*
+ * Why a chunk ended: the chunker cut after its last row (a decision on its
+ * own rows), the table ended, or the chunker cut before the next row (a
+ * decision on that row's length too) - which then is in the chunk's last
+ * leaf (END_BEFORE) or the first row of the leaf after it (END_BEFORE_NEXT,
+ * whose span covers that leaf as well).
+ */
+enum { PAGEMAP_END_CUT = 1, PAGEMAP_END_TABLE, PAGEMAP_END_BEFORE, PAGEMAP_END_BEFORE_NEXT };
 
 struct pagemap_chunk {
 	uint32_t k;         /* its index in the generation's table (manifest order) */
 	uint8_t first[16];  /* sqlpage_leaves_hash of its first leaf alone */
-	uint8_t span[16];   /* ... of its nleaves leaves */
+	uint8_t span[16];   /* ... of its nleaves leaves (and the next one for END_BEFORE_NEXT) */
 	uint32_t start_cell, nleaves, end_cell;
 	uint8_t end;        /* PAGEMAP_END_* */
 	uint8_t *classes;   /* ncols bytes: what each column holds (pgschema.h), owned */

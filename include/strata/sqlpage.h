@@ -95,9 +95,10 @@ void sqlpage_scan_seek(struct sqlpage_scan *s, size_t li, uint32_t ci);
 /* The number of cells of leaf li.  0 or SQLPAGE_GIVEUP. */
 int sqlpage_leaf_cells(const struct sqlpage_scan *s, size_t li, uint32_t *ncells);
 /*
- * XXH3-128 of leaves li .. li+n-1: each leaf page's bytes, then the pages of
- * its cells' overflow chains in cell order - every byte their rows are read
- * from.  0 or SQLPAGE_GIVEUP.
+ * A hash of every byte the rows of leaves li .. li+n-1 are read from: for
+ * one leaf its digest, XXH3-128 of its page (followed, when its cells
+ * have overflow chains, by those pages in cell order); for several, XXH3-128
+ * of their digests in order.  0 or SQLPAGE_GIVEUP.
  */
 int sqlpage_leaves_hash(const struct sqlpage_scan *s, size_t li, size_t n, uint8_t out[16]);
 
