@@ -77,8 +77,14 @@ int pagemap_decode(const uint8_t *p, size_t n, struct pagemap *pm)
 	for (uint64_t i = 0; i < v; i++) {
 		struct pagemap_table *t = &pm->tables[pm->ntables++];
 		uint64_t nc, nch;
-		if (rd_str(&r, &t->name) || rd_raw(&r, 16, &raw))
+		const uint8_t *nm;
+		size_t nn;
+		if (rd_bytes(&r, &nm, &nn) || memchr(nm, 0, nn) || rd_raw(&r, 16, &raw))
 			goto bad;
+		t->name = xstrndup((const char *)nm, nn);
+		for (size_t o = 0; o + 1 < pm->ntables; o++)
+			if (!strcmp(pm->tables[o].name, t->name))
+				goto bad; /* one record per table */
 		memcpy(t->ident, raw, 16);
 		if (rd_count(&r, PM_MAX_COLS, &nc))
 			goto bad;
@@ -163,6 +169,8 @@ const struct pagemap_chunk *pagemap_find(const struct pagemap_table *t, const ui
 					 uint32_t cell)
 {
 	struct pagemap_chunk key;
+	if (!t->nchunks)
+		return NULL;
 	memcpy(key.first, first, 16);
 	key.start_cell = cell;
 	return bsearch(&key, t->chunks, t->nchunks, sizeof(*t->chunks), cmp_chunk);

@@ -16,6 +16,7 @@
 #include "strata/manifest.h"
 #include "strata/naming.h"
 #include "strata/pack.h"
+#include "strata/pagemap.h"
 #include "strata/render.h"
 #include "strata/repo.h"
 #include "strata/rowcodec.h"
@@ -995,6 +996,89 @@ static void keyname_corpus(void)
 	buf_release(&c);
 }
 
+/* fuzz_pagemap: a chunk whose leaf hashes are bytes made from seeds. */
+static void pm_chunk(struct pagemap_table *t, uint32_t k, unsigned first, unsigned span,
+		     uint32_t start, uint32_t nleaves, uint32_t end_cell, uint8_t end)
+{
+	uint8_t classes[8];
+	struct pagemap_chunk c = { .k = k, .start_cell = start, .nleaves = nleaves,
+				   .end_cell = end_cell, .end = end, .classes = classes };
+	for (int i = 0; i < 16; i++) {
+		c.first[i] = (uint8_t)(first * 37 + (unsigned)i * 11);
+		c.span[i] = (uint8_t)(span * 53 + (unsigned)i * 7 + 1);
+	}
+	for (int i = 0; i < 8; i++)
+		classes[i] = (uint8_t)(1u << (k + (uint32_t)i) % 5);
+	pagemap_add(t, &c);
+}
+
+static void put_pagemap(const char *name, struct pagemap *pm)
+{
+	struct buf b = BUF_INIT;
+	pagemap_encode(pm, &b);
+	put("pagemap", name, b.data, b.len);
+	buf_release(&b);
+	pagemap_release(pm);
+}
+
+/*
+ * fuzz_pagemap: page maps as backups write them - none, one table with
+ * every end kind and two chunks on one leaf, tables without columns or
+ * chunks, one leaf and cell in two tables, many chunks with multi-byte
+ * varints, and a name twice (which the decoder takes); and, checksummed
+ * right, two things it refuses: two chunks at one start, an end kind 0.
+ */
+static void pagemap_corpus(void)
+{
+	struct pagemap pm = { 0 };
+	struct pagemap_table *t;
+	uint8_t ident[16];
+
+	memset(ident, 0x11, sizeof(ident));
+	put_pagemap("no-tables", &pm);
+
+	t = pagemap_add_table(&pm, "t", ident, 3);
+	pm_chunk(t, 2, 3, 30, 7, 1, 40, PAGEMAP_END_CUT);
+	pm_chunk(t, 0, 1, 10, 0, 1, 6, PAGEMAP_END_BEFORE);
+	pm_chunk(t, 1, 1, 20, 7, 2, 3, PAGEMAP_END_BEFORE_NEXT); /* chunk 0's leaf */
+	pm_chunk(t, 3, 4, 40, 41, 3, 12, PAGEMAP_END_TABLE);
+	put_pagemap("one-table", &pm);
+
+	t = pagemap_add_table(&pm, "empty", ident, 0);
+	t = pagemap_add_table(&pm, "no columns", ident, 0);
+	pm_chunk(t, 0, 9, 90, 0, 1, 0, PAGEMAP_END_TABLE);
+	put_pagemap("no-columns", &pm);
+
+	t = pagemap_add_table(&pm, "a", ident, 2);
+	pm_chunk(t, 0, 5, 50, 2, 1, 2, PAGEMAP_END_CUT);
+	memset(ident, 0x22, sizeof(ident));
+	t = pagemap_add_table(&pm, "order items/2024", ident, 2);
+	pm_chunk(t, 0, 5, 51, 2, 4, 0, PAGEMAP_END_CUT); /* "a"'s leaf and cell */
+	pm_chunk(t, 1, 6, 60, 1, 1, 1, PAGEMAP_END_TABLE);
+	put_pagemap("one-leaf-two-tables", &pm);
+
+	t = pagemap_add_table(&pm, "many", ident, 8);
+	for (uint32_t i = 0; i < 40; i++)
+		pm_chunk(t, i * 1000, 100 + i / 3, 200 + i, (i % 3) * 150, 1 + i % 4, 300 + i,
+			 (uint8_t)(PAGEMAP_END_CUT + i % 4));
+	put_pagemap("many-chunks", &pm);
+
+	t = pagemap_add_table(&pm, "t", ident, 1);
+	pm_chunk(t, 0, 1, 1, 0, 1, 0, PAGEMAP_END_CUT);
+	t = pagemap_add_table(&pm, "t", ident, 1);
+	pm_chunk(t, 0, 2, 2, 0, 1, 0, PAGEMAP_END_TABLE);
+	put_pagemap("refused-name-twice", &pm);
+
+	t = pagemap_add_table(&pm, "t", ident, 2);
+	pm_chunk(t, 0, 1, 10, 3, 1, 9, PAGEMAP_END_CUT);
+	pm_chunk(t, 1, 1, 11, 3, 2, 0, PAGEMAP_END_TABLE);
+	put_pagemap("refused-same-start", &pm);
+
+	t = pagemap_add_table(&pm, "t", ident, 2);
+	pm_chunk(t, 0, 1, 10, 3, 1, 9, 0);
+	put_pagemap("refused-end-0", &pm);
+}
+
 static void pack_and_manifest_corpus(void)
 {
 	char tmpl[] = "/tmp/strata-corpus-XXXXXX";
@@ -1127,6 +1211,7 @@ int main(int argc, char **argv)
 	lookup_corpus();
 	key_corpus();
 	keyname_corpus();
+	pagemap_corpus();
 	pack_and_manifest_corpus();
 	return 0;
 }

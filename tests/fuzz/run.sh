@@ -95,7 +95,7 @@ limit_of() {
 	config|keycmp|name|verifyrec) echo 1 ;;
 	render|csv|manifest|pack|frames|keyname) echo 4 ;;
 	lookup) echo 8 ;;
-	sqlpage) echo 4 ;;
+	sqlpage|pagemap) echo 4 ;;
 	*) echo 16 ;;
 	esac
 }
