@@ -4,6 +4,8 @@
  */
 #include "strata/sqlpage.h"
 
+#include <errno.h>
+#include <unistd.h>
 #include <math.h>
 #include <xxhash.h>
 #include <stdlib.h>
@@ -45,6 +47,7 @@ static int open_image(struct sqlpage_db *db, const uint8_t *map, uint64_t size, 
 		      const uint8_t *last)
 {
 	memset(db, 0, sizeof(*db));
+	db->fd = -1;
 	if (size < 100 || memcmp(map, "SQLite format 3", 16))
 		return SQLPAGE_GIVEUP;
 	uint32_t ps = be16(map + 16);
@@ -68,6 +71,7 @@ static int open_image(struct sqlpage_db *db, const uint8_t *map, uint64_t size, 
 	db->usable = ps - reserved;
 	db->npages = npages;
 	db->last = last;
+	db->fd = -1;
 	return 0;
 }
 
@@ -206,8 +210,11 @@ void sqlpage_scan_release(struct sqlpage_scan *s)
 	buf_release(&s->ovf);
 	free(s->seen);
 	free(s->leaves);
+	free(s->win);
+	free(s->opage);
 	s->seen = NULL;
 	s->leaves = NULL;
+	s->win = s->opage = NULL;
 }
 
 /*
@@ -357,19 +364,78 @@ int sqlpage_leaf_cells(const struct sqlpage_scan *s, size_t li, uint32_t *ncells
 	return page_head(s->db, s->leaves[li], 0x0d, ncells);
 }
 
+#define HASH_WINDOW (256u << 10) /* bytes of consecutive pages one pread() fetches for hashing */
+
+/* Read n pages from pgno into buf through db->fd: 0, or SQLPAGE_GIVEUP on a short read. */
+static int read_pages(const struct sqlpage_db *db, uint32_t pgno, uint32_t n, uint8_t *buf)
+{
+	size_t want = (size_t)n * db->page_size, got = 0;
+	off_t off = (off_t)(pgno - 1) * db->page_size;
+	while (got < want) {
+		ssize_t r = pread(db->fd, buf + got, want - got, off + (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return SQLPAGE_GIVEUP;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * Page pgno's bytes for hashing: from the map, or (db->fd) a copy in one of
+ * the scan's buffers - a window of consecutive pages holding the leaf (read
+ * with the pages after it, for the leaves that follow in file order), or
+ * an overflow page.  NULL: cannot be read.
+ */
+static const uint8_t *hash_page(struct sqlpage_scan *s, uint32_t pgno, bool leaf)
+{
+	const struct sqlpage_db *db = s->db;
+	uint32_t hoff;
+	if (db->fd < 0 || (pgno == db->npages && db->last))
+		return page_at(db, pgno, &hoff);
+	if (!leaf) {
+		if (!s->opage)
+			s->opage = xmalloc(db->page_size);
+		return read_pages(db, pgno, 1, s->opage) ? NULL : s->opage;
+	}
+	if (pgno < s->win_first || pgno - s->win_first >= s->win_n) {
+		uint32_t n = HASH_WINDOW / db->page_size;
+		if (n == 0)
+			n = 1;
+		/* never the last page (it may be a copy: sqlpage_open_split) */
+		uint32_t upto = db->last ? db->npages - 1 : db->npages;
+		if (n > upto - pgno + 1)
+			n = upto - pgno + 1;
+		if (!s->win)
+			s->win = xmalloc(HASH_WINDOW > db->page_size ? HASH_WINDOW : db->page_size);
+		s->win_n = 0;
+		if (read_pages(db, pgno, n, s->win))
+			return NULL;
+		s->win_first = pgno;
+		s->win_n = n;
+	}
+	/* valid until the next leaf is fetched (overflow pages go to s->opage) */
+	return s->win + (size_t)(pgno - s->win_first) * db->page_size;
+}
+
 /*
  * A leaf's digest: XXH3-128 of its page, or of its page then the pages of
  * its cells' overflow chains in cell order when it has any.  Only a cell
  * whose payload size exceeds what a page holds (one varint read) is parsed
  * further.
  */
-static int leaf_digest(const struct sqlpage_db *db, uint32_t pgno, XXH128_hash_t *out)
+static int leaf_digest(struct sqlpage_scan *s, uint32_t pgno, XXH128_hash_t *out)
 {
-	uint32_t hoff, n, U = db->usable;
+	const struct sqlpage_db *db = s->db;
+	uint32_t hoff = pgno == 1 ? 100 : 0, n, U = db->usable;
 	XXH3_state_t *st = NULL;
-	if (page_head(db, pgno, 0x0d, &n))
+	const uint8_t *pg = hash_page(s, pgno, true);
+	if (!pg || pg[hoff] != 0x0d)
 		return SQLPAGE_GIVEUP;
-	const uint8_t *pg = page_at(db, pgno, &hoff);
+	n = be16(pg + hoff + 3);
+	if (hoff + 8 + 2 * (uint64_t)n > U)
+		return SQLPAGE_GIVEUP;
 	int rc = 0;
 	for (uint32_t k = 0; k < n && !rc; k++) {
 		uint32_t off = cell_off(db, pg, hoff, n, k);
@@ -396,12 +462,11 @@ static int leaf_digest(const struct sqlpage_db *db, uint32_t pgno, XXH128_hash_t
 		}
 		uint32_t next = be32(p + local);
 		for (; rest; rest -= rest < U - 4 ? rest : U - 4) {
-			if (next < 2 || next > db->npages) {
+			const uint8_t *op = next >= 2 && next <= db->npages ? hash_page(s, next, false) : NULL;
+			if (!op) {
 				rc = SQLPAGE_GIVEUP;
 				break;
 			}
-			uint32_t ohoff;
-			const uint8_t *op = page_at(db, next, &ohoff);
 			XXH3_128bits_update(st, op, db->page_size);
 			next = be32(op);
 		}
@@ -412,14 +477,14 @@ static int leaf_digest(const struct sqlpage_db *db, uint32_t pgno, XXH128_hash_t
 	return rc;
 }
 
-int sqlpage_leaves_hash(const struct sqlpage_scan *s, size_t li, size_t n, uint8_t out[16])
+int sqlpage_leaves_hash(struct sqlpage_scan *s, size_t li, size_t n, uint8_t out[16])
 {
 	XXH128_canonical_t c;
 	XXH128_hash_t h;
 	if (s->state || li > s->nleaves || n > s->nleaves - li || n == 0)
 		return SQLPAGE_GIVEUP;
 	if (n == 1) {
-		if (leaf_digest(s->db, s->leaves[li], &h))
+		if (leaf_digest(s, s->leaves[li], &h))
 			return SQLPAGE_GIVEUP;
 	} else {
 		/* the leaves' digests in order, hashed */
@@ -428,7 +493,7 @@ int sqlpage_leaves_hash(const struct sqlpage_scan *s, size_t li, size_t n, uint8
 		if (!rc)
 			XXH3_128bits_reset(st);
 		for (size_t i = li; i < li + n && !rc; i++) {
-			rc = leaf_digest(s->db, s->leaves[i], &h);
+			rc = leaf_digest(s, s->leaves[i], &h);
 			XXH128_canonicalFromHash(&c, h);
 			if (!rc)
 				XXH3_128bits_update(st, c.digest, 16);

@@ -28,6 +28,7 @@
 #include "check.h"
 #include "strata/sqlpage.h"
 
+#include <fcntl.h>
 #include <float.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -253,6 +254,52 @@ static void count_serial_types(const uint8_t *pl, uint32_t len, const struct sql
 }
 
 /*
+ * sqlpage_leaves_hash reads the same bytes through a descriptor (pread, in
+ * windows of pages) as through the map: every leaf alone, the whole table
+ * and spans of random lengths give the same hashes both ways, and a span
+ * of several leaves hashes differently from its first leaf alone.
+ */
+static unsigned long n_hash_leaves;
+
+static void check_hashes(const struct sqlpage_db *pdb, uint32_t root, const uint8_t *img,
+			 uint64_t size, const char *ctx)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "%s.hashimg", dbpath);
+	FILE *f = fopen(path, "wb");
+	CHECKF(f && fwrite(img, 1, size, f) == size, "%s: write %s", ctx, path);
+	if (f)
+		fclose(f);
+	struct sqlpage_db fdb = *pdb;
+	fdb.fd = open(path, O_RDONLY);
+	CHECKF(fdb.fd >= 0, "%s: open %s", ctx, path);
+	struct sqlpage_scan a, b;
+	CHECK(sqlpage_scan_start(&a, pdb, root) == 0);
+	CHECK(sqlpage_scan_start(&b, &fdb, root) == 0);
+	CHECK(a.nleaves == b.nleaves);
+	uint8_t ha[16], hb[16];
+	for (size_t i = 0; i < a.nleaves && i < b.nleaves; i++) {
+		int ra = sqlpage_leaves_hash(&a, i, 1, ha), rb = sqlpage_leaves_hash(&b, i, 1, hb);
+		CHECKF(ra == rb && (ra || !memcmp(ha, hb, 16)), "%s: leaf %zu hashes differ by map and by pread", ctx, i);
+		n_hash_leaves++;
+	}
+	for (int k = 0; k < 8 && a.nleaves; k++) {
+		size_t li = k ? rnd((unsigned)a.nleaves) : 0;
+		size_t n = k ? 1 + rnd((unsigned)(a.nleaves - li)) : a.nleaves;
+		int ra = sqlpage_leaves_hash(&a, li, n, ha), rb = sqlpage_leaves_hash(&b, li, n, hb);
+		CHECKF(ra == rb && (ra || !memcmp(ha, hb, 16)), "%s: span %zu+%zu hashes differ", ctx, li, n);
+		uint8_t h1[16];
+		if (!ra && n > 1 && !sqlpage_leaves_hash(&a, li, 1, h1))
+			CHECKF(memcmp(h1, ha, 16), "%s: a span hashes as its first leaf", ctx);
+	}
+	sqlpage_scan_release(&a);
+	sqlpage_scan_release(&b);
+	if (fdb.fd >= 0)
+		close(fdb.fd);
+	unlink(path);
+}
+
+/*
  * Read table `table` (its column names, and the reader's layout) through
  * the pages and through SQLite, compare row by row.  Returns CMP_*;
  * *depth: the deepest stack the scan used.
@@ -358,6 +405,8 @@ static int compare_table(sqlite3 *db, const uint8_t *img, uint64_t size, const c
 	sqlpage_scan_release(&s);
 	sqlite3_finalize(st);
 	free(vals);
+	if (result == CMP_MATCH)
+		check_hashes(&pdb, (uint32_t)root, img, size, ctx);
 	free(head);
 	free(last);
 	if (depth)
@@ -1850,6 +1899,7 @@ int main(void)
 		       n_serial[k]);
 	CHECK(n_overflow_rows > 100 && n_int_as_real > 100);
 	CHECKF(n_split_opens > 100, "only %lu tables compared through sqlpage_open_split", n_split_opens);
+	CHECKF(n_hash_leaves > 1000, "only %lu leaves hashed both ways", n_hash_leaves);
 	fprintf(stderr, "unit-sqlpage: serial types seen 0-9:");
 	for (int k = 0; k < 10; k++)
 		fprintf(stderr, " %lu", n_serial[k]);
