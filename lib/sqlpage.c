@@ -439,20 +439,26 @@ static int leaf_digest(struct sqlpage_scan *s, uint32_t pgno, XXH128_hash_t *out
 	int rc = 0;
 	for (uint32_t k = 0; k < n && !rc; k++) {
 		uint32_t off = cell_off(db, pg, hoff, n, k);
-		if (!off)
-			return SQLPAGE_GIVEUP;
+		if (!off) {
+			rc = SQLPAGE_GIVEUP;
+			break;
+		}
 		if (pg[off] < 0x80 || (pg[off + 1] < 0x80 && ((pg[off] & 0x7fu) << 7 | pg[off + 1]) <= U - 35))
 			continue; /* a payload size of one or two bytes that fits on the page */
 		uint64_t plen, local;
 		int64_t rowid;
 		const uint8_t *p;
-		if (cell_head(db, pg + off, pg + U, &plen, &rowid, &local, &p))
-			return SQLPAGE_GIVEUP;
+		if (cell_head(db, pg + off, pg + U, &plen, &rowid, &local, &p)) {
+			rc = SQLPAGE_GIVEUP;
+			break;
+		}
 		uint64_t rest = plen - local;
 		if (!rest)
 			continue;
-		if ((rest + U - 5) / (U - 4) > db->npages)
-			return SQLPAGE_GIVEUP;
+		if ((rest + U - 5) / (U - 4) > db->npages) {
+			rc = SQLPAGE_GIVEUP;
+			break;
+		}
 		if (!st) {
 			st = XXH3_createState();
 			if (!st)

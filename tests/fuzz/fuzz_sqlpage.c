@@ -16,7 +16,9 @@
  * record sqlpage_record accepts yields values of a known type, TEXT/BLOB
  * within the record, no NaN, the rowid column equal to the rowid, no
  * INTEGER in a REAL column.  Short TEXT values also go through
- * sqlpage_real_affinity as type names.
+ * sqlpage_real_affinity as type names.  The incremental backup's calls
+ * (hashes(): positions, seeks, leaf hashes) stay in bounds, and a leaf
+ * hashes alike through the map and through a descriptor of the image.
  *
  * Seeds (corpus/sqlpage/): small SQLite databases with 512-byte pages (a
  * few with 1024), written by python3's sqlite3 module; each file is the
@@ -26,6 +28,8 @@
 
 #include <math.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "strata/sqlpage.h"
 
@@ -73,6 +77,56 @@ static void check_record(const uint8_t *pl, uint32_t len, int64_t rowid,
 	}
 }
 
+/*
+ * The incremental backup's calls (positions, seeks, leaf cell counts and
+ * leaf hashes) on the same root: they stay in bounds, a hash is the same
+ * each time and through a descriptor of the image (pread) as through the
+ * map, and a range past the leaves is refused.
+ */
+static void hashes(const struct sqlpage_db *db, uint32_t root)
+{
+	struct sqlpage_scan a, b;
+	struct sqlpage_db fdb = *db;
+	uint8_t d1[16], d2[16];
+	size_t li;
+	uint32_t ci, nc;
+
+	fdb.fd = memfd_create("sqlpage-image", MFD_CLOEXEC);
+	if (fdb.fd >= 0 && write(fdb.fd, db->map, db->size) != (ssize_t)db->size) {
+		close(fdb.fd);
+		fdb.fd = -1;
+	}
+	int ra = sqlpage_scan_start(&a, db, root), rb = sqlpage_scan_start(&b, &fdb, root);
+	FUZZ_ASSERT(ra == rb && a.nleaves == b.nleaves);
+	for (size_t i = 0; !ra && i < a.nleaves && i < 256; i++) {
+		int x = sqlpage_leaves_hash(&a, i, 1, d1), y = sqlpage_leaves_hash(&a, i, 1, d2);
+		FUZZ_ASSERT(x == y && (x || !memcmp(d1, d2, 16)));
+		if (fdb.fd >= 0) {
+			y = sqlpage_leaves_hash(&b, i, 1, d2);
+			FUZZ_ASSERT(x == y && (x || !memcmp(d1, d2, 16)));
+		}
+		(void)sqlpage_leaf_cells(&a, i, &nc);
+	}
+	if (!ra && a.nleaves) {
+		int x = sqlpage_leaves_hash(&a, 0, a.nleaves, d1);
+		if (fdb.fd >= 0) {
+			int y = sqlpage_leaves_hash(&b, 0, a.nleaves, d2);
+			FUZZ_ASSERT(x == y && (x || !memcmp(d1, d2, 16)));
+		}
+	}
+	FUZZ_ASSERT(sqlpage_leaves_hash(&a, a.nleaves, 1, d1) == SQLPAGE_GIVEUP);
+	FUZZ_ASSERT(sqlpage_leaves_hash(&a, 0, 0, d1) == SQLPAGE_GIVEUP);
+	/* a seek to one past a position, then on: positions stay within the leaves */
+	for (int k = 0; k < 4 && sqlpage_scan_pos(&a, &li, &ci) == 1; k++) {
+		FUZZ_ASSERT(li < a.nleaves && ci < a.ncells);
+		sqlpage_scan_seek(&a, li, ci + 1);
+	}
+	sqlpage_scan_release(&a);
+	sqlpage_scan_release(&b);
+	if (fdb.fd >= 0)
+		close(fdb.fd);
+}
+
 /* Scan one root; on page 1 (sqlite_master), collect the root pages it names. */
 static void scan(const struct sqlpage_db *db, uint32_t root, uint8_t opt, uint32_t *roots,
 		 unsigned *nroots)
@@ -113,6 +167,7 @@ static void scan(const struct sqlpage_db *db, uint32_t root, uint8_t opt, uint32
 	/* the end is final */
 	FUZZ_ASSERT(sqlpage_scan_next(&s, &rowid, &pl, &len) == r);
 	sqlpage_scan_release(&s);
+	hashes(db, root);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
