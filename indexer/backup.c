@@ -115,6 +115,7 @@ struct backup {
 	void *pages_ref;
 	uint8_t *pages_last;   /* a copy of the last page (sqlpage_open_split) */
 	const char *pages_why; /* why not, for --verbose */
+	int probe_fd;          /* a descriptor of the source opened in the read transaction; -1: none */
 	bool api_only;         /* --reader sqlite */
 	bool verbose;
 	/*
@@ -1868,12 +1869,13 @@ static int try_skip(struct catalog *c, struct repo *r, const struct backup_opts 
 	rc = store_generation(c, r, o, &m, sst, &enc, err);
 	if (!rc) {
 		/* g's page map is this generation's too: the next backup compares with it */
-		char dbname[DB_NAME_MAX + 1], pg[64];
+		char dbname[DB_NAME_MAX + 1], pg[64], pid[33], idhex[33];
 		uint8_t *map = NULL;
 		size_t maplen = 0;
 		manifest_db_name(&m, dbname);
-		if (!catalog_pagemap_get(c, dbname, g.name, false, pg, &map, &maplen))
-			catalog_pagemap_put(c, m.name, dbname, false, map, maplen);
+		hex_encode(idhex, m.id, 16);
+		if (!catalog_pagemap_get(c, dbname, g.name, false, pg, pid, &map, &maplen))
+			catalog_pagemap_put(c, m.name, idhex, dbname, false, map, maplen);
 		free(map);
 		snprintf(res->kind, sizeof(res->kind), "incremental");
 		snprintf(res->parent, sizeof(res->parent), "%s", g.name);
@@ -2038,6 +2040,16 @@ static void src_prefetch_stop(struct src_prefetch *p)
 		pthread_join(p->th, NULL);
 		p->running = false;
 	}
+}
+
+/*
+ * Close its descriptor of the source - only once SQLite's read transaction
+ * has ended: closing any descriptor of a file drops every POSIX lock this
+ * process holds on it, SQLite's SHARED lock included.
+ */
+static void src_prefetch_close(struct src_prefetch *p)
+{
+	src_prefetch_stop(p);
 	if (p->fd >= 0)
 		close(p->fd);
 	p->fd = -1;
@@ -2056,7 +2068,7 @@ static void src_prefetch_stop(struct src_prefetch *p)
  * SQLite's memory-map limit (2 GB in Debian's build) is read through the
  * API.  Returns why not, or NULL.
  */
-static int same_file_fd(const char *source);
+static int same_file_fd(const char *source, int *probe);
 
 static const char *pages_setup(struct backup *b, sqlite3 *db, const char *source, int64_t npages)
 {
@@ -2100,7 +2112,7 @@ static const char *pages_setup(struct backup *b, sqlite3 *db, const char *source
 	b->pages_file = f;
 	b->pages_ref = p;
 	b->pages_last = last;
-	b->pages.fd = same_file_fd(source);
+	b->pages.fd = same_file_fd(source, &b->probe_fd);
 	return NULL;
 }
 
@@ -2115,16 +2127,21 @@ static const char *pages_setup(struct backup *b, sqlite3 *db, const char *source
  * name the same file (no other database is open here).  Its bytes are
  * then the map's: no writer changes the file while that lock is held, nor
  * (WAL mode) a checkpoint while this reader holds the log's read lock 0.
+ * The query reports one conflicting lock: when another reader's comes
+ * first, the proof fails and pages are hashed through the map (slower).
+ * The descriptor, proved or not, stays open in *probe until the read
+ * transaction has ended (closing it would drop SQLite's lock: see
+ * src_prefetch_close).
  */
-static int same_file_fd(const char *source)
+static int same_file_fd(const char *source, int *probe)
 {
 	int fd = open(source, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -1;
+	*probe = fd;
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0x40000002, .l_len = 510 };
 	if (fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK && fl.l_pid == getpid())
 		return fd;
-	close(fd);
 	return -1;
 }
 
@@ -2134,8 +2151,6 @@ static void pages_release(struct backup *b)
 	if (b->pages_ref)
 		b->pages_file->pMethods->xUnfetch(b->pages_file, 0, b->pages_ref);
 	free(b->pages_last);
-	if (b->pages.map && b->pages.fd >= 0)
-		close(b->pages.fd);
 	b->pages_last = NULL;
 	b->pages_ref = NULL;
 	b->pages_file = NULL;
@@ -2153,8 +2168,8 @@ static void load_parent(struct catalog *c, const struct repo *r, const char *dbn
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
-	char gen[64];
-	if (catalog_pagemap_get(c, dbname, NULL, full_only, gen, &data, &len))
+	char gen[64], id[33], mid[33];
+	if (catalog_pagemap_get(c, dbname, NULL, full_only, gen, id, &data, &len))
 		return;
 	int rc = pagemap_decode(data, len, &b->parent_pm);
 	free(data);
@@ -2166,6 +2181,14 @@ static void load_parent(struct catalog *c, const struct repo *r, const char *dbn
 	if (!rc)
 		rc = manifest_decode(data, len, &b->parent_m);
 	free(data);
+	if (!rc) {
+		/* the map was written for this very manifest (not another of that name) */
+		hex_encode(mid, b->parent_m.id, 16);
+		if (strcmp(mid, id)) {
+			manifest_release(&b->parent_m);
+			rc = -ESTALE;
+		}
+	}
 	if (rc) {
 		pagemap_release(&b->parent_pm);
 		return; /* a damaged map or a generation gone meanwhile: read everything */
@@ -2191,6 +2214,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	memset(res, 0, sizeof(*res));
 	memset(&m, 0, sizeof(m));
 	memset(&b, 0, sizeof(b));
+	b.probe_fd = -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (stat(o->source, &sst) < 0) {
 		rc = -errno;
@@ -2386,7 +2410,8 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 				set_err(err, "tables '%s' and '%s' map to the same directory name", m.tables[i].name, m.tables[j].name);
 				goto out;
 			}
-	src_prefetch_stop(&pf); /* it may be touching the map */
+	fault_point("backup-tables-read"); /* still in the read transaction */
+	src_prefetch_stop(&pf); /* it may be touching the map; its descriptor stays open (src_prefetch_close) */
 	pages_release(&b);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	rc = pool_finish(&b);
@@ -2422,7 +2447,9 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 		/* best effort: without it the next backup reads everything */
 		struct buf pm = BUF_INIT;
 		pagemap_encode(&b.new_pm, &pm);
-		catalog_pagemap_put(&c, m.name, dbname, !b.parent[0], pm.data, pm.len);
+		char idhex[33];
+		hex_encode(idhex, m.id, 16);
+		catalog_pagemap_put(&c, m.name, idhex, dbname, !b.parent[0], pm.data, pm.len);
 		buf_release(&pm);
 	}
 	snprintf(res->kind, sizeof(res->kind), "%s", m.kind);
@@ -2465,6 +2492,10 @@ out:
 	pages_release(&b);
 	if (db)
 		sqlite3_close_v2(db);
+	/* the source's other descriptors, now that SQLite holds no lock on it */
+	src_prefetch_close(&pf);
+	if (b.probe_fd >= 0)
+		close(b.probe_fd);
 	for (size_t i = 0; i < ntables; i++)
 		free(names[i]);
 	free(names);

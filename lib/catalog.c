@@ -75,8 +75,8 @@ static const char SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS gen_parts(seq INTEGER NOT NULL, file INTEGER NOT NULL,"
 	" part INTEGER NOT NULL, tidx INTEGER NOT NULL, text TEXT NOT NULL,"
 	" PRIMARY KEY(seq, file, part)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS pagemaps(gen TEXT PRIMARY KEY, dbname TEXT NOT NULL,"
-	" full INTEGER NOT NULL, data BLOB NOT NULL);";
+	"CREATE TABLE IF NOT EXISTS pagemaps(gen TEXT PRIMARY KEY, gen_id TEXT NOT NULL,"
+	" dbname TEXT NOT NULL, full INTEGER NOT NULL, data BLOB NOT NULL);";
 
 static const char DROP[] =
 	"DROP TABLE IF EXISTS pagemaps; DROP TABLE IF EXISTS gen_parts; DROP TABLE IF EXISTS row_groups; DROP TABLE IF EXISTS row_files;"
@@ -803,6 +803,17 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 	sqlite3_bind_text(sg, 15, m->kind ? m->kind : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(sg, 16, m->parent ? m->parent : "", -1, SQLITE_STATIC);
 	rc = run(c, sg);
+	if (!rc) {
+		/* a page map left by another generation of this name describes other chunks */
+		sqlite3_stmt *dp;
+		rc = prep(c, "DELETE FROM pagemaps WHERE gen = ?1 AND gen_id != ?2", &dp);
+		if (!rc) {
+			sqlite3_bind_text(dp, 1, m->name, -1, SQLITE_STATIC);
+			sqlite3_bind_text(dp, 2, idhex, -1, SQLITE_STATIC);
+			rc = run(c, dp);
+			sqlite3_finalize(dp);
+		}
+	}
 out:
 	sqlite3_finalize(sg);
 	sqlite3_finalize(stt);
@@ -1056,6 +1067,8 @@ static int sync_once(struct catalog *c, const struct repo *r, bool rebuild,
 			rc = delete_by(c, "DELETE FROM tables WHERE seq=(SELECT seq FROM generations WHERE name=?)", cat_gens.v[i]);
 		if (!rc)
 			rc = delete_by(c, "DELETE FROM generations WHERE name=?", cat_gens.v[i]);
+		if (!rc) /* a later generation may get the name again */
+			rc = delete_by(c, "DELETE FROM pagemaps WHERE gen=?", cat_gens.v[i]);
 		st->gens_removed++;
 	}
 	for (size_t i = 0; i < cat_packs.n && !rc; i++) {
@@ -1910,17 +1923,18 @@ int catalog_meta_put(struct catalog *c, const char *key, const char *value)
 
 /* ---- page maps (strata/pagemap.h): kept for each database's newest and newest full generation ---- */
 
-int catalog_pagemap_put(struct catalog *c, const char *gen, const char *dbname, bool full,
-			const uint8_t *data, size_t len)
+int catalog_pagemap_put(struct catalog *c, const char *gen, const char *gen_id,
+			const char *dbname, bool full, const uint8_t *data, size_t len)
 {
 	sqlite3_stmt *st;
-	int rc = prep(c, "INSERT OR REPLACE INTO pagemaps VALUES(?, ?, ?, ?)", &st), s;
+	int rc = prep(c, "INSERT OR REPLACE INTO pagemaps VALUES(?, ?, ?, ?, ?)", &st), s;
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, gen, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, dbname, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, full);
-	sqlite3_bind_blob64(st, 4, data, len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, gen_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, dbname, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, full);
+	sqlite3_bind_blob64(st, 5, data, len, SQLITE_STATIC);
 	s = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (s != SQLITE_DONE)
@@ -1940,10 +1954,12 @@ int catalog_pagemap_put(struct catalog *c, const char *gen, const char *dbname, 
 }
 
 int catalog_pagemap_get(struct catalog *c, const char *dbname, const char *gen, bool full_only,
-			char out_gen[64], uint8_t **data, size_t *len)
+			char out_gen[64], char out_id[33], uint8_t **data, size_t *len)
 {
 	sqlite3_stmt *st;
-	int rc = prep(c, "SELECT p.gen, p.data FROM pagemaps p JOIN generations g ON g.name = p.gen"
+	/* only a map written for the generation of that name the catalog has now */
+	int rc = prep(c, "SELECT p.gen, p.data, p.gen_id FROM pagemaps p JOIN generations g"
+		      " ON g.name = p.gen AND g.id = p.gen_id"
 		      " WHERE p.dbname = ?1 AND (?2 IS NULL OR p.gen = ?2) AND (NOT ?3 OR p.full)"
 		      " ORDER BY g.seq DESC LIMIT 1", &st), s;
 	*data = NULL;
@@ -1957,6 +1973,7 @@ int catalog_pagemap_get(struct catalog *c, const char *dbname, const char *gen, 
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW) {
 		snprintf(out_gen, 64, "%s", col_str(st, 0));
+		snprintf(out_id, 33, "%s", col_str(st, 2));
 		*len = (size_t)sqlite3_column_bytes(st, 1);
 		*data = xmalloc(*len ? *len : 1);
 		if (*len)

@@ -13,6 +13,7 @@
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char fault_name[64];
 static unsigned long fault_at;
+static int fault_sig = SIGKILL;
 static atomic_ulong fault_hits;
 
 static void fault_init(void)
@@ -22,6 +23,10 @@ static void fault_init(void)
 		return;
 	const char *colon = strchr(s, ':');
 	size_t n = colon ? (size_t)(colon - s) : strlen(s);
+	if (n > 5 && !memcmp(s + n - 5, "@stop", 5)) {
+		fault_sig = SIGSTOP; /* stop there, for a test to look at what the process holds */
+		n -= 5;
+	}
 	if (n >= sizeof(fault_name))
 		return;
 	memcpy(fault_name, s, n);
@@ -37,5 +42,5 @@ void fault_point(const char *name)
 	if (!fault_name[0] || strcmp(name, fault_name))
 		return;
 	if (atomic_fetch_add(&fault_hits, 1) + 1 == fault_at)
-		kill(getpid(), SIGKILL);
+		kill(getpid(), fault_sig);
 }

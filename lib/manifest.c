@@ -319,6 +319,7 @@ bool manifest_kind_ok(const char *k, size_t n)
 static int decode_props(struct rd *r, struct manifest *m)
 {
 	uint64_t v;
+	bool kind_seen = false;
 	/* a property takes at least 2 bytes */
 	if (rd_count(r, MANIFEST_MAX_PROPS, &v) || v * 2 > rd_left(r))
 		return -EUCLEAN;
@@ -335,9 +336,13 @@ static int decode_props(struct rd *r, struct manifest *m)
 			if (!db_name_ok(m->dbname))
 				return -EUCLEAN;
 		} else if (kn == 4 && !memcmp(k, "kind", 4)) {
-			if (m->kind || !manifest_kind_ok((const char *)val, vn))
+			if (m->kind || kind_seen)
 				return -EUCLEAN;
-			m->kind = xstrndup((const char *)val, vn);
+			kind_seen = true;
+			if (manifest_kind_ok((const char *)val, vn))
+				m->kind = xstrndup((const char *)val, vn);
+			else
+				m->other_props = true; /* a kind a later writer added: skipped */
 		} else if (kn == 6 && !memcmp(k, "parent", 6)) {
 			if (m->parent || !name_is_safe(val, vn, 63))
 				return -EUCLEAN;

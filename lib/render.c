@@ -1,5 +1,7 @@
 /*
  * render.c - CSV rendering; see strata/render.h.
+ * A change to what this produces must bump PAGEMAP_VERSION (strata/pagemap.h):
+ * incremental backups take sizes and ids measured by the strata that wrote a page map.
  *
  * Rules (RFC 4180, as PostgreSQL's COPY ... (FORMAT csv) reads them back):
  *  1. NULL is an empty unquoted field; the empty string is "".

@@ -1,5 +1,7 @@
 /*
  * rowcodec.c - see strata/rowcodec.h for the encoding.
+ * A change to what this produces must bump PAGEMAP_VERSION (strata/pagemap.h):
+ * incremental backups take sizes and ids measured by the strata that wrote a page map.
  */
 #include "strata/rowcodec.h"
 

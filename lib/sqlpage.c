@@ -500,9 +500,10 @@ int sqlpage_leaves_hash(struct sqlpage_scan *s, size_t li, size_t n, uint8_t out
 			XXH3_128bits_reset(st);
 		for (size_t i = li; i < li + n && !rc; i++) {
 			rc = leaf_digest(s, s->leaves[i], &h);
-			XXH128_canonicalFromHash(&c, h);
-			if (!rc)
+			if (!rc) {
+				XXH128_canonicalFromHash(&c, h);
 				XXH3_128bits_update(st, c.digest, 16);
+			}
 		}
 		if (!rc)
 			h = XXH3_128bits_digest(st);

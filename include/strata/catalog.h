@@ -126,19 +126,21 @@ int catalog_db_newest(struct catalog *c, const char *dbname, struct cat_gen *g);
 int catalog_db_names(struct catalog *c, char ***names, size_t *n);
 /*
  * A generation's page map (strata/pagemap.h), stored by the backup that
- * made it; storing one drops the database's others but its newest full
- * one, and those of pruned generations.  Derived from no manifest: a
+ * made it, with the generation's id (32 hex: a map is never taken for
+ * another generation that got the same name); storing one drops the
+ * database's others but its newest full one, and those of pruned
+ * generations.  Derived from no manifest: a
  * rebuilt catalog has none (the next backup of each database reads it all).
  */
-int catalog_pagemap_put(struct catalog *c, const char *gen, const char *dbname, bool full,
-			const uint8_t *data, size_t len);
+int catalog_pagemap_put(struct catalog *c, const char *gen, const char *gen_id,
+			const char *dbname, bool full, const uint8_t *data, size_t len);
 /*
  * The newest page map of database dbname (only that of generation gen when
- * not NULL; only a full backup's when full_only), its generation's name in
- * out_gen.  -ENOENT when none.  Caller frees *data.
+ * not NULL; only a full backup's when full_only), its generation's name and
+ * id in out_gen and out_id.  -ENOENT when none.  Caller frees *data.
  */
 int catalog_pagemap_get(struct catalog *c, const char *dbname, const char *gen, bool full_only,
-			char out_gen[64], uint8_t **data, size_t *len);
+			char out_gen[64], char out_id[33], uint8_t **data, size_t *len);
 /*
  * A source path other than `source` that generations naming database
  * `dbname` in their manifest (version 4) were read from (*other NULL: none).

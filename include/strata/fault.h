@@ -7,7 +7,8 @@
  * power cut or an OOM kill would stop it there.  The crash tests
  * (tests/integration/t_crash.sh) use it to stop writers between every pair
  * of durable steps; the list of points is docs/DESIGN-NOTES.md's
- * "Crash points".  The cost when unset is one cached getenv.
+ * "Crash points".  "name@stop" (or "name@stop:N") stops the process there
+ * with SIGSTOP instead, for a test to look at what it holds (SIGCONT goes on).  The cost when unset is one cached getenv.
  */
 #ifndef STRATA_FAULT_H
 #define STRATA_FAULT_H

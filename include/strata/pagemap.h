@@ -14,7 +14,11 @@
  * was - id, sizes, keys and classes - without decoding them.  `ident`
  * covers everything else the rows' encoding depends on (names, declared
  * types, page size, chunker parameters, renderings), so a table whose
- * ident differs is read in full.
+ * ident differs is read in full.  What the ident cannot cover is this
+ * strata's own code: a change to how rows are decoded (sqlpage_record),
+ * encoded (rowcodec), cut (chunker.h), rendered or measured (render.c,
+ * views.c: csv_len, jsonl_len, sql_len) or classified (pgschema.h) must
+ * bump PAGEMAP_VERSION, so that maps written before stop matching.
  */
 #ifndef STRATA_PAGEMAP_H
 #define STRATA_PAGEMAP_H
@@ -64,7 +68,7 @@ void pagemap_release(struct pagemap *pm);
 /* Append a table (name copied); its chunks are added with pagemap_add. */
 struct pagemap_table *pagemap_add_table(struct pagemap *pm, const char *name,
 					const uint8_t ident[16], unsigned ncols);
-/* Append a chunk (classes copied, ncols bytes). */
+/* Append a chunk (classes copied, ncols bytes) to a table made by pagemap_add_table, not a decoded one. */
 void pagemap_add(struct pagemap_table *t, const struct pagemap_chunk *c);
 /* The table of that name, or NULL. */
 const struct pagemap_table *pagemap_table(const struct pagemap *pm, const char *name);

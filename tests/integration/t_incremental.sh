@@ -239,5 +239,69 @@ EOF
 step "after the catalog was deleted"
 [ "$(parent_of "$GEN")" = "full " ] || fail "without page maps: recorded as '$(parent_of "$GEN")', want full"
 
+# the source stays locked for the whole read, even when another reader's lock
+# came first (the page hashes' descriptor is then not proved to be SQLite's
+# file; closing it would drop SQLite's lock): stopped after reading every
+# table, the backup still keeps a writer out
+[ "$(sqlite3 "$DB" 'PRAGMA journal_mode')" = delete ] || fail "test bug: the source is not in rollback mode"
+"$PY" - "$DB" "$T/ready" "$T/release" <<'EOF' &
+import os, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN")
+c.execute("SELECT count(*) FROM items").fetchone()
+open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.02)
+c.execute("COMMIT")
+EOF
+READER=$!
+at_exit "kill $READER 2>/dev/null || true"
+ready() { [ -e "$T/ready" ]; }
+wait_until 20 ready || fail "the outside reader did not start"
+STRATA_FAULT=backup-tables-read@stop "$STRATA" backup "$A" "$DB" --force --at 2027-01-01T00:00:00Z >"$T/l.out" 2>&1 &
+BK=$!
+at_exit "kill -CONT $BK 2>/dev/null; kill $BK 2>/dev/null || true"
+stopped() { grep -q '^State:.*T' "/proc/$BK/status" 2>/dev/null; }
+wait_until 60 stopped || fail "the backup did not stop at backup-tables-read: $(cat "$T/l.out")"
+touch "$T/release"
+wait "$READER" || fail "the outside reader failed"
+"$PY" - "$DB" <<'EOF' || fail "a writer committed while the backup was still reading the source"
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=0.3)
+try:
+    c.execute("UPDATE items SET price = price WHERE id = 1")
+    c.commit()
+except sqlite3.OperationalError as e:
+    sys.exit(0 if "locked" in str(e) else 1)
+sys.exit(1)
+EOF
+kill -CONT "$BK"
+wait "$BK" || fail "the stopped backup failed once continued: $(cat "$T/l.out")"
+
+# a page map belongs to its generation, not to its name: a generation pruned
+# and then made again under the same name (--at) without a map of its own
+# must not lend the old one to the next backup
+C=$T/c S=$T/s.db
+"$STRATA" init "$C" --chunk-size 4K >/dev/null
+"$PY" - "$S" <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)")
+c.executemany("INSERT INTO t VALUES(?, ?)", [(i, "value %d %s" % (i, "abcdefgh" * (i % 5))) for i in range(1, 3001)])
+c.commit()
+EOF
+cp "$S" "$T/s1.db"
+"$STRATA" backup "$C" "$S" --at 2024-01-01T00:00:00Z >/dev/null || fail "name reuse: first backup"
+"$STRATA" backup "$C" "$S" --at 2024-01-02T00:00:00Z --force >/dev/null || fail "name reuse: second backup"
+"$STRATA" prune "$C" --keep-last 1 >/dev/null || fail "name reuse: prune"
+sqlite3 "$S" "UPDATE t SET v = upper(v)"
+"$STRATA" backup "$C" "$S" --at 2024-01-01T00:00:00Z --reader sqlite >/dev/null || fail "name reuse: backup under the old name"
+cp "$T/s1.db" "$S"
+"$STRATA" backup "$C" "$S" --at 2024-01-03T00:00:00Z >"$T/c.out" 2>&1 || fail "name reuse: last backup: $(cat "$T/c.out")"
+"$STRATA" cat "$C" 2024-01-03T000000Z/dump.sql >"$T/c.dump" || fail "name reuse: cat dump.sql"
+rm -f "$T/c.db"
+sqlite3 "$T/c.db" <"$T/c.dump" || fail "name reuse: dump.sql does not replay"
+same_db "$T/s1.db" "$T/c.db" "a generation after a name was reused"
+
 expect_err 2 "kind" "$STRATA" backup "$A" "$DB" --kind weekly
 echo "ok"
