@@ -43,7 +43,8 @@ grep -q "(0 new)" "$T/out" || fail "a copy of a database stored new chunks: $(ca
 # strata ls: every generation with its database; --name; --json with the source
 "$STRATA" ls "$R" >"$T/ls.txt" || fail "strata ls"
 for g in "${!DB[@]}"; do
-    grep -q "^$g .* ${DB[$g]} *\$" "$T/ls.txt" || fail "strata ls: $g is not shown as ${DB[$g]}: $(cat "$T/ls.txt")"
+    grep -q "^$g .* ${DB[$g]}  *\(full\|incremental\|differential\) *\$" "$T/ls.txt" ||
+        fail "strata ls: $g is not shown as ${DB[$g]} with its kind: $(cat "$T/ls.txt")"
 done
 [ "$("$STRATA" ls "$R" --name crm | awk 'NR > 1 { print $1 }' | tr '\n' ' ')" = "$g2 $g5 " ] ||
     fail "strata ls --name crm: $("$STRATA" ls "$R" --name crm)"
