@@ -511,6 +511,28 @@ static void value_from_sqlite(sqlite3_stmt *st, int i, struct value *v)
 
 /* Store the chunk data[0..len) (*chunk_rows rows, keys first..last) and append
  * its manifest entry; first is consumed, *chunk_rows reset. */
+/* Append a job to the backup's list (chunk order). */
+static void jobs_push(struct backup *b, struct job *j)
+{
+	if (b->njobs == b->capjobs) {
+		b->capjobs = b->capjobs ? b->capjobs * 2 : 256;
+		b->jobs = xrealloc(b->jobs, b->capjobs * sizeof(*b->jobs));
+	}
+	b->jobs[b->njobs++] = j;
+}
+
+/* A new, zeroed chunk entry at the end of t (cap: its allocated length); its job fills it (apply_jobs). */
+static struct manifest_chunk *chunk_slot(struct manifest_table *t, size_t *cap)
+{
+	if (t->nchunks == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		t->chunks = xrealloc(t->chunks, *cap * sizeof(*t->chunks));
+	}
+	struct manifest_chunk *mc = &t->chunks[t->nchunks++];
+	memset(mc, 0, sizeof(*mc));
+	return mc;
+}
+
 /*
  * Close the chunk made of chunk->data[0, len) and hand it to the workers.
  * When it is the whole buffer, the buffer itself goes (no copy; chunk is
@@ -524,10 +546,6 @@ static int close_chunk(struct backup *b, struct manifest_table *t, size_t *cap,
 	struct job *j = xcalloc(1, sizeof(*j));
 	int rc;
 
-	if (t->nchunks == *cap) {
-		*cap = *cap ? *cap * 2 : 64;
-		t->chunks = xrealloc(t->chunks, *cap * sizeof(*t->chunks));
-	}
 	j->t = t;
 	j->pm_t = -1;
 	j->vt = b->vts[b->nvts - 1]; /* the table being read */
@@ -542,13 +560,8 @@ static int close_chunk(struct backup *b, struct manifest_table *t, size_t *cap,
 		j->data = xmalloc(len ? len : 1);
 		memcpy(j->data, chunk->data, len);
 	}
-	if (b->njobs == b->capjobs) {
-		b->capjobs = b->capjobs ? b->capjobs * 2 : 256;
-		b->jobs = xrealloc(b->jobs, b->capjobs * sizeof(*b->jobs));
-	}
-	b->jobs[b->njobs++] = j;
-	mc = &t->chunks[t->nchunks++];
-	memset(mc, 0, sizeof(*mc));
+	jobs_push(b, j);
+	mc = chunk_slot(t, cap);
 	rc = pool_submit(b, j);
 	mc->first_key = buf_detach(first, &mc->first_len);
 	mc->last_key = xmalloc(last->len ? last->len : 1);
@@ -785,17 +798,8 @@ static int take_unread(struct backup *b, struct sqlpage_scan *s, struct incr *in
 	j->sql_len = pmc->sql_len;
 	j->classes = xmalloc(t->ncols ? t->ncols : 1);
 	memcpy(j->classes, pc->classes, t->ncols);
-	if (b->njobs == b->capjobs) {
-		b->capjobs = b->capjobs ? b->capjobs * 2 : 256;
-		b->jobs = xrealloc(b->jobs, b->capjobs * sizeof(*b->jobs));
-	}
-	b->jobs[b->njobs++] = j;
-	if (t->nchunks == *cap) {
-		*cap = *cap ? *cap * 2 : 64;
-		t->chunks = xrealloc(t->chunks, *cap * sizeof(*t->chunks));
-	}
-	struct manifest_chunk *mc = &t->chunks[t->nchunks++];
-	memset(mc, 0, sizeof(*mc));
+	jobs_push(b, j);
+	struct manifest_chunk *mc = chunk_slot(t, cap); /* its sizes come from the job (apply_jobs) */
 	mc->first_key = xmalloc(pmc->first_len ? pmc->first_len : 1);
 	memcpy(mc->first_key, pmc->first_key, pmc->first_len);
 	mc->first_len = pmc->first_len;

@@ -41,14 +41,7 @@ static int key_ok(const uint8_t *k, size_t n)
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	one(data, size);
-	if (size >= 20) {
-		uint8_t *copy = malloc(size);
-		memcpy(copy, data, size);
-		put_u64le(copy + size - 8, XXH3_64bits(copy, size - 8));
-		one(copy, size);
-		free(copy);
-	}
+	fuzz_with_checksum_fixed(data, size, 20, one);
 	return 0;
 }
 

@@ -22,14 +22,7 @@ static void one(const uint8_t *data, size_t size);
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	one(data, size);
-	if (size >= 13) {
-		uint8_t *copy = malloc(size);
-		memcpy(copy, data, size);
-		put_u64le(copy + size - 8, XXH3_64bits(copy, size - 8));
-		one(copy, size);
-		free(copy);
-	}
+	fuzz_with_checksum_fixed(data, size, 13, one);
 	return 0;
 }
 

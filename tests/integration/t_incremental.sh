@@ -86,6 +86,7 @@ step() {
 taken() { sed -n 's/^[a-z]* from generation [^:]*: \([0-9]*\) of .*/\1/p' "$T/a.out" | grep . || echo 0; }
 parent_of() { sqlite3 "$A/catalog.db" "SELECT kind || ' ' || parent FROM generations WHERE name = '$1'"; }
 edit() { "$PY" - "$DB" "$@"; }
+sql() { sqlite3 "$DB" "$1" || fail "test bug: $1"; }
 
 step "first backup"
 G1=$GEN
@@ -158,12 +159,7 @@ c.commit()
 EOF
 step "a renamed column, a new and a dropped table"
 
-edit <<'EOF'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-c.execute("UPDATE docs SET note = 'again' WHERE id = 50")
-c.commit()
-EOF
+sql "UPDATE docs SET note = 'again' WHERE id = 50"
 step "one more update"
 [ "$(taken)" -gt 0 ] || fail "after the rename, nothing taken unread: $(cat "$T/a.out")"
 
@@ -184,12 +180,7 @@ step "the file replaced by another database"
 step "unchanged source"
 grep -q "source unchanged since generation" "$T/a.out" || fail "an unchanged source was read: $(cat "$T/a.out")"
 GU=$GEN
-edit <<'EOF'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-c.execute("UPDATE items SET name = 'late change' WHERE id = 4000")
-c.commit()
-EOF
+sql "UPDATE items SET name = 'late change' WHERE id = 4000"
 step "after an unchanged one"
 [ "$(taken)" -gt 0 ] || fail "after an unchanged backup, nothing taken unread: $(cat "$T/a.out")"
 [ "$(parent_of "$GEN")" = "incremental $GU" ] || fail "recorded as '$(parent_of "$GEN")', want incremental from $GU"
@@ -199,19 +190,9 @@ step "a full one" "--kind full"
 GF=$GEN
 [ "$(parent_of "$GF")" = "full " ] || fail "--kind full recorded as '$(parent_of "$GF")'"
 [ "$(taken)" = 0 ] || fail "--kind full took chunks unread: $(cat "$T/a.out")"
-edit <<'EOF'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-c.execute("UPDATE items SET price = 0 WHERE id = 10")
-c.commit()
-EOF
+sql "UPDATE items SET price = 0 WHERE id = 10"
 step "incremental after the full one"
-edit <<'EOF'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-c.execute("UPDATE items SET price = 1 WHERE id = 8000")
-c.commit()
-EOF
+sql "UPDATE items SET price = 1 WHERE id = 8000"
 step "differential" "--kind differential"
 [ "$(parent_of "$GEN")" = "differential $GF" ] || fail "--kind differential recorded as '$(parent_of "$GEN")', want differential from $GF"
 [ "$(taken)" -gt 0 ] || fail "differential: nothing taken unread: $(cat "$T/a.out")"
@@ -221,21 +202,11 @@ step "differential" "--kind differential"
 "$STRATA" index "$A" --rebuild >/dev/null || fail "index --rebuild"
 [ "$(parent_of "$GEN")" = "differential $GF" ] || fail "kind and parent lost by a catalog rebuild: '$(parent_of "$GEN")'"
 GD=$GEN
-edit <<'EOF'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-c.execute("UPDATE items SET price = 2 WHERE id = 8001")
-c.commit()
-EOF
+sql "UPDATE items SET price = 2 WHERE id = 8001"
 step "after a catalog rebuild"
 [ "$(parent_of "$GEN")" = "incremental $GD" ] || fail "after index --rebuild: recorded as '$(parent_of "$GEN")', want incremental from $GD"
 rm -f "$A/catalog.db" "$A/catalog.db-wal" "$A/catalog.db-shm"
-edit <<'EOF'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-c.execute("UPDATE items SET price = 3 WHERE id = 8002")
-c.commit()
-EOF
+sql "UPDATE items SET price = 3 WHERE id = 8002"
 step "after the catalog was deleted"
 [ "$(parent_of "$GEN")" = "full " ] || fail "without page maps: recorded as '$(parent_of "$GEN")', want full"
 
