@@ -181,7 +181,7 @@ def main():
               % (rows, src / 1e6, csv / 1e6))
     for what, key in (("first backup", "first_s"), ("unchanged second backup", "unchanged_s"),
                       ("after 1,000 random rows changed", "changed_s"),
-                      ("after 1,000 consecutive rows changed", "changed_cons_s")):
+                      ("1,000 consecutive rows changed", "changed_cons_s")):
         for tool in ("strata", "restic") if key.startswith("changed") else ("strata", "restic", "borg"):
             k = "backup.%s.%s" % (tool, key)
             if key == "first_s":
@@ -191,7 +191,7 @@ def main():
                     R.figures[-1]["db_MBps"] = src / 1e6 / med
             else:
                 R.fig(sec, what, tool, k, "s", "time", base="backup.strata." + key)
-    R.fig(sec, "after 1,000 random rows changed", "strata --kind full (every row read)",
+    R.fig(sec, "after 1,000 random rows changed", "strata --kind full",
           "backup.strata.changed_full_s", "s", "time", base="backup.strata.changed_s")
     R.fig(sec, "zstd -3 -T1 of the CSV", "zstd (CPU reference)", "backup.zstd3_s", "s", "time")
     for tool in ("strata", "restic", "borg"):
@@ -200,8 +200,8 @@ def main():
            base="stored.strata")
     R.size(sec, "stored (repository on disk)", "squashfs image of the CSV", "stored.squashfs",
            base="stored.strata")
-    for what, key in (("added by the random-change backup", "changed_added"),
-                      ("added by the consecutive-change backup", "changed_cons_added")):
+    for what, key in (("added (random change)", "changed_added"),
+                      ("added (consecutive change)", "changed_cons_added")):
         for tool in ("strata", "restic"):
             k = "backup.%s.%s" % (tool, key)
             s = stat(vals, k)
