@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -63,7 +62,6 @@ struct job {
 	uint8_t *classes;    /* what each column holds (pgschema.h), for schema.pg.sql */
 	const struct view_table *vt; /* the table's names, for the JSONL and SQL lengths */
 	struct job *next;    /* queue link */
-	bool reused;         /* taken whole from the parent generation (results filled, never queued) */
 	long pm_t;           /* its record in the new page map: table, chunk; -1 when none */
 	size_t pm_k;
 };
@@ -759,8 +757,7 @@ static int take_unread(struct backup *b, struct sqlpage_scan *s, struct incr *in
 	if (!pc || pc->k >= inc->mt->nchunks || nspan > s->nleaves - li)
 		return 0;
 	size_t end_li = li + pc->nleaves - 1;
-	if (sqlpage_leaf_cells(s, end_li, &lastn) || pc->end_cell >= lastn ||
-	    (pc->nleaves == 1 && pc->end_cell < ci))
+	if (sqlpage_leaf_cells(s, end_li, &lastn) || pc->end_cell >= lastn)
 		return 0;
 	/* where the chunk ended must still be so: the table's end, or the next row's place */
 	bool last_cell = pc->end_cell + 1 == lastn;
@@ -788,7 +785,6 @@ static int take_unread(struct backup *b, struct sqlpage_scan *s, struct incr *in
 	struct job *j = xcalloc(1, sizeof(*j));
 	j->t = t;
 	j->k = t->nchunks;
-	j->reused = true;
 	j->pm_t = -1;
 	j->id = pmc->id;
 	j->nrows = pmc->nrows;
@@ -1941,22 +1937,12 @@ static void mark_damaged(const struct repo *r, struct catalog *c, struct idset *
  * (POSIX_FADV_WILLNEED, 32 MiB at a time), as sequential I/O.  Only for a
  * file that fits comfortably in memory (half of MemAvailable), so a huge
  * database does not push the rest of the machine out of the page cache.
- * Once the page reader has SQLite's map (src_prefetch_map), the thread
- * also maps the pages into the process ahead of the reader
- * (MADV_POPULATE_READ, 16 MiB at a time, in file order): an incremental
- * backup that only hashes pages spent a third of its time in page faults
- * on the reader thread.
  */
 struct src_prefetch {
 	pthread_t th;
 	int fd;
 	volatile bool stop;
 	bool running;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	const uint8_t *map; /* the page reader's map, once known (map_set) */
-	size_t maplen;
-	bool map_set;
 };
 
 static uint64_t mem_available(void)
@@ -1979,37 +1965,7 @@ static void *src_prefetch_main(void *arg)
 	if (fstat(p->fd, &st) == 0)
 		for (off_t off = 0; off < st.st_size && !p->stop; off += 32 << 20)
 			posix_fadvise(p->fd, off, 32 << 20, POSIX_FADV_WILLNEED);
-	pthread_mutex_lock(&p->mu);
-	while (!p->map_set && !p->stop)
-		pthread_cond_wait(&p->cv, &p->mu);
-	const uint8_t *map = p->map;
-	size_t len = p->maplen;
-	pthread_mutex_unlock(&p->mu);
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22 /* Linux 5.14 */
-#endif
-	long ps = sysconf(_SC_PAGESIZE);
-	uintptr_t base = (uintptr_t)map & ~(uintptr_t)(ps - 1);
-	size_t span = len + ((uintptr_t)map - base);
-	for (size_t off = 0; map && off < span && !p->stop; off += 16 << 20) {
-		size_t n = span - off < (size_t)(16 << 20) ? span - off : (size_t)(16 << 20);
-		if (madvise((void *)(base + off), n, MADV_POPULATE_READ))
-			break; /* an older kernel: the reader faults the pages in itself */
-	}
 	return NULL;
-}
-
-/* The page reader's map (NULL: none), for the thread to map ahead of the reader. */
-static void src_prefetch_map(struct src_prefetch *p, const uint8_t *map, size_t len)
-{
-	if (!p->running)
-		return;
-	pthread_mutex_lock(&p->mu);
-	p->map = map;
-	p->maplen = len;
-	p->map_set = true;
-	pthread_cond_signal(&p->cv);
-	pthread_mutex_unlock(&p->mu);
 }
 
 static void src_prefetch_start(struct src_prefetch *p, const char *path)
@@ -2017,10 +1973,6 @@ static void src_prefetch_start(struct src_prefetch *p, const char *path)
 	struct stat st;
 	p->running = false;
 	p->stop = false;
-	p->map = NULL;
-	p->map_set = false;
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
 	p->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (p->fd < 0)
 		return;
@@ -2034,26 +1986,18 @@ static void src_prefetch_start(struct src_prefetch *p, const char *path)
 	p->fd = -1;
 }
 
+/*
+ * Only once SQLite's read transaction has ended: closing any descriptor of
+ * a file drops every POSIX lock this process holds on it, SQLite's SHARED
+ * lock included.
+ */
 static void src_prefetch_stop(struct src_prefetch *p)
 {
 	if (p->running) {
-		pthread_mutex_lock(&p->mu);
 		p->stop = true;
-		pthread_cond_signal(&p->cv);
-		pthread_mutex_unlock(&p->mu);
 		pthread_join(p->th, NULL);
 		p->running = false;
 	}
-}
-
-/*
- * Close its descriptor of the source - only once SQLite's read transaction
- * has ended: closing any descriptor of a file drops every POSIX lock this
- * process holds on it, SQLite's SHARED lock included.
- */
-static void src_prefetch_close(struct src_prefetch *p)
-{
-	src_prefetch_stop(p);
 	if (p->fd >= 0)
 		close(p->fd);
 	p->fd = -1;
@@ -2135,7 +2079,7 @@ static const char *pages_setup(struct backup *b, sqlite3 *db, const char *source
  * first, the proof fails and pages are hashed through the map (slower).
  * The descriptor, proved or not, stays open in *probe until the read
  * transaction has ended (closing it would drop SQLite's lock: see
- * src_prefetch_close).
+ * src_prefetch_stop).
  */
 static int same_file_fd(const char *source, int *probe)
 {
@@ -2366,7 +2310,6 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	b.api_only = o->api_reader;
 	b.verbose = o->verbose;
 	b.pages_why = b.api_only ? "--reader sqlite" : pages_setup(&b, db, o->source, npages);
-	src_prefetch_map(&pf, b.pages.map, b.pages.map ? (size_t)b.pages.size : 0);
 	/* from here on, one read transaction: every table is read at one committed state */
 	rc = list_tables(db, o, &names, &ntables, &shadow, &nshadow, &m, &schema, err);
 	if (!rc)
@@ -2415,7 +2358,6 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 				goto out;
 			}
 	fault_point("backup-tables-read"); /* still in the read transaction */
-	src_prefetch_stop(&pf); /* it may be touching the map; its descriptor stays open (src_prefetch_close) */
 	pages_release(&b);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	rc = pool_finish(&b);
@@ -2479,7 +2421,6 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 out:
 	if (b.progress)
 		fprintf(stderr, "\r\033[K");
-	src_prefetch_stop(&pf);
 	pool_finish(&b);
 	apply_jobs(&b);
 	pthread_mutex_destroy(&b.store_mu);
@@ -2497,7 +2438,7 @@ out:
 	if (db)
 		sqlite3_close_v2(db);
 	/* the source's other descriptors, now that SQLite holds no lock on it */
-	src_prefetch_close(&pf);
+	src_prefetch_stop(&pf);
 	if (b.probe_fd >= 0)
 		close(b.probe_fd);
 	for (size_t i = 0; i < ntables; i++)

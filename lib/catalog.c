@@ -1927,7 +1927,7 @@ int catalog_pagemap_put(struct catalog *c, const char *gen, const char *gen_id,
 			const char *dbname, bool full, const uint8_t *data, size_t len)
 {
 	sqlite3_stmt *st;
-	int rc = prep(c, "INSERT OR REPLACE INTO pagemaps VALUES(?, ?, ?, ?, ?)", &st), s;
+	int rc = prep(c, "INSERT OR REPLACE INTO pagemaps VALUES(?, ?, ?, ?, ?)", &st);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, gen, -1, SQLITE_STATIC);
@@ -1935,10 +1935,10 @@ int catalog_pagemap_put(struct catalog *c, const char *gen, const char *gen_id,
 	sqlite3_bind_text(st, 3, dbname, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, full);
 	sqlite3_bind_blob64(st, 5, data, len, SQLITE_STATIC);
-	s = sqlite3_step(st);
+	rc = run(c, st);
 	sqlite3_finalize(st);
-	if (s != SQLITE_DONE)
-		return sqerr(c, s);
+	if (rc)
+		return rc;
 	/* the others of this database, except its newest full one; and those of pruned generations */
 	rc = prep(c, "DELETE FROM pagemaps WHERE gen NOT IN (SELECT name FROM generations) OR"
 		  " (dbname = ?1 AND gen != ?2 AND gen != coalesce((SELECT p.gen FROM pagemaps p"
@@ -1948,9 +1948,9 @@ int catalog_pagemap_put(struct catalog *c, const char *gen, const char *gen_id,
 		return rc;
 	sqlite3_bind_text(st, 1, dbname, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, gen, -1, SQLITE_STATIC);
-	s = sqlite3_step(st);
+	rc = run(c, st);
 	sqlite3_finalize(st);
-	return s == SQLITE_DONE ? 0 : sqerr(c, s);
+	return rc;
 }
 
 int catalog_pagemap_get(struct catalog *c, const char *dbname, const char *gen, bool full_only,

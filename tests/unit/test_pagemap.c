@@ -269,6 +269,17 @@ static void rehash(uint8_t *p, size_t n)
 	put_u64le(p + n - 8, XXH3_64bits(p, n - 8));
 }
 
+/* b with byte off set to v and the checksum fixed up must be refused. */
+static void refused_patch(const struct buf *b, size_t off, uint8_t v, const char *why)
+{
+	uint8_t *copy = xmalloc(b->len);
+	memcpy(copy, b->data, b->len);
+	copy[off] = v;
+	rehash(copy, b->len);
+	refused(copy, b->len, why);
+	free(copy);
+}
+
 /* A small map: one table "ab" of 2 columns, two chunks. */
 static void small(struct buf *b)
 {
@@ -344,11 +355,8 @@ static void damage(void)
 	}
 	static const uint8_t versions[] = { 0, PAGEMAP_VERSION + 1, 0x81, 0xff };
 	for (size_t i = 0; i < sizeof(versions); i++) {
-		memcpy(copy, b.data, b.len);
-		copy[4] = versions[i];
-		rehash(copy, b.len);
 		snprintf(why, sizeof(why), "version %u", versions[i]);
-		refused(copy, b.len, why);
+		refused_patch(&b, 4, versions[i], why);
 	}
 	/* end kinds other than CUT, TABLE, BEFORE and BEFORE_NEXT, in either chunk */
 	static const uint8_t ends[] = { 0, PAGEMAP_END_BEFORE_NEXT + 1, 0x7f, 0x80, 0xff };
@@ -420,39 +428,18 @@ static void damage(void)
 
 	/* counts larger than the bytes allow */
 	for (uint8_t v = 3; v < 0x80; v = (uint8_t)(v * 2 + 1)) {
-		memcpy(copy, b.data, b.len);
-		copy[S_NCHUNKS] = v;
-		rehash(copy, b.len);
 		snprintf(why, sizeof(why), "nchunks %u", v);
-		refused(copy, b.len, why);
-		memcpy(copy, b.data, b.len);
-		copy[S_NTABLES] = v;
-		rehash(copy, b.len);
+		refused_patch(&b, S_NCHUNKS, v, why);
 		snprintf(why, sizeof(why), "ntables %u", v);
-		refused(copy, b.len, why);
-		memcpy(copy, b.data, b.len);
-		copy[S_NCOLS] = v; /* more classes a chunk than there are bytes */
-		rehash(copy, b.len);
+		refused_patch(&b, S_NTABLES, v, why);
 		snprintf(why, sizeof(why), "ncols %u", v);
-		refused(copy, b.len, why);
+		refused_patch(&b, S_NCOLS, v, why); /* more classes a chunk than there are bytes */
 	}
 	/* fewer: a chunk, a table, a column short, and a name longer than the rest */
-	memcpy(copy, b.data, b.len);
-	copy[S_NCHUNKS] = 1;
-	rehash(copy, b.len);
-	refused(copy, b.len, "nchunks 1 of 2");
-	memcpy(copy, b.data, b.len);
-	copy[S_NTABLES] = 0;
-	rehash(copy, b.len);
-	refused(copy, b.len, "ntables 0 of 1");
-	memcpy(copy, b.data, b.len);
-	copy[S_NCOLS] = 1;
-	rehash(copy, b.len);
-	refused(copy, b.len, "ncols 1 of 2");
-	memcpy(copy, b.data, b.len);
-	copy[S_NAME] = 0x7f;
-	rehash(copy, b.len);
-	refused(copy, b.len, "name longer than the blob");
+	refused_patch(&b, S_NCHUNKS, 1, "nchunks 1 of 2");
+	refused_patch(&b, S_NTABLES, 0, "ntables 0 of 1");
+	refused_patch(&b, S_NCOLS, 1, "ncols 1 of 2");
+	refused_patch(&b, S_NAME, 0x7f, "name longer than the blob");
 
 	/* hand-made blobs for counts and values of several varint bytes */
 	struct buf h = BUF_INIT;
