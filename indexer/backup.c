@@ -1164,6 +1164,8 @@ restart:
 		rc = sq_fail(db, s, &sqmsg);
 		goto out;
 	}
+	if (paged)
+		sqlpage_scan_free_payload(&scan); /* a huge value's copy, before its chunk is rendered */
 	if (chunk_rows) {
 		rc = close_chunk(b, t, &cap, &chunk, chunk.len, &hdr, &chunk_rows, &first, &last);
 		if (rc)

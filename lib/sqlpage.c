@@ -205,6 +205,11 @@ int sqlpage_scan_start(struct sqlpage_scan *s, const struct sqlpage_db *db, uint
 	return s->state;
 }
 
+void sqlpage_scan_free_payload(struct sqlpage_scan *s)
+{
+	buf_release(&s->ovf);
+}
+
 void sqlpage_scan_release(struct sqlpage_scan *s)
 {
 	buf_release(&s->ovf);

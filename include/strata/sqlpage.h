@@ -88,6 +88,11 @@ struct sqlpage_scan {
 int sqlpage_scan_start(struct sqlpage_scan *s, const struct sqlpage_db *db, uint32_t root);
 void sqlpage_scan_release(struct sqlpage_scan *s);
 /*
+ * Free the buffer a payload with overflow pages was assembled in (a row
+ * returned before is then gone); positions and hashes still work.
+ */
+void sqlpage_scan_free_payload(struct sqlpage_scan *s);
+/*
  * The next row of a table b-tree in b-tree (rowid) order: 1 and its rowid
  * and payload (valid until the next call), 0 at the end, or
  * SQLPAGE_GIVEUP.
