@@ -19,6 +19,7 @@
 #include "strata/render.h"
 #include "strata/rowkey.h"
 #include "strata/verifyrec.h"
+#include "catalog_i.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -56,14 +57,6 @@ static const char SCHEMA[] =
 	" pg_schema TEXT NOT NULL, render_id INTEGER NOT NULL, PRIMARY KEY(seq, tidx)) WITHOUT ROWID;"
 	"CREATE UNIQUE INDEX IF NOT EXISTS tables_by_dir ON tables(seq, dirname);"
 	"CREATE INDEX IF NOT EXISTS tables_by_name ON tables(dirname, seq);"
-	"CREATE TABLE IF NOT EXISTS table_chunks(seq INTEGER NOT NULL, tidx INTEGER NOT NULL,"
-	" seqno INTEGER NOT NULL, chunk_id BLOB NOT NULL, csv_off INTEGER NOT NULL,"
-	" fname TEXT NOT NULL, jsonl_off INTEGER NOT NULL, jsonl_len INTEGER NOT NULL,"
-	" sql_off INTEGER NOT NULL, sql_len INTEGER NOT NULL,"
-	" first_key BLOB NOT NULL, last_key BLOB NOT NULL,"
-	" PRIMARY KEY(seq, tidx, seqno)) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS table_chunks_by_name ON table_chunks(seq, tidx, fname);"
-	"CREATE INDEX IF NOT EXISTS table_chunks_by_id ON table_chunks(chunk_id);"
 	"CREATE TABLE IF NOT EXISTS row_groups(seq INTEGER NOT NULL, tidx INTEGER NOT NULL,"
 	" grp INTEGER NOT NULL, first_seqno INTEGER NOT NULL, nchunks INTEGER NOT NULL,"
 	" name TEXT NOT NULL, PRIMARY KEY(seq, tidx, grp)) WITHOUT ROWID;"
@@ -78,11 +71,33 @@ static const char SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS pagemaps(gen TEXT PRIMARY KEY, gen_id TEXT NOT NULL,"
 	" dbname TEXT NOT NULL, full INTEGER NOT NULL, data BLOB NOT NULL);";
 
-static const char DROP[] =
-	"DROP TABLE IF EXISTS pagemaps; DROP TABLE IF EXISTS gen_parts; DROP TABLE IF EXISTS row_groups; DROP TABLE IF EXISTS row_files;"
-	"DROP TABLE IF EXISTS table_chunks; DROP TABLE IF EXISTS tables;"
-	"DROP TABLE IF EXISTS generations; DROP TABLE IF EXISTS chunks;"
-	"DROP TABLE IF EXISTS chunk_copies; DROP TABLE IF EXISTS packs; DROP TABLE IF EXISTS meta;";
+/* (apart: C compilers need not take a longer string) */
+static const char SCHEMA_NODES[] =
+	/*
+	 * A table's chunk list is cut into index nodes (node_ends()): each node's
+	 * entries are stored once in nodes, keyed by a hash of what they hold, and
+	 * a generation lists its tables' nodes in table_nodes.  An unchanged run of
+	 * chunks costs a generation one table_nodes row, not one row per chunk.
+	 */
+	"CREATE TABLE IF NOT EXISTS nodes(node_id BLOB NOT NULL, k INTEGER NOT NULL,"
+	" chunk_id BLOB NOT NULL, csv_off INTEGER NOT NULL, fname TEXT NOT NULL, fhash INTEGER NOT NULL,"
+	" jsonl_off INTEGER NOT NULL, jsonl_len INTEGER NOT NULL,"
+	" sql_off INTEGER NOT NULL, sql_len INTEGER NOT NULL,"
+	" first_key BLOB NOT NULL, last_key BLOB NOT NULL,"
+	" PRIMARY KEY(node_id, k)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS nodes_by_name ON nodes(fhash);" /* name_hash(fname): a third of the bytes */
+	"CREATE INDEX IF NOT EXISTS nodes_by_chunk ON nodes(chunk_id);"
+	"CREATE TABLE IF NOT EXISTS table_nodes(seq INTEGER NOT NULL, tidx INTEGER NOT NULL,"
+	" first_seqno INTEGER NOT NULL, node_id BLOB NOT NULL, nchunks INTEGER NOT NULL,"
+	" csv_off INTEGER NOT NULL, jsonl_off INTEGER NOT NULL, sql_off INTEGER NOT NULL,"
+	" PRIMARY KEY(seq, tidx, first_seqno)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS table_nodes_by_node ON table_nodes(node_id, seq, tidx);"
+	/* every chunk of every generation, as schema 9 stored them (for people and tests; the code probes the tables) */
+	"CREATE VIEW IF NOT EXISTS table_chunks AS SELECT tn.seq AS seq, tn.tidx AS tidx,"
+	" tn.first_seqno + n.k AS seqno, n.chunk_id AS chunk_id, tn.csv_off + n.csv_off AS csv_off,"
+	" n.fname AS fname, tn.jsonl_off + n.jsonl_off AS jsonl_off, n.jsonl_len AS jsonl_len,"
+	" tn.sql_off + n.sql_off AS sql_off, n.sql_len AS sql_len, n.first_key AS first_key,"
+	" n.last_key AS last_key FROM table_nodes tn JOIN nodes n ON n.node_id = tn.node_id;";
 
 static int sqerr(struct catalog *c, int rc)
 {
@@ -138,6 +153,36 @@ static int schema_version_ok(struct catalog *c)
 	return ok;
 }
 
+/*
+ * Before (re)creating the schema: drop whatever an older or newer strata
+ * created, views before tables, whatever their names (a name may have
+ * been a table in one schema and a view in another).
+ */
+static int drop_all(struct catalog *c)
+{
+	sqlite3_stmt *st;
+	struct buf sql = BUF_INIT;
+	int rc = prep(c, "SELECT type, name FROM sqlite_schema WHERE type IN ('view', 'table')"
+			 " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type = 'table'", &st), s;
+	if (rc)
+		return rc;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		char *q = sqlite3_mprintf("DROP %s IF EXISTS \"%w\";",
+					  !strcmp(col_str(st, 0), "view") ? "VIEW" : "TABLE",
+					  col_str(st, 1));
+		buf_add(&sql, q, strlen(q));
+		sqlite3_free(q);
+	}
+	sqlite3_finalize(st);
+	rc = s == SQLITE_DONE ? 0 : sqerr(c, s);
+	if (!rc && sql.len) {
+		buf_add(&sql, "", 1);
+		rc = exec(c, (const char *)sql.data);
+	}
+	buf_release(&sql);
+	return rc;
+}
+
 int catalog_open(struct catalog *c, const char *path, bool readonly)
 {
 	/*
@@ -183,9 +228,11 @@ int catalog_open(struct catalog *c, const char *path, bool readonly)
 		if (rc)
 			goto fail;
 		if (!schema_version_ok(c)) {
-			rc = exec(c, DROP);
+			rc = drop_all(c);
 			if (!rc)
 				rc = exec(c, SCHEMA);
+			if (!rc)
+				rc = exec(c, SCHEMA_NODES);
 			if (!rc) {
 				char *sql = sqlite3_mprintf(
 					"INSERT INTO meta VALUES('schema_version', '%d')",
@@ -442,15 +489,18 @@ static int cmp_cstr(const void *a, const void *b)
 }
 
 /* rows/ file names must be unique in a table: the mount finds a chunk by name */
-static bool fnames_unique(char **v, size_t n)
+static bool fnames_unique(char *const *names, size_t n)
 {
 	if (n < 2)
 		return true;
+	char **v = xmalloc(n * sizeof(char *)); /* sorted apart: the caller's stay in key order */
+	memcpy(v, names, n * sizeof(char *));
 	qsort(v, n, sizeof(char *), cmp_cstr);
-	for (size_t i = 1; i < n; i++)
-		if (!strcmp(v[i - 1], v[i]))
-			return false;
-	return true;
+	bool ok = true;
+	for (size_t i = 1; i < n && ok; i++)
+		ok = strcmp(v[i - 1], v[i]) != 0;
+	free(v);
+	return ok;
 }
 
 /* The rows/ key-range directories of a table with many chunks (naming.h). */
@@ -608,7 +658,7 @@ static uint64_t render_id(const struct manifest_table *t, const struct buf *hdr,
  * id, its table's render id and its recorded JSONL and SQL lengths), the
  * generations holding it and the oldest one's time: the
  * mount's st_nlink and st_mtime, one lookup per stat (node_rows.c).  Kept
- * as generations come (here, after the generation's table_chunks rows)
+ * as generations come (here, after the generation's table_nodes rows)
  * and go (drop_row_files); rebuilt with the catalog.
  */
 static int delete_by(struct catalog *c, const char *sql, const char *key);
@@ -616,9 +666,9 @@ static int delete_by(struct catalog *c, const char *sql, const char *key);
 static int add_row_files(struct catalog *c, const struct manifest *m)
 {
 	sqlite3_stmt *st;
-	int rc = prep(c, "INSERT INTO row_files SELECT DISTINCT tc.chunk_id, t.render_id, tc.jsonl_len,"
-			 " tc.sql_len, 1, ?2 FROM table_chunks tc JOIN tables t ON t.seq = tc.seq"
-			 " AND t.tidx = tc.tidx WHERE tc.seq = ?1"
+	int rc = prep(c, "INSERT INTO row_files SELECT DISTINCT n.chunk_id, t.render_id, n.jsonl_len,"
+			 " n.sql_len, 1, ?2 FROM table_nodes tn JOIN nodes n ON n.node_id = tn.node_id"
+			 " JOIN tables t ON t.seq = tn.seq AND t.tidx = tn.tidx WHERE tn.seq = ?1"
 			 " ON CONFLICT(chunk_id, render_id, jsonl_len, sql_len) DO UPDATE"
 			 " SET holders = holders + 1, first_time = min(first_time, excluded.first_time)", &st);
 	if (rc)
@@ -630,24 +680,161 @@ static int add_row_files(struct catalog *c, const struct manifest *m)
 	return rc;
 }
 
-/* Generation `name` is leaving the catalog (its table_chunks rows are still there). */
-#define GEN_FILES "(SELECT tc.chunk_id, t.render_id, tc.jsonl_len, tc.sql_len FROM table_chunks tc JOIN tables t" \
-	" ON t.seq = tc.seq AND t.tidx = tc.tidx WHERE tc.seq = (SELECT seq FROM generations WHERE name = ?1))"
+/* Generation `name` is leaving the catalog (its table_nodes rows are still there). */
+#define GEN_FILES "(SELECT n.chunk_id, t.render_id, n.jsonl_len, n.sql_len FROM table_nodes tn JOIN nodes n" \
+	" ON n.node_id = tn.node_id JOIN tables t ON t.seq = tn.seq AND t.tidx = tn.tidx" \
+	" WHERE tn.seq = (SELECT seq FROM generations WHERE name = ?1))"
 static int drop_row_files(struct catalog *c, const char *name)
 {
 	int rc = delete_by(c, "UPDATE row_files SET holders = holders - 1"
 			      " WHERE (chunk_id, render_id, jsonl_len, sql_len) IN " GEN_FILES, name);
 	/* the files it was the oldest holder of: the next oldest */
 	if (!rc)
-		rc = delete_by(c, "UPDATE row_files SET first_time = (SELECT min(g.time) FROM table_chunks tc"
-				  " JOIN tables t ON t.seq = tc.seq AND t.tidx = tc.tidx JOIN generations g"
-				  " ON g.seq = tc.seq WHERE tc.chunk_id = row_files.chunk_id"
-				  " AND t.render_id = row_files.render_id AND tc.jsonl_len = row_files.jsonl_len"
-				  " AND tc.sql_len = row_files.sql_len AND g.name != ?1)"
+		rc = delete_by(c, "UPDATE row_files SET first_time = (SELECT min(g.time) FROM nodes n"
+				  " CROSS JOIN table_nodes tn ON tn.node_id = n.node_id JOIN tables t"
+				  " ON t.seq = tn.seq AND t.tidx = tn.tidx JOIN generations g"
+				  " ON g.seq = tn.seq WHERE n.chunk_id = row_files.chunk_id"
+				  " AND t.render_id = row_files.render_id AND n.jsonl_len = row_files.jsonl_len"
+				  " AND n.sql_len = row_files.sql_len AND g.name != ?1)"
 				  " WHERE holders > 0 AND first_time = (SELECT time FROM generations WHERE name = ?1)"
 				  " AND (chunk_id, render_id, jsonl_len, sql_len) IN " GEN_FILES, name);
 	if (!rc)
 		rc = exec(c, "DELETE FROM row_files WHERE holders <= 0");
+	return rc;
+}
+
+/*
+ * Index nodes.  A table's chunk list is cut after every chunk whose id's
+ * head is a multiple of NODE_AVG (or after NODE_MAX chunks), so, as with
+ * the chunker, a change moves only the nodes around it; a node's id is the
+ * XXH3-128 of everything its rows hold (the manifest's chunk entries and
+ * how the table names row ranges).  Rows of nodes are written the first
+ * time a node is seen and removed with the last generation listing it.
+ */
+#define NODE_AVG 64
+#define NODE_MAX 256
+
+/* what nodes_by_name indexes: a row-range file name's hash (names are ~40 bytes) */
+static sqlite3_int64 name_hash(const char *fname)
+{
+	return (sqlite3_int64)XXH3_64bits(fname, strlen(fname));
+}
+
+static bool node_ends(uint64_t id_head, size_t n)
+{
+	return n >= NODE_MAX || id_head % NODE_AVG == 0;
+}
+
+struct node_stmts {
+	sqlite3_stmt *has, *entry, *list;
+};
+
+static int node_stmts_prep(struct catalog *c, struct node_stmts *sn)
+{
+	int rc = prep(c, "SELECT 1 FROM nodes WHERE node_id=? AND k=0", &sn->has);
+	if (!rc)
+		rc = prep(c, "INSERT INTO nodes VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", &sn->entry);
+	if (!rc)
+		rc = prep(c, "INSERT INTO table_nodes VALUES(?,?,?,?,?,?,?,?)", &sn->list);
+	return rc;
+}
+
+static void node_stmts_free(struct node_stmts *sn)
+{
+	sqlite3_finalize(sn->has);
+	sqlite3_finalize(sn->entry);
+	sqlite3_finalize(sn->list);
+}
+
+static void node_hash_u64(XXH3_state_t *h, uint64_t v)
+{
+	uint8_t b[8];
+	put_u64le(b, v);
+	XXH3_128bits_update(h, b, 8);
+}
+
+static void node_id(struct chunk_id *id, const struct manifest_chunk *ch, size_t n, bool named_by_key)
+{
+	XXH3_state_t *h = XXH3_createState();
+	if (!h)
+		abort();
+	XXH3_128bits_reset(h);
+	XXH3_128bits_update(h, named_by_key ? "strata node k" : "strata node r", 13);
+	for (size_t k = 0; k < n; k++) {
+		XXH3_128bits_update(h, ch[k].id.b, 16);
+		node_hash_u64(h, ch[k].nrows);
+		node_hash_u64(h, ch[k].ulen);
+		node_hash_u64(h, ch[k].csv_len);
+		node_hash_u64(h, ch[k].jsonl_len);
+		node_hash_u64(h, ch[k].sql_len);
+		node_hash_u64(h, ch[k].first_len);
+		XXH3_128bits_update(h, ch[k].first_key, ch[k].first_len);
+		node_hash_u64(h, ch[k].last_len);
+		XXH3_128bits_update(h, ch[k].last_key, ch[k].last_len);
+	}
+	XXH128_canonical_t c;
+	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(h));
+	memcpy(id->b, c.digest, 16);
+	XXH3_freeState(h);
+}
+
+/* Table tidx of generation seq: its nodes, each stored unless the catalog has it. */
+static int add_nodes(struct catalog *c, struct node_stmts *sn, uint64_t seq, size_t tidx,
+		     const struct manifest_table *t, bool named_by_key, char **fnames)
+{
+	uint64_t off = 0, joff = 0, soff = 0;
+	size_t start = 0;
+	int rc = 0;
+
+	for (size_t k = 0; k < t->nchunks && !rc; k++) {
+		if (!node_ends(get_u64le(t->chunks[k].id.b), k - start + 1) && k + 1 < t->nchunks)
+			continue;
+		const struct manifest_chunk *ch = &t->chunks[start];
+		size_t n = k - start + 1;
+		struct chunk_id id;
+		node_id(&id, ch, n, named_by_key);
+		sqlite3_bind_blob(sn->has, 1, id.b, 16, SQLITE_STATIC);
+		int s = sqlite3_step(sn->has);
+		sqlite3_reset(sn->has);
+		if (s != SQLITE_ROW && s != SQLITE_DONE)
+			return sqerr(c, s);
+		sqlite3_bind_int64(sn->list, 1, (sqlite3_int64)seq);
+		sqlite3_bind_int64(sn->list, 2, (sqlite3_int64)tidx);
+		sqlite3_bind_int64(sn->list, 3, (sqlite3_int64)start);
+		sqlite3_bind_blob(sn->list, 4, id.b, 16, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(sn->list, 5, (sqlite3_int64)n);
+		sqlite3_bind_int64(sn->list, 6, (sqlite3_int64)off);
+		sqlite3_bind_int64(sn->list, 7, (sqlite3_int64)joff);
+		sqlite3_bind_int64(sn->list, 8, (sqlite3_int64)soff);
+		rc = run(c, sn->list);
+		/* offsets in the node from its first chunk; Σ lengths fit (manifest_decode) */
+		uint64_t o = 0, jo = 0, so = 0;
+		for (size_t j = 0; j < n && !rc; j++) {
+			if (s == SQLITE_DONE) {
+				sqlite3_stmt *e = sn->entry;
+				sqlite3_bind_blob(e, 1, id.b, 16, SQLITE_TRANSIENT);
+				sqlite3_bind_int64(e, 2, (sqlite3_int64)j);
+				sqlite3_bind_blob(e, 3, ch[j].id.b, 16, SQLITE_STATIC);
+				sqlite3_bind_int64(e, 4, (sqlite3_int64)o);
+				sqlite3_bind_text(e, 5, fnames[start + j], -1, SQLITE_STATIC);
+				sqlite3_bind_int64(e, 6, name_hash(fnames[start + j]));
+				sqlite3_bind_int64(e, 7, (sqlite3_int64)jo);
+				sqlite3_bind_int64(e, 8, (sqlite3_int64)ch[j].jsonl_len);
+				sqlite3_bind_int64(e, 9, (sqlite3_int64)so);
+				sqlite3_bind_int64(e, 10, (sqlite3_int64)ch[j].sql_len);
+				sqlite3_bind_blob(e, 11, ch[j].first_key, (int)ch[j].first_len, SQLITE_STATIC);
+				sqlite3_bind_blob(e, 12, ch[j].last_key, (int)ch[j].last_len, SQLITE_STATIC);
+				rc = run(c, e);
+			}
+			o += ch[j].csv_len;
+			jo += ch[j].jsonl_len;
+			so += ch[j].sql_len;
+		}
+		off += o;
+		joff += jo;
+		soff += so;
+		start = k + 1;
+	}
 	return rc;
 }
 
@@ -661,7 +848,8 @@ static int drop_row_files(struct catalog *c, const char *name)
  */
 int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t manifest_bytes)
 {
-	sqlite3_stmt *sg = NULL, *stt = NULL, *sc = NULL, *chk = NULL, *sgr = NULL;
+	sqlite3_stmt *sg = NULL, *stt = NULL, *chk = NULL, *sgr = NULL;
+	struct node_stmts sn = { 0 };
 	struct buf json = BUF_INIT, hdr = BUF_INIT;
 	uint64_t nrows = 0, logical = 0;
 	char idhex[33];
@@ -672,14 +860,14 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 		return -EUCLEAN;
 	rc = prep(c, "INSERT INTO tables VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &stt);
 	if (!rc)
-		rc = prep(c, "INSERT INTO table_chunks VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", &sc);
+		rc = node_stmts_prep(c, &sn);
 	if (!rc)
 		rc = prep(c, "SELECT ulen, nrows, csv_len FROM chunks WHERE id=?", &chk);
 	if (!rc)
 		rc = prep(c, "INSERT INTO row_groups VALUES(?,?,?,?,?,?)", &sgr);
 	for (size_t i = 0; i < m->ntables && !rc; i++) {
 		const struct manifest_table *t = &m->tables[i];
-		uint64_t off = 0, joff = 0, soff = 0, jsize = 0, ssize = 0;
+		uint64_t jsize = 0, ssize = 0;
 		for (size_t k = 0; k < t->nchunks; k++) {
 			/* sums fit: manifest_decode() checked them */
 			jsize += t->chunks[k].jsonl_len;
@@ -742,24 +930,11 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 			char *fname = name_range_n(ch->first_key, ch->first_len, ch->last_key,
 						   ch->last_len, nv ? nv : UINT64_MAX, ".csv");
 			fnames[k] = fname;
-			sqlite3_bind_int64(sc, 1, (sqlite3_int64)m->seq);
-			sqlite3_bind_int64(sc, 2, (sqlite3_int64)i);
-			sqlite3_bind_int64(sc, 3, (sqlite3_int64)k);
-			sqlite3_bind_blob(sc, 4, ch->id.b, 16, SQLITE_STATIC);
-			sqlite3_bind_int64(sc, 5, (sqlite3_int64)off);
-			sqlite3_bind_text(sc, 6, fname, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int64(sc, 7, (sqlite3_int64)joff);
-			sqlite3_bind_int64(sc, 8, (sqlite3_int64)ch->jsonl_len);
-			sqlite3_bind_int64(sc, 9, (sqlite3_int64)soff);
-			sqlite3_bind_int64(sc, 10, (sqlite3_int64)ch->sql_len);
-			sqlite3_bind_blob(sc, 11, ch->first_key, (int)ch->first_len, SQLITE_STATIC);
-			sqlite3_bind_blob(sc, 12, ch->last_key, (int)ch->last_len, SQLITE_STATIC);
-			rc = run(c, sc);
-			/* Σ csv_len = csv_size <= INT64_MAX was checked by manifest_decode, so were the others */
-			off += ch->csv_len;
-			joff += ch->jsonl_len;
-			soff += ch->sql_len;
 		}
+		if (!rc)
+			rc = add_nodes(c, &sn, m->seq, i, t,
+				       (t->flags & TABLE_KEY_ORDER) && !(t->flags & TABLE_WITHOUT_ROWID),
+				       fnames);
 		if (!rc && !fnames_unique(fnames, t->nchunks))
 			rc = -EUCLEAN;
 		if (!rc && t->nchunks > ROWS_FLAT_MAX)
@@ -817,7 +992,7 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 out:
 	sqlite3_finalize(sg);
 	sqlite3_finalize(stt);
-	sqlite3_finalize(sc);
+	node_stmts_free(&sn);
 	sqlite3_finalize(chk);
 	sqlite3_finalize(sgr);
 	buf_release(&json);
@@ -1038,7 +1213,8 @@ static int sync_once(struct catalog *c, const struct repo *r, bool rebuild,
 	if (rc)
 		return rc;
 	if (rebuild)
-		rc = exec(c, "DELETE FROM gen_parts; DELETE FROM row_groups; DELETE FROM row_files; DELETE FROM table_chunks;"
+		rc = exec(c, "DELETE FROM gen_parts; DELETE FROM row_groups; DELETE FROM row_files;"
+			     " DELETE FROM table_nodes; DELETE FROM nodes;"
 			     " DELETE FROM tables; DELETE FROM generations; DELETE FROM chunks;"
 			     " DELETE FROM chunk_copies; DELETE FROM packs;");
 	if (!rc)
@@ -1062,7 +1238,7 @@ static int sync_once(struct catalog *c, const struct repo *r, bool rebuild,
 		if (!rc)
 			rc = delete_by(c, "DELETE FROM row_groups WHERE seq=(SELECT seq FROM generations WHERE name=?)", cat_gens.v[i]);
 		if (!rc)
-			rc = delete_by(c, "DELETE FROM table_chunks WHERE seq=(SELECT seq FROM generations WHERE name=?)", cat_gens.v[i]);
+			rc = delete_by(c, "DELETE FROM table_nodes WHERE seq=(SELECT seq FROM generations WHERE name=?)", cat_gens.v[i]);
 		if (!rc)
 			rc = delete_by(c, "DELETE FROM tables WHERE seq=(SELECT seq FROM generations WHERE name=?)", cat_gens.v[i]);
 		if (!rc)
@@ -1071,6 +1247,9 @@ static int sync_once(struct catalog *c, const struct repo *r, bool rebuild,
 			rc = delete_by(c, "DELETE FROM pagemaps WHERE gen=?", cat_gens.v[i]);
 		st->gens_removed++;
 	}
+	/* nodes no remaining generation lists */
+	if (!rc && st->gens_removed)
+		rc = exec(c, "DELETE FROM nodes WHERE node_id NOT IN (SELECT node_id FROM table_nodes)");
 	for (size_t i = 0; i < cat_packs.n && !rc; i++) {
 		if (namelist_has(&disk_packs, cat_packs.v[i]))
 			continue;
@@ -1468,8 +1647,7 @@ int catalog_chunk_keys(struct catalog *c, uint64_t seq, uint32_t tidx, uint32_t 
 		       struct buf *first, struct buf *last)
 {
 	sqlite3_stmt *st;
-	int rc = prep(c, "SELECT first_key, last_key FROM table_chunks WHERE seq=? AND tidx=? AND seqno=?",
-		      &st), s;
+	int rc = prep(c, SQL_CHUNK_KEYS, &st), s;
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
@@ -1715,9 +1893,6 @@ int catalog_table_names(struct catalog *c, uint64_t seq, uint32_t tidx, char **n
 	return rc;
 }
 
-#define CHUNK_COLS "tc.seqno, tc.fname, tc.chunk_id, c.offset, c.clen, c.ulen, c.nrows, c.csv_len, p.name, tc.csv_off, tc.jsonl_off, tc.jsonl_len, tc.sql_off, tc.sql_len"
-#define CHUNK_FROM " FROM table_chunks tc JOIN chunks c ON c.id = tc.chunk_id JOIN packs p ON p.pack_id = c.pack_id "
-
 static void chunk_row(sqlite3_stmt *st, struct cat_chunk *ch, bool names)
 {
 	memset(ch, 0, sizeof(*ch));
@@ -1766,8 +1941,8 @@ int catalog_count_gens_using(struct catalog *c, const struct chunk_id *ids, size
 	}
 	sqlite3_finalize(st);
 	if (!rc)
-		rc = one_int(c, "SELECT count(DISTINCT seq) FROM table_chunks WHERE chunk_id IN temp.using_ids",
-			     count);
+		rc = one_int(c, "SELECT count(DISTINCT tn.seq) FROM nodes n CROSS JOIN table_nodes tn"
+			     " ON tn.node_id = n.node_id WHERE n.chunk_id IN temp.using_ids", count);
 	if (!rc)
 		rc = exec(c, "DELETE FROM temp.using_ids;");
 	return rc;
@@ -1789,9 +1964,7 @@ int catalog_file_holders(struct catalog *c, const struct cat_row_file *f, bool w
 	memset(h, 0, sizeof(*h));
 	if (where) {
 		/* the newest holder: where to read it */
-		rc = prep(c, "SELECT tc.seq, tc.tidx, tc.seqno FROM table_chunks tc JOIN tables t"
-			     " ON t.seq = tc.seq AND t.tidx = tc.tidx WHERE tc.chunk_id=? AND t.render_id=?"
-			     " AND tc.jsonl_len=? AND tc.sql_len=? ORDER BY tc.seq DESC LIMIT 1", &st);
+		rc = prep(c, SQL_FILE_NEWEST, &st);
 		if (rc)
 			return rc;
 		file_bind(st, f);
@@ -1851,21 +2024,20 @@ int catalog_chunk_where(struct catalog *c, const struct chunk_id *id, struct pac
 	return rc;
 }
 
-static int chunk_one(struct catalog *c, const char *where, uint64_t seq, uint32_t tidx,
+static int chunk_one(struct catalog *c, const char *sql, uint64_t seq, uint32_t tidx,
 		     const char *fname, uint32_t seqno, struct cat_chunk *ch)
 {
-	char *sql = xasprintf("SELECT " CHUNK_COLS CHUNK_FROM "%s", where);
 	sqlite3_stmt *st;
 	int rc = prep(c, sql, &st), s;
-	free(sql);
 	memset(ch, 0, sizeof(*ch));
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
 	sqlite3_bind_int64(st, 2, tidx);
-	if (fname)
+	if (fname) {
 		sqlite3_bind_text(st, 3, fname, -1, SQLITE_STATIC);
-	else
+		sqlite3_bind_int64(st, 4, name_hash(fname));
+	} else
 		sqlite3_bind_int64(st, 3, seqno);
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW)
@@ -1879,14 +2051,13 @@ static int chunk_one(struct catalog *c, const char *where, uint64_t seq, uint32_
 int catalog_chunk_by_name(struct catalog *c, uint64_t seq, uint32_t tidx, const char *fname,
 			  struct cat_chunk *ch)
 {
-	return chunk_one(c, "WHERE tc.seq=? AND tc.tidx=? AND tc.fname=?", seq, tidx, fname, 0, ch);
+	return chunk_one(c, SQL_CHUNK_BY_NAME, seq, tidx, fname, 0, ch);
 }
 
 int catalog_chunk_by_seqno(struct catalog *c, uint64_t seq, uint32_t tidx, uint32_t seqno,
 			   struct cat_chunk *ch)
 {
-	return chunk_one(c, "WHERE tc.seq=? AND tc.tidx=? AND tc.seqno=?", seq, tidx, NULL, seqno,
-			 ch);
+	return chunk_one(c, SQL_CHUNK_BY_SEQNO, seq, tidx, NULL, seqno, ch);
 }
 
 int catalog_meta_get(struct catalog *c, const char *key, char **value)
@@ -2074,9 +2245,7 @@ int catalog_table_chunk_range(struct catalog *c, uint64_t seq, uint32_t tidx, ui
 {
 	sqlite3_stmt *st;
 	size_t cap = 0;
-	int rc = prep(c, "SELECT " CHUNK_COLS CHUNK_FROM
-			 "WHERE tc.seq=? AND tc.tidx=? AND tc.seqno>=? AND tc.seqno<? ORDER BY tc.seqno",
-		      &st), s;
+	int rc = prep(c, SQL_CHUNK_RANGE, &st), s;
 	*out = NULL;
 	*n = 0;
 	if (rc)

@@ -18,7 +18,7 @@
 #include "strata/pack.h"
 #include "strata/repo.h"
 
-#define CATALOG_SCHEMA_VERSION 9
+#define CATALOG_SCHEMA_VERSION 10
 
 struct catalog {
 	sqlite3 *db;
