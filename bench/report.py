@@ -209,6 +209,10 @@ def main():
                 R.fig(sec, what, tool, k, "MB", "size")
             else:
                 R.fig(sec, what, tool, k, "MB", "size", scale=1e-6, base="backup.strata." + key)
+    # what the consecutive change added, split: repository (packs, manifest) and catalog.db
+    for what, key in (("  of which repository", "changed_cons_repo_added"),
+                      ("  of which catalog.db", "changed_cons_catalog_added")):
+        R.fig(sec, what, "strata", "backup.strata." + key, "KB", "size", scale=1e-3)
 
     sec = "read"
     R.section("SEQUENTIAL READ of the whole CSV (%.0f MB) through each mount, MB/s" % (csv / 1e6))

@@ -183,6 +183,13 @@ readf() { local o; o=$("$PROBE" read "$1"); echo "${o% *}"; }
 par4() { local o; o=$("$PROBE" par "$1" 4); echo "${o% *}"; }
 evict() { "$PROBE" evict "$@"; }
 dusb() { du -sb "$1" | cut -f1; }
+# a repository's bytes without its catalog; the catalog's pages in use after a checkpoint
+repo_bytes() { du -sb --exclude='catalog.db*' "$1" | cut -f1; }
+catalog_bytes() {
+    sqlite3 "$1/catalog.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+    sqlite3 "$1/catalog.db" "SELECT ((SELECT page_count FROM pragma_page_count())
+        - (SELECT freelist_count FROM pragma_freelist_count())) * (SELECT page_size FROM pragma_page_size());"
+}
 gen_name() { echo "$1" | sed 's/://g'; }  # 2026-11-20T02:00:00Z -> 2026-11-20T020000Z
 
 # run_section NAME FUNC ARGS: run in a subshell with set -e; a failure records
@@ -324,10 +331,15 @@ backup_strata() {
     # the same change read in full (--kind full: the reference incremental backups must beat)
     rm -rf "$r"; cp -a "$r.base" "$r"; put_source "$DBMOD"
     s=$(now); "$STRATA" backup "$r" "$W" --at $AT3 --kind full >/dev/null; rec backup.strata.changed_full_s "$(usecs "$s")"
-    # 1,000 consecutive rows changed (the history issue's case)
+    # 1,000 consecutive rows changed (the history issue's case): time, bytes added
+    # (all, the repository's, the catalog's)
     rm -rf "$r"; cp -a "$r.base" "$r"; put_source "$DBCONS"
+    local rb cb
+    rb=$(repo_bytes "$r") cb=$(catalog_bytes "$r")
     s=$(now); "$STRATA" backup "$r" "$W" --at $AT3 >/dev/null; rec backup.strata.changed_cons_s "$(usecs "$s")"
     rec backup.strata.changed_cons_added "$(( $(dusb "$r") - before ))"
+    rec backup.strata.changed_cons_repo_added "$(( $(repo_bytes "$r") - rb ))"
+    rec backup.strata.changed_cons_catalog_added "$(( $(catalog_bytes "$r") - cb ))"
     rm -rf "$r" "$r.base"
 }
 backup_restic() {
