@@ -16,6 +16,7 @@
 #include "strata/frames.h"
 #include "strata/idset.h"
 #include "strata/catalog.h"
+#include "strata/idxnode.h"
 #include "strata/manifest.h"
 #include "strata/naming.h"
 #include "strata/pagemap.h"
@@ -1695,13 +1696,38 @@ static int check_db_name(struct catalog *c, const struct backup_opts *o, const c
 	return -EEXIST;
 }
 
+/* Whether the repository holds an index node intact (as far as the last verify knows). */
+struct node_have {
+	struct catalog *c;
+	struct verify_record rec;
+	bool have_rec;
+	uint64_t healed; /* damaged ones, to be stored again */
+};
+
+static bool have_node(void *arg, const struct chunk_id *id)
+{
+	struct node_have *h = arg;
+	struct pack_entry e;
+	char pack[33];
+	if (catalog_chunk_where(h->c, id, &e, pack) || !pack_entry_is_node(&e))
+		return false;
+	/* damaged where the catalog serves it: stored again, which heals every generation listing it */
+	if (!h->have_rec || !verifyrec_damaged(&h->rec, id) ||
+	    (h->rec.ncopies && !verifyrec_damaged_copy(&h->rec, id, pack)))
+		return true;
+	h->healed++;
+	return false;
+}
+
 /*
  * Name a finished generation (seq, name, id, time, label, source), write
- * its manifest atomically and bring the catalog up to date.  m's tables,
+ * its index nodes and then its manifest atomically and bring the catalog
+ * up to date.  m's tables,
  * schema and new_bytes are filled by the caller.
  */
 static int store_generation(struct catalog *c, struct repo *r, const struct backup_opts *o,
-			    struct manifest *m, const struct stat *sst, struct buf *enc, char **err)
+			    struct manifest *m, const struct stat *sst, struct buf *enc,
+			    uint64_t *healed_nodes, char **err)
 {
 	int rc = catalog_max_seq(c, &m->seq);
 	m->seq++;
@@ -1736,6 +1762,20 @@ static int store_generation(struct catalog *c, struct repo *r, const struct back
 	free(m->dbname);
 	m->dbname = xstrdup(dbname);
 	m->source_bytes = (uint64_t)sst->st_size;
+	/* the index nodes the repository lacks (or holds damaged), in a pack before the manifest */
+	struct node_have nh = { .c = c };
+	nh.have_rec = !verifyrec_read(r, &nh.rec);
+	uint64_t node_bytes = 0;
+	rc = idxnode_store(r, m, have_node, &nh, &node_bytes);
+	if (nh.have_rec)
+		verifyrec_release(&nh.rec);
+	if (rc) {
+		set_err(err, "cannot write the generation's index nodes into '%s': %s", r->packs,
+			rc == -ENOSPC ? "no space left on device; free space and retry" : strerror(-rc));
+		return rc;
+	}
+	m->new_bytes += node_bytes;
+	*healed_nodes = nh.healed;
 	buf_reset(enc);
 	manifest_encode(m, enc);
 	/* never report success for a generation the readers would refuse */
@@ -1830,8 +1870,6 @@ static int try_skip(struct catalog *c, struct repo *r, const struct backup_opts 
 	struct cat_gen g;
 	struct manifest m;
 	struct buf enc = BUF_INIT;
-	uint8_t *data = NULL;
-	size_t len = 0;
 	int rc;
 
 	hex_encode(hex, ss->b, SRCSTATE_LEN);
@@ -1843,13 +1881,10 @@ static int try_skip(struct catalog *c, struct repo *r, const struct backup_opts 
 		free(val);
 		return 1;
 	}
-	char *path = xasprintf("%s/%s.gen", r->gens, g.name);
-	rc = read_file(path, MANIFEST_MAX_SIZE, &data, &len);
-	free(path);
 	free(val);
-	if (!rc)
-		rc = manifest_decode(data, len, &m);
-	free(data);
+	struct idxnode_reader rd = { .r = r, .cat = c };
+	rc = manifest_load(r, g.name, &rd, &m, NULL);
+	idxnode_reader_done(&rd);
 	if (!rc && (m.version < 3 || m.other_props)) {
 		/* made by an older strata (lacks what a restore needs), or by a newer one
 		 * (properties this one would not write back) */
@@ -1868,7 +1903,7 @@ static int try_skip(struct catalog *c, struct repo *r, const struct backup_opts 
 	free(m.parent);
 	m.kind = xstrdup("incremental");
 	m.parent = xstrdup(g.name);
-	rc = store_generation(c, r, o, &m, sst, &enc, err);
+	rc = store_generation(c, r, o, &m, sst, &enc, &res->healed_nodes, err);
 	if (!rc) {
 		/* g's page map is this generation's too: the next backup compares with it */
 		char dbname[DB_NAME_MAX + 1], pg[64], pid[33], idhex[33];
@@ -1890,7 +1925,7 @@ static int try_skip(struct catalog *c, struct repo *r, const struct backup_opts 
 			res->chunks += m.tables[i].nchunks;
 		}
 		res->source_bytes = m.source_bytes;
-		res->new_bytes = enc.len;
+		res->new_bytes = m.new_bytes + enc.len; /* its index nodes, when they had to be written */
 	}
 	buf_release(&enc);
 	manifest_release(&m);
@@ -2124,13 +2159,11 @@ static void load_parent(struct catalog *c, const struct repo *r, const char *dbn
 	int rc = pagemap_decode(data, len, &b->parent_pm);
 	free(data);
 	data = NULL;
-	char *path = xasprintf("%s/%s.gen", r->gens, gen);
-	if (!rc)
-		rc = read_file(path, MANIFEST_MAX_SIZE, &data, &len);
-	free(path);
-	if (!rc)
-		rc = manifest_decode(data, len, &b->parent_m);
-	free(data);
+	if (!rc) {
+		struct idxnode_reader rd = { .r = r, .cat = c };
+		rc = manifest_load(r, gen, &rd, &b->parent_m, NULL);
+		idxnode_reader_done(&rd);
+	}
 	if (!rc) {
 		/* the map was written for this very manifest (not another of that name) */
 		hex_encode(mid, b->parent_m.id, 16);
@@ -2388,7 +2421,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 		b.parent[0] = 0;
 	m.kind = xstrdup(!b.parent[0] ? "full" : kind_diff ? "differential" : "incremental");
 	m.parent = b.parent[0] ? xstrdup(b.parent) : NULL;
-	rc = store_generation(&c, &r, o, &m, &sst, &enc, err);
+	rc = store_generation(&c, &r, o, &m, &sst, &enc, &res->healed_nodes, err);
 	if (rc)
 		goto out;
 	if (b.new_pm.ntables) {
@@ -2411,7 +2444,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	res->rows = b.rows;
 	res->bytes_in = b.bytes_in;
 	res->source_bytes = m.source_bytes;
-	res->new_bytes = b.new_bytes + enc.len;
+	res->new_bytes = m.new_bytes + enc.len; /* chunks, index nodes, manifest */
 	res->chunks = b.chunks;
 	res->new_chunks = b.new_chunks;
 	res->damaged_reused = b.damaged_reused;

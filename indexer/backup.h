@@ -58,6 +58,8 @@ struct backup_result {
 	 * now read the new copy.
 	 */
 	uint64_t healed, healed_gens;
+	/* index nodes stored again for the same reason (every generation listing one reads the new copy) */
+	uint64_t healed_nodes;
 	/* what was recorded: the kind, the parent ("" when none), what was taken from it unread */
 	char kind[16], parent[64];
 	uint64_t reused_chunks, reused_rows;

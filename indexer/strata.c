@@ -613,6 +613,13 @@ static int cmd_backup(const struct help_args *a)
 		       (unsigned long long)res.healed_gens, res.healed_gens == 1 ? "" : "s",
 		       res.healed == 1 ? "it" : "them", res.healed_gens == 1 ? "s" : "");
 	}
+	if (res.healed_nodes) {
+		fflush(stdout);
+		printf("healed: stored again %llu index node%s that 'strata verify' found damaged; every "
+		       "generation listing %s reads the new copy from now on\n",
+		       (unsigned long long)res.healed_nodes, res.healed_nodes == 1 ? "" : "s",
+		       res.healed_nodes == 1 ? "it" : "them");
+	}
 	if (res.damaged_reused) {
 		char ts[32];
 		time_rfc3339(ts, res.damaged_verified);

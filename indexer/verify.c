@@ -25,6 +25,7 @@
 #include "verify.h"
 #include "strata/catalog.h"
 #include "strata/frames.h"
+#include "strata/idxnode.h"
 #include "strata/manifest.h"
 #include "strata/pack.h"
 #include "strata/verifyrec.h"
@@ -332,26 +333,44 @@ out:
 	free(path);
 }
 
-static void check_gen(struct verify *v, const char *name)
+/* An index node's place, as the packs read by this run say (an intact copy first). */
+static int node_where(void *arg, const struct chunk_id *id, struct pack_entry *e, char pack[33])
 {
-	char *path = xasprintf("%s/%s.gen", v->r.gens, name);
-	uint8_t *data = NULL;
-	size_t len = 0;
+	const struct verify *v = arg;
+	const struct vchunk *c = find_chunk(v, id);
+	if (!c)
+		return -ENOENT;
+	if (c->state == CH_BAD)
+		return -EBADMSG;
+	*e = c->e;
+	snprintf(pack, 33, "%s", v->packs[c->pack]);
+	return 0;
+}
+
+static void check_gen(struct verify *v, const char *name, struct idxnode_reader *rd)
+{
 	struct manifest m;
-	int rc = read_file(path, MANIFEST_MAX_SIZE, &data, &len);
 	unsigned long long bad = 0;
+	int rc = manifest_load(&v->r, name, NULL, &m, NULL);
 
 	v->res->gens++;
-	free(path);
-	if (!rc)
-		rc = manifest_decode(data, len, &m);
-	free(data);
 	if (rc) {
 		problem(v, "generation %s: manifest %s", name,
 			rc == -EBADMSG ? "checksum mismatch" :
 			rc == -EUCLEAN ? "has a bad structure" :
 			rc == -EPROTONOSUPPORT ? "was written by a newer strata" : strerror(-rc));
 		v->res->bad_gens++;
+		return;
+	}
+	/* version 5: its chunk lists, from index nodes in the packs */
+	rc = manifest_resolve(&m, idxnode_get, rd);
+	if (rc) {
+		problem(v, "generation %s: its index nodes %s", name,
+			rc == -ENOENT ? "are not all in a pack" :
+			rc == -EBADMSG ? "are damaged" :
+			rc == -EUCLEAN ? "do not fit its manifest" : strerror(-rc));
+		v->res->bad_gens++;
+		manifest_release(&m);
 		return;
 	}
 	if (strcmp(m.name, name)) {
@@ -546,8 +565,10 @@ int verify_run(const char *path, const struct verify_opts *o, struct verify_resu
 	if (v.nch)
 		qsort(v.ch, v.nch, sizeof(*v.ch), cmp_vchunk);
 	report_bad(&v);
+	struct idxnode_reader rd = { .r = &v.r, .where = node_where, .where_arg = &v };
 	for (size_t i = 0; i < v.ngens; i++)
-		check_gen(&v, v.gens[i]);
+		check_gen(&v, v.gens[i], &rd);
+	idxnode_reader_done(&rd);
 	check_catalog(&v);
 	record(&v, t0);
 out:

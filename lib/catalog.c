@@ -13,6 +13,7 @@
 #include "strata/fault.h"
 #include "strata/catalog.h"
 #include "strata/dumpplan.h"
+#include "strata/idxnode.h"
 #include "strata/manifest.h"
 #include "strata/naming.h"
 #include "strata/pgschema.h"
@@ -74,7 +75,7 @@ static const char SCHEMA[] =
 /* (apart: C compilers need not take a longer string) */
 static const char SCHEMA_NODES[] =
 	/*
-	 * A table's chunk list is cut into index nodes (node_ends()): each node's
+	 * A table's chunk list is cut into index nodes (manifest_node_ends()): each node's
 	 * entries are stored once in nodes, keyed by a hash of what they hold, and
 	 * a generation lists its tables' nodes in table_nodes.  An unchanged run of
 	 * chunks costs a generation one table_nodes row, not one row per chunk.
@@ -704,25 +705,19 @@ static int drop_row_files(struct catalog *c, const char *name)
 }
 
 /*
- * Index nodes.  A table's chunk list is cut after every chunk whose id's
- * head is a multiple of NODE_AVG (or after NODE_MAX chunks), so, as with
- * the chunker, a change moves only the nodes around it; a node's id is the
- * XXH3-128 of everything its rows hold (the manifest's chunk entries and
- * how the table names row ranges).  Rows of nodes are written the first
- * time a node is seen and removed with the last generation listing it.
+ * Index nodes.  A table's chunk list is cut where a version 5 manifest cuts
+ * it (manifest_node_ends), so, as with the chunker, a change moves only the
+ * nodes around it; a node's id here is the XXH3-128 of everything its rows
+ * hold (the chunk entries and how the table names row ranges: the
+ * repository's node id does not say the latter, and version 4 manifests
+ * have none).  Rows of nodes are written the first time a node is seen and
+ * removed with the last generation listing it.
  */
-#define NODE_AVG 64
-#define NODE_MAX 256
 
 /* what nodes_by_name indexes: a row-range file name's hash (names are ~40 bytes) */
 static sqlite3_int64 name_hash(const char *fname)
 {
 	return (sqlite3_int64)XXH3_64bits(fname, strlen(fname));
-}
-
-static bool node_ends(uint64_t id_head, size_t n)
-{
-	return n >= NODE_MAX || id_head % NODE_AVG == 0;
 }
 
 struct node_stmts {
@@ -787,7 +782,7 @@ static int add_nodes(struct catalog *c, struct node_stmts *sn, uint64_t seq, siz
 	int rc = 0;
 
 	for (size_t k = 0; k < t->nchunks && !rc; k++) {
-		if (!node_ends(get_u64le(t->chunks[k].id.b), k - start + 1) && k + 1 < t->nchunks)
+		if (!manifest_node_ends(get_u64le(t->chunks[k].id.b), k - start + 1) && k + 1 < t->nchunks)
 			continue;
 		const struct manifest_chunk *ch = &t->chunks[start];
 		size_t n = k - start + 1;
@@ -1136,28 +1131,15 @@ static int index_pack(struct catalog *c, const struct repo *r, const char *name)
 	return rc;
 }
 
-/*
- * Read a manifest whole: a regular file (never block on a FIFO) of at most
- * MANIFEST_MAX_SIZE bytes.  Its size is what it is, so the buffer is bounded
- * by the bytes present; if it cannot be had, the generation is skipped
- * (-EFBIG) rather than failing the whole sync or aborting.
- */
-static int read_manifest(const char *path, uint8_t **data, size_t *n)
-{
-	int rc = read_file(path, MANIFEST_MAX_SIZE, data, n);
-	return rc == -ELOOP ? -EUCLEAN : rc;
-}
-
 static int index_gen(struct catalog *c, const struct repo *r, const char *name)
 {
-	char *path = xasprintf("%s/%s.gen", r->gens, name);
-	uint8_t *data = NULL;
+	struct idxnode_reader rd = { .r = r, .cat = c };
 	size_t n = 0;
 	struct manifest m;
-	int rc = read_manifest(path, &data, &n);
+	/* (version 5: its index nodes, from packs indexed before it) */
+	int rc = manifest_load(r, name, &rd, &m, &n);
 
-	if (!rc)
-		rc = manifest_decode(data, n, &m);
+	idxnode_reader_done(&rd);
 	if (!rc && strcmp(m.name, name)) {
 		manifest_release(&m);
 		rc = -EUCLEAN; /* a manifest renamed by hand */
@@ -1170,10 +1152,9 @@ static int index_gen(struct catalog *c, const struct repo *r, const char *name)
 		rc = catalog_add_generation(c, &m, n);
 		manifest_release(&m);
 	}
-	free(data);
 	if (rc) {
-		const char *why = rc == -EBADMSG ? "checksum mismatch" :
-				  rc == -ENOENT ? "it refers to chunks no pack holds" :
+		const char *why = rc == -EBADMSG ? "checksum mismatch (of the manifest or of an index node it lists)" :
+				  rc == -ENOENT ? "it refers to chunks or index nodes no pack holds" :
 				  rc == -EPROTONOSUPPORT ? "written by a newer strata" :
 				  rc == -EUCLEAN ? "bad manifest structure" :
 				  rc == -EEXIST ? "duplicate generation number" :
@@ -1186,7 +1167,6 @@ static int index_gen(struct catalog *c, const struct repo *r, const char *name)
 			(char *)shown.data, why);
 		buf_release(&shown);
 	}
-	free(path);
 	return rc;
 }
 

@@ -7,8 +7,11 @@
  *   source_bytes, new_bytes, ntables
  *   per table: str name, str dirname, str schema, flags, ncols, str*ncols,
  *              [v3: bytes classes (ncols bytes)], nrows, csv_size, nchunks,
- *              per chunk: id[16], nrows, ulen, csv_len, [v2: jsonl_len, sql_len,]
- *                         str first, str last
+ *              up to v4: per chunk: id[16], nrows, ulen, csv_len,
+ *                        [v2: jsonl_len, sql_len,] str first, str last
+ *              v5: nnodes, per node: id[16], count (its chunks, in order;
+ *                  the node's bytes, in a pack: "STIN", u8 1, count, then
+ *                  count chunk entries as version 4 wrote them inline)
  *   version 2: npragmas, per pragma: str name, svarint value;
  *              nobjects, per object: str type, str name, str tbl_name, str sql
  *   version 4: nprops, per property: str key, str value ("db": the database's
@@ -30,6 +33,82 @@ static const char GEN_MAGIC[8] = "STRGEN\0";
 /* time: years 0000 .. 9999, what RFC 3339 (generation.json, strata ls) can show */
 #define MANIFEST_MIN_TIME INT64_C(-62167219200) /* 0000-01-01T00:00:00Z */
 #define MANIFEST_MAX_TIME INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
+
+/* One chunk entry as version 2 to 4 wrote it inline (and index nodes hold it). */
+static void entry_encode(struct buf *b, const struct manifest_chunk *c)
+{
+	buf_add(b, c->id.b, 16);
+	buf_add_varint(b, c->nrows);
+	buf_add_varint(b, c->ulen);
+	buf_add_varint(b, c->csv_len);
+	buf_add_varint(b, c->jsonl_len);
+	buf_add_varint(b, c->sql_len);
+	buf_add_bytes(b, c->first_key, c->first_len);
+	buf_add_bytes(b, c->last_key, c->last_len);
+}
+
+static const char NODE_MAGIC[4] = "STIN";
+
+void manifest_node_encode(const struct manifest_chunk *ch, size_t n, struct buf *b)
+{
+	buf_add(b, NODE_MAGIC, 4);
+	buf_addc(b, 1);
+	buf_add_varint(b, n);
+	for (size_t k = 0; k < n; k++)
+		entry_encode(b, &ch[k]);
+}
+
+/*
+ * t's chunks cut into nodes (manifest_node_ends); each node's bytes go to
+ * store when it is set.  *out (caller frees) gets the node list.
+ */
+static int cut_nodes(const struct manifest_table *t,
+		     int (*store)(void *, const struct chunk_id *, const uint8_t *, size_t), void *arg,
+		     struct manifest_node **out, size_t *nout)
+{
+	struct buf nb = BUF_INIT;
+	size_t start = 0, n = 0, cap = 0;
+	int rc = 0;
+	*out = NULL;
+	for (size_t k = 0; k < t->nchunks && !rc; k++) {
+		if (!manifest_node_ends(get_u64le(t->chunks[k].id.b), k - start + 1) &&
+		    k + 1 < t->nchunks)
+			continue;
+		buf_reset(&nb);
+		manifest_node_encode(&t->chunks[start], k - start + 1, &nb);
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		chunk_id_of(&(*out)[n].id, nb.data, nb.len);
+		(*out)[n].nchunks = (uint32_t)(k - start + 1);
+		if (store)
+			rc = store(arg, &(*out)[n].id, nb.data, nb.len);
+		n++;
+		start = k + 1;
+	}
+	buf_release(&nb);
+	*nout = n;
+	return rc;
+}
+
+int manifest_make_nodes(struct manifest *m,
+			int (*store)(void *arg, const struct chunk_id *id, const uint8_t *data,
+				     size_t len),
+			void *arg)
+{
+	int rc = 0;
+	for (size_t i = 0; i < m->ntables && !rc; i++) {
+		struct manifest_table *t = &m->tables[i];
+		if (!t->chunks && t->nchunks)
+			continue; /* not resolved: its nodes are the decoded ones */
+		free(t->nodes);
+		t->nodes = NULL;
+		t->nnodes = 0;
+		rc = cut_nodes(t, store, arg, &t->nodes, &t->nnodes);
+	}
+	return rc;
+}
 
 void manifest_encode(const struct manifest *m, struct buf *b)
 {
@@ -61,17 +140,17 @@ void manifest_encode(const struct manifest *m, struct buf *b)
 		buf_add_varint(b, t->nrows);
 		buf_add_varint(b, t->csv_size);
 		buf_add_varint(b, t->nchunks);
-		for (size_t k = 0; k < t->nchunks; k++) {
-			const struct manifest_chunk *c = &t->chunks[k];
-			buf_add(b, c->id.b, 16);
-			buf_add_varint(b, c->nrows);
-			buf_add_varint(b, c->ulen);
-			buf_add_varint(b, c->csv_len);
-			buf_add_varint(b, c->jsonl_len);
-			buf_add_varint(b, c->sql_len);
-			buf_add_bytes(b, c->first_key, c->first_len);
-			buf_add_bytes(b, c->last_key, c->last_len);
+		struct manifest_node *nodes = t->nodes;
+		size_t nn = t->nnodes;
+		if (!nodes && t->nchunks)
+			cut_nodes(t, NULL, NULL, &nodes, &nn);
+		buf_add_varint(b, nn);
+		for (size_t k = 0; k < nn; k++) {
+			buf_add(b, nodes[k].id.b, 16);
+			buf_add_varint(b, nodes[k].nchunks);
 		}
+		if (nodes != t->nodes)
+			free(nodes);
 	}
 	buf_add_varint(b, m->npragmas);
 	for (size_t i = 0; i < m->npragmas; i++) {
@@ -151,9 +230,122 @@ static int dup_bytes(struct rd *r, uint8_t **p, size_t *n)
 	return 0;
 }
 
+/* One chunk entry, checked on its own. */
+static int entry_decode(struct rd *r, unsigned version, struct manifest_chunk *c)
+{
+	const uint8_t *id;
+	if (rd_raw(r, 16, &id))
+		return r->err;
+	memcpy(c->id.b, id, 16);
+	rd_varint(r, &c->nrows);
+	rd_varint(r, &c->ulen);
+	rd_varint(r, &c->csv_len);
+	if (version >= 2) {
+		rd_varint(r, &c->jsonl_len);
+		rd_varint(r, &c->sql_len);
+	}
+	dup_bytes(r, &c->first_key, &c->first_len);
+	dup_bytes(r, &c->last_key, &c->last_len);
+	if (r->err)
+		return r->err;
+	if (c->ulen > CHUNK_MAX_ULEN || c->nrows == 0 || c->nrows > c->ulen ||
+	    !csv_len_ok(c->csv_len, c->ulen, c->nrows))
+		return -EUCLEAN;
+	if (!key_valid(c->first_key, c->first_len) || !key_valid(c->last_key, c->last_len) ||
+	    key_compare(c->first_key, c->first_len, c->last_key, c->last_len) > 0)
+		return -EUCLEAN;
+	return 0;
+}
+
+/* A table's chunks together: ascending disjoint key ranges, sums that match the table's. */
+static int chunks_check(const struct manifest_table *t)
+{
+	uint64_t sum_rows = 0, sum_csv = 0, sum_jsonl = 0, sum_sql = 0;
+	for (size_t k = 0; k < t->nchunks; k++) {
+		const struct manifest_chunk *c = &t->chunks[k];
+		if (k > 0 && key_compare(t->chunks[k - 1].last_key, t->chunks[k - 1].last_len,
+					 c->first_key, c->first_len) >= 0)
+			return -EUCLEAN; /* ranges must be disjoint and ascending */
+		if (__builtin_add_overflow(sum_rows, c->nrows, &sum_rows) ||
+		    __builtin_add_overflow(sum_csv, c->csv_len, &sum_csv) ||
+		    __builtin_add_overflow(sum_jsonl, c->jsonl_len, &sum_jsonl) ||
+		    __builtin_add_overflow(sum_sql, c->sql_len, &sum_sql))
+			return -EUCLEAN;
+	}
+	/* the catalog stores sizes as SQLite integers (signed 64-bit) */
+	if (sum_rows != t->nrows || sum_csv != t->csv_size || sum_csv > INT64_MAX ||
+	    sum_jsonl > INT64_MAX || sum_sql > INT64_MAX)
+		return -EUCLEAN;
+	return 0;
+}
+
+int manifest_node_decode(const uint8_t *data, size_t len, size_t n, struct manifest_chunk *out)
+{
+	struct rd r;
+	const uint8_t *magic;
+	uint64_t v;
+	int rc = 0;
+	rd_init(&r, data, len);
+	if (rd_raw(&r, 4, &magic) || memcmp(magic, NODE_MAGIC, 4) || rd_raw(&r, 1, &magic) ||
+	    magic[0] != 1 || rd_varint(&r, &v) || v != n)
+		return -EUCLEAN;
+	for (size_t k = 0; k < n && !rc; k++)
+		rc = entry_decode(&r, MANIFEST_VERSION, &out[k]);
+	if (!rc && (r.err || rd_left(&r)))
+		rc = -EUCLEAN;
+	if (rc)
+		for (size_t k = 0; k < n; k++) {
+			free(out[k].first_key);
+			free(out[k].last_key);
+			memset(&out[k], 0, sizeof(out[k]));
+		}
+	return rc;
+}
+
+bool manifest_resolved(const struct manifest *m)
+{
+	for (size_t i = 0; i < m->ntables; i++)
+		if (!m->tables[i].chunks && m->tables[i].nchunks)
+			return false;
+	return true;
+}
+
+int manifest_resolve(struct manifest *m, manifest_node_get get, void *arg)
+{
+	for (size_t i = 0; i < m->ntables; i++) {
+		struct manifest_table *t = &m->tables[i];
+		size_t at = 0;
+		int rc = 0;
+		if (t->chunks || !t->nchunks)
+			continue;
+		t->chunks = xcalloc(t->nchunks, sizeof(*t->chunks));
+		for (size_t k = 0; k < t->nnodes && !rc; k++) {
+			uint8_t *data = NULL;
+			size_t len = 0;
+			rc = get(arg, &t->nodes[k].id, &data, &len);
+			if (!rc)
+				rc = manifest_node_decode(data, len, t->nodes[k].nchunks, &t->chunks[at]);
+			free(data);
+			at += t->nodes[k].nchunks;
+		}
+		if (!rc)
+			rc = chunks_check(t);
+		if (rc) {
+			for (size_t k = 0; k < t->nchunks; k++) {
+				free(t->chunks[k].first_key);
+				free(t->chunks[k].last_key);
+			}
+			free(t->chunks);
+			t->chunks = NULL;
+			return rc;
+		}
+	}
+	return 0;
+}
+
 static int decode_table(struct rd *r, unsigned version, struct manifest_table *t)
 {
-	uint64_t v, sum_rows = 0, sum_csv = 0, sum_jsonl = 0, sum_sql = 0;
+	uint64_t v;
 	int rc;
 
 	if (rd_str(r, &t->name))
@@ -197,49 +389,35 @@ static int decode_table(struct rd *r, unsigned version, struct manifest_table *t
 	rd_varint(r, &t->csv_size);
 	if (rd_count(r, MANIFEST_MAX_CHUNKS, &v))
 		return r->err;
-	if (v * 22 > rd_left(r)) /* a chunk entry is at least 22 bytes: bound by the input */
-		return -EUCLEAN;
 	t->nchunks = (size_t)v;
+	if (version >= 5) {
+		uint64_t sum = 0;
+		/* a node is at least 17 bytes, and holds at least one chunk */
+		if (rd_count(r, t->nchunks, &v) || v * 17 > rd_left(r))
+			return -EUCLEAN;
+		t->nnodes = (size_t)v;
+		t->nodes = xcalloc(t->nnodes ? t->nnodes : 1, sizeof(*t->nodes));
+		for (size_t k = 0; k < t->nnodes; k++) {
+			const uint8_t *id;
+			if (rd_raw(r, 16, &id) || rd_count(r, MANIFEST_MAX_CHUNKS, &v) || v == 0)
+				return -EUCLEAN;
+			memcpy(t->nodes[k].id.b, id, 16);
+			t->nodes[k].nchunks = (uint32_t)v;
+			sum += v;
+		}
+		if (sum != t->nchunks)
+			return -EUCLEAN;
+		return t->nchunks ? 0 : chunks_check(t); /* (an empty table is resolved) */
+	}
+	if (t->nchunks * 22 > rd_left(r)) /* a chunk entry is at least 22 bytes: bound by the input */
+		return -EUCLEAN;
 	t->chunks = xcalloc(t->nchunks ? t->nchunks : 1, sizeof(*t->chunks));
 	for (size_t k = 0; k < t->nchunks; k++) {
-		struct manifest_chunk *c = &t->chunks[k];
-		const uint8_t *id;
-		if (rd_raw(r, 16, &id))
-			return r->err;
-		memcpy(c->id.b, id, 16);
-		rd_varint(r, &c->nrows);
-		rd_varint(r, &c->ulen);
-		rd_varint(r, &c->csv_len);
-		if (version >= 2) {
-			rd_varint(r, &c->jsonl_len);
-			rd_varint(r, &c->sql_len);
-		}
-		dup_bytes(r, &c->first_key, &c->first_len);
-		dup_bytes(r, &c->last_key, &c->last_len);
-		if (r->err)
-			return r->err;
-		if (c->ulen > CHUNK_MAX_ULEN || c->nrows == 0 || c->nrows > c->ulen ||
-		    !csv_len_ok(c->csv_len, c->ulen, c->nrows))
-			return -EUCLEAN;
-		if (!key_valid(c->first_key, c->first_len) || !key_valid(c->last_key, c->last_len) ||
-		    key_compare(c->first_key, c->first_len, c->last_key, c->last_len) > 0)
-			return -EUCLEAN;
-		if (k > 0 && key_compare(t->chunks[k - 1].last_key, t->chunks[k - 1].last_len,
-					 c->first_key, c->first_len) >= 0)
-			return -EUCLEAN; /* ranges must be disjoint and ascending */
-		if (__builtin_add_overflow(sum_rows, c->nrows, &sum_rows) ||
-		    __builtin_add_overflow(sum_csv, c->csv_len, &sum_csv) ||
-		    __builtin_add_overflow(sum_jsonl, c->jsonl_len, &sum_jsonl) ||
-		    __builtin_add_overflow(sum_sql, c->sql_len, &sum_sql))
-			return -EUCLEAN;
+		rc = entry_decode(r, version, &t->chunks[k]);
+		if (rc)
+			return rc;
 	}
-	if (r->err)
-		return r->err;
-	/* the catalog stores sizes as SQLite integers (signed 64-bit) */
-	if (sum_rows != t->nrows || sum_csv != t->csv_size || sum_csv > INT64_MAX ||
-	    sum_jsonl > INT64_MAX || sum_sql > INT64_MAX)
-		return -EUCLEAN;
-	return 0;
+	return chunks_check(t);
 }
 
 static int cmp_dirname(const void *a, const void *b)
@@ -446,6 +624,7 @@ void manifest_table_release(struct manifest_table *t)
 		free(t->chunks[k].last_key);
 	}
 	free(t->chunks);
+	free(t->nodes);
 	memset(t, 0, sizeof(*t));
 }
 

@@ -19,6 +19,7 @@
 #include "strata/fault.h"
 #include "strata/frames.h"
 #include "strata/idset.h"
+#include "strata/idxnode.h"
 #include "strata/manifest.h"
 #include "strata/pack.h"
 #include "strata/repo.h"
@@ -62,6 +63,13 @@ struct gen_row {
 	struct keep_gen k;
 };
 
+/* An index node's place, as the pack indexes say (not the catalog: prune trusts the packs). */
+struct pnode {
+	struct chunk_id id;
+	struct pack_entry e;
+	char pack[33];
+};
+
 struct prune {
 	const struct prune_opts *o;
 	struct prune_result *res;
@@ -73,6 +81,10 @@ struct prune {
 	struct gpack *p;
 	size_t np;
 	struct idset ids;
+	struct pnode *nodes; /* every index node in the packs, by id (node_where) */
+	size_t nnodes;
+	bool nodes_read;
+	struct idxnode_reader rd;
 	char *err;
 };
 
@@ -189,24 +201,77 @@ static char *pack_path(const struct repo *r, const char *name)
 	return xasprintf("%s/%.2s/%s.pack", r->packs, name, name);
 }
 
-/* Mark every chunk the named manifest references as live. */
+static int cmp_pnode(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct chunk_id));
+}
+
+/* idxnode_where over the packs' own indexes (read once; an unreadable pack holds no node). */
+static int node_where(void *arg, const struct chunk_id *id, struct pack_entry *e, char pack[33])
+{
+	struct prune *pr = arg;
+	if (!pr->nodes_read) {
+		char **names = NULL;
+		size_t nn = 0, cap = 0;
+		int rc = list_packs(&pr->r, &names, &nn);
+		if (rc)
+			return rc;
+		pr->nodes_read = true;
+		for (size_t i = 0; i < nn; i++) {
+			char *path = pack_path(&pr->r, names[i]);
+			struct pack_entry *pe = NULL;
+			size_t n = 0;
+			uint64_t size;
+			int fd;
+			if (!open_regular(path, &fd, NULL)) {
+				if (pack_read_index(fd, &pe, &n, &size))
+					n = 0;
+				close(fd);
+			}
+			for (size_t k = 0; k < n; k++) {
+				if (!pack_entry_is_node(&pe[k]))
+					continue;
+				if (pr->nnodes == cap) {
+					cap = cap ? 2 * cap : 64;
+					pr->nodes = xrealloc(pr->nodes, cap * sizeof(*pr->nodes));
+				}
+				struct pnode *p = &pr->nodes[pr->nnodes++];
+				p->id = pe[k].id;
+				p->e = pe[k];
+				snprintf(p->pack, sizeof(p->pack), "%s", names[i]);
+			}
+			free(pe);
+			free(path);
+		}
+		free_names(names, nn);
+		if (pr->nnodes)
+			qsort(pr->nodes, pr->nnodes, sizeof(*pr->nodes), cmp_pnode);
+	}
+	struct pnode *p = pr->nnodes ? bsearch(id, pr->nodes, pr->nnodes, sizeof(*pr->nodes), cmp_pnode) : NULL;
+	if (!p)
+		return -ENOENT;
+	*e = p->e;
+	memcpy(pack, p->pack, 33);
+	return 0;
+}
+
+/* Mark every chunk (and index node) the named manifest references as live. */
 static int add_live(struct prune *pr, const char *name)
 {
-	char *path = xasprintf("%s/%s.gen", pr->r.gens, name);
-	uint8_t *data = NULL;
-	size_t n = 0;
 	struct manifest m;
-	int rc = read_file(path, MANIFEST_MAX_SIZE, &data, &n);
-	if (!rc)
-		rc = manifest_decode(data, n, &m);
-	free(data);
-	free(path);
+	pr->rd.r = &pr->r;
+	pr->rd.where = node_where;
+	pr->rd.where_arg = pr;
+	int rc = manifest_load(&pr->r, name, &pr->rd, &m, NULL);
 	if (rc)
-		return fail(pr, rc, "generation '%s' cannot be read (%s): prune would not know which chunks it needs; restore 'generations/%s.gen' from a copy of the repository (or remove it), then run prune again",
+		return fail(pr, rc, "generation '%s' cannot be read (%s): prune would not know which chunks it needs; restore 'generations/%s.gen' (or the pack holding its index nodes) from a copy of the repository, or remove the generation, then run prune again",
 			    name, rc == -EBADMSG ? "checksum mismatch" : strerror(-rc), name);
-	for (size_t t = 0; t < m.ntables; t++)
+	for (size_t t = 0; t < m.ntables; t++) {
 		for (size_t k = 0; k < m.tables[t].nchunks; k++)
 			idset_put(&pr->ids, &m.tables[t].chunks[k].id, ID_LIVE);
+		for (size_t k = 0; k < m.tables[t].nnodes; k++)
+			idset_put(&pr->ids, &m.tables[t].nodes[k].id, ID_LIVE);
+	}
 	manifest_release(&m);
 	return 0;
 }
@@ -887,6 +952,8 @@ static int prune_release(struct prune *pr, int rc, const char *what, const char 
 	}
 	free(pr->g);
 	idset_release(&pr->ids);
+	free(pr->nodes);
+	idxnode_reader_done(&pr->rd);
 	repo_close(&pr->r);
 	*err = pr->err;
 	if (rc && !*err)

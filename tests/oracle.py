@@ -1305,6 +1305,51 @@ def mutate_restore(path, step):
     con.execute("PRAGMA user_version=%d" % (42 + step))
     con.close()
 
+def manifest_nodes(path):
+    """The index node ids (16 bytes each) a generation's manifest lists:
+    none before manifest version 5, which lists them instead of chunks.
+    Parsed here from docs/FORMAT.md ("Manifests"), apart from strata's reader."""
+    data = open(path, "rb").read()
+    assert data[:8] == b"STRGEN\0\0", path
+    ver = int.from_bytes(data[8:12], "little")
+    if ver < 5:
+        return []
+    pos = 12
+    def varint():
+        nonlocal pos
+        v, shift = 0, 0
+        while True:
+            b = data[pos]
+            pos += 1
+            v |= (b & 0x7F) << shift
+            shift += 7
+            if b < 0x80:
+                return v
+    def skip_str():
+        nonlocal pos
+        n = varint()
+        pos += n
+    varint()            # seq
+    skip_str()          # name
+    pos += 16           # id
+    varint()            # time (zigzag)
+    skip_str(); skip_str(); skip_str()   # label, source, schema
+    varint(); varint()  # source_bytes, new_bytes
+    ids = []
+    for _ in range(varint()):
+        skip_str(); skip_str(); skip_str()   # name, dirname, schema
+        varint()                             # flags
+        for _ in range(varint()):            # column names
+            skip_str()
+        skip_str()                           # classes
+        varint(); varint(); varint()         # nrows, csv_size, nchunks
+        for _ in range(varint()):            # nodes
+            ids.append(data[pos:pos + 16])
+            pos += 16
+            varint()
+    return ids
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__)

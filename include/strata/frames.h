@@ -135,7 +135,8 @@ int chunk_read_csv(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx, struct b
  * and for a framed body also that its CSV and side stream give back typed
  * rows whose xxh3-128 is the chunk id (-EBADMSG otherwise) and whose
  * length is ulen (-EUCLEAN).  Memory: the chunk's CSV, side stream and
- * typed rows.
+ * typed rows.  An index node (pack_entry_is_node) is read and checked
+ * against its id.
  */
 int chunk_check(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx);
 

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include "strata/pack.h"
 
-#define MANIFEST_VERSION 4 /* written; 3, 2 and 1 are still read (manifest.c) */
+#define MANIFEST_VERSION 5 /* written; 4, 3, 2 and 1 are still read (manifest.c) */
 #define MANIFEST_OLDEST 1
 #define MANIFEST_MAX_SIZE (UINT64_C(1) << 32)
 #define MANIFEST_MAX_TABLES (1u << 16)
@@ -62,6 +62,29 @@ struct manifest_object {
 	char *sql;
 };
 
+/*
+ * Version 5 lists a table's chunks as index nodes: runs of chunk entries
+ * stored once in packs (a node is a pack entry with nrows 0 whose body is
+ * one zstd frame of manifest_node_encode()'s bytes; its id is their
+ * XXH3-128), shared by every generation holding the same run.  A run ends
+ * after a chunk whose id's first 8 bytes (LE) are 0 modulo NODE_AVG, or
+ * after NODE_MAX chunks: content-defined, so a change replaces only the
+ * nodes around it (docs/FORMAT.md, "Index nodes").
+ */
+#define NODE_AVG 64
+#define NODE_MAX 256
+#define NODE_MAX_SIZE (UINT64_C(64) << 20) /* a node's encoded bytes, at most */
+
+static inline bool manifest_node_ends(uint64_t id_head, size_t n)
+{
+	return n >= NODE_MAX || id_head % NODE_AVG == 0;
+}
+
+struct manifest_node {
+	struct chunk_id id;
+	uint32_t nchunks;
+};
+
 struct manifest_table {
 	char *name;      /* the table's name in the database */
 	char *dirname;   /* escaped directory name (naming.h) */
@@ -73,7 +96,11 @@ struct manifest_table {
 	uint64_t nrows;
 	uint64_t csv_size; /* rendered body bytes, header excluded */
 	size_t nchunks;
+	/* NULL for a version 5 table until manifest_resolve() (nchunks is known) */
 	struct manifest_chunk *chunks;
+	/* version 5: the chunk list's nodes (from decode, or manifest_make_nodes()) */
+	size_t nnodes;
+	struct manifest_node *nodes;
 };
 
 struct manifest {
@@ -115,6 +142,32 @@ void manifest_db_name(const struct manifest *m, char out[65]);
 /* The value of a pragma the manifest records; false when it has none. */
 bool manifest_pragma(const struct manifest *m, const char *name, int64_t *value);
 
+/*
+ * Cut every table's chunks into index nodes (t->nodes) and hand each
+ * node's bytes to store(arg, id, bytes, len) (which writes it unless the
+ * repository has it).  A non-zero return stops and is returned.
+ */
+int manifest_make_nodes(struct manifest *m,
+			int (*store)(void *arg, const struct chunk_id *id, const uint8_t *data,
+				     size_t len),
+			void *arg);
+/* One node's bytes: "STIN", version 1, varint count, then the entries as version 5 manifests had them inline. */
+void manifest_node_encode(const struct manifest_chunk *ch, size_t n, struct buf *out);
+/* Parse a node of exactly n entries into out[0..n) (owned keys).  -EUCLEAN. */
+int manifest_node_decode(const uint8_t *data, size_t len, size_t n, struct manifest_chunk *out);
+/*
+ * Version 5: fill every table's chunks from its nodes, got by
+ * get(arg, id, &bytes, &len) (malloc'ed; checked against the id by the
+ * getter), and check them as a version 4 manifest's are.  -EUCLEAN: a node
+ * does not fit its manifest; the getter's error otherwise.  Nothing to do
+ * for older versions.
+ */
+typedef int (*manifest_node_get)(void *arg, const struct chunk_id *id, uint8_t **data, size_t *len);
+int manifest_resolve(struct manifest *m, manifest_node_get get, void *arg);
+/* Every table's chunks are there (version 4 and older, or resolved). */
+bool manifest_resolved(const struct manifest *m);
+
+/* Version 5; the tables' nodes are t->nodes when set, else computed (manifest_make_nodes stores them). */
 void manifest_encode(const struct manifest *m, struct buf *out);
 /* Parse and check; on failure *m is left empty.  -EUCLEAN / -EBADMSG. */
 int manifest_decode(const uint8_t *data, size_t n, struct manifest *m);

@@ -42,6 +42,15 @@ struct pack_entry {
 	uint64_t csv_len;
 };
 
+/*
+ * An index node (strata/idxnode.h), not a chunk: nrows and csv_len 0 (a
+ * chunk always has rows).  Its body is one zstd frame of the node's bytes.
+ */
+static inline bool pack_entry_is_node(const struct pack_entry *e)
+{
+	return e->nrows == 0 && e->csv_len == 0;
+}
+
 void chunk_id_of(struct chunk_id *id, const void *data, size_t n);
 void chunk_id_hex(char out[33], const struct chunk_id *id);
 

@@ -17,7 +17,7 @@
 #include "strata/chunker.h"
 #include "strata/util.h"
 
-#define REPO_FORMAT_VERSION 2 /* written by this strata */
+#define REPO_FORMAT_VERSION 3 /* written by this strata (3: index nodes in packs, manifest version 5) */
 #define REPO_FORMAT_OLDEST 1  /* oldest it reads (and upgrades on write) */
 #define REPO_CONFIG_MAX 65536
 

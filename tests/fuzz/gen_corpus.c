@@ -1153,14 +1153,19 @@ static void pack_and_manifest_corpus(void)
 			      .label = "nightly", .source = "/data/app.db",
 			      .schema = "CREATE TABLE t(a,b,c);", .source_bytes = 4096,
 			      .new_bytes = 1234, .ntables = 3, .tables = t };
+	/* (version 5; "three-tables" and "no-tables" are the version 4 seeds, kept) */
 	struct buf b = BUF_INIT;
 	manifest_encode(&m, &b);
-	put("manifest", "three-tables", b.data, b.len);
+	put("manifest", "three-tables-v5", b.data, b.len);
+	buf_reset(&b);
+	/* an index node of table t: fuzz_manifest reads every input as a node too */
+	manifest_node_encode(mc, 3, &b);
+	put("manifest", "node-3", b.data, b.len);
 	buf_reset(&b);
 	m.ntables = 0;
 	m.seq = 1;
 	manifest_encode(&m, &b);
-	put("manifest", "no-tables", b.data, b.len);
+	put("manifest", "no-tables-v5", b.data, b.len);
 	buf_release(&b);
 	for (int i = 0; i < 3; i++) {
 		free(mc[i].first_key);

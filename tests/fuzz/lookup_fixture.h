@@ -12,8 +12,9 @@
  * at other positions.  Some chunks are shared by tables of other names
  * (their JSONL and SQL renderings differ by table).
  *
- * The manifests are version 4 (MANIFEST_VERSION, what manifest_encode
- * writes; version 3's content plus the database name, see below): every
+ * The manifests are version 5 (MANIFEST_VERSION, what manifest_encode
+ * writes; version 3's content plus the database name, see below, with
+ * the chunk lists in index nodes, stored as a backup stores them): every
  * chunk carries its jsonl_len and sql_len, measured with view_chunk_lens()
  * as backup does (rendering revision VIEW_REV: a text holding CR is in
  * prices), and every table what its columns hold (classes, the OR over its
@@ -937,6 +938,9 @@ static inline int fx_build(struct fx *f)
 	for (size_t g = 0; g < f->ngens; g++) {
 		struct buf b = BUF_INIT;
 		char *fn = xasprintf("%s.gen", f->gens[g].name);
+		uint64_t bytes;
+		if (idxnode_store(&r, &f->gens[g], NULL, NULL, &bytes))
+			return -1;
 		manifest_encode(&f->gens[g], &b);
 		if (write_file_atomic(r.tmp, r.gens, fn, b.data, b.len))
 			return -1;

@@ -28,7 +28,7 @@ umount_fs "$M"
 "$STRATA" backup "$R" "$T/v1.db" --at 2026-01-02T00:00:00Z --force >"$T/b1.out" 2>&1 ||
     fail "backup into a format 1 repository: $(cat "$T/b1.out")"
 grep -q '(0 new)' "$T/b1.out" || fail "unchanged rows were stored again: $(cat "$T/b1.out")"
-grep -qx 'version = 2' "$R/config" || fail "config not upgraded: $(cat "$R/config")"
+grep -qx 'version = 3' "$R/config" || fail "config not upgraded: $(cat "$R/config")"
 grep -qx 'frame_size = 131072' "$R/config" || fail "config has no frame_size: $(cat "$R/config")"
 
 # changed rows: new chunks are framed, next to the format 1 ones
@@ -63,8 +63,8 @@ oracle compare-mount "$T/v1.db" "$M/2026-01-03T000000Z" || fail "generation 3 (m
 umount_fs "$M"
 
 # a config from a future format is refused in one line
-sed -i 's/^version = 2$/version = 3/' "$R/config"
-"$STRATA" ls "$R" >"$T/ls3.out" 2>&1 && fail "format 3 accepted"
-grep -q 'format version 3' "$T/ls3.out" && [ "$(wc -l <"$T/ls3.out")" = 1 ] ||
+sed -i 's/^version = 3$/version = 4/' "$R/config"
+"$STRATA" ls "$R" >"$T/ls3.out" 2>&1 && fail "format 4 accepted"
+grep -q 'format version 4' "$T/ls3.out" && [ "$(wc -l <"$T/ls3.out")" = 1 ] ||
     fail "future format message: $(cat "$T/ls3.out")"
 echo ok

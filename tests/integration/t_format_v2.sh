@@ -441,12 +441,12 @@ done
 repo_files >"$T/repo.after"
 cmp -s "$T/repo.before" "$T/repo.after" || fail "reading changed the repository: $(diff "$T/repo.before" "$T/repo.after")"
 
-# --- (f) a new backup writes a version 4 generation (revision 2, dump.sql, its database name)
+# --- (f) a new backup writes a version 5 generation (revision 2, dump.sql, its database name)
 # and leaves the version 2 ones as they were
 "$STRATA" backup "$R" "$T/v2.db" --at 2026-02-03T00:00:00Z >"$T/b.out" 2>&1 ||
     fail "backup: $(cat "$T/b.out")"
 grep -q "^generation $G3: " "$T/b.out" || fail "backup said: $(cat "$T/b.out")"
-[ "$(manifest_version "$R/generations/$G3.gen")" = 4 ] || fail "$G3: manifest version $(manifest_version "$R/generations/$G3.gen")"
+[ "$(manifest_version "$R/generations/$G3.gen")" = 5 ] || fail "$G3: manifest version $(manifest_version "$R/generations/$G3.gen")"
 for g in "$G1" "$G2"; do
     cmp -s "$FX/v2-repo/generations/$g.gen" "$R/generations/$g.gen" || fail "the backup rewrote $g.gen"
 done

@@ -6,7 +6,7 @@
 # generation.json differs only in "format": 5 -> 6), and they get the default
 # database name of their source (docs/FORMAT.md "Database names"): the fixture's
 # two sources /tmp/v3make/a/shop.db and /tmp/v3make/b/shop.db are both "shop"
-# in db/, but retention keeps them apart by path, as 87e91a1 did.  New backups write version 4; a
+# in db/, but retention keeps them apart by path, as 87e91a1 did.  New backups write version 5; a
 # default name another path claimed is refused; the old manifests stay as they were.
 #
 # How the fixture was made (in /tmp/v3make, 87e91a1 built as in t_format_v2,
@@ -74,13 +74,13 @@ grep -q "^database shop (/tmp/v3make/a/shop.db): 2 generations, keep 1, would re
     grep -q "^database shop (/tmp/v3make/b/shop.db): 1 generation, keep 1, would remove 0" "$T/p.out" ||
     fail "prune merged or lost an old timeline: $(cat "$T/p.out")"
 
-# new backups: version 4; the first to name itself shop claims the name, another
+# new backups: version 5; the first to name itself shop claims the name, another
 # path then needs --name; the old manifests stay as they were
 mkdir -p "$T/c" "$T/d"
 "$PY" "$FX/make_v3_source.py" "$T/c/shop.db" 50 c
 "$PY" "$FX/make_v3_source.py" "$T/d/shop.db" 60 d
 "$STRATA" backup "$R" "$T/c/shop.db" --at 2026-03-03T00:00:00Z >"$T/b.out" || fail "backup of c: $(cat "$T/b.out")"
-[ "$(od -An -tu4 -j8 -N4 "$R/generations/2026-03-03T000000Z.gen" | tr -d ' ')" = 4 ] || fail "the new generation is not manifest version 4"
+[ "$(od -An -tu4 -j8 -N4 "$R/generations/2026-03-03T000000Z.gen" | tr -d ' ')" = 5 ] || fail "the new generation is not manifest version 5"
 expect_err 1 "the database name 'shop' is the timeline of $T/c/shop.db already" "$STRATA" backup "$R" "$T/d/shop.db" --at 2026-03-04T00:00:00Z
 "$STRATA" backup "$R" "$T/d/shop.db" --name shop-d --at 2026-03-04T00:00:00Z >"$T/b.out" || fail "backup --name: $(cat "$T/b.out")"
 for f in "$FX"/v3-repo/generations/*.gen; do

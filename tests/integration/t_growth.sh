@@ -72,14 +72,17 @@ cat_bytes() {
         * (SELECT page_size FROM pragma_page_size());"
 }
 
+# what the repository holds: its packs and manifests
+repo_bytes() { cat "$R"/packs/*/*.pack "$R"/generations/*.gen | wc -c; }
+
 SAMPLES=" 1 15 25 40 "
-declare -a CAT CHG
+declare -a CAT CHG REPO
 for g in $(seq 1 40); do
     CHG[$g]=$(edit "$g") || fail "editing the source for generation $g"
     at=$(date -u -d "2026-01-01 00:00:00 UTC + $g hours" +%Y-%m-%dT%H:%M:%SZ)
     "$STRATA" backup "$R" "$DB" --at "$at" >/dev/null || fail "backup $g"
     [[ $SAMPLES == *" $g "* ]] && cp "$DB" "$T/src-$g.db"
-    CAT[$g]=$(cat_bytes)
+    CAT[$g]=$(cat_bytes) REPO[$g]=$(repo_bytes)
 done
 
 chunks=$(sqlite3 "$R/catalog.db" "SELECT sum(nchunks) FROM tables t JOIN generations g USING(seq)
@@ -91,18 +94,28 @@ chunks=$(sqlite3 "$R/catalog.db" "SELECT sum(nchunks) FROM tables t JOIN generat
 # an entry with its indexes) besides a constant per table (its generations,
 # tables, table_nodes and dump.sql rows) and page slack.  Listing every chunk
 # of every generation would cost about 230 bytes a chunk: 400+ KiB here.
-worst=0 total=0 changed=0
+# The repository: each place's new chunk (a chunk is ~4 KiB of rows,
+# compressed), each changed index node (about 60 bytes an entry compressed)
+# and a manifest that lists nodes, not chunks.  Listing every chunk in the
+# manifest costs about 60 bytes a chunk: 110+ KiB here.
+worst=0 total=0 changed=0 rworst=0 rtotal=0
 for g in $(seq 2 40); do
-    add=$(( CAT[g] - CAT[g - 1] ))
-    total=$((total + add)) changed=$((changed + CHG[g]))
+    add=$(( CAT[g] - CAT[g - 1] )) radd=$(( REPO[g] - REPO[g - 1] ))
+    total=$((total + add)) changed=$((changed + CHG[g])) rtotal=$((rtotal + radd))
     [ $add -gt $worst ] && worst=$add
-    [ -z "${GROWTH_DEBUG:-}" ] || echo "gen $g: +$add for ${CHG[g]}"
+    [ $radd -gt $rworst ] && rworst=$radd
+    [ -z "${GROWTH_DEBUG:-}" ] || echo "gen $g: catalog +$add, repository +$radd for ${CHG[g]}"
     [ $add -le $((8 * CHG[g] + (64 << 10))) ] || [ -n "${GROWTH_DEBUG:-}" ] ||
         fail "generation $g added $add bytes to catalog.db for ${CHG[g]} bytes of changed rows ($chunks chunks)"
+    [ $radd -le $((2 * CHG[g] + (32 << 10))) ] || [ -n "${GROWTH_DEBUG:-}" ] ||
+        fail "generation $g added $radd bytes to the repository for ${CHG[g]} bytes of changed rows ($chunks chunks)"
 done
 note "catalog.db: $((CAT[1] >> 10)) KiB after generation 1, then $((total / 39)) bytes a generation on average (worst $worst) for $((changed / 39)) bytes of changed rows; $chunks chunks"
+note "repository: $((REPO[1] >> 10)) KiB after generation 1, then $((rtotal / 39)) bytes a generation on average (worst $rworst)"
 [ $total -le $((5 * changed)) ] ||
     fail "catalog.db grows by $((total / 39)) bytes a generation, more than 5 times the $((changed / 39)) bytes of rows changed ($chunks chunks)"
+[ $rtotal -le $((2 * changed)) ] ||
+    fail "the repository grows by $((rtotal / 39)) bytes a generation, more than twice the $((changed / 39)) bytes of rows changed ($chunks chunks)"
 
 # the chunk lists as the catalog serves them, before and after a rebuild from the repository
 lists() { sqlite3 "$R/catalog.db" "SELECT g.name, t.name, c.seqno, hex(c.chunk_id), c.csv_off, c.fname,

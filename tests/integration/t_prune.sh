@@ -131,9 +131,12 @@ umount_fs "$M"
 # rebuilt from the manifests (a separate reading of them)
 exactly_needed() {
     "$STRATA" index --rebuild "$1" >/dev/null || fail "index --rebuild"
-    "$PY" - "$1" <<'PYEOF'
-import os, sqlite3, struct, sys
+    "$PY" - "$1" "$ORACLE" <<'PYEOF'
+import importlib.util, os, sqlite3, struct, sys
 repo = sys.argv[1]
+spec = importlib.util.spec_from_file_location("oracle", sys.argv[2])
+oracle = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(oracle)
 have = []
 for d in sorted(os.listdir(os.path.join(repo, "packs"))):
     for f in sorted(os.listdir(os.path.join(repo, "packs", d))):
@@ -143,6 +146,9 @@ for d in sorted(os.listdir(os.path.join(repo, "packs"))):
             have.append(data[idx_off + 48 * k: idx_off + 48 * k + 16])
 need = {r[0] for r in sqlite3.connect(os.path.join(repo, "catalog.db")).execute(
     "SELECT DISTINCT chunk_id FROM table_chunks")}
+# and the index nodes the manifests list (manifest version 5)
+for g in os.listdir(os.path.join(repo, "generations")):
+    need.update(oracle.manifest_nodes(os.path.join(repo, "generations", g)))
 dups = len(have) - len(set(have))
 extra = set(have) - need
 missing = need - set(have)
@@ -171,9 +177,12 @@ same_db "$T/h2.db" "$T/rh2.db" "other.db generation 2"
 "$STRATA" stats "$R" --json >"$T/stats.json" || fail "stats"
 "$STRATA" stats "$R" >"$T/stats.txt" || fail "stats (text)"
 cat "$T/stats.txt"
-"$PY" - "$R" "$T/stats.json" <<'PYEOF' || fail "strata stats disagrees with the repository"
-import json, os, sqlite3, struct, sys
+"$PY" - "$R" "$T/stats.json" "$ORACLE" <<'PYEOF' || fail "strata stats disagrees with the repository"
+import importlib.util, json, os, sqlite3, struct, sys
 repo, got = sys.argv[1], json.load(open(sys.argv[2]))
+spec = importlib.util.spec_from_file_location("oracle", sys.argv[3])
+oracle = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(oracle)
 have, size, npacks = [], 0, 0
 for d in sorted(os.listdir(os.path.join(repo, "packs"))):
     for f in sorted(os.listdir(os.path.join(repo, "packs", d))):
@@ -186,6 +195,8 @@ for d in sorted(os.listdir(os.path.join(repo, "packs"))):
             have.append((e[:16], struct.unpack_from("<I", e, 24)[0]))
 con = sqlite3.connect(os.path.join(repo, "catalog.db"))
 need = {r[0] for r in con.execute("SELECT DISTINCT chunk_id FROM table_chunks")}
+for g in os.listdir(os.path.join(repo, "generations")):
+    need.update(oracle.manifest_nodes(os.path.join(repo, "generations", g)))
 logical = con.execute("SELECT sum(logical_bytes) FROM generations").fetchone()[0]
 kept, garbage = set(), 0
 for i, c in have:

@@ -28,6 +28,8 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "strata/catalog.h"
+#include "strata/idxnode.h"
 #include "strata/manifest.h"
 #include "strata/naming.h"
 #include "strata/pack.h"
@@ -80,7 +82,12 @@ struct mlie {
 
 static void enc_manifest(struct buf *b, const struct manifest *m, const struct mlie *l)
 {
-	unsigned version = l && l->version ? l->version : MANIFEST_VERSION;
+	/*
+	 * version 4 unless told: the last one with the chunk lists inline,
+	 * which is what the lies below are about (version 5 lists index
+	 * nodes; their checks are unit-tested and fuzzed, tests/unit/test_manifest.c)
+	 */
+	unsigned version = l && l->version ? l->version : 4;
 	buf_add(b, "STRGEN\0\0", 8);
 	buf_add_u32le(b, version);
 	buf_add_varint(b, m->seq);
@@ -722,6 +729,28 @@ int main(int argc, char **argv)
 		die("cannot read GEN's manifest");
 	if (manifest_decode(c.gdata, c.glen, &c.m))
 		die("GEN's manifest does not decode: forge needs a valid repository");
+	if (!manifest_resolved(&c.m)) {
+		/* version 5: its chunk lists from its index nodes, through a catalog of our own */
+		struct repo r;
+		struct catalog cat;
+		struct catalog_sync_stats st;
+		char tmpl[] = "/tmp/forge-catalog.XXXXXX";
+		if (!mkdtemp(tmpl))
+			die("mkdtemp");
+		char *cpath = xasprintf("%s/catalog.db", tmpl);
+		if (repo_open(&r, c.repo) || catalog_open(&cat, cpath, false) ||
+		    catalog_sync(&cat, &r, false, &st))
+			die("cannot index GEN's repository to read its index nodes");
+		struct idxnode_reader rd = { .r = &r, .cat = &cat };
+		if (manifest_resolve(&c.m, idxnode_get, &rd))
+			die("GEN's index nodes cannot be read: forge needs a valid repository");
+		idxnode_reader_done(&rd);
+		catalog_close(&cat);
+		catalog_remove(cpath);
+		rmdir(tmpl);
+		free(cpath);
+		repo_close(&r);
+	}
 	if (c.m.ntables < 1 || c.m.tables[0].nchunks < 2)
 		die("GEN's first table needs two chunks or more");
 	if (!strncmp(name, "p-", 2) || !strncmp(name, "pm-", 3))

@@ -124,12 +124,66 @@ static void build(struct manifest *m)
 	t->cols[0] = xstrdup("x");
 }
 
-static int encode_decode(const struct manifest *m, struct manifest *out)
+/* Index nodes as a repository would hold them: by id (a getter that checks nothing else). */
+static struct {
+	struct chunk_id id;
+	struct buf data;
+} nodes[64];
+static size_t nnodes;
+static int node_gets;
+
+static int node_store(void *arg, const struct chunk_id *id, const uint8_t *data, size_t len)
+{
+	(void)arg;
+	for (size_t i = 0; i < nnodes; i++)
+		if (!memcmp(&nodes[i].id, id, 16))
+			return 0;
+	if (nnodes == 64)
+		return -ENOSPC;
+	nodes[nnodes].id = *id;
+	buf_reset(&nodes[nnodes].data);
+	buf_add(&nodes[nnodes].data, data, len);
+	nnodes++;
+	return 0;
+}
+
+static int node_get(void *arg, const struct chunk_id *id, uint8_t **data, size_t *len)
+{
+	(void)arg;
+	node_gets++;
+	for (size_t i = 0; i < nnodes; i++)
+		if (!memcmp(&nodes[i].id, id, 16)) {
+			*data = xmalloc(nodes[i].data.len);
+			memcpy(*data, nodes[i].data.data, nodes[i].data.len);
+			*len = nodes[i].data.len;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static void nodes_clear(void)
+{
+	for (size_t i = 0; i < nnodes; i++)
+		buf_release(&nodes[i].data);
+	nnodes = 0;
+}
+
+/* Store the nodes, encode, decode, load the nodes back. */
+static int encode_decode(struct manifest *m, struct manifest *out)
 {
 	struct buf b = BUF_INIT;
+	int rc = manifest_make_nodes(m, node_store, NULL);
 	manifest_encode(m, &b);
-	int rc = manifest_decode(b.data, b.len, out);
+	if (!rc)
+		rc = manifest_decode(b.data, b.len, out);
 	buf_release(&b);
+	if (!rc && !manifest_resolved(out)) {
+		rc = manifest_resolve(out, node_get, NULL);
+		if (rc)
+			manifest_release(out);
+	}
+	if (rc)
+		memset(out, 0, sizeof(*out));
 	return rc;
 }
 
@@ -282,8 +336,14 @@ static void roundtrip_and_damage(void)
 	int rc;
 
 	build(&m);
+	CHECK(manifest_make_nodes(&m, node_store, NULL) == 0);
 	manifest_encode(&m, &b);
 	CHECK(manifest_decode(b.data, b.len, &d) == 0);
+	/* version 5: tables with chunks come as nodes, loaded on demand */
+	CHECK(d.version == MANIFEST_VERSION && !manifest_resolved(&d) && d.tables[0].chunks == NULL &&
+	      d.tables[0].nchunks == m.tables[0].nchunks && d.tables[0].nnodes >= 1);
+	node_gets = 0;
+	CHECK(manifest_resolve(&d, node_get, NULL) == 0 && manifest_resolved(&d) && node_gets > 0);
 	same(&m, &d);
 	/* re-encoding the decoded manifest gives the same bytes */
 	struct buf b2 = BUF_INIT;
@@ -405,7 +465,7 @@ static void db_name(void)
 	char name[65];
 	build(&m);
 	/* none given: the writer writes the default for the source */
-	CHECK(encode_decode(&m, &d) == 0 && str_eq(d.dbname, "app") && d.version == 4);
+	CHECK(encode_decode(&m, &d) == 0 && str_eq(d.dbname, "app") && d.version == MANIFEST_VERSION);
 	manifest_db_name(&d, name);
 	CHECK(!strcmp(name, "app"));
 	manifest_release(&d);
@@ -465,10 +525,118 @@ static void db_name(void)
 	manifest_release(&m);
 }
 
+/* Index nodes: cut where chunk ids say, shared, refused when they do not fit their manifest. */
+static void index_nodes(void)
+{
+	struct manifest m, d;
+	struct buf b = BUF_INIT, nb = BUF_INIT;
+	build(&m);
+	/* a table of 600 chunks: several nodes, each ending where manifest_node_ends says */
+	struct manifest_table *t = &m.tables[0];
+	for (size_t k = 0; k < t->nchunks; k++) {
+		free(t->chunks[k].first_key);
+		free(t->chunks[k].last_key);
+	}
+	t->nchunks = 600;
+	t->chunks = xrealloc(t->chunks, 600 * sizeof(*t->chunks));
+	t->nrows = t->csv_size = 0;
+	for (size_t k = 0; k < 600; k++) {
+		struct manifest_chunk *c = &t->chunks[k];
+		memset(c, 0, sizeof(*c));
+		uint64_t h = (k * 0x9e3779b97f4a7c15u) >> 7; /* every 64th-ish fires */
+		put_u64le(c->id.b, k % 50 == 7 ? 0 : h | 1);
+		put_u64le(c->id.b + 8, k);
+		c->nrows = 2;
+		c->ulen = 100;
+		c->csv_len = 30;
+		c->jsonl_len = 50 + k;
+		c->sql_len = 70;
+		c->first_key = rkey((int64_t)(2 * k), &c->first_len);
+		c->last_key = rkey((int64_t)(2 * k + 1), &c->last_len);
+		t->nrows += 2;
+		t->csv_size += 30;
+	}
+	nodes_clear();
+	CHECK(encode_decode(&m, &d) == 0);
+	same(&m, &d);
+	size_t start = 0, expect = 0;
+	for (size_t k = 0; k < 600; k++)
+		if (manifest_node_ends(get_u64le(t->chunks[k].id.b), k - start + 1) || k == 599) {
+			expect++;
+			start = k + 1;
+		}
+	CHECKF(d.tables[0].nnodes == expect && expect >= 12 && expect == t->nnodes,
+	       "%zu nodes, %zu expected", d.tables[0].nnodes, expect);
+	manifest_release(&d);
+	/* the same chunks again: the same nodes, none new */
+	size_t before = nnodes;
+	CHECK(encode_decode(&m, &d) == 0);
+	CHECK(nnodes == before);
+	manifest_release(&d);
+	/* one chunk changed: one node replaced, the others shared */
+	t->chunks[300].csv_len = 31;
+	t->csv_size++;
+	CHECK(encode_decode(&m, &d) == 0 && nnodes == before + 1);
+	same(&m, &d);
+	manifest_release(&d);
+
+	/* a node that does not fit its manifest: refused by manifest_resolve, manifest left whole */
+	CHECK(manifest_make_nodes(&m, node_store, NULL) == 0);
+	manifest_encode(&m, &b);
+	struct buf *victim = NULL;
+	for (size_t i = 0; i < nnodes; i++)
+		if (!memcmp(&nodes[i].id, &t->nodes[1].id, 16))
+			victim = &nodes[i].data;
+	CHECK(victim != NULL);
+	if (victim) {
+		buf_reset(&nb);
+		buf_add(&nb, victim->data, victim->len);
+		/* every truncation and every byte flip decodes as an error or as another valid node */
+		for (size_t n = 0; n < nb.len; n++)
+			for (int flip = 0; flip < 2; flip++) {
+				buf_reset(victim);
+				buf_add(victim, nb.data, flip ? nb.len : n);
+				if (flip)
+					victim->data[n] ^= 0x41;
+				CHECK(manifest_decode(b.data, b.len, &d) == 0);
+				int rc = manifest_resolve(&d, node_get, NULL);
+				CHECKF(rc == 0 || rc == -EUCLEAN, "node byte %zu: rc %d", n, rc);
+				CHECK(rc != 0 || manifest_resolved(&d));
+				CHECK(rc == 0 || d.tables[0].chunks == NULL);
+				manifest_release(&d);
+			}
+		CHECK(manifest_node_decode(nb.data, nb.len, t->nodes[1].nchunks + 1, t->chunks) == -EUCLEAN);
+		buf_reset(victim);
+		buf_add(victim, nb.data, nb.len);
+	}
+	/* a node the repository lacks: the getter's error */
+	nodes_clear();
+	CHECK(manifest_decode(b.data, b.len, &d) == 0);
+	CHECK(manifest_resolve(&d, node_get, NULL) == -ENOENT && !manifest_resolved(&d));
+	manifest_release(&d);
+	/* node counts that do not add up to the table's chunks */
+	struct buf c = BUF_INIT;
+	manifest_encode(&m, &c);
+	for (size_t i = 0; i + 17 < c.len; i++)
+		if (!memcmp(c.data + i, t->nodes[0].id.b, 16)) {
+			c.data[i + 16]++; /* the first node's count */
+			put_u64le(c.data + c.len - 8, XXH3_64bits(c.data, c.len - 8));
+			CHECK(manifest_decode(c.data, c.len, &d) == -EUCLEAN);
+			break;
+		}
+	buf_release(&c);
+	buf_release(&b);
+	buf_release(&nb);
+	nodes_clear();
+	manifest_release(&m);
+}
+
 int main(void)
 {
+	index_nodes();
 	db_name();
 	roundtrip_and_damage();
 	structure();
+	nodes_clear();
 	return check_done("unit-manifest");
 }

@@ -89,11 +89,11 @@ static void config(void)
 	CHECK(parse_with("id", "id = 0123456789abcdef0123456789abcdeg") == -EUCLEAN);
 	CHECK(parse_with("id", "id = 0123456789abcdef0123456789abcdef0") == -EUCLEAN);
 	memset(&r, 0, sizeof(r));
-	CHECK(parse_with("version", "version = 3") == -EPROTONOSUPPORT);
+	CHECK(parse_with("version", "version = 4") == -EPROTONOSUPPORT);
 	{
-		const char *v3 = "strata-repository\nversion = 3\nid = 0123456789abcdef0123456789abcdef\n";
+		const char *v3 = "strata-repository\nversion = 4\nid = 0123456789abcdef0123456789abcdef\n";
 		memset(&r, 0, sizeof(r));
-		CHECK(repo_parse_config(&r, v3, strlen(v3)) == -EPROTONOSUPPORT && r.version == 3);
+		CHECK(repo_parse_config(&r, v3, strlen(v3)) == -EPROTONOSUPPORT && r.version == 4);
 	}
 	/* format 1 (no frame_size) is read, with the default frame size */
 	memset(&r, 0, sizeof(r));
@@ -226,12 +226,12 @@ static void init_open(void)
 	CHECK(repo_open(&r, cfgp) == -ENOTDIR);
 	CHECK(repo_open(&r, other) == -EUCLEAN);
 	char *v2 = xasprintf("%s/config", empty);
-	const char *txt = "strata-repository\nversion = 3\nid = 0123456789abcdef0123456789abcdef\n";
+	const char *txt = "strata-repository\nversion = 4\nid = 0123456789abcdef0123456789abcdef\n";
 	unlink(v2);
 	fd = open(v2, O_CREAT | O_WRONLY, 0644);
 	CHECK(write_all(fd, txt, strlen(txt)) == 0);
 	close(fd);
-	CHECK(repo_open(&r, empty) == -EPROTONOSUPPORT && r.version == 3);
+	CHECK(repo_open(&r, empty) == -EPROTONOSUPPORT && r.version == 4);
 	/* a config symlink is not followed */
 	unlink(v2);
 	CHECK(symlink(cfgp, v2) == 0);

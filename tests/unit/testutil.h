@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "strata/idxnode.h"
 #include "strata/manifest.h"
 #include "strata/repo.h"
 #include "strata/naming.h"
@@ -164,11 +165,18 @@ static inline void test_gen_init(struct manifest *m, uint64_t seq, const char *n
 	m->schema = xstrdup(schema);
 }
 
-/* Write the manifest into the repository, as a backup does last. */
-static inline void test_write_gen(const struct repo *r, const struct manifest *m)
+/* Packs of index nodes test_write_gen wrote (in this test program). */
+static size_t test_node_packs;
+
+/* Write the manifest into the repository, as a backup does last (its index nodes first, in a pack of their own). */
+static inline void test_write_gen(const struct repo *r, struct manifest *m)
 {
 	struct buf b = BUF_INIT;
 	char *fn = xasprintf("%s.gen", m->name);
+	uint64_t bytes;
+	if (idxnode_store(r, m, NULL, NULL, &bytes))
+		abort();
+	test_node_packs += bytes > 0;
 	manifest_encode(m, &b);
 	if (write_file_atomic(r->tmp, r->gens, fn, b.data, b.len))
 		abort();
