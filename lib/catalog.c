@@ -75,7 +75,7 @@ static const char SCHEMA[] =
 /* (apart: C compilers need not take a longer string) */
 static const char SCHEMA_NODES[] =
 	/*
-	 * A table's chunk list is cut into index nodes (manifest_node_ends()): each node's
+	 * A table's chunk list is cut into index nodes (manifest_node_len()): each node's
 	 * entries are stored once in nodes, keyed by a hash of what they hold, and
 	 * a generation lists its tables' nodes in table_nodes.  An unchanged run of
 	 * chunks costs a generation one table_nodes row, not one row per chunk.
@@ -706,7 +706,7 @@ static int drop_row_files(struct catalog *c, const char *name)
 
 /*
  * Index nodes.  A table's chunk list is cut where a version 5 manifest cuts
- * it (manifest_node_ends), so, as with the chunker, a change moves only the
+ * it (manifest_node_len), so, as with the chunker, a change moves only the
  * nodes around it; a node's id here is the XXH3-128 of everything its rows
  * hold (the chunk entries and how the table names row ranges: the
  * repository's node id does not say the latter, and version 4 manifests
@@ -781,11 +781,9 @@ static int add_nodes(struct catalog *c, struct node_stmts *sn, uint64_t seq, siz
 	size_t start = 0;
 	int rc = 0;
 
-	for (size_t k = 0; k < t->nchunks && !rc; k++) {
-		if (!manifest_node_ends(get_u64le(t->chunks[k].id.b), k - start + 1) && k + 1 < t->nchunks)
-			continue;
+	while (start < t->nchunks && !rc) {
 		const struct manifest_chunk *ch = &t->chunks[start];
-		size_t n = k - start + 1;
+		size_t n = manifest_node_len(t->chunks, t->nchunks, start);
 		struct chunk_id id;
 		node_id(&id, ch, n, named_by_key);
 		sqlite3_bind_blob(sn->has, 1, id.b, 16, SQLITE_STATIC);
@@ -828,7 +826,7 @@ static int add_nodes(struct catalog *c, struct node_stmts *sn, uint64_t seq, siz
 		off += o;
 		joff += jo;
 		soff += so;
-		start = k + 1;
+		start += n;
 	}
 	return rc;
 }

@@ -59,7 +59,7 @@ void manifest_node_encode(const struct manifest_chunk *ch, size_t n, struct buf 
 }
 
 /*
- * t's chunks cut into nodes (manifest_node_ends); each node's bytes go to
+ * t's chunks cut into nodes (manifest_node_len); each node's bytes go to
  * store when it is set.  *out (caller frees) gets the node list.
  */
 static int cut_nodes(const struct manifest_table *t,
@@ -70,22 +70,20 @@ static int cut_nodes(const struct manifest_table *t,
 	size_t start = 0, n = 0, cap = 0;
 	int rc = 0;
 	*out = NULL;
-	for (size_t k = 0; k < t->nchunks && !rc; k++) {
-		if (!manifest_node_ends(get_u64le(t->chunks[k].id.b), k - start + 1) &&
-		    k + 1 < t->nchunks)
-			continue;
+	while (start < t->nchunks && !rc) {
+		size_t len = manifest_node_len(t->chunks, t->nchunks, start);
 		buf_reset(&nb);
-		manifest_node_encode(&t->chunks[start], k - start + 1, &nb);
+		manifest_node_encode(&t->chunks[start], len, &nb);
 		if (n == cap) {
 			cap = cap ? 2 * cap : 16;
 			*out = xrealloc(*out, cap * sizeof(**out));
 		}
 		chunk_id_of(&(*out)[n].id, nb.data, nb.len);
-		(*out)[n].nchunks = (uint32_t)(k - start + 1);
+		(*out)[n].nchunks = (uint32_t)len;
 		if (store)
 			rc = store(arg, &(*out)[n].id, nb.data, nb.len);
 		n++;
-		start = k + 1;
+		start += len;
 	}
 	buf_release(&nb);
 	*nout = n;

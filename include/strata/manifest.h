@@ -75,9 +75,13 @@ struct manifest_object {
 #define NODE_MAX 256
 #define NODE_MAX_SIZE (UINT64_C(64) << 20) /* a node's encoded bytes, at most */
 
-static inline bool manifest_node_ends(uint64_t id_head, size_t n)
+/* The number of chunks of the node starting at chunk start of t (start < t->nchunks). */
+static inline size_t manifest_node_len(const struct manifest_chunk *ch, size_t nchunks, size_t start)
 {
-	return n >= NODE_MAX || id_head % NODE_AVG == 0;
+	size_t k = start;
+	while (k + 1 < nchunks && k - start + 1 < NODE_MAX && get_u64le(ch[k].id.b) % NODE_AVG != 0)
+		k++;
+	return k - start + 1;
 }
 
 struct manifest_node {

@@ -531,7 +531,7 @@ static void index_nodes(void)
 	struct manifest m, d;
 	struct buf b = BUF_INIT, nb = BUF_INIT;
 	build(&m);
-	/* a table of 600 chunks: several nodes, each ending where manifest_node_ends says */
+	/* a table of 600 chunks: several nodes, each ending after an id whose head is 0 mod 64, or at 256 chunks */
 	struct manifest_table *t = &m.tables[0];
 	for (size_t k = 0; k < t->nchunks; k++) {
 		free(t->chunks[k].first_key);
@@ -544,7 +544,7 @@ static void index_nodes(void)
 		struct manifest_chunk *c = &t->chunks[k];
 		memset(c, 0, sizeof(*c));
 		uint64_t h = (k * 0x9e3779b97f4a7c15u) >> 7; /* every 64th-ish fires */
-		put_u64le(c->id.b, k % 50 == 7 ? 0 : h | 1);
+		put_u64le(c->id.b, k % 50 == 7 && k < 300 ? 0 : h | 1); /* none fires after 300: a node of 256 */
 		put_u64le(c->id.b + 8, k);
 		c->nrows = 2;
 		c->ulen = 100;
@@ -561,11 +561,12 @@ static void index_nodes(void)
 	same(&m, &d);
 	size_t start = 0, expect = 0;
 	for (size_t k = 0; k < 600; k++)
-		if (manifest_node_ends(get_u64le(t->chunks[k].id.b), k - start + 1) || k == 599) {
+		if (get_u64le(t->chunks[k].id.b) % 64 == 0 || k - start + 1 == 256 || k == 599) {
 			expect++;
 			start = k + 1;
 		}
-	CHECKF(d.tables[0].nnodes == expect && expect >= 12 && expect == t->nnodes,
+	CHECKF(d.tables[0].nnodes == expect && expect >= 8 && expect == t->nnodes &&
+		       d.tables[0].nodes[expect - 2].nchunks == 256,
 	       "%zu nodes, %zu expected", d.tables[0].nnodes, expect);
 	manifest_release(&d);
 	/* the same chunks again: the same nodes, none new */
