@@ -1696,6 +1696,54 @@ static int check_db_name(struct catalog *c, const struct backup_opts *o, const c
 	return -EEXIST;
 }
 
+/* A generation's index nodes in memory, by id: what its manifest is checked against before it is written. */
+struct memnode {
+	struct chunk_id id;
+	struct buf data;
+};
+struct memnodes {
+	struct memnode *v;
+	size_t n, cap;
+};
+
+static int memnodes_put(void *arg, const struct chunk_id *id, const uint8_t *data, size_t len)
+{
+	struct memnodes *mn = arg;
+	if (mn->n == mn->cap) {
+		mn->cap = mn->cap ? 2 * mn->cap : 64;
+		mn->v = xrealloc(mn->v, mn->cap * sizeof(*mn->v));
+	}
+	mn->v[mn->n].id = *id;
+	mn->v[mn->n].data = (struct buf)BUF_INIT;
+	buf_add(&mn->v[mn->n].data, data, len);
+	mn->n++;
+	return 0;
+}
+
+static int cmp_memnode(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct chunk_id));
+}
+
+static int memnodes_get(void *arg, const struct chunk_id *id, uint8_t **data, size_t *len)
+{
+	struct memnodes *mn = arg;
+	const struct memnode *n = mn->n ? bsearch(id, mn->v, mn->n, sizeof(*mn->v), cmp_memnode) : NULL;
+	if (!n)
+		return -ENOENT;
+	*data = xmalloc(n->data.len ? n->data.len : 1);
+	memcpy(*data, n->data.data, n->data.len);
+	*len = n->data.len;
+	return 0;
+}
+
+static void memnodes_release(struct memnodes *mn)
+{
+	for (size_t i = 0; i < mn->n; i++)
+		buf_release(&mn->v[i].data);
+	free(mn->v);
+}
+
 /* Whether the repository holds an index node intact (as far as the last verify knows). */
 struct node_have {
 	struct catalog *c;
@@ -1712,8 +1760,7 @@ static bool have_node(void *arg, const struct chunk_id *id)
 	if (catalog_chunk_where(h->c, id, &e, pack) || !pack_entry_is_node(&e))
 		return false;
 	/* damaged where the catalog serves it: stored again, which heals every generation listing it */
-	if (!h->have_rec || !verifyrec_damaged(&h->rec, id) ||
-	    (h->rec.ncopies && !verifyrec_damaged_copy(&h->rec, id, pack)))
+	if (!h->have_rec || !verifyrec_damaged_copy(&h->rec, id, pack))
 		return true;
 	h->healed++;
 	return false;
@@ -1778,9 +1825,20 @@ static int store_generation(struct catalog *c, struct repo *r, const struct back
 	*healed_nodes = nh.healed;
 	buf_reset(enc);
 	manifest_encode(m, enc);
-	/* never report success for a generation the readers would refuse */
+	/* never report success for a generation the readers would refuse (its nodes included) */
 	struct manifest chk;
+	struct memnodes mn = { 0 };
 	rc = manifest_decode(enc->data, enc->len, &chk);
+	if (!rc && !manifest_resolved(&chk)) {
+		rc = manifest_make_nodes(m, memnodes_put, &mn);
+		if (mn.n)
+			qsort(mn.v, mn.n, sizeof(*mn.v), cmp_memnode);
+		if (!rc)
+			rc = manifest_resolve(&chk, memnodes_get, &mn);
+		if (rc)
+			manifest_release(&chk);
+	}
+	memnodes_release(&mn);
 	if (rc) {
 		set_err(err, "internal error: the new generation's manifest fails the readers' checks (%s); "
 			"no generation was written; please report this", strerror(-rc));
@@ -1802,6 +1860,12 @@ static int store_generation(struct catalog *c, struct repo *r, const struct back
 		set_err(err, "generation '%s' is stored but the catalog update failed: %s; %s 'strata index %s'",
 			m->name, rc == -ENOSPC ? "no space left on device" : strerror(-rc),
 			rc == -ENOSPC ? "free space and run" : "run", o->repo);
+	struct cat_gen g;
+	if (!rc && catalog_gen_by_name(c, m->name, &g)) {
+		set_err(err, "generation '%s' is stored but the catalog could not index it (see above); run 'strata verify %s'",
+			m->name, o->repo);
+		rc = -EUCLEAN;
+	}
 	return rc;
 }
 
@@ -2236,6 +2300,16 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 		free(src_key);
 		return rc;
 	}
+	/* before anything is written, a skip's index nodes and manifest included */
+	rc = repo_upgrade(&r);
+	if (rc) {
+		set_err(err, "cannot upgrade repository '%s' to format %d (its config): %s", o->repo,
+			REPO_FORMAT_VERSION, strerror(-rc));
+		catalog_close(&c);
+		repo_close(&r);
+		free(src_key);
+		return rc;
+	}
 	bool kind_full = o->kind && !strcmp(o->kind, "full");
 	bool kind_diff = o->kind && !strcmp(o->kind, "differential");
 	if (have_state && !o->force && !kind_full && !kind_diff) {
@@ -2252,15 +2326,6 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 			}
 			return rc;
 		}
-	}
-	rc = repo_upgrade(&r);
-	if (rc) {
-		set_err(err, "cannot upgrade repository '%s' to format %d (its config): %s", o->repo,
-			REPO_FORMAT_VERSION, strerror(-rc));
-		catalog_close(&c);
-		repo_close(&r);
-		free(src_key);
-		return rc;
 	}
 	b.repo = &r;
 	b.progress = o->progress;

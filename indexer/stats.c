@@ -90,13 +90,15 @@ int stats_run(const char *path, bool as_json, char **err)
 		buf_addf(&b, ",\n  \"generations\": %zu,\n  \"logical_bytes\": %llu,\n"
 			 "  \"stored_bytes\": %llu,\n  \"unique_csv_bytes\": %llu,\n"
 			 "  \"dedup_ratio\": %.3f,\n  \"compression_ratio\": %.3f,\n"
-			 "  \"chunks\": %llu,\n  \"packs\": %llu,\n"
+			 "  \"chunks\": %llu,\n  \"index_nodes\": %llu,\n  \"index_node_bytes\": %llu,\n"
+			 "  \"packs\": %llu,\n"
 			 "  \"pack_bytes\": %llu,\n  \"unreadable_packs\": %llu,\n"
 			 "  \"garbage_chunks\": %llu,\n  \"garbage_bytes\": %llu,\n"
 			 "  \"collectable_bytes\": %llu,\n  \"manifests\": %llu,\n"
 			 "  \"manifest_bytes\": %llu,\n  \"catalog_bytes\": %llu,\n  \"databases\": [",
 			 ng, (unsigned long long)logical, (unsigned long long)sv.chunk_bytes,
 			 (unsigned long long)sv.csv_bytes, dedup, comp, (unsigned long long)sv.chunks,
+			 (unsigned long long)sv.nodes, (unsigned long long)sv.node_bytes,
 			 (unsigned long long)sv.packs, (unsigned long long)sv.pack_bytes,
 			 (unsigned long long)sv.bad_packs, (unsigned long long)sv.garbage_chunks,
 			 (unsigned long long)sv.garbage_bytes,
@@ -141,6 +143,12 @@ int stats_run(const char *path, bool as_json, char **err)
 		buf_addf(&b, "logical:      %s (every generation's CSV files)\n", l);
 		buf_addf(&b, "stored:       %s in %llu chunk%s, %s as CSV\n", st,
 			 (unsigned long long)sv.chunks, sv.chunks == 1 ? "" : "s", u);
+		if (sv.nodes) {
+			char nb[HUMAN_MAX];
+			hb(nb, sv.node_bytes);
+			buf_addf(&b, "index nodes:  %llu, %s (the generations' chunk lists)\n",
+				 (unsigned long long)sv.nodes, nb);
+		}
 		buf_addf(&b, "dedup ratio:  %.2f (logical / the CSV of the chunks stored once)\n", dedup);
 		buf_addf(&b, "compression:  %.2f (that CSV / stored)\n", comp);
 		buf_addf(&b, "packs:        %llu, %s", (unsigned long long)sv.packs, pb);

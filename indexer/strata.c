@@ -848,6 +848,8 @@ static int cmd_verify(const struct help_args *a)
 	printf("checked %llu generations, %llu packs (%s), %llu chunks",
 	       (unsigned long long)res.gens, (unsigned long long)res.packs, pb,
 	       (unsigned long long)res.chunks);
+	if (res.nodes)
+		printf(" and %llu index node%s", (unsigned long long)res.nodes, res.nodes == 1 ? "" : "s");
 	if (quick)
 		printf(" (structure only)");
 	else

@@ -324,7 +324,10 @@ static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
 		v->ch[v->nch].state = state;
 		v->ch[v->nch].rc = rc;
 		v->nch++;
-		v->res->chunks++;
+		if (pack_entry_is_node(&e[i]))
+			v->res->nodes++;
+		else
+			v->res->chunks++;
 	}
 out:
 	if (fd >= 0)
@@ -333,17 +336,16 @@ out:
 	free(path);
 }
 
-/* An index node's place, as the packs read by this run say (an intact copy first). */
-static int node_where(void *arg, const struct chunk_id *id, struct pack_entry *e, char pack[33])
+/* An index node's nth copy, as the packs read by this run say (intact ones first). */
+static int node_where(void *arg, const struct chunk_id *id, unsigned nth, struct pack_entry *e,
+		      char pack[33])
 {
 	const struct verify *v = arg;
 	const struct vchunk *c = find_chunk(v, id);
-	if (!c)
+	if (!c || (size_t)(c - v->ch) + nth >= v->nch || memcmp(c[nth].e.id.b, id->b, 16))
 		return -ENOENT;
-	if (c->state == CH_BAD)
-		return -EBADMSG;
-	*e = c->e;
-	snprintf(pack, 33, "%s", v->packs[c->pack]);
+	*e = c[nth].e;
+	snprintf(pack, 33, "%s", v->packs[c[nth].pack]);
 	return 0;
 }
 

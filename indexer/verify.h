@@ -15,8 +15,9 @@ struct verify_opts {
 
 struct verify_result {
 	uint64_t gens, bad_gens, packs, pack_bytes, chunks, chunk_bytes;
+	uint64_t nodes;         /* index nodes among the pack entries (not counted in chunks) */
 	uint64_t problems, notes;
-	uint64_t chunks_read;   /* chunks whose data was checked */
+	uint64_t chunks_read;   /* chunks (and index nodes) whose data was checked */
 	uint64_t healed;        /* damaged copies of chunks another pack holds intact */
 	double seconds;         /* how long the data check took */
 };

@@ -1251,6 +1251,9 @@ static int sync_once(struct catalog *c, const struct repo *r, bool rebuild,
 		else
 			st->packs_added++;
 	}
+	/* before the generations: indexing one reads its index nodes from the copies served */
+	if (!rc)
+		rc = avoid_damaged(c, r);
 	for (size_t i = 0; i < disk_gens.n && !rc; i++) {
 		if (namelist_has(&cat_gens, disk_gens.v[i]))
 			continue;
@@ -1272,8 +1275,6 @@ static int sync_once(struct catalog *c, const struct repo *r, bool rebuild,
 		}
 		fault_point("catalog-gen");
 	}
-	if (!rc)
-		rc = avoid_damaged(c, r);
 out:
 	if (!rc)
 		fault_point("catalog-commit");
@@ -2000,6 +2001,33 @@ int catalog_chunk_where(struct catalog *c, const struct chunk_id *id, struct pac
 	}
 	sqlite3_finalize(st);
 	return rc;
+}
+
+int catalog_chunk_copy(struct catalog *c, const struct chunk_id *id, unsigned nth,
+		       struct pack_entry *e, char pack[33])
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, "SELECT cc.offset, cc.clen, cc.ulen, cc.nrows, cc.csv_len, p.name FROM chunk_copies cc"
+			 " JOIN packs p ON p.pack_id = cc.pack_id WHERE cc.id=? ORDER BY p.name LIMIT 1 OFFSET ?",
+		      &st), s;
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(st, 1, id->b, 16, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, nth);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		e->id = *id;
+		e->offset = (uint64_t)sqlite3_column_int64(st, 0);
+		e->clen = (uint32_t)sqlite3_column_int64(st, 1);
+		e->ulen = (uint32_t)sqlite3_column_int64(st, 2);
+		e->nrows = (uint64_t)sqlite3_column_int64(st, 3);
+		e->csv_len = (uint64_t)sqlite3_column_int64(st, 4);
+		snprintf(pack, 33, "%s", col_str(st, 5));
+	}
+	sqlite3_finalize(st);
+	if (s == SQLITE_ROW)
+		return 0;
+	return s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
 }
 
 static int chunk_one(struct catalog *c, const char *sql, uint64_t seq, uint32_t tidx,

@@ -76,24 +76,18 @@ int idxnode_store(const struct repo *r, struct manifest *m,
 	return rc;
 }
 
-static int where_catalog(void *arg, const struct chunk_id *id, struct pack_entry *e, char pack[33])
+static int where_catalog(void *arg, const struct chunk_id *id, unsigned nth, struct pack_entry *e,
+			 char pack[33])
 {
-	return catalog_chunk_where(arg, id, e, pack);
+	return nth ? catalog_chunk_copy(arg, id, nth - 1, e, pack) : catalog_chunk_where(arg, id, e, pack);
 }
 
-int idxnode_get(void *reader, const struct chunk_id *id, uint8_t **data, size_t *len)
+/* One copy: -EUCLEAN not a node, -EBADMSG damaged. */
+static int read_copy(struct idxnode_reader *rd, const struct pack_entry *e, const char *pack,
+		     uint8_t **data)
 {
-	struct idxnode_reader *rd = reader;
-	struct pack_entry e;
-	char pack[33];
 	int fd, rc;
-
-	*data = NULL;
-	*len = 0;
-	rc = rd->where ? rd->where(rd->where_arg, id, &e, pack) : where_catalog(rd->cat, id, &e, pack);
-	if (rc)
-		return rc;
-	if (!pack_entry_is_node(&e) || e.ulen > NODE_MAX_SIZE)
+	if (!pack_entry_is_node(e) || e->ulen > NODE_MAX_SIZE)
 		return -EUCLEAN;
 	if (!rd->dctx && !(rd->dctx = ZSTD_createDCtx()))
 		return -ENOMEM;
@@ -102,11 +96,37 @@ int idxnode_get(void *reader, const struct chunk_id *id, uint8_t **data, size_t 
 	free(path);
 	if (rc)
 		return rc == -ELOOP ? -EUCLEAN : rc;
-	rc = chunk_read(fd, &e, rd->dctx, data);
+	rc = chunk_read(fd, e, rd->dctx, data);
 	close(fd);
-	if (!rc)
-		*len = e.ulen;
 	return rc;
+}
+
+int idxnode_get(void *reader, const struct chunk_id *id, uint8_t **data, size_t *len)
+{
+	struct idxnode_reader *rd = reader;
+	struct pack_entry e;
+	char pack[33];
+	int rc = -ENOENT;
+
+	*data = NULL;
+	*len = 0;
+	/* copies in turn: one damaged (verify may not have run yet) must not hide an intact one */
+	for (unsigned nth = 0;; nth++) {
+		int w = rd->where ? rd->where(rd->where_arg, id, nth, &e, pack)
+				  : where_catalog(rd->cat, id, nth, &e, pack);
+		if (w == -ENOENT)
+			return rc;
+		if (w)
+			return w;
+		int r = read_copy(rd, &e, pack, data);
+		if (!r) {
+			*len = e.ulen;
+			return 0;
+		}
+		if (r == -ENOMEM || r == -EIO)
+			return r;
+		rc = r;
+	}
 }
 
 void idxnode_reader_done(struct idxnode_reader *rd)

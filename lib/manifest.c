@@ -310,6 +310,8 @@ bool manifest_resolved(const struct manifest *m)
 
 int manifest_resolve(struct manifest *m, manifest_node_get get, void *arg)
 {
+	/* no more than a version 4 manifest could hold inline: a node listed again and again costs each time */
+	uint64_t total = 0;
 	for (size_t i = 0; i < m->ntables; i++) {
 		struct manifest_table *t = &m->tables[i];
 		size_t at = 0;
@@ -321,6 +323,8 @@ int manifest_resolve(struct manifest *m, manifest_node_get get, void *arg)
 			uint8_t *data = NULL;
 			size_t len = 0;
 			rc = get(arg, &t->nodes[k].id, &data, &len);
+			if (!rc && (total += len) > MANIFEST_MAX_SIZE)
+				rc = -EUCLEAN;
 			if (!rc)
 				rc = manifest_node_decode(data, len, t->nodes[k].nchunks, &t->chunks[at]);
 			free(data);
@@ -397,7 +401,7 @@ static int decode_table(struct rd *r, unsigned version, struct manifest_table *t
 		t->nodes = xcalloc(t->nnodes ? t->nnodes : 1, sizeof(*t->nodes));
 		for (size_t k = 0; k < t->nnodes; k++) {
 			const uint8_t *id;
-			if (rd_raw(r, 16, &id) || rd_count(r, MANIFEST_MAX_CHUNKS, &v) || v == 0)
+			if (rd_raw(r, 16, &id) || rd_count(r, NODE_MAX, &v) || v == 0)
 				return -EUCLEAN;
 			memcpy(t->nodes[k].id.b, id, 16);
 			t->nodes[k].nchunks = (uint32_t)v;

@@ -201,13 +201,26 @@ static char *pack_path(const struct repo *r, const char *name)
 	return xasprintf("%s/%.2s/%s.pack", r->packs, name, name);
 }
 
+/* by id, then pack name: the copies of a node side by side */
 static int cmp_pnode(const void *a, const void *b)
 {
-	return memcmp(a, b, sizeof(struct chunk_id));
+	const struct pnode *x = a, *y = b;
+	int c = memcmp(&x->id, &y->id, sizeof(x->id));
+	return c ? c : strcmp(x->pack, y->pack);
 }
 
-/* idxnode_where over the packs' own indexes (read once; an unreadable pack holds no node). */
-static int node_where(void *arg, const struct chunk_id *id, struct pack_entry *e, char pack[33])
+static int cmp_pnode_id(const void *key, const void *b)
+{
+	return memcmp(key, &((const struct pnode *)b)->id, sizeof(struct chunk_id));
+}
+
+/*
+ * idxnode_where over the packs' own indexes (read once; an unreadable pack
+ * holds no node): the nth copy of a node (idxnode_get tries them in turn,
+ * so a damaged copy left beside a healed one does not stop prune).
+ */
+static int node_where(void *arg, const struct chunk_id *id, unsigned nth, struct pack_entry *e,
+		      char pack[33])
 {
 	struct prune *pr = arg;
 	if (!pr->nodes_read) {
@@ -247,11 +260,15 @@ static int node_where(void *arg, const struct chunk_id *id, struct pack_entry *e
 		if (pr->nnodes)
 			qsort(pr->nodes, pr->nnodes, sizeof(*pr->nodes), cmp_pnode);
 	}
-	struct pnode *p = pr->nnodes ? bsearch(id, pr->nodes, pr->nnodes, sizeof(*pr->nodes), cmp_pnode) : NULL;
+	struct pnode *p = pr->nnodes ? bsearch(id, pr->nodes, pr->nnodes, sizeof(*pr->nodes), cmp_pnode_id) : NULL;
 	if (!p)
 		return -ENOENT;
-	*e = p->e;
-	memcpy(pack, p->pack, 33);
+	while (p > pr->nodes && !memcmp(&p[-1].id, id, sizeof(*id)))
+		p--; /* the first copy */
+	if ((size_t)(p - pr->nodes) + nth >= pr->nnodes || memcmp(&p[nth].id, id, sizeof(*id)))
+		return -ENOENT;
+	*e = p[nth].e;
+	memcpy(pack, p[nth].pack, 33);
 	return 0;
 }
 
@@ -1052,7 +1069,10 @@ int gc_survey_run(const char *repo_path, struct gc_survey *s, char **err)
 		s->packs++;
 		s->pack_bytes += p->size;
 		for (size_t k = 0; k < p->n; k++) {
-			if (p->keep[k]) {
+			if (p->keep[k] && pack_entry_is_node(&p->e[k])) {
+				s->nodes++;
+				s->node_bytes += p->e[k].clen;
+			} else if (p->keep[k]) {
 				s->chunks++;
 				s->chunk_bytes += p->e[k].clen;
 				s->csv_bytes += p->e[k].csv_len;

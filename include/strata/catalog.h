@@ -260,6 +260,9 @@ int catalog_file_holders(struct catalog *c, const struct cat_row_file *f, bool w
 /* How many generations use any of these chunk ids. */
 int catalog_count_gens_using(struct catalog *c, const struct chunk_id *ids, size_t n,
 			     uint64_t *count);
+/* The nth (0, 1, ...) other copy of a chunk another pack holds (chunk_copies), by pack name; -ENOENT past the last. */
+int catalog_chunk_copy(struct catalog *c, const struct chunk_id *id, unsigned nth,
+		       struct pack_entry *e, char pack[33]);
 /* Where the catalog serves a chunk from now: its pack entry and pack name.  -ENOENT if no pack holds it. */
 int catalog_chunk_where(struct catalog *c, const struct chunk_id *id, struct pack_entry *e,
 			char pack[33]);

@@ -26,12 +26,13 @@ int idxnode_store(const struct repo *r, struct manifest *m,
 		  uint64_t *bytes);
 
 /*
- * Where a node is: its pack entry and pack name.  The default finds it
- * through the catalog (catalog_chunk_where); verify, which trusts only the
- * packs, passes its own.
+ * Where a node is: its nth copy's pack entry and pack name (nth = 0 the
+ * one to try first), -ENOENT past the last.  The default goes through the
+ * catalog (the copy it serves, then chunk_copies); verify and prune, which
+ * trust only the packs, pass their own.
  */
-typedef int (*idxnode_where)(void *arg, const struct chunk_id *id, struct pack_entry *e,
-			     char pack[33]);
+typedef int (*idxnode_where)(void *arg, const struct chunk_id *id, unsigned nth,
+			     struct pack_entry *e, char pack[33]);
 
 struct idxnode_reader {
 	const struct repo *r;
@@ -41,7 +42,11 @@ struct idxnode_reader {
 	ZSTD_DCtx *dctx;          /* created on first use; idxnode_reader_done frees it */
 };
 
-/* A manifest_node_get over a struct idxnode_reader: -ENOENT no such node, -EUCLEAN not a node, -EBADMSG damaged. */
+/*
+ * A manifest_node_get over a struct idxnode_reader: the first copy that
+ * reads intact.  -ENOENT no such node, -EUCLEAN not a node, -EBADMSG every
+ * copy damaged.
+ */
 int idxnode_get(void *reader, const struct chunk_id *id, uint8_t **data, size_t *len);
 void idxnode_reader_done(struct idxnode_reader *rd);
 

@@ -68,19 +68,25 @@ struct manifest_object {
  * one zstd frame of manifest_node_encode()'s bytes; its id is their
  * XXH3-128), shared by every generation holding the same run.  A run ends
  * after a chunk whose id's first 8 bytes (LE) are 0 modulo NODE_AVG, or
- * after NODE_MAX chunks: content-defined, so a change replaces only the
- * nodes around it (docs/FORMAT.md, "Index nodes").
+ * after NODE_MAX chunks, or once its chunks' keys take NODE_KEY_BYTES
+ * (huge keys): content-defined, so a change replaces only the nodes around
+ * it (docs/FORMAT.md, "Index nodes").
  */
 #define NODE_AVG 64
 #define NODE_MAX 256
-#define NODE_MAX_SIZE (UINT64_C(64) << 20) /* a node's encoded bytes, at most */
+#define NODE_KEY_BYTES (UINT64_C(1) << 20)
+#define NODE_MAX_SIZE CHUNK_MAX_ULEN /* a node's encoded bytes, at most (a pack entry's ulen) */
 
-/* The number of chunks of the node starting at chunk start of t (start < t->nchunks). */
+/* The number of chunks of the node starting at chunk start of ch[0 .. nchunks) (start < nchunks). */
 static inline size_t manifest_node_len(const struct manifest_chunk *ch, size_t nchunks, size_t start)
 {
 	size_t k = start;
-	while (k + 1 < nchunks && k - start + 1 < NODE_MAX && get_u64le(ch[k].id.b) % NODE_AVG != 0)
+	uint64_t keys = ch[k].first_len + ch[k].last_len;
+	while (k + 1 < nchunks && k - start + 1 < NODE_MAX && keys < NODE_KEY_BYTES &&
+	       get_u64le(ch[k].id.b) % NODE_AVG != 0) {
 		k++;
+		keys += ch[k].first_len + ch[k].last_len;
+	}
 	return k - start + 1;
 }
 

@@ -53,6 +53,7 @@ struct gc_survey {
 	uint64_t packs, pack_bytes;         /* readable packs and their file sizes */
 	uint64_t bad_packs;                 /* packs whose index cannot be read */
 	uint64_t chunks, chunk_bytes;       /* the kept copy of each referenced chunk (stored bytes) */
+	uint64_t nodes, node_bytes;         /* the same of index nodes (not counted as chunks) */
 	uint64_t csv_bytes;                 /* their rows as CSV (what they hold, once each) */
 	uint64_t garbage_chunks, garbage_bytes; /* unreferenced chunks and second copies */
 	uint64_t collectable_bytes;         /* of those, what a prune with the default --repack frees */

@@ -90,15 +90,35 @@ rc=0
     fail "backup over a damaged index node: $(cat "$T/b.out")"
 grep -q "^healed: stored again 1 index node that 'strata verify' found damaged" "$T/b.out" ||
     fail "the backup did not say it healed the node: $(cat "$T/b.out")"
+grep -q "skipping" "$T/b.out" && fail "the healing backup could not index a generation: $(cat "$T/b.out")"
+"$STRATA" ls "$R" | grep -q "^2026-04-03T120000Z " || fail "the healing generation is not listed: $("$STRATA" ls "$R")"
+# prune reads every generation's nodes from the packs (the damaged copy is still there): dry, it must not stop
+"$STRATA" prune "$R" --keep-last 4 --dry-run >"$T/p.out" 2>&1 || fail "prune beside a damaged node copy: $(cat "$T/p.out")"
 "$STRATA" index --rebuild "$R" >"$T/i.out" 2>&1 || fail "index --rebuild after healing: $(cat "$T/i.out")"
 [ "$("$STRATA" ls "$R" | awk 'NR > 1' | wc -l)" -eq 4 ] || fail "generations after healing: $("$STRATA" ls "$R")"
 mount_fs "$R" "$M"
 oracle compare-mount "$T/s3.db" "$M/$G3" || fail "$G3 differs after its node was healed"
 umount_fs "$M"
 
+# keys so large that a few chunks' keys fill a node: nodes end by size too (NODE_KEY_BYTES)
+"$PY" - "$T/big.db" <<'PYEOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("CREATE TABLE k(id BLOB PRIMARY KEY, v) WITHOUT ROWID")
+c.executemany("INSERT INTO k VALUES(?, ?)", ((bytes([i]) * (1200 << 10), i) for i in range(12)))
+c.commit()
+PYEOF
+"$STRATA" backup "$R" "$T/big.db" --name big --at 2026-04-04T00:00:00Z >"$T/b.out" 2>&1 ||
+    fail "backup of huge keys: $(cat "$T/b.out")"
+[ "$(sqlite3 "$R/catalog.db" "SELECT count(*) FROM table_nodes tn JOIN generations g USING(seq) WHERE g.dbname = 'big'")" -ge 6 ] ||
+    fail "huge keys did not end their nodes early"
+mount_fs "$R" "$M"
+oracle compare-mount "$T/big.db" "$M/2026-04-04T000000Z" || fail "huge keys differ from their source"
+umount_fs "$M"
+
 # prune keeps the newest: the chunks and nodes it needs stay, the rest goes
-"$STRATA" prune "$R" --keep-last 1 >"$T/p.out" 2>&1 || fail "prune: $(cat "$T/p.out")"
-[ "$(ls "$R/generations")" = "2026-04-03T120000Z.gen" ] || fail "prune left: $(ls "$R/generations")"
+"$STRATA" prune "$R" --name shop --keep-last 1 >"$T/p.out" 2>&1 || fail "prune: $(cat "$T/p.out")"
+[ "$(ls "$R/generations" | tr '\n' ' ')" = "2026-04-03T120000Z.gen 2026-04-04T000000Z.gen " ] || fail "prune left: $(ls "$R/generations")"
 "$STRATA" verify --read-data "$R" >"$T/v.out" 2>&1 || fail "verify after prune: $(cat "$T/v.out")"
 mount_fs "$R" "$M"
 oracle compare-mount "$T/s3.db" "$M/2026-04-03T120000Z" || fail "the newest generation differs after prune"

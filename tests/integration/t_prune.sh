@@ -192,19 +192,22 @@ for d in sorted(os.listdir(os.path.join(repo, "packs"))):
         idx_off, count = struct.unpack_from("<QI", data, len(data) - 32)
         for k in range(count):
             e = data[idx_off + 48 * k: idx_off + 48 * k + 48]
-            have.append((e[:16], struct.unpack_from("<I", e, 24)[0]))
+            nrows, csv_len = struct.unpack_from("<QQ", e, 32)
+            have.append((e[:16], struct.unpack_from("<I", e, 24)[0], nrows == 0 and csv_len == 0))
 con = sqlite3.connect(os.path.join(repo, "catalog.db"))
 need = {r[0] for r in con.execute("SELECT DISTINCT chunk_id FROM table_chunks")}
 for g in os.listdir(os.path.join(repo, "generations")):
     need.update(oracle.manifest_nodes(os.path.join(repo, "generations", g)))
 logical = con.execute("SELECT sum(logical_bytes) FROM generations").fetchone()[0]
-kept, garbage = set(), 0
-for i, c in have:
+kept, garbage, nodes = set(), 0, 0
+for i, c, node in have:
     if i in need and i not in kept:
         kept.add(i)
+        nodes += node
     else:
         garbage += c
-want = {"packs": npacks, "pack_bytes": size, "chunks": len(kept), "logical_bytes": logical,
+want = {"packs": npacks, "pack_bytes": size, "chunks": len(kept) - nodes, "index_nodes": nodes,
+        "logical_bytes": logical,
         "garbage_chunks": len(have) - len(kept), "garbage_bytes": garbage, "generations": 2,
         "manifests": 2}
 bad = {k: (got.get(k), v) for k, v in want.items() if got.get(k) != v}
