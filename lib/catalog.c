@@ -1977,43 +1977,17 @@ int catalog_file_holders(struct catalog *c, const struct cat_row_file *f, bool w
 	return rc;
 }
 
-int catalog_chunk_where(struct catalog *c, const struct chunk_id *id, struct pack_entry *e,
-			char pack[33])
-{
-	sqlite3_stmt *st;
-	int rc = prep(c, "SELECT c.offset, c.clen, c.ulen, c.nrows, c.csv_len, p.name FROM chunks c"
-			 " JOIN packs p ON p.pack_id = c.pack_id WHERE c.id=?", &st), s;
-	if (rc)
-		return rc;
-	sqlite3_bind_blob(st, 1, id->b, 16, SQLITE_STATIC);
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
-		e->id = *id;
-		e->offset = (uint64_t)sqlite3_column_int64(st, 0);
-		e->clen = (uint32_t)sqlite3_column_int64(st, 1);
-		e->ulen = (uint32_t)sqlite3_column_int64(st, 2);
-		e->nrows = (uint64_t)sqlite3_column_int64(st, 3);
-		e->csv_len = (uint64_t)sqlite3_column_int64(st, 4);
-		snprintf(pack, 33, "%s", col_str(st, 5));
-		rc = 0;
-	} else {
-		rc = s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-int catalog_chunk_copy(struct catalog *c, const struct chunk_id *id, unsigned nth,
+/* One pack entry of a chunk by the query sql (?1 the id, ?2 bound to nth when it is >= 0). */
+static int entry_query(struct catalog *c, const char *sql, const struct chunk_id *id, int64_t nth,
 		       struct pack_entry *e, char pack[33])
 {
 	sqlite3_stmt *st;
-	int rc = prep(c, "SELECT cc.offset, cc.clen, cc.ulen, cc.nrows, cc.csv_len, p.name FROM chunk_copies cc"
-			 " JOIN packs p ON p.pack_id = cc.pack_id WHERE cc.id=? ORDER BY p.name LIMIT 1 OFFSET ?",
-		      &st), s;
+	int rc = prep(c, sql, &st), s;
 	if (rc)
 		return rc;
 	sqlite3_bind_blob(st, 1, id->b, 16, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, nth);
+	if (nth >= 0)
+		sqlite3_bind_int64(st, 2, nth);
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW) {
 		e->id = *id;
@@ -2028,6 +2002,21 @@ int catalog_chunk_copy(struct catalog *c, const struct chunk_id *id, unsigned nt
 	if (s == SQLITE_ROW)
 		return 0;
 	return s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
+}
+
+int catalog_chunk_where(struct catalog *c, const struct chunk_id *id, struct pack_entry *e,
+			char pack[33])
+{
+	return entry_query(c, "SELECT c.offset, c.clen, c.ulen, c.nrows, c.csv_len, p.name FROM chunks c"
+			      " JOIN packs p ON p.pack_id = c.pack_id WHERE c.id=?1", id, -1, e, pack);
+}
+
+int catalog_chunk_copy(struct catalog *c, const struct chunk_id *id, unsigned nth,
+		       struct pack_entry *e, char pack[33])
+{
+	return entry_query(c, "SELECT cc.offset, cc.clen, cc.ulen, cc.nrows, cc.csv_len, p.name"
+			      " FROM chunk_copies cc JOIN packs p ON p.pack_id = cc.pack_id WHERE cc.id=?1"
+			      " ORDER BY p.name LIMIT 1 OFFSET ?2", id, nth, e, pack);
 }
 
 static int chunk_one(struct catalog *c, const char *sql, uint64_t seq, uint32_t tidx,
