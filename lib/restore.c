@@ -16,6 +16,7 @@
 #include "strata/restore.h"
 #include "strata/catalog.h"
 #include "strata/dumpplan.h"
+#include "strata/idxnode.h"
 #include "strata/manifest.h"
 #include "strata/reader.h"
 #include "strata/repo.h"
@@ -383,8 +384,6 @@ out:
 
 static int open_generation(struct restore *r, const char *gen)
 {
-	uint8_t *data = NULL;
-	size_t len = 0;
 	int rc = !strcmp(gen, "latest") ? catalog_latest(&r->cat, &r->g)
 					 : catalog_gen_by_name(&r->cat, gen, &r->g);
 	if (rc == -ENOENT) {
@@ -399,11 +398,9 @@ static int open_generation(struct restore *r, const char *gen)
 			r->repo.path, strerror(-rc), r->repo.path);
 		return rc;
 	}
+	/* its header and database section: the rows come through the catalog, so no index node is read */
+	rc = manifest_load(&r->repo, r->g.name, NULL, &r->m, NULL);
 	char *path = xasprintf("%s/%s.gen", r->repo.gens, r->g.name);
-	rc = read_file(path, MANIFEST_MAX_SIZE, &data, &len);
-	if (!rc)
-		rc = manifest_decode(data, len, &r->m);
-	free(data);
 	if (rc)
 		set_err(r->err, "cannot read the manifest '%s': %s; run 'strata verify %s'", path,
 			rc == -EBADMSG ? "checksum mismatch" : strerror(-rc), r->repo.path);
