@@ -32,7 +32,11 @@ FORGE=${FORGE:-$(cd "$(dirname "$STRATA")/.." && pwd)/tests/tools/forge}
 # to allocate" when that happens: strata's reports go to $T/san, where such
 # warnings are expected and anything else fails this test.
 ASAN=
-if ldd "$STRATA" 2>/dev/null | grep -q libasan || nm "$STRATA" 2>/dev/null | grep -q ' __asan_init'; then
+# (whole outputs captured: grep -q closing the pipe early would fail ldd or nm
+# with SIGPIPE under pipefail, and the sanitizer build would go undetected)
+LIBS=$(ldd "$STRATA" 2>/dev/null || true)
+SYMS=$(nm "$STRATA" 2>/dev/null || true)
+if [[ $LIBS == *libasan* || $SYMS == *" __asan_init"* ]]; then
     ASAN=1
     VLIMIT=
     mkdir -p "$T/san"

@@ -28,7 +28,8 @@ require_bins
 command -v sqlite3 >/dev/null || skip "sqlite3 shell missing"
 
 ASAN=0
-if ldd "$STRATA" 2>/dev/null | grep -q 'libasan'; then ASAN=1; fi
+LIBS=$(ldd "$STRATA" 2>/dev/null || true) # (whole: grep -q closing the pipe would trip pipefail)
+if [[ $LIBS == *libasan* ]]; then ASAN=1; fi
 if [ $ASAN = 1 ]; then BIG_MIB=${HOSTILE_BIG_MIB:-64}; else BIG_MIB=${HOSTILE_BIG_MIB:-200}; fi
 # strata backup's peak RSS for a single blob of V bytes: SQLite's copy of
 # the value (or its memory map of the file), the typed chunk (V) and its CSV
