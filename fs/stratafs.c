@@ -537,6 +537,10 @@ static struct {
 	bool running;
 	struct fuse_session *se;
 	char served[64]; /* the target the kernel may hold; "" if none */
+	/* the root's generations as last listed (taken before serving: see watch_start) */
+	struct tree_dir root;
+	bool have_root;
+	uint64_t stamp;
 } g_watch = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
 static void watch_served(const char *target)
@@ -610,10 +614,7 @@ static void watch_gone(struct tree *t, struct tree_dir *prev, bool *have_prev, u
 static void *watch_main(void *arg)
 {
 	struct tree *t = arg;
-	struct tree_dir root = { 0 };
-	bool have_root = false;
 	unsigned tick = 0;
-	uint64_t stamp = 0;
 
 	pthread_mutex_lock(&g_watch.mu);
 	while (!g_watch.stop) {
@@ -627,7 +628,7 @@ static void *watch_main(void *arg)
 		pthread_cond_timedwait(&g_watch.cv, &g_watch.mu, &until);
 		if (!g_watch.stop && ++tick % GONE_TICKS == 0) {
 			pthread_mutex_unlock(&g_watch.mu);
-			watch_gone(t, &root, &have_root, &stamp);
+			watch_gone(t, &g_watch.root, &g_watch.have_root, &g_watch.stamp);
 			pthread_mutex_lock(&g_watch.mu);
 		}
 		if (g_watch.stop || !g_watch.served[0])
@@ -647,25 +648,33 @@ static void *watch_main(void *arg)
 		free(target);
 	}
 	pthread_mutex_unlock(&g_watch.mu);
-	tree_dir_release(&root);
 	return NULL;
 }
 
 static void watch_start(struct tree *t, struct fuse_session *se)
 {
 	g_watch.se = se;
+	/*
+	 * The first listing now, before any request is served: a generation
+	 * pruned in the thread's first second would otherwise be missing from
+	 * it already, and the kernel would keep its entry for the timeout.
+	 */
+	watch_gone(t, &g_watch.root, &g_watch.have_root, &g_watch.stamp);
 	g_watch.running = pthread_create(&g_watch.th, NULL, watch_main, t) == 0;
 }
 
 static void watch_stop(void)
 {
-	if (!g_watch.running)
+	if (!g_watch.running) {
+		tree_dir_release(&g_watch.root);
 		return;
+	}
 	pthread_mutex_lock(&g_watch.mu);
 	g_watch.stop = true;
 	pthread_cond_signal(&g_watch.cv);
 	pthread_mutex_unlock(&g_watch.mu);
 	pthread_join(g_watch.th, NULL);
+	tree_dir_release(&g_watch.root);
 }
 
 static const struct fuse_lowlevel_ops fs_ops = {
@@ -754,7 +763,7 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *out)
 	if (key == FUSE_OPT_KEY_NONOPT) {
 		if (o->nargs == 0)
 		{
-			o->repo = realpath(arg, NULL);
+			o->repo = store_is_local(arg) ? realpath(arg, NULL) : NULL;
 			if (!o->repo)
 				o->repo = xstrdup(arg);
 		}
@@ -1046,7 +1055,7 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out_early;
 	}
-	if (getuid() != 0 && access(o.repo, R_OK | X_OK) < 0) {
+	if (getuid() != 0 && store_is_local(o.repo) && access(o.repo, R_OK | X_OK) < 0) {
 		fprintf(stderr, "stratafs: you may not list the repository '%s', so you could not read its mount; ask its owner for read and search permission\n",
 			o.repo);
 		goto out_early;

@@ -137,7 +137,7 @@ static int flush_pack(struct backup *b)
 	if (!b->pw)
 		return 0;
 	b->new_bytes += pack_writer_size(b->pw);
-	rc = pack_writer_finish(b->pw, b->repo->packs, name);
+	rc = pack_writer_finish(b->pw, name);
 	b->pw = NULL;
 	return rc;
 }
@@ -218,7 +218,7 @@ static int process_job(struct backup *b, struct job *j, struct worker_bufs *wb)
 	pthread_mutex_lock(&b->store_mu);
 	rc = 0;
 	if (!b->pw)
-		rc = pack_writer_open(&b->pw, b->repo->tmp);
+		rc = pack_writer_open(&b->pw, b->repo->store);
 	if (!rc)
 		rc = pack_writer_add(b->pw, &e, wb->body.data);
 	if (!rc) {
@@ -1548,9 +1548,12 @@ static int pick_name(struct catalog *c, const struct repo *r, int64_t at, char o
 		int t = catalog_name_taken(c, out);
 		if (t < 0)
 			return t;
-		char *p = xasprintf("%s/%s.gen", r->gens, out);
-		bool exists = access(p, F_OK) == 0;
-		free(p);
+		char *key = repo_gen_key(out);
+		struct store_file *f = NULL;
+		int orc = store_file_open(r->store, key, &f);
+		bool exists = orc != -ENOENT; /* a link or FIFO there takes the name too */
+		store_file_close(f);
+		free(key);
 		if (!t && !exists)
 			return 0;
 	}
@@ -1817,7 +1820,7 @@ static int store_generation(struct catalog *c, struct repo *r, const struct back
 	if (nh.have_rec)
 		verifyrec_release(&nh.rec);
 	if (rc) {
-		set_err(err, "cannot write the generation's index nodes into '%s': %s", r->packs,
+		set_err(err, "cannot write the generation's index nodes into '%s': %s", r->path,
 			rc == -ENOSPC ? "no space left on device; free space and retry" : strerror(-rc));
 		return rc;
 	}
@@ -1845,12 +1848,15 @@ static int store_generation(struct catalog *c, struct repo *r, const struct back
 		return rc;
 	}
 	manifest_release(&chk);
-	char *fname = xasprintf("%s.gen", m->name);
-	rc = write_file_atomic(r->tmp, r->gens, fname, enc->data, enc->len);
-	free(fname);
+	/* last, and never over another: a generation is visible whole or not at all */
+	char *key = repo_gen_key(m->name);
+	rc = store_put(r->store, key, enc->data, enc->len, STORE_IF_ABSENT);
+	free(key);
 	if (rc) {
-		set_err(err, "cannot write the manifest into '%s': %s", r->gens,
-			rc == -ENOSPC ? "no space left on device; free space and retry" : strerror(-rc));
+		set_err(err, "cannot write the manifest of generation '%s' into '%s': %s", m->name, r->path,
+			rc == -ENOSPC ? "no space left on device; free space and retry" :
+			rc == -EEXIST ? "another backup stored a generation of that name meanwhile; run the backup again" :
+			strerror(-rc));
 		return rc;
 	}
 	fault_point("backup-manifest-done");
@@ -2436,9 +2442,9 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 			/* a worker failed to store a chunk: a repository problem, not a source one */
 			free(*err);
 			*err = NULL;
-			set_err(err, "cannot write a pack into '%s': %s", r.packs,
+			set_err(err, "cannot write a pack into '%s': %s", r.path,
 				rc == -ENOSPC ? "no space left on device; free space and retry" :
-				rc == -ELOOP ? "a directory under it is a symbolic link or not a directory; make it a plain directory" :
+				rc == -ELOOP || rc == -EUCLEAN ? "a directory under its packs/ is a symbolic link or not a directory; make it a plain directory" :
 				rc == -EFBIG ? "a row is larger than 2 GiB" : strerror(-rc));
 			goto out;
 		}
@@ -2472,9 +2478,9 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	if (!rc)
 		fault_point("backup-packs-done");
 	if (rc) {
-		set_err(err, "cannot write a pack into '%s': %s", r.packs,
+		set_err(err, "cannot write a pack into '%s': %s", r.path,
 			rc == -ENOSPC ? "no space left on device; free space and retry" :
-			rc == -ELOOP ? "a directory under it is a symbolic link or not a directory; make it a plain directory" :
+			rc == -ELOOP || rc == -EUCLEAN ? "a directory under its packs/ is a symbolic link or not a directory; make it a plain directory" :
 			strerror(-rc));
 		goto out;
 	}

@@ -106,90 +106,31 @@ static int cmpstrp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static bool is_hex(const char *s, size_t n)
+/*
+ * The generations and packs as every reader recognises them (strata/repo.h);
+ * anything else below generations/ or packs/ is noted.
+ */
+static int list_repo(struct verify *v)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
-static void add_name(char ***v, size_t *n, const char *s)
-{
-	/* capacity is the next power of two from 16 up: grow when n reaches it */
-	if (*n == 0 || (*n >= 16 && (*n & (*n - 1)) == 0))
-		*v = xrealloc(*v, (*n < 16 ? 16 : *n * 2) * sizeof(**v));
-	(*v)[(*n)++] = xstrdup(s);
-}
-
-/* Generation names (file names without .gen); anything else is reported. */
-static int list_gens(struct verify *v)
-{
-	DIR *d = opendir(v->r.gens);
-	struct dirent *e;
-	if (!d)
-		return -errno;
-	while ((e = readdir(d))) {
-		size_t l = strlen(e->d_name);
-		if (e->d_name[0] == '.')
-			continue;
-		if (l > 4 && !strcmp(e->d_name + l - 4, ".gen")) {
-			e->d_name[l - 4] = 0;
-			add_name(&v->gens, &v->ngens, e->d_name);
-		} else {
-			say("note: generations/%s is not a manifest; ignored", e->d_name);
-			v->res->notes++;
-		}
+	struct namelist gens = { 0 }, packs = { 0 }, strays = { 0 };
+	int rc = repo_list_gens(&v->r, &gens, &strays);
+	for (size_t i = 0; i < strays.n; i++) {
+		say("note: generations/%s is not a manifest; ignored", strays.v[i]);
+		v->res->notes++;
 	}
-	closedir(d);
-	if (v->ngens)
-		qsort(v->gens, v->ngens, sizeof(char *), cmpstrp);
-	return 0;
-}
-
-/* Pack names under packs/xx/; misplaced or stray files are reported. */
-static int list_packs(struct verify *v)
-{
-	DIR *d = opendir(v->r.packs);
-	struct dirent *e;
-	if (!d)
-		return -errno;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		if (strlen(e->d_name) != 2 || !is_hex(e->d_name, 2)) {
-			say("note: packs/%s is not a pack directory; ignored", e->d_name);
-			v->res->notes++;
-			continue;
-		}
-		char *sub = xasprintf("%s/%s", v->r.packs, e->d_name);
-		DIR *s = opendir(sub);
-		struct dirent *f;
-		if (!s) {
-			problem(v, "packs/%s: cannot list: %s", e->d_name, strerror(errno));
-			free(sub);
-			continue;
-		}
-		while ((f = readdir(s))) {
-			size_t l = strlen(f->d_name);
-			if (f->d_name[0] == '.')
-				continue;
-			if (l == 37 && !strcmp(f->d_name + 32, ".pack") && is_hex(f->d_name, 32) &&
-			    !strncmp(f->d_name, e->d_name, 2)) {
-				f->d_name[32] = 0;
-				add_name(&v->packs, &v->npacks, f->d_name);
-			} else {
-				say("note: packs/%s/%s is not a pack name; ignored", e->d_name, f->d_name);
-				v->res->notes++;
-			}
-		}
-		closedir(s);
-		free(sub);
+	namelist_release(&strays);
+	if (!rc)
+		rc = repo_list_packs(&v->r, &packs, &strays);
+	for (size_t i = 0; i < strays.n; i++) {
+		say("note: packs/%s is not a pack name; ignored", strays.v[i]);
+		v->res->notes++;
 	}
-	closedir(d);
-	if (v->npacks)
-		qsort(v->packs, v->npacks, sizeof(char *), cmpstrp);
-	return 0;
+	namelist_release(&strays);
+	v->gens = gens.v;
+	v->ngens = gens.n;
+	v->packs = packs.v;
+	v->npacks = packs.n;
+	return rc;
 }
 
 static int cmp_vchunk(const void *a, const void *b)
@@ -266,11 +207,11 @@ static void report_bad(struct verify *v)
 static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
 {
 	const char *name = v->packs[pi];
-	char *path = xasprintf("%s/%.2s/%s.pack", v->r.packs, name, name);
 	struct pack_entry *e = NULL;
+	struct store_file *f = NULL;
 	size_t n = 0;
 	uint64_t size = 0;
-	int fd, rc = open_regular(path, &fd, NULL);
+	int rc = repo_open_pack(&v->r, name, &f);
 
 	if (rc) {
 		problem(v, "pack packs/%.2s/%s.pack: cannot open: %s", name, name,
@@ -278,7 +219,7 @@ static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
 			rc == -EUCLEAN ? "not a regular file" : strerror(-rc));
 		goto out;
 	}
-	rc = pack_read_index(fd, &e, &n, &size);
+	rc = pack_read_index(f, &e, &n, &size);
 	if (rc) {
 		problem(v, "pack packs/%.2s/%s.pack: %s", name, name,
 			rc == -EBADMSG ? "index checksum mismatch" :
@@ -288,13 +229,13 @@ static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
 	/* the name is the xxh3-128 of the index bytes, which end 32 bytes before EOF */
 	uint64_t idxlen = (uint64_t)n * PACK_ENTRY_SIZE;
 	uint8_t *idx = xmalloc(idxlen ? idxlen : 1);
-	ssize_t got = pread(fd, idx, idxlen, (off_t)(size - PACK_TRAILER_SIZE - idxlen));
+	int got = store_pread(f, idx, idxlen, size - PACK_TRAILER_SIZE - idxlen);
 	struct chunk_id pid;
 	char hex[33];
-	chunk_id_of(&pid, idx, got == (ssize_t)idxlen ? idxlen : 0);
+	chunk_id_of(&pid, idx, got ? 0 : idxlen);
 	chunk_id_hex(hex, &pid);
 	free(idx);
-	if (got != (ssize_t)idxlen || strcmp(hex, name)) {
+	if (got || strcmp(hex, name)) {
 		problem(v, "pack packs/%.2s/%s.pack: its index does not match its name (a renamed or replaced pack)",
 			name, name);
 		goto out;
@@ -309,7 +250,7 @@ static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
 			 * checksum, the content checksum, the row count, and the
 			 * typed rows rebuilt from CSV + side stream against the id
 			 * (reported once every pack is read: see report_bad) */
-			rc = chunk_check(fd, &e[i], dctx);
+			rc = chunk_check(f, &e[i], dctx);
 			state = rc ? CH_BAD : CH_OK;
 			v->res->chunks_read++;
 			if (!rc)
@@ -330,10 +271,8 @@ static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
 			v->res->chunks++;
 	}
 out:
-	if (fd >= 0)
-		close(fd);
+	store_file_close(f);
 	free(e);
-	free(path);
 }
 
 /* An index node's nth copy, as the packs read by this run say (intact ones first). */
@@ -548,9 +487,7 @@ int verify_run(const char *path, const struct verify_opts *o, struct verify_resu
 		*err = xasprintf("cannot lock repository '%s' against prune: %s", path, strerror(-rc));
 		goto out;
 	}
-	rc = list_gens(&v);
-	if (!rc)
-		rc = list_packs(&v);
+	rc = list_repo(&v);
 	if (rc) {
 		*err = xasprintf("cannot list the repository '%s': %s", path, strerror(-rc));
 		goto out;

@@ -995,103 +995,6 @@ out:
 
 /* ---- sync ---- */
 
-struct namelist {
-	char **v;
-	size_t n, cap;
-};
-
-static void namelist_add(struct namelist *l, const char *s)
-{
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		l->v = xrealloc(l->v, l->cap * sizeof(char *));
-	}
-	l->v[l->n++] = xstrdup(s);
-}
-
-static void namelist_release(struct namelist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-static int cmpstr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void namelist_sort(struct namelist *l)
-{
-	if (l->n) /* qsort's array may not be NULL, even when empty */
-		qsort(l->v, l->n, sizeof(char *), cmpstr);
-}
-
-static bool namelist_has(const struct namelist *l, const char *s)
-{
-	return l->n && bsearch(&s, l->v, l->n, sizeof(char *), cmpstr) != NULL;
-}
-
-static bool is_hex_name(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
-/* Pack names (32 hex) found under packs/xx/. */
-static int list_packs(const char *packs, struct namelist *out)
-{
-	DIR *d = opendir(packs);
-	struct dirent *e;
-	if (!d)
-		return -errno;
-	while ((e = readdir(d))) {
-		if (strlen(e->d_name) != 2 || !is_hex_name(e->d_name, 2))
-			continue;
-		char *sub = xasprintf("%s/%s", packs, e->d_name);
-		DIR *s = opendir(sub);
-		struct dirent *f;
-		while (s && (f = readdir(s))) {
-			size_t l = strlen(f->d_name);
-			if (l == 37 && !strcmp(f->d_name + 32, ".pack") &&
-			    is_hex_name(f->d_name, 32) && !strncmp(f->d_name, e->d_name, 2)) {
-				char nm[33];
-				memcpy(nm, f->d_name, 32);
-				nm[32] = 0;
-				namelist_add(out, nm);
-			}
-		}
-		if (s)
-			closedir(s);
-		free(sub);
-	}
-	closedir(d);
-	namelist_sort(out);
-	return 0;
-}
-
-static int list_gens(const char *gens, struct namelist *out)
-{
-	DIR *d = opendir(gens);
-	struct dirent *e;
-	if (!d)
-		return -errno;
-	while ((e = readdir(d))) {
-		size_t l = strlen(e->d_name);
-		if (l > 4 && e->d_name[0] != '.' && !strcmp(e->d_name + l - 4, ".gen")) {
-			char *nm = xstrndup(e->d_name, l - 4);
-			namelist_add(out, nm);
-			free(nm);
-		}
-	}
-	closedir(d);
-	namelist_sort(out);
-	return 0;
-}
-
 static int column_names(struct catalog *c, const char *sql, struct namelist *out)
 {
 	sqlite3_stmt *st;
@@ -1107,17 +1010,15 @@ static int column_names(struct catalog *c, const char *sql, struct namelist *out
 
 static int index_pack(struct catalog *c, const struct repo *r, const char *name)
 {
-	char *path = xasprintf("%s/%.2s/%s.pack", r->packs, name, name);
 	struct pack_entry *e = NULL;
+	struct store_file *f;
 	size_t n = 0;
 	uint64_t size = 0;
-	int fd, rc = open_regular(path, &fd, NULL);
+	int rc = repo_open_pack(r, name, &f);
 
-	if (rc == -ELOOP)
-		rc = -EUCLEAN;
 	if (!rc) {
-		rc = pack_read_index(fd, &e, &n, &size);
-		close(fd);
+		rc = pack_read_index(f, &e, &n, &size);
+		store_file_close(f);
 	}
 	if (!rc)
 		rc = catalog_add_pack(c, name, size, e, n);
@@ -1125,7 +1026,6 @@ static int index_pack(struct catalog *c, const struct repo *r, const char *name)
 		fprintf(stderr, "strata: skipping pack 'packs/%.2s/%s.pack': %s; restore that file from a copy of the repository\n",
 			name, name, rc == -EBADMSG ? "index checksum mismatch" : "bad pack structure");
 	free(e);
-	free(path);
 	return rc;
 }
 
@@ -1196,9 +1096,9 @@ static int sync_once(struct catalog *c, const struct repo *r, bool rebuild,
 			     " DELETE FROM tables; DELETE FROM generations; DELETE FROM chunks;"
 			     " DELETE FROM chunk_copies; DELETE FROM packs;");
 	if (!rc)
-		rc = list_packs(r->packs, &disk_packs);
+		rc = repo_list_packs(r, &disk_packs, NULL);
 	if (!rc)
-		rc = list_gens(r->gens, &disk_gens);
+		rc = repo_list_gens(r, &disk_gens, NULL);
 	if (!rc)
 		rc = column_names(c, "SELECT name FROM packs", &cat_packs);
 	if (!rc)

@@ -189,14 +189,14 @@ void framed_toc_free(struct framed_toc *t)
 	t->foff = NULL;
 }
 
-int framed_read_toc(int fd, const struct pack_entry *e, struct framed_toc *t)
+int framed_read_toc(struct store_file *f, const struct pack_entry *e, struct framed_toc *t)
 {
 	uint8_t small[4096], *hdr = small;
 	size_t n = e->clen < sizeof(small) ? e->clen : sizeof(small), need;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
-	rc = pread_all(fd, small, n, e->offset);
+	rc = store_pread(f, small, n, e->offset);
 	if (rc)
 		return rc;
 	rc = framed_parse(small, n, e, t, &need);
@@ -205,7 +205,7 @@ int framed_read_toc(int fd, const struct pack_entry *e, struct framed_toc *t)
 		hdr = malloc(need);
 		if (!hdr)
 			return -ENOMEM;
-		rc = pread_all(fd, hdr, need, e->offset);
+		rc = store_pread(f, hdr, need, e->offset);
 		if (!rc)
 			rc = framed_parse(hdr, need, e, t, &need);
 		free(hdr);
@@ -231,7 +231,7 @@ int framed_decode(const void *c, size_t clen, size_t ulen, ZSTD_DCtx *dctx, uint
 	return r == ulen ? 0 : -EUCLEAN;
 }
 
-int framed_read_frame(int fd, const struct pack_entry *e, const struct framed_toc *t,
+int framed_read_frame(struct store_file *f, const struct pack_entry *e, const struct framed_toc *t,
 		      uint32_t k, ZSTD_DCtx *dctx, uint8_t **out)
 {
 	size_t ulen = framed_frame_len(t, e, k);
@@ -247,7 +247,7 @@ int framed_read_frame(int fd, const struct pack_entry *e, const struct framed_to
 		free(u);
 		return -ENOMEM;
 	}
-	rc = pread_all(fd, c, clen, e->offset + t->foff[k]);
+	rc = store_pread(f, c, clen, e->offset + t->foff[k]);
 	if (!rc)
 		rc = framed_decode(c, clen, ulen, dctx, u);
 	free(c);
@@ -352,7 +352,7 @@ int framed_check_rows(const uint8_t *body, size_t clen, const struct pack_entry 
 }
 
 /* pread a whole framed body (clen is bounded by the pack's own checks) and framed_check() it. */
-static int framed_read_check(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx,
+static int framed_read_check(struct store_file *f, const struct pack_entry *e, ZSTD_DCtx *dctx,
 			     struct buf *csv, struct buf *side)
 {
 	uint8_t *raw;
@@ -363,7 +363,7 @@ static int framed_read_check(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx
 	raw = malloc(e->clen);
 	if (!raw)
 		return -ENOMEM;
-	rc = pread_all(fd, raw, e->clen, e->offset);
+	rc = store_pread(f, raw, e->clen, e->offset);
 	if (!rc)
 		rc = framed_check(raw, e->clen, e, dctx, csv, side);
 	free(raw);
@@ -371,26 +371,26 @@ static int framed_read_check(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx
 }
 
 /* Whether the body of e is framed (format 2) or a single zstd frame (format 1). */
-static int body_is_framed(int fd, const struct pack_entry *e, bool *framed)
+static int body_is_framed(struct store_file *f, const struct pack_entry *e, bool *framed)
 {
 	uint8_t head[4];
 	int rc;
 
 	if (e->clen < 4)
 		return -EUCLEAN;
-	rc = pread_all(fd, head, 4, e->offset);
+	rc = store_pread(f, head, 4, e->offset);
 	if (!rc)
 		*framed = framed_is(head, 4);
 	return rc;
 }
 
 /* A format 1 body: decoded, hashed against its id, rendered and measured. */
-static int v1_read_csv(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx, struct buf *csv)
+static int v1_read_csv(struct store_file *f, const struct pack_entry *e, ZSTD_DCtx *dctx, struct buf *csv)
 {
 	uint8_t *raw = NULL;
 	uint64_t nrows;
 	size_t start = csv->len;
-	int rc = chunk_read(fd, e, dctx, &raw);
+	int rc = chunk_read(f, e, dctx, &raw);
 
 	if (!rc)
 		rc = render_csv_chunk(raw, e->ulen, csv, &nrows);
@@ -402,17 +402,17 @@ static int v1_read_csv(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx, stru
 	return rc;
 }
 
-int chunk_read_csv(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx, struct buf *csv)
+int chunk_read_csv(struct store_file *f, const struct pack_entry *e, ZSTD_DCtx *dctx, struct buf *csv)
 {
 	size_t start = csv->len;
 	bool framed;
-	int rc = body_is_framed(fd, e, &framed);
+	int rc = body_is_framed(f, e, &framed);
 
 	if (rc)
 		return rc;
 	if (!framed)
-		return v1_read_csv(fd, e, dctx, csv);
-	rc = framed_read_check(fd, e, dctx, csv, NULL);
+		return v1_read_csv(f, e, dctx, csv);
+	rc = framed_read_check(f, e, dctx, csv, NULL);
 	if (rc)
 		csv->len = start;
 	return rc;
@@ -648,7 +648,7 @@ bad:
 	return -EUCLEAN;
 }
 
-int chunk_check(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx)
+int chunk_check(struct store_file *f, const struct pack_entry *e, ZSTD_DCtx *dctx)
 {
 	struct buf csv = BUF_INIT, side = BUF_INIT, typed = BUF_INIT;
 	struct chunk_id id;
@@ -658,19 +658,19 @@ int chunk_check(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx)
 	if (pack_entry_is_node(e)) {
 		/* an index node: its bytes against its id (their structure is checked where a manifest loads it) */
 		uint8_t *d = NULL;
-		rc = chunk_read(fd, e, dctx, &d);
+		rc = chunk_read(f, e, dctx, &d);
 		free(d);
 		return rc;
 	}
-	rc = body_is_framed(fd, e, &framed);
+	rc = body_is_framed(f, e, &framed);
 	if (rc)
 		return rc;
 	if (!framed) {
-		rc = v1_read_csv(fd, e, dctx, &csv);
+		rc = v1_read_csv(f, e, dctx, &csv);
 		buf_release(&csv);
 		return rc;
 	}
-	rc = framed_read_check(fd, e, dctx, &csv, &side);
+	rc = framed_read_check(f, e, dctx, &csv, &side);
 	if (!rc)
 		rc = framed_typed(side.data, side.len, csv.data, csv.len, &typed);
 	if (!rc && typed.len != e->ulen)

@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
-struct store {
+struct node_writer {
 	const struct repo *r;
 	bool (*have)(void *arg, const struct chunk_id *id);
 	void *have_arg;
@@ -20,7 +20,7 @@ struct store {
 
 static int store_one(void *arg, const struct chunk_id *id, const uint8_t *data, size_t len)
 {
-	struct store *s = arg;
+	struct node_writer *s = arg;
 	int rc;
 	for (size_t i = 0; i < s->ndone; i++)
 		if (!memcmp(&s->done[i], id, 16))
@@ -30,7 +30,7 @@ static int store_one(void *arg, const struct chunk_id *id, const uint8_t *data, 
 	if (len > NODE_MAX_SIZE)
 		return -EFBIG;
 	if (!s->w) {
-		rc = pack_writer_open(&s->w, s->r->tmp);
+		rc = pack_writer_open(&s->w, s->r->store);
 		if (rc)
 			return rc;
 		s->cctx = ZSTD_createCCtx();
@@ -59,13 +59,13 @@ int idxnode_store(const struct repo *r, struct manifest *m,
 		  bool (*have)(void *arg, const struct chunk_id *id), void *have_arg,
 		  uint64_t *bytes)
 {
-	struct store s = { .r = r, .have = have, .have_arg = have_arg };
+	struct node_writer s = { .r = r, .have = have, .have_arg = have_arg };
 	char name[33];
 	int rc = manifest_make_nodes(m, store_one, &s);
 	*bytes = 0;
 	if (!rc && s.w) {
 		uint64_t size = pack_writer_size(s.w);
-		rc = pack_writer_finish(s.w, r->packs, name); /* frees the writer, also on failure */
+		rc = pack_writer_finish(s.w, name); /* frees the writer, also on failure */
 		s.w = NULL;
 		if (!rc)
 			*bytes = size;
@@ -86,18 +86,17 @@ static int where_catalog(void *arg, const struct chunk_id *id, unsigned nth, str
 static int read_copy(struct idxnode_reader *rd, const struct pack_entry *e, const char *pack,
 		     uint8_t **data)
 {
-	int fd, rc;
+	struct store_file *f;
+	int rc;
 	if (!pack_entry_is_node(e) || e->ulen > NODE_MAX_SIZE)
 		return -EUCLEAN;
 	if (!rd->dctx && !(rd->dctx = ZSTD_createDCtx()))
 		return -ENOMEM;
-	char *path = xasprintf("%s/%.2s/%s.pack", rd->r->packs, pack, pack);
-	rc = open_regular(path, &fd, NULL);
-	free(path);
+	rc = repo_open_pack(rd->r, pack, &f);
 	if (rc)
-		return rc == -ELOOP ? -EUCLEAN : rc;
-	rc = chunk_read(fd, e, rd->dctx, data);
-	close(fd);
+		return rc;
+	rc = chunk_read(f, e, rd->dctx, data);
+	store_file_close(f);
 	return rc;
 }
 
@@ -138,14 +137,12 @@ void idxnode_reader_done(struct idxnode_reader *rd)
 int manifest_load(const struct repo *r, const char *name, struct idxnode_reader *rd,
 		  struct manifest *m, size_t *bytes)
 {
-	char *path = xasprintf("%s/%s.gen", r->gens, name);
+	char *key = repo_gen_key(name);
 	uint8_t *data = NULL;
 	size_t n = 0;
-	int rc = read_file(path, MANIFEST_MAX_SIZE, &data, &n);
-	free(path);
+	int rc = store_get(r->store, key, MANIFEST_MAX_SIZE, &data, &n);
+	free(key);
 	memset(m, 0, sizeof(*m));
-	if (rc == -ELOOP)
-		rc = -EUCLEAN;
 	if (!rc)
 		rc = manifest_decode(data, n, m);
 	free(data);

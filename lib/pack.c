@@ -2,8 +2,8 @@
  * pack.c - pack writer and reader; see strata/pack.h for the layout.
  *
  * Invariants:
- *  1. A pack file under packs/ is complete: written to tmp/, fsynced, then
- *     renamed; readers never see a partial pack.
+ *  1. A pack under packs/ is complete: written to a temporary file, then
+ *     stored whole (strata/store.h); readers never see a partial pack.
  *  2. Every index entry read from disk is range-checked against the file
  *     before it is used; nothing from disk sizes an allocation unchecked.
  *  3. A chunk's bytes are served only after their xxh3-128 matched its id.
@@ -23,6 +23,7 @@ static const char PACK_MAGIC[8] = "STRPACK";
 static const char PACK_END[8] = "STRPEND";
 
 struct pack_writer {
+	struct store *store;
 	int fd;
 	char *tmppath;
 	uint64_t size;
@@ -43,22 +44,20 @@ void chunk_id_hex(char out[33], const struct chunk_id *id)
 	hex_encode(out, id->b, 16);
 }
 
-int pack_writer_open(struct pack_writer **wp, const char *tmpdir)
+int pack_writer_open(struct pack_writer **wp, struct store *store)
 {
 	struct pack_writer *w = xcalloc(1, sizeof(*w));
 	uint8_t hdr[PACK_HEADER_SIZE] = { 0 };
 	int rc;
 
 	*wp = NULL;
-	w->tmppath = xasprintf("%s/pack.XXXXXX", tmpdir);
-	w->fd = mkostemp(w->tmppath, O_CLOEXEC);
+	w->store = store;
+	w->fd = store_tmp_create(store, "pack", &w->tmppath);
 	if (w->fd < 0) {
-		rc = -errno;
-		free(w->tmppath);
+		rc = w->fd;
 		free(w);
 		return rc;
 	}
-	fchmod(w->fd, 0644); /* mkostemp makes 0600; packs are as readable as the repository */
 	memcpy(hdr, PACK_MAGIC, 8);
 	put_u32le(hdr + 8, PACK_VERSION);
 	rc = write_all(w->fd, hdr, sizeof(hdr));
@@ -101,11 +100,11 @@ size_t pack_writer_count(const struct pack_writer *w)
 	return w->count;
 }
 
-int pack_writer_finish(struct pack_writer *w, const char *packsdir, char name[33])
+int pack_writer_finish(struct pack_writer *w, char name[33])
 {
 	uint8_t tr[PACK_TRAILER_SIZE];
 	struct chunk_id pid;
-	char *dir = NULL, *dst = NULL;
+	char key[64];
 	int rc;
 
 	put_u64le(tr, w->size);
@@ -116,43 +115,21 @@ int pack_writer_finish(struct pack_writer *w, const char *packsdir, char name[33
 	rc = write_all(w->fd, w->index.data, w->index.len);
 	if (!rc)
 		rc = write_all(w->fd, tr, sizeof(tr));
-	if (!rc && fsync(w->fd) < 0)
-		rc = -errno;
-	if (rc)
-		goto fail;
+	if (rc) {
+		pack_writer_abort(w);
+		return rc;
+	}
 	chunk_id_of(&pid, w->index.data, w->index.len);
 	chunk_id_hex(name, &pid);
-	dir = xasprintf("%s/%.2s", packsdir, name);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		rc = -errno;
-		goto fail;
-	}
-	struct stat dst_st;
-	if (lstat(dir, &dst_st) < 0 || !S_ISDIR(dst_st.st_mode)) {
-		rc = -ELOOP; /* packs/xx replaced by a link: never write through it */
-		goto fail;
-	}
-	dst = xasprintf("%s/%s.pack", dir, name);
+	store_pack_key(key, name);
 	fault_point("pack-synced");
-	if (rename(w->tmppath, dst) < 0) {
-		rc = -errno;
-		goto fail;
-	}
-	fault_point("pack-renamed");
-	rc = fsync_dir(dir);
-	if (!rc)
-		rc = fsync_dir(packsdir);
-	close(w->fd);
+	/* the store makes it durable, then visible whole, and takes the temporary */
+	rc = store_put_tmp(w->store, key, w->fd, w->tmppath, 0);
 	w->fd = -1;
 	free(w->tmppath);
 	w->tmppath = NULL;
-	pack_writer_abort(w);
-	free(dir);
-	free(dst);
-	return rc;
-fail:
-	free(dir);
-	free(dst);
+	if (!rc)
+		fault_point("pack-renamed");
 	pack_writer_abort(w);
 	return rc;
 }
@@ -236,40 +213,53 @@ int pack_parse(const uint8_t *data, size_t size, struct pack_entry **entries, si
 	return parse_index(data + ioff, size - PACK_TRAILER_SIZE - ioff, tr, size, entries, n);
 }
 
-int pack_read_index(int fd, struct pack_entry **entries, size_t *n, uint64_t *file_size)
+/* Bytes read from a pack's end in one go: its trailer and, mostly, its whole index. */
+#define PACK_TAIL_READ (64u << 10)
+
+int pack_read_index(struct store_file *f, struct pack_entry **entries, size_t *n,
+		    uint64_t *file_size)
 {
-	uint8_t hdr[PACK_HEADER_SIZE], tr[PACK_TRAILER_SIZE];
-	struct stat st;
+	uint8_t hdr[PACK_HEADER_SIZE], *tail;
+	uint64_t size = store_file_size(f), ioff, idxlen, tlen;
 	uint8_t *idx = NULL;
-	uint64_t ioff, idxlen;
 	int rc;
 
 	*entries = NULL;
 	*n = 0;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	*file_size = (uint64_t)st.st_size;
-	if ((uint64_t)st.st_size < PACK_HEADER_SIZE + PACK_TRAILER_SIZE)
+	*file_size = size;
+	if (size < PACK_HEADER_SIZE + PACK_TRAILER_SIZE)
 		return -EUCLEAN;
-	rc = pread_all(fd, hdr, sizeof(hdr), 0);
+	rc = store_pread(f, hdr, sizeof(hdr), 0);
 	if (rc)
 		return rc;
 	if (memcmp(hdr, PACK_MAGIC, 8) || get_u32le(hdr + 8) != PACK_VERSION)
 		return -EUCLEAN;
-	rc = pread_all(fd, tr, sizeof(tr), (uint64_t)st.st_size - PACK_TRAILER_SIZE);
+	/* one read for trailer and index where they fit: a remote store pays per request */
+	tlen = size - PACK_HEADER_SIZE < PACK_TAIL_READ ? size - PACK_HEADER_SIZE : PACK_TAIL_READ;
+	tail = xmalloc(tlen);
+	rc = store_pread(f, tail, tlen, size - tlen);
 	if (rc)
-		return rc;
+		goto out;
+	const uint8_t *tr = tail + tlen - PACK_TRAILER_SIZE;
 	ioff = get_u64le(tr);
-	if (ioff < PACK_HEADER_SIZE || ioff > (uint64_t)st.st_size - PACK_TRAILER_SIZE)
-		return -EUCLEAN;
-	idxlen = (uint64_t)st.st_size - PACK_TRAILER_SIZE - ioff;
+	rc = -EUCLEAN;
+	if (ioff < PACK_HEADER_SIZE || ioff > size - PACK_TRAILER_SIZE)
+		goto out;
+	idxlen = size - PACK_TRAILER_SIZE - ioff;
 	if (idxlen > (uint64_t)PACK_MAX_ENTRIES * PACK_ENTRY_SIZE)
-		return -EUCLEAN;
-	idx = xmalloc(idxlen ? idxlen : 1);
-	rc = pread_all(fd, idx, idxlen, ioff);
+		goto out;
+	if (idxlen <= tlen - PACK_TRAILER_SIZE) {
+		rc = parse_index(tail + tlen - PACK_TRAILER_SIZE - idxlen, idxlen, tr, size,
+				 entries, n);
+		goto out;
+	}
+	idx = xmalloc(idxlen);
+	rc = store_pread(f, idx, idxlen, ioff);
 	if (!rc)
-		rc = parse_index(idx, idxlen, tr, (uint64_t)st.st_size, entries, n);
+		rc = parse_index(idx, idxlen, tr, size, entries, n);
+out:
 	free(idx);
+	free(tail);
 	return rc;
 }
 
@@ -313,7 +303,7 @@ int chunk_decode(const void *cdata, size_t clen, const struct pack_entry *e,
 	return 0;
 }
 
-int chunk_read(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx, uint8_t **out)
+int chunk_read(struct store_file *f, const struct pack_entry *e, ZSTD_DCtx *dctx, uint8_t **out)
 {
 	uint8_t *c;
 	int rc;
@@ -324,7 +314,7 @@ int chunk_read(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx, uint8_t **ou
 	c = malloc(e->clen ? e->clen : 1);
 	if (!c)
 		return -ENOMEM;
-	rc = pread_all(fd, c, e->clen, e->offset);
+	rc = store_pread(f, c, e->clen, e->offset);
 	if (!rc)
 		rc = chunk_decode(c, e->clen, e, dctx, out);
 	free(c);

@@ -118,89 +118,6 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static bool hex_name(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
-/* The manifests on disk (names without .gen), sorted. */
-static int list_manifests(const struct repo *r, char ***out, size_t *n)
-{
-	DIR *d = opendir(r->gens);
-	struct dirent *e;
-	size_t cap = 0;
-	*out = NULL;
-	*n = 0;
-	if (!d)
-		return -errno;
-	while ((e = readdir(d))) {
-		size_t l = strlen(e->d_name);
-		if (l <= 4 || e->d_name[0] == '.' || strcmp(e->d_name + l - 4, ".gen"))
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			*out = xrealloc(*out, cap * sizeof(char *));
-		}
-		(*out)[(*n)++] = xstrndup(e->d_name, l - 4);
-	}
-	closedir(d);
-	if (*n)
-		qsort(*out, *n, sizeof(char *), cmp_str);
-	return 0;
-}
-
-static void free_names(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-/* The packs on disk, as readers recognise them: packs/<xx>/<xx...>.pack. */
-static int list_packs(const struct repo *r, char ***out, size_t *n)
-{
-	DIR *d = opendir(r->packs), *sd;
-	struct dirent *e, *f;
-	size_t cap = 0;
-	*out = NULL;
-	*n = 0;
-	if (!d)
-		return -errno;
-	while ((e = readdir(d))) {
-		if (strlen(e->d_name) != 2 || !hex_name(e->d_name, 2))
-			continue;
-		/* never through a link: the packs readers recognise are in plain directories */
-		int sfd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		sd = sfd >= 0 ? fdopendir(sfd) : NULL;
-		if (!sd && sfd >= 0)
-			close(sfd);
-		while (sd && (f = readdir(sd))) {
-			if (strlen(f->d_name) != 37 || strcmp(f->d_name + 32, ".pack") ||
-			    !hex_name(f->d_name, 32) || memcmp(f->d_name, e->d_name, 2))
-				continue;
-			if (*n == cap) {
-				cap = cap ? cap * 2 : 64;
-				*out = xrealloc(*out, cap * sizeof(char *));
-			}
-			(*out)[(*n)++] = xstrndup(f->d_name, 32);
-		}
-		if (sd)
-			closedir(sd);
-	}
-	closedir(d);
-	if (*n)
-		qsort(*out, *n, sizeof(char *), cmp_str);
-	return 0;
-}
-
-static char *pack_path(const struct repo *r, const char *name)
-{
-	return xasprintf("%s/%.2s/%s.pack", r->packs, name, name);
-}
-
 /* by id, then pack name: the copies of a node side by side */
 static int cmp_pnode(const void *a, const void *b)
 {
@@ -224,22 +141,23 @@ static int node_where(void *arg, const struct chunk_id *id, unsigned nth, struct
 {
 	struct prune *pr = arg;
 	if (!pr->nodes_read) {
-		char **names = NULL;
-		size_t nn = 0, cap = 0;
-		int rc = list_packs(&pr->r, &names, &nn);
-		if (rc)
+		struct namelist names = { 0 };
+		size_t cap = 0;
+		int rc = repo_list_packs(&pr->r, &names, NULL);
+		if (rc) {
+			namelist_release(&names);
 			return rc;
+		}
 		pr->nodes_read = true;
-		for (size_t i = 0; i < nn; i++) {
-			char *path = pack_path(&pr->r, names[i]);
+		for (size_t i = 0; i < names.n; i++) {
 			struct pack_entry *pe = NULL;
+			struct store_file *f;
 			size_t n = 0;
 			uint64_t size;
-			int fd;
-			if (!open_regular(path, &fd, NULL)) {
-				if (pack_read_index(fd, &pe, &n, &size))
+			if (!repo_open_pack(&pr->r, names.v[i], &f)) {
+				if (pack_read_index(f, &pe, &n, &size))
 					n = 0;
-				close(fd);
+				store_file_close(f);
 			}
 			for (size_t k = 0; k < n; k++) {
 				if (!pack_entry_is_node(&pe[k]))
@@ -251,12 +169,11 @@ static int node_where(void *arg, const struct chunk_id *id, unsigned nth, struct
 				struct pnode *p = &pr->nodes[pr->nnodes++];
 				p->id = pe[k].id;
 				p->e = pe[k];
-				snprintf(p->pack, sizeof(p->pack), "%s", names[i]);
+				snprintf(p->pack, sizeof(p->pack), "%s", names.v[i]);
 			}
 			free(pe);
-			free(path);
 		}
-		free_names(names, nn);
+		namelist_release(&names);
 		if (pr->nnodes)
 			qsort(pr->nodes, pr->nnodes, sizeof(*pr->nodes), cmp_pnode);
 	}
@@ -273,13 +190,13 @@ static int node_where(void *arg, const struct chunk_id *id, unsigned nth, struct
 }
 
 /* Mark every chunk (and index node) the named manifest references as live. */
-static int add_live(struct prune *pr, const char *name)
+static int add_live(struct prune *pr, const char *name, size_t *bytes)
 {
 	struct manifest m;
 	pr->rd.r = &pr->r;
 	pr->rd.where = node_where;
 	pr->rd.where_arg = pr;
-	int rc = manifest_load(&pr->r, name, &pr->rd, &m, NULL);
+	int rc = manifest_load(&pr->r, name, &pr->rd, &m, bytes);
 	if (rc)
 		return fail(pr, rc, "generation '%s' cannot be read (%s): prune would not know which chunks it needs; restore 'generations/%s.gen' (or the pack holding its index nodes) from a copy of the repository, or remove the generation, then run prune again",
 			    name, rc == -EBADMSG ? "checksum mismatch" : strerror(-rc), name);
@@ -307,24 +224,25 @@ static int cmp_fullness(const void *a, const void *b)
 /* Read every pack's index and decide what happens to it (see the top). */
 static int plan(struct prune *pr)
 {
-	char **names = NULL;
-	int rc = list_packs(&pr->r, &names, &pr->np);
-	if (rc)
-		return fail(pr, rc, "cannot list '%s': %s", pr->r.packs, strerror(-rc));
+	struct namelist names = { 0 };
+	int rc = repo_list_packs(&pr->r, &names, NULL);
+	pr->np = names.n;
+	if (rc) {
+		namelist_release(&names);
+		return fail(pr, rc, "cannot list the packs of '%s': %s", pr->r.path, strerror(-rc));
+	}
 	pr->p = xcalloc(pr->np ? pr->np : 1, sizeof(*pr->p));
 	for (size_t i = 0; i < pr->np; i++) {
 		struct gpack *p = &pr->p[i];
-		char *path = pack_path(&pr->r, names[i]);
-		int fd;
-		snprintf(p->name, sizeof(p->name), "%s", names[i]);
-		rc = open_regular(path, &fd, NULL);
+		struct store_file *f;
+		snprintf(p->name, sizeof(p->name), "%s", names.v[i]);
+		rc = repo_open_pack(&pr->r, names.v[i], &f);
 		if (!rc) {
-			rc = pack_read_index(fd, &p->e, &p->n, &p->size);
-			close(fd);
+			rc = pack_read_index(f, &p->e, &p->n, &p->size);
+			store_file_close(f);
 		}
-		free(path);
 		if (rc == -EIO || rc == -ENOMEM) {
-			free_names(names, pr->np);
+			namelist_release(&names);
 			return fail(pr, rc, "cannot read pack 'packs/%.2s/%s.pack': %s", p->name, p->name,
 				    strerror(-rc));
 		}
@@ -340,7 +258,7 @@ static int plan(struct prune *pr)
 			if (idset_get(&pr->ids, &p->e[k].id))
 				p->live_raw += p->e[k].clen;
 	}
-	free_names(names, pr->np);
+	namelist_release(&names);
 	qsort(pr->p, pr->np, sizeof(*pr->p), cmp_fullness);
 	/*
 	 * A copy the last full verify found damaged is kept only when no other
@@ -422,9 +340,9 @@ static void keep_all_copies(struct prune *pr, const struct chunk_id *id)
 static int finish_pack(struct prune *pr, struct pack_writer *w)
 {
 	char name[33];
-	int rc = pack_writer_finish(w, pr->r.packs, name);
+	int rc = pack_writer_finish(w, name);
 	if (rc)
-		return fail(pr, rc, "cannot write a pack into '%s': %s", pr->r.packs, strerror(-rc));
+		return fail(pr, rc, "cannot write a pack into '%s': %s", pr->r.path, strerror(-rc));
 	pr->res->packs_written++;
 	for (size_t i = 0; i < pr->np; i++)
 		if (!strcmp(pr->p[i].name, name)) {
@@ -483,14 +401,13 @@ static int check_survivors(struct prune *pr)
 			if (!l || pr->p[l->pack].act != PACK_KEEP)
 				continue; /* checked as it is copied */
 			const struct gpack *q = &pr->p[l->pack];
-			char *path = pack_path(&pr->r, q->name);
-			int fd, crc = open_regular(path, &fd, NULL);
-			free(path);
+			struct store_file *f;
+			int crc = repo_open_pack(&pr->r, q->name, &f);
 			if (!crc) {
 				if (!dctx)
 					dctx = ZSTD_createDCtx();
-				crc = chunk_check(fd, &q->e[l->entry], dctx);
-				close(fd);
+				crc = chunk_check(f, &q->e[l->entry], dctx);
+				store_file_close(f);
 			}
 			if (crc == -ENOMEM)
 				rc = fail(pr, crc, "out of memory checking pack 'packs/%.2s/%s.pack'", q->name, q->name);
@@ -522,10 +439,8 @@ static int repack(struct prune *pr)
 		struct gpack *p = &pr->p[i];
 		if (p->act != PACK_REPACK)
 			continue;
-		char *path = pack_path(&pr->r, p->name);
-		int fd;
-		rc = open_regular(path, &fd, NULL);
-		free(path);
+		struct store_file *f;
+		rc = repo_open_pack(&pr->r, p->name, &f);
 		if (rc) {
 			rc = fail(pr, rc, "cannot open pack 'packs/%.2s/%s.pack': %s", p->name, p->name,
 				  strerror(-rc));
@@ -535,7 +450,7 @@ static int repack(struct prune *pr)
 			if (!p->keep[k])
 				continue;
 			/* never copy what does not match its id: the old pack then stays */
-			int crc = chunk_check(fd, &p->e[k], dctx);
+			int crc = chunk_check(f, &p->e[k], dctx);
 			if (crc == -EIO || crc == -ENOMEM) {
 				rc = fail(pr, crc, "cannot read pack 'packs/%.2s/%s.pack': %s", p->name, p->name,
 					  strerror(-crc));
@@ -555,19 +470,19 @@ static int repack(struct prune *pr)
 				free(body);
 				body = xmalloc(cap);
 			}
-			rc = pread_all(fd, body, p->e[k].clen, p->e[k].offset);
+			rc = store_pread(f, body, p->e[k].clen, p->e[k].offset);
 			if (rc) {
 				rc = fail(pr, rc, "cannot read pack 'packs/%.2s/%s.pack': %s", p->name, p->name,
 					  strerror(-rc));
 				break;
 			}
-			if (!w && (rc = pack_writer_open(&w, pr->r.tmp)))
-				rc = fail(pr, rc, "cannot write a pack in '%s': %s", pr->r.tmp, strerror(-rc));
+			if (!w && (rc = pack_writer_open(&w, pr->r.store)))
+				rc = fail(pr, rc, "cannot write a pack for '%s': %s", pr->r.path, strerror(-rc));
 			struct pack_entry ne = p->e[k];
 			if (!rc)
 				rc = pack_writer_add(w, &ne, body);
 			if (rc) {
-				rc = fail(pr, rc, "cannot write a pack in '%s': %s", pr->r.tmp, strerror(-rc));
+				rc = fail(pr, rc, "cannot write a pack for '%s': %s", pr->r.path, strerror(-rc));
 				break;
 			}
 			pr->res->chunks_moved++;
@@ -577,7 +492,7 @@ static int repack(struct prune *pr)
 				w = NULL;
 			}
 		}
-		close(fd);
+		store_file_close(f);
 		if (p->damaged)
 			p->act = PACK_KEEP;
 	}
@@ -629,14 +544,12 @@ static int delete_packs(struct prune *pr)
 		struct gpack *p = &pr->p[i];
 		if (p->act == PACK_KEEP)
 			continue;
-		char *dir = xasprintf("%s/%.2s", pr->r.packs, p->name), file[40];
-		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		snprintf(file, sizeof(file), "%s.pack", p->name);
-		if (dfd < 0 || (unlinkat(dfd, file, 0) < 0 && errno != ENOENT))
-			rc = fail(pr, -errno, "cannot delete '%s/%s': %s", dir, file, strerror(errno));
-		if (dfd >= 0)
-			close(dfd);
-		free(dir);
+		char key[64];
+		store_pack_key(key, p->name);
+		int drc = store_delete(pr->r.store, key);
+		if (drc && drc != -ENOENT)
+			rc = fail(pr, drc, "cannot delete '%s' from '%s': %s", key, pr->r.path,
+				  strerror(-drc));
 		if (rc)
 			break;
 		if (p->act == PACK_DELETE)
@@ -645,20 +558,12 @@ static int delete_packs(struct prune *pr)
 			pr->res->packs_repacked++;
 		fault_point("prune-deleted");
 	}
-	/* the deletions durable: each directory a pack left */
-	for (size_t i = 0; i < pr->np && !rc; i++) {
-		if (pr->p[i].act == PACK_KEEP)
-			continue;
-		bool seen = false;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = pr->p[j].act != PACK_KEEP && !memcmp(pr->p[j].name, pr->p[i].name, 2);
-		if (seen)
-			continue;
-		char *dir = xasprintf("%s/%.2s", pr->r.packs, pr->p[i].name);
-		int frc = fsync_dir(dir);
-		free(dir);
+	/* the deletions durable */
+	if (!rc) {
+		int frc = store_barrier(pr->r.store);
 		if (frc)
-			rc = fail(pr, frc, "cannot sync '%s': %s", pr->r.packs, strerror(-frc));
+			rc = fail(pr, frc, "cannot make the deletions in '%s' durable: %s", pr->r.path,
+				  strerror(-frc));
 	}
 	free(doomed);
 	if (!rc)
@@ -805,16 +710,19 @@ static int remove_gens(struct prune *pr)
 	for (size_t i = 0; i < pr->ng && !rc; i++) {
 		if (pr->g[i].k.keep)
 			continue;
-		char *path = xasprintf("%s/%s.gen", pr->r.gens, pr->g[i].name);
-		if (unlink(path) < 0 && errno != ENOENT)
-			rc = fail(pr, -errno, "cannot remove '%s': %s", path, strerror(errno));
-		free(path);
+		char *key = repo_gen_key(pr->g[i].name);
+		int drc = store_delete(pr->r.store, key);
+		if (drc && drc != -ENOENT)
+			rc = fail(pr, drc, "cannot remove '%s' from '%s': %s", key, pr->r.path,
+				  strerror(-drc));
+		free(key);
 		fault_point("prune-removed");
 	}
 	if (!rc) {
-		int frc = fsync_dir(pr->r.gens);
+		int frc = store_barrier(pr->r.store);
 		if (frc)
-			rc = fail(pr, frc, "cannot sync '%s': %s", pr->r.gens, strerror(-frc));
+			rc = fail(pr, frc, "cannot make the removals in '%s' durable: %s", pr->r.path,
+				  strerror(-frc));
 	}
 	return rc ? rc : sync_catalog(pr);
 }
@@ -905,19 +813,22 @@ static int run(struct prune *pr, const char *path)
 	if (rc)
 		return rc;
 	/* what stays referenced: every manifest on disk (or, dry, every kept one) */
-	char **names = NULL;
-	size_t nn = 0;
-	rc = list_manifests(&pr->r, &names, &nn);
-	if (rc)
-		return fail(pr, rc, "cannot list '%s': %s", pr->r.gens, strerror(-rc));
-	for (size_t i = 0; i < nn && !rc; i++) {
+	struct namelist names = { 0 };
+	rc = repo_list_gens(&pr->r, &names, NULL);
+	if (rc) {
+		namelist_release(&names);
+		return fail(pr, rc, "cannot list the generations of '%s': %s", pr->r.path,
+			    strerror(-rc));
+	}
+	for (size_t i = 0; i < names.n && !rc; i++) {
 		bool removed = false;
 		for (size_t g = 0; pr->o->dry_run && g < pr->ng && !removed; g++)
-			removed = !pr->g[g].k.keep && !strcmp(pr->g[g].name, names[i]);
+			removed = !pr->g[g].k.keep && !strcmp(pr->g[g].name, names.v[i]);
 		if (!removed)
-			rc = add_live(pr, names[i]);
+			rc = add_live(pr, names.v[i], NULL);
 	}
-	free_names(names, nn);
+	size_t nn = names.n;
+	namelist_release(&names);
 	if (!rc)
 		say(pr, "collecting garbage: %zu generation%s reference %zu chunk%s; reading the pack indexes",
 		    nn, nn == 1 ? "" : "s", pr->ids.n, pr->ids.n == 1 ? "" : "s");
@@ -1027,8 +938,7 @@ int gc_survey_run(const char *repo_path, struct gc_survey *s, char **err)
 	static const struct prune_opts dflt = { .repack_percent = 20, .dry_run = true };
 	struct prune_result res;
 	struct prune pr = { .o = &dflt, .res = &res, .ids = IDSET_INIT };
-	char **names = NULL;
-	size_t nn = 0;
+	struct namelist names = { 0 };
 	int rc;
 
 	memset(s, 0, sizeof(*s));
@@ -1044,20 +954,18 @@ int gc_survey_run(const char *repo_path, struct gc_survey *s, char **err)
 	if (rc)
 		fail(&pr, rc, "cannot lock repository '%s' against prune: %s", repo_path, strerror(-rc));
 	if (!rc) {
-		rc = list_manifests(&pr.r, &names, &nn);
+		rc = repo_list_gens(&pr.r, &names, NULL);
 		if (rc)
-			fail(&pr, rc, "cannot list '%s': %s", pr.r.gens, strerror(-rc));
+			fail(&pr, rc, "cannot list the generations of '%s': %s", repo_path,
+			     strerror(-rc));
 	}
-	for (size_t i = 0; i < nn && !rc; i++) {
-		char *path = xasprintf("%s/%s.gen", pr.r.gens, names[i]);
-		struct stat st;
-		if (stat(path, &st) == 0)
-			s->manifest_bytes += (uint64_t)st.st_size;
-		free(path);
+	for (size_t i = 0; i < names.n && !rc; i++) {
+		size_t bytes = 0;
+		rc = add_live(&pr, names.v[i], &bytes);
+		s->manifest_bytes += bytes;
 		s->manifests++;
-		rc = add_live(&pr, names[i]);
 	}
-	free_names(names, nn);
+	namelist_release(&names);
 	if (!rc)
 		rc = plan(&pr);
 	for (size_t i = 0; i < pr.np && !rc; i++) {

@@ -40,8 +40,6 @@
 #define PREFETCH_BYTES (4u << 20)
 #define PF_QUEUE 256
 #define VF_MAX 16
-/* open_pack(): the name is not a regular file */
-#define PACK_NOT_REGULAR (-100000)
 
 struct pf_job {
 	struct cat_chunk ch;
@@ -75,12 +73,11 @@ static void vt_unref(struct view_table *vt)
 }
 
 struct reader {
-	int packs_dir;
-	char *repo_path;
+	const struct repo *repo;
 	struct chunk_cache *cache;
 	pthread_key_t dctx_key;
 	pthread_mutex_t pack_mu;
-	struct pack_fd { char name[33]; int fd; } *packs;
+	struct pack_fd { char name[33]; struct store_file *f; } *packs;
 	size_t npacks, cap_packs;
 	/* read-ahead */
 	pthread_mutex_t pf_mu;
@@ -204,11 +201,10 @@ static void dctx_free(void *p)
 	ZSTD_freeDCtx(p);
 }
 
-struct reader *reader_new(int packs_dir, const char *repo_path, size_t cache_bytes)
+struct reader *reader_new(const struct repo *repo, size_t cache_bytes)
 {
 	struct reader *r = xcalloc(1, sizeof(*r));
-	r->packs_dir = packs_dir;
-	r->repo_path = xstrdup(repo_path);
+	r->repo = repo;
 	r->cache = chunk_cache_new(cache_bytes);
 	pthread_key_create(&r->dctx_key, dctx_free);
 	pthread_mutex_init(&r->pack_mu, NULL);
@@ -225,58 +221,36 @@ size_t reader_cache_bytes(struct reader *rd)
 }
 
 /*
- * Open packs/<xx>/<name>.pack below the packs directory without following a
- * symbolic link at any step (a link could lead out of the repository), and
- * only if it is a regular file (O_NONBLOCK: a FIFO must not hang the open).
+ * The pack's handle, opened once and kept.  The store opens it without
+ * following a symbolic link at any step and only as a regular object.
  */
-static int open_pack(int packs_dir, const char *name)
+static int pack_file(struct reader *r, const char *name, struct store_file **f)
 {
-	char sub[3] = { name[0], name[1], 0 }, file[40];
-	struct stat st;
-	int dfd, fd;
-
-	snprintf(file, sizeof(file), "%s.pack", name);
-	dfd = openat(packs_dir, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	fd = openat(dfd, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	close(dfd);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return PACK_NOT_REGULAR;
-	}
-	return fd;
-}
-
-/* The pack's descriptor, opened once and kept. */
-static int pack_fd(struct reader *r, const char *name)
-{
-	int fd = -1;
+	int rc = 0;
+	*f = NULL;
 	pthread_mutex_lock(&r->pack_mu);
 	for (size_t i = 0; i < r->npacks; i++)
 		if (!strcmp(r->packs[i].name, name)) {
-			fd = r->packs[i].fd;
+			*f = r->packs[i].f;
 			goto out;
 		}
 	/* the name came from the catalog, which only holds 32-hex pack names */
 	if (strlen(name) != 32 || strspn(name, "0123456789abcdef") != 32) {
-		fd = -EUCLEAN;
+		rc = -EUCLEAN;
 		goto out;
 	}
-	fd = open_pack(r->packs_dir, name);
-	if (fd < 0)
+	rc = repo_open_pack(r->repo, name, f);
+	if (rc)
 		goto out;
 	if (r->npacks == r->cap_packs) {
 		r->cap_packs = r->cap_packs ? r->cap_packs * 2 : 64;
 		r->packs = xrealloc(r->packs, r->cap_packs * sizeof(*r->packs));
 	}
 	memcpy(r->packs[r->npacks].name, name, 33);
-	r->packs[r->npacks++].fd = fd;
+	r->packs[r->npacks++].f = *f;
 out:
 	pthread_mutex_unlock(&r->pack_mu);
-	return fd;
+	return rc;
 }
 
 static ZSTD_DCtx *thread_dctx(struct reader *r)
@@ -309,10 +283,8 @@ static void log_bad_chunk(const struct cat_chunk *ch, uint64_t gseq, uint32_t ti
  */
 static int relocate(struct reader *r, const struct cat_chunk *ch, struct cat_chunk *moved)
 {
-	char *path = xasprintf("%s/catalog.db", r->repo_path);
 	struct catalog c;
-	int rc = catalog_open(&c, path, true);
-	free(path);
+	int rc = catalog_open(&c, r->repo->catalog, true);
 	if (rc)
 		return rc;
 	*moved = *ch;
@@ -330,33 +302,35 @@ static int relocate(struct reader *r, const struct cat_chunk *ch, struct cat_chu
  * that copy.
  */
 static int open_chunk_pack(struct reader *r, uint64_t gseq, uint32_t tidx,
-			   const struct cat_chunk **chp, struct cat_chunk *moved)
+			   const struct cat_chunk **chp, struct cat_chunk *moved,
+			   struct store_file **f)
 {
 	const struct cat_chunk *ch = *chp;
-	int fd = pack_fd(r, ch->pack);
-	if (fd == -ENOENT && !relocate(r, ch, moved)) {
-		int fd2 = pack_fd(r, moved->pack);
-		if (fd2 >= 0) {
+	int rc = pack_file(r, ch->pack, f);
+	if (rc == -ENOENT && !relocate(r, ch, moved)) {
+		struct store_file *f2;
+		if (!pack_file(r, moved->pack, &f2)) {
 			*chp = ch = moved;
-			fd = fd2;
+			*f = f2;
+			rc = 0;
 		}
 	}
-	if (fd < 0) {
+	if (rc) {
 		log_msg("cannot open pack 'packs/%.2s/%s.pack': %s (generation %llu, table %u)",
 			ch->pack, ch->pack,
-			fd == PACK_NOT_REGULAR ? "not a regular file" :
-			fd == -ELOOP ? "it is a symbolic link, which is not followed" :
-			strerror(-fd), (unsigned long long)gseq, tidx);
+			rc == -EUCLEAN ? "not a regular file" :
+			rc == -ELOOP ? "it is a symbolic link, which is not followed" :
+			strerror(-rc), (unsigned long long)gseq, tidx);
 		return -EIO;
 	}
 	/* sizes come from the catalog: hold them to the bounds a pack index obeys */
 	if (ch->e.ulen > CHUNK_MAX_ULEN || ch->e.nrows > ch->e.ulen ||
 	    ch->e.csv_len > (uint64_t)ch->e.ulen * 8 + ch->e.nrows * 4096) {
 		log_msg("catalog entry of chunk %u of generation %llu, table %u is out of bounds; run 'strata index --rebuild %s'",
-			ch->seqno, (unsigned long long)gseq, tidx, r->repo_path);
+			ch->seqno, (unsigned long long)gseq, tidx, r->repo->path);
 		return -EIO;
 	}
-	return fd;
+	return 0;
 }
 
 /*
@@ -382,22 +356,23 @@ static int get_toc(struct reader *r, uint64_t gseq, uint32_t tidx, const struct 
 	struct framed_toc t;
 	struct cat_chunk moved;
 	size_t n;
-	int fd, rc;
+	struct store_file *f;
+	int rc;
 
 	struct chunk_id key = toc_key(ch);
 	*out = chunk_cache_get(r->cache, &key, PIECE_TOC);
 	if (*out)
 		return 0;
-	fd = open_chunk_pack(r, gseq, tidx, &ch, &moved);
+	rc = open_chunk_pack(r, gseq, tidx, &ch, &moved, &f);
 	key = toc_key(ch); /* the copy actually read */
-	if (fd < 0)
-		return fd;
+	if (rc)
+		return rc;
 	n = ch->e.clen < sizeof(head) ? ch->e.clen : sizeof(head);
-	rc = pread_all(fd, head, n, ch->e.offset);
+	rc = store_pread(f, head, n, ch->e.offset);
 	if (!rc && !framed_is(head, n)) {
 		memset(&t, 0, sizeof(t)); /* format 1 */
 	} else if (!rc) {
-		rc = framed_read_toc(fd, &ch->e, &t);
+		rc = framed_read_toc(f, &ch->e, &t);
 	}
 	if (rc) {
 		log_bad_chunk(ch, gseq, tidx, rc, ", frame table");
@@ -434,19 +409,20 @@ static int get_piece(struct reader *r, uint64_t gseq, uint32_t tidx, const struc
 	struct buf csv = BUF_INIT;
 	struct cat_chunk moved;
 	uint64_t nrows;
-	int fd, rc;
+	struct store_file *f;
+	int rc;
 
 	/* two copies of a chunk may differ in body format (one stored again): keyed apart */
 	*out = chunk_cache_get(r->cache, &ch->e.id, t->frame_size ? k : PIECE_WHOLE);
 	if (*out)
 		return 0;
-	fd = open_chunk_pack(r, gseq, tidx, &ch, &moved);
-	if (fd < 0)
-		return fd;
+	rc = open_chunk_pack(r, gseq, tidx, &ch, &moved, &f);
+	if (rc)
+		return rc;
 	if (t->frame_size) {
 		if (k >= t->nframes)
 			return -EIO;
-		rc = framed_read_frame(fd, &ch->e, t, k, thread_dctx(r), &raw);
+		rc = framed_read_frame(f, &ch->e, t, k, thread_dctx(r), &raw);
 		if (rc) {
 			char what[32];
 			snprintf(what, sizeof(what), ", frame %u", k);
@@ -457,7 +433,7 @@ static int get_piece(struct reader *r, uint64_t gseq, uint32_t tidx, const struc
 					   framed_frame_len(t, &ch->e, k));
 		return 0;
 	}
-	rc = chunk_read(fd, &ch->e, thread_dctx(r), &raw);
+	rc = chunk_read(f, &ch->e, thread_dctx(r), &raw);
 	if (!rc) {
 		/* the recorded csv_len is checked below, not trusted for the allocation */
 		buf_grow(&csv, (size_t)(ch->e.csv_len < (uint64_t)ch->e.ulen * 4 ? ch->e.csv_len
@@ -485,20 +461,21 @@ int reader_chunk_typed(struct reader *r, uint64_t gseq, uint32_t tidx,
 	struct chunk_id id;
 	size_t before = typed->len;
 	struct cat_chunk moved;
-	int fd = open_chunk_pack(r, gseq, tidx, &ch, &moved), rc;
+	struct store_file *f;
+	int rc = open_chunk_pack(r, gseq, tidx, &ch, &moved, &f);
 
-	if (fd < 0)
-		return fd;
-	rc = pread_all(fd, head, ch->e.clen < 4 ? ch->e.clen : 4, ch->e.offset);
+	if (rc)
+		return rc;
+	rc = store_pread(f, head, ch->e.clen < 4 ? ch->e.clen : 4, ch->e.offset);
 	if (!rc && !framed_is(head, ch->e.clen < 4 ? ch->e.clen : 4)) {
 		/* format 1: the typed rows themselves, checked against the id */
-		rc = chunk_read(fd, &ch->e, thread_dctx(r), &raw);
+		rc = chunk_read(f, &ch->e, thread_dctx(r), &raw);
 		if (!rc)
 			buf_add(typed, raw, ch->e.ulen);
 		free(raw);
 	} else if (!rc) {
 		body = malloc(ch->e.clen ? ch->e.clen : 1);
-		rc = body ? pread_all(fd, body, ch->e.clen, ch->e.offset) : -ENOMEM;
+		rc = body ? store_pread(f, body, ch->e.clen, ch->e.offset) : -ENOMEM;
 		if (!rc)
 			rc = framed_check_rows(body, ch->e.clen, &ch->e, thread_dctx(r), &csv, &side,
 					       false);
@@ -574,7 +551,7 @@ static void log_view_len(struct reader *r, enum view_format fmt, uint64_t seq, u
 {
 	log_msg("chunk %u of generation %llu, table %u renders as %s in %zu bytes, not the %llu its manifest records; run 'strata verify %s'",
 		ch->seqno, (unsigned long long)seq, tidx, view_ext(fmt), got,
-		(unsigned long long)fmt_len(fmt, ch), r->repo_path);
+		(unsigned long long)fmt_len(fmt, ch), r->repo->path);
 }
 
 /*
@@ -726,7 +703,7 @@ void reader_free(struct reader *r)
 	free(r->pf_threads);
 	chunk_cache_free(r->cache);
 	for (size_t i = 0; i < r->npacks; i++)
-		close(r->packs[i].fd);
+		store_file_close(r->packs[i].f);
 	free(r->packs);
 	/* this thread's context: the key's destructor only runs at thread exit */
 	ZSTD_freeDCtx(pthread_getspecific(r->dctx_key));
@@ -737,7 +714,6 @@ void reader_free(struct reader *r)
 	pthread_cond_destroy(&r->pf_cv);
 	pthread_mutex_destroy(&r->vf_mu);
 	pthread_cond_destroy(&r->vf_cv);
-	free(r->repo_path);
 	free(r);
 }
 

@@ -18,14 +18,16 @@
 #define DEFAULT_CHUNK_AVG (512u * 1024)
 #define DEFAULT_PACK_SIZE (32u * 1024 * 1024)
 
-static void repo_paths(struct repo *r, const char *path)
+/* Open the store at path; the catalog of a local repository lives beside its objects. */
+static int repo_attach(struct repo *r, const char *path, bool create)
 {
+	int rc = store_open(path, create, &r->store);
+	if (rc)
+		return rc;
 	r->path = xstrdup(path);
-	r->packs = xasprintf("%s/packs", path);
-	r->gens = xasprintf("%s/generations", path);
-	r->tmp = xasprintf("%s/tmp", path);
-	r->catalog = xasprintf("%s/catalog.db", path);
-	r->lockfd = r->gclockfd = -1;
+	if (r->store->local)
+		r->catalog = xasprintf("%s/catalog.db", r->store->local);
+	return 0;
 }
 
 static void config_text(struct buf *cfg, const struct repo *r)
@@ -46,7 +48,7 @@ int repo_upgrade(struct repo *r)
 	if (r->version >= REPO_FORMAT_VERSION)
 		return 0;
 	config_text(&cfg, r);
-	rc = write_file_atomic(r->tmp, r->path, "config", cfg.data, cfg.len);
+	rc = store_put(r->store, "config", cfg.data, cfg.len, 0);
 	buf_release(&cfg);
 	if (!rc)
 		r->version = REPO_FORMAT_VERSION;
@@ -69,23 +71,14 @@ int repo_init(const char *path, const struct repo_init_opts *o)
 	if (avg < 64 || avg > (256u << 20) || psize < 4096 || psize > (UINT64_C(1) << 32) ||
 	    fsize < FRAMED_MIN_FRAME || fsize > FRAMED_MAX_FRAME || level < 1 || level > 19)
 		return -EINVAL;
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	rc = dir_is_empty(path);
-	if (rc < 0)
+	rc = repo_attach(&r, path, true);
+	if (rc)
 		return rc;
-	if (rc == 0)
-		return -ENOTEMPTY;
-	repo_paths(&r, path);
 	if (getrandom(id, sizeof(id), 0) != sizeof(id)) {
 		rc = -errno;
 		goto out;
 	}
 	hex_encode(hex, id, 16);
-	if (mkdir(r.packs, 0755) < 0 || mkdir(r.gens, 0755) < 0 || mkdir(r.tmp, 0755) < 0) {
-		rc = -errno;
-		goto out;
-	}
 	memcpy(r.id, hex, 33);
 	r.chunk.min = avg / 4;
 	r.chunk.avg = avg;
@@ -93,18 +86,9 @@ int repo_init(const char *path, const struct repo_init_opts *o)
 	r.pack_size = psize;
 	r.zstd_level = level;
 	r.frame_size = (uint32_t)fsize;
-	/*
-	 * The deletion lock's file exists from the start, so that a verify run
-	 * by a user who may not create files here can still take it shared.
-	 */
-	char *gl = xasprintf("%s/gc-lock", path);
-	int gfd = open(gl, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
-	free(gl);
-	if (gfd >= 0)
-		close(gfd);
 	config_text(&cfg, &r);
 	/* config last: a directory without it is not (yet) a repository */
-	rc = write_file_atomic(r.tmp, r.path, "config", cfg.data, cfg.len);
+	rc = store_put(r.store, "config", cfg.data, cfg.len, STORE_IF_ABSENT);
 out:
 	buf_release(&cfg);
 	repo_close(&r);
@@ -193,41 +177,25 @@ int repo_parse_config(struct repo *r, const char *text, size_t n)
 }
 
 /*
- * The config file: a regular file (not a symlink; a FIFO must not block the
- * open) of at most REPO_CONFIG_MAX bytes.  -EUCLEAN for anything else.
+ * The config object: regular (not a link; a FIFO must not block the open),
+ * of at most REPO_CONFIG_MAX bytes.  -EUCLEAN for anything else.
  */
-static int read_config(const char *path, uint8_t **data, size_t *n)
+static int read_config(struct store *s, uint8_t **data, size_t *n)
 {
-	int rc = read_file(path, REPO_CONFIG_MAX, data, n);
+	int rc = store_get(s, "config", REPO_CONFIG_MAX, data, n);
 	return rc == -ENOENT || rc == -ELOOP || rc == -EFBIG ? -EUCLEAN : rc;
-}
-
-/* 0 for a directory; -ELOOP for a link or anything else there; -EUCLEAN if missing. */
-static int real_dir(const char *p)
-{
-	struct stat st;
-	if (lstat(p, &st) < 0)
-		return -EUCLEAN;
-	return S_ISDIR(st.st_mode) ? 0 : -ELOOP;
 }
 
 int repo_open(struct repo *r, const char *path)
 {
 	uint8_t *cfg;
 	size_t n;
-	struct stat st;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	r->lockfd = r->gclockfd = -1;
-	if (stat(path, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	repo_paths(r, path);
-	char *cp = xasprintf("%s/config", path);
-	rc = read_config(cp, &cfg, &n);
-	free(cp);
+	rc = repo_attach(r, path, false);
+	if (!rc)
+		rc = read_config(r->store, &cfg, &n);
 	if (!rc) {
 		rc = repo_parse_config(r, (const char *)cfg, n);
 		/* a config that says it is one but does not parse: damaged, not foreign */
@@ -235,19 +203,13 @@ int repo_open(struct repo *r, const char *path)
 			rc = -EBADMSG;
 		free(cfg);
 	}
-	/*
-	 * lstat: packs/, generations/ and tmp/ must be real directories.  A
-	 * symbolic link there would make writers write (and tmp/ cleaning
-	 * delete) outside the repository.
-	 */
-	if (!rc)
-		rc = real_dir(r->packs);
-	if (!rc)
-		rc = real_dir(r->gens);
-	if (!rc && lstat(r->tmp, &st) < 0)
-		mkdir(r->tmp, 0755);
-	if (!rc)
-		rc = real_dir(r->tmp);
+	/* a remote repository's catalog is this host's cache, one per repository id */
+	if (!rc && !r->catalog) {
+		char *dir = xasprintf("%s/%s", r->store->cache, r->id);
+		rc = mkdir_p(dir, 0700);
+		r->catalog = xasprintf("%s/catalog.db", dir);
+		free(dir);
+	}
 	if (rc) {
 		unsigned ver = r->version;
 		repo_close(r);
@@ -256,132 +218,62 @@ int repo_open(struct repo *r, const char *path)
 	return rc;
 }
 
-/* What the lock file fd says about its holder, one printable line, or "" (caller frees). */
-static char *holder_line(int fd)
-{
-	char text[256];
-	ssize_t n = fd >= 0 ? pread(fd, text, sizeof(text) - 1, 0) : -1;
-	struct buf b = BUF_INIT;
-	if (n < 0)
-		n = 0;
-	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == 0))
-		n--;
-	buf_add_printable(&b, text, (size_t)n);
-	return b.data ? (char *)buf_detach(&b, NULL) : xstrdup("");
-}
-
 char *repo_lock_holder(const struct repo *r)
 {
-	char *lp = xasprintf("%s/lock", r->path);
-	int fd;
-	open_regular(lp, &fd, NULL); /* -1 on failure: an unknown holder */
-	char *h = holder_line(fd);
-	if (fd >= 0)
-		close(fd);
-	free(lp);
-	return h;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * flock() REPO/<name> with op (LOCK_EX or LOCK_SH), waiting as repo_lock
- * says; an exclusive holder writes who it is into the file.  0 with *fdp
- * set, or -errno (-EWOULDBLOCK: held by another).
- */
-static int lock_file(struct repo *r, const char *name, int op, const char *what, int64_t wait_ms,
-		     void (*waiting)(const char *holder, void *arg), void *arg, int *fdp)
-{
-	char *lp = xasprintf("%s/%s", r->path, name);
-	/* never through a link, never blocking on a FIFO (flock then fails on it) */
-	int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
-	/* a shared lock needs no write access: one who may not write here still takes it */
-	if (fd < 0 && op == LOCK_SH && (errno == EACCES || errno == EROFS || errno == EPERM))
-		fd = open(lp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	/* a wait of more than a century is no limit (and mono_ms() + wait_ms cannot overflow) */
-	if (wait_ms > INT64_C(100) * 366 * 86400 * 1000)
-		wait_ms = -1;
-	int64_t deadline = wait_ms > 0 ? mono_ms() + wait_ms : 0;
-	unsigned nap_ms = 50;
-	free(lp);
-	if (fd < 0)
-		return -errno;
-	while (flock(fd, op | LOCK_NB) < 0) {
-		int rc = -errno;
-		if (rc == -EINTR)
-			continue;
-		if (rc != -EWOULDBLOCK || !wait_ms || (wait_ms > 0 && mono_ms() >= deadline)) {
-			close(fd);
-			return rc;
-		}
-		if (waiting) {
-			char *h = holder_line(fd);
-			waiting(h, arg);
-			free(h);
-			waiting = NULL;
-		}
-		/* poll, not a blocking flock: the wait can end at the deadline */
-		if (wait_ms > 0 && mono_ms() + nap_ms > deadline)
-			nap_ms = (unsigned)(deadline - mono_ms() > 0 ? deadline - mono_ms() : 1);
-		struct timespec ts = { nap_ms / 1000, (long)(nap_ms % 1000) * 1000000 };
-		nanosleep(&ts, NULL);
-		nap_ms = nap_ms * 2 > 1000 ? 1000 : nap_ms * 2;
-	}
-	if (op == LOCK_EX) {
-		/* who holds it, for the next one that has to wait */
-		char host[64] = "", ts[32];
-		gethostname(host, sizeof(host) - 1);
-		time_rfc3339(ts, (int64_t)time(NULL));
-		char *who = xasprintf("%s (pid %ld on %s, since %s)\n", what ? what : "strata",
-				      (long)getpid(), host, ts);
-		if (ftruncate(fd, 0) == 0 && pwrite(fd, who, strlen(who), 0) < 0) {
-			/* only a courtesy to waiters: the lock itself is held */
-		}
-		free(who);
-	}
-	*fdp = fd;
-	return 0;
+	return store_lock_holder(r->store, "lock");
 }
 
 int repo_lock(struct repo *r, const char *what, int64_t wait_ms,
 	      void (*waiting)(const char *holder, void *arg), void *arg)
 {
-	return lock_file(r, "lock", LOCK_EX, what, wait_ms, waiting, arg, &r->lockfd);
+	return store_lock(r->store, "lock", true, what, wait_ms, waiting, arg, &r->lock);
 }
 
 int repo_lock_gc(struct repo *r, bool exclusive, const char *what, int64_t wait_ms,
 		 void (*waiting)(const char *holder, void *arg), void *arg)
 {
-	return lock_file(r, "gc-lock", exclusive ? LOCK_EX : LOCK_SH, what, wait_ms, waiting, arg,
-			 &r->gclockfd);
+	return store_lock(r->store, "gc-lock", exclusive, what, wait_ms, waiting, arg,
+			  &r->gclock);
 }
 
 void repo_clean_tmp(struct repo *r)
 {
-	/* never through a link: only what is really inside REPO/tmp is removed */
-	int fd = open(r->tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *e;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return;
+	store_clean_tmp(r->store);
+}
+
+/* repo_open_message for a repository in a remote store (s3://...). */
+static char *remote_message(const char *path, const struct repo *r, int rc)
+{
+	switch (rc) {
+	case -ENOKEY:
+		return xasprintf("cannot open '%s': no credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_ENDPOINT_URL for a store other than AWS)",
+				 path);
+	case -ENXIO:
+		return xasprintf("'%s' is not a usable S3 location; write s3://BUCKET[/PREFIX], and AWS_ENDPOINT_URL as http(s)://HOST[:PORT]",
+				 path);
+	case -ENOENT:
+	case -EUCLEAN:
+		return xasprintf("'%s' is not a strata repository: it has no config; create one there with 'strata init %s' or check the bucket and prefix",
+				 path, path);
+	case -EBADMSG:
+		return xasprintf("repository '%s' has a damaged config object; restore '%s/config' from a copy of the repository",
+				 path, path);
+	case -EACCES:
+		return xasprintf("access to '%s' was refused (HTTP 403); check the credentials, the region (AWS_REGION) and the bucket's permissions",
+				 path);
+	case -EPROTONOSUPPORT:
+		return xasprintf("repository '%s' has format version %u, this strata reads versions %d to %d; use a newer strata",
+				 path, r->version, REPO_FORMAT_OLDEST, REPO_FORMAT_VERSION);
+	default:
+		return xasprintf("cannot open repository '%s': %s; check AWS_ENDPOINT_URL and the network",
+				 path, strerror(-rc));
 	}
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		unlinkat(dirfd(d), e->d_name, 0);
-	}
-	closedir(d);
 }
 
 char *repo_open_message(const char *path, const struct repo *r, int rc)
 {
+	if (!store_is_local(path))
+		return remote_message(path, r, rc);
 	if (rc == -ELOOP)
 		return xasprintf("repository '%s' is unsafe: packs/, generations/ or tmp/ is a symbolic link or not a directory; "
 				 "make them plain directories inside the repository", path);
@@ -411,15 +303,80 @@ char *repo_open_message(const char *path, const struct repo *r, int rc)
 
 void repo_close(struct repo *r)
 {
-	if (r->lockfd >= 0)
-		close(r->lockfd);
-	if (r->gclockfd >= 0)
-		close(r->gclockfd);
+	store_unlock(r->lock);
+	store_unlock(r->gclock);
+	store_free(r->store);
 	free(r->path);
-	free(r->packs);
-	free(r->gens);
-	free(r->tmp);
 	free(r->catalog);
 	memset(r, 0, sizeof(*r));
-	r->lockfd = r->gclockfd = -1;
+}
+
+static bool hex_name(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+struct listing {
+	struct namelist *names, *strays;
+	const char *dir;
+};
+
+/* <xx>/<xx...32 hex>.pack */
+static int pack_seen(const char *name, void *arg)
+{
+	struct listing *l = arg;
+	if (strlen(name) == 40 && name[2] == '/' && !strcmp(name + 35, ".pack") &&
+	    hex_name(name + 3, 32) && !memcmp(name, name + 3, 2))
+		namelist_add_n(l->names, name + 3, 32);
+	else if (l->strays)
+		namelist_add(l->strays, name);
+	return 0;
+}
+
+/* <name>.gen, a plain name (no directory) */
+static int gen_seen(const char *name, void *arg)
+{
+	struct listing *l = arg;
+	size_t n = strlen(name);
+	if (n > 4 && !strcmp(name + n - 4, ".gen") && !strchr(name, '/'))
+		namelist_add_n(l->names, name, n - 4);
+	else if (l->strays)
+		namelist_add(l->strays, name);
+	return 0;
+}
+
+static int list_sorted(const struct repo *r, const char *dir, unsigned depth, store_list_fn fn,
+		       struct namelist *names, struct namelist *strays)
+{
+	struct listing l = { names, strays, dir };
+	int rc = store_list(r->store, dir, depth, fn, &l);
+	namelist_sort(names);
+	if (strays)
+		namelist_sort(strays);
+	return rc;
+}
+
+int repo_list_packs(const struct repo *r, struct namelist *packs, struct namelist *strays)
+{
+	return list_sorted(r, "packs", 1, pack_seen, packs, strays);
+}
+
+int repo_list_gens(const struct repo *r, struct namelist *gens, struct namelist *strays)
+{
+	return list_sorted(r, "generations", 0, gen_seen, gens, strays);
+}
+
+char *repo_gen_key(const char *name)
+{
+	return xasprintf("generations/%s.gen", name);
+}
+
+int repo_open_pack(const struct repo *r, const char *name, struct store_file **f)
+{
+	char key[64];
+	store_pack_key(key, name);
+	return store_file_open(r->store, key, f);
 }

@@ -39,7 +39,6 @@ struct restore {
 	struct repo repo;
 	struct catalog cat;
 	struct reader *rd;
-	int packs_dir;
 	struct manifest m;
 	struct cat_gen g;
 	sqlite3 *db;
@@ -400,11 +399,10 @@ static int open_generation(struct restore *r, const char *gen)
 	}
 	/* its header and database section: the rows come through the catalog, so no index node is read */
 	rc = manifest_load(&r->repo, r->g.name, NULL, &r->m, NULL);
-	char *path = xasprintf("%s/%s.gen", r->repo.gens, r->g.name);
 	if (rc)
-		set_err(r->err, "cannot read the manifest '%s': %s; run 'strata verify %s'", path,
-			rc == -EBADMSG ? "checksum mismatch" : strerror(-rc), r->repo.path);
-	free(path);
+		set_err(r->err, "cannot read the manifest 'generations/%s.gen' of '%s': %s; run 'strata verify %s'",
+			r->g.name, r->repo.path, rc == -EBADMSG ? "checksum mismatch" : strerror(-rc),
+			r->repo.path);
 	return rc;
 }
 
@@ -578,7 +576,7 @@ static int restore_into(struct restore *r, const char *tmp, struct restore_resul
 int restore_run(const char *repo, const char *gen, const char *to, const struct restore_opts *o,
 		struct restore_result *res, char **err)
 {
-	struct restore r = { .o = o, .err = err, .packs_dir = -1 };
+	struct restore r = { .o = o, .err = err };
 	struct timespec t0, t1;
 	struct stat st;
 	char *tmp = NULL, *dir = NULL;
@@ -595,13 +593,6 @@ int restore_run(const char *repo, const char *gen, const char *to, const struct 
 	if (rc) {
 		*err = repo_open_message(repo, &r.repo, rc);
 		return rc;
-	}
-	r.packs_dir = open(r.repo.packs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (r.packs_dir < 0) {
-		rc = -errno;
-		set_err(err, "cannot open '%s': %s; it must be a directory, not a symbolic link",
-			r.repo.packs, strerror(errno));
-		goto out;
 	}
 	rc = catalog_open(&r.cat, r.repo.catalog, true);
 	if (rc) {
@@ -628,7 +619,7 @@ int restore_run(const char *repo, const char *gen, const char *to, const struct 
 			goto out;
 		}
 	}
-	r.rd = reader_new(r.packs_dir, r.repo.path, 16u << 20);
+	r.rd = reader_new(&r.repo, 16u << 20);
 	/* a temporary file next to the target, linked into place when complete */
 	char *copy = xstrdup(to);
 	dir = xstrdup(dirname(copy));
@@ -662,8 +653,6 @@ out:
 	free(tmp);
 	free(dir);
 	reader_free(r.rd);
-	if (r.packs_dir >= 0)
-		close(r.packs_dir);
 	catalog_close(&r.cat);
 	manifest_release(&r.m);
 	repo_close(&r.repo);

@@ -299,19 +299,16 @@ static void cat_close(struct tree *t, struct catalog *c, dev_t dev, ino_t ino)
 	catalog_close(c);
 }
 
+static int first_gen(const char *name, void *arg)
+{
+	size_t l = strlen(name);
+	(void)arg;
+	return l > 4 && !strcmp(name + l - 4, ".gen") && !strchr(name, '/'); /* 1 stops the listing */
+}
+
 static bool repo_has_manifests(struct tree *t)
 {
-	DIR *d = opendir(t->repo.gens);
-	struct dirent *e;
-	bool any = false;
-	if (!d)
-		return false;
-	while (!any && (e = readdir(d))) {
-		size_t l = strlen(e->d_name);
-		any = l > 4 && e->d_name[0] != '.' && !strcmp(e->d_name + l - 4, ".gen");
-	}
-	closedir(d);
-	return any;
+	return store_list(t->repo.store, "generations", 0, first_gen, NULL) == 1;
 }
 
 /* Whether a replacement catalog may be adopted now (see above). */
@@ -899,7 +896,6 @@ int tree_open(struct tree **out, const char *path, char **err)
 	struct stat st;
 	int rc;
 
-	t->packs_dir = -1;
 	t->names = nodemap_new();
 	t->formats = 1u << VIEW_CSV | 1u << VIEW_JSONL | 1u << VIEW_SQL;
 	pthread_mutex_init(&t->cat_mu, NULL);
@@ -913,7 +909,12 @@ int tree_open(struct tree **out, const char *path, char **err)
 	 * its owner and group, and for each class read access if that class
 	 * may list and enter the directory.  Nothing is ever writable.
 	 */
-	if (stat(path, &st) < 0) {
+	if (!t->repo.store->local) {
+		/* a remote repository: as readable as this user's own files */
+		st.st_uid = getuid();
+		st.st_gid = getgid();
+		st.st_mode = S_IFDIR | 0750;
+	} else if (stat(path, &st) < 0) {
 		rc = -errno;
 		*err = xasprintf("cannot stat the repository '%s': %s", path, strerror(errno));
 		goto fail;
@@ -924,14 +925,6 @@ int tree_open(struct tree **out, const char *path, char **err)
 		if (((st.st_mode >> sh) & 5) == 5)
 			t->file_mode |= (mode_t)(4 << sh);
 	t->dir_mode = t->file_mode | t->file_mode >> 2;
-	/* never follow a link from inside the repository */
-	t->packs_dir = open(t->repo.packs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (t->packs_dir < 0) {
-		rc = -errno;
-		*err = xasprintf("cannot open '%s': %s; it must be a directory, not a symbolic link",
-				 t->repo.packs, strerror(errno));
-		goto fail;
-	}
 	if (lstat(t->repo.catalog, &st) < 0) {
 		rc = -ENOENT;
 		*err = xasprintf("repository '%s' has no catalog; run 'strata index %s' first", path,
@@ -980,7 +973,7 @@ int tree_start(struct tree *t, size_t cache_bytes, int readahead_threads, char *
 	t->cat_ino = st.st_ino;
 	t->cat_stat = st.st_ctim;
 	t->cat_next_check = now_ms() + CAT_CHECK_MS;
-	t->reader = reader_new(t->packs_dir, t->repo.path, cache_bytes);
+	t->reader = reader_new(&t->repo, cache_bytes);
 	reader_start(t->reader, readahead_threads);
 	return 0;
 }
@@ -991,8 +984,6 @@ void tree_close(struct tree *t)
 		return;
 	reader_free(t->reader);
 	cat_close(t, &t->cat, t->cat_dev, t->cat_ino);
-	if (t->packs_dir >= 0)
-		close(t->packs_dir);
 	repo_close(&t->repo);
 	nodemap_free(t->names);
 	while (t->ntexts)

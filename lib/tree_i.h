@@ -140,7 +140,6 @@ void nodemap_drop(struct nodemap *m, uint64_t ino, uint64_t refs);
 struct tree {
 	struct repo repo;
 	struct nodemap *names;
-	int packs_dir;        /* REPO/packs, opened without following links */
 	struct reader *reader;
 	uid_t uid;            /* owner and group of the repository directory */
 	gid_t gid;

@@ -289,6 +289,44 @@ int hex_decode(uint8_t *out, const char *in, size_t n)
 	return 0;
 }
 
+void namelist_add_n(struct namelist *l, const char *s, size_t n)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->v = xrealloc(l->v, l->cap * sizeof(char *));
+	}
+	l->v[l->n++] = xstrndup(s, n);
+}
+
+void namelist_add(struct namelist *l, const char *s)
+{
+	namelist_add_n(l, s, strlen(s));
+}
+
+void namelist_release(struct namelist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void namelist_sort(struct namelist *l)
+{
+	if (l->n) /* qsort's array may not be NULL, even when empty */
+		qsort(l->v, l->n, sizeof(char *), cmp_strp);
+}
+
+bool namelist_has(const struct namelist *l, const char *s)
+{
+	return l->n && bsearch(&s, l->v, l->n, sizeof(char *), cmp_strp) != NULL;
+}
+
 int write_all(int fd, const void *p, size_t n)
 {
 	const uint8_t *c = p;

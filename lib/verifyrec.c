@@ -170,11 +170,9 @@ int verifyrec_parse(const char *text, size_t n, struct verify_record *v)
 
 int verifyrec_read(const struct repo *r, struct verify_record *v)
 {
-	char *path = xasprintf("%s/" VERIFYREC_NAME, r->path);
 	uint8_t *data = NULL;
 	size_t n = 0;
-	int rc = read_file(path, VERIFYREC_MAX, &data, &n);
-	free(path);
+	int rc = store_get(r->store, VERIFYREC_NAME, VERIFYREC_MAX, &data, &n);
 	memset(v, 0, sizeof(*v));
 	if (rc == -ENOENT)
 		return 0;
@@ -226,7 +224,7 @@ int verifyrec_write(const struct repo *r, const struct verify_record *v)
 	 * that removed our temporary file before the rename, write it again.
 	 */
 	for (int tries = 0;; tries++) {
-		rc = write_file_atomic(r->tmp, r->path, VERIFYREC_NAME, b.data, b.len);
+		rc = store_put(r->store, VERIFYREC_NAME, b.data, b.len, 0);
 		if (rc != -ENOENT || tries == 4)
 			break;
 	}

@@ -95,7 +95,7 @@ static inline size_t framed_frame_len(const struct framed_toc *t, const struct p
 }
 
 /* pread and parse the header and frame table of the body of e. */
-int framed_read_toc(int fd, const struct pack_entry *e, struct framed_toc *t);
+int framed_read_toc(struct store_file *f, const struct pack_entry *e, struct framed_toc *t);
 
 /*
  * Decode one zstd frame of exactly ulen bytes into out, which must have
@@ -105,7 +105,7 @@ int framed_read_toc(int fd, const struct pack_entry *e, struct framed_toc *t);
 int framed_decode(const void *c, size_t clen, size_t ulen, ZSTD_DCtx *dctx, uint8_t *out);
 
 /* pread and decode CSV frame k of e; *out is malloc'ed, framed_frame_len() bytes. */
-int framed_read_frame(int fd, const struct pack_entry *e, const struct framed_toc *t,
+int framed_read_frame(struct store_file *f, const struct pack_entry *e, const struct framed_toc *t,
 		      uint32_t k, ZSTD_DCtx *dctx, uint8_t **out);
 
 /*
@@ -128,7 +128,7 @@ int framed_check_rows(const uint8_t *body, size_t clen, const struct pack_entry 
  * decode it, verify it (format 1: its id; format 2: frame and content
  * checksums) and its size and row count against e.  Appends to csv.
  */
-int chunk_read_csv(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx, struct buf *csv);
+int chunk_read_csv(struct store_file *f, const struct pack_entry *e, ZSTD_DCtx *dctx, struct buf *csv);
 
 /*
  * Everything a chunk can be checked for (strata verify): chunk_read_csv(),
@@ -138,7 +138,7 @@ int chunk_read_csv(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx, struct b
  * typed rows.  An index node (pack_entry_is_node) is read and checked
  * against its id.
  */
-int chunk_check(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx);
+int chunk_check(struct store_file *f, const struct pack_entry *e, ZSTD_DCtx *dctx);
 
 /*
  * The inverse of render_csv_chunk_side(): rebuild a chunk's typed rows from

@@ -10,8 +10,8 @@
  *   trailer  32 bytes: u64 index offset, u32 count, u32 version,
  *            u64 xxh3-64 of the index bytes, "STRPEND\0"
  * A pack is named after the xxh3-128 of its index (32 hex digits) and lives
- * at packs/<first 2 hex>/<name>.pack.  It is written under tmp/, fsynced and
- * renamed into place, so a pack either exists whole or not at all.
+ * at packs/<first 2 hex>/<name>.pack.  It is written to a temporary file and
+ * stored whole (strata/store.h), so a pack either exists whole or not at all.
  */
 #ifndef STRATA_PACK_H
 #define STRATA_PACK_H
@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <zstd.h>
+#include "strata/store.h"
 #include "strata/util.h"
 
 #define PACK_VERSION 1
@@ -56,17 +57,18 @@ void chunk_id_hex(char out[33], const struct chunk_id *id);
 
 struct pack_writer;
 
-/* Start a pack under tmpdir.  The writer owns its temporary file. */
-int pack_writer_open(struct pack_writer **w, const char *tmpdir);
+/* Start a pack for store.  The writer owns its temporary file. */
+int pack_writer_open(struct pack_writer **w, struct store *store);
 /* Append one compressed chunk; e->offset is filled in. */
 int pack_writer_add(struct pack_writer *w, struct pack_entry *e, const void *cdata);
 uint64_t pack_writer_size(const struct pack_writer *w);
 size_t pack_writer_count(const struct pack_writer *w);
 /*
- * Write index and trailer, fsync, rename to packsdir/<xx>/<name>.pack and
- * fsync the directory.  name receives the 32-hex pack name.  Frees w.
+ * Write index and trailer and store the pack as packs/<xx>/<name>.pack
+ * (durable before it is visible).  name receives the 32-hex pack name.
+ * Frees w, also on failure.
  */
-int pack_writer_finish(struct pack_writer *w, const char *packsdir, char name[33]);
+int pack_writer_finish(struct pack_writer *w, char name[33]);
 /* Remove the temporary file and free w (NULL is fine). */
 void pack_writer_abort(struct pack_writer *w);
 
@@ -75,7 +77,8 @@ void pack_writer_abort(struct pack_writer *w);
  * sorted by offset; every entry lies inside the frame area.  -EUCLEAN for a
  * bad structure, -EBADMSG for a checksum mismatch.
  */
-int pack_read_index(int fd, struct pack_entry **entries, size_t *n, uint64_t *file_size);
+int pack_read_index(struct store_file *f, struct pack_entry **entries, size_t *n,
+		    uint64_t *file_size);
 /* Parse an index from memory (the whole pack file); used by the fuzzer too. */
 int pack_parse(const uint8_t *data, size_t size, struct pack_entry **entries, size_t *n);
 
@@ -85,7 +88,7 @@ int pack_parse(const uint8_t *data, size_t size, struct pack_entry **entries, si
  * and ulen bytes long.  -EBADMSG: the bytes do not match the id (never
  * served); -EUCLEAN: the frame does not decode or has the wrong size.
  */
-int chunk_read(int fd, const struct pack_entry *e, ZSTD_DCtx *dctx, uint8_t **out);
+int chunk_read(struct store_file *f, const struct pack_entry *e, ZSTD_DCtx *dctx, uint8_t **out);
 /* Decode and verify a compressed frame already in memory. */
 int chunk_decode(const void *cdata, size_t clen, const struct pack_entry *e,
 		 ZSTD_DCtx *dctx, uint8_t **out);

@@ -24,6 +24,7 @@
 #include <sys/uio.h>
 
 #include "strata/catalog.h"
+#include "strata/repo.h"
 #include "strata/views.h"
 
 /* An open file; filled by the tree, read by any number of threads at once. */
@@ -83,14 +84,13 @@ void rd_file_free(struct rd_file *f);
 struct reader;
 
 /*
- * A reader of the packs below packs_dir (an open directory: packs are
- * opened relative to it, never through a symbolic link); repo_path is only
- * used in messages.  cache_bytes bounds the memory of decoded pieces.
+ * A reader of repo's packs (through its store; repo must outlive the
+ * reader).  cache_bytes bounds the memory of decoded pieces.
  */
-struct reader *reader_new(int packs_dir, const char *repo_path, size_t cache_bytes);
+struct reader *reader_new(const struct repo *repo, size_t cache_bytes);
 /* Start nthreads read-ahead threads (0: none).  Call after any fork(). */
 void reader_start(struct reader *r, int nthreads);
-/* Stops the threads, closes the packs; not packs_dir.  NULL is fine. */
+/* Stops the threads, closes the packs.  NULL is fine. */
 void reader_free(struct reader *r);
 
 #define RD_IOV_SMALL 64

@@ -1,20 +1,22 @@
 /*
- * repo.h - a repository directory: config, layout, writer lock.
+ * repo.h - a repository: config, layout, writer locks, over a store.
  *
- *   REPO/config        text, "strata-repository" then key = value lines
- *   REPO/lock          flock()ed by writers (backup, index, prune); names its holder
- *   REPO/gc-lock       flock()ed exclusively by prune while it deletes, shared
- *                      by verify (which must not see files vanish under it)
- *   REPO/packs/xx/     pack files
- *   REPO/generations/  manifests
- *   REPO/tmp/          temporaries; anything here is garbage once no writer
- *                      holds the lock
- *   REPO/catalog.db    the SQLite catalog (derived)
+ * Objects (strata/store.h keys):
+ *   config             text, "strata-repository" then key = value lines
+ *   packs/xx/<n>.pack  pack files
+ *   generations/<g>.gen manifests
+ *   verify-status      what the last verify found (strata/verifyrec.h)
+ * Locks: "lock" is taken by writers (backup, index, prune) and names its
+ * holder; "gc-lock" exclusively by prune while it deletes, shared by verify
+ * (which must not see objects vanish under it).
+ * A local repository also has tmp/ (temporaries; garbage once no writer
+ * holds the lock) and catalog.db (the SQLite catalog, derived).
  */
 #ifndef STRATA_REPO_H
 #define STRATA_REPO_H
 
 #include "strata/chunker.h"
+#include "strata/store.h"
 #include "strata/util.h"
 
 #define REPO_FORMAT_VERSION 3 /* written by this strata (3: index nodes in packs, manifest version 5) */
@@ -22,15 +24,16 @@
 #define REPO_CONFIG_MAX 65536
 
 struct repo {
-	char *path;
-	char *packs, *gens, *tmp, *catalog;
+	char *path;          /* the location as given, for messages */
+	struct store *store; /* every object is read and written through it */
+	char *catalog;       /* the catalog's local path */
 	char id[33];
 	unsigned version;
 	struct chunker_params chunk;
 	uint64_t pack_size;
 	int zstd_level;
 	uint32_t frame_size; /* CSV bytes per frame of a chunk (format 2) */
-	int lockfd, gclockfd;
+	struct store_lock *lock, *gclock;
 };
 
 struct repo_init_opts {
@@ -40,7 +43,7 @@ struct repo_init_opts {
 	int zstd_level;      /* 0: default 3 (strata's tuned settings); else zstd's level 1..19 */
 };
 
-/* Create a repository at path (missing or empty directory). */
+/* Create a repository at path (missing or empty directory); -ENOTEMPTY if it has files. */
 int repo_init(const char *path, const struct repo_init_opts *o);
 /*
  * Open an existing repository.  -ENOTDIR/-ENOENT: no such directory;
@@ -57,8 +60,8 @@ char *repo_open_message(const char *path, const struct repo *r, int rc);
 /* Parse a config file's text (exposed for tests and fuzzing). */
 int repo_parse_config(struct repo *r, const char *text, size_t n);
 /*
- * Take the writer lock (flock on REPO/lock) and write into that file who
- * holds it ("what (pid N on HOST, since TIME)"), for those who wait.
+ * Take the writer lock ("lock") and record who holds it ("what (pid N on
+ * HOST, since TIME)"), for those who wait.
  * wait_ms: 0 gives up at once, < 0 waits as long as it takes, > 0 waits up
  * to that long; -EWOULDBLOCK while another writer holds it.  waiting (may
  * be NULL) is called once, before the first wait, with the holder's line
@@ -67,16 +70,16 @@ int repo_parse_config(struct repo *r, const char *text, size_t n);
 int repo_lock(struct repo *r, const char *what, int64_t wait_ms,
 	      void (*waiting)(const char *holder, void *arg), void *arg);
 /*
- * The deletion lock (flock on REPO/gc-lock): exclusive for prune, which
+ * The deletion lock ("gc-lock"): exclusive for prune, which
  * deletes manifests and packs; shared for verify, which reads a listing it
  * must be able to trust.  Backups and mounts do not take it.  Waiting as
  * repo_lock; released by repo_close.
  */
 int repo_lock_gc(struct repo *r, bool exclusive, const char *what, int64_t wait_ms,
 		 void (*waiting)(const char *holder, void *arg), void *arg);
-/* Remove leftovers of interrupted writers from tmp/ (call under the lock). */
+/* Remove leftovers of interrupted writers (call under the lock). */
 void repo_clean_tmp(struct repo *r);
-/* Who holds (or last held) the lock, as REPO/lock says, printable; "" if unknown.  Caller frees. */
+/* Who holds (or last held) the writer lock, printable; "" if unknown.  Caller frees. */
 char *repo_lock_holder(const struct repo *r);
 /*
  * Before a writer adds chunks: a format 1 repository gets a format 2
@@ -85,5 +88,18 @@ char *repo_lock_holder(const struct repo *r);
  */
 int repo_upgrade(struct repo *r);
 void repo_close(struct repo *r);
+
+/*
+ * The packs (names, 32 hex) and generations (names without .gen) the
+ * repository holds, sorted, as every reader recognises them:
+ * packs/<xx>/<xx...>.pack and generations/<name>.gen.  strays (may be
+ * NULL) receives the keys of anything else below packs/ or generations/.
+ */
+int repo_list_packs(const struct repo *r, struct namelist *packs, struct namelist *strays);
+int repo_list_gens(const struct repo *r, struct namelist *gens, struct namelist *strays);
+/* The key of generation name: "generations/<name>.gen" (caller frees). */
+char *repo_gen_key(const char *name);
+/* Open pack name (32 hex) for reads. */
+int repo_open_pack(const struct repo *r, const char *name, struct store_file **f);
 
 #endif

@@ -9,6 +9,7 @@
 #ifndef STRATA_UTIL_H
 #define STRATA_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdarg.h>
@@ -181,6 +182,18 @@ uint32_t get_u32le(const uint8_t *p);
 uint64_t get_u64le(const uint8_t *p);
 void put_u32le(uint8_t *p, uint32_t v);
 void put_u64le(uint8_t *p, uint64_t v);
+
+/* A growable list of strings (each malloc'ed). */
+struct namelist {
+	char **v;
+	size_t n, cap;
+};
+void namelist_add(struct namelist *l, const char *s);
+void namelist_add_n(struct namelist *l, const char *s, size_t n);
+void namelist_sort(struct namelist *l);
+/* after namelist_sort */
+bool namelist_has(const struct namelist *l, const char *s);
+void namelist_release(struct namelist *l);
 
 void hex_encode(char *out, const uint8_t *in, size_t n); /* writes 2n chars + NUL */
 int hex_decode(uint8_t *out, const char *in, size_t n);  /* n output bytes */

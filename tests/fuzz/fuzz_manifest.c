@@ -80,15 +80,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 /* The nodes an older manifest's chunks make, kept in memory by id. */
-struct store {
+struct memstore {
 	struct chunk_id *ids;
 	struct buf *data;
 	size_t n;
 };
 
-static int store_put(void *arg, const struct chunk_id *id, const uint8_t *data, size_t len)
+static int memstore_put(void *arg, const struct chunk_id *id, const uint8_t *data, size_t len)
 {
-	struct store *s = arg;
+	struct memstore *s = arg;
 	for (size_t i = 0; i < s->n; i++)
 		if (!memcmp(&s->ids[i], id, 16))
 			return 0;
@@ -102,9 +102,9 @@ static int store_put(void *arg, const struct chunk_id *id, const uint8_t *data, 
 	return 0;
 }
 
-static int store_get(void *arg, const struct chunk_id *id, uint8_t **data, size_t *len)
+static int memstore_get(void *arg, const struct chunk_id *id, uint8_t **data, size_t *len)
 {
-	struct store *s = arg;
+	struct memstore *s = arg;
 	for (size_t i = 0; i < s->n; i++)
 		if (!memcmp(&s->ids[i], id, 16)) {
 			struct chunk_id check;
@@ -121,13 +121,13 @@ static int store_get(void *arg, const struct chunk_id *id, uint8_t **data, size_
 /* m's chunks (resolved) as nodes: a version 5 manifest that reads back the same chunks. */
 static void through_nodes(struct manifest *m)
 {
-	struct store s = { 0 };
+	struct memstore s = { 0 };
 	struct manifest d;
 	struct buf b = BUF_INIT;
-	FUZZ_ASSERT(manifest_make_nodes(m, store_put, &s) == 0);
+	FUZZ_ASSERT(manifest_make_nodes(m, memstore_put, &s) == 0);
 	manifest_encode(m, &b);
 	FUZZ_ASSERT(manifest_decode(b.data, b.len, &d) == 0 && d.version == MANIFEST_VERSION);
-	FUZZ_ASSERT(manifest_resolve(&d, store_get, &s) == 0 && manifest_resolved(&d));
+	FUZZ_ASSERT(manifest_resolve(&d, memstore_get, &s) == 0 && manifest_resolved(&d));
 	FUZZ_ASSERT(d.ntables == m->ntables);
 	for (size_t i = 0; i < d.ntables; i++) {
 		const struct manifest_table *x = &m->tables[i], *y = &d.tables[i];

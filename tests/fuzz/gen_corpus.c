@@ -1087,10 +1087,9 @@ static void pack_and_manifest_corpus(void)
 	struct pack_writer *w;
 	struct manifest_chunk mc[3];
 	char name[33];
-	mkdir(packs, 0755);
-	mkdir(tmp, 0755);
+	struct store *st;
 
-	if (pack_writer_open(&w, tmp))
+	if (store_open(dir, true, &st) || pack_writer_open(&w, st))
 		exit(1);
 	for (int i = 0; i < 3; i++) {
 		struct buf c = BUF_INIT, csv = BUF_INIT, fk = BUF_INIT, lk = BUF_INIT;
@@ -1113,7 +1112,7 @@ static void pack_and_manifest_corpus(void)
 		buf_release(&c);
 		buf_release(&csv);
 	}
-	if (pack_writer_finish(w, packs, name))
+	if (pack_writer_finish(w, name))
 		exit(1);
 	char *pp = xasprintf("%s/%.2s/%s.pack", packs, name, name);
 	uint8_t *d;
@@ -1123,8 +1122,9 @@ static void pack_and_manifest_corpus(void)
 	put("pack", "three-chunks", d, n);
 	free(d);
 	free(pp);
-	if (pack_writer_open(&w, tmp) || pack_writer_finish(w, packs, name))
+	if (pack_writer_open(&w, st) || pack_writer_finish(w, name))
 		exit(1);
+	store_free(st);
 	pp = xasprintf("%s/%.2s/%s.pack", packs, name, name);
 	if (read_file(pp, 1 << 20, &d, &n))
 		exit(1);

@@ -922,7 +922,7 @@ static inline int fx_build(struct fx *f)
 	f->repo = xasprintf("%s/repo", f->dir);
 	if (repo_init(f->repo, NULL) || repo_open(&r, f->repo))
 		return -1;
-	if (pack_writer_open(&w, r.tmp))
+	if (pack_writer_open(&w, r.store))
 		return -1;
 	for (size_t i = 0; i < f->nchunks; i++) {
 		struct fx_chunk *ch = &f->chunks[i];
@@ -933,16 +933,16 @@ static inline int fx_build(struct fx *f)
 			return -1;
 		free(z);
 	}
-	if (pack_writer_finish(w, r.packs, name))
+	if (pack_writer_finish(w, name))
 		return -1;
 	for (size_t g = 0; g < f->ngens; g++) {
 		struct buf b = BUF_INIT;
-		char *fn = xasprintf("%s.gen", f->gens[g].name);
+		char *fn = repo_gen_key(f->gens[g].name);
 		uint64_t bytes;
 		if (idxnode_store(&r, &f->gens[g], NULL, NULL, &bytes))
 			return -1;
 		manifest_encode(&f->gens[g], &b);
-		if (write_file_atomic(r.tmp, r.gens, fn, b.data, b.len))
+		if (store_put(r.store, fn, b.data, b.len, STORE_IF_ABSENT))
 			return -1;
 		free(fn);
 		buf_release(&b);

@@ -26,7 +26,7 @@ static void build_chunk(int i, int64_t first, unsigned nrows, const char *tag)
 static void write_pack(const struct repo *r, const int *which, int n, char name[33])
 {
 	struct pack_writer *w;
-	CHECK(pack_writer_open(&w, r->tmp) == 0);
+	CHECK(pack_writer_open(&w, r->store) == 0);
 	for (int i = 0; i < n; i++) {
 		struct built *b = &chunks[which[i]];
 		size_t clen;
@@ -35,7 +35,7 @@ static void write_pack(const struct repo *r, const int *which, int n, char name[
 		CHECK(pack_writer_add(w, &b->e, c) == 0);
 		free(c);
 	}
-	CHECK(pack_writer_finish(w, r->packs, name) == 0);
+	CHECK(pack_writer_finish(w, name) == 0);
 }
 
 static void add_table(struct manifest_table *t, const char *name, const int *which, int n)
@@ -223,7 +223,7 @@ int main(void)
 		CHECK(gens[0].nrows == 40 + 55 + 30 + 10 + 12);
 		/* new bytes: the packs the backup wrote, and its manifest */
 		struct stat mst;
-		char *mp = xasprintf("%s/%s.gen", r.gens, g1.name);
+		char *mp = xasprintf("%s/generations/%s.gen", r.path, g1.name);
 		CHECK(stat(mp, &mst) == 0);
 		free(mp);
 		CHECK(gens[0].time == 1795140000 &&
@@ -317,15 +317,13 @@ int main(void)
 				CHECK(catalog_chunk_by_seqno(&c, s, ti, (uint32_t)k, &one) == 0 &&
 				      !memcmp(&one.e, &ch[k].e, sizeof(one.e)));
 				/* read it where the catalog says */
-				char *pp = xasprintf("%s/%.2s/%s.pack", r.packs, ch[k].pack, ch[k].pack);
-				int fd = open(pp, O_RDONLY);
+				struct store_file *fd = NULL;
+				CHECK(repo_open_pack(&r, ch[k].pack, &fd) == 0);
 				struct buf csv = BUF_INIT;
-				CHECK(fd >= 0 && chunk_read_csv(fd, &ch[k].e, dctx, &csv) == 0 &&
+				CHECK(fd && chunk_read_csv(fd, &ch[k].e, dctx, &csv) == 0 &&
 				      csv.len == ch[k].e.csv_len);
 				buf_release(&csv);
-				if (fd >= 0)
-					close(fd);
-				free(pp);
+				store_file_close(fd);
 			}
 			CHECK(off == m->tables[ti].csv_size);
 			struct cat_chunk one;
@@ -385,8 +383,8 @@ int main(void)
 	/* a corrupt file */
 	{
 		const char junk[] = "STRGEN\0\0garbage garbage";
-		CHECK(write_file_atomic(r.tmp, r.gens, "2026-11-23T020000Z.gen", junk,
-					sizeof(junk)) == 0);
+		CHECK(store_put(r.store, "generations/2026-11-23T020000Z.gen", junk, sizeof(junk),
+				0) == 0);
 	}
 	/* a duplicate seq */
 	struct manifest g4;
@@ -403,7 +401,7 @@ int main(void)
 		catalog_free_tables(tx, nx);
 	}
 	/* removing a generation's manifest removes it from the catalog */
-	char *g1p = xasprintf("%s/%s.gen", r.gens, g1.name);
+	char *g1p = xasprintf("%s/generations/%s.gen", r.path, g1.name);
 	CHECK(unlink(g1p) == 0);
 	free(g1p);
 	uint64_t stamp1, stamp2;
@@ -423,7 +421,7 @@ int main(void)
 	}
 	/* a damaged pack is skipped */
 	{
-		char *pp = xasprintf("%s/%.2s/%s.pack", r.packs, pack2, pack2);
+		char *pp = xasprintf("%s/packs/%.2s/%s.pack", r.path, pack2, pack2);
 		int fd = open(pp, O_WRONLY);
 		CHECK(fd >= 0 && pwrite(fd, "X", 1, 0) == 1);
 		close(fd);

@@ -919,14 +919,18 @@ static void forgery(struct tc *t)
 	e.offset = 0;
 	e.clen = (uint32_t)body.len;
 	struct buf got = BUF_INIT;
-	CHECK(chunk_read_csv(fd, &e, dctx, &got) == 0 && got.len == t->csv.len &&
+	struct store_file *sf = test_file(path);
+	CHECK(sf && chunk_read_csv(sf, &e, dctx, &got) == 0 && got.len == t->csv.len &&
 	      memcmp(got.data, t->csv.data, got.len) != 0);
-	CHECK(chunk_check(fd, &e, dctx) == -EBADMSG);
+	CHECK(sf && chunk_check(sf, &e, dctx) == -EBADMSG);
+	store_file_close(sf);
 	/* the genuine body passes */
 	CHECK(pwrite(fd, t->body.data, t->body.len, 0) == (ssize_t)t->body.len);
 	e.clen = (uint32_t)t->body.len;
 	CHECK(ftruncate(fd, (off_t)t->body.len) == 0);
-	CHECK(chunk_check(fd, &e, dctx) == 0);
+	sf = test_file(path);
+	CHECK(sf && chunk_check(sf, &e, dctx) == 0);
+	store_file_close(sf);
 	close(fd);
 	unlink(path);
 	rmdir(dir);
@@ -944,12 +948,13 @@ static void pack_roundtrip(struct tc *f1, struct tc **framed, int nframed)
 	char *dir = make_tmpdir("frames");
 	char *packs = xasprintf("%s/packs", dir), *tmp = xasprintf("%s/tmp", dir);
 	struct pack_writer *w;
+	struct store *st;
 	struct pack_entry e1;
 	char name[33];
 	size_t clen;
 
-	CHECK(mkdir(packs, 0755) == 0 && mkdir(tmp, 0755) == 0);
-	CHECK(pack_writer_open(&w, tmp) == 0);
+	CHECK(store_open(dir, true, &st) == 0);
+	CHECK(pack_writer_open(&w, st) == 0);
 	/* format 1: one zstd frame of the typed rows, as backup wrote before */
 	uint8_t *z = compress_chunk(f1->typed.data, f1->typed.len, &clen);
 	memset(&e1, 0, sizeof(e1));
@@ -962,19 +967,20 @@ static void pack_roundtrip(struct tc *f1, struct tc **framed, int nframed)
 	free(z);
 	for (int i = 0; i < nframed; i++)
 		CHECK(pack_writer_add(w, &framed[i]->e, framed[i]->body.data) == 0);
-	CHECK(pack_writer_finish(w, packs, name) == 0);
+	CHECK(pack_writer_finish(w, name) == 0);
+	store_free(st);
 
 	char *path = xasprintf("%s/%.2s/%s.pack", packs, name, name);
-	int fd = open(path, O_RDONLY);
+	struct store_file *fd = test_file(path);
 	struct pack_entry *e = NULL;
 	size_t n = 0;
 	uint64_t fsize;
-	CHECK(fd >= 0 && pack_read_index(fd, &e, &n, &fsize) == 0 && n == (size_t)nframed + 1);
+	CHECK(fd && pack_read_index(fd, &e, &n, &fsize) == 0 && n == (size_t)nframed + 1);
 	for (size_t i = 0; e && i < n; i++) {
 		struct tc *t = i == 0 ? f1 : framed[i - 1];
 		struct buf csv = BUF_INIT;
 		uint8_t head[4];
-		CHECK(pread_all(fd, head, 4, e[i].offset) == 0);
+		CHECK(store_pread(fd, head, 4, e[i].offset) == 0);
 		CHECK(framed_is(head, 4) == (i != 0));
 		buf_adds(&csv, "keep");
 		/* everything verify checks, the id against rebuilt typed rows included */
@@ -1019,7 +1025,7 @@ static void pack_roundtrip(struct tc *f1, struct tc **framed, int nframed)
 		CHECKF(bad == 0 && at == t->csv.len, "%s: %zu frames read wrong", t->name, bad);
 		framed_toc_free(&toc);
 	}
-	close(fd);
+	store_file_close(fd);
 
 	/* damage in the file: the frame read fails, chunk_read_csv fails */
 	if (e && n >= 2) {
@@ -1027,16 +1033,16 @@ static void pack_roundtrip(struct tc *f1, struct tc **framed, int nframed)
 		uint8_t *d;
 		CHECK(read_file(path, 1 << 30, &d, &plen) == 0);
 		struct framed_toc toc;
-		fd = open(path, O_RDONLY);
-		CHECK(framed_read_toc(fd, &e[1], &toc) == 0);
-		close(fd);
+		fd = test_file(path);
+		CHECK(fd && framed_read_toc(fd, &e[1], &toc) == 0);
+		store_file_close(fd);
 		if (toc.foff && toc.nframes >= 2) {
 			char *bad = xasprintf("%s/bad.pack", dir);
 			d[e[1].offset + toc.foff[1] + (toc.foff[2] - toc.foff[1]) / 2] ^= 0x40;
-			fd = open(bad, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-			CHECK(fd >= 0 && write_all(fd, d, plen) == 0);
-			close(fd);
-			fd = open(bad, O_RDONLY);
+			int wfd = open(bad, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			CHECK(wfd >= 0 && write_all(wfd, d, plen) == 0);
+			close(wfd);
+			fd = test_file(bad);
 			uint8_t *u = NULL;
 			int rc = framed_read_frame(fd, &e[1], &toc, 1, dctx, &u);
 			CHECK((rc == -EBADMSG || rc == -EUCLEAN) && u == NULL);
@@ -1049,7 +1055,7 @@ static void pack_roundtrip(struct tc *f1, struct tc **framed, int nframed)
 			/* neighbours unaffected */
 			CHECK(chunk_read_csv(fd, &e[0], dctx, &csv) == 0 && csv.len == f1->csv.len);
 			buf_release(&csv);
-			close(fd);
+			store_file_close(fd);
 			free(bad);
 		}
 		framed_toc_free(&toc);

@@ -26,11 +26,12 @@ static void spit(const char *path, const uint8_t *d, size_t n)
 static int index_of(const char *path, struct pack_entry **e, size_t *n)
 {
 	uint64_t size;
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	int rc = pack_read_index(fd, e, n, &size);
-	close(fd);
+	struct store_file *f = test_file(path);
+	*e = NULL;
+	if (!f)
+		return -ENOENT;
+	int rc = pack_read_index(f, e, n, &size);
+	store_file_close(f);
 	return rc;
 }
 
@@ -38,6 +39,7 @@ int main(void)
 {
 	char *dir = make_tmpdir("pack");
 	char *packs = xasprintf("%s/packs", dir), *tmp = xasprintf("%s/tmp", dir);
+	struct store *stor;
 	uint8_t *chunks[NCHUNKS];
 	size_t ulens[NCHUNKS];
 	struct pack_entry ents[NCHUNKS];
@@ -45,8 +47,8 @@ int main(void)
 	char name[33];
 	int rc;
 
-	CHECK(mkdir(packs, 0755) == 0 && mkdir(tmp, 0755) == 0);
-	CHECK(pack_writer_open(&w, tmp) == 0);
+	CHECK(store_open(dir, true, &stor) == 0);
+	CHECK(pack_writer_open(&w, stor) == 0);
 	for (int i = 0; i < NCHUNKS; i++) {
 		size_t clen;
 		chunks[i] = make_chunk(i * 1000, 50 + (unsigned)i * 20, "pk", &ents[i], &ulens[i],
@@ -58,7 +60,7 @@ int main(void)
 	}
 	CHECK(pack_writer_count(w) == NCHUNKS);
 	uint64_t expect_size = pack_writer_size(w);
-	CHECK(pack_writer_finish(w, packs, name) == 0);
+	CHECK(pack_writer_finish(w, name) == 0);
 	CHECK(strlen(name) == 32);
 
 	char *path = xasprintf("%s/%.2s/%s.pack", packs, name, name);
@@ -75,8 +77,8 @@ int main(void)
 	struct pack_entry *e = NULL;
 	size_t n = 0;
 	uint64_t fsize = 0;
-	int fd = open(path, O_RDONLY);
-	CHECK(fd >= 0);
+	struct store_file *fd = test_file(path);
+	CHECK(fd != NULL);
 	CHECK(pack_read_index(fd, &e, &n, &fsize) == 0 && n == NCHUNKS && fsize == expect_size);
 	ZSTD_DCtx *dctx = ZSTD_createDCtx();
 	for (size_t i = 0; i < n && e; i++) {
@@ -89,7 +91,7 @@ int main(void)
 		      !memcmp(out, chunks[i], ulens[i]));
 		free(out);
 	}
-	close(fd);
+	store_file_close(fd);
 
 	/* the same through pack_parse (memory) */
 	size_t plen;
@@ -134,7 +136,7 @@ int main(void)
 	memcpy(copy, pdata, plen);
 	copy[e[2].offset + e[2].clen / 2] ^= 0x55;
 	spit(bad, copy, plen);
-	fd = open(bad, O_RDONLY);
+	fd = test_file(bad);
 	{
 		uint8_t *out = NULL;
 		rc = chunk_read(fd, &e[2], dctx, &out);
@@ -159,7 +161,7 @@ int main(void)
 		x.offset = plen - 4;
 		CHECK(chunk_read(fd, &x, dctx, &out) != 0 && !out);
 	}
-	close(fd);
+	store_file_close(fd);
 
 	/* structural damage: every truncation is rejected */
 	struct pack_entry *e3;
@@ -226,14 +228,14 @@ int main(void)
 	}
 
 	/* an empty pack is valid */
-	CHECK(pack_writer_open(&w, tmp) == 0);
-	CHECK(pack_writer_finish(w, packs, name) == 0);
+	CHECK(pack_writer_open(&w, stor) == 0);
+	CHECK(pack_writer_finish(w, name) == 0);
 	char *epath = xasprintf("%s/%.2s/%s.pack", packs, name, name);
 	CHECK(index_of(epath, &e3, &n3) == 0 && n3 == 0);
 	free(e3);
 	free(epath);
 	/* abort removes the temporary file */
-	CHECK(pack_writer_open(&w, tmp) == 0);
+	CHECK(pack_writer_open(&w, stor) == 0);
 	pack_writer_abort(w);
 	pack_writer_abort(NULL);
 	{
@@ -250,6 +252,7 @@ int main(void)
 	free(pdata);
 	free(bad);
 	free(path);
+	store_free(stor);
 	rm_rf(dir);
 	free(dir);
 	free(packs);

@@ -168,11 +168,14 @@ static void init_open(void)
 	CHECK(repo_open(&r, path) == 0);
 	CHECK(strlen(r.id) == 32 && r.version == REPO_FORMAT_VERSION &&
 	      r.frame_size == FRAMED_DEFAULT_FRAME);
-	CHECK(r.packs && r.gens && r.tmp && r.catalog);
+	CHECK(r.store && r.catalog);
 	struct stat st;
-	CHECK(stat(r.packs, &st) == 0 && S_ISDIR(st.st_mode));
-	CHECK(stat(r.gens, &st) == 0 && S_ISDIR(st.st_mode));
-	CHECK(stat(r.tmp, &st) == 0 && S_ISDIR(st.st_mode));
+	static const char *const layout[] = { "packs", "generations", "tmp" };
+	for (int i = 0; i < 3; i++) {
+		char *d = xasprintf("%s/%s", path, layout[i]);
+		CHECK(stat(d, &st) == 0 && S_ISDIR(st.st_mode));
+		free(d);
+	}
 	/* writer lock: a second holder is refused */
 	struct repo r2;
 	CHECK(repo_open(&r2, path) == 0);
@@ -189,7 +192,7 @@ static void init_open(void)
 	repo_close(&r);
 	CHECK(repo_lock(&r2, "index", 0, NULL, NULL) == 0);
 	/* clean tmp */
-	char *junk = xasprintf("%s/pack.junk", r2.tmp);
+	char *junk = xasprintf("%s/pack.junk", r2.store->tmp);
 	int fd = open(junk, O_CREAT | O_WRONLY, 0644);
 	close(fd);
 	repo_clean_tmp(&r2);

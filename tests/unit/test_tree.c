@@ -51,7 +51,7 @@ static void build_repo(const char *path, struct manifest *g1, struct manifest *g
 	static const struct { int64_t first; unsigned n; const char *tag; } spec[] = {
 		{ 1, 40, "a" }, { 41, 55, "a" }, { 96, 30, "a" }, { -1000, 10, "b" },
 	};
-	CHECK(pack_writer_open(&w, r.tmp) == 0);
+	CHECK(pack_writer_open(&w, r.store) == 0);
 	for (int i = 0; i < 4; i++) {
 		struct built *b = &chunks[i];
 		size_t clen;
@@ -64,7 +64,7 @@ static void build_repo(const char *path, struct manifest *g1, struct manifest *g
 		CHECK(pack_writer_add(w, &b->e, z) == 0);
 		free(z);
 	}
-	CHECK(pack_writer_finish(w, r.packs, pack) == 0);
+	CHECK(pack_writer_finish(w, pack) == 0);
 
 	int o1[] = { 0, 1 }, ab[] = { 3 }, o2[] = { 0, 1, 2 };
 	gen_init(g1, 1, GEN1, 1795140000);

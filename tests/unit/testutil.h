@@ -168,6 +168,26 @@ static inline void test_gen_init(struct manifest *m, uint64_t seq, const char *n
 /* Packs of index nodes test_write_gen wrote (in this test program). */
 static size_t test_node_packs;
 
+/*
+ * Open the file at path for reads as a store opens objects (the tests hand
+ * pack files around by path); NULL on failure.
+ */
+static inline struct store_file *test_file(const char *path)
+{
+	char *dir = xstrdup(path), *sl = strrchr(dir, '/');
+	struct store *s;
+	struct store_file *f = NULL;
+	if (!sl)
+		abort();
+	*sl = 0;
+	if (store_open(dir, false, &s) == 0) {
+		store_file_open(s, sl + 1, &f);
+		store_free(s);
+	}
+	free(dir);
+	return f;
+}
+
 /* Write the manifest into the repository, as a backup does last (its index nodes first, in a pack of their own). */
 static inline void test_write_gen(const struct repo *r, struct manifest *m)
 {
@@ -178,7 +198,9 @@ static inline void test_write_gen(const struct repo *r, struct manifest *m)
 		abort();
 	test_node_packs += bytes > 0;
 	manifest_encode(m, &b);
-	if (write_file_atomic(r->tmp, r->gens, fn, b.data, b.len))
+	free(fn);
+	fn = repo_gen_key(m->name);
+	if (store_put(r->store, fn, b.data, b.len, STORE_IF_ABSENT))
 		abort();
 	free(fn);
 	buf_release(&b);
