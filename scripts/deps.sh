@@ -3,7 +3,8 @@
 # Only missing packages are installed; safe to run again.
 set -eu
 pkgs=(meson ninja-build pkg-config gcc libfuse3-dev fuse3 libzstd-dev libsqlite3-dev
-      libxxhash-dev python3 sqlite3 zstd python3-prometheus-client systemd groff-base "$@")
+      libxxhash-dev libssl-dev libcurl4-openssl-dev python3 sqlite3 zstd python3-prometheus-client
+      systemd groff-base "$@")
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
