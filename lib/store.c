@@ -12,6 +12,7 @@
  * location, so it comes last.  A new backend is a new file and a line here.
  */
 static const struct store_backend *const backends[] = {
+	&store_s3_backend,
 	&store_local_backend,
 };
 

@@ -910,10 +910,13 @@ int tree_open(struct tree **out, const char *path, char **err)
 	 * may list and enter the directory.  Nothing is ever writable.
 	 */
 	if (!t->repo.store->local) {
-		/* a remote repository: as readable as this user's own files */
+		/*
+		 * A remote repository: this user's, readable by all who may use
+		 * the mount (FUSE lets only its owner in without -o allow_other).
+		 */
 		st.st_uid = getuid();
 		st.st_gid = getgid();
-		st.st_mode = S_IFDIR | 0750;
+		st.st_mode = S_IFDIR | 0755;
 	} else if (stat(path, &st) < 0) {
 		rc = -errno;
 		*err = xasprintf("cannot stat the repository '%s': %s", path, strerror(errno));

@@ -94,6 +94,7 @@ struct store_backend {
 };
 
 extern const struct store_backend store_local_backend;
+extern const struct store_backend store_s3_backend;
 
 /* The backend for where and an open store of it (see store_backend.open). */
 int store_open(const char *where, bool create, struct store **s);
