@@ -537,6 +537,8 @@ static struct {
 	bool running;
 	struct fuse_session *se;
 	char served[64]; /* the target the kernel may hold; "" if none */
+	unsigned refresh_ticks; /* remote repositories: sync the catalog cache every so many ticks */
+	bool refresh_failing;
 	/* the root's generations as last listed (taken before serving: see watch_start) */
 	struct tree_dir root;
 	bool have_root;
@@ -626,7 +628,20 @@ static void *watch_main(void *arg)
 			until.tv_nsec -= 1000000000L;
 		}
 		pthread_cond_timedwait(&g_watch.cv, &g_watch.mu, &until);
-		if (!g_watch.stop && ++tick % GONE_TICKS == 0) {
+		tick++;
+		if (!g_watch.stop && g_watch.refresh_ticks && tick % g_watch.refresh_ticks == 0) {
+			pthread_mutex_unlock(&g_watch.mu);
+			/* new generations of other hosts into the cache; watch_gone and latest follow */
+			int src = tree_sync_remote(t, 0);
+			if (src && !g_watch.refresh_failing)
+				log_msg("cannot bring the catalog cache up to date from '%s': %s; serving what it holds, trying again every few seconds",
+					tree_repo_path(t), strerror(-src));
+			else if (!src && g_watch.refresh_failing)
+				log_msg("the catalog cache of '%s' is up to date again", tree_repo_path(t));
+			g_watch.refresh_failing = src != 0;
+			pthread_mutex_lock(&g_watch.mu);
+		}
+		if (!g_watch.stop && tick % GONE_TICKS == 0) {
 			pthread_mutex_unlock(&g_watch.mu);
 			watch_gone(t, &g_watch.root, &g_watch.have_root, &g_watch.stamp);
 			pthread_mutex_lock(&g_watch.mu);
@@ -714,6 +729,7 @@ struct opts {
 	char *mnt;
 	char *cache_size; /* as given; parsed with parse_size() */
 	char *readahead;  /* likewise */
+	char *refresh;    /* -o refresh=SECONDS (remote repositories) */
 	char *formats;    /* -o formats=csv,jsonl,sql */
 	int foreground;
 	int help, version, man;
@@ -726,6 +742,7 @@ enum { KEY_HELP, KEY_FG, KEY_VERSION, KEY_MAN };
 static const struct fuse_opt opt_spec[] = {
 	{ "cache_size=%s", offsetof(struct opts, cache_size), 0 },
 	{ "readahead=%s", offsetof(struct opts, readahead), 0 },
+	{ "refresh=%s", offsetof(struct opts, refresh), 0 },
 	{ "formats=%s", offsetof(struct opts, formats), 0 },
 	{ "nonempty", offsetof(struct opts, nonempty), 1 },
 	FUSE_OPT_KEY("-h", KEY_HELP),
@@ -853,6 +870,9 @@ static const struct help_opt fs_opts[] = {
 	{ "-o readahead=SIZE", HELP_ARG_NONE, NULL,
 	  "the kernel's read-ahead for this mount, 4K to 64M (default 1M; 0 keeps the kernel's "
 	  "128K); needs root, ignored otherwise", false },
+	{ "-o refresh=SECONDS", HELP_ARG_NONE, NULL,
+	  "a repository in S3: how often the catalog cache is brought up to date from the "
+	  "bucket, so that generations other hosts store appear (default 5; 0 never)", false },
 	{ "-o formats=LIST", HELP_ARG_NONE, NULL,
 	  "which files each table and key range appears as: any of csv, jsonl and sql, "
 	  "comma-separated (default all three); generations made before strata 0.3 have csv "
@@ -1042,6 +1062,18 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out_early;
 	}
+	unsigned refresh_s = 5;
+	if (o.refresh) {
+		char *end;
+		unsigned long v = strtoul(o.refresh, &end, 10);
+		if (!*o.refresh || *end || v > 86400) {
+			fprintf(stderr, "stratafs: refresh takes seconds from 0 to 86400, such as refresh=5, not '%s'\n",
+				o.refresh);
+			rc = 2;
+			goto out_early;
+		}
+		refresh_s = (unsigned)v;
+	}
 	unsigned formats = 0;
 	if (o.formats && tree_parse_formats(o.formats, &formats)) {
 		fprintf(stderr, "stratafs: formats takes csv, jsonl and sql, comma-separated, such as formats=csv,jsonl, not '%s'\n",
@@ -1144,6 +1176,8 @@ int main(int argc, char **argv)
 		fuse_session_unmount(se);
 		goto out_sig;
 	}
+	if (!store_is_local(o.repo))
+		g_watch.refresh_ticks = refresh_s * (1000 / WATCH_MS);
 	watch_start(t, se);
 	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_clone_fd(cfg, 1);
@@ -1174,6 +1208,7 @@ out_early:
 	free(o.mnt);
 	free(o.cache_size);
 	free(o.readahead);
+	free(o.refresh);
 	free(o.formats);
 	free(mnt_real);
 	fuse_opt_free_args(&args);

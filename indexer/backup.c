@@ -1478,7 +1478,7 @@ static void say_waiting(const char *holder, void *arg)
 
 /* Open the repository, take the lock, sync (or rebuild) the catalog. */
 static int open_repo_locked(const char *path, struct repo *r, struct catalog *c, bool rebuild,
-			    const struct lock_opts *lk, char **err)
+			    enum repo_lock_kind kind, const struct lock_opts *lk, char **err)
 {
 	struct catalog_sync_stats st;
 	int rc = repo_open(r, path);
@@ -1487,7 +1487,7 @@ static int open_repo_locked(const char *path, struct repo *r, struct catalog *c,
 		*err = repo_open_message(path, r, rc);
 		return rc;
 	}
-	rc = repo_lock(r, lk->what, lk->wait_ms, lk->quiet ? NULL : say_waiting, r);
+	rc = repo_lock(r, kind, lk->what, lk->wait_ms, lk->quiet ? NULL : say_waiting, r);
 	if (rc == -EWOULDBLOCK) {
 		char *holder = repo_lock_holder(r);
 		set_err(err, "repository '%s' is busy: %s holds its lock%s; %s", path,
@@ -1500,8 +1500,7 @@ static int open_repo_locked(const char *path, struct repo *r, struct catalog *c,
 		return rc;
 	}
 	if (rc) {
-		set_err(err, "cannot take the lock of repository '%s' ('%s/lock'): %s", path, path,
-			strerror(-rc));
+		set_err(err, "cannot take the lock of repository '%s': %s", path, strerror(-rc));
 		repo_close(r);
 		return rc;
 	}
@@ -1522,7 +1521,7 @@ int index_run(const char *path, bool rebuild, const struct lock_opts *lk, char *
 {
 	struct repo r;
 	struct catalog c;
-	int rc = open_repo_locked(path, &r, &c, rebuild, lk, err);
+	int rc = open_repo_locked(path, &r, &c, rebuild, REPO_LOCK_CATALOG, lk, err);
 	if (rc)
 		return rc;
 	catalog_close(&c);
@@ -1800,6 +1799,11 @@ static int store_generation(struct catalog *c, struct repo *r, const struct back
 		set_err(err, "cannot get random bytes for the generation id");
 		return -EIO;
 	}
+	rc = repo_claim_seq(r, &m->seq, m->name);
+	if (rc) {
+		set_err(err, "cannot claim a generation number in '%s': %s", r->path, strerror(-rc));
+		return rc;
+	}
 	m->time = o->at;
 	free(m->label);
 	m->label = xstrdup(o->label ? o->label : "");
@@ -1848,10 +1852,23 @@ static int store_generation(struct catalog *c, struct repo *r, const struct back
 		return rc;
 	}
 	manifest_release(&chk);
-	/* last, and never over another: a generation is visible whole or not at all */
-	char *key = repo_gen_key(m->name);
-	rc = store_put(r->store, key, enc->data, enc->len, STORE_IF_ABSENT);
-	free(key);
+	/*
+	 * Last, and never over another: a generation is visible whole or not
+	 * at all.  Another host may take the name between pick_name and here
+	 * (its catalog and ours differ): then the next free name, re-encoded.
+	 */
+	for (unsigned tries = 0;; tries++) {
+		char *key = repo_gen_key(m->name);
+		rc = store_put(r->store, key, enc->data, enc->len, STORE_IF_ABSENT);
+		free(key);
+		if (rc != -EEXIST || tries == GEN_SAME_SECOND_MAX)
+			break;
+		int prc = pick_name(c, r, o->at, m->name);
+		if (prc)
+			break;
+		buf_reset(enc);
+		manifest_encode(m, enc);
+	}
 	if (rc) {
 		set_err(err, "cannot write the manifest of generation '%s' into '%s': %s", m->name, r->path,
 			rc == -ENOSPC ? "no space left on device; free space and retry" :
@@ -2293,7 +2310,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	bool have_state = srcstate_read(o->source, &ss) == 0;
 	char *abs_src = realpath(o->source, NULL);
 	char *src_key = source_key(o, abs_src ? abs_src : o->source);
-	rc = open_repo_locked(o->repo, &r, &c, false, &o->lock, err);
+	rc = open_repo_locked(o->repo, &r, &c, false, REPO_LOCK_ADD, &o->lock, err);
 	if (!rc) {
 		rc = check_db_name(&c, o, abs_src ? abs_src : o->source, err);
 		if (rc) {

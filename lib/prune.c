@@ -779,7 +779,7 @@ static int run(struct prune *pr, const char *path)
 		pr->err = repo_open_message(path, &pr->r, rc);
 		return rc;
 	}
-	rc = repo_lock(&pr->r, "prune", pr->o->wait_ms, wait_note, NULL);
+	rc = repo_lock(&pr->r, REPO_LOCK_DELETE, "prune", pr->o->wait_ms, wait_note, NULL);
 	if (rc == -EWOULDBLOCK) {
 		char *h = repo_lock_holder(&pr->r);
 		fail(pr, rc, "repository '%s' is busy: %s; try again later, or give --wait", path,

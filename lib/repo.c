@@ -220,13 +220,34 @@ int repo_open(struct repo *r, const char *path)
 
 char *repo_lock_holder(const struct repo *r)
 {
+	/* a remote repository: this host's writer, or the holders in the bucket */
+	if (r->cache && r->busy_here)
+		return store_lock_holder(r->cache, "lock");
 	return store_lock_holder(r->store, "lock");
 }
 
-int repo_lock(struct repo *r, const char *what, int64_t wait_ms,
+int repo_lock(struct repo *r, enum repo_lock_kind kind, const char *what, int64_t wait_ms,
 	      void (*waiting)(const char *holder, void *arg), void *arg)
 {
-	return store_lock(r->store, "lock", true, what, wait_ms, waiting, arg, &r->lock);
+	int rc;
+	if (r->store->local)
+		return store_lock(r->store, "lock", true, what, wait_ms, waiting, arg, &r->lock);
+	/* the cache's lock first: waiting for the bucket's while holding it would block this host only */
+	char *dir = xasprintf("%s/%s", r->store->cache, r->id);
+	rc = r->cache ? 0 : store_open(dir, false, &r->cache);
+	free(dir);
+	if (!rc)
+		rc = store_lock(r->cache, "lock", true, what, wait_ms, waiting, arg, &r->cache_lock);
+	r->busy_here = rc == -EWOULDBLOCK;
+	if (!rc && kind != REPO_LOCK_CATALOG) {
+		rc = store_lock(r->store, "lock", kind == REPO_LOCK_DELETE, what, wait_ms, waiting, arg,
+				&r->lock);
+		if (rc) {
+			store_unlock(r->cache_lock);
+			r->cache_lock = NULL;
+		}
+	}
+	return rc;
 }
 
 int repo_lock_gc(struct repo *r, bool exclusive, const char *what, int64_t wait_ms,
@@ -301,10 +322,18 @@ char *repo_open_message(const char *path, const struct repo *r, int rc)
 	return xasprintf("cannot open repository '%s': %s", path, strerror(-rc));
 }
 
-void repo_close(struct repo *r)
+void repo_unlock(struct repo *r)
 {
 	store_unlock(r->lock);
 	store_unlock(r->gclock);
+	store_unlock(r->cache_lock);
+	r->lock = r->gclock = r->cache_lock = NULL;
+}
+
+void repo_close(struct repo *r)
+{
+	repo_unlock(r);
+	store_free(r->cache);
 	store_free(r->store);
 	free(r->path);
 	free(r->catalog);
@@ -372,6 +401,27 @@ int repo_list_gens(const struct repo *r, struct namelist *gens, struct namelist 
 char *repo_gen_key(const char *name)
 {
 	return xasprintf("generations/%s.gen", name);
+}
+
+char *repo_seq_key(uint64_t seq)
+{
+	return xasprintf("seqs/%llu", (unsigned long long)seq);
+}
+
+int repo_claim_seq(const struct repo *r, uint64_t *seq, const char *name)
+{
+	if (r->store->local)
+		return 0;
+	for (unsigned tries = 0; tries < 1000; tries++, (*seq)++) {
+		if (*seq >= (1u << 24))
+			return -ERANGE;
+		char *key = repo_seq_key(*seq);
+		int rc = store_put(r->store, key, name, strlen(name), STORE_IF_ABSENT);
+		free(key);
+		if (rc != -EEXIST)
+			return rc;
+	}
+	return -EBUSY;
 }
 
 int repo_open_pack(const struct repo *r, const char *name, struct store_file **f)

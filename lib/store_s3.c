@@ -30,6 +30,7 @@
  * Credentials never appear in messages.
  */
 #include "strata/log.h"
+#include "strata/s3xml.h"
 #include "strata/sigv4.h"
 #include "strata/store.h"
 #include "strata/util.h"
@@ -558,71 +559,6 @@ static int s3_tmp_create(struct store *st, const char *hint, char **path)
 	return fd;
 }
 
-/* The text between <tag> and </tag> after *from, entity-decoded; NULL if none. */
-static char *xml_take(const char *xml, const char **from, const char *tag)
-{
-	char open[64], close_[64];
-	snprintf(open, sizeof(open), "<%s>", tag);
-	snprintf(close_, sizeof(close_), "</%s>", tag);
-	const char *a = strstr(*from, open), *e;
-	if (!a)
-		return NULL;
-	a += strlen(open);
-	e = strstr(a, close_);
-	if (!e)
-		return NULL;
-	*from = e + strlen(close_);
-	struct buf b = BUF_INIT;
-	for (const char *p = a; p < e;) {
-		if (*p != '&') {
-			buf_addc(&b, (uint8_t)*p++);
-			continue;
-		}
-		const char *semi = memchr(p, ';', (size_t)(e - p));
-		if (!semi) {
-			buf_addc(&b, (uint8_t)*p++);
-			continue;
-		}
-		size_t n = (size_t)(semi - p - 1);
-		const char *name = p + 1;
-		if (n == 3 && !strncmp(name, "amp", 3))
-			buf_addc(&b, '&');
-		else if (n == 2 && !strncmp(name, "lt", 2))
-			buf_addc(&b, '<');
-		else if (n == 2 && !strncmp(name, "gt", 2))
-			buf_addc(&b, '>');
-		else if (n == 4 && !strncmp(name, "quot", 4))
-			buf_addc(&b, '"');
-		else if (n == 4 && !strncmp(name, "apos", 4))
-			buf_addc(&b, '\'');
-		else if (n >= 2 && name[0] == '#') {
-			unsigned long cp = name[1] == 'x' ? strtoul(name + 2, NULL, 16)
-							  : strtoul(name + 1, NULL, 10);
-			/* UTF-8 of the code point */
-			if (cp < 0x80) {
-				buf_addc(&b, (uint8_t)cp);
-			} else if (cp < 0x800) {
-				buf_addc(&b, (uint8_t)(0xc0 | cp >> 6));
-				buf_addc(&b, (uint8_t)(0x80 | (cp & 0x3f)));
-			} else if (cp < 0x10000) {
-				buf_addc(&b, (uint8_t)(0xe0 | cp >> 12));
-				buf_addc(&b, (uint8_t)(0x80 | ((cp >> 6) & 0x3f)));
-				buf_addc(&b, (uint8_t)(0x80 | (cp & 0x3f)));
-			} else {
-				buf_addc(&b, (uint8_t)(0xf0 | cp >> 18));
-				buf_addc(&b, (uint8_t)(0x80 | ((cp >> 12) & 0x3f)));
-				buf_addc(&b, (uint8_t)(0x80 | ((cp >> 6) & 0x3f)));
-				buf_addc(&b, (uint8_t)(0x80 | (cp & 0x3f)));
-			}
-		} else {
-			buf_add(&b, p, n + 2);
-		}
-		p = semi + 1;
-	}
-	buf_addc(&b, 0);
-	return (char *)buf_detach(&b, NULL);
-}
-
 /* Multipart upload of the file at fd (len bytes): parts of s->part_size, then complete. */
 static int put_multipart(struct s3 *s, const char *key, int fd, uint64_t len)
 {
@@ -635,7 +571,7 @@ static int put_multipart(struct s3 *s, const char *key, int fd, uint64_t len)
 		return rc;
 	buf_addc(&resp, 0);
 	const char *from = (const char *)resp.data;
-	char *upload = xml_take((const char *)resp.data, &from, "UploadId");
+	char *upload = s3_xml_text((const char *)resp.data, &from, "UploadId");
 	buf_release(&resp);
 	if (!upload)
 		return -EIO;
@@ -719,7 +655,6 @@ static int s3_list(struct store *st, const char *dir, unsigned depth, store_list
 	struct s3 *s = S(st);
 	char *prefix = xasprintf("%s%s/", s->prefix, dir);
 	char *token = NULL, *last = NULL;
-	size_t plen = strlen(prefix);
 	int rc = 0;
 
 	for (;;) {
@@ -737,34 +672,7 @@ static int s3_list(struct store *st, const char *dir, unsigned depth, store_list
 			break;
 		}
 		buf_addc(&resp, 0);
-		const char *from = (const char *)resp.data;
-		char *key;
-		while (!rc && (key = xml_take(from, &from, "Key"))) {
-			if (!strncmp(key, prefix, plen)) {
-				/* cut after depth + 1 components */
-				char *name = key + plen, *p = name;
-				for (unsigned d = 0; p && d <= depth; d++) {
-					p = strchr(p, '/');
-					if (p && d < depth)
-						p++;
-				}
-				if (p)
-					*p = 0;
-				if (*name && (!last || strcmp(last, name))) {
-					free(last);
-					last = xstrdup(name);
-					rc = fn(name, arg);
-				}
-			}
-			free(key);
-		}
-		const char *f2 = (const char *)resp.data;
-		char *trunc = xml_take((const char *)resp.data, &f2, "IsTruncated");
-		if (trunc && !strcmp(trunc, "true")) {
-			f2 = (const char *)resp.data;
-			token = xml_take((const char *)resp.data, &f2, "NextContinuationToken");
-		}
-		free(trunc);
+		rc = s3_list_page((const char *)resp.data, prefix, depth, &last, fn, arg, &token);
 		buf_release(&resp);
 		if (rc || !token)
 			break;
@@ -829,7 +737,7 @@ static int lock_live(struct s3 *s, const char *key, char **holder)
 		return rc;
 	const char *e = strstr((const char *)d, "expires = ");
 	long long exp = e ? strtoll(e + 10, NULL, 10) : 0;
-	if (holder) {
+	if (holder && exp > (long long)time(NULL)) {
 		const char *nl = strchr((const char *)d, '\n');
 		struct buf b = BUF_INIT;
 		buf_add_printable(&b, (const char *)d, nl ? (size_t)(nl - (const char *)d) : n);
@@ -999,7 +907,12 @@ static void s3_unlock(struct store_lock *sl)
 static char *s3_lock_holder(struct store *st, const char *name)
 {
 	char *key = xasprintf("locks/%s", name), *holder = NULL;
-	lock_live(S(st), key, &holder);
+	/* the exclusive holder; else one of the shared ones */
+	if (lock_live(S(st), key, &holder) <= 0) {
+		free(holder);
+		holder = NULL;
+		shared_live(S(st), name, NULL, &holder);
+	}
 	free(key);
 	return holder ? holder : xstrdup("");
 }

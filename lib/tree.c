@@ -889,6 +889,46 @@ struct reader *tree_reader(struct tree *t)
 	return t->reader;
 }
 
+int tree_sync_remote(struct tree *t, int64_t wait_ms)
+{
+	struct catalog c;
+	struct catalog_sync_stats st;
+	int rc;
+
+	if (t->repo.store->local)
+		return 0;
+	/*
+	 * The same manifests as the cache knows: nothing to do (one listing of
+	 * generations/, not of every pack, per call).  Packs only come with
+	 * new generations; prune's deletions come with gone ones.
+	 */
+	struct namelist names = { 0 };
+	if (wait_ms == 0 && !repo_list_gens(&t->repo, &names, NULL) &&
+	    !catalog_open(&c, t->repo.catalog, true)) {
+		struct cat_gen *g = NULL;
+		size_t n = 0;
+		bool same = !catalog_list_gens(&c, &g, &n) && n == names.n;
+		for (size_t i = 0; same && i < n; i++)
+			same = namelist_has(&names, g[i].name);
+		catalog_free_gens(g, n);
+		catalog_close(&c);
+		namelist_release(&names);
+		if (same)
+			return 0;
+	}
+	namelist_release(&names);
+	/* one writer of the cache at a time: a busy one is bringing it up to date already */
+	rc = repo_lock(&t->repo, REPO_LOCK_CATALOG, "mount", wait_ms, NULL, NULL);
+	if (rc == -EWOULDBLOCK)
+		return 0;
+	if (!rc)
+		rc = catalog_open_sync(&c, &t->repo, false, &st); /* closes c on failure */
+	if (!rc)
+		catalog_close(&c);
+	repo_unlock(&t->repo);
+	return rc;
+}
+
 int tree_open(struct tree **out, const char *path, char **err)
 {
 	struct tree *t = xcalloc(1, sizeof(*t));
@@ -928,6 +968,15 @@ int tree_open(struct tree **out, const char *path, char **err)
 		if (((st.st_mode >> sh) & 5) == 5)
 			t->file_mode |= (mode_t)(4 << sh);
 	t->dir_mode = t->file_mode | t->file_mode >> 2;
+	/* a remote repository's catalog is this host's cache: made or brought up to date now */
+	if (!t->repo.store->local) {
+		rc = tree_sync_remote(t, -1);
+		if (rc) {
+			*err = xasprintf("cannot bring the catalog cache '%s' of '%s' up to date: %s; check the network, then 'strata index %s'",
+					 t->repo.catalog, path, strerror(-rc), path);
+			goto fail;
+		}
+	}
 	if (lstat(t->repo.catalog, &st) < 0) {
 		rc = -ENOENT;
 		*err = xasprintf("repository '%s' has no catalog; run 'strata index %s' first", path,

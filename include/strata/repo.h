@@ -34,6 +34,16 @@ struct repo {
 	int zstd_level;
 	uint32_t frame_size; /* CSV bytes per frame of a chunk (format 2) */
 	struct store_lock *lock, *gclock;
+	struct store *cache;           /* remote repositories: this host's cache directory */
+	struct store_lock *cache_lock; /* its lock: one writer of the cached catalog at a time */
+	bool busy_here;                /* repo_lock found the cache's lock held (not the store's) */
+};
+
+/* What a writer does, which decides the lock it takes (repo_lock). */
+enum repo_lock_kind {
+	REPO_LOCK_CATALOG, /* writes the catalog only (strata index) */
+	REPO_LOCK_ADD,     /* adds packs and generations (backup) */
+	REPO_LOCK_DELETE,  /* deletes them (prune) */
 };
 
 struct repo_init_opts {
@@ -60,14 +70,20 @@ char *repo_open_message(const char *path, const struct repo *r, int rc);
 /* Parse a config file's text (exposed for tests and fuzzing). */
 int repo_parse_config(struct repo *r, const char *text, size_t n);
 /*
- * Take the writer lock ("lock") and record who holds it ("what (pid N on
- * HOST, since TIME)"), for those who wait.
+ * Take the writers' lock and record who holds it ("what (pid N on HOST,
+ * since TIME)"), for those who wait.  A local repository has one writer at
+ * a time, whatever it does (its catalog lives in it).  A remote one keeps
+ * the catalog in this host's cache, locked for one writer on this host;
+ * across hosts, backups share the repository's "lock" (they only add
+ * objects, each manifest written "if absent") and prune takes it alone, so
+ * it never deletes a pack a running backup is about to reference; index
+ * takes only the cache's.
  * wait_ms: 0 gives up at once, < 0 waits as long as it takes, > 0 waits up
  * to that long; -EWOULDBLOCK while another writer holds it.  waiting (may
  * be NULL) is called once, before the first wait, with the holder's line
  * (printable; "" when unknown).  Released by repo_close.
  */
-int repo_lock(struct repo *r, const char *what, int64_t wait_ms,
+int repo_lock(struct repo *r, enum repo_lock_kind kind, const char *what, int64_t wait_ms,
 	      void (*waiting)(const char *holder, void *arg), void *arg);
 /*
  * The deletion lock ("gc-lock"): exclusive for prune, which
@@ -87,6 +103,8 @@ char *repo_lock_holder(const struct repo *r);
  * are and are read as before).  0 when nothing had to be done.
  */
 int repo_upgrade(struct repo *r);
+/* Release the locks taken (repo_close does too). */
+void repo_unlock(struct repo *r);
 void repo_close(struct repo *r);
 
 /*
@@ -99,6 +117,18 @@ int repo_list_packs(const struct repo *r, struct namelist *packs, struct namelis
 int repo_list_gens(const struct repo *r, struct namelist *gens, struct namelist *strays);
 /* The key of generation name: "generations/<name>.gen" (caller frees). */
 char *repo_gen_key(const char *name);
+/*
+ * Make *seq (a generation number no generation of this catalog has) one no
+ * other writer takes either.  A local repository has one writer at a time:
+ * nothing to do.  A remote one is written by many hosts at once, each
+ * knowing the numbers its own catalog holds: the number is claimed by
+ * creating "seqs/<n>" if absent (holding name), and the next is tried
+ * while another host holds it.  Claims stay when their generation goes
+ * (a few bytes each), so that a number is never given twice.
+ */
+int repo_claim_seq(const struct repo *r, uint64_t *seq, const char *name);
+/* The key of generation number seq's claim (caller frees). */
+char *repo_seq_key(uint64_t seq);
 /* Open pack name (32 hex) for reads. */
 int repo_open_pack(const struct repo *r, const char *name, struct store_file **f);
 

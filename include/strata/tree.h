@@ -60,6 +60,15 @@ int tree_open(struct tree **out, const char *path, char **err);
  * pieces, readahead_threads threads); call once, after any fork().
  */
 int tree_start(struct tree *t, size_t cache_bytes, int readahead_threads, char **err);
+/*
+ * A remote repository (S3): bring this host's catalog cache up to date
+ * from the store's listing, so that generations other hosts wrote appear
+ * (the mount calls it every few seconds, never from a request).  wait_ms
+ * as repo_lock; 0 without doing anything when another writer of the cache
+ * holds its lock, or for a local repository, whose writers keep its
+ * catalog themselves.
+ */
+int tree_sync_remote(struct tree *t, int64_t wait_ms);
 void tree_close(struct tree *t);
 
 /*

@@ -179,18 +179,18 @@ static void init_open(void)
 	/* writer lock: a second holder is refused */
 	struct repo r2;
 	CHECK(repo_open(&r2, path) == 0);
-	CHECK(repo_lock(&r, "backup", 0, NULL, NULL) == 0);
-	rc = repo_lock(&r2, "index", 0, NULL, NULL);
+	CHECK(repo_lock(&r, REPO_LOCK_ADD, "backup", 0, NULL, NULL) == 0);
+	rc = repo_lock(&r2, REPO_LOCK_ADD, "index", 0, NULL, NULL);
 	CHECK(rc == -EWOULDBLOCK);
 	/* a bounded wait gives up, having said once whom it waits for */
 	char *holder = NULL;
-	rc = repo_lock(&r2, "index", 300, note_holder, &holder);
+	rc = repo_lock(&r2, REPO_LOCK_ADD, "index", 300, note_holder, &holder);
 	CHECK(rc == -EWOULDBLOCK);
 	CHECKF(holder && !strncmp(holder, "backup (pid ", 12) && strstr(holder, ", since "),
 	       "holder '%s'", holder ? holder : "(none)");
 	free(holder);
 	repo_close(&r);
-	CHECK(repo_lock(&r2, "index", 0, NULL, NULL) == 0);
+	CHECK(repo_lock(&r2, REPO_LOCK_ADD, "index", 0, NULL, NULL) == 0);
 	/* clean tmp */
 	char *junk = xasprintf("%s/pack.junk", r2.store->tmp);
 	int fd = open(junk, O_CREAT | O_WRONLY, 0644);

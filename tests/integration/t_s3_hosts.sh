@@ -1,0 +1,96 @@
+#!/bin/bash
+# Many hosts, one bucket (Ceph RGW on loopback): two hosts (two catalog
+# caches, concurrent processes) back up different databases into one
+# repository at the same moment, both see and mount everything, a mount on a
+# third host shows a new generation within seconds; backups share the
+# repository's lock and prune waits for them; a lock left by a killed backup
+# turns stale and stops blocking.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/rgw.sh"
+require_bins
+rgw_start
+rgw_mkbucket strata-hosts
+
+R=s3://strata-hosts/fleet
+on() { local h=$1; shift; XDG_CACHE_HOME=$T/host-$h "$@"; }
+
+on a "$STRATA" init "$R" >/dev/null || fail "init"
+oracle make-shop "$T/shop.db" --day 1 --orders 3000
+oracle make-shop "$T/stock.db" --day 1 --orders 1500
+cp "$T/shop.db" "$T/shop.1.db"
+cp "$T/stock.db" "$T/stock.1.db"
+
+# the same second on two hosts: both generations stored, under two names
+at=2026-11-20T02:00:00Z
+on a "$STRATA" backup "$R" "$T/shop.db" --at $at >"$T/a.out" 2>&1 &
+pa=$!
+on b "$STRATA" backup "$R" "$T/stock.db" --at $at >"$T/b.out" 2>&1 &
+pb=$!
+wait $pa || fail "host a's backup: $(cat "$T/a.out")"
+wait $pb || fail "host b's backup: $(cat "$T/b.out")"
+na=$(sed -n 's/^generation \([^:]*\):.*/\1/p' "$T/a.out")
+nb=$(sed -n 's/^generation \([^:]*\):.*/\1/p' "$T/b.out")
+[ -n "$na" ] && [ -n "$nb" ] && [ "$na" != "$nb" ] || fail "generation names '$na' and '$nb'"
+case "$na $nb" in *2026-11-20T020000Z*) ;; *) fail "neither took the plain name: $na $nb" ;; esac
+note "concurrent backups stored $na and $nb"
+
+# each host brings its cache up to date and lists both
+for h in a b; do
+    on $h "$STRATA" index "$R" >/dev/null || fail "index on host $h"
+    on $h "$STRATA" ls "$R" >"$T/ls.$h" || fail "ls on host $h"
+    grep -q "^$na .* shop " "$T/ls.$h" && grep -q "^$nb .* stock " "$T/ls.$h" ||
+        fail "host $h lists: $(cat "$T/ls.$h")"
+done
+cmp -s "$T/ls.a" "$T/ls.b" || fail "the hosts list differently: $(diff "$T/ls.a" "$T/ls.b")"
+
+# both mount everything (a mount makes its cache itself: host c has none yet)
+on a mount_fs "$R" "$T/ma"
+oracle compare-mount "$T/shop.1.db" "$T/ma/$na" || fail "host a: shop differs"
+oracle compare-mount "$T/stock.1.db" "$T/ma/$nb" || fail "host a: stock differs"
+umount_fs "$T/ma"
+[ ! -e "$T/host-c" ] || fail "test bug: host c has a cache"
+on c mount_fs "$R" "$T/mc" -o refresh=1
+oracle compare-mount "$T/stock.1.db" "$T/mc/$nb" || fail "host c: stock differs"
+
+# a new generation from host b appears in host c's mount within seconds
+oracle make-shop "$T/stock.db" --day 2
+cp "$T/stock.db" "$T/stock.2.db"
+on b "$STRATA" backup "$R" "$T/stock.db" --at 2026-11-21T02:00:00Z >/dev/null || fail "host b's second backup"
+g=2026-11-21T020000Z
+wait_until 30 test -d "$T/mc/$g" || fail "host c's mount does not show $g after 30 s: $(ls "$T/mc")"
+oracle compare-mount "$T/stock.2.db" "$T/mc/$g" || fail "host c: the new generation differs"
+[ "$(readlink "$T/mc/db/stock/latest" 2>/dev/null || readlink "$T/mc/latest")" != "" ] || fail "no latest"
+umount_fs "$T/mc"
+
+# backups share the lock; prune waits for them (a backup held at a point, then let go)
+oracle make-shop "$T/shop.db" --day 2
+STRATA_FAULT=backup-tables-read@stop XDG_CACHE_HOME=$T/host-a "$STRATA" backup "$R" "$T/shop.db" \
+    --at 2026-11-22T02:00:00Z >"$T/held.out" 2>&1 &
+held=$!
+_PIDS+=($held)
+wait_until 30 grep -q T "/proc/$held/stat" 2>/dev/null || fail "the held backup did not stop"
+wait_until 30 sh -c "grep -q '^State:.*T' /proc/$held/status" || fail "the held backup is not stopped"
+on b "$STRATA" backup "$R" "$T/stock.db" --at 2026-11-22T03:00:00Z --force >/dev/null ||
+    fail "a backup beside a running one (shared lock) failed"
+rc=0
+on c "$STRATA" prune "$R" --keep-last 10 >"$T/prune.out" 2>&1 || rc=$?
+[ $rc = 5 ] || fail "prune beside a running backup: exit $rc, want 5 (busy): $(cat "$T/prune.out")"
+grep -q "backup" "$T/prune.out" || fail "prune does not say who holds the lock: $(cat "$T/prune.out")"
+kill -CONT $held
+wait $held || fail "the held backup failed after it went on: $(cat "$T/held.out")"
+on c "$STRATA" prune "$R" --keep-last 10 >"$T/prune.out" 2>&1 || fail "prune after the backups: $(cat "$T/prune.out")"
+
+# a backup killed while it holds the lock: its lease ends, then it blocks no one
+oracle make-shop "$T/shop.db" --day 3
+STRATA_S3_LOCK_STALE=6 STRATA_FAULT=backup-tables-read XDG_CACHE_HOME=$T/host-a "$STRATA" backup "$R" \
+    "$T/shop.db" --at 2026-11-23T02:00:00Z >/dev/null 2>&1 && fail "the killed backup succeeded"
+rgw_curl "$RGW_ENDPOINT/strata-hosts?list-type=2&prefix=fleet%2Flocks%2F" | grep -q '<Key>fleet/locks/' ||
+    fail "test bug: the killed backup left no lock object"
+start=$(date +%s)
+on c "$STRATA" prune "$R" --keep-last 10 --wait=60s >"$T/prune2.out" 2>&1 ||
+    fail "prune did not get past a stale lock: $(cat "$T/prune2.out")"
+note "prune waited $(($(date +%s) - start)) s for the stale lock"
+on a "$STRATA" verify "$R" >/dev/null || fail "verify"
+rgw_curl "$RGW_ENDPOINT/strata-hosts?list-type=2&prefix=fleet%2Flocks%2F" | grep -q '<Key>fleet/locks/' &&
+    fail "lock objects left behind"
+true
