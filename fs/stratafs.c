@@ -730,6 +730,7 @@ struct opts {
 	char *cache_size; /* as given; parsed with parse_size() */
 	char *readahead;  /* likewise */
 	char *refresh;    /* -o refresh=SECONDS (remote repositories) */
+	char *disk_cache; /* -o disk_cache=SIZE (remote repositories) */
 	char *formats;    /* -o formats=csv,jsonl,sql */
 	int foreground;
 	int help, version, man;
@@ -743,6 +744,7 @@ static const struct fuse_opt opt_spec[] = {
 	{ "cache_size=%s", offsetof(struct opts, cache_size), 0 },
 	{ "readahead=%s", offsetof(struct opts, readahead), 0 },
 	{ "refresh=%s", offsetof(struct opts, refresh), 0 },
+	{ "disk_cache=%s", offsetof(struct opts, disk_cache), 0 },
 	{ "formats=%s", offsetof(struct opts, formats), 0 },
 	{ "nonempty", offsetof(struct opts, nonempty), 1 },
 	FUSE_OPT_KEY("-h", KEY_HELP),
@@ -873,6 +875,9 @@ static const struct help_opt fs_opts[] = {
 	{ "-o refresh=SECONDS", HELP_ARG_NONE, NULL,
 	  "a repository in S3: how often the catalog cache is brought up to date from the "
 	  "bucket, so that generations other hosts store appear (default 5; 0 never)", false },
+	{ "-o disk_cache=SIZE", HELP_ARG_NONE, NULL,
+	  "a repository in S3: the bytes of packs kept on disk, in this host's cache directory, "
+	  "so that what was read once is not fetched again (default 1G; 0 none)", false },
 	{ "-o formats=LIST", HELP_ARG_NONE, NULL,
 	  "which files each table and key range appears as: any of csv, jsonl and sql, "
 	  "comma-separated (default all three); generations made before strata 0.3 have csv "
@@ -1062,6 +1067,13 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out_early;
 	}
+	uint64_t disk_cache = 1u << 30;
+	if (o.disk_cache && parse_size(o.disk_cache, &disk_cache)) {
+		fprintf(stderr, "stratafs: disk_cache takes a size such as 1G or 512M, or 0, not '%s'\n",
+			o.disk_cache);
+		rc = 2;
+		goto out_early;
+	}
 	unsigned refresh_s = 5;
 	if (o.refresh) {
 		char *end;
@@ -1100,6 +1112,12 @@ int main(int argc, char **argv)
 	}
 	if (formats)
 		tree_set_formats(t, formats);
+	int dcrc = tree_disk_cache(t, disk_cache);
+	if (dcrc) {
+		fprintf(stderr, "stratafs: cannot make the disk cache in '%s': %s; give -o disk_cache=0 to go without\n",
+			tree_repo_path(t), strerror(-dcrc));
+		goto out_early;
+	}
 	if (stat(o.mnt, &st) < 0) {
 		if (errno == ENOENT)
 			fprintf(stderr, "stratafs: mount point '%s' does not exist; create it with 'mkdir -p %s'\n",
@@ -1209,6 +1227,7 @@ out_early:
 	free(o.cache_size);
 	free(o.readahead);
 	free(o.refresh);
+	free(o.disk_cache);
 	free(o.formats);
 	free(mnt_real);
 	fuse_opt_free_args(&args);

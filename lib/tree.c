@@ -929,6 +929,16 @@ int tree_sync_remote(struct tree *t, int64_t wait_ms)
 	return rc;
 }
 
+int tree_disk_cache(struct tree *t, uint64_t bytes)
+{
+	if (t->repo.store->local || !bytes)
+		return 0;
+	char *dir = xasprintf("%s/%s/blocks", t->repo.store->cache, t->repo.id);
+	int rc = store_cache_wrap(&t->repo.store, dir, bytes);
+	free(dir);
+	return rc;
+}
+
 int tree_open(struct tree **out, const char *path, char **err)
 {
 	struct tree *t = xcalloc(1, sizeof(*t));

@@ -186,6 +186,15 @@ static inline void store_clean_tmp(struct store *s)
 	s->ops->clean_tmp(s);
 }
 
+/*
+ * Keep what is read of *s's packs in a bounded cache in the local directory
+ * dir (at most max_bytes of files): *s becomes a store that reads packs
+ * through the cache, in aligned blocks of STORE_CACHE_BLOCK bytes, and does
+ * everything else through the old *s, which it now owns (lib/store_cache.c).
+ */
+#define STORE_CACHE_BLOCK (256u << 10)
+int store_cache_wrap(struct store **s, const char *dir, uint64_t max_bytes);
+
 /* The key of pack name (32 hex): "packs/<xx>/<name>.pack". */
 void store_pack_key(char out[64], const char *name);
 

@@ -69,6 +69,13 @@ int tree_start(struct tree *t, size_t cache_bytes, int readahead_threads, char *
  * catalog themselves.
  */
 int tree_sync_remote(struct tree *t, int64_t wait_ms);
+/*
+ * A remote repository: read packs through a bounded on-disk cache of
+ * bytes (in this host's cache directory; strata/store.h,
+ * store_cache_wrap).  Call after tree_open, before serving.  0 for a local
+ * repository, which needs none.
+ */
+int tree_disk_cache(struct tree *t, uint64_t bytes);
 void tree_close(struct tree *t);
 
 /*

@@ -85,6 +85,26 @@ mount_fs "$R" "$M"
 umount_fs "$M"
 cmp -s "$T/view.1" "$T/view.2" || fail "the mount differs after the catalog was rebuilt: $(diff "$T/view.1" "$T/view.2" | head -5)"
 
+# the disk cache: bounded, and a damaged block in it is fetched again, never served
+blocks=$(ls -d "$XDG_CACHE_HOME"/strata/*/blocks)
+[ "$(du -sb "$blocks" | cut -f1)" -le $(( (1 << 30) )) ] || fail "test bug: a big disk cache"
+rm -rf "$blocks"
+mount_fs "$R" "$M" -o disk_cache=1M -o cache_size=1M
+(cd "$M" && find . -path ./tables -prune -o -path ./at -prune -o -path ./db -prune -o -type f -print0 |
+    sort -z | xargs -0 md5sum) >"$T/view.3" || fail "reading the mount with a 1M disk cache"
+umount_fs "$M"
+cmp -s "$T/view.1" "$T/view.3" || fail "the mount with a small disk cache differs"
+used=$(find "$blocks" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+[ "$used" -gt 0 ] && [ "$used" -le $((1 << 20)) ] || fail "the 1M disk cache holds $used bytes"
+for f in "$blocks"/*.[0-9]*; do
+    printf '\xff\xff\xff\xff' | dd of="$f" bs=1 seek=100 conv=notrunc status=none
+done
+mount_fs "$R" "$M" -o disk_cache=1M
+(cd "$M" && find . -path ./tables -prune -o -path ./at -prune -o -path ./db -prune -o -type f -print0 |
+    sort -z | xargs -0 md5sum) >"$T/view.4" || fail "reading the mount over a damaged disk cache"
+umount_fs "$M"
+cmp -s "$T/view.1" "$T/view.4" || fail "a damaged disk cache changed what the mount serves"
+
 "$STRATA" verify "$R" >"$T/verify.out" 2>&1 || fail "verify: $(tail -3 "$T/verify.out")"
 grep -q "no damage" "$T/verify.out" || fail "verify said: $(tail -2 "$T/verify.out")"
 
