@@ -219,7 +219,11 @@ static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
 			rc == -EUCLEAN ? "not a regular file" : strerror(-rc));
 		goto out;
 	}
-	rc = pack_read_index(f, &e, &n, &size);
+	/* a remote pack read whole: one request for all of it, not one per chunk */
+	if (!v->r.store->local && !v->o->quick && (!v->o->percent || v->o->percent >= 100))
+		rc = store_file_load(&f, 256u << 20);
+	if (!rc)
+		rc = pack_read_index(f, &e, &n, &size);
 	if (rc) {
 		problem(v, "pack packs/%.2s/%s.pack: %s", name, name,
 			rc == -EBADMSG ? "index checksum mismatch" :

@@ -441,6 +441,9 @@ static int repack(struct prune *pr)
 			continue;
 		struct store_file *f;
 		rc = repo_open_pack(&pr->r, p->name, &f);
+		/* a remote pack: one request for all of it, not one per chunk copied */
+		if (!rc && !pr->r.store->local)
+			rc = store_file_load(&f, 256u << 20);
 		if (rc) {
 			rc = fail(pr, rc, "cannot open pack 'packs/%.2s/%s.pack': %s", p->name, p->name,
 				  strerror(-rc));

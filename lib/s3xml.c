@@ -47,8 +47,15 @@ char *s3_xml_text(const char *xml, const char **from, const char *tag)
 		else if (n >= 2 && name[0] == '#') {
 			unsigned long cp = name[1] == 'x' ? strtoul(name + 2, NULL, 16)
 							  : strtoul(name + 1, NULL, 10);
-			/* UTF-8 of the code point */
-			if (cp < 0x80) {
+			/*
+			 * UTF-8 of the code point.  One XML cannot carry (NUL, a
+			 * surrogate, past U+10FFFF) becomes byte 0x01: a control
+			 * byte, so that the text is refused as a name rather than
+			 * cut short at a NUL or mistaken for another.
+			 */
+			if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
+				buf_addc(&b, 0x01);
+			} else if (cp < 0x80) {
 				buf_addc(&b, (uint8_t)cp);
 			} else if (cp < 0x800) {
 				buf_addc(&b, (uint8_t)(0xc0 | cp >> 6));

@@ -128,6 +128,13 @@ static inline int store_file_open(struct store *s, const char *key, struct store
 }
 /* n bytes at off, all of them (-EUCLEAN past the end). */
 int store_pread(struct store_file *f, void *buf, size_t n, uint64_t off);
+/*
+ * Read the whole object into memory (one request) when it is at most max
+ * bytes, and make *f read from there: for a reader of most of an object
+ * (verify, prune's repacking) in a store that charges per request.  0 and
+ * *f unchanged when it is larger.
+ */
+int store_file_load(struct store_file **f, uint64_t max);
 static inline uint64_t store_file_size(const struct store_file *f)
 {
 	return f->size;
