@@ -36,6 +36,7 @@
 #include "strata/util.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -919,7 +920,23 @@ static char *s3_lock_holder(struct store *st, const char *name)
 
 static void s3_clean_tmp(struct store *st)
 {
-	(void)st; /* temporaries are local files of this process, removed as they are stored */
+	/*
+	 * Temporaries are this host's files, shared by every repository it
+	 * writes to, each removed as it is stored; what a killed writer left
+	 * goes once it is a day old (no pack takes a day to write).
+	 */
+	DIR *d = opendir(st->tmp);
+	struct dirent *e;
+	time_t now = time(NULL);
+	while (d && (e = readdir(d))) {
+		struct stat sb;
+		if (e->d_name[0] != '.' &&
+		    fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(sb.st_mode) && sb.st_mtime < now - 86400)
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	if (d)
+		closedir(d);
 }
 
 static void s3_free(struct store *st)
