@@ -517,7 +517,7 @@ static int cmd_init(const struct help_args *a)
 	}
 	if (rc == -EINVAL)
 		return usage("init", "chunk size must be 64 B..256 MiB, pack size 4 KiB..4 GiB and frame size 4 KiB..1 MiB");
-	if (rc && !store_is_local(path)) {
+	if (rc && rc != -ENOTEMPTY && !store_is_local(path)) {
 		struct repo none = { 0 };
 		return fail(repo_open_message(path, &none, rc));
 	}

@@ -272,6 +272,9 @@ static char *remote_message(const char *path, const struct repo *r, int rc)
 	case -ENXIO:
 		return xasprintf("'%s' is not a usable S3 location; write s3://BUCKET[/PREFIX], and AWS_ENDPOINT_URL as http(s)://HOST[:PORT]",
 				 path);
+	case -ENOMEDIUM:
+		return xasprintf("cannot open '%s': the bucket does not exist; create it first (strata uses a bucket, it does not make one), or check the name and AWS_ENDPOINT_URL",
+				 path);
 	case -ENOENT:
 	case -EUCLEAN:
 		return xasprintf("'%s' is not a strata repository: it has no config; create one there with 'strata init %s' or check the bucket and prefix",

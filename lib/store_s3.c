@@ -435,7 +435,8 @@ static long s3_do(struct s3 *s, const struct s3_req *q)
 					log_msg("s3: %s %s%s: HTTP %ld%s%s%s", q->method, s->prefix,
 						q->key ? q->key : "", status, *code ? " (" : "", code,
 						*code ? ")" : "");
-				result = status;
+				/* no such bucket is not "no such object": the whole repository is missing */
+				result = status == 404 && !strcmp(code, "NoSuchBucket") ? -ENOMEDIUM : status;
 			}
 			buf_release(&x.err);
 			break;

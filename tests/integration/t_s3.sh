@@ -148,4 +148,6 @@ grep -q "403\|refused" "$T/bad.out" || fail "wrong secret said: $(cat "$T/bad.ou
 grep -q "wrong-secret" "$T/bad.out" && fail "the secret is in the message"
 expect_err 1 "not a strata repository" "$STRATA" ls s3://strata-t1/nothing-here
 expect_err 1 "not a usable S3 location" "$STRATA" ls "s3:///x"
+expect_err 1 "the bucket does not exist" "$STRATA" init s3://no-such-bucket/r
+expect_err 1 "the bucket does not exist" "$STRATA" ls s3://no-such-bucket/r
 note "RGW start $RGW_START_SECONDS s"
