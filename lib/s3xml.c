@@ -44,16 +44,25 @@ char *s3_xml_text(const char *xml, const char **from, const char *tag)
 			buf_addc(&b, '"');
 		else if (n == 4 && !strncmp(name, "apos", 4))
 			buf_addc(&b, '\'');
-		else if (n >= 2 && name[0] == '#') {
-			unsigned long cp = name[1] == 'x' ? strtoul(name + 2, NULL, 16)
-							  : strtoul(name + 1, NULL, 10);
+		else if (n >= 1 && name[0] == '#') {
+			unsigned base = n >= 2 && name[1] == 'x' ? 16 : 10;
+			const char *q = name + (base == 16 ? 2 : 1), *qe = name + n;
+			unsigned long cp = 0;
+			bool ok = q < qe;
+			for (; ok && q < qe; q++) {
+				int d = *q >= '0' && *q <= '9' ? *q - '0'
+					: base == 16 && *q >= 'a' && *q <= 'f' ? *q - 'a' + 10
+					: base == 16 && *q >= 'A' && *q <= 'F' ? *q - 'A' + 10 : -1;
+				ok = d >= 0 && (cp = cp * base + (unsigned long)d) <= 0x10ffff;
+			}
 			/*
-			 * UTF-8 of the code point.  One XML cannot carry (NUL, a
-			 * surrogate, past U+10FFFF) becomes byte 0x01: a control
-			 * byte, so that the text is refused as a name rather than
-			 * cut short at a NUL or mistaken for another.
+			 * UTF-8 of the code point.  A reference without digits, or
+			 * to one XML cannot carry (NUL, a surrogate, past U+10FFFF),
+			 * becomes byte 0x01: a control byte, so that the text is
+			 * refused as a name rather than cut short at a NUL or
+			 * mistaken for another.
 			 */
-			if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
+			if (!ok || cp == 0 || (cp >= 0xd800 && cp <= 0xdfff)) {
 				buf_addc(&b, 0x01);
 			} else if (cp < 0x80) {
 				buf_addc(&b, (uint8_t)cp);

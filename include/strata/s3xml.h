@@ -11,8 +11,10 @@
 /*
  * The text of the first <tag>...</tag> at or after *from in xml (a NUL-
  * terminated document), with XML's entities decoded (&amp; &lt; &gt; &quot;
- * &apos; &#N; &#xN;); *from moves past it.  NULL if there is none.  Caller
- * frees.
+ * &apos; &#N; &#xN;, digits only; a reference without digits, to NUL, to a
+ * surrogate or past U+10FFFF becomes byte 0x01, so the text never holds a
+ * NUL; any other '&...;' stays as it is); *from moves past it.  NULL if
+ * there is none.  Caller frees.
  */
 char *s3_xml_text(const char *xml, const char **from, const char *tag);
 

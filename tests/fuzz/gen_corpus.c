@@ -1204,6 +1204,71 @@ static void pack_and_manifest_corpus(void)
 	free(tmp);
 }
 
+/*
+ * fuzz_s3xml: what an S3 store answers (an input is the whole body):
+ * ListObjectsV2 pages, an error, an InitiateMultipartUploadResult.
+ */
+static void put_s3(const char *name, const char *xml)
+{
+	put("s3xml", name, xml, strlen(xml));
+}
+
+#define S3_XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+#define S3_LIST_HEAD                                                                   \
+	S3_XML_HEAD "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">" \
+		    "<Name>bucket</Name><Prefix>p/packs/</Prefix>"
+#define S3_CONTENTS(key, size)                                                         \
+	"<Contents><Key>" key "</Key><LastModified>2024-05-01T12:00:00.000Z</LastModified>" \
+	"<ETag>&quot;9b2cf535f27731c974343645a3985328&quot;</ETag><Size>" size "</Size>"    \
+	"<StorageClass>STANDARD</StorageClass></Contents>"
+
+static void s3xml_corpus(void)
+{
+	put_s3("list-page",
+	       S3_LIST_HEAD "<KeyCount>6</KeyCount><MaxKeys>1000</MaxKeys>"
+	       "<IsTruncated>false</IsTruncated>"
+	       S3_CONTENTS("p/packs/0a/0a1b2c3d4e5f60718293a4b5c6d7e8f9.pack", "4194304")
+	       S3_CONTENTS("p/packs/0a/0a1b2c3d4e5f60718293a4b5c6d7e8f9.pack.idx", "4096")
+	       S3_CONTENTS("p/packs/0b/tom&amp;jerry&lt;1&gt;.pack", "17")
+	       S3_CONTENTS("p/packs/&#x41;&#66;/caf&#xe9;&#x1F600;.pack", "9")
+	       S3_CONTENTS("p/packs/deep/er/than/depth", "1")
+	       S3_CONTENTS("p/other/not-under-prefix", "2")
+	       "</ListBucketResult>");
+	put_s3("list-truncated",
+	       S3_LIST_HEAD "<KeyCount>2</KeyCount><MaxKeys>2</MaxKeys>"
+	       "<IsTruncated>true</IsTruncated>"
+	       S3_CONTENTS("p/packs/00/00aa.pack", "4194304")
+	       S3_CONTENTS("p/packs/01/01bb.pack", "4194304")
+	       "<ContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</ContinuationToken>"
+	       "<NextContinuationToken>1Tr/XYExHnhbYLg&amp;veDs2J+wm36Hy4vbOwM=</NextContinuationToken>"
+	       "</ListBucketResult>");
+	put_s3("list-truncated-no-token",
+	       S3_LIST_HEAD "<KeyCount>1</KeyCount><MaxKeys>1</MaxKeys>"
+	       "<IsTruncated>true</IsTruncated>"
+	       S3_CONTENTS("p/packs/00/00aa.pack", "1")
+	       "</ListBucketResult>");
+	put_s3("list-empty",
+	       S3_LIST_HEAD "<KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys>"
+	       "<IsTruncated>false</IsTruncated></ListBucketResult>");
+	put_s3("list-control-keys",
+	       S3_LIST_HEAD "<KeyCount>3</KeyCount><MaxKeys>1000</MaxKeys>"
+	       "<IsTruncated>false</IsTruncated>"
+	       S3_CONTENTS("p/packs/line&#10;feed", "1")
+	       S3_CONTENTS("p/packs/del&#x7f;", "1")
+	       S3_CONTENTS("p/packs/plain", "1")
+	       "</ListBucketResult>");
+	put_s3("error-slowdown",
+	       S3_XML_HEAD "<Error><Code>SlowDown</Code><Message>Please reduce your request "
+	       "rate.</Message><RequestId>4442587FB7D0A2F9</RequestId><HostId>"
+	       "n6V1bZbWkSLk+2TgBqK0X4aJ3l5bOrO7iD8=</HostId></Error>");
+	put_s3("initiate-multipart",
+	       S3_XML_HEAD "<InitiateMultipartUploadResult "
+	       "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>bucket</Bucket>"
+	       "<Key>p/packs/0a/0a1b2c3d4e5f60718293a4b5c6d7e8f9.pack</Key>"
+	       "<UploadId>VXBsb2FkIElEIGZvciA2aWWpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA</UploadId>"
+	       "</InitiateMultipartUploadResult>");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -1218,5 +1283,6 @@ int main(int argc, char **argv)
 	keyname_corpus();
 	pagemap_corpus();
 	pack_and_manifest_corpus();
+	s3xml_corpus();
 	return 0;
 }

@@ -92,7 +92,7 @@ done
 #               constant, not by the input)
 limit_of() {
 	case "$1" in
-	config|keycmp|name|verifyrec) echo 1 ;;
+	config|keycmp|name|verifyrec|s3xml) echo 1 ;;
 	render|csv|manifest|pack|frames|keyname) echo 4 ;;
 	lookup) echo 8 ;;
 	sqlpage|pagemap) echo 4 ;;
