@@ -899,11 +899,13 @@ int tree_sync_remote(struct tree *t, int64_t wait_ms)
 		return 0;
 	/*
 	 * The same manifests as the cache knows: nothing to do (one listing of
-	 * generations/, not of every pack, per call).  Packs only come with
-	 * new generations; prune's deletions come with gone ones.
+	 * generations/, not of every pack, per call).  Packs come with new
+	 * generations and prune's deletions mostly with gone ones; a prune
+	 * that only repacks is caught by the full sync every
+	 * TREE_FULL_SYNC_EVERY calls.
 	 */
 	struct namelist names = { 0 };
-	if (wait_ms == 0 && !repo_list_gens(&t->repo, &names, NULL) &&
+	if (++t->syncs % TREE_FULL_SYNC_EVERY != 1 && !repo_list_gens(&t->repo, &names, NULL) &&
 	    !catalog_open(&c, t->repo.catalog, true)) {
 		struct cat_gen *g = NULL;
 		size_t n = 0;

@@ -169,8 +169,11 @@ struct tree {
 	unsigned bad_count;   /* ... at this many checks in a row */
 	int64_t cat_err_logged; /* monotonic ms of the last "cannot read" line */
 	bool keep_notes;      /* tree_keep_notes: why a name missed goes to note, not the log */
+	unsigned syncs;       /* tree_sync_remote calls (every TREE_FULL_SYNC_EVERY-th is full) */
 	char note[256];
 };
+
+#define TREE_FULL_SYNC_EVERY 12
 
 uint64_t node_ino(const struct node *n);
 /*
