@@ -199,7 +199,7 @@ static int local_get(struct store *s, const char *key, size_t max, uint8_t **dat
 /* fsync the directory (a key, "" for the root) */
 static int sync_dir(struct local *l, const char *dir)
 {
-	int fd, rc = 0;
+	int fd;
 	if (!*dir) {
 		fd = dup(l->root);
 	} else {
@@ -210,12 +210,7 @@ static int sync_dir(struct local *l, const char *dir)
 		if (fd < 0)
 			return fd == -ENOENT ? 0 : fd; /* gone: nothing left to make durable */
 	}
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
+	return fsync_close(fd);
 }
 
 static int local_barrier(struct store *s)

@@ -408,9 +408,8 @@ out:
 	return rc;
 }
 
-int fsync_dir(const char *dir)
+int fsync_close(int fd)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int rc = 0;
 	if (fd < 0)
 		return -errno;
@@ -418,6 +417,11 @@ int fsync_dir(const char *dir)
 		rc = -errno;
 	close(fd);
 	return rc;
+}
+
+int fsync_dir(const char *dir)
+{
+	return fsync_close(open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 }
 
 int write_file_atomic(const char *tmpdir, const char *dir, const char *name,

@@ -215,6 +215,8 @@ int open_regular(const char *path, int *fd, struct stat *st);
  * and the caller frees it.
  */
 int read_file(const char *path, size_t max, uint8_t **data, size_t *len);
+/* fsync fd and close it; -errno (fd < 0: the errno of the open that failed). */
+int fsync_close(int fd);
 /* fsync a directory so that a rename into it is durable. */
 int fsync_dir(const char *dir);
 /*
