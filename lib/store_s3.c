@@ -1009,6 +1009,9 @@ static char *cache_dir(void)
 		return xasprintf("%s/strata", x);
 	if (h && *h == '/')
 		return xasprintf("%s/.cache/strata", h);
+	/* no home (a system service): root's cache is the system's */
+	if (getuid() == 0)
+		return xstrdup("/var/cache/strata");
 	return xasprintf("/tmp/strata-cache-%ld", (long)getuid());
 }
 
