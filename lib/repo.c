@@ -267,7 +267,7 @@ static char *remote_message(const char *path, const struct repo *r, int rc)
 {
 	switch (rc) {
 	case -ENOKEY:
-		return xasprintf("cannot open '%s': no credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_ENDPOINT_URL for a store other than AWS)",
+		return xasprintf("cannot open '%s': no credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE for a profile in ~/.aws/credentials (and AWS_ENDPOINT_URL for a store other than AWS)",
 				 path);
 	case -ENXIO:
 		return xasprintf("'%s' is not a usable S3 location; write s3://BUCKET[/PREFIX], and AWS_ENDPOINT_URL as http(s)://HOST[:PORT]",

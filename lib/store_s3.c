@@ -29,6 +29,7 @@
  *  - locks are objects with a lease (see the lock section below).
  * Credentials never appear in messages.
  */
+#include "strata/awsconf.h"
 #include "strata/log.h"
 #include "strata/s3xml.h"
 #include "strata/sigv4.h"
@@ -1025,13 +1026,76 @@ static unsigned env_uint(const char *name, unsigned dflt, unsigned min, unsigned
 	return *end || x < min || x > max ? dflt : (unsigned)x;
 }
 
+/* key of the profile's section in the AWS file named by env var (else ~/.aws/dflt); NULL if none. */
+static char *aws_file_value(const char *var, const char *dflt, const char *section, const char *key)
+{
+	const char *f = getenv(var), *h = getenv("HOME");
+	char *path = f && *f ? xstrdup(f) : h && *h ? xasprintf("%s/.aws/%s", h, dflt) : NULL;
+	uint8_t *d = NULL;
+	size_t n = 0;
+	char *v = NULL;
+	if (path && read_file(path, 1u << 20, &d, &n) == 0)
+		aws_ini_get((const char *)d, n, section, key, &v);
+	if (d)
+		explicit_bzero(d, n); /* it may hold secrets */
+	free(d);
+	free(path);
+	if (v && !*v) {
+		free(v);
+		v = NULL;
+	}
+	return v;
+}
+
+static int s3_open_with(const char *where, bool create, const char *access, const char *secret,
+			const char *token, const char *region, const char *endpoint,
+			struct store **out);
+
 static int s3_open_store(const char *where, bool create, struct store **out)
+{
+	const char *access = env("AWS_ACCESS_KEY_ID", NULL), *secret = env("AWS_SECRET_ACCESS_KEY", NULL);
+	const char *token = env("AWS_SESSION_TOKEN", NULL);
+	const char *endpoint = env("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
+	const char *region = env("AWS_REGION", "AWS_DEFAULT_REGION");
+	/* without them in the environment: the profile's, from AWS's shared files */
+	const char *profile = env("AWS_PROFILE", "AWS_DEFAULT_PROFILE");
+	char *f_access = NULL, *f_secret = NULL, *f_token = NULL, *f_region = NULL, *f_endpoint = NULL;
+	char *csec = !profile || !strcmp(profile, "default") ? xstrdup("default")
+							     : xasprintf("profile %s", profile);
+	if (!access || !secret) {
+		const char *p = profile ? profile : "default";
+		f_access = aws_file_value("AWS_SHARED_CREDENTIALS_FILE", "credentials", p,
+					  "aws_access_key_id");
+		f_secret = aws_file_value("AWS_SHARED_CREDENTIALS_FILE", "credentials", p,
+					  "aws_secret_access_key");
+		f_token = aws_file_value("AWS_SHARED_CREDENTIALS_FILE", "credentials", p,
+					 "aws_session_token");
+		access = f_access;
+		secret = f_secret;
+		token = f_token;
+	}
+	if (!region)
+		region = f_region = aws_file_value("AWS_CONFIG_FILE", "config", csec, "region");
+	if (!endpoint)
+		endpoint = f_endpoint = aws_file_value("AWS_CONFIG_FILE", "config", csec, "endpoint_url");
+	free(csec);
+	int rc = s3_open_with(where, create, access, secret, token, region, endpoint, out);
+	if (f_secret)
+		explicit_bzero(f_secret, strlen(f_secret));
+	free(f_access);
+	free(f_secret);
+	free(f_token);
+	free(f_region);
+	free(f_endpoint);
+	return rc;
+}
+
+static int s3_open_with(const char *where, bool create, const char *access, const char *secret,
+			const char *token, const char *region, const char *endpoint,
+			struct store **out)
 {
 	const char *b = where + 5, *sl = strchr(b, '/');
 	size_t blen = sl ? (size_t)(sl - b) : strlen(b);
-	const char *access = env("AWS_ACCESS_KEY_ID", NULL), *secret = env("AWS_SECRET_ACCESS_KEY", NULL);
-	const char *endpoint = env("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
-	const char *region = env("AWS_REGION", "AWS_DEFAULT_REGION");
 	int rc;
 
 	*out = NULL;
@@ -1063,7 +1127,7 @@ static int s3_open_store(const char *where, bool create, struct store **out)
 	s->prefix = (char *)buf_detach(&p, NULL);
 	s->access = xstrdup(access);
 	s->secret = xstrdup(secret);
-	s->token = env("AWS_SESSION_TOKEN", NULL) ? xstrdup(env("AWS_SESSION_TOKEN", NULL)) : NULL;
+	s->token = token ? xstrdup(token) : NULL;
 	s->region = xstrdup(region ? region : "us-east-1");
 	if (endpoint) {
 		const char *h = strstr(endpoint, "://") + 3;

@@ -141,8 +141,21 @@ case $etag in *-"$parts") ;; *) fail "the $big-byte pack was not uploaded in $pa
 "$STRATA" cat "$R2" latest/blobs/blobs.csv | md5sum >"$T/big.md5"
 oracle table-csv "$T/big.db" blobs | md5sum | cmp -s - "$T/big.md5" || fail "the blobs read back differ"
 
+# credentials and endpoint from AWS's shared files, by profile, as the CLI reads them
+mkdir -p "$T/home/.aws"
+printf '[default]\naws_access_key_id = NOTTHEKEY\naws_secret_access_key = nope\n\n[ci]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
+    "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" >"$T/home/.aws/credentials"
+printf '[profile ci]\nregion = %s\nendpoint_url = %s\n' "$AWS_REGION" "$AWS_ENDPOINT_URL" >"$T/home/.aws/config"
+noenv=(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_REGION -u AWS_DEFAULT_REGION
+       -u AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL_S3 HOME="$T/home")
+"${noenv[@]}" AWS_PROFILE=ci "$STRATA" ls "$R" >"$T/ls.profile" || fail "ls with the ci profile"
+cmp -s "$T/ls.profile" <("$STRATA" ls "$R") || fail "ls with the profile differs"
+"${noenv[@]}" AWS_PROFILE=ci AWS_ENDPOINT_URL=http://127.0.0.1:1 STRATA_S3_RETRIES=1 "$STRATA" ls "$R" >/dev/null 2>&1 &&
+    fail "AWS_ENDPOINT_URL did not win over the profile's endpoint_url"
+
 # errors: one line, non-zero, no secret in them
-expect_err 1 "no credentials" env -u AWS_ACCESS_KEY_ID "$STRATA" ls "$R"
+expect_err 1 "no credentials" env -u AWS_ACCESS_KEY_ID -u AWS_PROFILE -u AWS_SHARED_CREDENTIALS_FILE \
+    HOME="$T/nohome" "$STRATA" ls "$R"
 AWS_SECRET_ACCESS_KEY=wrong-secret-0123456789 "$STRATA" ls "$R" >"$T/bad.out" 2>&1 && fail "ls with a wrong secret succeeded"
 grep -q "403\|refused" "$T/bad.out" || fail "wrong secret said: $(cat "$T/bad.out")"
 grep -q "wrong-secret" "$T/bad.out" && fail "the secret is in the message"
