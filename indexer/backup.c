@@ -1799,7 +1799,12 @@ static int store_generation(struct catalog *c, struct repo *r, const struct back
 		set_err(err, "cannot get random bytes for the generation id");
 		return -EIO;
 	}
-	rc = repo_claim_seq(r, &m->seq, m->name);
+	char idhex[33], *claim;
+	hex_encode(idhex, m->id, 16);
+	/* the generation's random id makes the claim this backup's own (a retried PUT knows it) */
+	claim = xasprintf("%s %s\n", m->name, idhex);
+	rc = repo_claim_seq(r, &m->seq, claim);
+	free(claim);
 	if (rc) {
 		set_err(err, "cannot claim a generation number in '%s': %s", r->path, strerror(-rc));
 		return rc;

@@ -272,6 +272,9 @@ static char *remote_message(const char *path, const struct repo *r, int rc)
 	case -ENXIO:
 		return xasprintf("'%s' is not a usable S3 location; write s3://BUCKET[/PREFIX], and AWS_ENDPOINT_URL as http(s)://HOST[:PORT]",
 				 path);
+	case -EPERM:
+		return xasprintf("cannot open '%s': this host's cache directory for it ($XDG_CACHE_HOME/strata, else ~/.cache/strata) belongs to another user or others may write to it; set XDG_CACHE_HOME to a directory of your own",
+				 path);
 	case -ENOMEDIUM:
 		return xasprintf("cannot open '%s': the bucket does not exist; create it first (strata uses a bucket, it does not make one), or check the name and AWS_ENDPOINT_URL",
 				 path);
@@ -411,7 +414,7 @@ char *repo_seq_key(uint64_t seq)
 	return xasprintf("seqs/%llu", (unsigned long long)seq);
 }
 
-int repo_claim_seq(const struct repo *r, uint64_t *seq, const char *name)
+int repo_claim_seq(const struct repo *r, uint64_t *seq, const char *claim)
 {
 	if (r->store->local)
 		return 0;
@@ -419,7 +422,7 @@ int repo_claim_seq(const struct repo *r, uint64_t *seq, const char *name)
 		if (*seq >= (1u << 24))
 			return -ERANGE;
 		char *key = repo_seq_key(*seq);
-		int rc = store_put(r->store, key, name, strlen(name), STORE_IF_ABSENT);
+		int rc = store_put(r->store, key, claim, strlen(claim), STORE_IF_ABSENT);
 		free(key);
 		if (rc != -EEXIST)
 			return rc;

@@ -342,7 +342,17 @@ static int list_dir(int dfd, const char *rel, unsigned depth, store_list_fn fn, 
 		close(dfd);
 		return rc;
 	}
-	while (!rc && (e = readdir(d))) {
+	/*
+	 * A listing is complete or an error: prune and the catalog act on what
+	 * is not listed (errno is checked after readdir's NULL).
+	 */
+	for (;;) {
+		errno = 0;
+		if (rc || !(e = readdir(d))) {
+			if (!rc && errno)
+				rc = -errno;
+			break;
+		}
 		if (e->d_name[0] == '.')
 			continue;
 		char *name = *rel ? xasprintf("%s/%s", rel, e->d_name) : xstrdup(e->d_name);
@@ -355,8 +365,16 @@ static int list_dir(int dfd, const char *rel, unsigned depth, store_list_fn fn, 
 		if (dir && depth) {
 			int sfd = openat(dirfd(d), e->d_name,
 					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			/* replaced by a link since readdir: listed as a name, not followed */
-			rc = sfd >= 0 ? list_dir(sfd, name, depth - 1, fn, arg) : fn(name, arg);
+			/*
+			 * Replaced by a link or a file since readdir: listed as a name,
+			 * not followed; any other failure fails the listing.
+			 */
+			if (sfd >= 0)
+				rc = list_dir(sfd, name, depth - 1, fn, arg);
+			else if (errno == ELOOP || errno == ENOTDIR || errno == ENOENT)
+				rc = fn(name, arg);
+			else
+				rc = -errno;
 		} else {
 			rc = fn(name, arg);
 		}

@@ -39,6 +39,7 @@
 #include <curl/curl.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,9 @@ struct xfer {
 	bool overflow;
 	struct buf err;        /* an error response's body (bounded) */
 	long status;
+	uint64_t clen;         /* the response's Content-Length, when it said one */
+	bool have_clen;
+	char region[64];       /* x-amz-bucket-region of a redirect */
 };
 
 static size_t on_body(char *p, size_t sz, size_t n, void *arg)
@@ -150,6 +154,7 @@ static size_t on_header(char *p, size_t sz, size_t n, void *arg)
 		/* a new response (after 100 Continue, or a redirect): its status */
 		const char *sp = memchr(p, ' ', len);
 		x->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+		x->have_clen = false;
 		return len;
 	}
 	char line[512];
@@ -165,8 +170,13 @@ static size_t on_header(char *p, size_t sz, size_t n, void *arg)
 	char *v = colon + 1;
 	while (*v == ' ')
 		v++;
-	if (q->content_length && !strcasecmp(line, "content-length"))
-		*q->content_length = strtoull(v, NULL, 10);
+	if (!strcasecmp(line, "content-length")) {
+		x->clen = strtoull(v, NULL, 10);
+		x->have_clen = true;
+		if (q->content_length)
+			*q->content_length = x->clen;
+	} else if (!strcasecmp(line, "x-amz-bucket-region"))
+		snprintf(x->region, sizeof(x->region), "%s", v);
 	else if (q->etag && !strcasecmp(line, "etag"))
 		snprintf(q->etag, 128, "%s", v);
 	else if (q->last_modified && !strcasecmp(line, "last-modified")) {
@@ -197,6 +207,16 @@ static size_t on_send(char *p, size_t sz, size_t n, void *arg)
 	}
 	x->sent += want;
 	return want;
+}
+
+/* curl rewinds the body to send it again (a kept connection that died under it) */
+static int on_seek(void *arg, curl_off_t offset, int origin)
+{
+	struct xfer *x = arg;
+	if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > x->q->body_len)
+		return CURL_SEEKFUNC_FAIL;
+	x->sent = (uint64_t)offset;
+	return CURL_SEEKFUNC_OK;
 }
 
 static CURL *take_handle(struct s3 *s)
@@ -281,7 +301,8 @@ static bool retryable(CURLcode cc, long status)
 		       cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR || cc == CURLE_GOT_NOTHING ||
 		       cc == CURLE_PARTIAL_FILE || cc == CURLE_COULDNT_RESOLVE_HOST ||
 		       cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_HTTP2 ||
-		       cc == CURLE_HTTP2_STREAM || cc == CURLE_READ_ERROR;
+		       cc == CURLE_HTTP2_STREAM || cc == CURLE_READ_ERROR ||
+		       cc == CURLE_SEND_FAIL_REWIND;
 	return status >= 500 || status == 429 || status == 408;
 }
 
@@ -353,17 +374,22 @@ static long s3_do(struct s3 *s, const struct s3_req *q)
 			break;
 		}
 		struct curl_slist *hl = NULL;
-		char line[2048];
+		char *line;
+		/* whole lines, however long (an STS session token has no fixed size) */
 		for (size_t i = 0; i < nh; i++) {
-			snprintf(line, sizeof(line), "%s: %s", h[i].name, h[i].value);
+			line = xasprintf("%s: %s", h[i].name, h[i].value);
 			hl = curl_slist_append(hl, line);
+			free(line);
 		}
 		for (size_t i = 0; i < sg.nadd; i++) {
-			snprintf(line, sizeof(line), "%s: %s", sg.add[i].name, sg.add[i].value);
+			line = xasprintf("%s: %s", sg.add[i].name, sg.add[i].value);
 			hl = curl_slist_append(hl, line);
+			free(line);
 		}
-		snprintf(line, sizeof(line), "authorization: %s", sg.authorization);
+		line = xasprintf("authorization: %s", sg.authorization);
 		hl = curl_slist_append(hl, line);
+		explicit_bzero(line, strlen(line));
+		free(line);
 		sigv4_signed_release(&sg);
 		hl = curl_slist_append(hl, "Expect:"); /* no 100-continue round trip */
 
@@ -390,11 +416,15 @@ static long s3_do(struct s3 *s, const struct s3_req *q)
 			curl_easy_setopt(c, CURLOPT_READFUNCTION, on_send);
 			curl_easy_setopt(c, CURLOPT_READDATA, &x);
 			curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)q->body_len);
+			curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+			curl_easy_setopt(c, CURLOPT_SEEKDATA, &x);
 		} else if (!strcmp(q->method, "POST")) {
 			curl_easy_setopt(c, CURLOPT_POST, 1L);
 			curl_easy_setopt(c, CURLOPT_READFUNCTION, on_send);
 			curl_easy_setopt(c, CURLOPT_READDATA, &x);
 			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->body_len);
+			curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+			curl_easy_setopt(c, CURLOPT_SEEKDATA, &x);
 		} else if (strcmp(q->method, "GET")) {
 			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
 		}
@@ -407,21 +437,40 @@ static long s3_do(struct s3 *s, const struct s3_req *q)
 		else
 			curl_easy_cleanup(c); /* a connection abandoned mid-body is not reused */
 
+		/*
+		 * A success whose body is not what its header said (cut short), or
+		 * a HEAD without the size asked for: the transfer failed, whatever
+		 * curl thought; tried again like a dropped connection.
+		 */
+		bool cut = false;
+		if (cc == CURLE_OK && status >= 200 && status < 300 && !x.overflow)
+			cut = !strcmp(q->method, "HEAD") ? q->content_length && !x.have_clen
+							  : x.have_clen && x.got != x.clen;
 		if (x.overflow && status < 300) {
 			result = q->fixed ? -EUCLEAN : -EFBIG;
 			buf_release(&x.err);
 			break;
 		}
-		if (cc == CURLE_OK && status >= 200 && status < 300 && q->fixed &&
+		if (!cut && cc == CURLE_OK && status >= 200 && status < 300 && q->fixed &&
 		    x.got != q->fixed_len) {
-			/* a short ranged read: the object is shorter than its size said */
+			/* a short ranged read the store stands by: the object is shorter than its size said */
 			result = -EUCLEAN;
 			buf_release(&x.err);
 			break;
 		}
-		bool again = retryable(cc, status) && attempt + 1 < s->retries;
+		bool again = (cut || retryable(cc, status)) && attempt + 1 < s->retries;
 		if (!again) {
-			if (cc != CURLE_OK) {
+			if (cut) {
+				log_msg("s3: %s %s%s: the answer was cut short after %u attempt%s",
+					q->method, s->prefix, q->key ? q->key : "", attempt + 1,
+					attempt ? "s" : "");
+				result = -EIO;
+			} else if (status >= 300 && status < 400) {
+				log_msg("s3: %s %s%s: HTTP %ld (a redirect: the bucket is %s%s); set AWS_REGION to the bucket's region",
+					q->method, s->prefix, q->key ? q->key : "", status,
+					*x.region ? "in region " : "elsewhere", x.region);
+				result = -EIO;
+			} else if (cc != CURLE_OK) {
 				log_msg("s3: %s %s%s: %s after %u attempt%s", q->method, s->prefix,
 					q->key ? q->key : "", curl_easy_strerror(cc), attempt + 1,
 					attempt ? "s" : "");
@@ -545,7 +594,19 @@ static int s3_put(struct store *st, const char *key, const void *data, size_t le
 {
 	struct s3_req q = { .method = "PUT", .key = key, .body = data ? data : "", .body_fd = -1,
 			    .body_len = len, .if_none_match = flags & STORE_IF_ABSENT };
-	return status_rc(s3_do(S(st), &q));
+	int rc = status_rc(s3_do(S(st), &q));
+	if (rc == -EEXIST) {
+		/*
+		 * A retry of our own write that had landed (its answer lost) is
+		 * refused too: the object holding exactly our bytes is ours.
+		 */
+		uint8_t *d = NULL;
+		size_t n = 0;
+		if (s3_get(st, key, len, &d, &n) == 0 && n == len && !memcmp(d, data ? data : "", len))
+			rc = 0;
+		free(d);
+	}
+	return rc;
 }
 
 static int s3_tmp_create(struct store *st, const char *hint, char **path)
@@ -570,8 +631,10 @@ static int put_multipart(struct s3 *s, const char *key, int fd, uint64_t len)
 	struct s3_req q = { .method = "POST", .key = key, .query = up, .nquery = 1, .body = "",
 			    .body_fd = -1, .out = &resp, .out_max = 1 << 16 };
 	int rc = status_rc(s3_do(s, &q));
-	if (rc)
+	if (rc) {
+		buf_release(&resp);
 		return rc;
+	}
 	buf_addc(&resp, 0);
 	const char *from = (const char *)resp.data;
 	char *upload = s3_xml_text((const char *)resp.data, &from, "UploadId");
@@ -739,7 +802,8 @@ static int lock_live(struct s3 *s, const char *key, char **holder)
 	if (rc)
 		return rc;
 	const char *e = strstr((const char *)d, "expires = ");
-	long long exp = e ? strtoll(e + 10, NULL, 10) : 0;
+	/* a lock that does not say when it ends is taken as held: never delete what we cannot read */
+	long long exp = e ? strtoll(e + 10, NULL, 10) : LLONG_MAX;
 	if (holder && exp > (long long)time(NULL)) {
 		const char *nl = strchr((const char *)d, '\n');
 		struct buf b = BUF_INIT;
@@ -763,15 +827,17 @@ static int shared_seen(const char *name, void *arg)
 {
 	struct shared_scan *sc = arg;
 	char *key = xasprintf("%s/%s", sc->dir, name);
+	int l = 0;
 	if (!sc->mine || strcmp(key, sc->mine)) {
-		int l = lock_live(sc->s, key, &sc->holder);
+		l = lock_live(sc->s, key, &sc->holder);
 		if (l > 0)
 			sc->live++;
 		else if (l == 0)
 			s3_del(&sc->s->s, key); /* stale: its holder died */
 	}
 	free(key);
-	return 0;
+	/* a holder that cannot be read stops the look: never taken for absent */
+	return l < 0 ? l : 0;
 }
 
 /* live shared holders of name other than mine; -errno */
@@ -1156,6 +1222,11 @@ static int s3_open_with(const char *where, bool create, const char *access, cons
 	s->s.cache = cache_dir();
 	s->s.tmp = xasprintf("%s/tmp", s->s.cache);
 	rc = mkdir_p(s->s.tmp, 0700);
+	/* ours alone to write: in /tmp another user could have made it first, to plant files */
+	struct stat cs;
+	if (!rc && (lstat(s->s.cache, &cs) < 0 || !S_ISDIR(cs.st_mode) || cs.st_uid != getuid() ||
+		    (cs.st_mode & 022)))
+		rc = -EPERM;
 	if (!rc && create) {
 		/* a new repository needs an empty place: no config there yet */
 		struct store_file *f;

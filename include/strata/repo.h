@@ -122,11 +122,12 @@ char *repo_gen_key(const char *name);
  * other writer takes either.  A local repository has one writer at a time:
  * nothing to do.  A remote one is written by many hosts at once, each
  * knowing the numbers its own catalog holds: the number is claimed by
- * creating "seqs/<n>" if absent (holding name), and the next is tried
+ * creating "seqs/<n>" if absent (holding claim: text of this writer's own,
+ * "<generation name> <generation id>\n"), and the next is tried
  * while another host holds it.  Claims stay when their generation goes
  * (a few bytes each), so that a number is never given twice.
  */
-int repo_claim_seq(const struct repo *r, uint64_t *seq, const char *name);
+int repo_claim_seq(const struct repo *r, uint64_t *seq, const char *claim);
 /* The key of generation number seq's claim (caller frees). */
 char *repo_seq_key(uint64_t seq);
 /* Open pack name (32 hex) for reads. */

@@ -42,6 +42,11 @@ int main(void)
 	CHECK(is(creds, "missing", "region", -ENOENT, NULL));
 	/* a nested value's lines are not keys of the section */
 	CHECK(is(creds, "profile prod", "s3", 0, ""));
+	CHECK(is(creds, "profile prod", "max_concurrent_requests", -ENOENT, NULL));
+	CHECK(is("[profile dev]\nendpoint_url = http://s3.dev\ndynamodb =\n  endpoint_url = http://localhost:8000\nregion = r\n",
+		 "profile dev", "endpoint_url", 0, "http://s3.dev"));
+	CHECK(is("[profile dev]\ndynamodb =\n  endpoint_url = http://localhost:8000\nregion = r\n",
+		 "profile dev", "region", 0, "r"));
 	/* a key before any section belongs to none */
 	CHECK(is("region = x\n[default]\n", "default", "region", -ENOENT, NULL));
 	CHECK(is("[default\nregion = x\n", "default", "region", -EINVAL, NULL));
