@@ -222,8 +222,13 @@ static int get_block(struct cfile *f, uint64_t k, uint8_t *out, size_t len)
 	pthread_mutex_unlock(&c->mu);
 	if (rc)
 		return rc;
-	if (store_file_size(f->inner) != f->f.size)
-		return -EUCLEAN; /* the size kept is not this pack's: never mix the two */
+	if (store_file_size(f->inner) != f->f.size) {
+		/* the size kept is not this pack's: never mix the two; the next open asks again */
+		char *sp = xasprintf("%s/%s.size", c->dir, f->name);
+		unlink(sp);
+		free(sp);
+		return -EUCLEAN;
+	}
 	rc = store_pread(f->inner, out, len, k * STORE_CACHE_BLOCK);
 	if (rc)
 		return rc;
