@@ -2,6 +2,7 @@
 # strata benchmark: strata measured against references in the same run.
 #
 #   scripts/bench.sh [--rows N] [--dir DIR] [--json FILE] [--trials N] [--quick]
+#                    [--no-s3 | --s3-only]
 #
 # One command on a fresh Debian 12 machine (as root): installs what is missing
 # with scripts/deps.sh (strata's build dependencies and the references:
@@ -56,6 +57,24 @@
 #               updated a day; made once, kept) vs `restic forget ... --prune`
 #               of the same 365 days; `strata verify` of the bench repository
 #               (packs evicted) vs `restic check --read-data` of the CSV's
+#   s3          (--no-s3 leaves it out; --s3-only runs it alone) a one-node
+#               Ceph RGW on loopback (tests/integration/rgw.sh: monitor,
+#               memstore OSD, radosgw; the data in the OSD's memory; Ceph
+#               installed with scripts/deps.sh), the same one for both tools:
+#               `strata backup s3://...` of the .db file vs `restic backup` to
+#               `s3:http://127.0.0.1:PORT/BUCKET` (one new bucket each per
+#               trial), seconds and bytes in the bucket; through fresh mounts
+#               of trial 1's backups (`strata index`, then `stratafs s3://...`;
+#               `restic mount`), the first read of the whole table file
+#               (strata: GEN/orders/orders.csv; restic: snapshots/latest/
+#               orders.db, the file it stored: each side's own bytes, both
+#               printed) and 2,000 preads of 4 KiB at fixed-seed offsets
+#               (reads/s; restic in the first trial only); then 1,000
+#               generations (100 with --quick) of a 100-row db made by as many
+#               `strata backup s3://... --at` (timed), and what a new host pays:
+#               catalog cache deleted -> `strata index` -> `stratafs` ready ->
+#               `ls MNT` listing them all, and the same mount with the cache warm
+#               (printed after the main table, ratio > 1: strata better)
 # Prints one table (ratio > 1: strata better); --json FILE writes the same.
 # docs/PERFORMANCE.md explains every row. A reference that cannot be installed
 # or run shows "n/a (why)" instead of stopping the bench. Every exit path
@@ -69,6 +88,8 @@ QUICK=
 DIR=${TMPDIR:-/tmp}/strata-bench
 JSON=
 TRIALS=3
+S3=1        # the S3 section
+S3_ONLY=    # only that section
 while [ $# -gt 0 ]; do
     case "$1" in
         --rows) ROWS=$2; ROWS_SET=1; shift 2 ;;
@@ -76,6 +97,8 @@ while [ $# -gt 0 ]; do
         --json) JSON=$2; shift 2 ;;
         --trials) TRIALS=$2; shift 2 ;;
         --quick) QUICK=1; shift ;;
+        --no-s3) S3=; shift ;;
+        --s3-only) S3=1; S3_ONLY=1; shift ;;
         *) echo "bench: unknown argument '$1'; see the header of $0" >&2; exit 2 ;;
     esac
 done
@@ -120,8 +143,15 @@ PIDS=$DIR/pids            # "PID NAME" of every daemon started and not yet stopp
 mkdir -p "$MNT"
 DPID=
 SECTION=     # pid (and process group) of the running section
+# is_mounted: something is mounted on $MNT, read from the mount table: a FUSE
+# mount whose daemon died answers stat with ENOTCONN, which `mountpoint` takes
+# for "not a mountpoint" (seen: restic mount ended by the INT/TERM trap)
+is_mounted() {
+    M=$(printf '%s' "$MNT" | sed 's/\\/\\134/g; s/ /\\040/g; s/\t/\\011/g') \
+        awk '$5 == ENVIRON["M"] { f = 1 } END { exit !f }' /proc/self/mountinfo
+}
 unmount_mnt() {
-    if mountpoint -q "$MNT" 2>/dev/null; then
+    if is_mounted; then
         fusermount3 -u "$MNT" 2>/dev/null || { sleep 0.3; fusermount3 -u "$MNT" 2>/dev/null; } ||
             fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null || true
     fi
@@ -150,6 +180,8 @@ cleanup() {
     done <"$PIDS"
     : >"$PIDS"
     unmount_mnt
+    # the S3 section's Ceph RGW: rgw.sh stops the daemons it started, by pid
+    if declare -F rgw_stop >/dev/null; then rgw_stop >>"$DIR/logs/rgw.log" 2>&1 || true; fi
 }
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT TERM
@@ -191,6 +223,30 @@ catalog_bytes() {
         - (SELECT freelist_count FROM pragma_freelist_count())) * (SELECT page_size FROM pragma_page_size());"
 }
 gen_name() { echo "$1" | sed 's/://g'; }  # 2026-11-20T02:00:00Z -> 2026-11-20T020000Z
+# small_db PATH TABLES ROWS: a small deterministic database (kept once made)
+small_db() {   # PATH TABLES ROWS
+    [ -f "$1" ] && return 0
+    $PY - "$1.tmp" "$2" "$3" <<'EOF'
+import random, sqlite3, sys
+path, tables, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rnd = random.Random(5)
+db = sqlite3.connect(path)
+for t in range(tables):
+    name = "orders" if tables == 1 else "t%04d" % t
+    db.execute("CREATE TABLE %s(id INTEGER PRIMARY KEY, customer TEXT, amount REAL, note TEXT)" % name)
+    db.executemany("INSERT INTO %s VALUES(?,?,?,?)" % name,
+                   [(i, "customer%d" % rnd.randrange(1000), round(rnd.uniform(1, 500), 2),
+                     None if rnd.random() < 0.3 else "note %d" % rnd.randrange(100))
+                    for i in range(1, n + 1)])
+db.commit(); db.close()
+EOF
+    mv "$1.tmp" "$1"
+}
+# times "2020-01-01T00:00:00Z" + i hours, for i < N
+at_times() { $PY -c 'import datetime,sys
+t0 = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
+for i in range(int(sys.argv[1])): print((t0 + datetime.timedelta(hours=i)).strftime("%Y-%m-%dT%H:%M:%SZ"))' "$1"; }
+EMD=; command -v eatmydata >/dev/null && EMD=eatmydata
 
 # run_section NAME FUNC ARGS: run in a subshell with set -e; a failure records
 # "n/a" for NAME with the last line it printed on stderr, and the bench goes on.
@@ -310,10 +366,198 @@ export RESTIC_PASSWORD=strata-bench RESTIC_CACHE_DIR=$DIR/restic-cache RESTIC_PR
 export BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
 export BORG_FUSE_IMPL=pyfuse3 BORG_BASE_DIR=$DIR/borg-home
 
-# --- backup ----------------------------------------------------------------
 # put_source FILE: the file to back up, at the same path $W every time (a hard
 # link: no copy to write back), evicted from the page cache
 put_source() { ln -f "$1" "$W"; evict "$W"; }
+# finish: stop everything, print the table(s); the end of every run
+finish() {
+    cleanup
+    rm -rf "$DIR/work" "$RESTIC_CACHE_DIR"
+    meta prep_s $((PREP_US / 1000000))
+    meta wall_s "$(usecs "$T_START" | cut -d. -f1)"
+    if [ -z "$S3_ONLY" ]; then
+        $PY "$ROOT/bench/report.py" "$RES" ${JSON:+--json "$JSON"}
+    fi
+    if [ -n "$S3" ]; then
+        $PY "$ROOT/scripts/bench_s3_report.py" "$RES" ${JSON:+--json "$JSON"} ${S3_ONLY:+--alone}
+    fi
+}
+
+# --- S3: strata and restic against one Ceph RGW on loopback -----------------
+# tests/integration/rgw.sh starts the RGW (monitor, memstore OSD, radosgw: the
+# bucket's data live in the OSD's memory) in $S3DIR/rgw and exports the AWS_*
+# variables both tools read; cleanup() stops it on every exit path. Nothing of
+# it is kept between runs: each run makes its buckets anew.
+S3DIR=$DIR/s3
+S3GENS_N=1000; [ -n "$QUICK" ] && S3GENS_N=100
+S3R=s3://strata-bench-1       # trial 1's strata backup of the bench db: the one read
+S3G=s3://strata-gens          # $S3GENS_N generations of a 100-row db
+S3GCACHE=$S3DIR/cache-gens    # the catalog cache of $S3G alone (what a new host lacks)
+S3GDB=$DIR/small-100rows.db
+RS3=                          # trial 1's restic repository, once the RGW is up
+# shellcheck source=../tests/integration/rgw.sh
+. "$ROOT/tests/integration/rgw.sh"
+s3_start() {   # in the main shell: the RGW's daemons are its children
+    local rc=0 why
+    rm -rf "$S3DIR"; mkdir -p "$S3DIR"
+    bash "$ROOT/scripts/deps.sh" --no-recommends ceph-mon ceph-osd radosgw ceph-common ||
+        say "could not install Ceph (ceph-mon ceph-osd radosgw ceph-common)"
+    # room for every trial's two backups of the db, uncompressed, and the rest
+    export RGW_OSD_BYTES=$(( (2 * TRIALS + 1) * SRC_BYTES + (1 << 30) ))
+    rgw_start "$S3DIR/rgw" >"$DIR/logs/rgw.log" 2>&1 || rc=$?
+    if [ $rc != 0 ]; then
+        why=$(grep -m 1 '^SKIP\|^FAIL' "$DIR/logs/rgw.log" | cut -c1-160)
+        na s3 "${why:-the Ceph RGW did not start: see $DIR/logs/rgw.log}"
+        return 1
+    fi
+    meta s3.rgw_start_s "$RGW_START_SECONDS"
+    meta s3.rgw_osd_bytes "$RGW_OSD_BYTES"
+    export XDG_CACHE_HOME=$S3DIR/cache    # strata's catalog caches (and temporary packs)
+    RS3=s3:$RGW_ENDPOINT/restic-bench-1
+}
+# bucket_bytes BUCKET: the bytes of the objects in BUCKET (RGW's own count)
+bucket_bytes() {
+    radosgw-admin -c "$RGW_DIR/ceph.conf" bucket stats --bucket="$1" 2>>"$DIR/logs/rgw.log" |
+        $PY -c 'import json, sys; print(json.load(sys.stdin)["usage"].get("rgw.main", {}).get("size", 0))'
+}
+s3_backup_strata() {   # TRIAL: the bench db into a new bucket
+    local b=strata-bench-$1 s
+    rgw_mkbucket "$b"
+    "$STRATA" init "s3://$b" >/dev/null
+    put_source "$DB"
+    s=$(now); "$STRATA" backup "s3://$b" "$W" --at $AT1 >"$DIR/logs/s3-backup-strata.out"
+    rec s3.backup.strata_s "$(usecs "$s")"
+    meta s3.backup_strata_said "$(tail -n 1 "$DIR/logs/s3-backup-strata.out")"
+    meta s3.stored.strata "$(bucket_bytes "$b")"
+}
+s3_backup_restic() {   # TRIAL: the same file, same path, into a new bucket
+    local b=restic-bench-$1 s
+    rgw_mkbucket "$b"
+    # a cache of its own, kept (as strata's catalog cache) for the mount of trial 1's
+    export RESTIC_CACHE_DIR=$S3DIR/restic-cache-$1
+    rm -rf "$RESTIC_CACHE_DIR"; restic -q -r "s3:$RGW_ENDPOINT/$b" init >/dev/null
+    meta s3.restic_repo_version "$(restic -q -r "s3:$RGW_ENDPOINT/$b" cat config |
+        $PY -c 'import json, sys; print(json.load(sys.stdin)["version"])')"
+    put_source "$DB"
+    cd "$DIR/work"
+    s=$(now); restic -q -r "s3:$RGW_ENDPOINT/$b" backup orders.db >/dev/null
+    rec s3.backup.restic_s "$(usecs "$s")"
+    cd "$DIR"
+    meta s3.stored.restic "$(bucket_bytes "$b")"
+}
+s3_index() { "$STRATA" index "$S3R" >/dev/null; }   # up to date already: the backup did it
+# s3_mount TOOL: a fresh mount of trial 1's backup; sets F, the file to read
+s3_mount() {
+    case $1 in
+        strata) F=$MNT/$GEN1/orders/orders.csv
+                start_daemon "$DIR/logs/stratafs-s3.log" "$F" "$F" "$STRATAFS" "$S3R" "$MNT" -f ;;
+        restic) F=$MNT/snapshots/latest/orders.db
+                start_daemon "$DIR/logs/restic-s3.log" "$F" "$F" \
+                    env RESTIC_CACHE_DIR="$S3DIR/restic-cache-1" restic -r "$RS3" mount "$MNT" ;;
+    esac
+}
+# s3_read TOOL: the whole file, first read of a fresh mount (page cache of it dropped)
+s3_read() {
+    local o size
+    s3_mount "$1"
+    rec "s3.mount.$1.ready_s" "${READY[0]}"
+    size=$(stat -c %s "$F"); meta "s3.read.$1_bytes" "$size"
+    evict "$F"
+    o=$("$PROBE" read "$F")
+    [ "${o#* }" = "$size" ] || { echo "read ${o#* } bytes of $F, whose size is $size" >&2; return 1; }
+    rec "s3.read.$1_s" "${o% *}"
+    stop_daemon
+}
+# s3_rand TOOL: 2,000 preads of 4 KiB at fixed-seed offsets, fresh mount
+s3_rand() {
+    local s out
+    s3_mount "$1"
+    s=$(now); out=$("$PROBE" rand "$F" 2000 7); rec "s3.rand.$1_s" "$(usecs "$s")"
+    rec "s3.rand.$1.median_ms" "${out% *}"; rec "s3.rand.$1.p99_ms" "${out#* }"
+    stop_daemon
+}
+# $S3GENS_N generations of a 100-row db, one `strata backup --at` each, timed
+s3_gens_make() {
+    local s i=0 at
+    small_db "$S3GDB" 1 100
+    rgw_mkbucket strata-gens
+    rm -rf "$S3GCACHE"
+    XDG_CACHE_HOME=$S3GCACHE "$STRATA" init "$S3G" >/dev/null
+    s=$(now)
+    while read -r at; do
+        XDG_CACHE_HOME=$S3GCACHE "$STRATA" backup "$S3G" "$S3GDB" --at "$at" >/dev/null
+        i=$((i + 1)); if [ $((i % 250)) = 0 ]; then say "  $i of $S3GENS_N generations"; fi
+    done < <(at_times "$S3GENS_N")
+    meta s3.gens_make_s "$(usecs "$s")"
+}
+# s3_gens_ls KEY PRE: mount $S3G, wait for its last generation (and read 1
+# byte of its generation.json), `ls` the root, check that it lists all; records
+# under KEY the mount's ready (exec to stat) and ls seconds, and the total:
+# PRE seconds + ready + that first byte + ls (not the bench's own bookkeeping)
+s3_gens_ls() {
+    local last t n ls_s
+    last=$MNT/$(gen_name "$(at_times "$S3GENS_N" | tail -n 1)")
+    start_daemon "$DIR/logs/stratafs-s3.log" "$last" "$last/generation.json" \
+        env XDG_CACHE_HOME="$S3GCACHE" "$STRATAFS" "$S3G" "$MNT" -f
+    t=$(now); n=$(ls "$MNT" | grep -c '^[0-9]\{4\}-' || true); ls_s=$(usecs "$t")
+    rec "s3.gens.$1_ready_s" "${READY[0]}"
+    rec "s3.gens.$1_ls_s" "$ls_s"
+    rec "s3.gens.$1_total_s" "$(echo "$2 ${READY[0]} ${READY[1]} $ls_s" | awk '{printf "%.6f", $1 + $2 + $3 + $4}')"
+    [ "$n" = "$S3GENS_N" ] || { echo "ls $MNT lists $n generations, not $S3GENS_N" >&2; return 1; }
+    stop_daemon
+}
+# a new host: catalog cache deleted -> strata index -> stratafs ready -> ls
+# lists all; then the same mount with the cache warm, and an index with
+# nothing new to fetch
+s3_gens_mount() {
+    local s t
+    s=$(now)
+    rm -rf "$S3GCACHE"
+    t=$(now); XDG_CACHE_HOME=$S3GCACHE "$STRATA" index "$S3G" >/dev/null; rec s3.gens.cold_index_s "$(usecs "$t")"
+    s3_gens_ls cold "$(usecs "$s")"
+    s3_gens_ls warm 0
+    t=$(now); XDG_CACHE_HOME=$S3GCACHE "$STRATA" index "$S3G" >/dev/null; rec s3.gens.warm_index_s "$(usecs "$t")"
+}
+s3_bench() {
+    local s0 t tool
+    s0=$(now)
+    meta s3.gens_n "$S3GENS_N"
+    say "S3: a one-node Ceph RGW on loopback ..."
+    if ! s3_start; then say "S3: n/a (the RGW did not start; $DIR/logs/rgw.log)"; return 0; fi
+    for t in $(seq "$TRIALS"); do
+        say "S3 backup, trial $t of $TRIALS ..."
+        run_section s3_strata.backup s3_backup_strata "$t"
+        [ -n "$HAVE_RESTIC" ] && run_section s3_restic.backup s3_backup_restic "$t"
+    done
+    rm -f "$W"
+    run_section s3_strata.read s3_index
+    for t in $(seq "$TRIALS"); do
+        say "S3 reads, trial $t of $TRIALS ..."
+        for tool in strata ${HAVE_RESTIC:+restic}; do
+            run_section "s3_$tool.read" s3_read "$tool"
+            # restic's random reads fetch a whole blob each and vary little: first trial only
+            if [ "$tool" = strata ] || [ "$t" = 1 ]; then run_section "s3_$tool.rand" s3_rand "$tool"; fi
+        done
+    done
+    say "S3: $S3GENS_N generations of a 100-row db, one strata backup each ..."
+    run_section s3_strata.gens s3_gens_make
+    if grep -q '^meta s3.gens_make_s ' "$RES"; then
+        for t in $(seq "$TRIALS"); do
+            say "S3 mount with $S3GENS_N generations, trial $t of $TRIALS ..."
+            run_section s3_strata.gens s3_gens_mount
+        done
+    fi
+    meta s3.rgw_rss_kib "$(rgw_rss_kb)"
+    cleanup     # the RGW too
+    meta s3.wall_s "$(usecs "$s0")"
+}
+if [ -n "$S3_ONLY" ]; then
+    s3_bench
+    finish
+    exit 0
+fi
+
+# --- backup ----------------------------------------------------------------
 backup_strata() {
     local r=$DIR/repo-bk s before
     rm -rf "$r"; "$STRATA" init "$r" >/dev/null
@@ -558,29 +802,6 @@ for t in $(seq "$TRIALS"); do
 done
 
 # --- small repositories for mount and metadata figures (kept between runs) --
-small_db() {   # PATH TABLES ROWS
-    [ -f "$1" ] && return 0
-    $PY - "$1.tmp" "$2" "$3" <<'EOF'
-import random, sqlite3, sys
-path, tables, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-rnd = random.Random(5)
-db = sqlite3.connect(path)
-for t in range(tables):
-    name = "orders" if tables == 1 else "t%04d" % t
-    db.execute("CREATE TABLE %s(id INTEGER PRIMARY KEY, customer TEXT, amount REAL, note TEXT)" % name)
-    db.executemany("INSERT INTO %s VALUES(?,?,?,?)" % name,
-                   [(i, "customer%d" % rnd.randrange(1000), round(rnd.uniform(1, 500), 2),
-                     None if rnd.random() < 0.3 else "note %d" % rnd.randrange(100))
-                    for i in range(1, n + 1)])
-db.commit(); db.close()
-EOF
-    mv "$1.tmp" "$1"
-}
-# times "2020-01-01T00:00:00Z" + i hours, for i < N
-at_times() { $PY -c 'import datetime,sys
-t0 = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
-for i in range(int(sys.argv[1])): print((t0 + datetime.timedelta(hours=i)).strftime("%Y-%m-%dT%H:%M:%SZ"))' "$1"; }
-EMD=; command -v eatmydata >/dev/null && EMD=eatmydata
 # make_gens REPO DB N: N generations of DB, one `strata backup --at` each; prints seconds
 make_gens() {
     local repo=$1 db=$2 n=$3 s i=0
@@ -894,12 +1115,5 @@ for t in $(seq "$TRIALS"); do
     run_section strata.hist hist_verify
 done
 
-cleanup
-rm -rf "$DIR/work" "$RESTIC_CACHE_DIR"
-meta prep_s $((PREP_US / 1000000))
-meta wall_s "$(usecs "$T_START" | cut -d. -f1)"
-if [ -n "$JSON" ]; then
-    $PY "$ROOT/bench/report.py" "$RES" --json "$JSON"
-else
-    $PY "$ROOT/bench/report.py" "$RES"
-fi
+[ -n "$S3" ] && s3_bench
+finish
