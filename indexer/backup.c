@@ -1550,9 +1550,12 @@ static int pick_name(struct catalog *c, const struct repo *r, int64_t at, char o
 		char *key = repo_gen_key(out);
 		struct store_file *f = NULL;
 		int orc = store_file_open(r->store, key, &f);
-		bool exists = orc != -ENOENT; /* a link or FIFO there takes the name too */
 		store_file_close(f);
 		free(key);
+		/* a link or FIFO there takes the name too; a store that cannot say is an error */
+		if (orc && orc != -ENOENT && orc != -ELOOP && orc != -EUCLEAN)
+			return orc;
+		bool exists = orc != -ENOENT;
 		if (!t && !exists)
 			return 0;
 	}
@@ -1869,8 +1872,10 @@ static int store_generation(struct catalog *c, struct repo *r, const struct back
 		if (rc != -EEXIST || tries == GEN_SAME_SECOND_MAX)
 			break;
 		int prc = pick_name(c, r, o->at, m->name);
-		if (prc)
+		if (prc) {
+			rc = prc;
 			break;
+		}
 		buf_reset(enc);
 		manifest_encode(m, enc);
 	}

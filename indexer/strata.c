@@ -14,10 +14,12 @@
 #include "verify.h"
 #include "strata/catalog.h"
 #include "strata/helpdoc.h"
+#include "strata/log.h"
 #include "strata/naming.h"
 #include "strata/prune.h"
 #include "strata/restore.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -419,11 +421,40 @@ static int usage(const char *cmd, const char *why)
 }
 
 /* Print an error as one line whatever it holds (names come from databases). */
+/*
+ * The storage's own account of a request that failed for good ("s3: PUT
+ * key: HTTP 503 (SlowDown) after 5 attempts"): kept, not printed, and
+ * added to the command's one error line, which otherwise could only say
+ * "Input/output error".  Other library lines are printed as they come.
+ */
+static pthread_mutex_t store_note_mu = PTHREAD_MUTEX_INITIALIZER;
+static char store_note[512];
+
+static void cli_log_sink(const char *line)
+{
+	if (!strncmp(line, "s3: ", 4)) {
+		pthread_mutex_lock(&store_note_mu);
+		snprintf(store_note, sizeof(store_note), "%s", line);
+		pthread_mutex_unlock(&store_note_mu);
+		return;
+	}
+	fprintf(stderr, "strata: %s\n", line);
+}
+
 static int fail_status(char *err, int status)
 {
 	struct buf b = BUF_INIT;
 	const char *msg = err ? err : "failed";
 	buf_add_printable(&b, msg, strlen(msg));
+	pthread_mutex_lock(&store_note_mu);
+	if (store_note[0]) {
+		buf_adds(&b, " (");
+		buf_add_printable(&b, store_note, strlen(store_note));
+		buf_addc(&b, ')');
+		store_note[0] = 0;
+	}
+	pthread_mutex_unlock(&store_note_mu);
+	buf_addc(&b, 0);
 	fprintf(stderr, "strata: %s\n", (char *)b.data);
 	buf_release(&b);
 	free(err);
@@ -1017,6 +1048,7 @@ int main(int argc, char **argv)
 		helpdoc_overview(stderr, &page);
 		return EXIT_USAGE;
 	}
+	log_set_sink(cli_log_sink);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		helpdoc_overview(stdout, &page);
 		return EXIT_OK;

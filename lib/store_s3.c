@@ -114,6 +114,7 @@ struct xfer {
 	bool overflow;
 	struct buf err;        /* an error response's body (bounded) */
 	long status;
+	bool headers_done;     /* the blank line that ends the response's headers came */
 	uint64_t clen;         /* the response's Content-Length, when it said one */
 	bool have_clen;
 	char region[64];       /* x-amz-bucket-region of a redirect */
@@ -154,7 +155,11 @@ static size_t on_header(char *p, size_t sz, size_t n, void *arg)
 		/* a new response (after 100 Continue, or a redirect): its status */
 		const char *sp = memchr(p, ' ', len);
 		x->status = sp ? strtol(sp + 1, NULL, 10) : 0;
-		x->have_clen = false;
+		x->have_clen = x->headers_done = false;
+		return len;
+	}
+	if ((len == 2 && p[0] == '\r' && p[1] == '\n') || (len == 1 && p[0] == '\n')) {
+		x->headers_done = true;
 		return len;
 	}
 	char line[512];
@@ -444,8 +449,9 @@ static long s3_do(struct s3 *s, const struct s3_req *q)
 		 */
 		bool cut = false;
 		if (cc == CURLE_OK && status >= 200 && status < 300 && !x.overflow)
-			cut = !strcmp(q->method, "HEAD") ? q->content_length && !x.have_clen
-							  : x.have_clen && x.got != x.clen;
+			cut = !x.headers_done || /* curl 7.88 takes headers cut after the status line for an answer */
+			      (!strcmp(q->method, "HEAD") ? q->content_length && !x.have_clen
+							  : x.have_clen && x.got != x.clen);
 		if (x.overflow && status < 300) {
 			result = q->fixed ? -EUCLEAN : -EFBIG;
 			buf_release(&x.err);
