@@ -126,6 +126,9 @@ at_exit() { _AT_EXIT+=("$*"); }
 
 _cleanup() {
     local rc=$?
+    # timeout(1) signals the test, then its process group: a second signal
+    # must not cut the cleanup short (a cluster or mount left behind)
+    trap '' INT TERM HUP
     set +e
     local h
     for h in "${_AT_EXIT[@]}"; do eval "$h"; done
@@ -133,7 +136,7 @@ _cleanup() {
         echo "FAIL: $_SOFT_FAILS soft failure(s) above" >&2
         rc=1
     fi
-    trap - EXIT INT TERM HUP
+    trap - EXIT
     local m p
     for m in "${_MOUNTS[@]}"; do
         if is_mounted "$m"; then fusermount3 -u -z -- "$m" 2>/dev/null; fi
