@@ -309,8 +309,15 @@ rgw_start() {
         deadline=$(($(_rgw_now_ms) + ${RGW_START_TIMEOUT:-60} * 1000))
         rc=0
         _rgw_try_start "$d" "$deadline" || rc=$?
-        [ $rc = 2 ] || break
-        _rgw_note "rgw: a port was taken before our daemons bound it; starting again with new ports"
+        [ $rc = 0 ] && break
+        # a port lost to another process (2), or a daemon that died on a
+        # loaded machine (seen: ceph-mon exiting at start): once more, anew
+        if [ $rc = 2 ]; then
+            _rgw_note "rgw: a port was taken before our daemons bound it; starting again with new ports"
+        else
+            _rgw_logs
+            _rgw_note "rgw: start failed (${_RGW_WHY:-?}); starting again"
+        fi
         rgw_stop
     done
     if [ $rc != 0 ]; then
