@@ -416,18 +416,14 @@ static long s3_do(struct s3 *s, const struct s3_req *q)
 		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 		if (!strcmp(q->method, "HEAD")) {
 			curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-		} else if (!strcmp(q->method, "PUT")) {
-			curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		} else if (!strcmp(q->method, "PUT") || !strcmp(q->method, "POST")) {
+			/* a body, read (and rewound for a resend) through x */
+			bool put = q->method[1] == 'U';
+			curl_easy_setopt(c, put ? CURLOPT_UPLOAD : CURLOPT_POST, 1L);
+			curl_easy_setopt(c, put ? CURLOPT_INFILESIZE_LARGE : CURLOPT_POSTFIELDSIZE_LARGE,
+					 (curl_off_t)q->body_len);
 			curl_easy_setopt(c, CURLOPT_READFUNCTION, on_send);
 			curl_easy_setopt(c, CURLOPT_READDATA, &x);
-			curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)q->body_len);
-			curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
-			curl_easy_setopt(c, CURLOPT_SEEKDATA, &x);
-		} else if (!strcmp(q->method, "POST")) {
-			curl_easy_setopt(c, CURLOPT_POST, 1L);
-			curl_easy_setopt(c, CURLOPT_READFUNCTION, on_send);
-			curl_easy_setopt(c, CURLOPT_READDATA, &x);
-			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->body_len);
 			curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
 			curl_easy_setopt(c, CURLOPT_SEEKDATA, &x);
 		} else if (strcmp(q->method, "GET")) {
