@@ -69,6 +69,8 @@ struct verify {
  * the line or reach the terminal as a control sequence.
  */
 static void vsay(const char *prefix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static void vsay(const char *prefix, const char *fmt, va_list ap)
 {
 	char *raw = NULL;
 	struct buf b = BUF_INIT;
