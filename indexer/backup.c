@@ -1860,6 +1860,12 @@ static int store_generation(struct catalog *c, struct repo *r, const struct back
 		return rc;
 	}
 	manifest_release(&chk);
+	rc = repo_lock_check(r);
+	if (rc) {
+		set_err(err, "lost the lock of '%s' (its lease could not be renewed in time, so another host "
+			"may have taken it as stale); no generation was written; run the backup again", r->path);
+		return rc;
+	}
 	/*
 	 * Last, and never over another: a generation is visible whole or not
 	 * at all.  Another host may take the name between pick_name and here

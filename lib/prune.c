@@ -101,6 +101,17 @@ static int fail(struct prune *pr, int rc, const char *fmt, ...)
 	return rc ? rc : -EIO;
 }
 
+/* 0 while prune's locks hold; else the error (deleting without them could lose another's data) */
+static int lock_held(struct prune *pr)
+{
+	int rc = repo_lock_check(&pr->r);
+	if (rc)
+		rc = fail(pr, rc, "lost the lock of '%s' (its lease could not be renewed in time, so another "
+			  "host may have taken it as stale); stopped before deleting more; run prune again",
+			  pr->r.path);
+	return rc;
+}
+
 static void say(const struct prune *pr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(const struct prune *pr, const char *fmt, ...)
 {
@@ -549,6 +560,8 @@ static int delete_packs(struct prune *pr)
 			continue;
 		char key[64];
 		store_pack_key(key, p->name);
+		if ((rc = lock_held(pr)))
+			break;
 		int drc = store_delete(pr->r.store, key);
 		if (drc && drc != -ENOENT)
 			rc = fail(pr, drc, "cannot delete '%s' from '%s': %s", key, pr->r.path,
@@ -713,6 +726,8 @@ static int remove_gens(struct prune *pr)
 	for (size_t i = 0; i < pr->ng && !rc; i++) {
 		if (pr->g[i].k.keep)
 			continue;
+		if ((rc = lock_held(pr)))
+			break;
 		char *key = repo_gen_key(pr->g[i].name);
 		int drc = store_delete(pr->r.store, key);
 		if (drc && drc != -ENOENT)
@@ -798,6 +813,7 @@ static int run(struct prune *pr, const char *path)
 	}
 	if (rc)
 		return fail(pr, rc, "cannot lock repository '%s': %s", path, strerror(-rc));
+	fault_point("prune-locked");
 	repo_clean_tmp(&pr->r);
 	rc = catalog_open_sync(&pr->cat, &pr->r, false, &st);
 	if (rc)

@@ -328,6 +328,12 @@ char *repo_open_message(const char *path, const struct repo *r, int rc)
 	return xasprintf("cannot open repository '%s': %s", path, strerror(-rc));
 }
 
+int repo_lock_check(const struct repo *r)
+{
+	int rc = store_lock_check(r->lock);
+	return rc ? rc : store_lock_check(r->gclock);
+}
+
 void repo_unlock(struct repo *r)
 {
 	store_unlock(r->lock);

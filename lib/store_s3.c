@@ -30,6 +30,7 @@
  * Credentials never appear in messages.
  */
 #include "strata/awsconf.h"
+#include "strata/fault.h"
 #include "strata/log.h"
 #include "strata/s3xml.h"
 #include "strata/sigv4.h"
@@ -48,6 +49,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #define S3_POOL 16
 #define S3_ERRBODY_MAX 4096
@@ -92,6 +94,7 @@ struct s3_req {
 	size_t nquery;
 	const char *range;     /* "bytes=a-b" or NULL */
 	bool if_none_match;
+	bool once;             /* no retry: a request whose repeat could undo another's (see locks) */
 	/* body: body_len bytes of memory, or (body NULL) of fd from body_off */
 	const void *body;
 	int body_fd;
@@ -460,7 +463,7 @@ static long s3_do(struct s3 *s, const struct s3_req *q)
 			buf_release(&x.err);
 			break;
 		}
-		bool again = (cut || retryable(cc, status)) && attempt + 1 < s->retries;
+		bool again = (cut || retryable(cc, status)) && !q->once && attempt + 1 < s->retries;
 		if (!again) {
 			if (cut) {
 				log_msg("s3: %s %s%s: the answer was cut short after %u attempt%s",
@@ -711,6 +714,13 @@ static int s3_del(struct store *st, const char *key)
 	return status_rc(s3_do(S(st), &q));
 }
 
+/* One DELETE, not retried: a repeat after an answer that was lost could remove an object created since. */
+static int s3_del_once(struct s3 *s, const char *key)
+{
+	struct s3_req q = { .method = "DELETE", .key = key, .body_fd = -1, .once = true };
+	return status_rc(s3_do(s, &q));
+}
+
 static int s3_barrier(struct store *st)
 {
 	(void)st; /* S3 is strongly consistent: a completed DELETE is durable and seen by all */
@@ -760,20 +770,44 @@ static int s3_list(struct store *st, const char *dir, unsigned depth, store_list
  * a shared one is created under its own random key.  Then each side looks
  * for the other kind and, if it finds a live one, removes its own object
  * and waits: announce, then check, which S3's read-after-write consistency
- * makes safe.  The holder rewrites its object every lease/5 seconds; an
- * object whose lease has ended (STRATA_S3_LOCK_STALE, default 600 s
- * without a refresh: a holder that died) is stale and is removed by the
- * next taker.
+ * makes safe.  The holder rewrites its object every lease/5 seconds, after
+ * reading back that it is still the one it wrote; an object whose lease
+ * has ended (STRATA_S3_LOCK_STALE, default 600 s without a refresh: a
+ * holder that died) is stale.
+ *
+ * Removing a stale exclusive object is the one step two takers could race
+ * on: both read the stale bytes, one deletes them and creates its own, the
+ * other's delete then removes the new holder's object.  So the right to
+ * remove one stale instance is an object of its own, created if absent:
+ * locks/<name>.takeover/<xxh3 of the stale bytes>-<k>; its winner reads
+ * the lock again and deletes it only if it still holds those bytes, and
+ * removes its claim only after it tried to create its own lock, so that a
+ * later claimant reads the new holder's bytes.  A claim whose own lease
+ * ended (its taker died between claim and delete) is passed over by
+ * claiming k + 1.
+ *
+ * A holder that could not refresh for 4/5 of the lease (a paused process,
+ * a suspended machine, a network that failed every retry) can no longer
+ * know that nobody took its lock: from then on the lock is lost for good
+ * (store_lock_check() says so, and writers check before each change others
+ * would see: a manifest, a deletion), and it neither rewrites nor deletes
+ * the object, which may be another's by then.  Nor does a taker paused
+ * past its claim's lease delete.  What no lease rules out (S3 offers no
+ * fencing): a pause between such a check and the one request after it.
  */
+
+#define TAKEOVER_TRIES 32
 
 struct s3_lock {
 	struct store_lock l;
 	struct s3 *s;
 	char *key, *text;
+	char *body;             /* what this holder last wrote at key */
+	struct timespec ok;     /* CLOCK_BOOTTIME just before the last write that landed */
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	bool stop, running;
+	bool stop, running, lost;
 };
 
 static char *lock_text(struct s3 *s, const char *what)
@@ -785,36 +819,186 @@ static char *lock_text(struct s3 *s, const char *what)
 			 host, ts);
 }
 
-static int lock_put(struct s3 *s, const char *key, const char *text, bool if_absent)
+/*
+ * Write text with a new lease end at key; *body (if given) gets what was
+ * written and *at (if given) the CLOCK_BOOTTIME before the lease was set.
+ */
+static int lock_put(struct s3 *s, const char *key, const char *text, bool if_absent, char **body,
+		    struct timespec *at)
 {
-	char *body = xasprintf("%sexpires = %lld\n", text, (long long)time(NULL) + s->lock_stale_s);
-	int rc = s3_put(&s->s, key, body, strlen(body), if_absent ? STORE_IF_ABSENT : 0);
-	free(body);
+	struct timespec t;
+	clock_gettime(CLOCK_BOOTTIME, &t);
+	char *b = xasprintf("%sexpires = %lld\n", text, (long long)time(NULL) + s->lock_stale_s);
+	int rc = s3_put(&s->s, key, b, strlen(b), if_absent ? STORE_IF_ABSENT : 0);
+	if (!rc && at)
+		*at = t;
+	if (body && !rc) {
+		free(*body);
+		*body = b;
+	} else {
+		free(b);
+	}
 	return rc;
 }
 
-/* 1 if the lock object at key is live, 0 if stale or gone, -errno. */
-static int lock_live(struct s3 *s, const char *key, char **holder)
+static int64_t since_ms(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	return (int64_t)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+/* Whether a lease set at t may have ended for others (4/5 of it: room for their clocks and requests). */
+static bool lease_spent(const struct s3 *s, const struct timespec *t)
+{
+	return since_ms(t) >= s->lock_stale_s * 800;
+}
+
+/*
+ * Read the lock object at key: 1 live, 0 stale, -ENOENT gone, -errno.
+ * *holder (if given) gets a live one's first line, printable; *bytes (if
+ * given) its bytes, NUL-terminated.
+ */
+static int lock_read(struct s3 *s, const char *key, char **holder, char **bytes)
 {
 	uint8_t *d;
 	size_t n;
 	int rc = s3_get(&s->s, key, 4096, &d, &n);
-	if (rc == -ENOENT)
-		return 0;
 	if (rc)
 		return rc;
 	const char *e = strstr((const char *)d, "expires = ");
 	/* a lock that does not say when it ends is taken as held: never delete what we cannot read */
 	long long exp = e ? strtoll(e + 10, NULL, 10) : LLONG_MAX;
-	if (holder && exp > (long long)time(NULL)) {
+	int live = exp > (long long)time(NULL);
+	if (holder && live) {
 		const char *nl = strchr((const char *)d, '\n');
 		struct buf b = BUF_INIT;
 		buf_add_printable(&b, (const char *)d, nl ? (size_t)(nl - (const char *)d) : n);
 		free(*holder);
 		*holder = b.data ? (char *)buf_detach(&b, NULL) : xstrdup("");
 	}
-	free(d);
-	return exp > (long long)time(NULL) ? 1 : 0;
+	if (bytes)
+		*bytes = (char *)d;
+	else
+		free(d);
+	return live;
+}
+
+/* 1 if the lock object at key is live, 0 if stale or gone, -errno. */
+static int lock_live(struct s3 *s, const char *key, char **holder)
+{
+	int rc = lock_read(s, key, holder, NULL);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+/* The take-over claims of one stale instance: locks/<name>.takeover/<xxh3 of its bytes>-<k> */
+static char *claim_key(const char *name, const char *stale, unsigned k)
+{
+	return xasprintf("locks/%s.takeover/%016llx-%u", name,
+			 (unsigned long long)XXH3_64bits(stale, strlen(stale)), k);
+}
+
+/* Remove claims 0 .. n-1 of the instance stale (ours, and dead takers' before it). */
+static void lock_take_over_done(struct s3 *s, const char *name, const char *stale, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		char *claim = claim_key(name, stale, i);
+		s3_del(&s->s, claim);
+		free(claim);
+	}
+}
+
+/*
+ * Remove the stale exclusive object at key, whose bytes were stale (see
+ * above).  Returns the number of claims to remove with
+ * lock_take_over_done once the caller tried to create its own object (the
+ * object is gone or another's by then), -EWOULDBLOCK while another taker
+ * is at it, -errno.
+ */
+static int lock_take_over(struct s3 *s, const char *name, const char *key, const char *stale,
+			  const char *text)
+{
+	struct timespec at;
+	int rc = -EWOULDBLOCK;
+	unsigned k;
+	fault_point("s3-lock-takeover");
+	for (k = 0; k < TAKEOVER_TRIES; k++) {
+		char *claim = claim_key(name, stale, k);
+		rc = lock_put(s, claim, text, true, NULL, &at);
+		/* another taker's claim: wait for it while it lives, pass over a dead one */
+		int l = rc == -EEXIST ? lock_live(s, claim, NULL) : 0;
+		free(claim);
+		if (rc != -EEXIST)
+			break;
+		rc = l < 0 ? l : -EWOULDBLOCK;
+		if (l != 0)
+			break;
+	}
+	if (rc)
+		return rc;
+	/*
+	 * Ours to remove, if the stale bytes are still there.  Each DELETE
+	 * follows a read that saw them and is not repeated by the transport:
+	 * a repeat after a lost answer could remove a lock created meanwhile.
+	 */
+	for (unsigned tries = 0; tries < s->retries; tries++) {
+		char *now = NULL;
+		rc = lock_read(s, key, NULL, &now);
+		bool same = rc >= 0 && !strcmp(now, stale);
+		free(now);
+		if (rc == -ENOENT || (rc >= 0 && !same)) {
+			rc = 0; /* released, refreshed or taken meanwhile: look again */
+			break;
+		}
+		if (rc < 0)
+			continue;
+		/* a taker paused past its claim's lease may have been passed over: not its to delete now */
+		if (lease_spent(s, &at)) {
+			rc = -EWOULDBLOCK;
+			break;
+		}
+		rc = s3_del_once(s, key);
+		if (!rc || rc == -ENOENT) {
+			rc = 0;
+			break;
+		}
+		nap_ms(200u << tries);
+	}
+	if (rc) {
+		lock_take_over_done(s, name, stale, k + 1);
+		return rc;
+	}
+	return (int)k + 1;
+}
+
+/*
+ * The exclusive object at key exists: 0 if it was stale and is now ours
+ * (*body what we wrote, *at when), 1 if it went away meanwhile (try again),
+ * -EWOULDBLOCK while another holds it (*holder who), -errno.
+ */
+static int lock_contended(struct s3 *s, const char *name, const char *key, const char *text,
+			  char **holder, char **body, struct timespec *at)
+{
+	char *stale = NULL;
+	int rc = lock_read(s, key, holder, &stale);
+	if (rc == -ENOENT)
+		return 1;
+	if (rc != 0) {
+		free(stale);
+		return rc < 0 ? rc : -EWOULDBLOCK;
+	}
+	/* stale: its holder died without releasing it */
+	int k = lock_take_over(s, name, key, stale, text);
+	if (k > 0) {
+		rc = lock_put(s, key, text, true, body, at);
+		lock_take_over_done(s, name, stale, (unsigned)k);
+		if (rc == -EEXIST)
+			rc = -EWOULDBLOCK; /* another taker created it first: it holds it */
+	} else {
+		rc = k;
+	}
+	free(stale);
+	return rc;
 }
 
 struct shared_scan {
@@ -835,7 +1019,7 @@ static int shared_seen(const char *name, void *arg)
 		if (l > 0)
 			sc->live++;
 		else if (l == 0)
-			s3_del(&sc->s->s, key); /* stale: its holder died */
+			s3_del(&sc->s->s, key); /* stale: its holder died (a random key: no one else's) */
 	}
 	free(key);
 	/* a holder that cannot be read stops the look: never taken for absent */
@@ -858,11 +1042,54 @@ static int shared_live(struct s3 *s, const char *name, const char *mine, char **
 	return rc ? rc : sc.live;
 }
 
+static void lock_lost(struct s3_lock *l, const char *why)
+{
+	log_msg("s3: the lock '%s' is no longer certainly this process's (%s); stopping before the "
+		"next change to the repository", l->key, why);
+	pthread_mutex_lock(&l->mu);
+	l->lost = true;
+	pthread_mutex_unlock(&l->mu);
+}
+
+/*
+ * One refresh: the lease must not have run out (else others may have
+ * taken the lock as stale: lost for good, whatever the object says now)
+ * and the object must still hold what this holder wrote; then a new lease.
+ */
+static void lock_refresh(struct s3_lock *l)
+{
+	if (lease_spent(l->s, &l->ok)) {
+		lock_lost(l, "its lease could not be renewed in time");
+		return;
+	}
+	char *now = NULL;
+	int rc = lock_read(l->s, l->key, NULL, &now);
+	bool mine = rc >= 0 && !strcmp(now, l->body);
+	free(now);
+	if (rc == -ENOENT || (rc >= 0 && !mine)) {
+		lock_lost(l, "its object was taken as stale and removed or replaced");
+		return;
+	}
+	char *body = NULL;
+	struct timespec at;
+	if (rc >= 0)
+		rc = lock_put(l->s, l->key, l->text, false, &body, &at);
+	if (rc) {
+		log_msg("s3: cannot refresh the lock '%s'; it may be taken as stale", l->key);
+		return;
+	}
+	pthread_mutex_lock(&l->mu);
+	free(l->body);
+	l->body = body;
+	l->ok = at;
+	pthread_mutex_unlock(&l->mu);
+}
+
 static void *refresher(void *arg)
 {
 	struct s3_lock *l = arg;
 	pthread_mutex_lock(&l->mu);
-	while (!l->stop) {
+	while (!l->stop && !l->lost) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += l->s->lock_stale_s / 5 > 0 ? l->s->lock_stale_s / 5 : 1;
@@ -870,20 +1097,31 @@ static void *refresher(void *arg)
 		if (l->stop)
 			break;
 		pthread_mutex_unlock(&l->mu);
-		if (lock_put(l->s, l->key, l->text, false))
-			log_msg("s3: cannot refresh the lock '%s'; it may be taken as stale", l->key);
+		lock_refresh(l);
 		pthread_mutex_lock(&l->mu);
 	}
 	pthread_mutex_unlock(&l->mu);
 	return NULL;
 }
 
+/* Remove take-over claims left by takers that died; called by a new exclusive holder. */
+static int claim_seen(const char *name, void *arg)
+{
+	void **a = arg;
+	struct s3 *s = a[0];
+	char *key = xasprintf("%s/%s", (const char *)a[1], name);
+	if (lock_live(s, key, NULL) == 0)
+		s3_del(&s->s, key);
+	free(key);
+	return 0;
+}
+
 static int s3_lock(struct store *st, const char *name, bool exclusive, const char *what,
 		   int64_t wait_ms, store_wait_fn waiting, void *arg, struct store_lock **out)
 {
 	struct s3 *s = S(st);
-	char *text = lock_text(s, what), *holder = NULL, *key;
-	struct timespec t0;
+	char *text = lock_text(s, what), *holder = NULL, *key, *body = NULL;
+	struct timespec t0, at;
 	unsigned nap = 200;
 	int rc;
 
@@ -901,14 +1139,13 @@ static int s3_lock(struct store *st, const char *name, bool exclusive, const cha
 	}
 	for (;;) {
 		int busy = 0;
-		rc = lock_put(s, key, text, exclusive);
-		if (rc == -EEXIST) {
-			int l = lock_live(s, key, &holder);
-			if (l == 0) {
-				s3_del(st, key); /* stale: its holder died without releasing it */
-				continue;
-			}
-			rc = l < 0 ? l : 0;
+		rc = lock_put(s, key, text, exclusive, &body, &at);
+		if (rc == -EEXIST)
+			rc = lock_contended(s, name, key, text, &holder, &body, &at);
+		if (rc == 1)
+			continue;
+		if (rc == -EWOULDBLOCK) {
+			rc = 0;
 			busy = 1;
 		} else if (!rc) {
 			/* announced: now the other kind must not be there */
@@ -944,18 +1181,38 @@ static int s3_lock(struct store *st, const char *name, bool exclusive, const cha
 	if (rc) {
 		free(key);
 		free(text);
+		free(body);
 		return rc;
+	}
+	if (exclusive) {
+		char *dir = xasprintf("locks/%s.takeover", name);
+		void *a[2] = { s, dir };
+		s3_list(st, dir, 0, claim_seen, a);
+		free(dir);
 	}
 	struct s3_lock *l = xcalloc(1, sizeof(*l));
 	l->l.ops = &s3_ops;
 	l->s = s;
 	l->key = key;
 	l->text = text;
+	l->body = body;
+	l->ok = at;
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->cv, NULL);
 	l->running = pthread_create(&l->th, NULL, refresher, l) == 0;
 	*out = &l->l;
 	return 0;
+}
+
+/* 0 while the lease certainly holds; -ENOLCK once it may have been taken (see above). */
+static int s3_lock_check(struct store_lock *sl)
+{
+	struct s3_lock *l = (struct s3_lock *)sl;
+	pthread_mutex_lock(&l->mu);
+	bool lost = l->lost || lease_spent(l->s, &l->ok);
+	l->lost = lost;
+	pthread_mutex_unlock(&l->mu);
+	return lost ? -ENOLCK : 0;
 }
 
 static void s3_unlock(struct store_lock *sl)
@@ -967,11 +1224,21 @@ static void s3_unlock(struct store_lock *sl)
 	pthread_mutex_unlock(&l->mu);
 	if (l->running)
 		pthread_join(l->th, NULL);
-	s3_del(&l->s->s, l->key);
+	/*
+	 * Only our own object, and only while the lease holds: after it ran
+	 * out the object may be another holder's by the time a DELETE lands
+	 * (a stale one of ours is removed by the next taker).
+	 */
+	char *now = NULL;
+	if (!l->lost && !lease_spent(l->s, &l->ok) && lock_read(l->s, l->key, NULL, &now) >= 0 &&
+	    !strcmp(now, l->body))
+		s3_del(&l->s->s, l->key);
+	free(now);
 	pthread_mutex_destroy(&l->mu);
 	pthread_cond_destroy(&l->cv);
 	free(l->key);
 	free(l->text);
+	free(l->body);
 	free(l);
 }
 
@@ -1045,6 +1312,7 @@ static const struct store_ops s3_ops = {
 	.barrier = s3_barrier,
 	.lock = s3_lock,
 	.unlock = s3_unlock,
+	.lock_check = s3_lock_check,
 	.lock_holder = s3_lock_holder,
 	.clean_tmp = s3_clean_tmp,
 	.free = s3_free,

@@ -103,6 +103,12 @@ char *repo_lock_holder(const struct repo *r);
  * are and are read as before).  0 when nothing had to be done.
  */
 int repo_upgrade(struct repo *r);
+/*
+ * 0 while every lock taken still holds; -ENOLCK once one may have been
+ * lost (an S3 lease that could not be renewed in time, store_lock_check):
+ * call before each change other processes see (a manifest, a deletion).
+ */
+int repo_lock_check(const struct repo *r);
 /* Release the locks taken (repo_close does too). */
 void repo_unlock(struct repo *r);
 void repo_close(struct repo *r);

@@ -66,6 +66,7 @@ struct store_ops {
 	int (*lock)(struct store *s, const char *name, bool exclusive, const char *what,
 		    int64_t wait_ms, store_wait_fn waiting, void *arg, struct store_lock **l);
 	void (*unlock)(struct store_lock *l);
+	int (*lock_check)(struct store_lock *l); /* NULL: a lock that cannot be lost */
 	char *(*lock_holder)(struct store *s, const char *name);
 	void (*clean_tmp)(struct store *s);
 	void (*free)(struct store *s);
@@ -182,6 +183,15 @@ static inline int store_lock(struct store *s, const char *name, bool exclusive, 
 	return s->ops->lock(s, name, exclusive, what, wait_ms, waiting, arg, l);
 }
 void store_unlock(struct store_lock *l); /* NULL is fine */
+/*
+ * 0 while lock l certainly holds (NULL: none held); -ENOLCK once it may
+ * have been lost (a lease that could not be renewed in time): the holder
+ * must then change nothing more that others see.
+ */
+static inline int store_lock_check(struct store_lock *l)
+{
+	return l && l->ops->lock_check ? l->ops->lock_check(l) : 0;
+}
 /* Who holds (or last held) lock name, printable; "" if unknown.  Caller frees. */
 static inline char *store_lock_holder(struct store *s, const char *name)
 {

@@ -4,7 +4,8 @@
 # repository at the same moment, both see and mount everything, a mount on a
 # third host shows a new generation within seconds; backups share the
 # repository's lock and prune waits for them; a lock left by a killed backup
-# turns stale and stops blocking.
+# turns stale and stops blocking; two takers of one stale lock do not both
+# hold it; a backup or prune paused past its lease changes nothing after.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/rgw.sh"
 require_bins
@@ -89,6 +90,75 @@ start=$(date +%s)
 on c "$STRATA" prune "$R" --keep-last 10 --wait=60s >"$T/prune2.out" 2>&1 ||
     fail "prune did not get past a stale lock: $(cat "$T/prune2.out")"
 note "prune waited $(($(date +%s) - start)) s for the stale lock"
+# a stale exclusive lock and two prunes taking it over: the slow one read the
+# stale object before the fast one replaced it, and goes on after: it must not
+# remove the fast one's lock (it waits, here: exit 5)
+lockurl=$RGW_ENDPOINT/strata-hosts/fleet/locks/lock
+printf 'gone (pid 1 on nowhere, since 2026-11-01T00:00:00Z)\nexpires = 1\n' |
+    rgw_curl -f -X PUT --data-binary @- "$lockurl" >/dev/null || fail "test bug: cannot put a stale lock"
+STRATA_FAULT=s3-lock-takeover@stop XDG_CACHE_HOME=$T/host-c "$STRATA" prune "$R" --keep-last 10 \
+    >"$T/slow.out" 2>&1 &
+slow=$!
+_PIDS+=($slow)
+wait_until 30 sh -c "grep -q '^State:.*T' /proc/$slow/status" || fail "the slow prune did not stop: $(cat "$T/slow.out")"
+STRATA_FAULT=prune-locked@stop XDG_CACHE_HOME=$T/host-a "$STRATA" prune "$R" --keep-last 10 >"$T/fast.out" 2>&1 &
+fast=$!
+_PIDS+=($fast)
+wait_until 30 sh -c "grep -q '^State:.*T' /proc/$fast/status" || fail "the fast prune did not take the lock: $(cat "$T/fast.out")"
+rgw_curl "$lockurl" | grep -q "^prune (pid $fast " || fail "test bug: the lock is not the fast prune's"
+kill -CONT $slow
+rc=0
+wait $slow || rc=$?
+[ $rc = 5 ] || fail "a second taker of one stale lock: exit $rc, want 5 (busy): $(cat "$T/slow.out")"
+rgw_curl "$lockurl" | grep -q "^prune (pid $fast " || fail "the second taker removed the first one's lock"
+kill -CONT $fast
+wait $fast || fail "the fast prune: $(cat "$T/fast.out")"
+
+# a backup paused past its lease: prune takes its shared lock as stale and goes
+# on; the backup, let go, must not write a generation that prune did not see
+oracle make-shop "$T/shop.db" --day 4
+STRATA_S3_LOCK_STALE=5 STRATA_FAULT=backup-tables-read@stop XDG_CACHE_HOME=$T/host-a "$STRATA" backup "$R" \
+    "$T/shop.db" --at 2026-11-24T02:00:00Z >"$T/paused.out" 2>&1 &
+paused=$!
+_PIDS+=($paused)
+wait_until 30 sh -c "grep -q '^State:.*T' /proc/$paused/status" || fail "the paused backup did not stop"
+sleep 6 # past its 5-s lease: its last refresh was before it stopped
+on c "$STRATA" prune "$R" --keep-last 10 >"$T/prune3.out" 2>&1 ||
+    fail "prune beside a backup paused past its lease: $(cat "$T/prune3.out")"
+kill -CONT $paused
+rc=0
+wait $paused || rc=$?
+[ $rc != 0 ] || fail "a backup that lost its lock wrote its generation: $(cat "$T/paused.out")"
+grep -q "lost the lock" "$T/paused.out" || fail "the lost lock is not said: $(cat "$T/paused.out")"
+on a "$STRATA" index "$R" >/dev/null || fail "index after the lost lock"
+on a "$STRATA" ls "$R" | grep -q "2026-11-24" && fail "the paused backup's generation is listed"
+
+# a prune paused past its lease: a backup goes ahead meanwhile (the exclusive
+# object is stale); prune, let go, must delete nothing
+oracle make-shop "$T/shop.db" --day 5
+on a "$STRATA" ls "$R" | awk 'NR > 1 { print $1 }' >"$T/gens.before"
+STRATA_S3_LOCK_STALE=5 STRATA_FAULT=prune-locked@stop XDG_CACHE_HOME=$T/host-c "$STRATA" prune "$R" \
+    --keep-last 1 >"$T/pprune.out" 2>&1 &
+pp=$!
+_PIDS+=($pp)
+wait_until 30 sh -c "grep -q '^State:.*T' /proc/$pp/status" || fail "the paused prune did not stop: $(cat "$T/pprune.out")"
+sleep 6 # past its 5-s lease
+on a "$STRATA" backup "$R" "$T/shop.db" --at 2026-11-25T02:00:00Z >"$T/b5.out" 2>&1 ||
+    fail "a backup beside a prune paused past its lease: $(cat "$T/b5.out")"
+kill -CONT $pp
+rc=0
+wait $pp || rc=$?
+[ $rc != 0 ] || fail "a prune that lost its lock went on: $(cat "$T/pprune.out")"
+grep -q "lost the lock" "$T/pprune.out" || fail "the lost lock is not said: $(cat "$T/pprune.out")"
+on a "$STRATA" index "$R" >/dev/null || fail "index after the lost prune"
+on a "$STRATA" ls "$R" | awk 'NR > 1 { print $1 }' >"$T/gens.after"
+missing=$(comm -23 <(sort "$T/gens.before") <(sort "$T/gens.after"))
+[ -z "$missing" ] || fail "the prune that lost its lock removed: $missing"
+grep -q "^2026-11-25T020000Z" "$T/gens.after" || fail "the backup beside the lost prune is not listed"
+# its stale objects are taken over by the next prune
+on c "$STRATA" prune "$R" --keep-last 10 >"$T/prune4.out" 2>&1 ||
+    fail "prune after a lost one: $(cat "$T/prune4.out")"
+
 on a "$STRATA" verify "$R" >/dev/null || fail "verify"
 rgw_curl "$RGW_ENDPOINT/strata-hosts?list-type=2&prefix=fleet%2Flocks%2F" | grep -q '<Key>fleet/locks/' &&
     fail "lock objects left behind"
