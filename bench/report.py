@@ -181,7 +181,9 @@ def main():
               % (rows, src / 1e6, csv / 1e6))
     for what, key in (("first backup", "first_s"), ("unchanged second backup", "unchanged_s"),
                       ("after 1,000 random rows changed", "changed_s"),
-                      ("1,000 consecutive rows changed", "changed_cons_s")):
+                      ("1,000 consecutive rows changed", "changed_cons_s"),
+                      ("random change, source in page cache", "changed_warm_s"),
+                      ("consecutive change, source in page cache", "changed_cons_warm_s")):
         for tool in ("strata", "restic") if key.startswith("changed") else ("strata", "restic", "borg"):
             k = "backup.%s.%s" % (tool, key)
             if key == "first_s":
