@@ -158,13 +158,20 @@ static void pow2_chain(struct buf *b, char op, int k)
 /* d = m * 2^e with m odd (|m| < 2^53): the shortest exact fraction (d finite, not 0). */
 static int64_t odd_mantissa(double d, int *e)
 {
-	int64_t m = (int64_t)ldexp(frexp(d, e), 53);
-	*e -= 53;
-	while (m % 2 == 0) {
-		m /= 2;
-		(*e)++;
+	uint64_t bits;
+	memcpy(&bits, &d, sizeof(bits));
+	int ex = (int)(bits >> 52 & 0x7ff);
+	uint64_t m = bits & ((UINT64_C(1) << 52) - 1);
+	if (ex) {
+		m |= UINT64_C(1) << 52;
+		ex -= 1075;
+	} else {
+		ex = -1074; /* subnormal */
 	}
-	return m;
+	int tz = __builtin_ctzll(m);
+	*e = ex + tz;
+	m >>= tz;
+	return bits >> 63 ? -(int64_t)m : (int64_t)m;
 }
 
 static void sql_real(struct buf *b, double d)
@@ -320,27 +327,86 @@ static uint64_t int_len(int64_t i)
 {
 	uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
 	uint64_t n = i < 0 ? 2 : 1;
-	while (u >= 10) {
-		u /= 10;
+	/* compares, not divisions: every integer of every new chunk is measured */
+	for (uint64_t p = 10; u >= p; p *= 10) {
 		n++;
+		if (p > UINT64_MAX / 10)
+			break; /* u >= 10^19: 20 digits */
 	}
 	return n;
 }
 
-/* Bytes buf_add_json_str() writes for valid UTF-8 text. */
-static uint64_t json_str_len(const uint8_t *p, size_t n)
+/*
+ * What the length rules need of a text value, in one pass: the backup
+ * measures every value of every new chunk, and five passes (UTF-8 twice,
+ * JSON escapes, SQL quotes, PostgreSQL's class) were a fifth of its CPU.
+ */
+struct text_scan {
+	bool utf8;        /* valid UTF-8 (a NUL is); nothing below counts if not */
+	uint64_t json;    /* bytes buf_add_json_str() writes */
+	uint64_t quotes;  /* ' */
+	uint64_t crs;     /* CR */
+	uint64_t nuls;    /* NUL */
+};
+
+static void text_scan(const uint8_t *p, size_t n, struct text_scan *t)
 {
-	uint64_t len = 2;
+	const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+	uint64_t json = 2 + (uint64_t)n, quotes = 0, crs = 0, nuls = 0;
+	t->utf8 = false;
 	for (size_t i = 0; i < n; i++) {
+		/* eight bytes at a time while none is special: below 0x20, " ' \\ 0x7f or 0x80 up */
+		while (n - i >= 8) {
+			uint64_t x, q, a, b, d;
+			memcpy(&x, p + i, 8);
+			q = x ^ (ones * '"');
+			a = x ^ (ones * '\'');
+			b = x ^ (ones * '\\');
+			d = x ^ (ones * 0x7f);
+			if (((x - ones * 0x20) | (q - ones) | (a - ones) | (b - ones) | (d - ones) | x) & highs)
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
 		uint8_t c = p[i];
-		if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t')
-			len += 2;
-		else if (c < 0x20 || c == 0x7f)
-			len += 6;
-		else
-			len++;
+		if (c - 0x20u < 0x5fu) { /* printable ASCII */
+			if (c == '"' || c == '\\')
+				json++;
+			else if (c == '\'')
+				quotes++;
+		} else if (c >= 0x80) {
+			size_t l = utf8_seq(p + i, n - i);
+			if (!l)
+				return;
+			i += l - 1;
+		} else if (c == '\n' || c == '\r' || c == '\t') {
+			json++;
+			crs += c == '\r';
+		} else {
+			json += 5; /* \u00xx */
+			nuls += c == 0;
+		}
 	}
-	return len;
+	t->utf8 = true;
+	t->json = json;
+	t->quotes = quotes;
+	t->crs = crs;
+	t->nuls = nuls;
+}
+
+/* Bytes json_value() writes for a text value. */
+static uint64_t json_text_len(const struct value *v, const struct text_scan *t)
+{
+	return t->utf8 ? t->json : 15 + 2 * (uint64_t)v->n;
+}
+
+/* Bytes view_sql_value() writes for a text value (text_literal's rule). */
+static uint64_t sql_text_len(const struct value *v, const struct text_scan *t, unsigned rev)
+{
+	if (t->utf8 && (rev >= 2 || !t->nuls))
+		return 2 + v->n + t->quotes + 12 * t->nuls + (rev >= 2 ? 13 * t->crs : 0);
+	return 17 + 2 * (uint64_t)v->n; /* CAST(X'..' AS TEXT) */
 }
 
 static uint64_t json_value_len(const struct value *v)
@@ -353,8 +419,11 @@ static uint64_t json_value_len(const struct value *v)
 		if (!isfinite(v->r))
 			return isnan(v->r) ? 14 : v->r > 0 ? 19 : 20;
 		return render_real(tmp, v->r);
-	case VAL_TEXT:
-		return valid_utf8(v->p, v->n) ? json_str_len(v->p, v->n) : 15 + 2 * (uint64_t)v->n;
+	case VAL_TEXT: {
+		struct text_scan t;
+		text_scan(v->p, v->n, &t);
+		return json_text_len(v, &t);
+	}
 	default:
 		return 11 + 2 * (uint64_t)v->n; /* {"blob":".."} */
 	}
@@ -382,15 +451,11 @@ static uint64_t sql_value_len(const struct value *v, unsigned rev)
 			len += 1 + int_len((int64_t)((uint64_t)1 << (k > 52 ? 52 : k))) + 2;
 		return len;
 	}
-	case VAL_TEXT:
-		if (text_literal(v, rev)) {
-			len = 2 + v->n;
-			for (size_t i = 0; i < v->n; i++)
-				len += v->p[i] == '\'' ? 1 : v->p[i] == 0 ? 12
-				       : v->p[i] == '\r' && rev >= 2 ? 13 : 0;
-			return len;
-		}
-		return 17 + 2 * (uint64_t)v->n; /* CAST(X'..' AS TEXT) */
+	case VAL_TEXT: {
+		struct text_scan t;
+		text_scan(v->p, v->n, &t);
+		return sql_text_len(v, &t, rev);
+	}
 	default:
 		return 3 + 2 * (uint64_t)v->n;
 	}
@@ -420,13 +485,31 @@ int view_chunk_lens(const struct view_table *t, const uint8_t *chunk, size_t n,
 		for (unsigned c = 0; c < s->nhidden + s->ncols; c++) {
 			if (value_decode(&r, &v))
 				goto out;
-			if (c >= s->nhidden) {
-				jl += json_value_len(&v);
-				if (classes)
-					classes[c - s->nhidden] |= (uint8_t)pg_class_of(&v);
+			if (c < s->nhidden) {
+				if (t->rowid)
+					sl += sql_value_len(&v, t->rev);
+				continue;
 			}
-			if (c >= s->nhidden || t->rowid)
+			unsigned cls;
+			if (v.type == VAL_TEXT) {
+				/* one pass over the text for all three rules */
+				struct text_scan ts;
+				text_scan(v.p, v.n, &ts);
+				jl += json_text_len(&v, &ts);
+				sl += sql_text_len(&v, &ts, t->rev);
+				cls = ts.utf8 && !ts.nuls ? PG_TEXT : PG_TEXT | PG_BAD_TEXT;
+			} else if (v.type == VAL_INT) {
+				uint64_t il = int_len(v.i); /* the same digits in both */
+				jl += il;
+				sl += il;
+				cls = pg_class_of(&v);
+			} else {
+				jl += json_value_len(&v);
 				sl += sql_value_len(&v, t->rev);
+				cls = pg_class_of(&v);
+			}
+			if (classes)
+				classes[c - s->nhidden] |= (uint8_t)cls;
 		}
 	}
 	*jsonl = jl;

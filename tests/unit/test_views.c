@@ -251,12 +251,17 @@ static void lengths(void)
 						v.r = -INFINITY;
 				}
 				if (v.type >= VAL_TEXT) {
-					v.n = r % 20;
+					/* odd rounds: long runs of plain letters (text_scan's 8-byte steps) */
+					bool plain = round % 2;
+					v.n = r % (plain ? 64 : 20);
 					for (size_t i = 0; i < v.n; i++) {
 						uint64_t b = NEXT();
 						/* letters, control bytes, quotes, NULs, bytes >= 0x80 */
-						bytes[i] = (uint8_t)(b % 4 == 0 ? b >> 8 : b % 4 == 1 ? b % 32 :
-								     b % 4 == 2 ? (uint64_t)(uint8_t)"'\"\\x"[b % 4] : 'a' + b % 3);
+						if (plain && b % 16)
+							bytes[i] = (uint8_t)(' ' + (b >> 8) % 95);
+						else
+							bytes[i] = (uint8_t)(b % 4 == 0 ? b >> 8 : b % 4 == 1 ? b % 32 :
+									     b % 4 == 2 ? (uint64_t)(uint8_t)"'\"\\x"[b % 4] : 'a' + b % 3);
 					}
 					v.p = bytes;
 				}
