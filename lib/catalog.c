@@ -135,10 +135,43 @@ static int exec(struct catalog *c, const char *sql)
 	return rc == SQLITE_OK ? 0 : sqerr(c, rc);
 }
 
+/*
+ * A prepared statement for sql: one kept from an earlier call when it is not
+ * in use (the same text), else a new one, kept while there is room.  Hand
+ * it back with done(), never done(c, ).
+ */
 static int prep(struct catalog *c, const char *sql, sqlite3_stmt **st)
 {
+	for (unsigned i = 0; i < c->nstmt; i++) {
+		struct catalog_stmt *k = &c->stmt[i];
+		if (!k->busy && !strcmp(k->sql, sql)) {
+			k->busy = true;
+			*st = k->st;
+			return 0;
+		}
+	}
 	int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
-	return rc == SQLITE_OK ? 0 : sqerr(c, rc);
+	if (rc != SQLITE_OK)
+		return sqerr(c, rc);
+	if (c->nstmt < CATALOG_STMTS)
+		c->stmt[c->nstmt++] = (struct catalog_stmt){ xstrdup(sql), *st, true };
+	return 0;
+}
+
+/* Done with a statement: a kept one is reset for the next prep(), any other finalized. */
+static void done(struct catalog *c, sqlite3_stmt *st)
+{
+	if (!st)
+		return;
+	for (unsigned i = 0; i < c->nstmt; i++) {
+		if (c->stmt[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			c->stmt[i].busy = false;
+			return;
+		}
+	}
+	sqlite3_finalize(st);
 }
 
 static int schema_version_ok(struct catalog *c)
@@ -150,7 +183,7 @@ static int schema_version_ok(struct catalog *c)
 		return 0;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		ok = sqlite3_column_int(st, 0) == CATALOG_SCHEMA_VERSION;
-	sqlite3_finalize(st);
+	done(c, st);
 	return ok;
 }
 
@@ -174,7 +207,7 @@ static int drop_all(struct catalog *c)
 		buf_add(&sql, q, strlen(q));
 		sqlite3_free(q);
 	}
-	sqlite3_finalize(st);
+	done(c, st);
 	rc = s == SQLITE_DONE ? 0 : sqerr(c, s);
 	if (!rc && sql.len) {
 		buf_add(&sql, "", 1);
@@ -186,6 +219,8 @@ static int drop_all(struct catalog *c)
 
 int catalog_open(struct catalog *c, const char *path, bool readonly)
 {
+	c->db = NULL;
+	c->nstmt = 0;
 	/*
 	 * Readers open read-write but with query_only: a SQLITE_OPEN_READONLY
 	 * connection to a WAL database whose -shm is missing uses private memory
@@ -257,6 +292,11 @@ fail:
 
 void catalog_close(struct catalog *c)
 {
+	for (unsigned i = 0; i < c->nstmt; i++) {
+		sqlite3_finalize(c->stmt[i].st);
+		free(c->stmt[i].sql);
+	}
+	c->nstmt = 0;
 	if (c->db)
 		sqlite3_close_v2(c->db);
 	c->db = NULL;
@@ -312,7 +352,7 @@ int catalog_add_pack(struct catalog *c, const char *name, uint64_t size,
 	sqlite3_bind_int64(sp, 2, (sqlite3_int64)size);
 	sqlite3_bind_int64(sp, 3, (sqlite3_int64)n);
 	rc = run(c, sp);
-	sqlite3_finalize(sp);
+	done(c, sp);
 	if (rc)
 		return rc;
 	pid = sqlite3_last_insert_rowid(c->db);
@@ -341,8 +381,8 @@ int catalog_add_pack(struct catalog *c, const char *name, uint64_t size,
 				break; /* it serves the chunk (or is a new copy) */
 		}
 	}
-	sqlite3_finalize(sc);
-	sqlite3_finalize(scopy);
+	done(c, sc);
+	done(c, scopy);
 	return rc;
 }
 
@@ -406,8 +446,8 @@ static int avoid_damaged(struct catalog *c, const struct repo *r)
 		rc = exec(c, sql);
 		sqlite3_free(sql);
 	}
-	sqlite3_finalize(cur);
-	sqlite3_finalize(alt);
+	done(c, cur);
+	done(c, alt);
 	verifyrec_release(&rec);
 	return rc;
 }
@@ -423,7 +463,7 @@ int catalog_serve_elsewhere(struct catalog *c, char *const *packs, size_t n)
 		sqlite3_bind_text(st, 1, packs[i], -1, SQLITE_STATIC);
 		rc = run(c, st);
 	}
-	sqlite3_finalize(st);
+	done(c, st);
 	/*
 	 * Served from a doomed pack and held by a pack that stays: swap the two
 	 * rows.  (A copy in chunk_copies never shares its pack with the serving row.)
@@ -566,7 +606,7 @@ static int add_dump_parts(struct catalog *c, const struct manifest *m)
 		rc = run(c, st);
 	}
 	dump_parts_free(&p);
-	sqlite3_finalize(st);
+	done(c, st);
 	return rc;
 }
 
@@ -620,7 +660,7 @@ static int add_pg_schema(struct catalog *c, const struct manifest *m)
 		sqlite3_bind_int64(st, 2, CAT_FILE_PG);
 		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
 		rc = run(c, st);
-		sqlite3_finalize(st);
+		done(c, st);
 	}
 	free(text);
 	return rc;
@@ -677,7 +717,7 @@ static int add_row_files(struct catalog *c, const struct manifest *m)
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)m->seq);
 	sqlite3_bind_int64(st, 2, m->time);
 	rc = run(c, st);
-	sqlite3_finalize(st);
+	done(c, st);
 	return rc;
 }
 
@@ -734,11 +774,11 @@ static int node_stmts_prep(struct catalog *c, struct node_stmts *sn)
 	return rc;
 }
 
-static void node_stmts_free(struct node_stmts *sn)
+static void node_stmts_free(struct catalog *c, struct node_stmts *sn)
 {
-	sqlite3_finalize(sn->has);
-	sqlite3_finalize(sn->entry);
-	sqlite3_finalize(sn->list);
+	done(c, sn->has);
+	done(c, sn->entry);
+	done(c, sn->list);
 }
 
 static void node_hash_u64(XXH3_state_t *h, uint64_t v)
@@ -979,15 +1019,15 @@ int catalog_add_generation(struct catalog *c, const struct manifest *m, uint64_t
 			sqlite3_bind_text(dp, 1, m->name, -1, SQLITE_STATIC);
 			sqlite3_bind_text(dp, 2, idhex, -1, SQLITE_STATIC);
 			rc = run(c, dp);
-			sqlite3_finalize(dp);
+			done(c, dp);
 		}
 	}
 out:
-	sqlite3_finalize(sg);
-	sqlite3_finalize(stt);
-	node_stmts_free(&sn);
-	sqlite3_finalize(chk);
-	sqlite3_finalize(sgr);
+	done(c, sg);
+	done(c, stt);
+	node_stmts_free(c, &sn);
+	done(c, chk);
+	done(c, sgr);
 	buf_release(&json);
 	buf_release(&hdr);
 	return rc;
@@ -1003,7 +1043,7 @@ static int column_names(struct catalog *c, const char *sql, struct namelist *out
 		return rc;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW)
 		namelist_add(out, col_str(st, 0));
-	sqlite3_finalize(st);
+	done(c, st);
 	namelist_sort(out);
 	return s == SQLITE_DONE ? 0 : sqerr(c, s);
 }
@@ -1076,7 +1116,7 @@ static int delete_by(struct catalog *c, const char *sql, const char *key)
 		return rc;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	rc = run(c, st);
-	sqlite3_finalize(st);
+	done(c, st);
 	return rc;
 }
 
@@ -1239,7 +1279,7 @@ int catalog_each_chunk(struct catalog *c, int (*fn)(void *arg, const struct chun
 		if (rc)
 			break;
 	}
-	sqlite3_finalize(st);
+	done(c, st);
 	if (rc)
 		return rc;
 	return s == SQLITE_DONE ? 0 : sqerr(c, s);
@@ -1253,7 +1293,7 @@ static int one_int(struct catalog *c, const char *sql, uint64_t *v)
 		return rc;
 	s = sqlite3_step(st);
 	*v = s == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
+	done(c, st);
 	return s == SQLITE_ROW || s == SQLITE_DONE ? 0 : sqerr(c, s);
 }
 
@@ -1288,7 +1328,7 @@ int catalog_name_taken(struct catalog *c, const char *name)
 		return rc;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	s = sqlite3_step(st);
-	sqlite3_finalize(st);
+	done(c, st);
 	if (s == SQLITE_ROW)
 		return 1;
 	return s == SQLITE_DONE ? 0 : sqerr(c, s);
@@ -1336,7 +1376,7 @@ static int column_names_list(struct catalog *c, const char *sql, char ***names, 
 		}
 		(*names)[(*n)++] = xstrdup(col_str(st, 0));
 	}
-	sqlite3_finalize(st);
+	done(c, st);
 	if (s != SQLITE_DONE) {
 		for (size_t i = 0; i < *n; i++)
 			free((*names)[i]);
@@ -1367,7 +1407,7 @@ static int gens_of(struct catalog *c, const char *dbname, struct cat_gen **gens,
 		}
 		gen_row(st, &(*gens)[(*n)++], true);
 	}
-	sqlite3_finalize(st);
+	done(c, st);
 	if (s != SQLITE_DONE) {
 		catalog_free_gens(*gens, *n);
 		*gens = NULL;
@@ -1405,7 +1445,7 @@ int catalog_db_other_source(struct catalog *c, const char *dbname, const char *s
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW)
 		*other = xstrdup(col_str(st, 0));
-	sqlite3_finalize(st);
+	done(c, st);
 	return s == SQLITE_ROW || s == SQLITE_DONE ? 0 : sqerr(c, s);
 }
 
@@ -1434,7 +1474,7 @@ static int gen_query(struct catalog *c, const char *where, const char *name, uin
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW)
 		gen_row(st, g, false);
-	sqlite3_finalize(st);
+	done(c, st);
 	if (s == SQLITE_ROW)
 		return 0;
 	return s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
@@ -1489,7 +1529,7 @@ int catalog_table_versions(struct catalog *c, const char *dirname, struct cat_ve
 		snprintf(e->name, sizeof(e->name), "%s", col_str(st, 2));
 		e->time = sqlite3_column_int64(st, 3);
 	}
-	sqlite3_finalize(st);
+	done(c, st);
 	if (s != SQLITE_DONE) {
 		free(*v);
 		*v = NULL;
@@ -1516,7 +1556,7 @@ int catalog_table_before(struct catalog *c, const char *dirname, uint64_t seq, u
 		*pseq = (uint64_t)sqlite3_column_int64(st, 0);
 		*ptidx = (uint32_t)sqlite3_column_int64(st, 1);
 	}
-	sqlite3_finalize(st);
+	done(c, st);
 	if (s == SQLITE_ROW)
 		return 0;
 	return s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
@@ -1539,7 +1579,7 @@ int catalog_chunk_keys(struct catalog *c, uint64_t seq, uint32_t tidx, uint32_t 
 		buf_add(first, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
 		buf_add(last, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
 	}
-	sqlite3_finalize(st);
+	done(c, st);
 	if (s == SQLITE_ROW)
 		return 0;
 	return s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
@@ -1569,7 +1609,7 @@ static int text_query(struct catalog *c, const char *sql, uint64_t a, int64_t b,
 		*len = (size_t)sqlite3_column_bytes(st, 0);
 		*text = xstrndup(p ? p : "", *len);
 	}
-	sqlite3_finalize(st);
+	done(c, st);
 	if (s == SQLITE_ROW)
 		return 0;
 	return s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
@@ -1618,7 +1658,7 @@ int catalog_list_tables(struct catalog *c, uint64_t seq, struct cat_table **t, s
 		}
 		table_row(st, &(*t)[(*n)++]);
 	}
-	sqlite3_finalize(st);
+	done(c, st);
 	if (s != SQLITE_DONE) {
 		catalog_free_tables(*t, *n);
 		*t = NULL;
@@ -1651,7 +1691,7 @@ static int table_one(struct catalog *c, const char *sql, uint64_t seq, const cha
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW)
 		table_row(st, t);
-	sqlite3_finalize(st);
+	done(c, st);
 	if (s == SQLITE_ROW)
 		return 0;
 	return s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
@@ -1702,7 +1742,7 @@ int catalog_gen_parts(struct catalog *c, uint64_t seq, enum cat_file file, struc
 		p->text = xstrndup(txt ? txt : "", p->len);
 		p->tidx = sqlite3_column_int64(st, 1);
 	}
-	sqlite3_finalize(st);
+	done(c, st);
 	if (s != SQLITE_DONE) {
 		catalog_free_parts(*out, *n);
 		*out = NULL;
@@ -1736,7 +1776,7 @@ int catalog_gen_file_size(struct catalog *c, uint64_t seq, enum cat_file file, u
 	} else {
 		rc = sqerr(c, s);
 	}
-	sqlite3_finalize(st);
+	done(c, st);
 	return rc;
 }
 
@@ -1768,7 +1808,7 @@ int catalog_table_names(struct catalog *c, uint64_t seq, uint32_t tidx, char **n
 	} else {
 		rc = s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
 	}
-	sqlite3_finalize(st);
+	done(c, st);
 	return rc;
 }
 
@@ -1818,7 +1858,7 @@ int catalog_count_gens_using(struct catalog *c, const struct chunk_id *ids, size
 		sqlite3_bind_blob(st, 1, ids[i].b, 16, SQLITE_STATIC);
 		rc = run(c, st);
 	}
-	sqlite3_finalize(st);
+	done(c, st);
 	if (!rc)
 		rc = one_int(c, "SELECT count(DISTINCT tn.seq) FROM nodes n CROSS JOIN table_nodes tn"
 			     " ON tn.node_id = n.node_id WHERE n.chunk_id IN temp.using_ids", count);
@@ -1855,7 +1895,7 @@ int catalog_file_holders(struct catalog *c, const struct cat_row_file *f, bool w
 		} else if (s != SQLITE_DONE) {
 			rc = sqerr(c, s);
 		}
-		sqlite3_finalize(st);
+		done(c, st);
 		if (rc || s == SQLITE_DONE || !count) {
 			h->count = !rc && s == SQLITE_ROW;
 			return rc;
@@ -1873,7 +1913,7 @@ int catalog_file_holders(struct catalog *c, const struct cat_row_file *f, bool w
 	} else {
 		rc = s == SQLITE_DONE ? -EUCLEAN : sqerr(c, s); /* a holder but no row_files row */
 	}
-	sqlite3_finalize(st);
+	done(c, st);
 	return rc;
 }
 
@@ -1898,7 +1938,7 @@ static int entry_query(struct catalog *c, const char *sql, const struct chunk_id
 		e->csv_len = (uint64_t)sqlite3_column_int64(st, 4);
 		snprintf(pack, 33, "%s", col_str(st, 5));
 	}
-	sqlite3_finalize(st);
+	done(c, st);
 	if (s == SQLITE_ROW)
 		return 0;
 	return s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
@@ -1937,7 +1977,7 @@ static int chunk_one(struct catalog *c, const char *sql, uint64_t seq, uint32_t 
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW)
 		chunk_row(st, ch, false);
-	sqlite3_finalize(st);
+	done(c, st);
 	if (s == SQLITE_ROW)
 		return 0;
 	return s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
@@ -1970,7 +2010,7 @@ int catalog_meta_get(struct catalog *c, const char *key, char **value)
 		rc = -ENOENT;
 	else
 		rc = sqerr(c, s);
-	sqlite3_finalize(st);
+	done(c, st);
 	return rc;
 }
 
@@ -1983,7 +2023,7 @@ int catalog_meta_put(struct catalog *c, const char *key, const char *value)
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
 	s = sqlite3_step(st);
-	sqlite3_finalize(st);
+	done(c, st);
 	return s == SQLITE_DONE ? 0 : sqerr(c, s);
 }
 
@@ -2002,7 +2042,7 @@ int catalog_pagemap_put(struct catalog *c, const char *gen, const char *gen_id,
 	sqlite3_bind_int(st, 4, full);
 	sqlite3_bind_blob64(st, 5, data, len, SQLITE_STATIC);
 	rc = run(c, st);
-	sqlite3_finalize(st);
+	done(c, st);
 	if (rc)
 		return rc;
 	/* the others of this database, except its newest full one; and those of pruned generations */
@@ -2015,7 +2055,7 @@ int catalog_pagemap_put(struct catalog *c, const char *gen, const char *gen_id,
 	sqlite3_bind_text(st, 1, dbname, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, gen, -1, SQLITE_STATIC);
 	rc = run(c, st);
-	sqlite3_finalize(st);
+	done(c, st);
 	return rc;
 }
 
@@ -2045,7 +2085,7 @@ int catalog_pagemap_get(struct catalog *c, const char *dbname, const char *gen, 
 		if (*len)
 			memcpy(*data, sqlite3_column_blob(st, 1), *len);
 	}
-	sqlite3_finalize(st);
+	done(c, st);
 	return s == SQLITE_ROW ? 0 : s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
 }
 
@@ -2081,7 +2121,7 @@ int catalog_table_groups(struct catalog *c, uint64_t seq, uint32_t tidx, struct 
 		}
 		group_row(st, &(*out)[(*n)++]);
 	}
-	sqlite3_finalize(st);
+	done(c, st);
 	if (s != SQLITE_DONE) {
 		catalog_free_groups(*out, *n);
 		*out = NULL;
@@ -2117,7 +2157,7 @@ static int group_one(struct catalog *c, const char *where, uint64_t seq, uint32_
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW)
 		group_row(st, g);
-	sqlite3_finalize(st);
+	done(c, st);
 	if (s == SQLITE_ROW)
 		return 0;
 	return s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
@@ -2156,7 +2196,7 @@ int catalog_table_chunk_range(struct catalog *c, uint64_t seq, uint32_t tidx, ui
 		}
 		chunk_row(st, &(*out)[(*n)++], with_names);
 	}
-	sqlite3_finalize(st);
+	done(c, st);
 	if (s != SQLITE_DONE) {
 		catalog_free_chunks(*out, *n);
 		*out = NULL;
