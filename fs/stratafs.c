@@ -123,6 +123,18 @@ static void fs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 		fuse_reply_attr(req, &st, attr_timeout_of(flags));
 }
 
+static bool root_listed(void);
+
+/*
+ * The entry timeout of a name in directory dir: a generation looked up
+ * before the watcher's first listing of the root is not cached, since the
+ * watcher could not tell the kernel if it was pruned (see watch_main).
+ */
+static double entry_timeout(fuse_ino_t dir, unsigned flags)
+{
+	return dir == TREE_INO_ROOT && !root_listed() ? 0 : timeout_of(flags);
+}
+
 static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct tree *t = fuse_req_userdata(req);
@@ -146,7 +158,7 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 	e.ino = ino;
 	e.attr_timeout = attr_timeout_of(flags);
-	e.entry_timeout = timeout_of(flags);
+	e.entry_timeout = entry_timeout(parent, flags);
 	fuse_reply_entry(req, &e);
 }
 
@@ -294,7 +306,7 @@ static int plus_add(struct plus *p, size_t i, const struct stat *st, unsigned fl
 		e.ino = ino;
 		e.attr = *st;
 		e.attr_timeout = attr_timeout_of(flags);
-		e.entry_timeout = timeout_of(flags);
+		e.entry_timeout = entry_timeout(p->d->ino, flags);
 	} else {
 		/* "." and ".." are never linked by the kernel */
 		e.attr.st_ino = ino;
@@ -539,11 +551,16 @@ static struct {
 	char served[64]; /* the target the kernel may hold; "" if none */
 	unsigned refresh_ticks; /* remote repositories: sync the catalog cache every so many ticks */
 	bool refresh_failing;
-	/* the root's generations as last listed (taken before serving: see watch_start) */
+	/* the root's generations as last listed (the first listing: see watch_main) */
 	struct tree_dir root;
-	bool have_root;
+	bool have_root; /* read by request handlers: atomic */
 	uint64_t stamp;
 } g_watch = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static bool root_listed(void)
+{
+	return __atomic_load_n(&g_watch.have_root, __ATOMIC_ACQUIRE);
+}
 
 static void watch_served(const char *target)
 {
@@ -609,8 +626,8 @@ static void watch_gone(struct tree *t, struct tree_dir *prev, bool *have_prev, u
 	}
 	tree_dir_release(prev);
 	*prev = now;
-	*have_prev = true;
 	*stamp = st;
+	__atomic_store_n(have_prev, true, __ATOMIC_RELEASE);
 }
 
 static void *watch_main(void *arg)
@@ -618,6 +635,15 @@ static void *watch_main(void *arg)
 	struct tree *t = arg;
 	unsigned tick = 0;
 
+	/*
+	 * The root's first listing comes with the first GONE_TICKS, not before
+	 * serving: listing 10,000 generations holds the catalog for ~25 ms,
+	 * which a mount's first requests would wait for.  Until it is taken,
+	 * generations are looked up with an entry timeout of 0
+	 * (entry_timeout()): one pruned before the first listing would be
+	 * missing from it already, and the kernel would keep its entry for a
+	 * year.
+	 */
 	pthread_mutex_lock(&g_watch.mu);
 	while (!g_watch.stop) {
 		struct timespec until;
@@ -669,12 +695,6 @@ static void *watch_main(void *arg)
 static void watch_start(struct tree *t, struct fuse_session *se)
 {
 	g_watch.se = se;
-	/*
-	 * The first listing now, before any request is served: a generation
-	 * pruned in the thread's first second would otherwise be missing from
-	 * it already, and the kernel would keep its entry for the timeout.
-	 */
-	watch_gone(t, &g_watch.root, &g_watch.have_root, &g_watch.stamp);
 	g_watch.running = pthread_create(&g_watch.th, NULL, watch_main, t) == 0;
 }
 
