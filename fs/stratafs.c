@@ -129,10 +129,13 @@ static bool root_listed(void);
  * The entry timeout of a name in directory dir: a generation looked up
  * before the watcher's first listing of the root is not cached, since the
  * watcher could not tell the kernel if it was pruned (see watch_main).
+ * listed: root_listed() as read *before* the name was resolved (a
+ * generation resolved before the first listing and pruned before it is in
+ * no listing the watcher compares).
  */
-static double entry_timeout(fuse_ino_t dir, unsigned flags)
+static double entry_timeout(fuse_ino_t dir, bool listed, unsigned flags)
 {
-	return dir == TREE_INO_ROOT && !root_listed() ? 0 : timeout_of(flags);
+	return dir == TREE_INO_ROOT && !listed ? 0 : timeout_of(flags);
 }
 
 static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -144,6 +147,7 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int rc;
 
 	memset(&e, 0, sizeof(e));
+	bool listed = root_listed();
 	rc = tree_lookup(t, parent, name, &ino, &e.attr, &flags);
 	if (rc == -ENOENT) {
 		/* cache final misses: the root can gain entries, nothing else can */
@@ -158,7 +162,7 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 	e.ino = ino;
 	e.attr_timeout = attr_timeout_of(flags);
-	e.entry_timeout = entry_timeout(parent, flags);
+	e.entry_timeout = entry_timeout(parent, listed, flags);
 	fuse_reply_entry(req, &e);
 }
 
@@ -306,7 +310,8 @@ static int plus_add(struct plus *p, size_t i, const struct stat *st, unsigned fl
 		e.ino = ino;
 		e.attr = *st;
 		e.attr_timeout = attr_timeout_of(flags);
-		e.entry_timeout = entry_timeout(p->d->ino, flags);
+		/* stated under the catalog lock, after any pruning the first listing missed */
+		e.entry_timeout = entry_timeout(p->d->ino, root_listed(), flags);
 	} else {
 		/* "." and ".." are never linked by the kernel */
 		e.attr.st_ino = ino;

@@ -138,7 +138,7 @@ static int exec(struct catalog *c, const char *sql)
 /*
  * A prepared statement for sql: one kept from an earlier call when it is not
  * in use (the same text), else a new one, kept while there is room.  Hand
- * it back with done(), never done(c, ).
+ * it back with done(), never sqlite3_finalize().
  */
 static int prep(struct catalog *c, const char *sql, sqlite3_stmt **st)
 {
