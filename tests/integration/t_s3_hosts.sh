@@ -14,6 +14,24 @@ rgw_mkbucket strata-hosts
 
 R=s3://strata-hosts/fleet
 on() { local h=$1; shift; XDG_CACHE_HOME=$T/host-$h "$@"; }
+# stopped OUT FAULT HOST [NAME=VALUE...] CMD...: CMD as host HOST in the background
+# until it stops itself at fault point FAULT; STOPPED = its pid
+stopped() {
+    local out=$1 fault=$2 host=$3
+    shift 3
+    env STRATA_FAULT="$fault@stop" XDG_CACHE_HOME="$T/host-$host" "$@" >"$out" 2>&1 &
+    STOPPED=$!
+    _PIDS+=($STOPPED)
+    wait_until 30 sh -c "grep -q '^State:.*T' /proc/$STOPPED/status" ||
+        fail "did not stop at $fault: $*: $(cat "$out")"
+}
+# resume PID: let a stopped process go on; RC = its exit status
+resume() { RC=0; kill -CONT "$1"; wait "$1" || RC=$?; }
+# lost_said OUT WHAT: a process let go after its lease ran out failed and said why
+lost_said() {
+    [ "$RC" != 0 ] || fail "$2 that lost its lock went on: $(cat "$1")"
+    grep -q "lost the lock" "$1" || fail "$2: the lost lock is not said: $(cat "$1")"
+}
 
 on a "$STRATA" init "$R" >/dev/null || fail "init"
 oracle make-shop "$T/shop.db" --day 1 --orders 3000
@@ -65,19 +83,16 @@ umount_fs "$T/mc"
 
 # backups share the lock; prune waits for them (a backup held at a point, then let go)
 oracle make-shop "$T/shop.db" --day 2
-STRATA_FAULT=backup-tables-read@stop XDG_CACHE_HOME=$T/host-a "$STRATA" backup "$R" "$T/shop.db" \
-    --at 2026-11-22T02:00:00Z >"$T/held.out" 2>&1 &
-held=$!
-_PIDS+=($held)
-wait_until 30 sh -c "grep -q '^State:.*T' /proc/$held/status" || fail "the held backup is not stopped"
+stopped "$T/held.out" backup-tables-read a "$STRATA" backup "$R" "$T/shop.db" --at 2026-11-22T02:00:00Z
+held=$STOPPED
 on b "$STRATA" backup "$R" "$T/stock.db" --at 2026-11-22T03:00:00Z --force >/dev/null ||
     fail "a backup beside a running one (shared lock) failed"
 rc=0
 on c "$STRATA" prune "$R" --keep-last 10 >"$T/prune.out" 2>&1 || rc=$?
 [ $rc = 5 ] || fail "prune beside a running backup: exit $rc, want 5 (busy): $(cat "$T/prune.out")"
 grep -q "backup" "$T/prune.out" || fail "prune does not say who holds the lock: $(cat "$T/prune.out")"
-kill -CONT $held
-wait $held || fail "the held backup failed after it went on: $(cat "$T/held.out")"
+resume $held
+[ $RC = 0 ] || fail "the held backup failed after it went on: $(cat "$T/held.out")"
 on c "$STRATA" prune "$R" --keep-last 10 >"$T/prune.out" 2>&1 || fail "prune after the backups: $(cat "$T/prune.out")"
 
 # a backup killed while it holds the lock: its lease ends, then it blocks no one
@@ -96,40 +111,28 @@ note "prune waited $(($(date +%s) - start)) s for the stale lock"
 lockurl=$RGW_ENDPOINT/strata-hosts/fleet/locks/lock
 printf 'gone (pid 1 on nowhere, since 2026-11-01T00:00:00Z)\nexpires = 1\n' |
     rgw_curl -f -X PUT --data-binary @- "$lockurl" >/dev/null || fail "test bug: cannot put a stale lock"
-STRATA_FAULT=s3-lock-takeover@stop XDG_CACHE_HOME=$T/host-c "$STRATA" prune "$R" --keep-last 10 \
-    >"$T/slow.out" 2>&1 &
-slow=$!
-_PIDS+=($slow)
-wait_until 30 sh -c "grep -q '^State:.*T' /proc/$slow/status" || fail "the slow prune did not stop: $(cat "$T/slow.out")"
-STRATA_FAULT=prune-locked@stop XDG_CACHE_HOME=$T/host-a "$STRATA" prune "$R" --keep-last 10 >"$T/fast.out" 2>&1 &
-fast=$!
-_PIDS+=($fast)
-wait_until 30 sh -c "grep -q '^State:.*T' /proc/$fast/status" || fail "the fast prune did not take the lock: $(cat "$T/fast.out")"
+stopped "$T/slow.out" s3-lock-takeover c "$STRATA" prune "$R" --keep-last 10
+slow=$STOPPED
+stopped "$T/fast.out" prune-locked a "$STRATA" prune "$R" --keep-last 10
+fast=$STOPPED
 rgw_curl "$lockurl" | grep -q "^prune (pid $fast " || fail "test bug: the lock is not the fast prune's"
-kill -CONT $slow
-rc=0
-wait $slow || rc=$?
-[ $rc = 5 ] || fail "a second taker of one stale lock: exit $rc, want 5 (busy): $(cat "$T/slow.out")"
+resume $slow
+[ $RC = 5 ] || fail "a second taker of one stale lock: exit $RC, want 5 (busy): $(cat "$T/slow.out")"
 rgw_curl "$lockurl" | grep -q "^prune (pid $fast " || fail "the second taker removed the first one's lock"
-kill -CONT $fast
-wait $fast || fail "the fast prune: $(cat "$T/fast.out")"
+resume $fast
+[ $RC = 0 ] || fail "the fast prune: $(cat "$T/fast.out")"
 
 # a backup paused past its lease: prune takes its shared lock as stale and goes
 # on; the backup, let go, must not write a generation that prune did not see
 oracle make-shop "$T/shop.db" --day 4
-STRATA_S3_LOCK_STALE=5 STRATA_FAULT=backup-tables-read@stop XDG_CACHE_HOME=$T/host-a "$STRATA" backup "$R" \
-    "$T/shop.db" --at 2026-11-24T02:00:00Z >"$T/paused.out" 2>&1 &
-paused=$!
-_PIDS+=($paused)
-wait_until 30 sh -c "grep -q '^State:.*T' /proc/$paused/status" || fail "the paused backup did not stop"
+stopped "$T/paused.out" backup-tables-read a STRATA_S3_LOCK_STALE=5 "$STRATA" backup "$R" "$T/shop.db" \
+    --at 2026-11-24T02:00:00Z
+paused=$STOPPED
 sleep 6 # past its 5-s lease: its last refresh was before it stopped
 on c "$STRATA" prune "$R" --keep-last 10 >"$T/prune3.out" 2>&1 ||
     fail "prune beside a backup paused past its lease: $(cat "$T/prune3.out")"
-kill -CONT $paused
-rc=0
-wait $paused || rc=$?
-[ $rc != 0 ] || fail "a backup that lost its lock wrote its generation: $(cat "$T/paused.out")"
-grep -q "lost the lock" "$T/paused.out" || fail "the lost lock is not said: $(cat "$T/paused.out")"
+resume $paused
+lost_said "$T/paused.out" "a backup"
 on a "$STRATA" index "$R" >/dev/null || fail "index after the lost lock"
 on a "$STRATA" ls "$R" | grep -q "2026-11-24" && fail "the paused backup's generation is listed"
 
@@ -137,19 +140,13 @@ on a "$STRATA" ls "$R" | grep -q "2026-11-24" && fail "the paused backup's gener
 # object is stale); prune, let go, must delete nothing
 oracle make-shop "$T/shop.db" --day 5
 on a "$STRATA" ls "$R" | awk 'NR > 1 { print $1 }' >"$T/gens.before"
-STRATA_S3_LOCK_STALE=5 STRATA_FAULT=prune-locked@stop XDG_CACHE_HOME=$T/host-c "$STRATA" prune "$R" \
-    --keep-last 1 >"$T/pprune.out" 2>&1 &
-pp=$!
-_PIDS+=($pp)
-wait_until 30 sh -c "grep -q '^State:.*T' /proc/$pp/status" || fail "the paused prune did not stop: $(cat "$T/pprune.out")"
+stopped "$T/pprune.out" prune-locked c STRATA_S3_LOCK_STALE=5 "$STRATA" prune "$R" --keep-last 1
+pp=$STOPPED
 sleep 6 # past its 5-s lease
 on a "$STRATA" backup "$R" "$T/shop.db" --at 2026-11-25T02:00:00Z >"$T/b5.out" 2>&1 ||
     fail "a backup beside a prune paused past its lease: $(cat "$T/b5.out")"
-kill -CONT $pp
-rc=0
-wait $pp || rc=$?
-[ $rc != 0 ] || fail "a prune that lost its lock went on: $(cat "$T/pprune.out")"
-grep -q "lost the lock" "$T/pprune.out" || fail "the lost lock is not said: $(cat "$T/pprune.out")"
+resume $pp
+lost_said "$T/pprune.out" "a prune"
 on a "$STRATA" index "$R" >/dev/null || fail "index after the lost prune"
 on a "$STRATA" ls "$R" | awk 'NR > 1 { print $1 }' >"$T/gens.after"
 missing=$(comm -23 <(sort "$T/gens.before") <(sort "$T/gens.after"))
