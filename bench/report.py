@@ -87,39 +87,31 @@ class Report:
     def note(self, text):
         self.rows.append(("note", text))
 
-    def fig(self, section, figure, tool, key, unit, kind, base=None, scale=1.0, extra=None,
-            show_ratio=True):
-        """kind: 'time' (lower better), 'rate' (MB/s from bytes/time, higher better),
-        'size' (lower better), 'rss' (lower better), 'value' (lower better)."""
+    def record(self, section, figure, tool, key, unit, conv, higher_better, why, base=None,
+               base_conv=None, extra=None):
+        """One figure: key's trials through conv (increasing or decreasing), and the ratio
+        against base's median (through base_conv, default conv), > 1 when strata is better;
+        why(): the reason shown when key was not measured."""
         s = stat(self.vals, key)
         rec = {"section": section, "figure": figure, "tool": tool, "key": key, "unit": unit}
         if s is None:
-            why = self.why_na(key, tool) or "not measured"
-            rec["na"] = why
+            rec["na"] = why()
             self.figures.append(rec)
-            self.rows.append(("fig", figure, tool, "n/a (%s)" % why, "", ""))
+            self.rows.append(("fig", figure, tool, "n/a (%s)" % rec["na"], "", ""))
             return None
-        conv = (lambda x: x * scale)
-        if kind == "rate":
-            nbytes = scale
-            conv = (lambda t: nbytes / 1e6 / t if t > 0 else 0.0)
         med, lo, hi = conv(s["median"]), conv(s["min"]), conv(s["max"])
-        if kind == "rate":
-            lo, hi = min(lo, hi), max(lo, hi)
+        lo, hi = min(lo, hi), max(lo, hi)
         rec.update({"median": med, "min": lo, "max": hi,
                     "trials": [conv(x) for x in s["trials"]]})
         text = "%s %s" % (fnum(med), unit)
         if len(s["trials"]) > 1:
             text += " (%s-%s)" % (fnum(lo), fnum(hi))
         ratio = ""
-        if base is not None and base != key and show_ratio:
+        if base is not None and base != key:
             b = stat(self.vals, base)
             if b is not None and med > 0:
-                bmed = conv(b["median"])
-                if kind == "rate":
-                    r = bmed / med if med else None
-                else:
-                    r = med / bmed if bmed else None
+                bmed = (base_conv or conv)(b["median"])
+                r = bmed / med if higher_better else med / bmed if bmed else None
                 if r is not None:
                     rec["ratio_strata_better_gt1"] = r
                     ratio = "%.2fx" % r
@@ -129,23 +121,38 @@ class Report:
         self.rows.append(("fig", figure, tool, text, ratio, extra or ""))
         return med
 
-    def size(self, section, figure, tool, key, base=None):
+    def fig(self, section, figure, tool, key, unit, kind, base=None, scale=1.0, extra=None,
+            show_ratio=True):
+        """kind: 'time' (lower better), 'rate' (MB/s from bytes/time, higher better),
+        'size' (lower better), 'rss' (lower better), 'value' (lower better)."""
+        conv = (lambda x: x * scale)
+        if kind == "rate":
+            conv = (lambda t: scale / 1e6 / t if t > 0 else 0.0)
+        return self.record(section, figure, tool, key, unit, conv, kind == "rate",
+                           lambda: self.why_na(key, tool) or "not measured",
+                           base if show_ratio else None, extra=extra)
+
+    def record_size(self, section, figure, tool, key, why, base=None):
+        """A size recorded once (meta key, bytes), in MB; ratio: base's bytes over these."""
         if key not in self.meta:
-            why = self.why_na(key, tool) or "not measured"
             self.figures.append({"section": section, "figure": figure, "tool": tool, "key": key,
-                                 "unit": "MB", "na": why})
-            self.rows.append(("fig", figure, tool, "n/a (%s)" % why, "", ""))
+                                 "unit": "MB", "na": why()})
+            self.rows.append(("fig", figure, tool, "n/a (%s)" % self.figures[-1]["na"], "", ""))
             return
         v = float(self.meta[key])
         rec = {"section": section, "figure": figure, "tool": tool, "key": key, "unit": "MB",
                "median": v / 1e6}
         ratio = ""
-        if base and base != key and base in self.meta and v > 0:
+        if base and base != key and base in self.meta and v > 0 and float(self.meta[base]) > 0:
             r = v / float(self.meta[base])
             rec["ratio_strata_better_gt1"] = r
             ratio = "%.2fx" % r
         self.figures.append(rec)
         self.rows.append(("fig", figure, tool, "%s MB" % fnum(v / 1e6), ratio, ""))
+
+    def size(self, section, figure, tool, key, base=None):
+        self.record_size(section, figure, tool, key,
+                         lambda: self.why_na(key, tool) or "not measured", base)
 
     def render(self):
         out = []

@@ -16,7 +16,7 @@ import sys
 
 sys.dont_write_bytecode = True   # no __pycache__ left in bench/
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
-from report import Report, fnum, load, stat  # noqa: E402
+from report import Report, load, stat  # noqa: E402
 
 
 class S3Report(Report):
@@ -30,51 +30,12 @@ class S3Report(Report):
               extra=None):
         """conv: recorded value -> shown value; base: strata's key for the ratio (same conv
         unless base is a (key, conv) pair)."""
-        s = stat(self.vals, key)
-        rec = {"section": "s3", "figure": figure, "tool": label, "key": key, "unit": unit}
-        if s is None:
-            rec["na"] = self.why(tool, part)
-            self.figures.append(rec)
-            self.rows.append(("fig", figure, label, "n/a (%s)" % rec["na"], "", ""))
-            return None
-        med, lo, hi = conv(s["median"]), conv(s["min"]), conv(s["max"])
-        lo, hi = min(lo, hi), max(lo, hi)
-        rec.update({"median": med, "min": lo, "max": hi, "trials": [conv(x) for x in s["trials"]]})
-        text = "%s %s" % (fnum(med), unit)
-        if len(s["trials"]) > 1:
-            text += " (%s-%s)" % (fnum(lo), fnum(hi))
-        ratio = ""
-        if base is not None:
-            bkey, bconv = base if isinstance(base, tuple) else (base, conv)
-            b = stat(self.vals, bkey)
-            if b is not None and med > 0:
-                bmed = bconv(b["median"])
-                r = bmed / med if higher_better else med / bmed
-                rec["ratio_strata_better_gt1"] = r
-                ratio = "%.2fx" % r
-        if extra:
-            rec["extra"] = extra
-        self.figures.append(rec)
-        self.rows.append(("fig", figure, label, text, ratio, extra or ""))
-        return med
+        base, bconv = base if isinstance(base, tuple) else (base, None)
+        return self.record("s3", figure, label, key, unit, conv, higher_better,
+                           lambda: self.why(tool, part), base, bconv, extra)
 
     def s3size(self, figure, label, tool, key, base=None):
-        if key not in self.meta:
-            why = self.why(tool, "backup")
-            self.figures.append({"section": "s3", "figure": figure, "tool": label, "key": key,
-                                 "unit": "MB", "na": why})
-            self.rows.append(("fig", figure, label, "n/a (%s)" % why, "", ""))
-            return
-        v = float(self.meta[key])
-        rec = {"section": "s3", "figure": figure, "tool": label, "key": key, "unit": "MB",
-               "median": v / 1e6}
-        ratio = ""
-        if base and base in self.meta and v > 0 and float(self.meta[base]) > 0:
-            r = v / float(self.meta[base])
-            rec["ratio_strata_better_gt1"] = r
-            ratio = "%.2fx" % r
-        self.figures.append(rec)
-        self.rows.append(("fig", figure, label, "%s MB" % fnum(v / 1e6), ratio, ""))
+        self.record_size("s3", figure, label, key, lambda: self.why(tool, "backup"), base)
 
 
 def main():
