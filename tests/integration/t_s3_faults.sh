@@ -127,6 +127,18 @@ run_timed() {
     ms=$((($(date +%s%N) - t0) / 1000000))
 }
 
+# under RULES SECONDS OUT CMD...: run_timed CMD with the proxy's RULES (one per
+# line) in force, then everything passes again; m = the proxy log's mark before
+under() {
+    local -a rs
+    mapfile -t rs <<<"$1"
+    shift
+    rules "${rs[@]}"
+    m=$(mark)
+    run_timed "$@"
+    rules
+}
+
 # same_or_prefix GOT WANT: after a command that exited $rc, GOT is WANT (rc 0),
 # or a part of it from the start (a failure: never other bytes)
 same_or_prefix() {
@@ -154,10 +166,7 @@ once() { # KIND-NAME RULE ACTION
     n=$((n + 1))
     local R=s3://$B/once$n desc="once$n: $name $act"
     "$STRATA" init "$R" >/dev/null || fail "$desc: init"
-    rules "$rule times=1 $act"
-    m=$(mark)
-    run_timed 25 "$T/once" "$STRATA" backup "$R" "$DB" --at 2026-11-20T02:00:00Z
-    rules
+    under "$rule times=1 $act" 25 "$T/once" "$STRATA" backup "$R" "$DB" --at 2026-11-20T02:00:00Z
     [ "$(faults "$m")" = 1 ] || bad "$desc: the fault was applied $(faults "$m") times in the backup, want 1 (test bug?)"
     local gens
     gens=$(gens_in_bucket "once$n" | tr '\n' ' ')
@@ -181,10 +190,7 @@ once() { # KIND-NAME RULE ACTION
     # the read kinds fail once under strata cat too
     case $name in
     config-GET | HEAD | ranged-GET | list)
-        rules "$rule times=1 $act"
-        m=$(mark)
-        run_timed 25 "$T/cat" "$STRATA" cat "$R" latest/orders/orders.csv
-        rules
+        under "$rule times=1 $act" 25 "$T/cat" "$STRATA" cat "$R" latest/orders/orders.csv
         [ "$(faults "$m")" = 1 ] || bad "$desc: the fault was applied $(faults "$m") times in cat, want 1 (test bug?)"
         [ $rc = 0 ] || bad "$desc: cat exit $rc: $(head -c 600 "$T/cat.err" | tr '\n' '|')"
         same_or_prefix "$T/cat.out" "$T/orders.csv" || bad "$desc: strata cat printed other bytes than the source's orders"
@@ -223,10 +229,7 @@ repeatedly() { # NAME RULE [after]
     # after: the catalog up to date first, so that the backup reads packs only after its manifest
     if [ -n "$after" ]; then "$STRATA" index "$R" >/dev/null || fail "$desc: index first"; fi
     locks=$(locks_in_bucket rep)
-    rules "$rule"
-    m=$(mark)
-    run_timed 20 "$T/rep" "$STRATA" backup "$R" "$DB" --at "$(at $day)"
-    rules
+    under "$rule" 20 "$T/rep" "$STRATA" backup "$R" "$DB" --at "$(at $day)"
     note "$desc: exit $rc after $ms ms: $(head -c 300 "$T/rep.err" | tr '\n' '|')"
     if [ $rc = 124 ] || [ $rc = 137 ]; then
         bad "$desc: backup still running after 20 s: $(head -c 300 "$T/rep.err" | tr '\n' '|')"
@@ -283,10 +286,7 @@ R=s3://$B/slow
 "$STRATA" init "$R" >/dev/null || fail "init $R"
 cp "$T/day1.db" "$DB"
 # a delay below STRATA_S3_TIMEOUT (3 s) is waited for, not abandoned
-rules "$PACK_PUT times=1 delay=1" "$CONFIG_GET times=1 delay=1"
-m=$(mark)
-run_timed 25 "$T/slow" "$STRATA" backup "$R" "$DB" --at "$(at 1)"
-rules
+under "$PACK_PUT times=1 delay=1"$'\n'"$CONFIG_GET times=1 delay=1" 25 "$T/slow" "$STRATA" backup "$R" "$DB" --at "$(at 1)"
 note "slowly: two delays of 1 s: exit $rc after $ms ms"
 [ $rc = 0 ] || bad "slowly: backup with delays below the timeout: exit $rc: $(tr '\n' '|' <"$T/slow.err")"
 [ "$(faults "$m")" = 2 ] || bad "slowly: $(faults "$m") requests delayed, want 2"
@@ -299,10 +299,7 @@ restores_right "$R" latest "slowly: delays" || true
 export STRATA_S3_TIMEOUT=2
 oracle make-shop "$DB" --day 2
 oracle table-csv "$DB" orders >"$T/orders.csv"
-rules "$PACK_PUT times=1 stall=120"
-m=$(mark)
-run_timed 25 "$T/slow" "$STRATA" backup "$R" "$DB" --at "$(at 2)"
-rules
+under "$PACK_PUT times=1 stall=120" 25 "$T/slow" "$STRATA" backup "$R" "$DB" --at "$(at 2)"
 note "slowly: a stalled pack PUT: exit $rc after $ms ms"
 [ $rc = 0 ] || bad "slowly: backup with one stalled PUT: exit $rc: $(tr '\n' '|' <"$T/slow.err")"
 [ "$(faults "$m")" = 1 ] || bad "slowly: $(faults "$m") stalls, want 1"
@@ -311,20 +308,14 @@ stalled=$(since "$m" | awk '$6 ~ /stall/ { print $3 }')
     bad "slowly: the stalled PUT of '$stalled' was not sent again"
 fresh_cache
 restores_right "$R" latest "slowly: stalled PUT" || true
-rules "$RANGED_GET times=1 stall=120"
-m=$(mark)
-run_timed 25 "$T/slow" "$STRATA" cat "$R" latest/orders/orders.csv
-rules
+under "$RANGED_GET times=1 stall=120" 25 "$T/slow" "$STRATA" cat "$R" latest/orders/orders.csv
 note "slowly: a stalled ranged GET under cat: exit $rc after $ms ms"
 [ $rc = 0 ] || bad "slowly: cat with one stalled ranged GET: exit $rc: $(tr '\n' '|' <"$T/slow.err")"
 [ "$(faults "$m")" = 1 ] || bad "slowly: $(faults "$m") stalls in cat, want 1"
 same_or_prefix "$T/slow.out" "$T/orders.csv" || bad "slowly: cat after a stall printed other bytes than the source's orders"
 # every attempt stalled: a clean failure in bounded time (3 attempts of 2 s
 # without progress, each up to ~5 s more while curl's speed average decays)
-rules "$CONFIG_GET stall=120"
-m=$(mark)
-run_timed 25 "$T/slow" "$STRATA" backup "$R" "$DB" --at "$(at 3)"
-rules
+under "$CONFIG_GET stall=120" 25 "$T/slow" "$STRATA" backup "$R" "$DB" --at "$(at 3)"
 note "slowly: every attempt stalled: exit $rc after $ms ms: $(tr '\n' '|' <"$T/slow.err")"
 [ $rc = 1 ] || bad "slowly: backup with every attempt stalled: exit $rc, want 1"
 [ $ms -lt 24000 ] || bad "slowly: failing took $ms ms with STRATA_S3_TIMEOUT=2 and STRATA_S3_RETRIES=3"
@@ -341,11 +332,8 @@ M=$T/mnt MLOG=$T/stratafs.mnt.log
 STRATA_MOUNT_FG=1 mount_fs "$R" "$M" # -f: its log lines go to $MLOG
 F=$M/latest/orders/orders.csv
 [ -f "$F" ] || fail "no $F in the mount: $(ls "$M" "$M/latest" 2>&1 | tr '\n' ' ')"
-rules "$RANGED_GET status=503"
-m=$(mark)
 logn=$(wc -l <"$MLOG")
-run_timed 25 "$T/read" cat "$F"
-rules
+under "$RANGED_GET status=503" 25 "$T/read" cat "$F"
 note "mount: read under 503s: exit $rc: $(cat "$T/read.err")"
 [ $rc = 1 ] && grep -q 'Input/output error' "$T/read.err" || bad "mount: read with every ranged GET failing: exit $rc, want EIO: $(cat "$T/read.err")"
 [ "$(faults "$m")" -ge 3 ] || bad "mount: $(faults "$m") ranged GETs failed, want at least 3 (one read's attempts)"
@@ -361,10 +349,7 @@ cmp -s "$F" "$T/orders.csv" || bad "mount: after the fault, $F differs from the 
 for x in "customers status=503" "products drop" "order_items cut"; do
     set -- $x
     rm -f "$XDG_CACHE_HOME"/strata/*/blocks/*
-    rules "$RANGED_GET times=1 $2"
-    m=$(mark)
-    run_timed 25 "$T/read" cat "$M/latest/$1/$1.csv"
-    rules
+    under "$RANGED_GET times=1 $2" 25 "$T/read" cat "$M/latest/$1/$1.csv"
     [ $rc = 0 ] || bad "mount: reading $1.csv with one ranged GET failing ($2): exit $rc: $(cat "$T/read.err")"
     [ "$(faults "$m")" = 1 ] || bad "mount: $(faults "$m") faults while reading $1.csv ($2), want 1"
     oracle table-csv "$DB" "$1" >"$T/want.csv"
