@@ -401,7 +401,7 @@ static const uint8_t *hash_page(struct sqlpage_scan *s, uint32_t pgno, bool leaf
 		return page_at(db, pgno, &hoff);
 	if (!leaf) {
 		if (!s->opage)
-			s->opage = xmalloc(db->page_size);
+			s->opage = xmalloc_pages(db->page_size);
 		return read_pages(db, pgno, 1, s->opage) ? NULL : s->opage;
 	}
 	if (pgno < s->win_first || pgno - s->win_first >= s->win_n) {
@@ -413,7 +413,7 @@ static const uint8_t *hash_page(struct sqlpage_scan *s, uint32_t pgno, bool leaf
 		if (n > upto - pgno + 1)
 			n = upto - pgno + 1;
 		if (!s->win)
-			s->win = xmalloc(HASH_WINDOW > db->page_size ? HASH_WINDOW : db->page_size);
+			s->win = xmalloc_pages(HASH_WINDOW > db->page_size ? HASH_WINDOW : db->page_size);
 		s->win_n = 0;
 		if (read_pages(db, pgno, n, s->win))
 			return NULL;
