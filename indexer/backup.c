@@ -1028,6 +1028,9 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 	if (paged) {
 		sqlpage_scan_start(&scan, &b->pages, root);
 		incr_setup(b, t, decl, pcols, &inc);
+		/* every leaf is compared with the parent's map: hash them ahead on every core */
+		if (inc.pt)
+			sqlpage_scan_hash_ahead(&scan, (unsigned)b->nworkers);
 	}
 	for (;;) {
 		if (paged && inc.pt && chunk_rows == 0 &&

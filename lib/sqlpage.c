@@ -5,6 +5,7 @@
 #include "strata/sqlpage.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <math.h>
 #include <xxhash.h>
@@ -215,11 +216,16 @@ void sqlpage_scan_release(struct sqlpage_scan *s)
 	buf_release(&s->ovf);
 	free(s->seen);
 	free(s->leaves);
-	free(s->win);
-	free(s->opage);
+	free(s->w.win);
+	free(s->w.opage);
+	free(s->memo);
+	free(s->memo_ok);
 	s->seen = NULL;
 	s->leaves = NULL;
-	s->win = s->opage = NULL;
+	s->w.win = s->w.opage = NULL;
+	s->memo = NULL;
+	s->memo_ok = NULL;
+	s->memo_n = 0;
 }
 
 /*
@@ -389,22 +395,22 @@ static int read_pages(const struct sqlpage_db *db, uint32_t pgno, uint32_t n, ui
 
 /*
  * Page pgno's bytes for hashing: from the map, or (db->fd) a copy in one of
- * the scan's buffers - a window of consecutive pages holding the leaf (read
- * with the pages after it, for the leaves that follow in file order), or
- * an overflow page.  NULL: cannot be read.
+ * w's buffers - a window of consecutive pages holding the leaf (read with
+ * the pages after it, for the leaves that follow in file order), or an
+ * overflow page.  NULL: cannot be read.
  */
-static const uint8_t *hash_page(struct sqlpage_scan *s, uint32_t pgno, bool leaf)
+static const uint8_t *hash_page(const struct sqlpage_db *db, struct sqlpage_win *w, uint32_t pgno,
+				bool leaf)
 {
-	const struct sqlpage_db *db = s->db;
 	uint32_t hoff;
 	if (db->fd < 0 || (pgno == db->npages && db->last))
 		return page_at(db, pgno, &hoff);
 	if (!leaf) {
-		if (!s->opage)
-			s->opage = xmalloc_pages(db->page_size);
-		return read_pages(db, pgno, 1, s->opage) ? NULL : s->opage;
+		if (!w->opage)
+			w->opage = xmalloc_pages(db->page_size);
+		return read_pages(db, pgno, 1, w->opage) ? NULL : w->opage;
 	}
-	if (pgno < s->win_first || pgno - s->win_first >= s->win_n) {
+	if (pgno < w->win_first || pgno - w->win_first >= w->win_n) {
 		uint32_t n = HASH_WINDOW / db->page_size;
 		if (n == 0)
 			n = 1;
@@ -412,16 +418,16 @@ static const uint8_t *hash_page(struct sqlpage_scan *s, uint32_t pgno, bool leaf
 		uint32_t upto = db->last ? db->npages - 1 : db->npages;
 		if (n > upto - pgno + 1)
 			n = upto - pgno + 1;
-		if (!s->win)
-			s->win = xmalloc_pages(HASH_WINDOW > db->page_size ? HASH_WINDOW : db->page_size);
-		s->win_n = 0;
-		if (read_pages(db, pgno, n, s->win))
+		if (!w->win)
+			w->win = xmalloc_pages(HASH_WINDOW > db->page_size ? HASH_WINDOW : db->page_size);
+		w->win_n = 0;
+		if (read_pages(db, pgno, n, w->win))
 			return NULL;
-		s->win_first = pgno;
-		s->win_n = n;
+		w->win_first = pgno;
+		w->win_n = n;
 	}
-	/* valid until the next leaf is fetched (overflow pages go to s->opage) */
-	return s->win + (size_t)(pgno - s->win_first) * db->page_size;
+	/* valid until the next leaf is fetched (overflow pages go to w->opage) */
+	return w->win + (size_t)(pgno - w->win_first) * db->page_size;
 }
 
 /*
@@ -430,12 +436,12 @@ static const uint8_t *hash_page(struct sqlpage_scan *s, uint32_t pgno, bool leaf
  * whose payload size exceeds what a page holds (one varint read) is parsed
  * further.
  */
-static int leaf_digest(struct sqlpage_scan *s, uint32_t pgno, XXH128_hash_t *out)
+static int leaf_digest(const struct sqlpage_db *db, struct sqlpage_win *w, uint32_t pgno,
+		       XXH128_hash_t *out)
 {
-	const struct sqlpage_db *db = s->db;
 	uint32_t hoff = pgno == 1 ? 100 : 0, n, U = db->usable;
 	XXH3_state_t *st = NULL;
-	const uint8_t *pg = hash_page(s, pgno, true);
+	const uint8_t *pg = hash_page(db, w, pgno, true);
 	if (!pg || pg[hoff] != 0x0d)
 		return SQLPAGE_GIVEUP;
 	n = be16(pg + hoff + 3);
@@ -473,7 +479,7 @@ static int leaf_digest(struct sqlpage_scan *s, uint32_t pgno, XXH128_hash_t *out
 		}
 		uint32_t next = be32(p + local);
 		for (; rest; rest -= rest < U - 4 ? rest : U - 4) {
-			const uint8_t *op = next >= 2 && next <= db->npages ? hash_page(s, next, false) : NULL;
+			const uint8_t *op = next >= 2 && next <= db->npages ? hash_page(db, w, next, false) : NULL;
 			if (!op) {
 				rc = SQLPAGE_GIVEUP;
 				break;
@@ -488,37 +494,118 @@ static int leaf_digest(struct sqlpage_scan *s, uint32_t pgno, XXH128_hash_t *out
 	return rc;
 }
 
-int sqlpage_leaves_hash(struct sqlpage_scan *s, size_t li, size_t n, uint8_t out[16])
+#define HASH_AHEAD 16384u /* leaves one block of sqlpage_scan_hash_ahead() digests */
+
+struct ahead_part {
+	const struct sqlpage_scan *s;
+	size_t from, to; /* leaf indices */
+	struct sqlpage_win w;
+};
+
+static void *hash_part(void *arg)
 {
-	XXH128_canonical_t c;
-	XXH128_hash_t h;
-	if (s->state || li > s->nleaves || n > s->nleaves - li || n == 0)
-		return SQLPAGE_GIVEUP;
-	if (n == 1) {
-		if (leaf_digest(s, s->leaves[li], &h))
-			return SQLPAGE_GIVEUP;
-	} else {
-		/* the leaves' digests in order, hashed */
-		XXH3_state_t *st = XXH3_createState();
-		int rc = st ? 0 : SQLPAGE_GIVEUP;
-		if (!rc)
-			XXH3_128bits_reset(st);
-		for (size_t i = li; i < li + n && !rc; i++) {
-			rc = leaf_digest(s, s->leaves[i], &h);
-			if (!rc) {
-				XXH128_canonicalFromHash(&c, h);
-				XXH3_128bits_update(st, c.digest, 16);
-			}
+	struct ahead_part *p = arg;
+	const struct sqlpage_scan *s = p->s;
+	for (size_t i = p->from; i < p->to; i++) {
+		XXH128_hash_t h;
+		XXH128_canonical_t c;
+		size_t k = i - s->memo_first;
+		s->memo_ok[k] = !leaf_digest(s->db, &p->w, s->leaves[i], &h);
+		if (s->memo_ok[k]) {
+			XXH128_canonicalFromHash(&c, h);
+			memcpy(s->memo[k], c.digest, 16);
 		}
-		if (!rc)
-			h = XXH3_128bits_digest(st);
-		XXH3_freeState(st);
-		if (rc)
-			return rc;
 	}
+	free(p->w.win);
+	free(p->w.opage);
+	return NULL;
+}
+
+/* Digests of the block of leaves from li, by s->hash_threads threads. */
+static void hash_block(struct sqlpage_scan *s, size_t li)
+{
+	unsigned nt = s->hash_threads;
+	size_t n = s->nleaves - li < s->memo_block ? s->nleaves - li : s->memo_block;
+	if (!s->memo) {
+		s->memo = xmalloc(s->memo_block * sizeof(*s->memo));
+		s->memo_ok = xmalloc(s->memo_block);
+	}
+	s->memo_first = li;
+	s->memo_n = n;
+	if (nt > n)
+		nt = (unsigned)n;
+	struct ahead_part part[SQLPAGE_HASH_THREADS];
+	pthread_t tid[SQLPAGE_HASH_THREADS];
+	bool started[SQLPAGE_HASH_THREADS] = { false };
+	for (unsigned t = 0; t < nt; t++) {
+		part[t] = (struct ahead_part){ .s = s, .from = li + n * t / nt, .to = li + n * (t + 1) / nt };
+		/* the first part on this thread; a part that cannot start runs here too */
+		started[t] = t > 0 && !pthread_create(&tid[t], NULL, hash_part, &part[t]);
+	}
+	for (unsigned t = 0; t < nt; t++)
+		if (!started[t])
+			hash_part(&part[t]);
+	for (unsigned t = 0; t < nt; t++)
+		if (started[t])
+			pthread_join(tid[t], NULL);
+}
+
+void sqlpage_scan_hash_ahead(struct sqlpage_scan *s, unsigned threads)
+{
+	s->hash_threads = threads < 1 ? 1 : threads > SQLPAGE_HASH_THREADS ? SQLPAGE_HASH_THREADS : threads;
+	if (!s->memo_block)
+		s->memo_block = HASH_AHEAD;
+}
+
+/* Leaf li's digest: from the block hashed ahead, a new block, or by itself. */
+static int leaf_digest_at(struct sqlpage_scan *s, size_t li, uint8_t out[16])
+{
+	if (s->hash_threads) {
+		if (li < s->memo_first || li - s->memo_first >= s->memo_n) {
+			if (li >= s->memo_first + s->memo_n || !s->memo_n)
+				hash_block(s, li);
+		}
+		if (li >= s->memo_first && li - s->memo_first < s->memo_n) {
+			size_t k = li - s->memo_first;
+			if (!s->memo_ok[k])
+				return SQLPAGE_GIVEUP;
+			memcpy(out, s->memo[k], 16);
+			return 0;
+		}
+	}
+	XXH128_hash_t h;
+	XXH128_canonical_t c;
+	if (leaf_digest(s->db, &s->w, s->leaves[li], &h))
+		return SQLPAGE_GIVEUP;
 	XXH128_canonicalFromHash(&c, h);
 	memcpy(out, c.digest, 16);
 	return 0;
+}
+
+int sqlpage_leaves_hash(struct sqlpage_scan *s, size_t li, size_t n, uint8_t out[16])
+{
+	if (s->state || li > s->nleaves || n > s->nleaves - li || n == 0)
+		return SQLPAGE_GIVEUP;
+	if (n == 1)
+		return leaf_digest_at(s, li, out);
+	/* the leaves' digests in order, hashed */
+	XXH3_state_t *st = XXH3_createState();
+	uint8_t d[16];
+	int rc = st ? 0 : SQLPAGE_GIVEUP;
+	if (!rc)
+		XXH3_128bits_reset(st);
+	for (size_t i = li; i < li + n && !rc; i++) {
+		rc = leaf_digest_at(s, i, d);
+		if (!rc)
+			XXH3_128bits_update(st, d, 16);
+	}
+	if (!rc) {
+		XXH128_canonical_t c;
+		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
+		memcpy(out, c.digest, 16);
+	}
+	XXH3_freeState(st);
+	return rc;
 }
 
 int sqlpage_record(const uint8_t *payload, uint32_t len, int64_t rowid,

@@ -77,8 +77,20 @@ struct sqlpage_scan {
 	uint8_t *seen;      /* one bit per page: b-tree pages listed (a page twice gives up) */
 	struct buf ovf;     /* a payload assembled from overflow pages */
 	/* db->fd >= 0: pages read for hashing - a window of consecutive pages, an overflow page */
-	uint8_t *win, *opage;
-	uint32_t win_first, win_n;
+	struct sqlpage_win {
+		uint8_t *win, *opage;
+		uint32_t win_first, win_n;
+	} w;
+	/*
+	 * sqlpage_scan_hash_ahead(): leaf digests computed ahead by several
+	 * threads, for leaves memo_first .. memo_first + memo_n - 1 (memo_ok[i]:
+	 * digest i could be computed).
+	 */
+	unsigned hash_threads;
+	size_t memo_block;  /* leaves a block holds (a test may set it before the first hash) */
+	size_t memo_first, memo_n;
+	uint8_t (*memo)[16];
+	uint8_t *memo_ok;
 };
 
 /*
@@ -117,6 +129,15 @@ int sqlpage_leaf_cells(const struct sqlpage_scan *s, size_t li, uint32_t *ncells
  * of their digests in order.  0 or SQLPAGE_GIVEUP.
  */
 int sqlpage_leaves_hash(struct sqlpage_scan *s, size_t li, size_t n, uint8_t out[16]);
+/*
+ * From now on, hash leaves ahead of the scan in blocks, split between
+ * `threads` threads (each preads its own windows), and keep the block's
+ * digests: a backup that compares every leaf with a page map then reads
+ * and hashes each leaf once, on every core.  Hashes are the same as
+ * without; leaves before the block are hashed as before, one at a time.
+ */
+#define SQLPAGE_HASH_THREADS 8
+void sqlpage_scan_hash_ahead(struct sqlpage_scan *s, unsigned threads);
 
 /* How a declared column is read back by SQLite's scan. */
 struct sqlpage_col {

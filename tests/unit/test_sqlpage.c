@@ -273,14 +273,20 @@ static void check_hashes(const struct sqlpage_db *pdb, uint32_t root, const uint
 	struct sqlpage_db fdb = *pdb;
 	fdb.fd = open(path, O_RDONLY);
 	CHECKF(fdb.fd >= 0, "%s: open %s", ctx, path);
-	struct sqlpage_scan a, b;
+	struct sqlpage_scan a, b, c;
 	CHECK(sqlpage_scan_start(&a, pdb, root) == 0);
 	CHECK(sqlpage_scan_start(&b, &fdb, root) == 0);
-	CHECK(a.nleaves == b.nleaves);
-	uint8_t ha[16], hb[16];
+	/* c: hashed ahead by 1-3 threads in blocks of 1-4 leaves (a backup's are 16,384) */
+	CHECK(sqlpage_scan_start(&c, &fdb, root) == 0);
+	c.memo_block = 1 + rnd(4);
+	sqlpage_scan_hash_ahead(&c, 1 + rnd(3));
+	CHECK(a.nleaves == b.nleaves && a.nleaves == c.nleaves);
+	uint8_t ha[16], hb[16], hc[16];
 	for (size_t i = 0; i < a.nleaves && i < b.nleaves; i++) {
 		int ra = sqlpage_leaves_hash(&a, i, 1, ha), rb = sqlpage_leaves_hash(&b, i, 1, hb);
 		CHECKF(ra == rb && (ra || !memcmp(ha, hb, 16)), "%s: leaf %zu hashes differ by map and by pread", ctx, i);
+		int rc = sqlpage_leaves_hash(&c, i, 1, hc);
+		CHECKF(ra == rc && (ra || !memcmp(ha, hc, 16)), "%s: leaf %zu hashed ahead differs", ctx, i);
 		n_hash_leaves++;
 	}
 	for (int k = 0; k < 8 && a.nleaves; k++) {
@@ -288,12 +294,16 @@ static void check_hashes(const struct sqlpage_db *pdb, uint32_t root, const uint
 		size_t n = k ? 1 + rnd((unsigned)(a.nleaves - li)) : a.nleaves;
 		int ra = sqlpage_leaves_hash(&a, li, n, ha), rb = sqlpage_leaves_hash(&b, li, n, hb);
 		CHECKF(ra == rb && (ra || !memcmp(ha, hb, 16)), "%s: span %zu+%zu hashes differ", ctx, li, n);
+		/* spans start before, inside and after c's block */
+		int rc = sqlpage_leaves_hash(&c, li, n, hc);
+		CHECKF(ra == rc && (ra || !memcmp(ha, hc, 16)), "%s: span %zu+%zu hashed ahead differs", ctx, li, n);
 		uint8_t h1[16];
 		if (!ra && n > 1 && !sqlpage_leaves_hash(&a, li, 1, h1))
 			CHECKF(memcmp(h1, ha, 16), "%s: a span hashes as its first leaf", ctx);
 	}
 	sqlpage_scan_release(&a);
 	sqlpage_scan_release(&b);
+	sqlpage_scan_release(&c);
 	if (fdb.fd >= 0)
 		close(fdb.fd);
 	unlink(path);
