@@ -2,7 +2,7 @@
 # strata benchmark: strata measured against references in the same run.
 #
 #   scripts/bench.sh [--rows N] [--dir DIR] [--json FILE] [--trials N] [--quick]
-#                    [--no-s3 | --s3-only]
+#                    [--no-s3 | --s3-only] [--backup-only]
 #
 # One command on a fresh Debian 12 machine (as root): installs what is missing
 # with scripts/deps.sh (strata's build dependencies and the references:
@@ -25,8 +25,10 @@
 #               incremental backup, and the random case is also read in full
 #               with --kind full for reference), both changes again with the
 #               source in the page cache (as a live database's usually is;
-#               every other backup starts with it evicted); time and size of
-#               `zstd -3 -T1` of the CSV
+#               every other backup starts with it evicted), and the cached
+#               changes once more in a repository of 64 KiB chunks (strata
+#               init --chunk-size 64K); time and size of `zstd -3 -T1` of the
+#               CSV. --backup-only stops after this section (no S3 either).
 #   seq read    the whole-table CSV through: the strata mount; memfs, a minimal
 #               in-memory FUSE filesystem (the FUSE ceiling); squashfuse over
 #               a `mksquashfs -comp zstd` image of the CSV; `borg mount` and
@@ -92,6 +94,7 @@ JSON=
 TRIALS=3
 S3=1        # the S3 section
 S3_ONLY=    # only that section
+BACKUP_ONLY= # only the backup section (no S3)
 while [ $# -gt 0 ]; do
     case "$1" in
         --rows) ROWS=$2; ROWS_SET=1; shift 2 ;;
@@ -101,6 +104,7 @@ while [ $# -gt 0 ]; do
         --quick) QUICK=1; shift ;;
         --no-s3) S3=; shift ;;
         --s3-only) S3=1; S3_ONLY=1; shift ;;
+        --backup-only) BACKUP_ONLY=1; S3=; shift ;;
         *) echo "bench: unknown argument '$1'; see the header of $0" >&2; exit 2 ;;
     esac
 done
@@ -593,6 +597,22 @@ backup_strata() {
     rm -rf "$r"; cp -a "$r.base" "$r"; put_source "$DBCONS"; warm "$W"
     s=$(now); "$STRATA" backup "$r" "$W" --at $AT3 >/dev/null; rec backup.strata.changed_cons_warm_s "$(usecs "$s")"
     rm -rf "$r" "$r.base"
+    # the same, source cached, in a repository of 64 KiB chunks (init --chunk-size 64K):
+    # a random change touches 8x smaller chunks, each chunk costs a little more
+    r=$DIR/repo-bk64k
+    rm -rf "$r"; "$STRATA" init "$r" --chunk-size 64K >/dev/null
+    put_source "$DB"
+    s=$(now); "$STRATA" backup "$r" "$W" --at $AT1 >/dev/null; rec backup.strata64k.first_s "$(usecs "$s")"
+    meta stored.strata64k "$(dusb "$r")"
+    before=$(dusb "$r")
+    cp -a "$r" "$r.base"
+    put_source "$DBMOD"; warm "$W"
+    s=$(now); "$STRATA" backup "$r" "$W" --at $AT3 >/dev/null; rec backup.strata64k.changed_warm_s "$(usecs "$s")"
+    rec backup.strata64k.changed_added "$(( $(dusb "$r") - before ))"
+    rm -rf "$r"; cp -a "$r.base" "$r"; put_source "$DBCONS"; warm "$W"
+    s=$(now); "$STRATA" backup "$r" "$W" --at $AT3 >/dev/null; rec backup.strata64k.changed_cons_warm_s "$(usecs "$s")"
+    rec backup.strata64k.changed_cons_added "$(( $(dusb "$r") - before ))"
+    rm -rf "$r" "$r.base"
 }
 backup_restic() {
     local r=$DIR/restic-bk s before
@@ -635,6 +655,10 @@ for t in $(seq "$TRIALS"); do
     [ -n "$HAVE_BORG" ] && run_section borg.backup backup_borg
 done
 rm -f "$W"
+if [ -n "$BACKUP_ONLY" ]; then
+    finish
+    exit 0
+fi
 
 # the read repository: one generation of the db (a copy of the first strata
 # backup of trial 1); the CSV and CSV.zst come from its mount
