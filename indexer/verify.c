@@ -18,6 +18,9 @@
  * before the manifest that needs them: manifests are listed first, packs
  * second, so every chunk a listed manifest needs is already in a pack.
  *
+ * Packs are checked by one thread per core (up to 8), and reported in pack
+ * order as one thread would (check_packs).
+ *
  * Only REPO/gc-lock is taken, shared: verify only reads, nothing in a
  * repository is ever rewritten in place, and the one command that deletes
  * (prune) takes that lock exclusively.
@@ -33,6 +36,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +65,7 @@ struct verify {
 	size_t nch, capch;
 	struct verify_result *res;
 	uint64_t sample_key; /* --read-data=P%: which copies this run checks */
+	unsigned nthreads;   /* packs checked at once */
 };
 
 /*
@@ -68,20 +73,28 @@ struct verify {
  * and from the database (table names): escaped, so that no name can split
  * the line or reach the terminal as a control sequence.
  */
+/* prefix and the formatted line, escaped, with a newline, appended to b */
+static void vline(struct buf *b, const char *prefix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static void vline(struct buf *b, const char *prefix, const char *fmt, va_list ap)
+{
+	char *raw = NULL;
+	if (vasprintf(&raw, fmt, ap) < 0)
+		return;
+	buf_adds(b, prefix);
+	buf_add_printable(b, raw, strlen(raw));
+	buf_addc(b, '\n');
+	free(raw);
+}
+
 static void vsay(const char *prefix, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 static void vsay(const char *prefix, const char *fmt, va_list ap)
 {
-	char *raw = NULL;
 	struct buf b = BUF_INIT;
-	if (vasprintf(&raw, fmt, ap) < 0)
-		return;
-	buf_adds(&b, prefix);
-	buf_add_printable(&b, raw, strlen(raw));
-	buf_addc(&b, '\n');
+	vline(&b, prefix, fmt, ap);
 	fwrite(b.data, 1, b.len, stdout);
 	buf_release(&b);
-	free(raw);
 }
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -101,6 +114,28 @@ static void problem(struct verify *v, const char *fmt, ...)
 	vsay("damaged: ", fmt, ap);
 	va_end(ap);
 	v->res->problems++;
+}
+
+/*
+ * What checking one pack found, kept until every pack before it is
+ * merged: packs are checked by several threads, and reported (lines,
+ * counts, chunks) in pack order as a single thread would.
+ */
+struct packres {
+	struct vchunk *ch;
+	size_t nch;
+	struct buf out; /* its "damaged: " lines */
+	struct verify_result r;
+};
+
+static void pack_problem(struct packres *pr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void pack_problem(struct packres *pr, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vline(&pr->out, "damaged: ", fmt, ap);
+	va_end(ap);
+	pr->r.problems++;
 }
 
 static int cmpstrp(const void *a, const void *b)
@@ -206,7 +241,7 @@ static void report_bad(struct verify *v)
 	}
 }
 
-static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
+static void check_pack(const struct verify *v, uint32_t pi, ZSTD_DCtx *dctx, struct packres *pr)
 {
 	const char *name = v->packs[pi];
 	struct pack_entry *e = NULL;
@@ -216,18 +251,19 @@ static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
 	int rc = repo_open_pack(&v->r, name, &f);
 
 	if (rc) {
-		problem(v, "pack packs/%.2s/%s.pack: cannot open: %s", name, name,
+		pack_problem(pr, "pack packs/%.2s/%s.pack: cannot open: %s", name, name,
 			rc == -ELOOP ? "it is a symbolic link" :
 			rc == -EUCLEAN ? "not a regular file" : strerror(-rc));
 		goto out;
 	}
-	/* a remote pack read whole: one request for all of it, not one per chunk */
+	/* a remote pack read whole: one request for all of it, not one per chunk
+	 * (up to 256 MiB held at once by all checkers, 64 MiB at least by each) */
 	if (!v->r.store->local && !v->o->quick && (!v->o->percent || v->o->percent >= 100))
-		rc = store_file_load(&f, 256u << 20);
+		rc = store_file_load(&f, v->nthreads > 4 ? 64u << 20 : (256u << 20) / v->nthreads);
 	if (!rc)
 		rc = pack_read_index(f, &e, &n, &size);
 	if (rc) {
-		problem(v, "pack packs/%.2s/%s.pack: %s", name, name,
+		pack_problem(pr, "pack packs/%.2s/%s.pack: %s", name, name,
 			rc == -EBADMSG ? "index checksum mismatch" :
 			rc == -EUCLEAN ? "bad pack structure (header, trailer or index)" : strerror(-rc));
 		goto out;
@@ -242,12 +278,13 @@ static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
 	chunk_id_hex(hex, &pid);
 	free(idx);
 	if (got || strcmp(hex, name)) {
-		problem(v, "pack packs/%.2s/%s.pack: its index does not match its name (a renamed or replaced pack)",
+		pack_problem(pr, "pack packs/%.2s/%s.pack: its index does not match its name (a renamed or replaced pack)",
 			name, name);
 		goto out;
 	}
-	v->res->packs++;
-	v->res->pack_bytes += size;
+	pr->r.packs++;
+	pr->r.pack_bytes += size;
+	pr->ch = xmalloc((n ? n : 1) * sizeof(*pr->ch));
 	for (size_t i = 0; i < n; i++) {
 		uint8_t state = CH_UNCHECKED;
 		rc = 0;
@@ -258,27 +295,88 @@ static void check_pack(struct verify *v, uint32_t pi, ZSTD_DCtx *dctx)
 			 * (reported once every pack is read: see report_bad) */
 			rc = chunk_check(f, &e[i], dctx);
 			state = rc ? CH_BAD : CH_OK;
-			v->res->chunks_read++;
+			pr->r.chunks_read++;
 			if (!rc)
-				v->res->chunk_bytes += e[i].ulen;
+				pr->r.chunk_bytes += e[i].ulen;
 		}
-		if (v->nch == v->capch) {
-			v->capch = v->capch ? v->capch * 2 : 1024;
-			v->ch = xrealloc(v->ch, v->capch * sizeof(*v->ch));
-		}
-		v->ch[v->nch].e = e[i];
-		v->ch[v->nch].pack = pi;
-		v->ch[v->nch].state = state;
-		v->ch[v->nch].rc = rc;
-		v->nch++;
+		struct vchunk *c = &pr->ch[pr->nch++];
+		c->e = e[i];
+		c->pack = pi;
+		c->state = state;
+		c->rc = rc;
 		if (pack_entry_is_node(&e[i]))
-			v->res->nodes++;
+			pr->r.nodes++;
 		else
-			v->res->chunks++;
+			pr->r.chunks++;
 	}
 out:
 	store_file_close(f);
 	free(e);
+}
+
+/*
+ * Check every pack: by one thread per core (up to 8), each taking the next
+ * unchecked pack; the results are merged in pack order, so the output and
+ * v->ch are what one thread checking them in turn would give.
+ */
+struct checkers {
+	const struct verify *v;
+	struct packres *pr;
+	uint32_t next; /* the next pack to take (atomic) */
+};
+
+static void *checker(void *arg)
+{
+	struct checkers *c = arg;
+	ZSTD_DCtx *dctx = ZSTD_createDCtx();
+	for (;;) {
+		uint32_t i = __atomic_fetch_add(&c->next, 1, __ATOMIC_RELAXED);
+		if (i >= c->v->npacks)
+			break;
+		check_pack(c->v, i, dctx, &c->pr[i]);
+	}
+	ZSTD_freeDCtx(dctx);
+	return NULL;
+}
+
+static void check_packs(struct verify *v)
+{
+	struct checkers c = { .v = v, .pr = xcalloc(v->npacks ? v->npacks : 1, sizeof(*c.pr)) };
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nt = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (size_t)ncpu;
+	if (nt > v->npacks)
+		nt = v->npacks ? v->npacks : 1;
+	v->nthreads = (unsigned)nt;
+	pthread_t tid[8];
+	size_t started = 0;
+	for (size_t t = 1; t < nt; t++)
+		if (!pthread_create(&tid[started], NULL, checker, &c))
+			started++;
+	checker(&c); /* this thread is one of them */
+	for (size_t t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	for (uint32_t i = 0; i < v->npacks; i++) {
+		struct packres *pr = &c.pr[i];
+		fwrite(pr->out.data, 1, pr->out.len, stdout);
+		buf_release(&pr->out);
+		v->res->problems += pr->r.problems;
+		v->res->packs += pr->r.packs;
+		v->res->pack_bytes += pr->r.pack_bytes;
+		v->res->chunks_read += pr->r.chunks_read;
+		v->res->chunk_bytes += pr->r.chunk_bytes;
+		v->res->nodes += pr->r.nodes;
+		v->res->chunks += pr->r.chunks;
+		if (v->nch + pr->nch > v->capch) {
+			while (v->nch + pr->nch > v->capch)
+				v->capch = v->capch ? v->capch * 2 : 1024;
+			v->ch = xrealloc(v->ch, v->capch * sizeof(*v->ch));
+		}
+		if (pr->nch)
+			memcpy(v->ch + v->nch, pr->ch, pr->nch * sizeof(*pr->ch));
+		v->nch += pr->nch;
+		free(pr->ch);
+	}
+	free(c.pr);
 }
 
 /* An index node's nth copy, as the packs read by this run say (intact ones first). */
@@ -469,7 +567,6 @@ static void wait_note(const char *holder, void *arg)
 int verify_run(const char *path, const struct verify_opts *o, struct verify_result *res, char **err)
 {
 	struct verify v = { .o = o, .res = res };
-	ZSTD_DCtx *dctx = NULL;
 	int rc;
 
 	int64_t t0 = (int64_t)time(NULL);
@@ -498,13 +595,11 @@ int verify_run(const char *path, const struct verify_opts *o, struct verify_resu
 		*err = xasprintf("cannot list the repository '%s': %s", path, strerror(-rc));
 		goto out;
 	}
-	dctx = ZSTD_createDCtx();
 	if (getrandom(&v.sample_key, sizeof(v.sample_key), 0) != sizeof(v.sample_key))
 		v.sample_key = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (uint32_t i = 0; i < v.npacks; i++)
-		check_pack(&v, i, dctx);
+	check_packs(&v);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	res->seconds = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
 	if (v.nch)
@@ -517,7 +612,6 @@ int verify_run(const char *path, const struct verify_opts *o, struct verify_resu
 	check_catalog(&v);
 	record(&v, t0);
 out:
-	ZSTD_freeDCtx(dctx);
 	for (size_t i = 0; i < v.npacks; i++)
 		free(v.packs[i]);
 	for (size_t i = 0; i < v.ngens; i++)
