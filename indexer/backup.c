@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -112,6 +113,8 @@ struct backup {
 	struct sqlpage_db pages;
 	sqlite3_file *pages_file;
 	void *pages_ref;
+	void *pages_map;       /* or this process's own map of the proved descriptor */
+	size_t pages_map_len;
 	uint8_t *pages_last;   /* a copy of the last page (sqlpage_open_split) */
 	const char *pages_why; /* why not, for --verbose */
 	int probe_fd;          /* a descriptor of the source opened in the read transaction; -1: none */
@@ -2147,17 +2150,20 @@ static void src_prefetch_stop(struct src_prefetch *p)
 }
 
 /*
- * Let the page reader at the snapshot (strata/sqlpage.h), after BEGIN:
- * SQLite's own memory map of its own file handle (xFetch), so the pages
- * are those of the file SQLite has open and locked, and stay mapped until
+ * Let the page reader at the snapshot (strata/sqlpage.h), after BEGIN: a
+ * memory map of the file SQLite has open and locked, held until
  * pages_release().  Only when the snapshot is the main file alone: the
  * -wal file is absent or empty (a read transaction that uses WAL frames
  * keeps the log from being reset or truncated, so an empty log now means
  * none were in this snapshot, and checkpoints cannot write into the file
  * while this reader holds the log's read lock 0).  In rollback-journal
- * mode the shared lock keeps writers out of the file.  A database over
- * SQLite's memory-map limit (2 GB in Debian's build) is read through the
- * API.  Returns why not, or NULL.
+ * mode the shared lock keeps writers out of the file.
+ *
+ * The map is this process's own, of a descriptor proved to be SQLite's
+ * locked file (same_file_fd), at any size; when the proof fails (another
+ * reader's lock came first), SQLite's own map of its file handle (xFetch),
+ * which Debian's build limits to 2 GB: a larger database is then read
+ * through the API.  Returns why not, or NULL.
  */
 static int same_file_fd(const char *source, int *probe);
 
@@ -2178,21 +2184,54 @@ static const char *pages_setup(struct backup *b, sqlite3 *db, const char *source
 	    sqlite3_step(q) == SQLITE_ROW)
 		ps = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
-	if (npages < 2 || ps <= 0 || npages > INT32_MAX / ps)
-		return npages < 2 ? "no table pages" : "larger than SQLite's memory-map limit";
+	if (npages < 2 || ps <= 0 || npages > UINT32_MAX)
+		return npages < 2 ? "no table pages" : "more pages than the page reader counts";
+	/* all but the last page mapped, the last one read (sqlpage_open_split) */
+	uint64_t mapped = (uint64_t)(npages - 1) * (uint64_t)ps;
+	uint8_t *last = xmalloc((size_t)ps);
+	int fd = same_file_fd(source, &b->probe_fd);
+	if (fd >= 0) {
+		if (fstat(fd, &st) || (uint64_t)st.st_size < mapped + (uint64_t)ps ||
+		    pread_all(fd, last, (size_t)ps, mapped)) {
+			free(last);
+			return "the file is shorter than its page count";
+		}
+		p = mmap(NULL, mapped, PROT_READ, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED) {
+			free(last);
+			return "cannot map the file";
+		}
+		if (sqlpage_open_split(&b->pages, p, mapped, (uint32_t)npages, last)) {
+			munmap(p, mapped);
+			free(last);
+			memset(&b->pages, 0, sizeof(b->pages));
+			return "not UTF-8, or an unusual header";
+		}
+		b->pages_map = p;
+		b->pages_map_len = mapped;
+		b->pages_last = last;
+		b->pages.fd = fd;
+		return NULL;
+	}
+	if (npages > INT32_MAX / ps) {
+		free(last);
+		return "larger than SQLite's memory-map limit, and another reader's lock hid whether "
+		       "this process's descriptor is SQLite's file";
+	}
 	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || !f ||
 	    !f->pMethods || f->pMethods->iVersion < 3 || !f->pMethods->xFetch ||
-	    !f->pMethods->xUnfetch)
+	    !f->pMethods->xUnfetch) {
+		free(last);
 		return "no memory map";
+	}
 	/*
-	 * All but the last page from the map, the last one read: SQLite 3.40
-	 * maps up to the end of the file, later releases only up to 256 bytes
-	 * short of it, so a fetch of the whole file would fail there.
+	 * SQLite 3.40 maps up to the end of the file, later releases only up
+	 * to 256 bytes short of it, so a fetch of the whole file would fail.
 	 */
-	uint64_t mapped = (uint64_t)(npages - 1) * (uint64_t)ps;
-	if (f->pMethods->xFetch(f, 0, (int)mapped, &p) != SQLITE_OK || !p)
+	if (f->pMethods->xFetch(f, 0, (int)mapped, &p) != SQLITE_OK || !p) {
+		free(last);
 		return "SQLite gave no memory map of the file (over its 2 GB limit?)";
-	uint8_t *last = xmalloc((size_t)ps);
+	}
 	if (f->pMethods->xRead(f, last, (int)ps, (sqlite3_int64)mapped) != SQLITE_OK ||
 	    sqlpage_open_split(&b->pages, p, mapped, (uint32_t)npages, last)) {
 		f->pMethods->xUnfetch(f, 0, p);
@@ -2203,7 +2242,7 @@ static const char *pages_setup(struct backup *b, sqlite3 *db, const char *source
 	b->pages_file = f;
 	b->pages_ref = p;
 	b->pages_last = last;
-	b->pages.fd = same_file_fd(source, &b->probe_fd);
+	b->pages.fd = -1; /* not proved: pages are hashed through the map */
 	return NULL;
 }
 
@@ -2241,6 +2280,9 @@ static void pages_release(struct backup *b)
 {
 	if (b->pages_ref)
 		b->pages_file->pMethods->xUnfetch(b->pages_file, 0, b->pages_ref);
+	if (b->pages_map)
+		munmap(b->pages_map, b->pages_map_len);
+	b->pages_map = NULL;
 	free(b->pages_last);
 	b->pages_last = NULL;
 	b->pages_ref = NULL;
