@@ -357,7 +357,8 @@ static void check_packs(struct verify *v)
 		pthread_join(tid[t], NULL);
 	for (uint32_t i = 0; i < v->npacks; i++) {
 		struct packres *pr = &c.pr[i];
-		fwrite(pr->out.data, 1, pr->out.len, stdout);
+		if (pr->out.len)
+			fwrite(pr->out.data, 1, pr->out.len, stdout);
 		buf_release(&pr->out);
 		v->res->problems += pr->r.problems;
 		v->res->packs += pr->r.packs;
