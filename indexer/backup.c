@@ -23,10 +23,13 @@
 #include "strata/render.h"
 #include "strata/rowcodec.h"
 #include "strata/sqlpage.h"
+#include "strata/sqlwal.h"
 #include "strata/views.h"
 #include "strata/verifyrec.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <fnmatch.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -106,18 +109,31 @@ struct backup {
 	time_t last_progress;
 	const char *collate; /* collation that orders TEXT keys as key_compare() does */
 	/*
-	 * The page reader (strata/sqlpage.h): SQLite's own memory map of the
-	 * snapshot's pages, held (xFetch) from after BEGIN until before COMMIT;
-	 * pages.map NULL when tables are read through SQLite's API only.
+	 * The page reader (strata/sqlpage.h): a memory map of the snapshot's
+	 * file, held from after BEGIN until before COMMIT (pages_setup), and
+	 * in WAL mode the log's pages over it; pages.map NULL when tables are
+	 * read through SQLite's API only.
 	 */
 	struct sqlpage_db pages;
 	sqlite3_file *pages_file;
-	void *pages_ref;
+	void *pages_ref;       /* SQLite's map (xFetch), */
 	void *pages_map;       /* or this process's own map of the proved descriptor */
 	size_t pages_map_len;
 	uint8_t *pages_last;   /* a copy of the last page (sqlpage_open_split) */
+	struct sqlpage_overlay wal_pages; /* the snapshot's pages in the log (strata/sqlwal.h) */
 	const char *pages_why; /* why not, for --verbose */
 	int probe_fd;          /* a descriptor of the source opened in the read transaction; -1: none */
+	int prefetch_fd;       /* the prefetcher's descriptor of the source, or -1 */
+	/*
+	 * WAL mode, a log with frames: its index (-shm) and the log, opened
+	 * before BEGIN and closed only after SQLite closed the database
+	 * (closing a descriptor drops this process's POSIX locks on the file,
+	 * SQLite's own on the index included); the index's header as read
+	 * before BEGIN (wal_before_ok).
+	 */
+	int shm_fd, wal_fd;
+	struct sqlwal_index wal_before;
+	bool wal_before_ok;
 	bool api_only;         /* --reader sqlite */
 	bool verbose;
 	/*
@@ -2152,12 +2168,12 @@ static void src_prefetch_stop(struct src_prefetch *p)
 /*
  * Let the page reader at the snapshot (strata/sqlpage.h), after BEGIN: a
  * memory map of the file SQLite has open and locked, held until
- * pages_release().  Only when the snapshot is the main file alone: the
- * -wal file is absent or empty (a read transaction that uses WAL frames
- * keeps the log from being reset or truncated, so an empty log now means
- * none were in this snapshot, and checkpoints cannot write into the file
- * while this reader holds the log's read lock 0).  In rollback-journal
- * mode the shared lock keeps writers out of the file.
+ * pages_release().  When the -wal file is absent or empty the snapshot is
+ * the main file alone (a read transaction that uses WAL frames keeps the
+ * log from being reset or truncated, so an empty log now means none were
+ * in this snapshot, and checkpoints cannot write into the file while this
+ * reader holds the log's read lock 0); in rollback-journal mode the shared
+ * lock keeps writers out of the file.  A log with frames: pages_setup_wal.
  *
  * The map is this process's own, of a descriptor proved to be SQLite's
  * locked file (same_file_fd), at any size; when the proof fails (another
@@ -2165,7 +2181,9 @@ static void src_prefetch_stop(struct src_prefetch *p)
  * which Debian's build limits to 2 GB: a larger database is then read
  * through the API.  Returns why not, or NULL.
  */
-static int same_file_fd(const char *source, int *probe);
+static int same_file_fd(const char *source, int *probe, int prefetch_fd);
+
+static const char *pages_setup_wal(struct backup *b, const char *source, int64_t npages, int64_t ps);
 
 static const char *pages_setup(struct backup *b, sqlite3 *db, const char *source, int64_t npages)
 {
@@ -2177,8 +2195,6 @@ static const char *pages_setup(struct backup *b, sqlite3 *db, const char *source
 	char *wal = sidecar_path(source, "-wal");
 	int r = stat(wal, &st), e = errno;
 	free(wal);
-	if (r == 0 ? st.st_size != 0 : e != ENOENT)
-		return "the write-ahead log holds transactions";
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &q, NULL) == SQLITE_OK &&
 	    sqlite3_step(q) == SQLITE_ROW)
@@ -2186,10 +2202,12 @@ static const char *pages_setup(struct backup *b, sqlite3 *db, const char *source
 	sqlite3_finalize(q);
 	if (npages < 2 || ps <= 0 || npages > UINT32_MAX)
 		return npages < 2 ? "no table pages" : "more pages than the page reader counts";
+	if (r == 0 ? st.st_size != 0 : e != ENOENT)
+		return pages_setup_wal(b, source, npages, ps);
 	/* all but the last page mapped, the last one read (sqlpage_open_split) */
 	uint64_t mapped = (uint64_t)(npages - 1) * (uint64_t)ps;
 	uint8_t *last = xmalloc((size_t)ps);
-	int fd = same_file_fd(source, &b->probe_fd);
+	int fd = same_file_fd(source, &b->probe_fd, b->prefetch_fd);
 	if (fd >= 0) {
 		if (fstat(fd, &st) || (uint64_t)st.st_size < mapped + (uint64_t)ps ||
 		    pread_all(fd, last, (size_t)ps, mapped)) {
@@ -2247,23 +2265,135 @@ static const char *pages_setup(struct backup *b, sqlite3 *db, const char *source
 }
 
 /*
- * A descriptor of the very file SQLite reads under this read transaction,
- * or -1, for hashing pages with pread() (strata/sqlpage.h, sqlpage_db.fd).
- * The path may name another file by now (renamed over), so it is proved:
- * SQLite holds a POSIX read lock on the file's SHARED byte range (offset
- * 2^30 + 2, 510 bytes, in rollback and WAL mode alike) for the
- * transaction, and an open file description lock query on the new
- * descriptor reports a conflicting POSIX lock of this process only if both
- * name the same file (no other database is open here).  Its bytes are
- * then the map's: no writer changes the file while that lock is held, nor
- * (WAL mode) a checkpoint while this reader holds the log's read lock 0.
- * The query reports one conflicting lock: when another reader's comes
- * first, the proof fails and pages are hashed through the map (slower).
- * The descriptor, proved or not, stays open in *probe until the read
- * transaction has ended (closing it would drop SQLite's lock: see
- * src_prefetch_stop).
+ * The log's index header, before BEGIN (strata/sqlwal.h): when the -wal file
+ * has frames and the index exists.  Its descriptors stay open until SQLite
+ * has closed the database (struct backup, shm_fd).
  */
-static int same_file_fd(const char *source, int *probe)
+static void wal_before_begin(struct backup *b, const char *source)
+{
+	struct stat st;
+	char *wal = sidecar_path(source, "-wal"), *shm = sidecar_path(source, "-shm");
+	if (stat(wal, &st) == 0 && st.st_size > 0) {
+		b->shm_fd = open(shm, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		b->wal_fd = open(wal, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		b->wal_before_ok = b->shm_fd >= 0 && b->wal_fd >= 0 &&
+				   sqlwal_read_index(b->shm_fd, &b->wal_before) == 0;
+	}
+	free(wal);
+	free(shm);
+}
+
+#define WAL_MAX_BYTES (256u << 20) /* a longer log is left to SQLite's API */
+
+/*
+ * pages_setup for a snapshot in WAL mode whose log has frames: the file
+ * overlaid with the newest copy of each page in the snapshot's frames.
+ * The snapshot's last frame is the index header's when that header did
+ * not change from before BEGIN to after the first read (no commit in
+ * between: its change counter moves with every one), nor while the log
+ * was read.  The file's other pages do not change under this reader: a
+ * checkpoint copies only frames up to the oldest reader's mark, and this
+ * reader's frames are the overlay's (copied); nor can the log's frames be
+ * overwritten before they are copied (a writer restarts the log only when
+ * no reader uses it, and then the snapshot is the file).  Returns why not.
+ */
+static const char *pages_setup_wal(struct backup *b, const char *source, int64_t npages, int64_t ps)
+{
+	struct sqlwal_index now;
+	struct stat st;
+	if (!b->wal_before_ok)
+		return "the write-ahead log holds transactions and its index could not be read";
+	if (sqlwal_read_index(b->shm_fd, &now) || !sqlwal_same(&b->wal_before, &now))
+		return "a transaction committed while the backup began";
+	if (now.npages != (uint64_t)npages || now.page_size != (uint64_t)ps)
+		return "the write-ahead log's index does not match the snapshot";
+	int fd = same_file_fd(source, &b->probe_fd, b->prefetch_fd);
+	if (fd < 0)
+		return "the write-ahead log holds transactions, and another reader's lock hid whether "
+		       "this process's descriptor is SQLite's file";
+	int rc = sqlwal_overlay(b->wal_fd, &now, WAL_MAX_BYTES, &b->wal_pages);
+	if (rc)
+		return rc == -EFBIG ? "the write-ahead log is over 256 MiB"
+				    : "the write-ahead log does not check against its index";
+	if (sqlwal_read_index(b->shm_fd, &now) || !sqlwal_same(&b->wal_before, &now)) {
+		sqlwal_overlay_release(&b->wal_pages);
+		return "a transaction committed while the backup read the write-ahead log";
+	}
+	uint64_t fpages = 0;
+	void *p = NULL;
+	if (fstat(fd, &st) == 0)
+		fpages = (uint64_t)st.st_size / (uint64_t)ps;
+	if (fpages > (uint64_t)npages)
+		fpages = (uint64_t)npages;
+	size_t len = (size_t)(fpages * (uint64_t)ps);
+	if (len) {
+		p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED) {
+			sqlwal_overlay_release(&b->wal_pages);
+			return "cannot map the file";
+		}
+	}
+	if (sqlpage_open_wal(&b->pages, p, len, (uint32_t)npages, &b->wal_pages)) {
+		if (p)
+			munmap(p, len);
+		sqlwal_overlay_release(&b->wal_pages);
+		memset(&b->pages, 0, sizeof(b->pages));
+		return "not UTF-8, an unusual header, or pages neither in the file nor in the log";
+	}
+	b->pages_map = p;
+	b->pages_map_len = len;
+	b->pages.fd = fd;
+	return NULL;
+}
+
+/*
+ * Whether a descriptor of this process other than fd and skip names the
+ * same file as fd (the same device and inode, both open, so neither can be
+ * reused): /proc/self/fd lists them.
+ */
+static bool open_elsewhere(int fd, int skip)
+{
+	struct stat a, o;
+	if (fstat(fd, &a))
+		return false;
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return false;
+	bool found = false;
+	struct dirent *e;
+	while (!found && (e = readdir(d))) {
+		char *end;
+		long n = strtol(e->d_name, &end, 10);
+		if (*end || end == e->d_name || n < 0 || n > INT_MAX || n == fd || n == skip || n == dirfd(d))
+			continue;
+		found = fstat((int)n, &o) == 0 && o.st_dev == a.st_dev && o.st_ino == a.st_ino;
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * A descriptor of the very file SQLite reads under this read transaction,
+ * or -1, for mapping its pages and hashing them with pread() (strata/
+ * sqlpage.h).  The path may name another file by now (renamed over), so
+ * it is proved, one of two ways:
+ *   - SQLite holds a POSIX read lock on the file's SHARED byte range
+ *     (offset 2^30 + 2, 510 bytes, in rollback and WAL mode alike) for the
+ *     transaction, and an open file description lock query on the new
+ *     descriptor reports a conflicting POSIX lock of this process only if
+ *     both name the same file (no other database is open here).  The query
+ *     reports one conflicting lock, and another reader's may come first (in
+ *     WAL mode every open connection holds one);
+ *   - then: another descriptor of this process, not the prefetcher's
+ *     (b->prefetch_fd, opened by path too), names the same file - SQLite's,
+ *     the only other one.
+ * Its bytes are then the snapshot's: no writer changes the file while that
+ * lock is held, nor (WAL mode) a checkpoint beyond this reader's mark (see
+ * pages_setup_wal).  The descriptor, proved or not, stays open in *probe
+ * until the read transaction has ended (closing it would drop SQLite's
+ * lock: see src_prefetch_stop).
+ */
+static int same_file_fd(const char *source, int *probe, int prefetch_fd)
 {
 	int fd = open(source, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
@@ -2272,7 +2402,7 @@ static int same_file_fd(const char *source, int *probe)
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0x40000002, .l_len = 510 };
 	if (fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK && fl.l_pid == getpid())
 		return fd;
-	return -1;
+	return open_elsewhere(fd, prefetch_fd) ? fd : -1;
 }
 
 /* Hand SQLite's map back (before COMMIT or close). */
@@ -2283,6 +2413,7 @@ static void pages_release(struct backup *b)
 	if (b->pages_map)
 		munmap(b->pages_map, b->pages_map_len);
 	b->pages_map = NULL;
+	sqlwal_overlay_release(&b->wal_pages);
 	free(b->pages_last);
 	b->pages_last = NULL;
 	b->pages_ref = NULL;
@@ -2346,6 +2477,8 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	memset(&m, 0, sizeof(m));
 	memset(&b, 0, sizeof(b));
 	b.probe_fd = -1;
+	b.prefetch_fd = -1;
+	b.shm_fd = b.wal_fd = -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (stat(o->source, &sst) < 0) {
 		rc = -errno;
@@ -2430,6 +2563,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	}
 
 	src_prefetch_start(&pf, o->source);
+	b.prefetch_fd = pf.fd;
 	/* read-only, no URI tricks from the path: it is passed as a plain file name */
 	rc = sqlite3_open_v2(o->source, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc == SQLITE_OK) {
@@ -2442,8 +2576,25 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 		 */
 		sqlite3_exec(db, "PRAGMA mmap_size=1099511627776", NULL, NULL, NULL);
 	}
-	if (rc == SQLITE_OK)
+	if (rc == SQLITE_OK) {
+		if (!o->api_reader)
+			wal_before_begin(&b, o->source);
 		rc = sqlite3_exec(db, "BEGIN; SELECT count(*) FROM sqlite_master;", NULL, NULL, NULL);
+		/*
+		 * A log with frames: the snapshot's last frame is known when the
+		 * index did not change across BEGIN (pages_setup_wal).  A commit,
+		 * or SQLite recovering the index as the first connection, came in
+		 * between: begin again, a few times, before leaving it to the API.
+		 */
+		for (int tries = 0; rc == SQLITE_OK && b.wal_before_ok && tries < 3; tries++) {
+			struct sqlwal_index now;
+			if (sqlwal_read_index(b.shm_fd, &now) == 0 && sqlwal_same(&b.wal_before, &now))
+				break;
+			sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+			b.wal_before_ok = sqlwal_read_index(b.shm_fd, &b.wal_before) == 0;
+			rc = sqlite3_exec(db, "BEGIN; SELECT count(*) FROM sqlite_master;", NULL, NULL, NULL);
+		}
+	}
 	if (rc != SQLITE_OK) {
 		char why[160];
 		const char *trunc = NULL;
@@ -2494,6 +2645,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	b.api_only = o->api_reader;
 	b.verbose = o->verbose;
 	b.pages_why = b.api_only ? "--reader sqlite" : pages_setup(&b, db, o->source, npages);
+	fault_point("backup-pages-ready"); /* in the read transaction, before any table is read */
 	/* from here on, one read transaction: every table is read at one committed state */
 	rc = list_tables(db, o, &names, &ntables, &shadow, &nshadow, &m, &schema, err);
 	if (!rc)
@@ -2625,6 +2777,10 @@ out:
 	src_prefetch_stop(&pf);
 	if (b.probe_fd >= 0)
 		close(b.probe_fd);
+	if (b.shm_fd >= 0)
+		close(b.shm_fd);
+	if (b.wal_fd >= 0)
+		close(b.wal_fd);
 	for (size_t i = 0; i < ntables; i++)
 		free(names[i]);
 	free(names);

@@ -44,53 +44,91 @@ static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	return 0;
 }
 
+static bool overlaid(const struct sqlpage_overlay *o, uint32_t pgno)
+{
+	return o && pgno >= 1 && pgno <= o->max_pgno && (o->bits[(pgno - 1) / 8] >> ((pgno - 1) % 8) & 1);
+}
+
+/* Page pgno of the overlay (overlaid(o, pgno)). */
+static const uint8_t *overlay_page(const struct sqlpage_overlay *o, uint32_t pgno)
+{
+	uint32_t lo = 0, hi = o->n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (o->pgno[mid] < pgno)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return o->data + (size_t)lo * o->page_size;
+}
+
 static int open_image(struct sqlpage_db *db, const uint8_t *map, uint64_t size, uint32_t npages,
-		      const uint8_t *last)
+		      const uint8_t *last, const struct sqlpage_overlay *ovl)
 {
 	memset(db, 0, sizeof(*db));
 	db->fd = -1;
-	if (size < 100 || memcmp(map, "SQLite format 3", 16))
+	const uint8_t *h = overlaid(ovl, 1) ? overlay_page(ovl, 1) : map;
+	if ((h == map && size < 100) || memcmp(h, "SQLite format 3", 16))
 		return SQLPAGE_GIVEUP;
-	uint32_t ps = be16(map + 16);
+	uint32_t ps = be16(h + 16);
 	if (ps == 1)
 		ps = 65536;
-	if (ps < 512 || ps > 65536 || (ps & (ps - 1)))
+	if (ps < 512 || ps > 65536 || (ps & (ps - 1)) || (ovl && ovl->page_size != ps))
 		return SQLPAGE_GIVEUP;
-	uint32_t reserved = map[20];
+	uint32_t reserved = h[20];
 	/* payload fractions are fixed at 64/32/32; usable space at least 480 bytes */
-	if (map[21] != 64 || map[22] != 32 || map[23] != 32 || ps - reserved < 480)
+	if (h[21] != 64 || h[22] != 32 || h[23] != 32 || ps - reserved < 480)
 		return SQLPAGE_GIVEUP;
 	/* text encoding 1 = UTF-8; schema formats 1-4 (serial types 8 and 9 need 4, any reads them) */
-	if (be32(map + 56) != 1 || be32(map + 44) < 1 || be32(map + 44) > 4)
+	if (be32(h + 56) != 1 || be32(h + 44) < 1 || be32(h + 44) > 4)
 		return SQLPAGE_GIVEUP;
-	uint64_t mapped = last ? (uint64_t)npages - 1 : npages;
-	if (npages == 0 || (last && npages < 2) || mapped * ps > size)
-		return SQLPAGE_GIVEUP;
+	if (ovl) {
+		/* every page is the file's or the log's */
+		if (npages == 0)
+			return SQLPAGE_GIVEUP;
+		for (uint64_t p = size / ps + 1; p <= npages; p++)
+			if (!overlaid(ovl, (uint32_t)p))
+				return SQLPAGE_GIVEUP;
+	} else {
+		uint64_t mapped = last ? (uint64_t)npages - 1 : npages;
+		if (npages == 0 || (last && npages < 2) || mapped * ps > size)
+			return SQLPAGE_GIVEUP;
+	}
 	db->map = map;
 	db->size = size;
 	db->page_size = ps;
 	db->usable = ps - reserved;
 	db->npages = npages;
 	db->last = last;
+	db->ovl = ovl;
 	db->fd = -1;
 	return 0;
 }
 
 int sqlpage_open(struct sqlpage_db *db, const uint8_t *map, uint64_t size, uint32_t npages)
 {
-	return open_image(db, map, size, npages, NULL);
+	return open_image(db, map, size, npages, NULL, NULL);
 }
 
 int sqlpage_open_split(struct sqlpage_db *db, const uint8_t *map, uint64_t size, uint32_t npages,
 		       const uint8_t *last)
 {
-	return last ? open_image(db, map, size, npages, last) : SQLPAGE_GIVEUP;
+	return last ? open_image(db, map, size, npages, last, NULL) : SQLPAGE_GIVEUP;
+}
+
+int sqlpage_open_wal(struct sqlpage_db *db, const uint8_t *map, uint64_t size, uint32_t npages,
+		     const struct sqlpage_overlay *ovl)
+{
+	return ovl ? open_image(db, map, size, npages, NULL, ovl) : SQLPAGE_GIVEUP;
 }
 
 /* The b-tree header of page pgno: its offset in the page (100 on page 1). */
 static const uint8_t *page_at(const struct sqlpage_db *db, uint32_t pgno, uint32_t *hoff)
 {
 	*hoff = pgno == 1 ? 100 : 0;
+	if (overlaid(db->ovl, pgno))
+		return overlay_page(db->ovl, pgno);
 	if (pgno == db->npages && db->last)
 		return db->last;
 	return db->map + (uint64_t)(pgno - 1) * db->page_size;
@@ -403,7 +441,7 @@ static const uint8_t *hash_page(const struct sqlpage_db *db, struct sqlpage_win 
 				bool leaf)
 {
 	uint32_t hoff;
-	if (db->fd < 0 || (pgno == db->npages && db->last))
+	if (db->fd < 0 || (pgno == db->npages && db->last) || overlaid(db->ovl, pgno))
 		return page_at(db, pgno, &hoff);
 	if (!leaf) {
 		if (!w->opage)
@@ -414,8 +452,10 @@ static const uint8_t *hash_page(const struct sqlpage_db *db, struct sqlpage_win 
 		uint32_t n = HASH_WINDOW / db->page_size;
 		if (n == 0)
 			n = 1;
-		/* never the last page (it may be a copy: sqlpage_open_split) */
+		/* never the last page (it may be a copy: sqlpage_open_split), nor past the file */
 		uint32_t upto = db->last ? db->npages - 1 : db->npages;
+		if (upto > db->size / db->page_size)
+			upto = (uint32_t)(db->size / db->page_size);
 		if (n > upto - pgno + 1)
 			n = upto - pgno + 1;
 		if (!w->win)

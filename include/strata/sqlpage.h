@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "strata/rowcodec.h"
+#include "strata/sqlwal.h"
 #include "strata/util.h"
 
 #define SQLPAGE_GIVEUP (-1)
@@ -44,6 +45,8 @@ struct sqlpage_db {
 	 * is the same file and keeps its bytes stable as the map's.
 	 */
 	int fd;
+	/* pages of the snapshot from the write-ahead log, read before the map (sqlpage_open_wal) */
+	const struct sqlpage_overlay *ovl;
 };
 
 /*
@@ -61,6 +64,15 @@ int sqlpage_open(struct sqlpage_db *db, const uint8_t *map, uint64_t size, uint3
  */
 int sqlpage_open_split(struct sqlpage_db *db, const uint8_t *map, uint64_t size, uint32_t npages,
 		       const uint8_t *last);
+
+/*
+ * The same for a WAL snapshot: map holds the file's first size / page_size
+ * pages (size may be 0), ovl the snapshot's pages from the log (strata/
+ * sqlwal.h), which win over the file's; every page the map lacks must be
+ * in ovl.  ovl must outlive db.
+ */
+int sqlpage_open_wal(struct sqlpage_db *db, const uint8_t *map, uint64_t size, uint32_t npages,
+		     const struct sqlpage_overlay *ovl);
 
 struct sqlpage_scan {
 	const struct sqlpage_db *db;

@@ -8,7 +8,9 @@
 # names, classes) and serve the same bytes, and A's generation restores to
 # the source (dump.sql replayed, .dump --preserve-rowids compared).  Steps:
 # random updates, a growing overflow value, deletes then inserts reusing
-# freed pages, VACUUM, WAL mode (checkpointed) and back, a renamed column,
+# freed pages, VACUUM, WAL mode (checkpointed; then with frames in the log
+# held by another connection, and a commit and a checkpoint while the
+# backup holds its snapshot) and back, a renamed column,
 # a new and a dropped table, the file replaced by another database, an
 # unchanged source, a differential backup.  It also checks that A took
 # chunks unread where it should (so it fails if incremental never works),
@@ -146,6 +148,73 @@ c.close()
 EOF
 step "WAL mode"
 [ "$(taken)" -gt 0 ] || fail "WAL mode with an empty log: nothing taken unread: $(cat "$T/a.out")"
+
+# WAL mode with frames in the log, as a live database has them: another
+# connection keeps the log from being checkpointed away at close; the
+# snapshot is the file overlaid with the log's pages (lib/sqlwal.c)
+"$PY" - "$DB" "$T/holder-up" "$T/holder-stop" <<'EOF' &
+import os, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("SELECT count(*) FROM items").fetchone()
+open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.05)
+c.close()
+EOF
+HOLDER=$!
+at_exit "touch '$T/holder-stop'; kill $HOLDER 2>/dev/null || true"
+holder_up() { [ -e "$T/holder-up" ]; }
+wait_until 20 holder_up || fail "the connection holding the log did not start"
+wal_edit() {
+    edit "$@" <<'EOF'
+import random, sqlite3, sys
+rnd = random.Random(int(sys.argv[2]))
+c = sqlite3.connect(sys.argv[1])
+c.execute("PRAGMA wal_autocheckpoint=0")
+for i in rnd.sample(range(1, 12001), 40):
+    c.execute("UPDATE items SET name = ?, price = price + 1 WHERE id = ?", ("wal %d %d" % (int(sys.argv[2]), i), i))
+c.commit()
+c.execute("UPDATE docs SET note = note || '+' WHERE id % 9 = 1")
+c.commit()
+EOF
+}
+read_pages() { grep -q "table items: .* read from the database pages" "$T/a.out"; }
+for k in 1 2; do
+    wal_edit "$k"
+    [ -s "$DB-wal" ] || fail "test bug: no frames in the log"
+    step "WAL mode, frames in the log ($k)" --verbose
+    read_pages || fail "WAL with frames: items not read from its pages: $(cat "$T/a.out")"
+    [ "$(taken)" -gt 0 ] || fail "WAL with frames: nothing taken unread: $(cat "$T/a.out")"
+done
+# a commit, a checkpoint and another commit while the backup holds its
+# snapshot (stopped right after it set up its pages): the checkpoint copies
+# the snapshot's frames into the file under the backup, later frames wait;
+# the generation is still the snapshot (a copy of the files taken before)
+wal_edit 3
+cp "$DB" "$T/snap.db"
+cp "$DB-wal" "$T/snap.db-wal"
+STRATA_FAULT=backup-pages-ready@stop "$STRATA" backup "$A" "$DB" --verbose --at 2026-06-01T00:00:00Z >"$T/a.out" 2>&1 &
+BK=$!
+at_exit "kill -CONT $BK 2>/dev/null; kill $BK 2>/dev/null || true"
+bk_stopped() { grep -q '^State:.*T' "/proc/$BK/status" 2>/dev/null; }
+wait_until 60 bk_stopped || fail "the backup did not stop at backup-pages-ready: $(cat "$T/a.out")"
+edit <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=0.5)
+c.execute("UPDATE items SET price = price * 2, name = name || '!'")
+c.commit()
+c.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+c.execute("UPDATE docs SET note = 'after'")
+c.commit()
+EOF
+kill -CONT "$BK"
+wait "$BK" || fail "the stopped backup failed once continued: $(cat "$T/a.out")"
+read_pages || fail "WAL with frames, a writer at work: items not read from its pages: $(cat "$T/a.out")"
+"$STRATA" restore "$A" 2026-06-01T000000Z --to "$T/snap-restored.db" >"$T/r.out" 2>&1 ||
+    fail "restore of the snapshot taken under a writer: $(cat "$T/r.out")"
+same_db "$T/snap.db" "$T/snap-restored.db" "a commit and a checkpoint under the backup"
+touch "$T/holder-stop"
+wait "$HOLDER" || fail "the connection holding the log failed"
 
 edit <<'EOF'
 import sqlite3, sys
