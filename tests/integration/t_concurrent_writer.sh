@@ -51,7 +51,7 @@ sleep 1
 committed() { sqlite3 "$DB" "SELECT v FROM meta WHERE k = 'ledger_rows'"; }
 moved_past() { [ "$(committed)" -gt "$1" ]; }
 for i in 1 2 3 4 5 6; do
-    "$STRATA" backup "$R" "$DB" --at "2026-11-20T02:0$i:00Z" --label "snap$i" >"$T/b$i.out" 2>&1 \
+    "$STRATA" backup "$R" "$DB" --at "2026-11-20T02:0$i:00Z" --label "snap$i" --verbose >"$T/b$i.out" 2>&1 \
         || { cat "$T/b$i.out" >&2; touch "$T/stop"; fail "backup $i during writes failed"; }
     # the next backup starts only after a commit this one cannot have seen,
     # so every generation must hold more ledger rows than the one before
@@ -61,6 +61,8 @@ for i in 1 2 3 4 5 6; do
 done
 touch "$T/stop"
 wait "$WRITER" || fail "writer failed"
+# (whether a backup under the writer read the pages depends on where its commits fell)
+note "backups under the writer that read the accounts from the pages and the log: $(cat "$T"/b[1-6].out | grep -c 'table accounts: .* read from the database pages') of 6"
 
 # a reader holds the db open with an un-checkpointed WAL containing a marker
 # commit; the backup must see it
@@ -82,7 +84,11 @@ bg "$PY" "$T/holder.py" "$DB" "$T/ready" "$T/stop2"
 HOLDER=${_PIDS[-1]}
 wait_until 20 test -e "$T/ready" || fail "holder did not start"
 [ -s "$DB-wal" ] || note "WARN: no WAL file present"
-"$STRATA" backup "$R" "$DB" --at 2026-11-20T03:00:00Z --label final >/dev/null || fail "final backup failed"
+"$STRATA" backup "$R" "$DB" --at 2026-11-20T03:00:00Z --label final --verbose >"$T/final.out" 2>&1 ||
+    fail "final backup failed: $(cat "$T/final.out")"
+# no writer at work now: the page reader reads the file and the log's frames
+grep -q "table accounts: .* read from the database pages" "$T/final.out" ||
+    fail "final backup: the WAL database was not read from its pages: $(cat "$T/final.out")"
 # oracle copy taken through sqlite (includes the WAL)
 sqlite3 "$DB" ".backup '$T/final.db'"
 touch "$T/stop2"
