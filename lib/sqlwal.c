@@ -147,20 +147,26 @@ int sqlwal_overlay(int walfd, const struct sqlwal_index *x, size_t max_bytes,
 		order[i] = (uint64_t)pgno << 32 | i;
 	}
 	const uint8_t *lastf = log + WAL_HDR + (uint64_t)(x->mx_frame - 1) * fsz;
-	if (s[0] != x->cksum[0] || s[1] != x->cksum[1] || be32(lastf + 4) != x->npages)
+	if (s[0] != x->cksum[0] || s[1] != x->cksum[1] || x->npages == 0 || be32(lastf + 4) != x->npages)
 		goto out;
 	qsort(order, x->mx_frame, sizeof(*order), cmp_u64);
-	uint32_t n = 0, maxp = 0;
-	for (uint32_t i = 0; i < x->mx_frame; i++)
-		if (i + 1 == x->mx_frame || order[i] >> 32 != order[i + 1] >> 32)
+	/*
+	 * Pages past the snapshot's size (a later commit of it shrank the
+	 * database) are not in it; the rest bound the bitmap.
+	 */
+	uint32_t n = 0, maxp = 0, nf = x->mx_frame;
+	while (nf && order[nf - 1] >> 32 > x->npages)
+		nf--;
+	for (uint32_t i = 0; i < nf; i++)
+		if (i + 1 == nf || order[i] >> 32 != order[i + 1] >> 32)
 			n++;
-	maxp = (uint32_t)(order[x->mx_frame - 1] >> 32);
-	o->pgno = xmalloc(n * sizeof(*o->pgno));
-	o->data = xmalloc((size_t)n * x->page_size);
+	maxp = nf ? (uint32_t)(order[nf - 1] >> 32) : 0;
+	o->pgno = xmalloc((n ? n : 1) * sizeof(*o->pgno));
+	o->data = xmalloc((size_t)(n ? n : 1) * x->page_size);
 	o->bits = xcalloc((size_t)maxp / 8 + 1, 1);
 	o->max_pgno = maxp;
-	for (uint32_t i = 0, k = 0; i < x->mx_frame; i++) {
-		if (i + 1 < x->mx_frame && order[i] >> 32 == order[i + 1] >> 32)
+	for (uint32_t i = 0, k = 0; i < nf; i++) {
+		if (i + 1 < nf && order[i] >> 32 == order[i + 1] >> 32)
 			continue; /* a newer frame of the same page follows */
 		uint32_t pgno = (uint32_t)(order[i] >> 32), fi = (uint32_t)order[i];
 		o->pgno[k] = pgno;
