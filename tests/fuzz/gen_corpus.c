@@ -2,8 +2,11 @@
  * gen_corpus.c - writes the seed corpora under DIR/<target>/ (DIR is
  * argv[1], normally tests/fuzz/corpus).  Rerun after a format change:
  *   build/tests/fuzz/gen-corpus tests/fuzz/corpus
+ * A target's name after the directory writes that corpus alone:
+ *   build/tests/fuzz/gen-corpus tests/fuzz/corpus sqlwal
  */
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +28,12 @@
 #include "lookup_fixture.h"
 
 static const char *root;
+static const char *only; /* the one target written, or NULL: all */
 
 static void put(const char *target, const char *name, const void *d, size_t n)
 {
+	if (only && strcmp(target, only))
+		return;
 	char *dir = xasprintf("%s/%s", root, target);
 	char *path = xasprintf("%s/%s", dir, name);
 	if (mkdir_p(dir, 0755)) {
@@ -1269,13 +1275,170 @@ static void s3xml_corpus(void)
 	       "</InitiateMultipartUploadResult>");
 }
 
+/*
+ * fuzz_sqlwal: logs SQLite wrote.  A database in WAL mode in a temporary
+ * directory (no automatic checkpoint), a few commits, the connection kept
+ * open; each input is the -shm's first 96 bytes (the wal-index header,
+ * both copies), an options byte (its bits 0-2: the database file's pages,
+ * which this sets), the -wal, then the database file.  A flip offset > 0
+ * changes one byte of the input (a torn index, a damaged frame or header).
+ */
+static void wal_exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		fprintf(stderr, "gen-corpus: %s: %s\n", sql, msg ? msg : "?");
+		exit(1);
+	}
+}
+
+static uint8_t *wal_slurp(const char *path, const char *suffix, size_t *n)
+{
+	char *p = xasprintf("%s%s", path, suffix);
+	uint8_t *d = NULL;
+	int rc = read_file(p, 1 << 20, &d, n);
+	if (rc == -ENOENT) {
+		d = NULL;
+		*n = 0;
+	} else if (rc) {
+		fprintf(stderr, "gen-corpus: %s: %s\n", p, strerror(-rc));
+		exit(1);
+	}
+	free(p);
+	return d;
+}
+
+static void put_wal(const char *name, const char *path, uint8_t opt, size_t flip)
+{
+	size_t nshm, nwal, nfile;
+	uint8_t *shm = wal_slurp(path, "-shm", &nshm), *wal = wal_slurp(path, "-wal", &nwal);
+	uint8_t *file = wal_slurp(path, "", &nfile);
+	uint32_t ps = nfile >= 100 ? (uint32_t)file[16] << 8 | file[17] : 0;
+	if (nshm < 96 || !ps || nfile % ps || nfile / ps > 7) {
+		fprintf(stderr, "gen-corpus: %s: unexpected -shm or database file\n", name);
+		exit(1);
+	}
+	struct buf b = BUF_INIT;
+	buf_add(&b, shm, 96);
+	uint8_t o = (uint8_t)((opt & ~7u) | nfile / ps);
+	buf_add(&b, &o, 1);
+	buf_add(&b, wal, nwal);
+	buf_add(&b, file, nfile);
+	if (flip)
+		b.data[flip] ^= 0x01;
+	put("sqlwal", name, b.data, b.len);
+	buf_release(&b);
+	free(shm);
+	free(wal);
+	free(file);
+}
+
+static sqlite3 *wal_open(const char *path, int page_size)
+{
+	sqlite3 *db = NULL;
+	/* the same salts every run (SQLite draws them from its PRNG) */
+	sqlite3_test_control(SQLITE_TESTCTRL_PRNG_SEED, 0x5eed, NULL);
+	if (sqlite3_open(path, &db) != SQLITE_OK) {
+		fprintf(stderr, "gen-corpus: cannot open %s\n", path);
+		exit(1);
+	}
+	char *sql = xasprintf("PRAGMA page_size = %d; PRAGMA journal_mode = WAL;"
+			      " PRAGMA wal_autocheckpoint = 0", page_size);
+	wal_exec(db, sql);
+	free(sql);
+	return db;
+}
+
+static void wal_cleanup(const char *path)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	for (int i = 0; i < 3; i++) {
+		char *p = xasprintf("%s%s", path, suffix[i]);
+		unlink(p);
+		free(p);
+	}
+}
+
+static void sqlwal_corpus(void)
+{
+	char tmpl[] = "/tmp/strata-corpus-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+	if (!dir) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	static const int sizes[] = { 512, 1024 };
+	for (int i = 0; i < 2; i++) {
+		int ps = sizes[i];
+		/* a table over several leaves (one row with overflow pages at 1024), an index, updates */
+		char *path = xasprintf("%s/wal-%d.db", dir, ps);
+		sqlite3 *db = wal_open(path, ps);
+		if (ps == 1024) /* fewer commits: the same pages fewer times */
+			wal_exec(db, "BEGIN");
+		wal_exec(db, "CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT, c REAL, d BLOB)");
+		wal_exec(db, "INSERT INTO t(b, c, d) VALUES ('one', 1.5, x'00ff'), ('two', -2.25, NULL)");
+		wal_exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30)"
+			     " INSERT INTO t(b, c, d) SELECT printf('row %03d of the log', i), i / 4.0,"
+			     " CASE WHEN i % 5 = 0 THEN x'cafe' END FROM n");
+		if (ps == 1024) {
+			wal_exec(db, "INSERT INTO t(b, d) VALUES ('big', zeroblob(1500))");
+			wal_exec(db, "COMMIT");
+		}
+		wal_exec(db, "CREATE INDEX t_b ON t(b)");
+		wal_exec(db, "UPDATE t SET c = c * 2 WHERE a % 3 = 0");
+		wal_exec(db, "DELETE FROM t WHERE a = 7");
+		char *name = xasprintf("wal-%d", ps);
+		put_wal(name, path, 0x80, 0);
+		free(name);
+		sqlite3_close(db);
+		wal_cleanup(path);
+		free(path);
+
+		/* checkpointed into the file: an empty log, then commits over the file's pages */
+		path = xasprintf("%s/ckpt-%d.db", dir, ps);
+		db = wal_open(path, ps);
+		wal_exec(db, "CREATE TABLE s(a INTEGER PRIMARY KEY, b TEXT)");
+		wal_exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 24)"
+			     " INSERT INTO s(b) SELECT printf('checkpointed row %d', i) FROM n");
+		if (ps == 1024) /* overflow pages in the file, their leaf then in the log */
+			wal_exec(db, "INSERT INTO s(a, b) VALUES (3000, printf('%.2500c', 'o'))");
+		wal_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+		name = xasprintf("ckpt-%d-empty-log", ps);
+		put_wal(name, path, 0, 0);
+		free(name);
+		wal_exec(db, "UPDATE s SET b = 'changed in the log' WHERE a IN (2, 20)");
+		wal_exec(db, "INSERT INTO s(b) VALUES ('appended in the log')");
+		name = xasprintf("ckpt-%d", ps);
+		put_wal(name, path, 0x80, 0);
+		free(name);
+		if (ps == 512) {
+			/* one page more than the snapshot has; the file's last page cut short */
+			put_wal("ckpt-512-npages-plus1", path, 0x90, 0);
+			put_wal("ckpt-512-short-map", path, 0xa0, 0);
+			/* the second index copy torn; a byte of the last frame's page changed */
+			put_wal("ckpt-512-torn-index", path, 0, 48 + 16);
+			size_t n;
+			free(wal_slurp(path, "-wal", &n));
+			put_wal("ckpt-512-flipped-frame", path, 0, 97 + n - 100);
+		} else {
+			/* the log header's salt */
+			put_wal("ckpt-1024-flipped-header", path, 0x40, 97 + 20);
+		}
+		sqlite3_close(db);
+		wal_cleanup(path);
+		free(path);
+	}
+	rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: %s CORPUS_DIR [TARGET]\n", argv[0]);
 		return 2;
 	}
 	root = argv[1];
+	only = argc == 3 ? argv[2] : NULL;
 	render_corpus();
 	frames_corpus();
 	lookup_corpus();
@@ -1284,5 +1447,6 @@ int main(int argc, char **argv)
 	pagemap_corpus();
 	pack_and_manifest_corpus();
 	s3xml_corpus();
+	sqlwal_corpus();
 	return 0;
 }
