@@ -202,6 +202,14 @@ def main():
                 R.fig(sec, what, tool, k, "s", "time", base="backup.strata." + key)
     R.fig(sec, "after 1,000 random rows changed", "strata --kind full",
           "backup.strata.changed_full_s", "s", "time", base="backup.strata.changed_s")
+    # a live WAL database (the change in the log); reference: restic's cached consecutive change
+    med = R.fig(sec, "consecutive change, live WAL database", "strata (file + log cached)",
+                "backup.strata.changed_cons_wal_s", "s", "time", show_ratio=False)
+    ref = stat(vals, "backup.restic.changed_cons_warm_s")
+    if med and ref:
+        r = ref["median"] / med
+        R.figures[-1]["ratio_strata_better_gt1"] = r
+        R.rows[-1] = R.rows[-1][:4] + ("%.2fx" % r, "vs restic's cached consecutive change")
     # a repository of 64 KiB chunks; ratio: restic's time over this one (> 1: strata better)
     R.note("strata --chunk-size 64K: ratio against restic's time for the same change")
     for what, key in (("first backup", "first_s"),

@@ -27,8 +27,11 @@
 #               source in the page cache (as a live database's usually is;
 #               every other backup starts with it evicted), and the cached
 #               changes once more in a repository of 64 KiB chunks (strata
-#               init --chunk-size 64K); time and size of `zstd -3 -T1` of the
-#               CSV. --backup-only stops after this section (no S3 either).
+#               init --chunk-size 64K); strata after the consecutive change
+#               to the database in WAL mode, held open by another connection,
+#               the change in the log (live database); time and size of
+#               `zstd -3 -T1` of the CSV. --backup-only stops after this
+#               section (no S3 either).
 #   seq read    the whole-table CSV through: the strata mount; memfs, a minimal
 #               in-memory FUSE filesystem (the FUSE ceiling); squashfuse over
 #               a `mksquashfs -comp zstd` image of the CSV; `borg mount` and
@@ -613,6 +616,39 @@ backup_strata() {
     s=$(now); "$STRATA" backup "$r" "$W" --at $AT3 >/dev/null; rec backup.strata64k.changed_cons_warm_s "$(usecs "$s")"
     rec backup.strata64k.changed_cons_added "$(( $(dusb "$r") - before ))"
     rm -rf "$r" "$r.base"
+    # a live WAL database: another connection holds it open, the same 1,000
+    # consecutive rows change and stay in the log; source and log cached
+    r=$DIR/repo-bkwal
+    local wd=$DIR/wal
+    rm -rf "$r" "$wd"; mkdir -p "$wd"; "$STRATA" init "$r" >/dev/null
+    cp "$DB" "$wd/orders.db"
+    sqlite3 "$wd/orders.db" "PRAGMA journal_mode=WAL" >/dev/null
+    $PY - "$wd/orders.db" "$wd/up" "$wd/stop" <<'EOF' &
+import os, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("SELECT count(*) FROM orders WHERE id < 10").fetchone()
+open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.05)
+EOF
+    local holder=$! k=0
+    while [ ! -e "$wd/up" ] && [ $k -lt 200 ]; do sleep 0.05; k=$((k + 1)); done
+    "$STRATA" backup "$r" "$wd/orders.db" --at $AT1 >/dev/null
+    $PY - "$wd/orders.db" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("PRAGMA wal_autocheckpoint=0")
+n = db.execute("SELECT max(id) FROM orders").fetchone()[0]
+lo = max(1, n // 2 - 500)
+db.execute("UPDATE orders SET status = 'returned', quantity = quantity + 1 WHERE id BETWEEN ? AND ?",
+           (lo, lo + 999))
+db.commit(); db.close()
+EOF
+    [ -s "$wd/orders.db-wal" ] || { touch "$wd/stop"; echo "bench: the WAL case has no frames in its log" >&2; return 1; }
+    warm "$wd/orders.db"; warm "$wd/orders.db-wal"
+    s=$(now); "$STRATA" backup "$r" "$wd/orders.db" --at $AT3 >/dev/null; rec backup.strata.changed_cons_wal_s "$(usecs "$s")"
+    touch "$wd/stop"; wait "$holder" || true
+    rm -rf "$r" "$wd"
 }
 backup_restic() {
     local r=$DIR/restic-bk s before
