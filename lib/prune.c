@@ -9,7 +9,8 @@
  * and every id no remaining manifest references, is garbage.  A pack with
  * nothing kept is deleted; one whose garbage is at least repack_percent of
  * its chunk bytes is rewritten (its kept chunks copied into new packs);
- * the rest stay as they are.  A pack whose index cannot be read is never
+ * so are small packs once there are many of them (plan); the rest stay as
+ * they are.  A pack whose index cannot be read is never
  * touched and never counts as holding anything.  A copy the last full verify
  * found damaged (REPO/verify-status) is kept only when no other pack holds
  * its chunk: a chunk stored again by a backup replaces it.
@@ -232,6 +233,14 @@ static int cmp_fullness(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+#define SMALL_PACKS 32 /* small packs that make prune merge them */
+
+/* A pack kept as it is, under an eighth of the pack size. */
+static bool small_pack(const struct prune *pr, const struct gpack *p)
+{
+	return !p->bad && p->act == PACK_KEEP && p->size < pr->r.pack_size / 8;
+}
+
 /* Read every pack's index and decide what happens to it (see the top). */
 static int plan(struct prune *pr)
 {
@@ -322,6 +331,20 @@ static int plan(struct prune *pr)
 		else
 			p->act = PACK_KEEP;
 	}
+	/*
+	 * Small packs pile up over years of backups (one that changed a few
+	 * rows writes a small pack of chunks and one of index nodes): once
+	 * SMALL_PACKS of the packs that would stay as they are are each under
+	 * an eighth of the pack size, they are merged - their chunks copied into
+	 * full-size packs, as a repack copies them.
+	 */
+	size_t nsmall = 0;
+	for (size_t i = 0; i < pr->np; i++)
+		nsmall += small_pack(pr, &pr->p[i]);
+	if (nsmall >= SMALL_PACKS)
+		for (size_t i = 0; i < pr->np; i++)
+			if (small_pack(pr, &pr->p[i]))
+				pr->p[i].act = PACK_REPACK;
 	verifyrec_release(&rec);
 	return 0;
 }

@@ -328,4 +328,50 @@ G10=$(gen_name 2026-11-05T02:00:00Z)
 rm -f "$T/rc.db"
 "$STRATA" restore "$C" "$G10" --to "$T/rc.db" >/dev/null || fail "restore of the concurrent backup"
 same_db "$T/g10.db" "$T/rc.db" "the backup taken next to a prune"
+
+# small packs are merged once there are 32 of them: 12 backups of small
+# changes write 24 (chunks and index nodes), which prune leaves alone; 18
+# more, and the next prune (no rule, no garbage) copies them into full-size
+# packs: a few packs, exactly the needed chunks, every generation restores,
+# and the prune after that changes nothing
+S=$T/small
+"$STRATA" init "$S" --chunk-size 4K >/dev/null
+"$PY" - "$T/sm.db" <<'PYEOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)")
+c.executemany("INSERT INTO t VALUES(?, ?)", [(i, "row %d" % i) for i in range(1, 3001)])
+c.commit()
+PYEOF
+npacks() { find "$S/packs" -name '*.pack' | wc -l; }
+sm_at() { date -u -d "2026-12-01 + $1 hours" +%Y-%m-%dT%H:%M:%SZ; }
+small_round() {   # FROM TO: one backup after a change each
+    local i
+    for i in $(seq "$1" "$2"); do
+        sqlite3 "$T/sm.db" "UPDATE t SET v = 'changed $i' WHERE id = $((i * 97 % 3000 + 1))"
+        cp "$T/sm.db" "$T/sm$i.db"
+        "$STRATA" backup "$S" "$T/sm.db" --at "$(sm_at "$i")" >/dev/null || fail "small pack backup $i"
+    done
+}
+small_round 1 12
+n1=$(npacks)
+"$STRATA" prune "$S" >"$T/sp.out" 2>&1 || fail "prune of a few small packs: $(cat "$T/sp.out")"
+[ "$(npacks)" -eq "$n1" ] || fail "prune changed $n1 small packs, fewer than 32: $(cat "$T/sp.out")"
+small_round 13 30
+n2=$(npacks)
+[ "$n2" -ge 32 ] || fail "test bug: only $n2 packs after 30 backups"
+"$STRATA" prune "$S" >"$T/sp.out" 2>&1 || fail "prune of many small packs: $(cat "$T/sp.out")"
+n3=$(npacks)
+[ "$n3" -le 2 ] || fail "prune left $n3 of $n2 small packs: $(cat "$T/sp.out")"
+note "small packs: $n2 merged into $n3"
+exactly_needed "$S" >/dev/null || fail "after merging small packs the packs do not hold exactly the needed chunks"
+"$STRATA" verify "$S" >"$T/v" 2>&1 || fail "verify after merging small packs: $(cat "$T/v")"
+for i in 1 17 30; do
+    rm -f "$T/rc.db"
+    "$STRATA" restore "$S" "$(gen_name "$(sm_at "$i")")" --to "$T/rc.db" >/dev/null ||
+        fail "restore of small-pack generation $i"
+    same_db "$T/sm$i.db" "$T/rc.db" "generation $i after its packs were merged"
+done
+"$STRATA" prune "$S" >"$T/sp.out" 2>&1 || fail "prune after the merge: $(cat "$T/sp.out")"
+[ "$(npacks)" -eq "$n3" ] || fail "a prune right after the merge rewrote packs again: $(cat "$T/sp.out")"
 note "prune: ok"
