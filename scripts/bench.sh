@@ -331,17 +331,23 @@ db.commit(); db.close()
 EOF
     mv "$DBMOD.tmp" "$DBMOD"
 fi
-if [ ! -f "$DBCONS" ]; then
-    cp "$DB" "$DBCONS.tmp"
-    $PY - "$DBCONS.tmp" <<'EOF'
+# change_consecutive DB: 1,000 consecutive rows in the middle of orders updated
+# (in WAL mode the change stays in the log: no automatic checkpoint)
+change_consecutive() {
+    $PY - "$1" <<'EOF'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
+db.execute("PRAGMA wal_autocheckpoint=0")
 n = db.execute("SELECT max(id) FROM orders").fetchone()[0]
 lo = max(1, n // 2 - 500)
 db.execute("UPDATE orders SET status = 'returned', quantity = quantity + 1 WHERE id BETWEEN ? AND ?",
            (lo, lo + 999))
 db.commit(); db.close()
 EOF
+}
+if [ ! -f "$DBCONS" ]; then
+    cp "$DB" "$DBCONS.tmp"
+    change_consecutive "$DBCONS.tmp"
     mv "$DBCONS.tmp" "$DBCONS"
 fi
 PREP_US=$((PREP_US + $(now) - P0))
@@ -634,16 +640,7 @@ EOF
     local holder=$! k=0
     while [ ! -e "$wd/up" ] && [ $k -lt 200 ]; do sleep 0.05; k=$((k + 1)); done
     "$STRATA" backup "$r" "$wd/orders.db" --at $AT1 >/dev/null
-    $PY - "$wd/orders.db" <<'EOF'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-db.execute("PRAGMA wal_autocheckpoint=0")
-n = db.execute("SELECT max(id) FROM orders").fetchone()[0]
-lo = max(1, n // 2 - 500)
-db.execute("UPDATE orders SET status = 'returned', quantity = quantity + 1 WHERE id BETWEEN ? AND ?",
-           (lo, lo + 999))
-db.commit(); db.close()
-EOF
+    change_consecutive "$wd/orders.db"
     [ -s "$wd/orders.db-wal" ] || { touch "$wd/stop"; echo "bench: the WAL case has no frames in its log" >&2; return 1; }
     warm "$wd/orders.db"; warm "$wd/orders.db-wal"
     s=$(now); "$STRATA" backup "$r" "$wd/orders.db" --at $AT3 >/dev/null; rec backup.strata.changed_cons_wal_s "$(usecs "$s")"
