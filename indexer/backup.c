@@ -2395,7 +2395,10 @@ static bool open_elsewhere(int fd, int skip)
  */
 static int same_file_fd(const char *source, int *probe, int prefetch_fd)
 {
-	int fd = open(source, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* where a symbolic link points, as SQLite opens it (the proof holds either way) */
+	char *real = realpath(source, NULL);
+	int fd = open(real ? real : source, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(real);
 	if (fd < 0)
 		return -1;
 	*probe = fd;

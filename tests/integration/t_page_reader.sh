@@ -134,13 +134,20 @@ grep -qF "table w: 2000 rows, read from the database pages" "$T/err" ||
     fail "WAL backup --reader sqlite failed: $(cat "$T/out")"
 grep -q "chunks (0 new)" "$T/out" || fail "the pages and SQLite read the WAL database differently: $(cat "$T/out")"
 cp "$T/wal.db" "$T/wal-copy.db"; cp "$T/wal.db-wal" "$T/wal-copy.db-wal"
+# named through a symbolic link: SQLite opens where it points, and so does the page reader
+ln -s wal.db "$T/wal-link.db"
+"$STRATA" backup "$R" "$T/wal-link.db" --name wal --at 2026-11-21T00:00:00Z --force --verbose >"$T/out" 2>&1 ||
+    fail "backup through a symbolic link failed: $(cat "$T/out")"
+grep -qF "table w: 2000 rows, read from the database pages" "$T/out" ||
+    fail "a database named through a symbolic link was not read from its pages: $(cat "$T/out")"
+grep -q "chunks (0 new)" "$T/out" || fail "the same database through a symbolic link stored new chunks: $(cat "$T/out")"
 
 mount_fs "$R" "$M"
 n=0
 for g in $(ls "$M" | grep -vx -e latest -e tables -e at -e db); do
     n=$((n + 1))
 done
-[ "$n" -eq 10 ] || fail "expected 10 generations, found $n: $(ls "$M")"
+[ "$n" -eq 11 ] || fail "expected 11 generations, found $n: $(ls "$M")"
 for ps in 512 4096 65536; do
     d=$((ps == 512 ? 1 : ps == 4096 ? 2 : 3))
     oracle compare-mount "$T/p$ps.db" "$M/2026-11-0${d}T000000Z" || fail "page size $ps: the generation differs"
@@ -149,5 +156,6 @@ done
 oracle compare-mount "$T/av.db" "$M/2026-11-04T000000Z" || fail "auto_vacuum: the generation differs"
 oracle compare-mount "$T/wal-copy.db" "$M/2026-11-20T000000Z" || fail "WAL: the generation differs"
 oracle compare-mount "$T/wal-copy.db" "$M/2026-11-20T120000Z" || fail "WAL, --reader sqlite: the generation differs"
+oracle compare-mount "$T/wal-copy.db" "$M/2026-11-21T000000Z" || fail "WAL through a symbolic link: the generation differs"
 "$STRATA" verify "$R" >"$T/v" 2>&1 || fail "verify failed: $(cat "$T/v")"
-note "10 generations compared with their databases through the mount"
+note "11 generations compared with their databases through the mount"
