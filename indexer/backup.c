@@ -1584,11 +1584,6 @@ static int pick_name(struct catalog *c, const struct repo *r, int64_t at, char o
 	return -EEXIST;
 }
 
-static uint32_t get_u32be(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* The path of the database's -wal or -journal file: SQLite names them after its real path (symlinks resolved). */
 static char *sidecar_path(const char *source, const char *suffix)
 {
@@ -1621,16 +1616,7 @@ static int check_wal(const char *source, char **err)
 	}
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 32 &&
 	    pread_all(fd, h, sizeof(h), 0) == 0) {
-		uint32_t magic = get_u32be(h), s0 = 0, s1 = 0;
-		bool ok = (magic & ~UINT32_C(1)) == 0x377f0682 && get_u32be(h + 4) == 3007000;
-		for (unsigned i = 0; ok && i < 24; i += 8) {
-			/* checksum words in the byte order the magic's low bit names */
-			uint32_t x0 = magic & 1 ? get_u32be(h + i) : get_u32le(h + i);
-			uint32_t x1 = magic & 1 ? get_u32be(h + i + 4) : get_u32le(h + i + 4);
-			s0 += x0 + s1;
-			s1 += x1 + s0;
-		}
-		if (!ok || s0 != get_u32be(h + 24) || s1 != get_u32be(h + 28)) {
+		if (!sqlwal_header_valid(h)) {
 			set_err(err, "cannot read source database '%s': its write-ahead log '%s' is damaged "
 				"(no valid WAL header), so the transactions in it cannot be read; restore both "
 				"files from a copy, or move '%s' away to back up the last checkpointed state",

@@ -12,15 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint32_t be16(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 8 | p[1];
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* SQLite's varint (1-9 bytes, big-endian groups; the 9th byte is whole) within [*p, end). */
 static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
@@ -71,7 +62,7 @@ static int open_image(struct sqlpage_db *db, const uint8_t *map, uint64_t size, 
 	const uint8_t *h = overlaid(ovl, 1) ? overlay_page(ovl, 1) : map;
 	if ((h == map && size < 100) || memcmp(h, "SQLite format 3", 16))
 		return SQLPAGE_GIVEUP;
-	uint32_t ps = be16(h + 16);
+	uint32_t ps = get_u16be(h + 16);
 	if (ps == 1)
 		ps = 65536;
 	if (ps < 512 || ps > 65536 || (ps & (ps - 1)) || (ovl && ovl->page_size != ps))
@@ -81,7 +72,7 @@ static int open_image(struct sqlpage_db *db, const uint8_t *map, uint64_t size, 
 	if (h[21] != 64 || h[22] != 32 || h[23] != 32 || ps - reserved < 480)
 		return SQLPAGE_GIVEUP;
 	/* text encoding 1 = UTF-8; schema formats 1-4 (serial types 8 and 9 need 4, any reads them) */
-	if (be32(h + 56) != 1 || be32(h + 44) < 1 || be32(h + 44) > 4)
+	if (get_u32be(h + 56) != 1 || get_u32be(h + 44) < 1 || get_u32be(h + 44) > 4)
 		return SQLPAGE_GIVEUP;
 	if (ovl) {
 		/* every page is the file's or the log's */
@@ -153,7 +144,7 @@ static int page_head(const struct sqlpage_db *db, uint32_t pgno, uint8_t want, u
 	if (pg[hoff] != want)
 		return SQLPAGE_GIVEUP;
 	uint32_t hsize = want == 0x05 ? 12 : 8;
-	*ncells = be16(pg + hoff + 3);
+	*ncells = get_u16be(pg + hoff + 3);
 	if (hoff + hsize + 2 * (uint64_t)*ncells > db->usable)
 		return SQLPAGE_GIVEUP;
 	return 0;
@@ -205,12 +196,12 @@ static int collect_leaves(struct sqlpage_scan *s, uint32_t root)
 			continue;
 		}
 		if (k == nc) {
-			child = be32(pg + hoff + 8); /* the right-most child */
+			child = get_u32be(pg + hoff + 8); /* the right-most child */
 		} else {
-			uint32_t off = be16(pg + hoff + 12 + 2 * k);
+			uint32_t off = get_u16be(pg + hoff + 12 + 2 * k);
 			if (off < hoff + 12 + 2 * nc || off + 4 > db->usable)
 				return SQLPAGE_GIVEUP;
-			child = be32(pg + off);
+			child = get_u32be(pg + off);
 		}
 		if (mark_page(s, child))
 			return SQLPAGE_GIVEUP;
@@ -317,7 +308,7 @@ static int leaf_cell(struct sqlpage_scan *s, const uint8_t *pg, uint32_t off, in
 	buf_reset(&s->ovf);
 	buf_grow(&s->ovf, plen);
 	buf_add(&s->ovf, p, local);
-	uint32_t next = be32(p + local);
+	uint32_t next = get_u32be(p + local);
 	while (rest) {
 		if (next < 2 || next > db->npages)
 			return SQLPAGE_GIVEUP;
@@ -326,7 +317,7 @@ static int leaf_cell(struct sqlpage_scan *s, const uint8_t *pg, uint32_t off, in
 		uint32_t n = rest < U - 4 ? (uint32_t)rest : U - 4;
 		buf_add(&s->ovf, op + 4, n);
 		rest -= n;
-		next = be32(op);
+		next = get_u32be(op);
 	}
 	if (next != 0)
 		return SQLPAGE_GIVEUP; /* the chain goes on after the payload ended */
@@ -339,7 +330,7 @@ static int leaf_cell(struct sqlpage_scan *s, const uint8_t *pg, uint32_t off, in
 static uint32_t cell_off(const struct sqlpage_db *db, const uint8_t *pg, uint32_t hoff, uint32_t n,
 			 uint32_t k)
 {
-	uint32_t off = be16(pg + hoff + 8 + 2 * k);
+	uint32_t off = get_u16be(pg + hoff + 8 + 2 * k);
 	/* a cell starts after the cell pointer array and leaves room for its first bytes */
 	if (off < hoff + 8 + 2 * n || off + 4 > db->usable)
 		return 0;
@@ -484,7 +475,7 @@ static int leaf_digest(const struct sqlpage_db *db, struct sqlpage_win *w, uint3
 	const uint8_t *pg = hash_page(db, w, pgno, true);
 	if (!pg || pg[hoff] != 0x0d)
 		return SQLPAGE_GIVEUP;
-	n = be16(pg + hoff + 3);
+	n = get_u16be(pg + hoff + 3);
 	if (hoff + 8 + 2 * (uint64_t)n > U)
 		return SQLPAGE_GIVEUP;
 	int rc = 0;
@@ -517,7 +508,7 @@ static int leaf_digest(const struct sqlpage_db *db, struct sqlpage_win *w, uint3
 			XXH3_128bits_reset(st);
 			XXH3_128bits_update(st, pg, db->page_size);
 		}
-		uint32_t next = be32(p + local);
+		uint32_t next = get_u32be(p + local);
 		for (; rest; rest -= rest < U - 4 ? rest : U - 4) {
 			const uint8_t *op = next >= 2 && next <= db->npages ? hash_page(db, w, next, false) : NULL;
 			if (!op) {
@@ -525,7 +516,7 @@ static int leaf_digest(const struct sqlpage_db *db, struct sqlpage_win *w, uint3
 				break;
 			}
 			XXH3_128bits_update(st, op, db->page_size);
-			next = be32(op);
+			next = get_u32be(op);
 		}
 	}
 	if (!rc)

@@ -15,16 +15,6 @@
 #define FRAME_HDR 24
 #define INDEX_VERSION 3007000u
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
-}
-
 static uint32_t host32(const uint8_t *p)
 {
 	uint32_t v;
@@ -32,31 +22,35 @@ static uint32_t host32(const uint8_t *p)
 	return v;
 }
 
+/* How SQLite's WAL checksum reads its 32-bit words. */
+enum word_order { WORDS_LE, WORDS_BE, WORDS_HOST };
+
 /*
  * SQLite's WAL checksum over n bytes (a multiple of 8), continuing s[]: the
- * words read big-endian (big) or little-endian; the wal-index header's in
- * host order (host).
+ * log's frames in the order its magic number says, the wal-index header's
+ * in host order.
  */
-static void wal_cksum(const uint8_t *p, size_t n, int order, uint32_t s[2])
+static void wal_cksum(const uint8_t *p, size_t n, enum word_order order, uint32_t s[2])
 {
+	uint32_t (*word)(const uint8_t *) = order == WORDS_HOST ? host32 : order == WORDS_BE ? get_u32be
+											     : get_u32le;
 	uint32_t s0 = s[0], s1 = s[1];
 	for (size_t i = 0; i + 8 <= n; i += 8) {
-		uint32_t a, b;
-		if (order == 2) {
-			a = host32(p + i);
-			b = host32(p + i + 4);
-		} else if (order == 1) {
-			a = be32(p + i);
-			b = be32(p + i + 4);
-		} else {
-			a = le32(p + i);
-			b = le32(p + i + 4);
-		}
-		s0 += a + s1;
-		s1 += b + s0;
+		s0 += word(p + i) + s1;
+		s1 += word(p + i + 4) + s0;
 	}
 	s[0] = s0;
 	s[1] = s1;
+}
+
+bool sqlwal_header_valid(const uint8_t h[WAL_HDR])
+{
+	uint32_t magic = get_u32be(h);
+	if ((magic & ~1u) != 0x377f0682u || get_u32be(h + 4) != 3007000u)
+		return false;
+	uint32_t s[2] = { 0, 0 };
+	wal_cksum(h, 24, magic & 1 ? WORDS_BE : WORDS_LE, s);
+	return s[0] == get_u32be(h + 24) && s[1] == get_u32be(h + 28);
 }
 
 int sqlwal_read_index(int shmfd, struct sqlwal_index *x)
@@ -70,7 +64,7 @@ int sqlwal_read_index(int shmfd, struct sqlwal_index *x)
 	if (host32(h) != INDEX_VERSION || h[12] != 1)
 		return -EINVAL;
 	uint32_t c[2] = { 0, 0 };
-	wal_cksum(h, 40, 2, c);
+	wal_cksum(h, 40, WORDS_HOST, c);
 	if (c[0] != host32(h + 40) || c[1] != host32(h + 44))
 		return -EAGAIN;
 	uint16_t sz;
@@ -124,30 +118,26 @@ int sqlwal_overlay(int walfd, const struct sqlwal_index *x, size_t max_bytes,
 		goto out;
 	}
 	rc = -EINVAL;
-	uint32_t magic = be32(log);
-	if ((magic & ~1u) != 0x377f0682u || be32(log + 4) != 3007000u || be32(log + 8) != x->page_size ||
-	    memcmp(log + 16, x->salt, 8))
+	if (!sqlwal_header_valid(log) || get_u32be(log + 8) != x->page_size || memcmp(log + 16, x->salt, 8))
 		goto out;
-	int big = (int)(magic & 1);
-	uint32_t s[2] = { 0, 0 };
-	wal_cksum(log, 24, big, s);
-	if (s[0] != be32(log + 24) || s[1] != be32(log + 28))
-		goto out;
+	enum word_order big = get_u32be(log) & 1 ? WORDS_BE : WORDS_LE;
+	/* the frames' chain starts from the header's checksum */
+	uint32_t s[2] = { get_u32be(log + 24), get_u32be(log + 28) };
 	/* every frame in the chain; (pgno << 32 | frame index) to find each page's newest */
 	order = xmalloc(x->mx_frame * sizeof(*order));
 	for (uint32_t i = 0; i < x->mx_frame; i++) {
 		const uint8_t *f = log + WAL_HDR + (uint64_t)i * fsz;
-		uint32_t pgno = be32(f);
+		uint32_t pgno = get_u32be(f);
 		if (pgno == 0 || memcmp(f + 8, x->salt, 8))
 			goto out;
 		wal_cksum(f, 8, big, s);
 		wal_cksum(f + FRAME_HDR, x->page_size, big, s);
-		if (s[0] != be32(f + 16) || s[1] != be32(f + 20))
+		if (s[0] != get_u32be(f + 16) || s[1] != get_u32be(f + 20))
 			goto out;
 		order[i] = (uint64_t)pgno << 32 | i;
 	}
 	const uint8_t *lastf = log + WAL_HDR + (uint64_t)(x->mx_frame - 1) * fsz;
-	if (s[0] != x->cksum[0] || s[1] != x->cksum[1] || x->npages == 0 || be32(lastf + 4) != x->npages)
+	if (s[0] != x->cksum[0] || s[1] != x->cksum[1] || x->npages == 0 || get_u32be(lastf + 4) != x->npages)
 		goto out;
 	qsort(order, x->mx_frame, sizeof(*order), cmp_u64);
 	/*

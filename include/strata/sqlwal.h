@@ -23,6 +23,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * The log's 32-byte header: its magic, version and checksum.  (SQLite
+ * ignores a log whose header does not check, and every transaction in it.)
+ */
+bool sqlwal_header_valid(const uint8_t h[32]);
+
 /* The wal-index header (both copies) as read from the -shm file. */
 struct sqlwal_index {
 	uint8_t raw[96];

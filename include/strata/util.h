@@ -189,6 +189,12 @@ uint32_t get_u32le(const uint8_t *p);
 uint64_t get_u64le(const uint8_t *p);
 void put_u32le(uint8_t *p, uint32_t v);
 void put_u64le(uint8_t *p, uint64_t v);
+/* Big-endian, as SQLite's file formats store them (inline: the page reader's hot path). */
+static inline uint32_t get_u16be(const uint8_t *p) { return (uint32_t)p[0] << 8 | p[1]; }
+static inline uint32_t get_u32be(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 
 /* A growable list of strings (each malloc'ed). */
 struct namelist {
