@@ -128,12 +128,12 @@ struct backup {
 	 * WAL mode, a log with frames: its index (-shm) and the log, opened
 	 * before BEGIN and closed only after SQLite closed the database
 	 * (closing a descriptor drops this process's POSIX locks on the file,
-	 * SQLite's own on the index included); the index's header as read
-	 * before BEGIN (wal_before_ok).
+	 * SQLite's own on the index included); the index's header, the
+	 * snapshot's when wal_known (it did not change across BEGIN).
 	 */
 	int shm_fd, wal_fd;
-	struct sqlwal_index wal_before;
-	bool wal_before_ok;
+	struct sqlwal_index wal_index;
+	bool wal_known;
 	bool api_only;         /* --reader sqlite */
 	bool verbose;
 	/*
@@ -2171,6 +2171,38 @@ static int same_file_fd(const char *source, int *probe, int prefetch_fd);
 
 static const char *pages_setup_wal(struct backup *b, const char *source, int64_t npages, int64_t ps);
 
+/*
+ * The page reader over this process's own map of fd (proved to be SQLite's
+ * file): the file's first npages pages, or (WAL mode) as many of them as
+ * the file has, with the log's pages over them (ovl).  Returns why not.
+ */
+static const char *map_source(struct backup *b, int fd, int64_t npages, int64_t ps,
+			      const struct sqlpage_overlay *ovl)
+{
+	struct stat st;
+	uint64_t fpages = fstat(fd, &st) ? 0 : (uint64_t)st.st_size / (uint64_t)ps;
+	if (fpages > (uint64_t)npages)
+		fpages = (uint64_t)npages;
+	if (!ovl && fpages < (uint64_t)npages)
+		return "the file is shorter than its page count";
+	size_t len = (size_t)(fpages * (uint64_t)ps);
+	void *p = NULL;
+	if (len && (p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0)) == MAP_FAILED)
+		return "cannot map the file";
+	if (ovl ? sqlpage_open_wal(&b->pages, p, len, (uint32_t)npages, ovl)
+		: sqlpage_open(&b->pages, p, len, (uint32_t)npages)) {
+		if (p)
+			munmap(p, len);
+		memset(&b->pages, 0, sizeof(b->pages));
+		return ovl ? "not UTF-8, an unusual header, or pages neither in the file nor in the log"
+			   : "not UTF-8, or an unusual header";
+	}
+	b->pages_map = p;
+	b->pages_map_len = len;
+	b->pages.fd = fd;
+	return NULL;
+}
+
 static const char *pages_setup(struct backup *b, sqlite3 *db, const char *source, int64_t npages)
 {
 	sqlite3_file *f = NULL;
@@ -2190,52 +2222,26 @@ static const char *pages_setup(struct backup *b, sqlite3 *db, const char *source
 		return npages < 2 ? "no table pages" : "more pages than the page reader counts";
 	if (r == 0 ? st.st_size != 0 : e != ENOENT)
 		return pages_setup_wal(b, source, npages, ps);
-	/* all but the last page mapped, the last one read (sqlpage_open_split) */
-	uint64_t mapped = (uint64_t)(npages - 1) * (uint64_t)ps;
-	uint8_t *last = xmalloc((size_t)ps);
 	int fd = same_file_fd(source, &b->probe_fd, b->prefetch_fd);
-	if (fd >= 0) {
-		if (fstat(fd, &st) || (uint64_t)st.st_size < mapped + (uint64_t)ps ||
-		    pread_all(fd, last, (size_t)ps, mapped)) {
-			free(last);
-			return "the file is shorter than its page count";
-		}
-		p = mmap(NULL, mapped, PROT_READ, MAP_SHARED, fd, 0);
-		if (p == MAP_FAILED) {
-			free(last);
-			return "cannot map the file";
-		}
-		if (sqlpage_open_split(&b->pages, p, mapped, (uint32_t)npages, last)) {
-			munmap(p, mapped);
-			free(last);
-			memset(&b->pages, 0, sizeof(b->pages));
-			return "not UTF-8, or an unusual header";
-		}
-		b->pages_map = p;
-		b->pages_map_len = mapped;
-		b->pages_last = last;
-		b->pages.fd = fd;
-		return NULL;
-	}
-	if (npages > INT32_MAX / ps) {
-		free(last);
+	if (fd >= 0)
+		return map_source(b, fd, npages, ps, NULL);
+	/* not proved: SQLite's own map of its file, which stops at 2 GB in Debian's build */
+	if (npages > INT32_MAX / ps)
 		return "larger than SQLite's memory-map limit, and another reader's lock hid whether "
 		       "this process's descriptor is SQLite's file";
-	}
 	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || !f ||
 	    !f->pMethods || f->pMethods->iVersion < 3 || !f->pMethods->xFetch ||
-	    !f->pMethods->xUnfetch) {
-		free(last);
+	    !f->pMethods->xUnfetch)
 		return "no memory map";
-	}
 	/*
-	 * SQLite 3.40 maps up to the end of the file, later releases only up
-	 * to 256 bytes short of it, so a fetch of the whole file would fail.
+	 * All but the last page from the map, the last one read: SQLite 3.40
+	 * maps up to the end of the file, later releases only up to 256 bytes
+	 * short of it, so a fetch of the whole file would fail there.
 	 */
-	if (f->pMethods->xFetch(f, 0, (int)mapped, &p) != SQLITE_OK || !p) {
-		free(last);
+	uint64_t mapped = (uint64_t)(npages - 1) * (uint64_t)ps;
+	if (f->pMethods->xFetch(f, 0, (int)mapped, &p) != SQLITE_OK || !p)
 		return "SQLite gave no memory map of the file (over its 2 GB limit?)";
-	}
+	uint8_t *last = xmalloc((size_t)ps);
 	if (f->pMethods->xRead(f, last, (int)ps, (sqlite3_int64)mapped) != SQLITE_OK ||
 	    sqlpage_open_split(&b->pages, p, mapped, (uint32_t)npages, last)) {
 		f->pMethods->xUnfetch(f, 0, p);
@@ -2252,8 +2258,9 @@ static const char *pages_setup(struct backup *b, sqlite3 *db, const char *source
 
 /*
  * The log's index header, before BEGIN (strata/sqlwal.h): when the -wal file
- * has frames and the index exists.  Its descriptors stay open until SQLite
- * has closed the database (struct backup, shm_fd).
+ * has frames and the index exists; wal_known says it was read, and after
+ * BEGIN whether it is still the same (backup_run).  The descriptors stay
+ * open until SQLite has closed the database (struct backup, shm_fd).
  */
 static void wal_before_begin(struct backup *b, const char *source)
 {
@@ -2262,8 +2269,8 @@ static void wal_before_begin(struct backup *b, const char *source)
 	if (stat(wal, &st) == 0 && st.st_size > 0) {
 		b->shm_fd = open(shm, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		b->wal_fd = open(wal, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		b->wal_before_ok = b->shm_fd >= 0 && b->wal_fd >= 0 &&
-				   sqlwal_read_index(b->shm_fd, &b->wal_before) == 0;
+		b->wal_known = b->shm_fd >= 0 && b->wal_fd >= 0 &&
+			       sqlwal_read_index(b->shm_fd, &b->wal_index) == 0;
 	}
 	free(wal);
 	free(shm);
@@ -2276,8 +2283,8 @@ static void wal_before_begin(struct backup *b, const char *source)
  * overlaid with the newest copy of each page in the snapshot's frames.
  * The snapshot's last frame is the index header's when that header did
  * not change from before BEGIN to after the first read (no commit in
- * between: its change counter moves with every one), nor while the log
- * was read.  The file's other pages do not change under this reader: a
+ * between: its change counter moves with every one; wal_known, settled by
+ * backup_run), and it is read once more after the log, as a cross-check.  The file's other pages do not change under this reader: a
  * checkpoint copies only frames up to the oldest reader's mark, and this
  * reader's frames are the overlay's (copied); nor can the log's frames be
  * overwritten before they are copied (a writer restarts the log only when
@@ -2286,50 +2293,27 @@ static void wal_before_begin(struct backup *b, const char *source)
 static const char *pages_setup_wal(struct backup *b, const char *source, int64_t npages, int64_t ps)
 {
 	struct sqlwal_index now;
-	struct stat st;
-	if (!b->wal_before_ok)
-		return "the write-ahead log holds transactions and its index could not be read";
-	if (sqlwal_read_index(b->shm_fd, &now) || !sqlwal_same(&b->wal_before, &now))
-		return "a transaction committed while the backup began";
-	if (now.npages != (uint64_t)npages || now.page_size != (uint64_t)ps)
+	if (!b->wal_known)
+		return "the write-ahead log holds transactions, and which of its frames this snapshot "
+		       "reads could not be told (its index unreadable, or a commit at every BEGIN)";
+	if (b->wal_index.npages != (uint64_t)npages || b->wal_index.page_size != (uint64_t)ps)
 		return "the write-ahead log's index does not match the snapshot";
 	int fd = same_file_fd(source, &b->probe_fd, b->prefetch_fd);
 	if (fd < 0)
 		return "the write-ahead log holds transactions, and another reader's lock hid whether "
 		       "this process's descriptor is SQLite's file";
-	int rc = sqlwal_overlay(b->wal_fd, &now, WAL_MAX_BYTES, &b->wal_pages);
+	int rc = sqlwal_overlay(b->wal_fd, &b->wal_index, WAL_MAX_BYTES, &b->wal_pages);
 	if (rc)
 		return rc == -EFBIG ? "the write-ahead log is over 256 MiB"
 				    : "the write-ahead log does not check against its index";
-	if (sqlwal_read_index(b->shm_fd, &now) || !sqlwal_same(&b->wal_before, &now)) {
+	const char *why = NULL;
+	if (sqlwal_read_index(b->shm_fd, &now) || !sqlwal_same(&b->wal_index, &now))
+		why = "a transaction committed while the backup read the write-ahead log";
+	else
+		why = map_source(b, fd, npages, ps, &b->wal_pages);
+	if (why)
 		sqlwal_overlay_release(&b->wal_pages);
-		return "a transaction committed while the backup read the write-ahead log";
-	}
-	uint64_t fpages = 0;
-	void *p = NULL;
-	if (fstat(fd, &st) == 0)
-		fpages = (uint64_t)st.st_size / (uint64_t)ps;
-	if (fpages > (uint64_t)npages)
-		fpages = (uint64_t)npages;
-	size_t len = (size_t)(fpages * (uint64_t)ps);
-	if (len) {
-		p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
-		if (p == MAP_FAILED) {
-			sqlwal_overlay_release(&b->wal_pages);
-			return "cannot map the file";
-		}
-	}
-	if (sqlpage_open_wal(&b->pages, p, len, (uint32_t)npages, &b->wal_pages)) {
-		if (p)
-			munmap(p, len);
-		sqlwal_overlay_release(&b->wal_pages);
-		memset(&b->pages, 0, sizeof(b->pages));
-		return "not UTF-8, an unusual header, or pages neither in the file nor in the log";
-	}
-	b->pages_map = p;
-	b->pages_map_len = len;
-	b->pages.fd = fd;
-	return NULL;
+	return why;
 }
 
 /*
@@ -2575,12 +2559,15 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 		 * or SQLite recovering the index as the first connection, came in
 		 * between: begin again, a few times, before leaving it to the API.
 		 */
-		for (int tries = 0; rc == SQLITE_OK && b.wal_before_ok && tries < 3; tries++) {
+		for (int tries = 0; rc == SQLITE_OK && b.wal_known; tries++) {
 			struct sqlwal_index now;
-			if (sqlwal_read_index(b.shm_fd, &now) == 0 && sqlwal_same(&b.wal_before, &now))
+			if (sqlwal_read_index(b.shm_fd, &now) == 0 && sqlwal_same(&b.wal_index, &now))
+				break;
+			b.wal_known = false;
+			if (tries == 3)
 				break;
 			sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-			b.wal_before_ok = sqlwal_read_index(b.shm_fd, &b.wal_before) == 0;
+			b.wal_known = sqlwal_read_index(b.shm_fd, &b.wal_index) == 0;
 			rc = sqlite3_exec(db, "BEGIN; SELECT count(*) FROM sqlite_master;", NULL, NULL, NULL);
 		}
 	}
