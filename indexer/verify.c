@@ -69,11 +69,11 @@ struct verify {
 };
 
 /*
- * One line of output.  Names in it come from the repository's directories
- * and from the database (table names): escaped, so that no name can split
- * the line or reach the terminal as a control sequence.
+ * One line of output, appended to b after prefix.  Names in it come from
+ * the repository's directories and from the database (table names):
+ * escaped, so that no name can split the line or reach the terminal as a
+ * control sequence.
  */
-/* prefix and the formatted line, escaped, with a newline, appended to b */
 static void vline(struct buf *b, const char *prefix, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 static void vline(struct buf *b, const char *prefix, const char *fmt, va_list ap)

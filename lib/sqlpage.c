@@ -592,11 +592,10 @@ void sqlpage_scan_hash_ahead(struct sqlpage_scan *s, unsigned threads)
 static int leaf_digest_at(struct sqlpage_scan *s, size_t li, uint8_t out[16])
 {
 	if (s->hash_threads) {
-		if (li < s->memo_first || li - s->memo_first >= s->memo_n) {
-			if (li >= s->memo_first + s->memo_n || !s->memo_n)
-				hash_block(s, li);
-		}
-		if (li >= s->memo_first && li - s->memo_first < s->memo_n) {
+		/* ahead of the block (or none yet): the next block starts here */
+		if (!s->memo_n || li >= s->memo_first + s->memo_n)
+			hash_block(s, li);
+		if (li >= s->memo_first) {
 			size_t k = li - s->memo_first;
 			if (!s->memo_ok[k])
 				return SQLPAGE_GIVEUP;
