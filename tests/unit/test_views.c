@@ -4,6 +4,7 @@
  * and whole chunks in both formats.
  */
 #include "check.h"
+#include "strata/pgschema.h"
 #include "strata/views.h"
 
 #include <math.h>
@@ -220,15 +221,20 @@ static uint64_t xorshift(uint64_t *x)
 	return *x;
 }
 
-/* view_chunk_len() equals the rendering's length, over random chunks of every kind of value. */
+/*
+ * view_chunk_len() equals the rendering's length, over random chunks of every
+ * kind of value; view_chunk_lens()'s classes are each column's values' classes
+ * by pg_class_of(), OR'ed.
+ */
 static void lengths(void)
 {
 	uint64_t x = 0x9e3779b97f4a7c15ull;
 #define NEXT() xorshift(&x)
 	char *cols[] = { "a", "b\"\n", "c" };
 	uint8_t bytes[64];
-	int bad = 0;
+	int bad = 0, bad_classes = 0;
 	for (int round = 0; round < 2000; round++) {
+		uint8_t want[3] = { 0 }, got[3] = { 0 };
 		bool without = round % 3 == 0;
 		struct chunk_shape s = { .nhidden = without ? 0 : 1, .ncols = 3, .nkey = 1 };
 		struct buf c = BUF_INIT, out = BUF_INIT;
@@ -266,8 +272,13 @@ static void lengths(void)
 					v.p = bytes;
 				}
 				value_encode(&c, &v);
+				if (k >= s.nhidden)
+					want[k - s.nhidden] |= (uint8_t)pg_class_of(&v);
 			}
 		view_table_init(&t, "t", cols, 3, without);
+		uint64_t jl, sl;
+		if (view_chunk_lens(&t, c.data, c.len, &jl, &sl, got) || memcmp(got, want, sizeof(want)))
+			bad_classes++;
 		t.rev = 1 + (unsigned)(c.len & 1); /* both revisions (views.h) */
 		for (int f = VIEW_JSONL; f <= VIEW_SQL; f++) {
 			uint64_t len = 0, nrows;
@@ -285,6 +296,7 @@ static void lengths(void)
 		buf_release(&out);
 	}
 	CHECKF(bad == 0, "%d random chunks measured otherwise than rendered", bad);
+	CHECKF(bad_classes == 0, "%d random chunks classed otherwise than by pg_class_of", bad_classes);
 #undef NEXT
 }
 
