@@ -269,9 +269,42 @@ static void check_refusals(const char *path)
 	unlink(bad);
 }
 
+/* Commits, then the snapshot checked (check_snapshot). */
+struct step {
+	const char *what;
+	const char *sql[4]; /* NULL-terminated */
+};
+
+static const struct step steps[] = {
+	/* checkpointed: the file holds the rows, the log is empty from the next commit on */
+	{ "after a truncating checkpoint", { "PRAGMA wal_checkpoint(TRUNCATE)", "INSERT INTO u VALUES (1, 2)" } },
+	/* updates, a long value (overflow pages), deletes, growth past the file */
+	{ "updates", { "UPDATE t SET v = v || ' (changed)' WHERE id % 97 = 3",
+		       "UPDATE t SET b = zeroblob(5000) WHERE id = 1500" } },
+	{ "deletes and growth",
+	  { "DELETE FROM t WHERE id BETWEEN 100 AND 400",
+	    "WITH RECURSIVE c(i) AS (SELECT 3001 UNION ALL SELECT i + 1 FROM c WHERE i < 5000) "
+	    "INSERT INTO t SELECT i, printf('more %d', i), NULL FROM c",
+	    "INSERT INTO u SELECT id, v FROM t WHERE id % 5 = 0" } },
+	{ "a dropped table", { "DROP TABLE u", "UPDATE t SET v = 'x' WHERE id = 4999" } },
+	/* the database shrinks in the log: earlier frames name pages past its new size */
+	{ "shrunk by VACUUM", { "DELETE FROM t WHERE id > 2500", "VACUUM" } },
+	/* a passive checkpoint copies frames into the file but leaves the log: still the same pages */
+	{ "after a passive checkpoint", { "PRAGMA wal_checkpoint(PASSIVE)" } },
+};
+
+static void step(sqlite3 *db, const char *path, int page_size, const struct step *st)
+{
+	char ctx[96];
+	for (unsigned i = 0; i < 4 && st->sql[i]; i++)
+		exec(db, st->sql[i]);
+	snprintf(ctx, sizeof(ctx), "page %d, %s", page_size, st->what);
+	check_snapshot(db, path, ctx);
+}
+
 static void run(int page_size)
 {
-	char path[400], ctx[64];
+	char path[400];
 	snprintf(path, sizeof(path), "%s/w%d.db", dir, page_size);
 	sqlite3 *db = NULL;
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
@@ -284,35 +317,8 @@ static void run(int page_size)
 	exec(db, "CREATE TABLE u(x, y)");
 	exec(db, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 3000) "
 		 "INSERT INTO t SELECT i, printf('value %d', i * 37 % 1013), zeroblob(i % 7 * 90) FROM c");
-	/* checkpointed: the file holds these, the log is empty from the next commit on */
-	exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
-	snprintf(ctx, sizeof(ctx), "page %d, after a truncating checkpoint", page_size);
-	exec(db, "INSERT INTO u VALUES (1, 2)");
-	check_snapshot(db, path, ctx);
-	/* updates, a long value (overflow pages), deletes, growth past the file */
-	exec(db, "UPDATE t SET v = v || ' (changed)' WHERE id % 97 = 3");
-	exec(db, "UPDATE t SET b = zeroblob(5000) WHERE id = 1500");
-	snprintf(ctx, sizeof(ctx), "page %d, updates", page_size);
-	check_snapshot(db, path, ctx);
-	exec(db, "DELETE FROM t WHERE id BETWEEN 100 AND 400");
-	exec(db, "WITH RECURSIVE c(i) AS (SELECT 3001 UNION ALL SELECT i + 1 FROM c WHERE i < 5000) "
-		 "INSERT INTO t SELECT i, printf('more %d', i), NULL FROM c");
-	exec(db, "INSERT INTO u SELECT id, v FROM t WHERE id % 5 = 0");
-	snprintf(ctx, sizeof(ctx), "page %d, deletes and growth", page_size);
-	check_snapshot(db, path, ctx);
-	exec(db, "DROP TABLE u");
-	exec(db, "UPDATE t SET v = 'x' WHERE id = 4999");
-	snprintf(ctx, sizeof(ctx), "page %d, a dropped table", page_size);
-	check_snapshot(db, path, ctx);
-	/* the database shrinks in the log: earlier frames name pages past its new size */
-	exec(db, "DELETE FROM t WHERE id > 2500");
-	exec(db, "VACUUM");
-	snprintf(ctx, sizeof(ctx), "page %d, shrunk by VACUUM", page_size);
-	check_snapshot(db, path, ctx);
-	/* a passive checkpoint copies frames into the file but leaves the log: still the same pages */
-	exec(db, "PRAGMA wal_checkpoint(PASSIVE)");
-	snprintf(ctx, sizeof(ctx), "page %d, after a passive checkpoint", page_size);
-	check_snapshot(db, path, ctx);
+	for (unsigned i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		step(db, path, page_size, &steps[i]);
 	/* a commit changes the index */
 	int shm = open_ro(path, "-shm");
 	struct sqlwal_index a, b;
@@ -322,9 +328,8 @@ static void run(int page_size)
 	/* (the log restarted: everything was in the file, so mxFrame began again at 1) */
 	CHECK(!sqlwal_same(&a, &b) && b.mx_frame < a.mx_frame);
 	close(shm);
-	exec(db, "UPDATE t SET v = 'z' WHERE id BETWEEN 1000 AND 1400");
-	snprintf(ctx, sizeof(ctx), "page %d, after the log restarted", page_size);
-	check_snapshot(db, path, ctx);
+	step(db, path, page_size,
+	     &(struct step){ "after the log restarted", { "UPDATE t SET v = 'z' WHERE id BETWEEN 1000 AND 1400" } });
 	check_refusals(path);
 	sqlite3_close(db);
 }
