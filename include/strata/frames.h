@@ -47,13 +47,97 @@
 #define FRAMED_MAX_FRAME (1u << 20)
 #define FRAMED_MAX_FRAMES (1u << 20)
 
-struct framed_toc {
-	uint32_t frame_size, nframes;
-	uint32_t side_ulen, side_clen;
-	uint64_t sum;
-	uint64_t side_off; /* offset of the side frame in the body */
-	uint64_t *foff;    /* nframes + 1 offsets in the body; foff[nframes] = clen */
+/*
+ * Format 3 bodies, "SFC3" (repository format 4): the chunk's rows cut into
+ * segments at row boundaries by a content-defined rule (backup.c), each
+ * segment a typed chunk of its own (the chunk's shape header, then its
+ * rows) whose id is chunk_id_of() of those bytes; the chunk id is the
+ * xxh3-128 of its segments' ids in order (framed3_chunk_id), so a backup
+ * can take a segment of an earlier body without decoding its rows.  Each
+ * segment stores its side stream (as framed_render makes it for the
+ * segment as a typed chunk: shape header, rowid differences from 0) as
+ * one zstd frame and its CSV as zstd frames of FRAMED3_FRAME bytes (the
+ * last shorter), so no read decompresses more than FRAMED3_FRAME bytes.
+ *   0  "SFC3"
+ *   4  u32 nsegs        1 .. FRAMED_MAX_FRAMES
+ *   8  u32 nframes      CSV frames, = sum of ceil(csv_len / FRAMED3_FRAME)
+ *   12 u32 0
+ *   16 u64 xxh3-64 of the two tables (bytes 48 .. 48 + 40 nsegs + 4 nframes)
+ *   24 u64 0
+ *   32 id[16]           the chunk id = framed3_chunk_id(segments)
+ *   48 nsegs x 40       u32 nrows, typed_len, csv_len, csv_clen, side_ulen,
+ *                       side_clen, then the segment id[16]
+ *   .. nframes x 4      u32 compressed length of each CSV frame
+ *   then the side frames (one per segment) in order, then the CSV frames.
+ * The entry's ulen is the merged typed chunk's length (one shape header,
+ * then every row), csv_len and nrows the sums of the segments'.
+ */
+#define FRAMED3_MAGIC "SFC3"
+#define FRAMED3_SEG_BYTES 40
+#define FRAMED3_FRAME (1u << 20)
+
+struct framed3_seg {
+	uint32_t nrows, typed_len, csv_len, csv_clen, side_ulen, side_clen;
+	uint8_t id[16]; /* chunk_id_of() of the segment's typed chunk */
 };
+
+/* A chunk's id from its segments' ids (format 3). */
+void framed3_chunk_id(const struct framed3_seg *segs, uint32_t n, struct chunk_id *out);
+
+/*
+ * Compress one segment's side stream and CSV (framed_render of the
+ * segment's typed chunk; csv is not consumed): the side stream as one zstd
+ * frame appended to side_z, the CSV as frames of FRAMED3_FRAME bytes
+ * appended to csv_z, each frame's compressed length appended to clens (as
+ * uint32_t).  Fills s->csv_len, csv_clen, side_ulen, side_clen; nrows,
+ * typed_len and id are the caller's.  cctx as for framed_build.
+ */
+int framed3_compress_seg(const struct buf *csv, const struct buf *side, ZSTD_CCtx *cctx,
+			 struct buf *side_z, struct buf *csv_z, struct buf *clens,
+			 struct framed3_seg *s);
+
+/* One segment of a body being assembled: its table entry and compressed bytes. */
+struct framed3_part {
+	struct framed3_seg s;
+	const uint8_t *side_z;  /* s.side_clen bytes */
+	const uint8_t *csv_z;   /* s.csv_clen bytes: its CSV frames */
+	const uint32_t *clens;  /* ceil(s.csv_len / FRAMED3_FRAME) frame lengths, summing to csv_clen */
+};
+
+/* Write a format 3 body for id (framed3_chunk_id of the parts) into out (reset first). */
+int framed3_assemble(const struct framed3_part *p, uint32_t n, const struct chunk_id *id,
+		     struct buf *out);
+
+/*
+ * A parsed frame table.  "Frames" are the body's CSV zstd frames in both
+ * formats (a reader's unit): frame k holds CSV bytes coff[k] .. coff[k+1]
+ * of the chunk and is stored at foff[k] .. foff[k+1] of the body.
+ */
+struct framed_toc {
+	uint32_t version;  /* 2 (SFC2) or 3 (SFC3) */
+	uint32_t frame_size, nframes; /* frame_size: SFC2's; 0 for SFC3 */
+	uint32_t side_ulen, side_clen; /* SFC2 */
+	uint64_t sum;
+	uint64_t side_off; /* offset of the side frame in the body (SFC2) */
+	uint64_t *foff;    /* nframes + 1 offsets in the body; foff[nframes] = clen */
+	uint64_t *coff;    /* nframes + 1 CSV offsets; coff[nframes] = csv_len */
+	/* SFC3 only (0 / NULL for SFC2): */
+	uint32_t nsegs;
+	struct framed3_seg *segs; /* the segment table */
+	uint64_t *soff;    /* nsegs + 1: body offsets of the side frames (soff[nsegs] = foff[0]) */
+	uint32_t *sfirst;  /* nsegs + 1: the first CSV frame of each segment (sfirst[nsegs] = nframes) */
+};
+
+/*
+ * foff, coff, segs, soff and sfirst share one allocation, starting at
+ * foff, of framed_toc_bytes() bytes (framed_toc_free frees it); a copy of
+ * the struct and of that block is made usable with framed_toc_rebase.
+ */
+size_t framed_toc_bytes(const struct framed_toc *t);
+void framed_toc_rebase(struct framed_toc *t, void *block);
+
+/* The frame holding CSV offset off (< csv_len). */
+uint32_t framed_frame_at(const struct framed_toc *t, uint64_t off);
 
 /* The two steps of framed_build(), for a caller that frees the typed rows between them. */
 int framed_render(const uint8_t *typed, size_t n, struct buf *csv, struct buf *side,
@@ -71,7 +155,7 @@ int framed_build(const uint8_t *typed, size_t n, uint32_t frame_size, ZSTD_CCtx 
 		 struct buf *csv, struct buf *side, struct buf *out, uint64_t *csv_len,
 		 uint64_t *nrows);
 
-/* Whether a body (its first n bytes) is framed; format 1 bodies are zstd frames. */
+/* Whether a body (its first n bytes) is framed (SFC2 or SFC3); format 1 bodies are zstd frames. */
 bool framed_is(const uint8_t *p, size_t n);
 
 /*
@@ -89,9 +173,8 @@ void framed_toc_free(struct framed_toc *t);
 static inline size_t framed_frame_len(const struct framed_toc *t, const struct pack_entry *e,
 				      uint32_t k)
 {
-	uint64_t start = (uint64_t)k * t->frame_size;
-	uint64_t left = e->csv_len - start;
-	return (size_t)(left < t->frame_size ? left : t->frame_size);
+	(void)e;
+	return (size_t)(t->coff[k + 1] - t->coff[k]);
 }
 
 /* pread and parse the header and frame table of the body of e. */
@@ -139,6 +222,20 @@ int chunk_read_csv(struct store_file *f, const struct pack_entry *e, ZSTD_DCtx *
  * against its id.
  */
 int chunk_check(struct store_file *f, const struct pack_entry *e, ZSTD_DCtx *dctx);
+
+/*
+ * The typed chunk of a framed body (SFC2 or SFC3) in memory, appended to
+ * typed, checked: everything framed_check_rows checks, then the id - SFC2:
+ * chunk_id_of() of the rebuilt rows; SFC3: each segment's rebuilt typed
+ * chunk against its segment id (and its length, rows against the table),
+ * every segment's shape header the same, and the segment ids against the
+ * chunk id.  SFC3 segments are merged into one typed chunk (the shape
+ * header once, then every row).  csv, when not NULL, gets the CSV.
+ * -EBADMSG: an id does not match; -EUCLEAN: malformed (typed is then
+ * left as it was).  Does not compare the result's length with e->ulen.
+ */
+int framed_body_typed(const uint8_t *body, size_t clen, const struct pack_entry *e,
+		      ZSTD_DCtx *dctx, struct buf *typed, struct buf *csv, bool count_rows);
 
 /*
  * The inverse of render_csv_chunk_side(): rebuild a chunk's typed rows from
