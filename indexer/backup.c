@@ -55,11 +55,51 @@ static int idset_add_cb(void *arg, const struct chunk_id *id)
  * job until every worker is done, then go into the manifest (the reader
  * may grow t->chunks meanwhile).
  */
+/*
+ * Where a segment taken from an earlier body is (resolved by the reader
+ * thread, copied by a worker): its side frame and CSV frames in a pack.
+ */
+struct seg_src {
+	struct store_file *f;        /* the pack (backup's open packs, closed at the end) */
+	uint64_t side_off, csv_off;  /* in the pack file */
+	uint32_t *clens;             /* its CSV frames' lengths, owned */
+	struct framed3_seg s;        /* its entry of the body's segment table */
+};
+
+/*
+ * A segment of a chunk (format 3 bodies, strata/frames.h): rows decoded
+ * into the job's data as a typed chunk of their own (off, len: the shape
+ * header and the rows), or taken unread from an earlier body (from).
+ */
+struct seg {
+	size_t off, len;
+	uint32_t nrows;
+	const struct pagemap_seg *from; /* taken: the parent's record; src says where */
+	struct seg_src src;
+	/* results of the worker, for new ones */
+	uint8_t id[16];
+	uint32_t csv_len;
+	uint64_t jsonl_len, sql_len;
+	uint8_t *classes;
+	/* for the new page map: its leaves, cells, why it ended (0: by the next row) */
+	size_t f_li, l_li;
+	uint32_t f_ci, l_ci;
+	uint8_t end, flags;
+	uint32_t fire_end;
+	uint8_t *first_key, *last_key;
+	uint32_t first_len, last_len;
+	long pm_i;                      /* its record in the new page map; -1: none */
+};
+
 struct job {
-	uint8_t *data;
+	uint8_t *data;       /* the new segments' typed chunks */
 	size_t len;
+	size_t ulen;         /* the chunk's typed rows: one shape header and every row */
+	struct seg *segs;
+	size_t nsegs;
 	uint64_t nrows;
-	struct manifest_table *t;
+	struct manifest_table *t; /* NULL once the table is read again (table_restart) */
+	unsigned ncols;
 	size_t k;            /* index in t->chunks */
 	struct chunk_id id;  /* results */
 	uint64_t csv_len;
@@ -69,6 +109,7 @@ struct job {
 	struct job *next;    /* queue link */
 	long pm_t;           /* its record in the new page map: table, chunk; -1 when none */
 	size_t pm_k;
+	long pm_seg_t;       /* the table its segments' records are in (seg.pm_i); -1 when none */
 };
 
 #define MAX_WORKERS 8
@@ -83,6 +124,7 @@ enum {
 
 struct backup {
 	struct repo *repo;
+	struct catalog *cat; /* the reader thread's (segments' sources) */
 	/* shared by workers under store_mu: the dedup set, the open pack, counters */
 	pthread_mutex_t store_mu;
 	struct idset known;
@@ -145,7 +187,20 @@ struct backup {
 	struct pagemap parent_pm;
 	struct manifest parent_m;
 	struct pagemap new_pm;
-	uint64_t reused_chunks, reused_rows;
+	uint64_t reused_chunks, reused_rows, reused_segs;
+	/* packs segments are taken from (struct seg_src), open until the end */
+	struct open_pack {
+		char name[33];
+		struct store_file *f;
+	} *opens;
+	size_t nopens;
+	/* the body segments were last taken from, read once for its consecutive segments */
+	struct chunk_id src_id;
+	struct framed_toc src_toc;
+	struct pack_entry src_e;
+	struct store_file *src_f;
+	int src_rc;                  /* 0: src_* describe src_id; else why it cannot be taken from */
+	bool src_set;
 };
 
 /* Finish the open pack (call with store_mu held, or with no workers running). */
@@ -165,26 +220,154 @@ static int flush_pack(struct backup *b)
 struct worker_bufs {
 	ZSTD_CCtx *cctx, *cctx_small;
 	struct buf csv, side, body;
+	struct buf side_z, csv_z, clens; /* compressed segments, in order */
+	struct buf taken;                /* taken segments' bytes, copied from their packs */
 };
 
+static void seg_release(struct seg *g)
+{
+	free(g->src.clens);
+	free(g->classes);
+	free(g->first_key);
+	free(g->last_key);
+}
+
+/* A segment's entry of the new body: taken ones as their body had it. */
+static void seg_entry(const struct seg *g, struct framed3_seg *e)
+{
+	if (g->from) {
+		*e = g->src.s;
+		return;
+	}
+	memset(e, 0, sizeof(*e));
+	e->nrows = g->nrows;
+	e->typed_len = (uint32_t)g->len;
+	e->csv_len = g->csv_len;
+	memcpy(e->id, g->id, 16);
+}
+
 /*
- * Hash one chunk and, if it is new, render it, frame and compress it and
- * store it (strata/frames.h); a known chunk is only measured, without
- * rendering.  Runs on a worker.  Memory: a chunk may be a single value of
- * hundreds of MiB (a row larger than chunk_max is a chunk of its own); its
- * CSV, side stream and body are scratch buffers released again when they
- * are larger than a normal chunk needs.
+ * Compress the new segments and copy the taken ones' bytes out of their
+ * packs, then assemble the body (strata/frames.h, SFC3) into wb->body.
+ */
+static int build_body(struct backup *b, struct job *j, struct worker_bufs *wb)
+{
+	struct framed3_part *parts = xcalloc(j->nsegs, sizeof(*parts));
+	size_t *soff = xcalloc(j->nsegs, 3 * sizeof(size_t)), *coff = soff + j->nsegs,
+	       *loff = coff + j->nsegs;
+	uint64_t rendered;
+	int rc = 0;
+
+	buf_reset(&wb->side_z);
+	buf_reset(&wb->csv_z);
+	buf_reset(&wb->clens);
+	buf_reset(&wb->taken);
+	for (size_t i = 0; i < j->nsegs && !rc; i++) {
+		struct seg *g = &j->segs[i];
+		struct framed3_part *p = &parts[i];
+		if (g->from) {
+			/*
+			 * Its side frame and CSV frames as they are in the earlier
+			 * body, with those of the taken segments after it that
+			 * follow it there: two reads for the run.
+			 */
+			size_t e = i + 1, sn = g->src.s.side_clen, cn = g->src.s.csv_clen;
+			while (e < j->nsegs && j->segs[e].from && j->segs[e].src.f == g->src.f &&
+			       j->segs[e].src.side_off == g->src.side_off + sn &&
+			       j->segs[e].src.csv_off == g->src.csv_off + cn) {
+				sn += j->segs[e].src.s.side_clen;
+				cn += j->segs[e].src.s.csv_clen;
+				e++;
+			}
+			size_t at = wb->taken.len;
+			buf_grow(&wb->taken, sn + cn);
+			rc = store_pread(g->src.f, wb->taken.data + at, sn, g->src.side_off);
+			if (!rc)
+				rc = store_pread(g->src.f, wb->taken.data + at + sn, cn, g->src.csv_off);
+			wb->taken.len += sn + cn;
+			for (size_t k = i, so = at, co = at + sn; k < e; k++) {
+				parts[k].s = j->segs[k].src.s;
+				parts[k].clens = j->segs[k].src.clens;
+				soff[k] = so;
+				coff[k] = co;
+				so += parts[k].s.side_clen;
+				co += parts[k].s.csv_clen;
+			}
+			i = e - 1;
+			continue;
+		}
+		seg_entry(g, &p->s);
+		rc = framed_render(j->data + g->off, g->len, &wb->csv, &wb->side, &rendered);
+		if (!rc && (rendered != g->nrows || wb->csv.len > UINT32_MAX))
+			rc = -EUCLEAN;
+		g->csv_len = (uint32_t)wb->csv.len;
+		j->csv_len += wb->csv.len;
+		if (g->off + g->len == j->len) {
+			/* the last new one: the typed rows are no longer needed (a huge value not held three times) */
+			free(j->data);
+			j->data = NULL;
+		}
+		soff[i] = wb->side_z.len;
+		coff[i] = wb->csv_z.len;
+		loff[i] = wb->clens.len;
+		/* one segment in four (by its id, so a segment always gets the same bytes) greedily */
+		if (!rc)
+			rc = framed3_compress_seg(&wb->csv, &wb->side,
+						  g->id[15] % 4 == 0 ? wb->cctx_small : wb->cctx,
+						  &wb->side_z, &wb->csv_z, &wb->clens, &p->s);
+	}
+	/* nor the CSV of an outsize segment, before the body copies the compressed bytes */
+	if (wb->csv.cap > 8 * b->repo->chunk.max + 65536)
+		buf_release(&wb->csv);
+	/* the buffers are complete: point into them */
+	for (size_t i = 0; i < j->nsegs && !rc; i++) {
+		struct framed3_part *p = &parts[i];
+		if (j->segs[i].from) {
+			p->side_z = wb->taken.data + soff[i];
+			p->csv_z = wb->taken.data + coff[i];
+		} else {
+			p->side_z = wb->side_z.data + soff[i];
+			p->csv_z = wb->csv_z.data + coff[i];
+			p->clens = (const uint32_t *)(const void *)(wb->clens.data + loff[i]);
+		}
+	}
+	if (!rc)
+		rc = framed3_assemble(parts, (uint32_t)j->nsegs, &j->id, &wb->body);
+	free(parts);
+	free(soff);
+	return rc;
+}
+
+/*
+ * Hash one chunk's new segments and, if the chunk is new, render and
+ * compress them and store its body (strata/frames.h); a known chunk is
+ * only measured, without rendering.  Runs on a worker.  Memory: a chunk
+ * may be a single value of hundreds of MiB (a row larger than chunk_max
+ * is a chunk of its own); its CSV, side stream and body are scratch
+ * buffers released again when they are larger than a normal chunk needs.
  */
 static int process_job(struct backup *b, struct job *j, struct worker_bufs *wb)
 {
 	struct pack_entry e;
+	struct framed3_seg *ents;
 	uint64_t rendered;
 	bool is_new;
-	int rc;
+	int rc = 0;
 
-	if (j->len > CHUNK_MAX_ULEN)
+	if (j->ulen > CHUNK_MAX_ULEN || j->nsegs > FRAMED_MAX_FRAMES)
 		return -EFBIG;
-	chunk_id_of(&j->id, j->data, j->len);
+	ents = xcalloc(j->nsegs, sizeof(*ents));
+	for (size_t i = 0; i < j->nsegs; i++) {
+		struct seg *g = &j->segs[i];
+		if (!g->from) {
+			struct chunk_id sid;
+			chunk_id_of(&sid, j->data + g->off, g->len);
+			memcpy(g->id, sid.b, 16);
+		}
+		memcpy(ents[i].id, g->from ? g->src.s.id : g->id, 16);
+	}
+	framed3_chunk_id(ents, (uint32_t)j->nsegs, &j->id);
+	free(ents);
 	pthread_mutex_lock(&b->store_mu);
 	b->chunks++;
 	uint8_t tag = idset_get(&b->known, &j->id);
@@ -203,27 +386,37 @@ static int process_job(struct backup *b, struct job *j, struct worker_bufs *wb)
 		is_new = true;
 	}
 	pthread_mutex_unlock(&b->store_mu);
-	/* its JSONL and SQL lengths, with this table's names (docs/FORMAT.md "JSONL", "SQL") */
-	rc = view_chunk_lens(j->vt, j->data, j->len, &j->jsonl_len, &j->sql_len, j->classes);
-	if (rc)
-		return rc;
-	if (!is_new) {
-		/* only its size is needed: measured without rendering */
-		rc = render_csv_chunk_len(j->data, j->len, &j->csv_len, &rendered);
-		if (!rc && rendered != j->nrows)
-			rc = -EUCLEAN;
-		return rc;
+	/* sizes: its JSONL and SQL with this table's names (docs/FORMAT.md "JSONL", "SQL"), its CSV */
+	j->csv_len = j->jsonl_len = j->sql_len = 0;
+	for (size_t i = 0; i < j->nsegs && !rc; i++) {
+		struct seg *g = &j->segs[i];
+		if (g->from) {
+			j->csv_len += g->from->csv_len;
+			j->jsonl_len += g->from->jsonl_len;
+			j->sql_len += g->from->sql_len;
+			for (unsigned c = 0; c < j->ncols; c++)
+				j->classes[c] |= g->from->classes[c];
+			continue;
+		}
+		rc = view_chunk_lens(j->vt, j->data + g->off, g->len, &g->jsonl_len, &g->sql_len,
+				     g->classes);
+		if (!rc && !is_new) {
+			/* a known chunk: its CSV only measured (a new one is rendered in build_body) */
+			uint64_t cl = 0;
+			rc = render_csv_chunk_len(j->data + g->off, g->len, &cl, &rendered);
+			if (!rc && (rendered != g->nrows || cl > UINT32_MAX))
+				rc = -EUCLEAN;
+			g->csv_len = (uint32_t)cl;
+			j->csv_len += cl;
+		}
+		j->jsonl_len += g->jsonl_len;
+		j->sql_len += g->sql_len;
+		for (unsigned c = 0; c < j->ncols; c++)
+			j->classes[c] |= g->classes[c];
 	}
-	rc = framed_render(j->data, j->len, &wb->csv, &wb->side, &rendered);
-	if (!rc && rendered != j->nrows)
-		rc = -EUCLEAN;
-	/* the typed rows are no longer needed: a huge value is not held three times */
-	free(j->data);
-	j->data = NULL;
-	j->csv_len = wb->csv.len;
-	if (!rc)
-		rc = framed_compress(&wb->csv, &wb->side, &j->id, b->repo->frame_size,
-				     j->id.b[15] % 4 == 0 ? wb->cctx_small : wb->cctx, &wb->body);
+	if (rc || !is_new)
+		return rc;
+	rc = build_body(b, j, wb);
 	if (!rc && wb->body.len > UINT32_MAX)
 		rc = -EFBIG;
 	if (rc)
@@ -231,7 +424,7 @@ static int process_job(struct backup *b, struct job *j, struct worker_bufs *wb)
 	memset(&e, 0, sizeof(e));
 	e.id = j->id;
 	e.clen = (uint32_t)wb->body.len;
-	e.ulen = (uint32_t)j->len;
+	e.ulen = (uint32_t)j->ulen;
 	e.nrows = j->nrows;
 	e.csv_len = j->csv_len;
 	pthread_mutex_lock(&b->store_mu);
@@ -248,12 +441,10 @@ static int process_job(struct backup *b, struct job *j, struct worker_bufs *wb)
 	pthread_mutex_unlock(&b->store_mu);
 	/* do not keep outsize buffers (a chunk of one huge value) for normal chunks */
 	size_t keep = 8 * b->repo->chunk.max + 65536;
-	if (wb->csv.cap > keep)
-		buf_release(&wb->csv);
-	if (wb->side.cap > keep)
-		buf_release(&wb->side);
-	if (wb->body.cap > keep)
-		buf_release(&wb->body);
+	struct buf *scratch[] = { &wb->csv, &wb->side, &wb->body, &wb->side_z, &wb->csv_z, &wb->taken };
+	for (size_t i = 0; i < sizeof(scratch) / sizeof(*scratch); i++)
+		if (scratch[i]->cap > keep)
+			buf_release(scratch[i]);
 	return rc;
 }
 
@@ -312,9 +503,10 @@ static void *worker_main(void *arg)
 		pthread_cond_broadcast(&b->q_space);
 	}
 	pthread_mutex_unlock(&b->q_mu);
-	buf_release(&wb.csv);
-	buf_release(&wb.side);
-	buf_release(&wb.body);
+	struct buf *scratch[] = { &wb.csv, &wb.side, &wb.body, &wb.side_z, &wb.csv_z, &wb.clens,
+				  &wb.taken };
+	for (size_t i = 0; i < sizeof(scratch) / sizeof(*scratch); i++)
+		buf_release(scratch[i]);
 	ZSTD_freeCCtx(wb.cctx);
 	ZSTD_freeCCtx(wb.cctx_small);
 	return NULL;
@@ -390,6 +582,16 @@ static int pool_finish(struct backup *b)
 	return b->q_err;
 }
 
+static void job_free(struct job *j)
+{
+	for (size_t i = 0; i < j->nsegs; i++)
+		seg_release(&j->segs[i]);
+	free(j->segs);
+	free(j->data);
+	free(j->classes);
+	free(j);
+}
+
 /* Copy the workers' results into the manifest and free the jobs. */
 static void apply_jobs(struct backup *b)
 {
@@ -398,9 +600,7 @@ static void apply_jobs(struct backup *b)
 		if (!j->t) {
 			/* a page-read attempt the table was read again after (table_restart) */
 			b->chunks--;
-			free(j->data);
-			free(j->classes);
-			free(j);
+			job_free(j);
 			continue;
 		}
 		struct manifest_chunk *mc = &j->t->chunks[j->k];
@@ -409,18 +609,29 @@ static void apply_jobs(struct backup *b)
 			struct pagemap_table *pt = &b->new_pm.tables[j->pm_t];
 			memcpy(pt->chunks[j->pm_k].classes, j->classes, pt->ncols);
 		}
+		for (size_t k = 0; k < j->nsegs; k++) {
+			/* the same for its new segments, with their sizes and ids */
+			const struct seg *g = &j->segs[k];
+			if (g->from || g->pm_i < 0 || j->pm_seg_t < 0)
+				continue;
+			struct pagemap_table *pt = &b->new_pm.tables[j->pm_seg_t];
+			struct pagemap_seg *r = &pt->segs[g->pm_i];
+			memcpy(r->classes, g->classes, pt->ncols);
+			memcpy(r->id, g->id, 16);
+			r->csv_len = g->csv_len;
+			r->jsonl_len = g->jsonl_len;
+			r->sql_len = g->sql_len;
+		}
 		mc->id = j->id;
 		mc->nrows = j->nrows;
-		mc->ulen = j->len;
+		mc->ulen = j->ulen;
 		mc->csv_len = j->csv_len;
 		mc->jsonl_len = j->jsonl_len;
 		mc->sql_len = j->sql_len;
 		j->t->csv_size += j->csv_len;
 		for (unsigned c = 0; c < j->t->ncols; c++)
 			j->t->classes[c] |= j->classes[c];
-		free(j->data);
-		free(j->classes);
-		free(j);
+		job_free(j);
 	}
 	free(b->jobs);
 	b->jobs = NULL;
@@ -527,8 +738,6 @@ static void value_from_sqlite(sqlite3_stmt *st, int i, struct value *v)
 	}
 }
 
-/* Store the chunk data[0..len) (*chunk_rows rows, keys first..last) and append
- * its manifest entry; first is consumed, *chunk_rows reset. */
 /* Append a job to the backup's list (chunk order). */
 static void jobs_push(struct backup *b, struct job *j)
 {
@@ -552,40 +761,146 @@ static struct manifest_chunk *chunk_slot(struct manifest_table *t, size_t *cap)
 }
 
 /*
- * Close the chunk made of chunk->data[0, len) and hand it to the workers.
- * When it is the whole buffer, the buffer itself goes (no copy; chunk is
- * restarted with the shape header hdr); otherwise the bytes are copied.
+ * The chunk the reader is building (strata/chunker.h cuts chunks, and the
+ * segments inside them at a sixteenth of the sizes): its new segments'
+ * typed chunks in data, which always ends with the open segment (its
+ * shape header, then its rows so far), and its segments so far.
  */
-static int close_chunk(struct backup *b, struct manifest_table *t, size_t *cap,
-		       struct buf *chunk, size_t len, const struct buf *hdr, uint64_t *chunk_rows,
-		       struct buf *first, const struct buf *last)
+struct build {
+	struct buf data;
+	const struct buf *hdr;  /* the shape header every segment starts with */
+	struct chunker_params sp; /* the segments' sizes */
+	struct seg *segs;
+	size_t nsegs, capsegs;
+	uint64_t ccur;          /* the chunk's row bytes, taken segments included */
+	uint64_t chunk_rows;
+	struct buf first;       /* the chunk's first key */
+	size_t f_li, l_li;      /* leaves and cells of the chunk's first and last rows */
+	uint32_t f_ci, l_ci;
+	/* the open segment */
+	size_t seg_start;       /* where its header is in data */
+	uint64_t fcur;          /* its row bytes */
+	uint32_t seg_rows;
+	uint32_t fe, fe_before; /* end of its last row firing at the chunk's average; before its last row */
+	size_t sf_li;
+	uint32_t sf_ci;
+	struct buf seg_first;   /* its first key */
+};
+
+static void build_init(struct build *bd, const struct buf *hdr, uint64_t seg_avg)
+{
+	memset(bd, 0, sizeof(*bd));
+	bd->hdr = hdr;
+	bd->sp = chunker_segments(seg_avg);
+	buf_add(&bd->data, hdr->data, hdr->len);
+}
+
+static void build_release(struct build *bd)
+{
+	for (size_t i = 0; i < bd->nsegs; i++)
+		seg_release(&bd->segs[i]);
+	free(bd->segs);
+	buf_release(&bd->data);
+	buf_release(&bd->first);
+	buf_release(&bd->seg_first);
+}
+
+static struct seg *seg_push(struct build *bd)
+{
+	if (bd->nsegs == bd->capsegs) {
+		bd->capsegs = bd->capsegs ? bd->capsegs * 2 : 16;
+		bd->segs = xrealloc(bd->segs, bd->capsegs * sizeof(*bd->segs));
+	}
+	struct seg *g = &bd->segs[bd->nsegs++];
+	memset(g, 0, sizeof(*g));
+	g->pm_i = -1;
+	return g;
+}
+
+static uint8_t *dup_key(const void *p, size_t n, uint32_t *len)
+{
+	uint8_t *d = xmalloc(n ? n : 1);
+	memcpy(d, p, n);
+	*len = (uint32_t)n;
+	return d;
+}
+
+/* The open segment ends at data offset end (why: PAGEMAP_END_*, 0 for "by the next row"). */
+static void seg_close(struct build *bd, size_t end, uint8_t why, uint8_t flags, const struct buf *last,
+		      unsigned ncols)
+{
+	struct seg *g = seg_push(bd);
+	g->off = bd->seg_start;
+	g->len = end - bd->seg_start;
+	g->nrows = bd->seg_rows;
+	g->classes = xcalloc(ncols ? ncols : 1, 1);
+	g->f_li = bd->sf_li;
+	g->f_ci = bd->sf_ci;
+	g->l_li = bd->l_li;
+	g->l_ci = bd->l_ci;
+	g->end = why;
+	g->flags = flags;
+	g->fire_end = bd->fe_before;
+	g->first_key = dup_key(bd->seg_first.data, bd->seg_first.len, &g->first_len);
+	g->last_key = dup_key(last->data, last->len, &g->last_len);
+	bd->fcur = 0;
+	bd->seg_rows = 0;
+	bd->fe = bd->fe_before = 0;
+	buf_reset(&bd->seg_first);
+}
+
+/* Start the next segment at the end of data. */
+static void seg_open(struct build *bd)
+{
+	bd->seg_start = bd->data.len;
+	buf_add(&bd->data, bd->hdr->data, bd->hdr->len);
+}
+
+/*
+ * Close the chunk: its segments and data[0, len) go to the workers (when
+ * len is all of data, the buffer itself; otherwise a copy, and data keeps
+ * only its first header, for the caller to go on from).  *last is its last
+ * key.  The builder starts a new chunk, its segments and keys empty.
+ */
+static int close_chunk(struct backup *b, struct manifest_table *t, size_t *cap, struct build *bd,
+		       size_t len, const struct buf *last)
 {
 	struct manifest_chunk *mc;
 	struct job *j = xcalloc(1, sizeof(*j));
 	int rc;
 
 	j->t = t;
+	j->ncols = t->ncols;
 	j->pm_t = -1;
+	j->pm_seg_t = -1;
 	j->vt = b->vts[b->nvts - 1]; /* the table being read */
 	j->classes = xcalloc(t->ncols ? t->ncols : 1, 1);
 	j->k = t->nchunks;
 	j->len = len;
-	j->nrows = *chunk_rows;
-	if (len == chunk->len) {
-		j->data = buf_detach(chunk, NULL);
-		buf_add(chunk, hdr->data, hdr->len);
+	j->ulen = bd->hdr->len + bd->ccur;
+	j->nrows = bd->chunk_rows;
+	j->segs = bd->segs;
+	j->nsegs = bd->nsegs;
+	bd->segs = NULL;
+	bd->nsegs = bd->capsegs = 0;
+	if (len == bd->data.len) {
+		j->data = buf_detach(&bd->data, NULL);
+		buf_add(&bd->data, bd->hdr->data, bd->hdr->len);
 	} else {
 		j->data = xmalloc(len ? len : 1);
-		memcpy(j->data, chunk->data, len);
+		memcpy(j->data, bd->data.data, len);
+		bd->data.len = bd->hdr->len; /* every segment's header is the same */
 	}
+	bd->seg_start = 0;
+	bd->ccur = 0;
+	bd->chunk_rows = 0;
 	jobs_push(b, j);
 	mc = chunk_slot(t, cap);
 	rc = pool_submit(b, j);
-	mc->first_key = buf_detach(first, &mc->first_len);
+	mc->first_key = buf_detach(&bd->first, &mc->first_len);
 	mc->last_key = xmalloc(last->len ? last->len : 1);
 	memcpy(mc->last_key, last->data, last->len);
 	mc->last_len = last->len;
-	*chunk_rows = 0;
 	return rc;
 }
 
@@ -730,6 +1045,7 @@ static void table_ident(const struct backup *b, const struct manifest_table *t, 
 	buf_add_varint(&k, b->repo->chunk.min);
 	buf_add_varint(&k, b->repo->chunk.avg);
 	buf_add_varint(&k, b->repo->chunk.max);
+	buf_add_varint(&k, b->repo->frame_size); /* the segments' sizes */
 	XXH128_canonical_t c;
 	XXH128_canonicalFromHash(&c, XXH3_128bits(k.data, k.len));
 	memcpy(out, c.digest, 16);
@@ -806,9 +1122,10 @@ static int take_unread(struct backup *b, struct sqlpage_scan *s, struct incr *in
 	j->t = t;
 	j->k = t->nchunks;
 	j->pm_t = -1;
+	j->pm_seg_t = -1;
 	j->id = pmc->id;
 	j->nrows = pmc->nrows;
-	j->len = pmc->ulen;
+	j->ulen = pmc->ulen;
 	j->csv_len = pmc->csv_len;
 	j->jsonl_len = pmc->jsonl_len;
 	j->sql_len = pmc->sql_len;
@@ -832,40 +1149,248 @@ static int take_unread(struct backup *b, struct sqlpage_scan *s, struct incr *in
 	return 1;
 }
 
+/* Close the chunk being built (close_chunk) and note it for the new page map (why it ended: end). */
+static int chunk_cut(struct backup *b, struct manifest_table *t, size_t *cap, struct build *bd,
+		     struct incr *inc, bool paged, size_t len, uint8_t end, const struct buf *last)
+{
+	size_t f_li = bd->f_li, l_li = bd->l_li;
+	uint32_t f_ci = bd->f_ci, l_ci = bd->l_ci;
+	int rc = close_chunk(b, t, cap, bd, len, last);
+	if (!rc && paged) {
+		struct pend *p = pend_add(inc, b->jobs[b->njobs - 1], end);
+		p->f_li = f_li, p->f_ci = f_ci, p->l_li = l_li, p->l_ci = l_ci;
+	}
+	return rc;
+}
+
+/* A pack segments are taken from, opened once for the whole backup. */
+static int open_pack(struct backup *b, const char *name, struct store_file **f)
+{
+	for (size_t i = 0; i < b->nopens; i++)
+		if (!strcmp(b->opens[i].name, name)) {
+			*f = b->opens[i].f;
+			return 0;
+		}
+	int rc = repo_open_pack(b->repo, name, f);
+	if (rc)
+		return rc;
+	b->opens = xrealloc(b->opens, (b->nopens + 1) * sizeof(*b->opens));
+	snprintf(b->opens[b->nopens].name, sizeof(b->opens[b->nopens].name), "%s", name);
+	b->opens[b->nopens++].f = *f;
+	return 0;
+}
+
+/*
+ * Where segment g of chunk id is (the parent's body, read once for all
+ * its segments taken in a row): only from a chunk the repository holds
+ * intact, in a format 3 body whose segment table agrees with the record.
+ */
+static int seg_source(struct backup *b, const struct chunk_id *id, const struct pagemap_seg *g,
+		      size_t hdrlen, struct seg_src *src)
+{
+	if (!b->src_set || memcmp(b->src_id.b, id->b, 16)) {
+		char pack[33];
+		framed_toc_free(&b->src_toc);
+		b->src_set = true;
+		b->src_id = *id;
+		pthread_mutex_lock(&b->store_mu);
+		bool intact = idset_get(&b->known, id) == KNOWN;
+		pthread_mutex_unlock(&b->store_mu);
+		int rc = intact ? catalog_chunk_where(b->cat, id, &b->src_e, pack) : -ENOENT;
+		if (!rc)
+			rc = open_pack(b, pack, &b->src_f);
+		if (!rc)
+			rc = framed_read_toc(b->src_f, &b->src_e, &b->src_toc);
+		if (!rc && b->src_toc.version != 3)
+			rc = -EUCLEAN;
+		b->src_rc = rc;
+	}
+	if (b->src_rc)
+		return b->src_rc;
+	const struct framed_toc *toc = &b->src_toc;
+	if (g->si >= toc->nsegs)
+		return -EUCLEAN;
+	const struct framed3_seg *e = &toc->segs[g->si];
+	if (memcmp(e->id, g->id, 16) || e->nrows != g->nrows || e->csv_len != g->csv_len ||
+	    e->typed_len != g->typed_len + hdrlen)
+		return -EUCLEAN;
+	uint32_t f0 = toc->sfirst[g->si], nf = toc->sfirst[g->si + 1] - f0;
+	src->f = b->src_f;
+	src->side_off = b->src_e.offset + toc->soff[g->si];
+	src->csv_off = b->src_e.offset + toc->foff[f0];
+	src->clens = xmalloc((nf ? nf : 1) * sizeof(*src->clens));
+	for (uint32_t k = 0; k < nf; k++)
+		src->clens[k] = (uint32_t)(toc->foff[f0 + k + 1] - toc->foff[f0 + k]);
+	src->s = *e;
+	return 0;
+}
+
+/*
+ * At a segment boundary (no open segment): when the parent had a segment
+ * starting at this row whose leaves are byte for byte the same, and the
+ * chunk being built would be cut neither inside it nor anywhere but where
+ * it ended (pagemap.h, struct pagemap_seg), take it: a full read would
+ * cut the same rows into it, and its bytes are copied from the parent's
+ * body by the worker instead of decoded, rendered and compressed again.
+ * 1 when taken (the scan is past it), 0 when not, < 0 on an error.
+ */
+static int take_seg(struct backup *b, struct sqlpage_scan *s, struct incr *inc, struct build *bd,
+		    struct manifest_table *t, size_t *cap, struct buf *last, uint64_t *nrows)
+{
+	const struct chunker_params *cp = &b->repo->chunk;
+	size_t li;
+	uint32_t ci, lastn;
+	uint8_t first[16], span[16];
+	struct seg_src src;
+
+	if (!inc->pt->nsegs || sqlpage_scan_pos(s, &li, &ci) != 1 ||
+	    sqlpage_leaves_hash(s, li, 1, first))
+		return 0;
+	const struct pagemap_seg *g = pagemap_find_seg(inc->pt, first, ci);
+	if (!g || g->k >= inc->mt->nchunks || g->nleaves > s->nleaves - li)
+		return 0;
+	size_t end_li = li + g->nleaves - 1;
+	if (sqlpage_leaf_cells(s, end_li, &lastn) || g->end_cell >= lastn)
+		return 0;
+	bool at_end = g->end == PAGEMAP_END_TABLE;
+	if (at_end && (end_li + 1 != s->nleaves || g->end_cell + 1 != lastn))
+		return 0;
+	/* no cut inside it, and the chunk's cut after it (if any) where the segment ended */
+	if ((g->fire_end && bd->ccur + g->fire_end >= cp->min) || bd->ccur + g->typed_len >= cp->max)
+		return 0;
+	bool cut = !at_end && (g->flags & PAGEMAP_SEG_LAST_FIRES) && bd->ccur + g->typed_len >= cp->min;
+	if (!at_end && !cut && !(g->flags & PAGEMAP_SEG_OWN))
+		return 0;
+	if (g->nleaves == 1)
+		memcpy(span, first, 16);
+	else if (sqlpage_leaves_hash(s, li, g->nleaves, span))
+		return 0;
+	if (memcmp(span, g->span, 16))
+		return 0;
+	if (*nrows && key_compare(last->data, last->len, g->first_key, g->first_len) >= 0)
+		return 0; /* read it: the rows before are out of order, and the reader decides */
+	if (seg_source(b, &inc->mt->chunks[g->k].id, g, bd->hdr->len, &src))
+		return 0;
+
+	struct seg *sg = seg_push(bd);
+	sg->from = g;
+	sg->src = src;
+	sg->nrows = g->nrows;
+	if (!bd->chunk_rows) {
+		buf_add(&bd->first, g->first_key, g->first_len);
+		bd->f_li = li;
+		bd->f_ci = ci;
+	}
+	bd->l_li = end_li;
+	bd->l_ci = g->end_cell;
+	bd->ccur += g->typed_len;
+	bd->chunk_rows += g->nrows;
+	*nrows += g->nrows;
+	buf_reset(last);
+	buf_add(last, g->last_key, g->last_len);
+	sqlpage_scan_seek(s, end_li, g->end_cell + 1);
+	b->reused_segs++;
+	b->reused_rows += g->nrows;
+	if (cut) {
+		int rc = chunk_cut(b, t, cap, bd, inc, true, bd->data.len - bd->hdr->len,
+				   PAGEMAP_END_CUT, last);
+		if (rc)
+			return rc;
+	}
+	return 1;
+}
+
+/* The record of a new segment g, or -1 when its end depended on the next row or a hash failed. */
+static int seg_record(struct sqlpage_scan *s, const struct seg *g, size_t hdrlen, uint32_t k,
+		      uint32_t si, uint8_t *zero, struct pagemap_seg *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (!g->end || g->l_li < g->f_li || g->l_li - g->f_li >= UINT32_MAX ||
+	    g->len - hdrlen > UINT32_MAX || sqlpage_leaves_hash(s, g->f_li, 1, r->first) ||
+	    sqlpage_leaves_hash(s, g->f_li, g->l_li - g->f_li + 1, r->span))
+		return -1;
+	r->k = k;
+	r->si = si;
+	r->start_cell = g->f_ci;
+	r->nleaves = (uint32_t)(g->l_li - g->f_li + 1);
+	r->end_cell = g->l_ci;
+	r->end = g->end;
+	r->flags = g->flags;
+	r->nrows = g->nrows;
+	r->typed_len = (uint32_t)(g->len - hdrlen);
+	r->fire_end = g->fire_end;
+	r->first_key = g->first_key;
+	r->first_len = g->first_len;
+	r->last_key = g->last_key;
+	r->last_len = g->last_len;
+	r->classes = zero; /* with its sizes and id, when the workers are done (apply_jobs) */
+	return 0;
+}
+
 /*
  * After a table read from its pages: its page map for the next backup, one
- * record per chunk whose end depends on its own rows only.  The chunks'
- * classes are filled in when the workers are done (apply_jobs).
+ * record per chunk whose end depends on its own rows only, and one per such
+ * segment.  The chunks' classes (and the new segments' sizes and ids) are
+ * filled in when the workers are done (apply_jobs).
  */
 static void incr_record(struct backup *b, struct sqlpage_scan *s, struct incr *inc,
-			const struct manifest_table *t)
+			const struct manifest_table *t, size_t hdrlen)
 {
 	struct pagemap_table *nt = pagemap_add_table(&b->new_pm, t->name, inc->ident, t->ncols);
 	long ti = (long)b->new_pm.ntables - 1;
 	uint8_t *zero = xcalloc(t->ncols ? t->ncols : 1, 1);
 	for (size_t i = 0; i < inc->npend; i++) {
 		struct pend *p = &inc->pend[i];
+		struct job *j = p->j;
 		struct pagemap_chunk c;
+		bool rec = true;
 		if (p->from) {
 			c = *p->from;
 		} else {
 			memset(&c, 0, sizeof(c));
 			size_t nspan = p->l_li - p->f_li + 1 + (p->end == PAGEMAP_END_BEFORE_NEXT);
-			if (!p->end || p->l_li < p->f_li || p->l_li - p->f_li >= UINT32_MAX ||
-			    sqlpage_leaves_hash(s, p->f_li, 1, c.first) ||
-			    sqlpage_leaves_hash(s, p->f_li, nspan, c.span))
-				continue;
+			rec = p->end && p->l_li >= p->f_li && p->l_li - p->f_li < UINT32_MAX &&
+			      !sqlpage_leaves_hash(s, p->f_li, 1, c.first) &&
+			      !sqlpage_leaves_hash(s, p->f_li, nspan, c.span);
 			c.start_cell = p->f_ci;
 			c.nleaves = (uint32_t)(p->l_li - p->f_li + 1);
 			c.end_cell = p->l_ci;
 			c.end = p->end;
 			c.classes = zero;
 		}
-		c.k = (uint32_t)p->j->k;
-		pagemap_add(nt, &c);
-		if (!p->from) {
-			p->j->pm_t = ti;
-			p->j->pm_k = nt->nchunks - 1;
+		c.k = (uint32_t)j->k;
+		if (rec) {
+			pagemap_add(nt, &c);
+			if (!p->from) {
+				j->pm_t = ti;
+				j->pm_k = nt->nchunks - 1;
+			}
+		}
+		if (p->from) {
+			/* taken whole: its segments are the parent's */
+			size_t n;
+			const struct pagemap_seg *ps = pagemap_chunk_segs(inc->pt, p->from->k, &n);
+			for (size_t k = 0; k < n; k++) {
+				struct pagemap_seg r = ps[k];
+				r.k = (uint32_t)j->k;
+				pagemap_add_seg(nt, &r);
+			}
+			continue;
+		}
+		j->pm_seg_t = ti;
+		for (size_t k = 0; k < j->nsegs; k++) {
+			struct seg *g = &j->segs[k];
+			struct pagemap_seg r;
+			if (g->from) {
+				r = *g->from;
+			} else if (seg_record(s, g, hdrlen, 0, 0, zero, &r)) {
+				continue;
+			}
+			r.k = (uint32_t)j->k;
+			r.si = (uint32_t)k;
+			pagemap_add_seg(nt, &r);
+			if (!g->from)
+				g->pm_i = (long)nt->nsegs - 1;
 		}
 	}
 	free(zero);
@@ -886,8 +1411,9 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 {
 	char *qt = sql_ident(name), *pragma = NULL, *sql = NULL, *rsql = NULL, *sqmsg = NULL;
 	struct chunk_shape *shape = xcalloc(1, sizeof(*shape));
-	struct buf chunk = BUF_INIT, key = BUF_INIT, last = BUF_INIT, order = BUF_INIT;
-	struct buf first = BUF_INIT, sel = BUF_INIT, hdr = BUF_INIT;
+	struct buf key = BUF_INIT, last = BUF_INIT, order = BUF_INIT;
+	struct buf sel = BUF_INIT, hdr = BUF_INIT;
+	struct build bd;
 	struct value *vals = NULL;
 	sqlite3_stmt *st = NULL, *rst = NULL;
 	char **decl = NULL;
@@ -903,11 +1429,12 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 	int64_t prev_rowid = 0;
 	unsigned pkpos[KEY_MAX_COLUMNS], npk = 0;
 	struct incr inc = { 0 };
-	size_t cur_li = 0, f_li = 0, prev_li = 0;
-	uint32_t cur_ci = 0, f_ci = 0, prev_ci = 0;
-	uint64_t reused0 = b->reused_chunks, reused_rows0 = b->reused_rows;
+	size_t cur_li = 0;
+	uint32_t cur_ci = 0;
+	uint64_t reused0 = b->reused_chunks, reused_rows0 = b->reused_rows, segs0 = b->reused_segs;
 	int rc, s;
 
+	memset(&bd, 0, sizeof(bd));
 	t->name = xstrdup(name);
 	t->dirname = name_table_dir(name);
 	rc = table_schema(db, name, &t->schema);
@@ -1026,9 +1553,7 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 	unsigned nv = shape->nhidden + shape->ncols;
 	vals = xcalloc(nv, sizeof(*vals));
 	chunk_shape_encode(&hdr, shape);
-	buf_add(&chunk, hdr.data, hdr.len);
-	size_t hdrlen = hdr.len;
-	uint64_t chunk_rows = 0;
+	build_init(&bd, &hdr, b->repo->frame_size);
 	uint32_t root = 0;
 	if (sqlite3_get_autocommit(db)) {
 		/* SQLite ended the read transaction (an I/O error rolls it back): no one snapshot any more */
@@ -1052,9 +1577,16 @@ static int backup_table(struct backup *b, sqlite3 *db, const char *source, const
 			sqlpage_scan_hash_ahead(&scan, (unsigned)b->nworkers);
 	}
 	for (;;) {
-		if (paged && inc.pt && chunk_rows == 0 &&
+		if (paged && inc.pt && bd.chunk_rows == 0 &&
 		    take_unread(b, &scan, &inc, t, &cap, &last, &nrows))
 			continue;
+		if (paged && inc.pt && bd.seg_rows == 0) {
+			rc = take_seg(b, &scan, &inc, &bd, t, &cap, &last, &nrows);
+			if (rc < 0)
+				goto out;
+			if (rc)
+				continue;
+		}
 		if (paged) {
 			int64_t rowid;
 			const uint8_t *pl;
@@ -1106,13 +1638,13 @@ restart:
 			inc.npend = 0;
 			b->reused_chunks = reused0;
 			b->reused_rows = reused_rows0;
+			b->reused_segs = segs0;
 			table_restart(b, t, job0);
 			b->bytes_in = bytes0;
-			buf_reset(&chunk);
-			buf_add(&chunk, hdr.data, hdr.len);
-			buf_reset(&first);
+			build_release(&bd);
+			build_init(&bd, &hdr, b->repo->frame_size);
 			buf_reset(&last);
-			nrows = chunk_rows = 0;
+			nrows = 0;
 			prev_rowid = 0;
 			continue;
 		}
@@ -1128,47 +1660,75 @@ restart:
 		}
 		if (rid)
 			prev_rowid = vals[0].i;
-		/* the row goes straight into the chunk: no second copy of a large value */
-		size_t pos = chunk.len;
+		/* the row goes straight into the open segment: no second copy of a large value */
+		size_t pos = bd.data.len;
 		for (unsigned i = 0; i < nv; i++)
-			value_encode(&chunk, &vals[i]);
-		size_t row_len = chunk.len - pos;
+			value_encode(&bd.data, &vals[i]);
+		size_t row_len = bd.data.len - pos;
 		b->bytes_in += row_len;
-		if (chunker_cut_before(&b->repo->chunk, pos - hdrlen, row_len)) {
-			rc = close_chunk(b, t, &cap, &chunk, pos, &hdr, &chunk_rows, &first, &last);
-			if (rc)
-				goto out;
-			if (paged) {
+		bool cut_chunk = chunker_cut_before(&b->repo->chunk, bd.ccur, row_len);
+		if (cut_chunk || chunker_cut_before(&bd.sp, bd.fcur, row_len)) {
+			/* the open segment ends before this row: a decision on this row too (not recorded) */
+			size_t len = pos;
+			if (bd.seg_rows)
+				seg_close(&bd, pos, 0, 0, &last, t->ncols);
+			else
+				len -= hdr.len; /* none open (the last was taken): only a chunk is cut here */
+			if (cut_chunk) {
 				/* its end depends on this row too: recorded when the row is where the span can cover it */
-				uint8_t end = cur_li == prev_li ? PAGEMAP_END_BEFORE :
-					      cur_li == prev_li + 1 && cur_ci == 0 ? PAGEMAP_END_BEFORE_NEXT : 0;
-				struct pend *p = pend_add(&inc, b->jobs[b->njobs - 1], end);
-				p->f_li = f_li, p->f_ci = f_ci, p->l_li = prev_li, p->l_ci = prev_ci;
+				uint8_t end = cur_li == bd.l_li ? PAGEMAP_END_BEFORE :
+					      cur_li == bd.l_li + 1 && cur_ci == 0 ? PAGEMAP_END_BEFORE_NEXT : 0;
+				rc = chunk_cut(b, t, &cap, &bd, &inc, paged, len, end, &last);
+				if (rc)
+					goto out;
+				/* the row starts the next chunk, after its header */
+				memmove(bd.data.data + hdr.len, bd.data.data + pos, row_len);
+				bd.data.len = hdr.len + row_len;
+			} else {
+				/* a header for the next segment, before the row */
+				buf_grow(&bd.data, hdr.len);
+				memmove(bd.data.data + pos + hdr.len, bd.data.data + pos, row_len);
+				memcpy(bd.data.data + pos, hdr.data, hdr.len);
+				bd.data.len += hdr.len;
+				bd.seg_start = pos;
 			}
-			memmove(chunk.data + hdrlen, chunk.data + pos, row_len);
-			chunk.len = hdrlen + row_len;
+		}
+		if (bd.chunk_rows == 0) {
+			buf_add(&bd.first, key.data, key.len);
+			bd.f_li = cur_li;
+			bd.f_ci = cur_ci;
+		}
+		if (bd.seg_rows == 0) {
+			buf_add(&bd.seg_first, key.data, key.len);
+			bd.sf_li = cur_li;
+			bd.sf_ci = cur_ci;
 		}
 		struct buf tmp = last;
 		last = key;
 		key = tmp;
-		if (chunk_rows == 0) {
-			buf_add(&first, last.data, last.len);
-			f_li = cur_li;
-			f_ci = cur_ci;
-		}
-		prev_li = cur_li;
-		prev_ci = cur_ci;
-		chunk_rows++;
+		bd.l_li = cur_li;
+		bd.l_ci = cur_ci;
+		bd.ccur += row_len;
+		bd.fcur += row_len;
+		bd.seg_rows++;
+		bd.chunk_rows++;
 		nrows++;
-		if (chunker_cut_after(&b->repo->chunk, chunk.len - hdrlen, row_len, last.data,
-				      last.len)) {
-			/* the whole buffer goes to the workers; chunk restarts with the header */
-			rc = close_chunk(b, t, &cap, &chunk, chunk.len, &hdr, &chunk_rows, &first, &last);
-			if (rc)
-				goto out;
-			if (paged) {
-				struct pend *p = pend_add(&inc, b->jobs[b->njobs - 1], PAGEMAP_END_CUT);
-				p->f_li = f_li, p->f_ci = f_ci, p->l_li = cur_li, p->l_ci = cur_ci;
+		bool fires = chunker_fires(&b->repo->chunk, row_len, last.data, last.len);
+		bd.fe_before = bd.fe;
+		if (fires)
+			bd.fe = (uint32_t)bd.fcur;
+		cut_chunk = chunker_cut_after(&b->repo->chunk, bd.ccur, row_len, last.data, last.len);
+		bool cut_own = chunker_cut_after(&bd.sp, bd.fcur, row_len, last.data, last.len);
+		if (cut_chunk || cut_own) {
+			seg_close(&bd, bd.data.len, PAGEMAP_END_CUT,
+				  (uint8_t)((cut_own ? PAGEMAP_SEG_OWN : 0) | (fires ? PAGEMAP_SEG_LAST_FIRES : 0)),
+				  &last, t->ncols);
+			if (cut_chunk) {
+				rc = chunk_cut(b, t, &cap, &bd, &inc, paged, bd.data.len, PAGEMAP_END_CUT, &last);
+				if (rc)
+					goto out;
+			} else {
+				seg_open(&bd);
 			}
 		}
 		if (b->progress && (nrows & 0xffff) == 0) {
@@ -1189,17 +1749,18 @@ restart:
 	}
 	if (paged)
 		sqlpage_scan_free_payload(&scan); /* a huge value's copy, before its chunk is rendered */
-	if (chunk_rows) {
-		rc = close_chunk(b, t, &cap, &chunk, chunk.len, &hdr, &chunk_rows, &first, &last);
+	if (bd.chunk_rows) {
+		size_t len = bd.data.len;
+		if (bd.seg_rows)
+			seg_close(&bd, len, PAGEMAP_END_TABLE, 0, &last, t->ncols);
+		else
+			len -= hdr.len; /* the last segments were taken: no open one */
+		rc = chunk_cut(b, t, &cap, &bd, &inc, paged, len, PAGEMAP_END_TABLE, &last);
 		if (rc)
 			goto out;
-		if (paged) {
-			struct pend *p = pend_add(&inc, b->jobs[b->njobs - 1], PAGEMAP_END_TABLE);
-			p->f_li = f_li, p->f_ci = f_ci, p->l_li = prev_li, p->l_ci = prev_ci;
-		}
 	}
 	if (paged) {
-		incr_record(b, &scan, &inc, t);
+		incr_record(b, &scan, &inc, t, hdr.len);
 		sqlpage_scan_release(&scan);
 		paged = false;
 	}
@@ -1209,8 +1770,9 @@ restart:
 	if (b->verbose && why)
 		fprintf(stderr, "    (page reader not used: %s)\n", why);
 	if (b->verbose && inc.pt)
-		fprintf(stderr, "    %llu of %zu chunks taken unread from generation %s\n",
-			(unsigned long long)(b->reused_chunks - reused0), t->nchunks, b->parent);
+		fprintf(stderr, "    %llu of %zu chunks taken unread from generation %s, and %llu segments of the others\n",
+			(unsigned long long)(b->reused_chunks - reused0), t->nchunks, b->parent,
+			(unsigned long long)(b->reused_segs - segs0));
 	t->nrows = nrows; /* csv_size: once the workers are done (apply_jobs) */
 	b->rows += nrows;
 	rc = 0;
@@ -1237,12 +1799,11 @@ out:
 	free(rsql);
 	free(sqmsg);
 	free(shape);
-	buf_release(&chunk);
+	build_release(&bd);
 	buf_release(&key);
 	buf_release(&last);
 	buf_release(&order);
 	buf_release(&shown);
-	buf_release(&first);
 	buf_release(&sel);
 	buf_release(&hdr);
 	return rc;
@@ -2518,6 +3079,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 		}
 	}
 	b.repo = &r;
+	b.cat = &c;
 	b.progress = o->progress;
 	char dbname[DB_NAME_MAX + 1];
 	{
@@ -2694,7 +3256,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	m.schema = (char *)buf_detach(&schema, NULL);
 	m.new_bytes = b.new_bytes;
 	/* a backup that took nothing from a parent read every row: full, whatever was asked */
-	if (!b.reused_chunks)
+	if (!b.reused_chunks && !b.reused_segs)
 		b.parent[0] = 0;
 	m.kind = xstrdup(!b.parent[0] ? "full" : kind_diff ? "differential" : "incremental");
 	m.parent = b.parent[0] ? xstrdup(b.parent) : NULL;
@@ -2714,6 +3276,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	snprintf(res->parent, sizeof(res->parent), "%s", b.parent);
 	res->reused_chunks = b.reused_chunks;
 	res->reused_rows = b.reused_rows;
+	res->reused_segs = b.reused_segs;
 	if (have_state)
 		remember_source(&c, src_key, &ss, m.name);
 	snprintf(res->name, sizeof(res->name), "%s", m.name);
@@ -2735,6 +3298,10 @@ out:
 		fprintf(stderr, "\r\033[K");
 	pool_finish(&b);
 	apply_jobs(&b);
+	framed_toc_free(&b.src_toc);
+	for (size_t i = 0; i < b.nopens; i++)
+		store_file_close(b.opens[i].f);
+	free(b.opens);
 	pthread_mutex_destroy(&b.store_mu);
 	pthread_mutex_destroy(&b.q_mu);
 	free(b.healed_ids);

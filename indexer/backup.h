@@ -62,7 +62,7 @@ struct backup_result {
 	uint64_t healed_nodes;
 	/* what was recorded: the kind, the parent ("" when none), what was taken from it unread */
 	char kind[16], parent[64];
-	uint64_t reused_chunks, reused_rows;
+	uint64_t reused_chunks, reused_rows, reused_segs;
 	double seconds;
 };
 

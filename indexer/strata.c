@@ -47,8 +47,9 @@ static const struct help_opt init_opts[] = {
 	  "generations and cost more catalog rows", false },
 	{ "--pack-size", HELP_ARG_REQUIRED, "BYTES", "target size of a pack file (default 32M)", false },
 	{ "--frame-size", HELP_ARG_REQUIRED, "BYTES",
-	  "CSV bytes in each independently compressed frame of a chunk (default 128K, 4K to 1M): "
-	  "what a random read decompresses", false },
+	  "average bytes of rows in a segment of a chunk (default a sixteenth of --chunk-size, "
+	  "at least 4K; 256 to 1M): a segment is compressed on its own, so it is what a random "
+	  "read decompresses and what a backup after a change reads again around a changed row", false },
 	{ "--compression", HELP_ARG_REQUIRED, "LEVEL",
 	  "zstd level, 1 to 19 (default 3: settings tuned for CSV at about the speed of zstd -3). "
 	  "Higher levels store less and make backups slower; reads stay as fast", false },
@@ -635,9 +636,10 @@ static int cmd_backup(const struct help_args *a)
 		       (unsigned long long)res.chunks, (unsigned long long)res.new_chunks, nw,
 		       res.seconds);
 		if (res.parent[0])
-			printf("%s from generation %s: %llu of %llu chunks (%llu rows) taken from unchanged "
-			       "pages without reading them\n", res.kind, res.parent,
-			       (unsigned long long)res.reused_chunks, (unsigned long long)res.chunks,
+			printf("%s from generation %s: %llu of %llu chunks and %llu segments of the others "
+			       "(%llu rows) taken from unchanged pages without reading them\n", res.kind,
+			       res.parent, (unsigned long long)res.reused_chunks,
+			       (unsigned long long)res.chunks, (unsigned long long)res.reused_segs,
 			       (unsigned long long)res.reused_rows);
 	}
 	if (res.healed) {

@@ -3,7 +3,12 @@
  * maps"): "STPM", a version byte, varint ntables, per table: bytes name,
  * 16 bytes ident, varint ncols, varint nchunks, per chunk: varint k,
  * 16 bytes first, 16 bytes span, varints start_cell, nleaves, end_cell, a
- * byte end, ncols bytes classes; then XXH3-64 of everything before, u64 LE.
+ * byte end, ncols bytes classes; then (version 2) varint nsegs, per
+ * segment: varints k, si, 16 bytes first, 16 bytes span, varints
+ * start_cell, nleaves, end_cell, bytes end and flags, varints nrows,
+ * typed_len, csv_len, fire_end, jsonl_len, sql_len, 16 bytes id, bytes
+ * first_key, bytes last_key, ncols bytes classes; then XXH3-64 of
+ * everything before, u64 LE.
  */
 #include "strata/pagemap.h"
 
@@ -37,6 +42,29 @@ void pagemap_encode(const struct pagemap *pm, struct buf *out)
 			buf_add(out, &c->end, 1);
 			buf_add(out, c->classes, t->ncols);
 		}
+		buf_add_varint(out, t->nsegs);
+		for (size_t k = 0; k < t->nsegs; k++) {
+			const struct pagemap_seg *g = &t->segs[k];
+			buf_add_varint(out, g->k);
+			buf_add_varint(out, g->si);
+			buf_add(out, g->first, 16);
+			buf_add(out, g->span, 16);
+			buf_add_varint(out, g->start_cell);
+			buf_add_varint(out, g->nleaves);
+			buf_add_varint(out, g->end_cell);
+			buf_add(out, &g->end, 1);
+			buf_add(out, &g->flags, 1);
+			buf_add_varint(out, g->nrows);
+			buf_add_varint(out, g->typed_len);
+			buf_add_varint(out, g->csv_len);
+			buf_add_varint(out, g->fire_end);
+			buf_add_varint(out, g->jsonl_len);
+			buf_add_varint(out, g->sql_len);
+			buf_add(out, g->id, 16);
+			buf_add_bytes(out, g->first_key, g->first_len);
+			buf_add_bytes(out, g->last_key, g->last_len);
+			buf_add(out, g->classes, t->ncols);
+		}
 	}
 	buf_add_u64le(out, XXH3_64bits(out->data + start, out->len - start));
 }
@@ -50,12 +78,85 @@ static int cmp_chunk(const void *a, const void *b)
 	return x->start_cell < y->start_cell ? -1 : x->start_cell > y->start_cell;
 }
 
+/* Segments by where they start, for pagemap_find_seg (qsort_r's argument: the table). */
+static int cmp_seg_at(const void *a, const void *b, void *arg)
+{
+	const struct pagemap_table *t = arg;
+	const struct pagemap_seg *x = &t->segs[*(const uint32_t *)a], *y = &t->segs[*(const uint32_t *)b];
+	int c = memcmp(x->first, y->first, 16);
+	if (c)
+		return c;
+	return x->start_cell < y->start_cell ? -1 : x->start_cell > y->start_cell;
+}
+
+static uint8_t *dup_raw(const uint8_t *p, size_t n)
+{
+	uint8_t *d = xmalloc(n ? n : 1);
+	memcpy(d, p, n);
+	return d;
+}
+
 static int rd_u32v(struct rd *r, uint32_t *v)
 {
 	uint64_t x;
 	if (rd_varint(r, &x) || x > UINT32_MAX)
 		return rd_fail(r);
 	*v = (uint32_t)x;
+	return 0;
+}
+
+/* A table's segments (version 2), checked: in (k, si) order, no two starting at one row. */
+static int decode_segs(struct rd *r, struct pagemap_table *t)
+{
+	const uint8_t *raw, *k1, *k2;
+	size_t n1, n2;
+	uint64_t ns;
+
+	/* a segment takes at least 63 bytes and its classes */
+	if (rd_count(r, rd_left(r) / (63 + t->ncols), &ns))
+		return -EUCLEAN;
+	t->segs = xcalloc(ns ? ns : 1, sizeof(*t->segs));
+	for (uint64_t i = 0; i < ns; i++) {
+		struct pagemap_seg *g = &t->segs[t->nsegs];
+		uint64_t jl, sl;
+		if (rd_u32v(r, &g->k) || rd_u32v(r, &g->si) || rd_raw(r, 16, &raw))
+			return -EUCLEAN;
+		memcpy(g->first, raw, 16);
+		if (rd_raw(r, 16, &raw))
+			return -EUCLEAN;
+		memcpy(g->span, raw, 16);
+		if (rd_u32v(r, &g->start_cell) || rd_u32v(r, &g->nleaves) || rd_u32v(r, &g->end_cell) ||
+		    rd_u8(r, &g->end) || rd_u8(r, &g->flags) || rd_u32v(r, &g->nrows) ||
+		    rd_u32v(r, &g->typed_len) || rd_u32v(r, &g->csv_len) || rd_u32v(r, &g->fire_end) ||
+		    rd_varint(r, &jl) || rd_varint(r, &sl) || rd_raw(r, 16, &raw) ||
+		    rd_bytes(r, &k1, &n1) || rd_bytes(r, &k2, &n2))
+			return -EUCLEAN;
+		g->jsonl_len = jl;
+		g->sql_len = sl;
+		memcpy(g->id, raw, 16);
+		if (rd_raw(r, t->ncols, &raw) || n1 > UINT32_MAX || n2 > UINT32_MAX)
+			return -EUCLEAN;
+		g->first_key = dup_raw(k1, n1);
+		g->first_len = (uint32_t)n1;
+		g->last_key = dup_raw(k2, n2);
+		g->last_len = (uint32_t)n2;
+		g->classes = dup_raw(raw, t->ncols);
+		t->nsegs++;
+		const struct pagemap_seg *p = t->nsegs > 1 ? g - 1 : NULL;
+		if (!g->nleaves || (g->end != PAGEMAP_END_CUT && g->end != PAGEMAP_END_TABLE) ||
+		    g->flags > (PAGEMAP_SEG_OWN | PAGEMAP_SEG_LAST_FIRES) ||
+		    (g->nleaves == 1 && g->end_cell < g->start_cell) || !g->nrows ||
+		    !g->typed_len || !g->csv_len || g->fire_end >= g->typed_len ||
+		    (p && (p->k > g->k || (p->k == g->k && p->si >= g->si))))
+			return -EUCLEAN;
+	}
+	t->seg_order = xmalloc((t->nsegs ? t->nsegs : 1) * sizeof(*t->seg_order));
+	for (size_t i = 0; i < t->nsegs; i++)
+		t->seg_order[i] = (uint32_t)i;
+	qsort_r(t->seg_order, t->nsegs, sizeof(*t->seg_order), cmp_seg_at, t);
+	for (size_t i = 1; i < t->nsegs; i++)
+		if (!cmp_seg_at(&t->seg_order[i - 1], &t->seg_order[i], t))
+			return -EUCLEAN; /* two segments cannot start at one row */
 	return 0;
 }
 
@@ -113,6 +214,8 @@ int pagemap_decode(const uint8_t *p, size_t n, struct pagemap *pm)
 		for (size_t k = 1; k < t->nchunks; k++)
 			if (!cmp_chunk(&t->chunks[k - 1], &t->chunks[k]))
 				goto bad; /* two chunks cannot start at one row */
+		if (decode_segs(&r, t))
+			goto bad;
 	}
 	if (rd_left(&r) || r.err)
 		goto bad;
@@ -129,6 +232,13 @@ void pagemap_release(struct pagemap *pm)
 		for (size_t k = 0; k < t->nchunks; k++)
 			free(t->chunks[k].classes);
 		free(t->chunks);
+		for (size_t k = 0; k < t->nsegs; k++) {
+			free(t->segs[k].first_key);
+			free(t->segs[k].last_key);
+			free(t->segs[k].classes);
+		}
+		free(t->segs);
+		free(t->seg_order);
 		free(t->name);
 	}
 	free(pm->tables);
@@ -174,4 +284,54 @@ const struct pagemap_chunk *pagemap_find(const struct pagemap_table *t, const ui
 	memcpy(key.first, first, 16);
 	key.start_cell = cell;
 	return bsearch(&key, t->chunks, t->nchunks, sizeof(*t->chunks), cmp_chunk);
+}
+
+void pagemap_add_seg(struct pagemap_table *t, const struct pagemap_seg *g)
+{
+	if ((t->nsegs & (t->nsegs - 1)) == 0)
+		t->segs = xrealloc(t->segs, (t->nsegs ? t->nsegs * 2 : 1) * sizeof(*t->segs));
+	struct pagemap_seg *d = &t->segs[t->nsegs++];
+	*d = *g;
+	d->first_key = dup_raw(g->first_key, g->first_len);
+	d->last_key = dup_raw(g->last_key, g->last_len);
+	d->classes = dup_raw(g->classes, t->ncols);
+}
+
+const struct pagemap_seg *pagemap_find_seg(const struct pagemap_table *t, const uint8_t first[16],
+					   uint32_t cell)
+{
+	size_t lo = 0, hi = t->nsegs;
+	if (!t->seg_order)
+		return NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct pagemap_seg *g = &t->segs[t->seg_order[mid]];
+		int c = memcmp(g->first, first, 16);
+		if (!c)
+			c = g->start_cell < cell ? -1 : g->start_cell > cell;
+		if (!c)
+			return g;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const struct pagemap_seg *pagemap_chunk_segs(const struct pagemap_table *t, uint32_t k, size_t *n)
+{
+	size_t lo = 0, hi = t->nsegs;
+	while (lo < hi) { /* the first segment of chunk k or after */
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->segs[mid].k < k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t end = lo;
+	while (end < t->nsegs && t->segs[end].k == k)
+		end++;
+	*n = end - lo;
+	return *n ? &t->segs[lo] : NULL;
 }

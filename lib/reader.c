@@ -2,10 +2,10 @@
  * reader.c - see reader.h.
  *
  * PIECES.  The cache (cache.h) holds a chunk's CSV in pieces: a framed
- * chunk (format 2) has one piece per frame, piece k being CSV bytes
- * [k*F, (k+1)*F); a format 1 chunk is one piece, its whole CSV, rendered
- * from its typed rows.  Piece PIECE_TOC is the chunk's table: a struct
- * framed_toc and its offsets in one allocation; frame_size 0 marks a
+ * chunk (SFC2, SFC3) has one piece per CSV frame, piece k being CSV bytes
+ * [coff[k], coff[k+1]); a format 1 chunk is one piece, its whole CSV,
+ * rendered from its typed rows.  Piece PIECE_TOC is the chunk's table: a
+ * struct framed_toc and its arrays in one allocation; version 0 marks a
  * format 1 chunk.
  *
  * READ-AHEAD.  A file read sequentially gets the pieces of its next
@@ -378,13 +378,14 @@ static int get_toc(struct reader *r, uint64_t gseq, uint32_t tidx, const struct 
 		log_bad_chunk(ch, gseq, tidx, rc, ", frame table");
 		return -EIO;
 	}
-	size_t noff = t.frame_size ? (size_t)t.nframes + 1 : 0;
-	size_t len = sizeof(t) + noff * sizeof(uint64_t);
+	size_t nblock = t.version ? framed_toc_bytes(&t) : 0;
+	size_t len = sizeof(t) + nblock;
 	uint8_t *data = xmalloc(len);
-	if (noff)
-		memcpy(data + sizeof(t), t.foff, noff * sizeof(uint64_t));
-	framed_toc_free(&t);
-	t.foff = noff ? (uint64_t *)(void *)(data + sizeof(t)) : NULL;
+	if (nblock) {
+		memcpy(data + sizeof(t), t.foff, nblock);
+		framed_toc_free(&t);
+		framed_toc_rebase(&t, data + sizeof(t));
+	}
 	memcpy(data, &t, sizeof(t));
 	*out = chunk_cache_put_new(r->cache, &key, PIECE_TOC, data, len);
 	return 0;
@@ -395,10 +396,20 @@ static inline const struct framed_toc *toc_of(const struct cache_entry *e)
 	return (const struct framed_toc *)(const void *)e->data;
 }
 
-/* Bytes of CSV per piece of a chunk: its frame size, or all of it (format 1). */
-static inline uint64_t piece_span(const struct framed_toc *t, const struct cat_chunk *ch)
+/* The piece holding CSV byte in (< csv_len) of a chunk, and where that piece starts. */
+static inline uint32_t piece_at(const struct framed_toc *t, uint64_t in)
 {
-	return t->frame_size ? t->frame_size : (ch->e.csv_len ? ch->e.csv_len : 1);
+	return t->version ? framed_frame_at(t, in) : 0;
+}
+
+static inline uint64_t piece_start(const struct framed_toc *t, uint32_t k)
+{
+	return t->version ? t->coff[k] : 0;
+}
+
+static inline uint32_t piece_count(const struct framed_toc *t)
+{
+	return t->version ? t->nframes : 1;
 }
 
 /* Piece k of a chunk (see above), from the cache or from its pack. */
@@ -413,13 +424,13 @@ static int get_piece(struct reader *r, uint64_t gseq, uint32_t tidx, const struc
 	int rc;
 
 	/* two copies of a chunk may differ in body format (one stored again): keyed apart */
-	*out = chunk_cache_get(r->cache, &ch->e.id, t->frame_size ? k : PIECE_WHOLE);
+	*out = chunk_cache_get(r->cache, &ch->e.id, t->version ? k : PIECE_WHOLE);
 	if (*out)
 		return 0;
 	rc = open_chunk_pack(r, gseq, tidx, &ch, &moved, &f);
 	if (rc)
 		return rc;
-	if (t->frame_size) {
+	if (t->version) {
 		if (k >= t->nframes)
 			return -EIO;
 		rc = framed_read_frame(f, &ch->e, t, k, thread_dctx(r), &raw);
@@ -457,8 +468,6 @@ int reader_chunk_typed(struct reader *r, uint64_t gseq, uint32_t tidx,
 		       const struct cat_chunk *ch, struct buf *typed)
 {
 	uint8_t head[4], *body = NULL, *raw = NULL;
-	struct buf csv = BUF_INIT, side = BUF_INIT;
-	struct chunk_id id;
 	size_t before = typed->len;
 	struct cat_chunk moved;
 	struct store_file *f;
@@ -476,28 +485,11 @@ int reader_chunk_typed(struct reader *r, uint64_t gseq, uint32_t tidx,
 	} else if (!rc) {
 		body = malloc(ch->e.clen ? ch->e.clen : 1);
 		rc = body ? store_pread(f, body, ch->e.clen, ch->e.offset) : -ENOMEM;
+		/* the ids decide; a framed body is read without the recorded ulen, as reads are */
 		if (!rc)
-			rc = framed_check_rows(body, ch->e.clen, &ch->e, thread_dctx(r), &csv, &side,
+			rc = framed_body_typed(body, ch->e.clen, &ch->e, thread_dctx(r), typed, NULL,
 					       false);
-		if (!rc) {
-			/*
-			 * Its recorded size, so that it does not copy itself while it grows;
-			 * but no more than what it is made from could need: a lying ulen
-			 * (up to 2^31) must not make a read allocate gigabytes.
-			 */
-			uint64_t want = ch->e.ulen, most = (uint64_t)csv.len + side.len + 64;
-			buf_grow(typed, (size_t)(want < most ? want : most));
-			rc = framed_typed(side.data, side.len, csv.data, csv.len, typed);
-		}
-		if (!rc) {
-			/* the id decides; a framed body is read without the recorded ulen, as reads are */
-			chunk_id_of(&id, typed->data + before, typed->len - before);
-			if (memcmp(id.b, ch->e.id.b, 16))
-				rc = -EBADMSG;
-		}
 		free(body);
-		buf_release(&csv);
-		buf_release(&side);
 	}
 	if (rc) {
 		typed->len = before;
@@ -787,14 +779,20 @@ static void read_ahead(struct reader *rd, struct rd_file *f, uint64_t bend)
 		struct cache_entry *te;
 		if (get_toc(rd, f->seq, f->tidx, c, &te))
 			return; /* the reader will meet the error itself */
-		uint64_t span = piece_span(toc_of(te), c);
-		uint64_t cend = c->csv_off + c->e.csv_len;
+		const struct framed_toc *t = toc_of(te);
+		uint64_t cend = c->csv_off + c->e.csv_len, in = pos - c->csv_off;
 		/* pieces starting at or after pos; the one holding pos is being read */
-		uint64_t k = (pos - c->csv_off + span - 1) / span;
-		for (; c->csv_off + k * span < cend && c->csv_off + k * span < to; k++)
-			prefetch_push(rd, &(struct pf_job){ .ch = *c, .piece = (uint32_t)k,
+		uint32_t k = 0, n = piece_count(t);
+		if (in < c->e.csv_len) {
+			k = piece_at(t, in);
+			k += piece_start(t, k) < in;
+		} else {
+			k = n;
+		}
+		for (; k < n && c->csv_off + piece_start(t, k) < to; k++)
+			prefetch_push(rd, &(struct pf_job){ .ch = *c, .piece = k,
 							    .seq = f->seq, .tidx = f->tidx });
-		pos = c->csv_off + k * span < cend ? c->csv_off + k * span : cend;
+		pos = k < n ? c->csv_off + piece_start(t, k) : cend;
 		chunk_cache_unref(rd->cache, te);
 	}
 	__atomic_store_n(&f->pf_upto, pos, __ATOMIC_RELAXED);
@@ -854,16 +852,15 @@ static int read_span(struct reader *rd, struct rd_file *f, uint64_t off, uint64_
 				break;
 			reply_hold(r, te);
 			const struct framed_toc *t = toc_of(te);
-			uint64_t span = piece_span(t, c);
 			uint64_t cend = c->csv_off + c->e.csv_len;
 			while (body < bend && body < cend) {
 				uint64_t in = body - c->csv_off;
-				uint32_t k = (uint32_t)(in / span);
+				uint32_t k = piece_at(t, in);
 				rc = get_piece(rd, f->seq, f->tidx, c, t, k, &e);
 				if (rc)
 					break;
 				reply_hold(r, e);
-				uint64_t from = in - (uint64_t)k * span;
+				uint64_t from = in - piece_start(t, k);
 				uint64_t want = (bend < cend ? bend : cend) - body;
 				if (from >= e->len) {
 					rc = -EIO; /* a piece shorter than its table says */

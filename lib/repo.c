@@ -40,6 +40,16 @@ static void config_text(struct buf *cfg, const struct repo *r)
 		 (unsigned long long)r->pack_size, r->zstd_level, r->frame_size);
 }
 
+uint32_t repo_default_segment(uint64_t chunk_avg)
+{
+	/*
+	 * Not under 4 KiB: a segment costs its page map record (about 100
+	 * bytes) and a zstd frame (about 20 bytes and a worse ratio).
+	 */
+	uint64_t s = chunk_avg / 16;
+	return (uint32_t)(s < 4096 ? 4096 : s > FRAMED_MAX_FRAME ? FRAMED_MAX_FRAME : s);
+}
+
 int repo_upgrade(struct repo *r)
 {
 	struct buf cfg = BUF_INIT;
@@ -47,6 +57,8 @@ int repo_upgrade(struct repo *r)
 
 	if (r->version >= REPO_FORMAT_VERSION)
 		return 0;
+	/* format 4's frame_size is the segments' average, no longer SFC2's frame */
+	r->frame_size = repo_default_segment(r->chunk.avg);
 	config_text(&cfg, r);
 	rc = store_put(r->store, "config", cfg.data, cfg.len, 0);
 	buf_release(&cfg);
@@ -62,14 +74,14 @@ int repo_init(const char *path, const struct repo_init_opts *o)
 	struct buf cfg = BUF_INIT;
 	uint64_t avg = o && o->chunk_avg ? o->chunk_avg : DEFAULT_CHUNK_AVG;
 	uint64_t psize = o && o->pack_size ? o->pack_size : DEFAULT_PACK_SIZE;
-	uint64_t fsize = o && o->frame_size ? o->frame_size : FRAMED_DEFAULT_FRAME;
+	uint64_t fsize = o && o->frame_size ? o->frame_size : repo_default_segment(avg);
 	char hex[33];
 	int rc;
 
 	int level = o && o->zstd_level ? o->zstd_level : 3;
 
 	if (avg < 64 || avg > (256u << 20) || psize < 4096 || psize > (UINT64_C(1) << 32) ||
-	    fsize < FRAMED_MIN_FRAME || fsize > FRAMED_MAX_FRAME || level < 1 || level > 19)
+	    fsize < REPO_MIN_SEGMENT || fsize > FRAMED_MAX_FRAME || level < 1 || level > 19)
 		return -EINVAL;
 	rc = repo_attach(&r, path, true);
 	if (rc)
@@ -169,7 +181,7 @@ int repo_parse_config(struct repo *r, const char *text, size_t n)
 	if (!r->id[0] || r->chunk.avg < 64 || r->chunk.min > r->chunk.avg ||
 	    r->chunk.max < r->chunk.avg || r->chunk.max > (UINT64_C(1) << 30) ||
 	    r->pack_size < 4096 || r->pack_size > (UINT64_C(1) << 32) || lvl < 1 || lvl > 19 ||
-	    fsize < FRAMED_MIN_FRAME || fsize > FRAMED_MAX_FRAME)
+	    fsize < REPO_MIN_SEGMENT || fsize > FRAMED_MAX_FRAME)
 		return -EUCLEAN;
 	r->zstd_level = (int)lvl;
 	r->frame_size = (uint32_t)fsize;

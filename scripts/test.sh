@@ -28,7 +28,7 @@ pass=0 fail=0 skip=0
 # both builds are -O2 of the same code, so the plain run would repeat them
 # without checking more, and the suite stays well under 20 minutes on 2 cores.
 # t_rgw_smoke runs no strata binary: once is enough.
-SAN_ONLY="t_crash t_hostile_repo t_hostile_sources t_rows_groups t_soak t_cat_tree t_postgres t_format_v2 t_navigate t_prune t_shared_inodes t_many_dbs t_format_v3 t_incremental t_growth t_format_v4 t_rgw_smoke t_s3 t_s3_hosts t_s3_faults"
+SAN_ONLY="t_crash t_hostile_repo t_hostile_sources t_rows_groups t_soak t_cat_tree t_postgres t_format_v2 t_navigate t_prune t_shared_inodes t_many_dbs t_format_v3 t_incremental t_growth t_format_v4 t_format_v5 t_rgw_smoke t_s3 t_s3_hosts t_s3_faults"
 
 # run_suite BUILD_DIR LABEL [EXCLUDED TESTS]: unit tests (meson test) then the
 # integration tests against that build's binaries; adds to the counters.

@@ -117,7 +117,7 @@ struct framed_toc {
 	uint32_t version;  /* 2 (SFC2) or 3 (SFC3) */
 	uint32_t frame_size, nframes; /* frame_size: SFC2's; 0 for SFC3 */
 	uint32_t side_ulen, side_clen; /* SFC2 */
-	uint64_t sum;
+	uint64_t sum;      /* SFC2: of side stream + CSV; SFC3: of the tables */
 	uint64_t side_off; /* offset of the side frame in the body (SFC2) */
 	uint64_t *foff;    /* nframes + 1 offsets in the body; foff[nframes] = clen */
 	uint64_t *coff;    /* nframes + 1 CSV offsets; coff[nframes] = csv_len */
@@ -131,12 +131,15 @@ struct framed_toc {
 /*
  * foff, coff, segs, soff and sfirst share one allocation, starting at
  * foff, of framed_toc_bytes() bytes (framed_toc_free frees it); a copy of
- * the struct and of that block is made usable with framed_toc_rebase.
+ * the struct and of that block is made usable with framed_toc_rebase (the
+ * block aligned for uint64_t, as malloc's and as after the struct in one
+ * malloc'ed copy of both).  framed_toc_bytes() is 0 for a table that holds
+ * none (foff NULL: freed, or never parsed).
  */
 size_t framed_toc_bytes(const struct framed_toc *t);
 void framed_toc_rebase(struct framed_toc *t, void *block);
 
-/* The frame holding CSV offset off (< csv_len). */
+/* The frame holding CSV offset off (< csv_len): SFC2 by division, SFC3 by a search of coff. */
 uint32_t framed_frame_at(const struct framed_toc *t, uint64_t off);
 
 /* The two steps of framed_build(), for a caller that frees the typed rows between them. */
@@ -163,7 +166,12 @@ bool framed_is(const uint8_t *p, size_t n);
  * FRAMED_HEADER bytes; *need says how many bytes the table needs, and
  * -EAGAIN is returned while n < *need).  Everything is checked against
  * the pack entry: sizes add up to e->clen, nframes matches e->csv_len.
- * -EUCLEAN otherwise.  On success t->foff is malloc'ed (framed_toc_free).
+ * -EUCLEAN otherwise.  SFC3 (need: 48 + 40 nsegs + 4 nframes): also the
+ * tables' xxh3-64 and that their segment ids make e->id (-EBADMSG), the
+ * segments' CSV lengths, rows and frame lengths against each other and
+ * against e->csv_len and e->nrows, and e->ulen between the largest
+ * segment's typed_len and their sum.  On success t->foff is malloc'ed
+ * (framed_toc_free).
  */
 int framed_parse(const uint8_t *hdr, size_t n, const struct pack_entry *e,
 		 struct framed_toc *t, size_t *need);
@@ -193,33 +201,37 @@ int framed_read_frame(struct store_file *f, const struct pack_entry *e, const st
 
 /*
  * Check a whole body in memory: header, every frame, the side stream and
- * the content checksum; the CSV is appended to csv when it is not NULL,
- * the side stream to side when it is not NULL.
+ * the content checksum (SFC3: each segment's side stream, with its rows;
+ * the tables' checksum); the CSV is appended to csv when it is not NULL,
+ * the side stream (SFC3: the segments', one after the other, each with
+ * its shape header) to side when it is not NULL.  Nothing is appended
+ * when the body is refused.
  */
 int framed_check(const uint8_t *body, size_t clen, const struct pack_entry *e, ZSTD_DCtx *dctx,
 		 struct buf *csv, struct buf *side);
 /*
  * The same; count_rows false leaves out the comparison of the side
  * stream's rows with e->nrows, for a reader that checks the rebuilt typed
- * rows against the chunk id instead (reads do not use nrows).
+ * rows against the chunk id instead (reads do not use nrows).  SFC3
+ * checks the rows of its segments against its table, and framed_parse
+ * their sum against e->nrows, whatever count_rows says.
  */
 int framed_check_rows(const uint8_t *body, size_t clen, const struct pack_entry *e,
 		      ZSTD_DCtx *dctx, struct buf *csv, struct buf *side, bool count_rows);
 
 /*
- * The CSV rows of any chunk (format 1 or 2), checked: pread the body,
- * decode it, verify it (format 1: its id; format 2: frame and content
- * checksums) and its size and row count against e.  Appends to csv.
+ * The CSV rows of any chunk (format 1, SFC2 or SFC3), checked: pread the
+ * body, decode it, verify it (format 1: its id; framed: framed_check) and
+ * its size and row count against e.  Appends to csv.
  */
 int chunk_read_csv(struct store_file *f, const struct pack_entry *e, ZSTD_DCtx *dctx, struct buf *csv);
 
 /*
  * Everything a chunk can be checked for (strata verify): chunk_read_csv(),
- * and for a framed body also that its CSV and side stream give back typed
- * rows whose xxh3-128 is the chunk id (-EBADMSG otherwise) and whose
- * length is ulen (-EUCLEAN).  Memory: the chunk's CSV, side stream and
- * typed rows.  An index node (pack_entry_is_node) is read and checked
- * against its id.
+ * and for a framed body also framed_body_typed() (typed rows whose ids
+ * are the chunk's, -EBADMSG otherwise) and that their length is ulen
+ * (-EUCLEAN).  Memory: the chunk's CSV, side stream and typed rows.  An
+ * index node (pack_entry_is_node) is read and checked against its id.
  */
 int chunk_check(struct store_file *f, const struct pack_entry *e, ZSTD_DCtx *dctx);
 
@@ -231,8 +243,9 @@ int chunk_check(struct store_file *f, const struct pack_entry *e, ZSTD_DCtx *dct
  * every segment's shape header the same, and the segment ids against the
  * chunk id.  SFC3 segments are merged into one typed chunk (the shape
  * header once, then every row).  csv, when not NULL, gets the CSV.
- * -EBADMSG: an id does not match; -EUCLEAN: malformed (typed is then
- * left as it was).  Does not compare the result's length with e->ulen.
+ * -EBADMSG: an id does not match; -EUCLEAN: malformed (on any error typed
+ * and csv are left as they were).  Does not compare the result's length
+ * with e->ulen.  Memory: the CSV, the side stream(s) and the typed rows.
  */
 int framed_body_typed(const uint8_t *body, size_t clen, const struct pack_entry *e,
 		      ZSTD_DCtx *dctx, struct buf *typed, struct buf *csv, bool count_rows);

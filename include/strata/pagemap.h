@@ -27,7 +27,7 @@
 #include <stdint.h>
 #include "strata/util.h"
 
-#define PAGEMAP_VERSION 1
+#define PAGEMAP_VERSION 2 /* 2: segments */
 #define PAGEMAP_MAX_SIZE (1ULL << 30)
 
 /*
@@ -48,12 +48,44 @@ struct pagemap_chunk {
 	uint8_t *classes;   /* ncols bytes: what each column holds (pgschema.h), owned */
 };
 
+/*
+ * A segment of a chunk (format 3 bodies, strata/frames.h), recorded when
+ * it ended by its own rows (PAGEMAP_END_CUT) or at the table's end: a
+ * later backup at a segment boundary on the same leaf and cell, whose
+ * leaves hash to span, takes the segment from segment si of its chunk k
+ * (its body's bytes copied, not decoded) when the chunk it is building
+ * would not be cut inside it: fire_end, the end (bytes of typed rows from
+ * the segment's start) of its last row but one whose key fires at the
+ * chunk's average (0: none), must stay under the chunk's minimum, and
+ * the whole segment under its maximum.  It then ends where it did when it
+ * ended by its own rule (SEG_OWN), or when the chunk is cut after its
+ * last row (SEG_LAST_FIRES and the chunk's minimum reached).
+ */
+enum { PAGEMAP_SEG_OWN = 1, PAGEMAP_SEG_LAST_FIRES = 2 };
+
+struct pagemap_seg {
+	uint32_t k, si;        /* its chunk's index in the generation's table, its index there */
+	uint8_t first[16], span[16];
+	uint32_t start_cell, nleaves, end_cell;
+	uint8_t end;           /* PAGEMAP_END_CUT or PAGEMAP_END_TABLE */
+	uint8_t flags;         /* PAGEMAP_SEG_* */
+	uint32_t nrows, typed_len, csv_len, fire_end; /* typed_len: its rows, no header */
+	uint64_t jsonl_len, sql_len;
+	uint8_t id[16];        /* the segment id (frames.h) */
+	uint8_t *first_key, *last_key; /* owned */
+	uint32_t first_len, last_len;
+	uint8_t *classes;      /* ncols bytes, owned */
+};
+
 struct pagemap_table {
 	char *name;
 	uint8_t ident[16];
 	unsigned ncols;
 	size_t nchunks;
 	struct pagemap_chunk *chunks; /* decoded: sorted by (first, start_cell) for pagemap_find */
+	size_t nsegs;
+	struct pagemap_seg *segs;     /* in (k, si) order */
+	uint32_t *seg_order;          /* decoded: segs' indexes sorted by (first, start_cell) */
 };
 
 struct pagemap {
@@ -75,5 +107,12 @@ const struct pagemap_table *pagemap_table(const struct pagemap *pm, const char *
 /* The chunk that starts at cell `cell` of a leaf hashing to first, or NULL (a decoded table). */
 const struct pagemap_chunk *pagemap_find(const struct pagemap_table *t, const uint8_t first[16],
 					 uint32_t cell);
+/* Append a segment (keys and classes copied), in (k, si) order, to a table made by pagemap_add_table. */
+void pagemap_add_seg(struct pagemap_table *t, const struct pagemap_seg *g);
+/* The segment that starts at cell `cell` of a leaf hashing to first, or NULL (a decoded table). */
+const struct pagemap_seg *pagemap_find_seg(const struct pagemap_table *t, const uint8_t first[16],
+					   uint32_t cell);
+/* The first of chunk k's segments (they follow in si order), or NULL. */
+const struct pagemap_seg *pagemap_chunk_segs(const struct pagemap_table *t, uint32_t k, size_t *n);
 
 #endif

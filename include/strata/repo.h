@@ -19,7 +19,7 @@
 #include "strata/store.h"
 #include "strata/util.h"
 
-#define REPO_FORMAT_VERSION 3 /* written by this strata (3: index nodes in packs, manifest version 5) */
+#define REPO_FORMAT_VERSION 4 /* written by this strata (4: SFC3 bodies, chunk ids from segment ids; 3: index nodes in packs, manifest version 5) */
 #define REPO_FORMAT_OLDEST 1  /* oldest it reads (and upgrades on write) */
 #define REPO_CONFIG_MAX 65536
 
@@ -32,7 +32,8 @@ struct repo {
 	struct chunker_params chunk;
 	uint64_t pack_size;
 	int zstd_level;
-	uint32_t frame_size; /* CSV bytes per frame of a chunk (format 2) */
+	uint32_t frame_size; /* format 4: a segment's average bytes of rows (chunker_segments);
+			      * formats 2 and 3: CSV bytes per frame, which their bodies say */
 	struct store_lock *lock, *gclock;
 	struct store *cache;           /* remote repositories: this host's cache directory */
 	struct store_lock *cache_lock; /* its lock: one writer of the cached catalog at a time */
@@ -49,9 +50,14 @@ enum repo_lock_kind {
 struct repo_init_opts {
 	uint64_t chunk_avg; /* 0: default 512 KiB */
 	uint64_t pack_size; /* 0: default 32 MiB */
-	uint64_t frame_size; /* 0: default 128 KiB */
+	uint64_t frame_size; /* 0: default repo_default_segment(chunk_avg) */
 	int zstd_level;      /* 0: default 3 (strata's tuned settings); else zstd's level 1..19 */
 };
+
+/* The smallest frame_size (segment average) a config may hold. */
+#define REPO_MIN_SEGMENT 256u
+/* A new or upgraded repository's segment average: a sixteenth of its chunks' (32 KiB for 512 KiB), at least 4 KiB. */
+uint32_t repo_default_segment(uint64_t chunk_avg);
 
 /* Create a repository at path (missing or empty directory); -ENOTEMPTY if it has files. */
 int repo_init(const char *path, const struct repo_init_opts *o);

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		FUZZ_ASSERT(r.version >= REPO_FORMAT_OLDEST && r.version <= REPO_FORMAT_VERSION &&
 			    strlen(r.id) == 32);
-		FUZZ_ASSERT(r.frame_size >= FRAMED_MIN_FRAME && r.frame_size <= FRAMED_MAX_FRAME);
+		FUZZ_ASSERT(r.frame_size >= REPO_MIN_SEGMENT && r.frame_size <= FRAMED_MAX_FRAME);
 		FUZZ_ASSERT(r.chunk.min <= r.chunk.avg && r.chunk.avg <= r.chunk.max &&
 			    r.chunk.avg >= 64);
 		FUZZ_ASSERT(r.pack_size >= 4096 && r.zstd_level >= 1 && r.zstd_level <= 19);

@@ -209,6 +209,147 @@ static void frames_corpus(void)
 	buf_release(&c);
 }
 
+/*
+ * fuzz_frames, SFC3: mode 8, an entry and the SFC3 body of the n typed
+ * chunks seg[] (of one shape) as its segments; mode 9, a round trip
+ * (position, mask, lie, k cut counts) of the chunk they make together.
+ */
+static void put_frames3(const char *name, const struct buf *seg, uint32_t n, int mode,
+			uint32_t pos, uint8_t mask, uint8_t lie, const uint8_t *cut, uint8_t k)
+{
+	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+	struct buf csv = BUF_INIT, side = BUF_INIT, side_z = BUF_INIT, csv_z = BUF_INIT;
+	struct buf clens = BUF_INIT, body = BUF_INIT, in = BUF_INIT, whole = BUF_INIT;
+	struct framed3_seg *s = xcalloc(n, sizeof(*s));
+	struct framed3_part *p = xcalloc(n, sizeof(*p));
+	size_t *at = xcalloc(3 * (size_t)n, sizeof(size_t));
+	uint64_t nrows = 0, csv_len = 0, nr;
+	struct chunk_shape shape;
+	struct chunk_id id;
+	struct rd r;
+
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+	for (uint32_t i = 0; i < n; i++) {
+		/* the merged chunk: the first segment's header, every segment's rows */
+		rd_init(&r, seg[i].data, seg[i].len);
+		if (chunk_shape_decode(&r, &shape))
+			exit(1);
+		size_t h = (size_t)(r.p - seg[i].data);
+		buf_add(&whole, seg[i].data + (i ? h : 0), seg[i].len - (i ? h : 0));
+		if (mode & 1)
+			continue; /* the round trip makes the body itself */
+		at[3 * i] = side_z.len;
+		at[3 * i + 1] = csv_z.len;
+		at[3 * i + 2] = clens.len;
+		if (framed_render(seg[i].data, seg[i].len, &csv, &side, &nr) ||
+		    framed3_compress_seg(&csv, &side, cctx, &side_z, &csv_z, &clens, &s[i]))
+			exit(1);
+		s[i].nrows = (uint32_t)nr;
+		s[i].typed_len = (uint32_t)seg[i].len;
+		chunk_id_of(&id, seg[i].data, seg[i].len);
+		memcpy(s[i].id, id.b, 16);
+		nrows += nr;
+		csv_len += csv.len;
+	}
+	buf_addc(&in, (uint8_t)mode);
+	if (mode & 1) {
+		buf_add_u32le(&in, pos);
+		buf_addc(&in, mask);
+		buf_addc(&in, lie);
+		buf_addc(&in, k);
+		buf_add(&in, cut, k);
+		buf_add(&in, whole.data, whole.len);
+	} else {
+		for (uint32_t i = 0; i < n; i++) {
+			p[i].s = s[i];
+			p[i].side_z = side_z.data + at[3 * i];
+			p[i].csv_z = csv_z.data + at[3 * i + 1];
+			p[i].clens = (const uint32_t *)(const void *)(clens.data + at[3 * i + 2]);
+		}
+		framed3_chunk_id(s, n, &id);
+		if (framed3_assemble(p, n, &id, &body))
+			exit(1);
+		buf_add_u32le(&in, (uint32_t)csv_len);
+		buf_add_u32le(&in, (uint32_t)nrows);
+		buf_add_u32le(&in, (uint32_t)whole.len);
+		buf_add(&in, body.data, body.len);
+	}
+	put("frames", name, in.data, in.len);
+	free(s);
+	free(p);
+	free(at);
+	buf_release(&csv);
+	buf_release(&side);
+	buf_release(&side_z);
+	buf_release(&csv_z);
+	buf_release(&clens);
+	buf_release(&body);
+	buf_release(&in);
+	buf_release(&whole);
+	ZSTD_freeCCtx(cctx);
+}
+
+static void frames3_corpus(void)
+{
+	struct buf seg[20];
+	struct chunk_shape s = { .nhidden = 0, .ncols = 2, .nkey = 1 };
+	static const uint8_t cuts[] = { 3, 0, 7, 15, 1 };
+
+	for (int i = 0; i < 20; i++)
+		buf_init(&seg[i]);
+	/* three segments of a rowid table; one; twenty of one to three rows */
+	rowid_chunk(&seg[0], 1, 5, NULL, NULL);
+	rowid_chunk(&seg[1], 6, 1, NULL, NULL);
+	rowid_chunk(&seg[2], 7, 12, NULL, NULL);
+	put_frames3("sfc3-body-rowid", seg, 3, 8, 0, 0, 0, NULL, 0);
+	put_frames3("sfc3-body-other-id", seg, 3, 8 | 2, 0, 0, 0, NULL, 0);
+	put_frames3("sfc3-body-one", seg, 1, 8, 0, 0, 0, NULL, 0);
+	put_frames3("sfc3-trip-rowid", seg, 3, 9, 0, 0, 0, cuts, 3);
+	put_frames3("sfc3-trip-one", seg, 3, 9, 0, 0, 0, NULL, 0);
+	put_frames3("sfc3-trip-rowid-flip", seg, 3, 9, 1234, 0x10, 0, cuts, 5);
+	for (int i = 0; i < 20; i++) {
+		buf_reset(&seg[i]);
+		rowid_chunk(&seg[i], 100 + 3 * i, 1 + i % 3, NULL, NULL);
+	}
+	put_frames3("sfc3-body-many", seg, 20, 8, 0, 0, 0, NULL, 0);
+	put_frames3("sfc3-trip-many-lie", seg, 20, 9, 77, 0, 3, cuts, 2);
+	/* 400 rows, about 9 KiB of CSV, cut every row or sixteen */
+	buf_reset(&seg[0]);
+	rowid_chunk(&seg[0], 1000, 400, NULL, NULL);
+	put_frames3("sfc3-trip-400-flip", seg, 1, 9, 4321, 0x01, 5, cuts + 3, 2);
+	/* WITHOUT ROWID, every value type, one row per segment */
+	for (int i = 0; i < 3; i++) {
+		struct value rows[3][2] = {
+			{ V_TEXT("a\"b"), V_BLOB("\0\xff", 2) },
+			{ V_INT(INT64_MIN), V_REAL(-0.0) },
+			{ V_NULL(), V_TEXT("") },
+		};
+		buf_reset(&seg[i]);
+		chunk_shape_encode(&seg[i], &s);
+		value_encode(&seg[i], &rows[i][0]);
+		value_encode(&seg[i], &rows[i][1]);
+	}
+	put_frames3("sfc3-body-without-rowid", seg, 3, 8, 0, 0, 0, NULL, 0);
+	put_frames3("sfc3-trip-without-rowid", seg, 3, 9, 9, 0x80, 1, cuts + 1, 1);
+	/* a NaN with a payload: CSV says "NaN", so the rows rebuilt are not the segment's bytes */
+	{
+		uint64_t bits = UINT64_C(0xfff8000000000123);
+		struct value v = V_REAL(0);
+		memcpy(&v.r, &bits, 8);
+		buf_reset(&seg[1]);
+		chunk_shape_encode(&seg[1], &s);
+		value_encode(&seg[1], &v);
+		value_encode(&seg[1], &v);
+		put_frames3("sfc3-trip-nan", seg, 3, 9, 0, 0, 0, NULL, 0);
+	}
+	/* no rows: not a segment */
+	buf_reset(&seg[0]);
+	chunk_shape_encode(&seg[0], &s);
+	put_frames3("sfc3-trip-header-only", seg, 1, 9, 0, 0, 0, NULL, 0);
+	for (int i = 0; i < 20; i++)
+		buf_release(&seg[i]);
+}
+
 static bool has_dir_named(const struct manifest *m, const char *name)
 {
 	for (size_t t = 0; t < m->ntables; t++)
@@ -1441,6 +1582,7 @@ int main(int argc, char **argv)
 	only = argc == 3 ? argv[2] : NULL;
 	render_corpus();
 	frames_corpus();
+	frames3_corpus();
 	lookup_corpus();
 	key_corpus();
 	keyname_corpus();

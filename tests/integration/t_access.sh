@@ -124,7 +124,9 @@ chmod 755 "$R"
 # ---- the mount never follows a link out of the repository ----
 O=$T/outside
 mkdir -p "$O"
-mapfile -t packs < <(cd "$R/packs" && find . -name '*.pack' -type f | sed 's|^\./||' | sort)
+# packs holding rows (a pack of index nodes only is never read by the mount), as packs/xx/NAME.pack
+mapfile -t packs < <(sqlite3 "$R/catalog.db" "SELECT DISTINCT p.name FROM chunks c JOIN packs p USING(pack_id)
+    WHERE c.nrows > 0 ORDER BY p.name" | sed 's|^\(..\)\(.*\)$|\1/\1\2.pack|')
 [ ${#packs[@]} -ge 4 ] || fail "want at least 4 packs, got ${#packs[@]}"
 # a pack file -> an exact copy outside: following it would serve correct bytes
 P1=${packs[0]}

@@ -26,9 +26,9 @@ note "${#packs[@]} pack files"
 # choose the chunk to damage by content, not by position: workers append
 # chunks to packs in completion order, so which pack is largest and what sits
 # in its middle changes from run to run.  Among the framed chunks of big
-# (format 2, docs/FORMAT.md; the small tables' chunks are far smaller), the
+# (SFC3, docs/FORMAT.md; the small tables' chunks are far smaller), the
 # one with the smallest id; in it a byte inside its middle CSV frame, and a
-# byte of its side stream.
+# byte of its side streams.
 "$PY" - "${packs[@]}" >"$T/flip.txt" <<'PYEOF'
 import struct, sys
 cands = []
@@ -37,14 +37,15 @@ for p in sys.argv[1:]:
     ioff, count = struct.unpack_from("<QI", data, len(data) - 32)
     for i in range(count):
         cid, off, clen, ulen, nrows, csv_len = struct.unpack_from("<16sQIIQQ", data, ioff + 48 * i)
-        if data[off:off + 4] == b"SFC2" and nrows > 60:
+        if data[off:off + 4] == b"SFC3" and nrows > 60:
             cands.append((cid, p, off))
 assert cands, "no framed chunk of big in the packs"
 cid, p, off = min(cands)
 data = open(p, "rb").read()
-nframes, _, side_clen = struct.unpack_from("<III", data, off + 8)
-table = struct.unpack_from("<%dI" % nframes, data, off + 48)
-side = off + 48 + 4 * nframes
+nsegs, nframes = struct.unpack_from("<II", data, off + 4)
+side_clen = sum(struct.unpack_from("<I", data, off + 48 + 40 * i + 20)[0] for i in range(nsegs))
+table = struct.unpack_from("<%dI" % nframes, data, off + 48 + 40 * nsegs)
+side = off + 48 + 40 * nsegs + 4 * nframes
 k = nframes // 2
 start = side + side_clen + sum(table[:k])
 print(p, start + max(8, table[k] // 3), side + side_clen // 2,

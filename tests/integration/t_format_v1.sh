@@ -23,13 +23,14 @@ mount_fs "$R" "$M"
 oracle compare-mount "$T/v1.db" "$M/2026-01-01T000000Z" || fail "format 1 generation differs from its source"
 umount_fs "$M"
 
-# an unchanged database (forced: the skip would not read it): every chunk
-# is already there in format 1, nothing new is stored
+# an unchanged database (forced: the skip would not read it): format 4
+# names chunks by their segments (FORMAT.md, Chunk bodies), so every chunk
+# is stored once more, as SFC3, beside its format 1 copy
 "$STRATA" backup "$R" "$T/v1.db" --at 2026-01-02T00:00:00Z --force >"$T/b1.out" 2>&1 ||
     fail "backup into a format 1 repository: $(cat "$T/b1.out")"
-grep -q '(0 new)' "$T/b1.out" || fail "unchanged rows were stored again: $(cat "$T/b1.out")"
-grep -qx 'version = 3' "$R/config" || fail "config not upgraded: $(cat "$R/config")"
-grep -qx 'frame_size = 131072' "$R/config" || fail "config has no frame_size: $(cat "$R/config")"
+grep -q '(0 new)' "$T/b1.out" && fail "format 1 chunk ids taken for format 4 ones: $(cat "$T/b1.out")"
+grep -qx 'version = 4' "$R/config" || fail "config not upgraded: $(cat "$R/config")"
+grep -qx 'frame_size = 4096' "$R/config" || fail "config has no segment size: $(cat "$R/config")"
 
 # changed rows: new chunks are framed, next to the format 1 ones
 "$PY" - "$T/v1.db" <<'PYEOF'
@@ -50,7 +51,7 @@ for p in glob.glob(sys.argv[1] + "/packs/*/*.pack"):
     ioff, count = struct.unpack_from("<QI", data, len(data) - 32)
     for i in range(count):
         off = struct.unpack_from("<Q", data, ioff + 48 * i + 16)[0]
-        k = "framed" if data[off:off + 4] == b"SFC2" else "zstd" if data[off:off + 4] == b"\x28\xb5\x2f\xfd" else "?"
+        k = "framed" if data[off:off + 4] == b"SFC3" else "zstd" if data[off:off + 4] == b"\x28\xb5\x2f\xfd" else "?"
         kinds[k] = kinds.get(k, 0) + 1
 print("# chunk bodies:", kinds)
 sys.exit(0 if kinds.get("framed") and kinds.get("zstd") and "?" not in kinds else 1)
@@ -63,8 +64,8 @@ oracle compare-mount "$T/v1.db" "$M/2026-01-03T000000Z" || fail "generation 3 (m
 umount_fs "$M"
 
 # a config from a future format is refused in one line
-sed -i 's/^version = 3$/version = 4/' "$R/config"
-"$STRATA" ls "$R" >"$T/ls3.out" 2>&1 && fail "format 4 accepted"
-grep -q 'format version 4' "$T/ls3.out" && [ "$(wc -l <"$T/ls3.out")" = 1 ] ||
+sed -i 's/^version = 4$/version = 5/' "$R/config"
+"$STRATA" ls "$R" >"$T/ls3.out" 2>&1 && fail "format 5 accepted"
+grep -q 'format version 5' "$T/ls3.out" && [ "$(wc -l <"$T/ls3.out")" = 1 ] ||
     fail "future format message: $(cat "$T/ls3.out")"
 echo ok

@@ -3,7 +3,7 @@
 # written by strata at commit cdb16b6, the last one that wrote them: every
 # chunk listed in every manifest) is read as it was: indexed, listed, mounted
 # and equal to its sources, verified.  The first backup into it upgrades the
-# config to format 3 and writes a version 5 manifest whose index nodes are in
+# config to format 4 (3 when it was made) and writes a version 5 manifest whose index nodes are in
 # a pack; the old manifests stay as they were, every generation still equals
 # its source, and prune (which must read the new generation's nodes to know
 # which chunks it needs) keeps what the remaining generations use.
@@ -42,12 +42,12 @@ mount_fs "$R" "$M"
 oracle compare-mount "$T/s1.db" "$M/$G1" || fail "$G1 differs from its source"
 oracle compare-mount "$T/s2.db" "$M/$G2" || fail "$G2 differs from its source"
 
-# a backup: format 3, a version 5 manifest, its nodes in a pack; the old manifests untouched
+# a backup: format 4, a version 5 manifest, its nodes in a pack; the old manifests untouched
 cp "$T/s2.db" "$T/s3.db"
 sqlite3 "$T/s3.db" "UPDATE items SET name = 'renamed' WHERE id BETWEEN 100 AND 140"
 "$STRATA" backup "$R" "$T/s3.db" --name shop --at 2026-04-03T00:00:00Z >"$T/b.out" 2>&1 ||
     fail "backup into a format 2 repository: $(cat "$T/b.out")"
-grep -qx 'version = 3' "$R/config" || fail "config not upgraded: $(cat "$R/config")"
+grep -qx 'version = 4' "$R/config" || fail "config not upgraded: $(cat "$R/config")"
 [ "$(manifest_version "$R/generations/$G3.gen")" = 5 ] || fail "$G3: manifest version $(manifest_version "$R/generations/$G3.gen")"
 for g in $G1 $G2; do
     cmp -s "$FX/v4-repo/generations/$g.gen" "$R/generations/$g.gen" || fail "the backup rewrote $g.gen"

@@ -64,12 +64,16 @@ print(changed)
 PYEOF
 }
 
-# what catalog.db holds: its pages in use, after a checkpoint
+# what catalog.db holds: its pages in use, after a checkpoint, less its page
+# maps (what the next backup compares the source's pages with: at most two
+# per database, each replaced by the next backup, checked below), whose size
+# is the source's, not the history's
 cat_bytes() {
     sqlite3 "$R/catalog.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
     sqlite3 "$R/catalog.db" "SELECT ((SELECT page_count FROM pragma_page_count())
         - (SELECT freelist_count FROM pragma_freelist_count()))
-        * (SELECT page_size FROM pragma_page_size());"
+        * (SELECT page_size FROM pragma_page_size())
+        - (SELECT coalesce(sum(length(data)), 0) FROM pagemaps);"
 }
 
 # what the repository holds: its packs and manifests
@@ -85,6 +89,8 @@ for g in $(seq 1 40); do
     CAT[$g]=$(cat_bytes) REPO[$g]=$(repo_bytes)
 done
 
+maps=$(sqlite3 "$R/catalog.db" "SELECT count(*) FROM pagemaps")
+[ "$maps" -ge 1 ] && [ "$maps" -le 2 ] || fail "$maps page maps kept for one database (want the newest and the newest full)"
 chunks=$(sqlite3 "$R/catalog.db" "SELECT sum(nchunks) FROM tables t JOIN generations g USING(seq)
     WHERE g.time = (SELECT max(time) FROM generations)")
 [ "$chunks" -gt 300 ] || fail "the newest generation has $chunks chunks: too few for this test to mean anything"

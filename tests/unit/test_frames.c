@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/frames.c: framed chunk bodies (chunk format 2).
+ * Unit tests for lib/frames.c: framed chunk bodies (SFC2 and SFC3).
  *
  * For a range of typed chunks: framed_build agrees with render_csv_chunk
  * (size, rows, bytes), the body follows the layout documented in
@@ -9,6 +9,15 @@
  * format 1 and format 2 chunks of a real pack alike; and damage (a flipped
  * byte anywhere, a lying pack entry, a frame without zstd's checksum, a
  * truncated header) is refused, never served as different CSV.
+ *
+ * SFC3 (sfc3() and the b3_ functions): bodies of typed chunks cut into
+ * segments at rows (one segment, a row each, a segment of two CSV frames)
+ * as backup makes them: the layout of the comment in frames.h, the table
+ * framed_parse makes (offsets, framed_frame_at, a copy of its block),
+ * every frame, the CSV, the merged typed chunk framed_body_typed gives
+ * back, and damage: header and tables (also with their checksum made
+ * right again), frames, lying entries, segments of two shapes, a forged
+ * segment; chunk_check and frame reads through a real pack.
  */
 #include "check.h"
 #include "testutil.h"
@@ -437,6 +446,10 @@ static void check_body(struct tc *t, uint32_t fs)
 	for (uint32_t k = 0; k < toc.nframes; k++) {
 		size_t ulen = framed_frame_len(&toc, e, k);
 		size_t want = t->csv.len - (size_t)k * fs < fs ? t->csv.len - (size_t)k * fs : fs;
+		/* the CSV offsets, and the frame of a frame's first and last byte */
+		if (toc.coff[k] != (uint64_t)k * fs || framed_frame_at(&toc, toc.coff[k]) != k ||
+		    framed_frame_at(&toc, toc.coff[k] + ulen - 1) != k)
+			bad++;
 		if (toc.foff[k + 1] <= toc.foff[k] || ulen != want) {
 			bad++;
 			continue;
@@ -453,6 +466,8 @@ static void check_body(struct tc *t, uint32_t fs)
 		sum += ulen;
 	}
 	CHECKF(bad == 0 && sum == t->csv.len, "%s: %zu frames wrong", t->name, bad);
+	CHECK(toc.coff[toc.nframes] == t->csv.len && toc.version == 2 && toc.nsegs == 0 &&
+	      !toc.segs && !toc.soff && !toc.sfirst);
 	if (toc.nframes) {
 		size_t last = framed_frame_len(&toc, e, toc.nframes - 1);
 		size_t want_last = t->csv.len % fs ? t->csv.len % fs : fs;
@@ -1470,6 +1485,889 @@ static void typed_inverse(void)
 #undef ACCEPTS
 #undef REFUSES
 
+/*
+ * SFC3: bodies of segments cut at row boundaries, built here as a backup
+ * builds them (each segment a typed chunk: framed_render, then
+ * framed3_compress_seg; ids by chunk_id_of and framed3_chunk_id; then
+ * framed3_assemble), and read back through everything in frames.c.
+ */
+
+/* The offsets of a typed chunk's rows, *nrows + 1 of them: the first is the header's length. */
+static size_t *row_starts(const uint8_t *typed, size_t n, size_t *nrows)
+{
+	struct chunk_shape s;
+	struct value v;
+	struct rd r;
+	size_t cap = 16, k = 0, *at = xmalloc(cap * sizeof(*at));
+
+	rd_init(&r, typed, n);
+	if (chunk_shape_decode(&r, &s))
+		abort();
+	for (;;) {
+		if (k == cap) {
+			cap *= 2;
+			at = xrealloc(at, cap * sizeof(*at));
+		}
+		at[k++] = (size_t)(r.p - typed);
+		if (!rd_left(&r))
+			break;
+		for (unsigned i = 0; i < s.nhidden + s.ncols; i++)
+			if (value_decode(&r, &v))
+				abort();
+	}
+	*nrows = k - 1;
+	return at;
+}
+
+/* One SFC3 test body, and what it was made from. */
+struct b3 {
+	const char *name;
+	struct buf typed; /* the merged typed chunk: what framed_body_typed must give back */
+	struct buf csv;   /* the segments' CSV, in order: the chunk's */
+	struct buf side;  /* the segments' side streams, in order */
+	struct buf body;
+	struct pack_entry e;
+	uint32_t nsegs;
+	struct framed3_seg *segs;
+	struct framed3_part *parts; /* pointing into the three buffers below */
+	struct buf side_z, csv_z, clens;
+};
+
+static void b3_free(struct b3 *b)
+{
+	buf_release(&b->typed);
+	buf_release(&b->csv);
+	buf_release(&b->side);
+	buf_release(&b->body);
+	buf_release(&b->side_z);
+	buf_release(&b->csv_z);
+	buf_release(&b->clens);
+	free(b->segs);
+	free(b->parts);
+	memset(b, 0, sizeof(*b));
+}
+
+/* The body of the n typed chunks seg[] as segments; b->typed is the caller's. */
+static void b3_from(struct b3 *b, const struct buf *seg, uint32_t n)
+{
+	struct buf csv = BUF_INIT, side = BUF_INIT;
+	size_t *zo = xcalloc(n, sizeof(size_t)), *co = xcalloc(n, sizeof(size_t));
+	size_t *lo = xcalloc(n, sizeof(size_t));
+	uint64_t nr, rows = 0;
+	struct chunk_id id;
+
+	b->nsegs = n;
+	b->segs = xcalloc(n, sizeof(*b->segs));
+	b->parts = xcalloc(n, sizeof(*b->parts));
+	for (uint32_t i = 0; i < n; i++) {
+		struct framed3_seg *g = &b->segs[i];
+		CHECK(framed_render(seg[i].data, seg[i].len, &csv, &side, &nr) == 0 && nr > 0);
+		zo[i] = b->side_z.len;
+		co[i] = b->csv_z.len;
+		lo[i] = b->clens.len;
+		int rc = framed3_compress_seg(&csv, &side, cctx, &b->side_z, &b->csv_z, &b->clens,
+					      g);
+		CHECKF(rc == 0, "%s: framed3_compress_seg rc %d", b->name, rc);
+		CHECK(g->csv_len == csv.len && g->side_ulen == side.len &&
+		      g->side_clen == b->side_z.len - zo[i] && g->csv_clen == b->csv_z.len - co[i]);
+		CHECK(b->clens.len - lo[i] == 4 * ((csv.len + FRAMED3_FRAME - 1) / FRAMED3_FRAME));
+		g->nrows = (uint32_t)nr;
+		g->typed_len = (uint32_t)seg[i].len;
+		chunk_id_of(&id, seg[i].data, seg[i].len);
+		memcpy(g->id, id.b, 16);
+		buf_add(&b->csv, csv.data, csv.len);
+		buf_add(&b->side, side.data, side.len);
+		rows += nr;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		b->parts[i].s = b->segs[i];
+		b->parts[i].side_z = b->side_z.data + zo[i];
+		b->parts[i].csv_z = b->csv_z.data + co[i];
+		b->parts[i].clens = (const uint32_t *)(const void *)(b->clens.data + lo[i]);
+	}
+	memset(&b->e, 0, sizeof(b->e));
+	framed3_chunk_id(b->segs, n, &b->e.id);
+	int rc = framed3_assemble(b->parts, n, &b->e.id, &b->body);
+	CHECKF(rc == 0, "%s: framed3_assemble rc %d", b->name, rc);
+	b->e.clen = (uint32_t)b->body.len;
+	b->e.ulen = (uint32_t)b->typed.len;
+	b->e.nrows = rows;
+	b->e.csv_len = b->csv.len;
+	free(zo);
+	free(co);
+	free(lo);
+	buf_release(&csv);
+	buf_release(&side);
+}
+
+/* b->typed cut into segments starting at rows cut[0] = 0 < cut[1] < ... < cut[n - 1]. */
+static void b3_build(struct b3 *b, const size_t *cut, uint32_t n)
+{
+	struct buf *seg = xcalloc(n, sizeof(*seg)), whole = BUF_INIT;
+	size_t nrows, *at = row_starts(b->typed.data, b->typed.len, &nrows);
+	uint64_t nr;
+
+	for (uint32_t i = 0; i < n; i++) {
+		size_t r0 = cut[i], r1 = i + 1 < n ? cut[i + 1] : nrows;
+		if (r0 >= r1 || r1 > nrows)
+			abort();
+		buf_add(&seg[i], b->typed.data, at[0]);
+		buf_add(&seg[i], b->typed.data + at[r0], at[r1] - at[r0]);
+	}
+	b3_from(b, seg, n);
+	/* CSV is rendered row by row: the segments' make the chunk's */
+	CHECK(render_csv_chunk(b->typed.data, b->typed.len, &whole, &nr) == 0 && nr == nrows);
+	CHECKF(whole.len == b->csv.len && !memcmp(whole.data, b->csv.data, whole.len),
+	       "%s: the segments' CSV is not the chunk's", b->name);
+	for (uint32_t i = 0; i < n; i++)
+		buf_release(&seg[i]);
+	free(seg);
+	free(at);
+	buf_release(&whole);
+}
+
+/* b->typed cut every `every` rows. */
+static void b3_build_every(struct b3 *b, size_t every)
+{
+	size_t nrows, *at = row_starts(b->typed.data, b->typed.len, &nrows);
+	uint32_t n = (uint32_t)((nrows + every - 1) / every);
+	size_t *cut = xmalloc(n * sizeof(*cut));
+	for (uint32_t i = 0; i < n; i++)
+		cut[i] = i * every;
+	b3_build(b, cut, n);
+	free(cut);
+	free(at);
+}
+
+/* The body as the comment in strata/frames.h lays it out, from b's compressed parts. */
+static void b3_hand(const struct b3 *b, struct buf *out)
+{
+	uint32_t nframes = 0;
+
+	for (uint32_t i = 0; i < b->nsegs; i++)
+		nframes += (b->segs[i].csv_len + FRAMED3_FRAME - 1) / FRAMED3_FRAME;
+	buf_reset(out);
+	buf_add(out, "SFC3", 4);
+	buf_add_u32le(out, b->nsegs);
+	buf_add_u32le(out, nframes);
+	buf_add_u32le(out, 0);
+	buf_add_u64le(out, 0); /* the tables' xxh3-64, below */
+	buf_add_u64le(out, 0);
+	buf_add(out, b->e.id.b, 16);
+	for (uint32_t i = 0; i < b->nsegs; i++) {
+		const struct framed3_seg *g = &b->segs[i];
+		buf_add_u32le(out, g->nrows);
+		buf_add_u32le(out, g->typed_len);
+		buf_add_u32le(out, g->csv_len);
+		buf_add_u32le(out, g->csv_clen);
+		buf_add_u32le(out, g->side_ulen);
+		buf_add_u32le(out, g->side_clen);
+		buf_add(out, g->id, 16);
+	}
+	for (uint32_t i = 0; i < b->nsegs; i++) {
+		uint32_t nf = (b->segs[i].csv_len + FRAMED3_FRAME - 1) / FRAMED3_FRAME;
+		for (uint32_t j = 0; j < nf; j++)
+			buf_add_u32le(out, b->parts[i].clens[j]);
+	}
+	put_u64le(out->data + 16, XXH3_64bits(out->data + 48, out->len - 48));
+	for (uint32_t i = 0; i < b->nsegs; i++)
+		buf_add(out, b->parts[i].side_z, b->segs[i].side_clen);
+	for (uint32_t i = 0; i < b->nsegs; i++)
+		buf_add(out, b->parts[i].csv_z, b->segs[i].csv_clen);
+}
+
+/* The chunk id of segment ids, from the comment (xxh3-128, canonical): not through frames.c. */
+static void ids_hash(const struct framed3_seg *s, uint32_t n, uint8_t out[16])
+{
+	uint8_t *ids = xmalloc(16 * (size_t)n);
+	XXH128_canonical_t c;
+	for (uint32_t i = 0; i < n; i++)
+		memcpy(ids + 16 * (size_t)i, s[i].id, 16);
+	XXH128_canonicalFromHash(&c, XXH3_128bits(ids, 16 * (size_t)n));
+	memcpy(out, c.digest, 16);
+	free(ids);
+}
+
+/*
+ * Recompute what a body's writer would after a change to its tables: the
+ * tables' xxh3-64, and (with_id) the chunk id from the segment ids, which
+ * *id receives (the entry's, for the body to be read under).
+ */
+static void b3_reseal(uint8_t *p, bool with_id, struct chunk_id *id)
+{
+	uint32_t n = get_u32le(p + 4), nframes = get_u32le(p + 8);
+	struct framed3_seg *s = xcalloc(n, sizeof(*s));
+	for (uint32_t i = 0; i < n; i++)
+		memcpy(s[i].id, p + 48 + 40 * (size_t)i + 24, 16);
+	if (with_id) {
+		framed3_chunk_id(s, n, id);
+		memcpy(p + 32, id->b, 16);
+	}
+	put_u64le(p + 16, XXH3_64bits(p + 48, 40 * (size_t)n + 4 * (size_t)nframes));
+	free(s);
+}
+
+/* framed_body_typed on a copy: rc, and whether what it gave is the chunk (and its CSV). */
+static int b3_typed(const struct b3 *b, const uint8_t *p, size_t n, const struct pack_entry *e,
+		    bool *same)
+{
+	struct buf typed = BUF_INIT, csv = BUF_INIT;
+	buf_adds(&typed, "keep");
+	buf_adds(&csv, "kept");
+	int rc = framed_body_typed(p, n, e, dctx, &typed, &csv, true);
+	CHECKF(rc == 0 || rc == -EUCLEAN || rc == -EBADMSG, "framed_body_typed rc %d", rc);
+	CHECK(!memcmp(typed.data, "keep", 4) && !memcmp(csv.data, "kept", 4));
+	if (rc)
+		CHECKF(typed.len == 4 && csv.len == 4, "%s: refused, yet %zu typed, %zu CSV bytes",
+		       b->name, typed.len - 4, csv.len - 4);
+	*same = rc == 0 && typed.len == 4 + b->typed.len && csv.len == 4 + b->csv.len &&
+		!memcmp(typed.data + 4, b->typed.data, b->typed.len) &&
+		!memcmp(csv.data + 4, b->csv.data, b->csv.len);
+	buf_release(&typed);
+	buf_release(&csv);
+	return rc;
+}
+
+/* framed_check on a copy: rc, and whether its CSV is the chunk's. */
+static int b3_csv(const struct b3 *b, const uint8_t *p, size_t n, const struct pack_entry *e,
+		  bool *same)
+{
+	struct buf csv = BUF_INIT;
+	int rc = framed_check(p, n, e, dctx, &csv, NULL);
+	CHECKF(rc == 0 || rc == -EUCLEAN || rc == -EBADMSG, "framed_check rc %d", rc);
+	*same = rc == 0 && csv.len == b->csv.len && !memcmp(csv.data, b->csv.data, csv.len);
+	if (rc)
+		CHECK(csv.len == 0);
+	buf_release(&csv);
+	return rc;
+}
+
+/* The table of a parsed body against what b was built from. */
+static void b3_toc(const struct b3 *b, const struct framed_toc *t)
+{
+	uint64_t hlen = FRAMED_HEADER + 40 * (uint64_t)b->nsegs + 4 * (uint64_t)t->nframes;
+	uint64_t csv = 0, side_at = hlen;
+	uint32_t k = 0;
+	size_t bad = 0;
+
+	CHECK(t->version == 3 && t->frame_size == 0 && t->nsegs == b->nsegs);
+	CHECK(t->sum == get_u64le(b->body.data + 16) && t->side_off == 0 && t->side_ulen == 0);
+	for (uint32_t i = 0; i < b->nsegs; i++) {
+		const struct framed3_seg *g = &t->segs[i];
+		uint32_t nf = (g->csv_len + FRAMED3_FRAME - 1) / FRAMED3_FRAME;
+		uint64_t clen = 0;
+		bad += memcmp(g, &b->segs[i], sizeof(*g)) != 0;
+		bad += t->soff[i] != side_at || t->sfirst[i] != k || t->coff[k] != csv;
+		for (uint32_t j = 0; j < nf; j++, k++) {
+			size_t len = framed_frame_len(t, &b->e, k);
+			uint32_t want = g->csv_len - j * FRAMED3_FRAME;
+			bad += len != (want < FRAMED3_FRAME ? want : FRAMED3_FRAME);
+			bad += t->foff[k + 1] - t->foff[k] != b->parts[i].clens[j];
+			clen += t->foff[k + 1] - t->foff[k];
+			/* the frame of its first and of its last byte */
+			bad += framed_frame_at(t, t->coff[k]) != k;
+			bad += framed_frame_at(t, t->coff[k + 1] - 1) != k;
+			if (len > 2)
+				bad += framed_frame_at(t, t->coff[k] + len / 2) != k;
+		}
+		bad += clen != g->csv_clen;
+		side_at += g->side_clen;
+		csv += g->csv_len;
+	}
+	CHECKF(bad == 0, "%s: %zu table values wrong", b->name, bad);
+	CHECK(k == t->nframes && t->sfirst[b->nsegs] == k);
+	CHECK(t->soff[b->nsegs] == side_at && t->foff[0] == side_at);
+	CHECK(t->coff[k] == csv && csv == b->e.csv_len && t->foff[k] == b->e.clen);
+}
+
+/* Everything that must hold for a well-formed SFC3 body. */
+static void b3_check(struct b3 *b)
+{
+	const struct pack_entry *e = &b->e;
+	const uint8_t *p = b->body.data;
+	const size_t n = b->body.len;
+	struct framed_toc t;
+	size_t need;
+	bool same;
+	int rc;
+
+	CHECK(framed_is(p, n) && !memcmp(p, FRAMED3_MAGIC, 4));
+	/* the layout of the comment in frames.h, the id from the segment ids */
+	{
+		struct buf hand = BUF_INIT;
+		uint8_t want[16];
+		b3_hand(b, &hand);
+		CHECKF(hand.len == n && !memcmp(hand.data, p, n),
+		       "%s: body differs from the documented layout", b->name);
+		ids_hash(b->segs, b->nsegs, want);
+		CHECK(!memcmp(want, e->id.b, 16));
+		buf_release(&hand);
+	}
+	/* the same parts, the same bytes */
+	{
+		struct buf again = BUF_INIT;
+		CHECK(framed3_assemble(b->parts, b->nsegs, &e->id, &again) == 0 && again.len == n &&
+		      !memcmp(again.data, p, n));
+		buf_release(&again);
+	}
+
+	rc = framed_parse(p, n, e, &t, &need);
+	CHECKF(rc == 0, "%s: framed_parse rc %d", b->name, rc);
+	if (rc)
+		return;
+	size_t hlen = FRAMED_HEADER + 40 * (size_t)b->nsegs + 4 * (size_t)t.nframes;
+	CHECK(need == hlen);
+	b3_toc(b, &t);
+
+	/* each frame alone: its slice of the CSV; each side frame: its segment's side stream */
+	uint8_t *u = xmalloc(FRAMED3_FRAME);
+	size_t bad = 0, side_at = 0;
+	for (uint32_t k = 0; k < t.nframes; k++) {
+		size_t len = framed_frame_len(&t, e, k);
+		bad += framed_decode(p + t.foff[k], (size_t)(t.foff[k + 1] - t.foff[k]), len, dctx,
+				     u) != 0 ||
+		       memcmp(u, b->csv.data + t.coff[k], len);
+	}
+	for (uint32_t i = 0; i < t.nsegs; i++) {
+		uint32_t ul = t.segs[i].side_ulen;
+		uint8_t *s = xmalloc(ul);
+		bad += framed_decode(p + t.soff[i], (size_t)(t.soff[i + 1] - t.soff[i]), ul, dctx,
+				     s) != 0 ||
+		       memcmp(s, b->side.data + side_at, ul);
+		side_at += ul;
+		free(s);
+	}
+	CHECKF(bad == 0 && side_at == b->side.len, "%s: %zu frames wrong", b->name, bad);
+	free(u);
+
+	/* the table copied as a reader caches it, struct and block in one allocation */
+	{
+		size_t bytes = framed_toc_bytes(&t);
+		CHECK(bytes >= 2 * (t.nframes + 1) * sizeof(uint64_t) +
+				       t.nsegs * sizeof(struct framed3_seg));
+		uint8_t *copy = xmalloc(sizeof(t) + bytes);
+		memcpy(copy, &t, sizeof(t));
+		memcpy(copy + sizeof(t), t.foff, bytes);
+		struct framed_toc *c = (struct framed_toc *)(void *)copy;
+		framed_toc_rebase(c, copy + sizeof(t));
+		CHECK((uint8_t *)c->foff == copy + sizeof(t) && framed_toc_bytes(c) == bytes);
+		framed_toc_free(&t); /* the original's block gone: the copy stands alone */
+		CHECK(t.foff == NULL && t.coff == NULL && t.segs == NULL && t.soff == NULL &&
+		      t.sfirst == NULL);
+		b3_toc(b, c);
+		free(copy);
+	}
+
+	/* every shorter prefix of the header and tables: -EAGAIN and what is needed */
+	size_t wrong = 0;
+	for (size_t k = 0; k < hlen; k += k < 4096 ? 1 : 61) {
+		rc = framed_parse(p, k, e, &t, &need);
+		wrong += rc != -EAGAIN || need != (k < FRAMED_HEADER ? FRAMED_HEADER : hlen) ||
+			 t.foff != NULL;
+	}
+	CHECKF(wrong == 0, "%s: %zu truncated tables not -EAGAIN", b->name, wrong);
+
+	/* the whole check: the CSV and the side streams */
+	struct buf csv = BUF_INIT, side = BUF_INIT;
+	buf_adds(&csv, "P");
+	rc = framed_check(p, n, e, dctx, &csv, &side);
+	CHECKF(rc == 0 && csv.len == 1 + b->csv.len &&
+		       !memcmp(csv.data + 1, b->csv.data, b->csv.len),
+	       "%s: framed_check rc %d, %zu CSV bytes", b->name, rc, csv.len - 1);
+	CHECK(side.len == b->side.len && !memcmp(side.data, b->side.data, side.len));
+	CHECK(framed_check(p, n, e, dctx, NULL, NULL) == 0);
+	CHECK(framed_check_rows(p, n, e, dctx, NULL, NULL, false) == 0);
+	buf_release(&csv);
+	buf_release(&side);
+
+	/* the typed chunk back: one header, every row; with and without its CSV */
+	rc = b3_typed(b, p, n, e, &same);
+	CHECKF(rc == 0 && same, "%s: framed_body_typed rc %d", b->name, rc);
+	{
+		struct buf typed = BUF_INIT;
+		CHECK(framed_body_typed(p, n, e, dctx, &typed, NULL, false) == 0 &&
+		      typed.len == b->typed.len && !memcmp(typed.data, b->typed.data, typed.len));
+		buf_release(&typed);
+	}
+
+	/* a body under another entry's id: refused */
+	struct pack_entry x = *e;
+	for (int i = 0; i < 16; i += 5) {
+		x = *e;
+		x.id.b[i] ^= 0x04;
+		CHECK(b3_csv(b, p, n, &x, &same) == -EUCLEAN);
+		CHECK(b3_typed(b, p, n, &x, &same) == -EUCLEAN);
+	}
+}
+
+/*
+ * Damage to an SFC3 body: every byte of the header and tables refused
+ * (the tables' checksum); changes to the tables with their checksum made
+ * right again refused by what they contradict; every step-th byte of the
+ * frames refused or read as the same CSV and the same typed rows; entries
+ * that lie and bodies cut short refused.
+ */
+static void b3_damage(struct b3 *b, size_t step)
+{
+	const struct pack_entry *e = &b->e;
+	const size_t n = b->body.len;
+	uint8_t *c = xmalloc(n + 1);
+	struct framed_toc t;
+	struct pack_entry x;
+	size_t need, bad = 0;
+	bool same;
+	int rc;
+
+	CHECK(framed_parse(b->body.data, n, e, &t, &need) == 0);
+	if (!t.foff) {
+		free(c);
+		return;
+	}
+	size_t hlen = (size_t)t.soff[0];
+
+	for (size_t off = 0; off < hlen; off++) {
+		static const uint8_t masks[] = { 0x01, 0x80, 0xff };
+		for (int m = 0; m < 3; m++) {
+			memcpy(c, b->body.data, n);
+			c[off] ^= masks[m];
+			rc = b3_csv(b, c, n, e, &same);
+			bad += !(rc == -EUCLEAN || rc == -EBADMSG);
+			if (off >= 48 || m == 0) {
+				/* the tables: their checksum, exactly */
+				rc = b3_typed(b, c, n, e, &same);
+				bad += off >= 48 ? rc != -EBADMSG : rc == 0;
+			}
+		}
+	}
+	CHECKF(bad == 0, "%s: %zu header or table flips accepted", b->name, bad);
+	memcpy(c, b->body.data, n);
+	c[13] = 1; /* reserved */
+	CHECK(b3_csv(b, c, n, e, &same) == -EUCLEAN);
+	memcpy(c, b->body.data, n);
+	c[30] = 1; /* reserved */
+	CHECK(b3_csv(b, c, n, e, &same) == -EUCLEAN);
+
+	/* the tables changed, their checksum right: refused by what each value contradicts */
+	bad = 0;
+	for (size_t off = 48; off < hlen; off++) {
+		static const uint8_t masks[] = { 0x01, 0x10, 0x80 };
+		for (int m = 0; m < 3; m++) {
+			memcpy(c, b->body.data, n);
+			c[off] ^= masks[m];
+			b3_reseal(c, false, NULL);
+			rc = b3_csv(b, c, n, e, &same);
+			/* a segment's typed_len is read only with its rows (and a CSV of other
+			 * frames' lengths would not decode): the CSV, when given, is the same */
+			bad += !(rc == -EUCLEAN || rc == -EBADMSG || (rc == 0 && same));
+			rc = b3_typed(b, c, n, e, &same);
+			bad += !(rc == -EUCLEAN || rc == -EBADMSG);
+		}
+	}
+	CHECKF(bad == 0, "%s: %zu resealed table flips accepted", b->name, bad);
+
+	/* rows moved to the next segment in the table: the sums agree, the side streams not */
+	for (uint32_t i = 0; i + 1 < b->nsegs; i++) {
+		if (b->segs[i + 1].nrows < 2)
+			continue;
+		memcpy(c, b->body.data, n);
+		put_u32le(c + 48 + 40 * (size_t)i, b->segs[i].nrows + 1);
+		put_u32le(c + 48 + 40 * (size_t)(i + 1), b->segs[i + 1].nrows - 1);
+		b3_reseal(c, false, NULL);
+		CHECK(b3_csv(b, c, n, e, &same) == -EUCLEAN);
+		CHECK(b3_typed(b, c, n, e, &same) == -EUCLEAN);
+		break;
+	}
+
+	/*
+	 * A segment id changed and the chunk id made from the ids again: the
+	 * body is consistent, its frames all right, and its CSV is served; but
+	 * that segment's rows are not what its id names.
+	 */
+	for (uint32_t i = 0; i < b->nsegs; i += 1 + b->nsegs / 4) {
+		memcpy(c, b->body.data, n);
+		c[48 + 40 * (size_t)i + 24 + i % 16] ^= 0x08;
+		x = *e;
+		b3_reseal(c, true, &x.id);
+		CHECK(b3_csv(b, c, n, &x, &same) == 0 && same);
+		CHECK(b3_typed(b, c, n, &x, &same) == -EBADMSG);
+		/* the ids do not make the entry's id any more */
+		CHECK(b3_csv(b, c, n, e, &same) == -EUCLEAN);
+		b3_reseal(c, false, NULL);
+		memcpy(c + 32, e->id.b, 16);
+		CHECK(b3_csv(b, c, n, e, &same) == -EBADMSG);
+	}
+
+	/* the frames, every step-th byte: never other CSV, never other rows */
+	size_t flips = 0, refused = 0;
+	bad = 0;
+	for (size_t off = hlen; off < n; off += step) {
+		static const uint8_t masks[] = { 0x01, 0x10, 0x80 };
+		for (int m = 0; m < 3; m++) {
+			memcpy(c, b->body.data, n);
+			c[off] ^= masks[m];
+			rc = b3_csv(b, c, n, e, &same);
+			flips++;
+			if (rc) {
+				refused++;
+				continue;
+			}
+			bad += !same;
+			rc = b3_typed(b, c, n, e, &same);
+			bad += !(rc == 0 && same);
+		}
+	}
+	fprintf(stderr, "%s: %zu frame byte flips: %zu refused, the rest read the same\n", b->name,
+		flips, refused);
+	CHECK(bad == 0 && refused > flips * 9 / 10);
+
+	/* lying entries */
+	static const int64_t deltas[] = { 1, -1, 4096 };
+	for (size_t i = 0; i < sizeof(deltas) / sizeof(deltas[0]); i++) {
+		x = *e;
+		x.csv_len += (uint64_t)deltas[i];
+		CHECK(b3_csv(b, b->body.data, n, &x, &same) == -EUCLEAN);
+		x = *e;
+		x.nrows += (uint64_t)deltas[i];
+		CHECK(b3_csv(b, b->body.data, n, &x, &same) == -EUCLEAN);
+		CHECK(b3_typed(b, b->body.data, n, &x, &same) == -EUCLEAN);
+	}
+	/*
+	 * A lying ulen (the merged typed size, which reads do not use, as for
+	 * SFC2) does not stop reads; the rows come back whole, and chunk_check
+	 * compares their length with it (unit tests of it through a pack below)
+	 */
+	x = *e;
+	x.ulen = 1u << 31;
+	CHECK(b3_csv(b, b->body.data, n, &x, &same) == 0 && same);
+	CHECK(b3_typed(b, b->body.data, n, &x, &same) == 0 && same);
+	x = *e;
+	x.nrows = 0;
+	x.csv_len = 0;
+	CHECK(b3_csv(b, b->body.data, n, &x, &same) == -EUCLEAN);
+	/* clen: more or less than the body */
+	memcpy(c, b->body.data, n);
+	c[n] = 0;
+	x = *e;
+	x.clen = (uint32_t)n + 1;
+	CHECK(b3_csv(b, c, n + 1, &x, &same) == -EUCLEAN);
+	CHECK(b3_csv(b, c, n, &x, &same) == -EUCLEAN);
+	x.clen = (uint32_t)n - 1;
+	CHECK(b3_csv(b, c, n - 1, &x, &same) == -EUCLEAN);
+	/* cut short, with the entry as it is and with the entry saying so */
+	bad = 0;
+	for (size_t cut = 0; cut < n; cut += cut < 256 ? 1 : step * 7) {
+		x = *e;
+		bad += b3_csv(b, b->body.data, cut, &x, &same) != -EUCLEAN;
+		x.clen = (uint32_t)cut;
+		rc = b3_csv(b, b->body.data, cut, &x, &same);
+		bad += rc != -EUCLEAN && rc != -EBADMSG;
+	}
+	CHECKF(bad == 0, "%s: %zu cut bodies accepted", b->name, bad);
+
+	framed_toc_free(&t);
+	free(c);
+}
+
+/* A rowid table (rowid; a, b): row `at` of which holds a text of len pseudo-random letters. */
+static void chunk_long_text(struct buf *c, unsigned nrows, unsigned at, size_t len)
+{
+	struct chunk_shape s = { .nhidden = 1, .ncols = 2, .nkey = 1 };
+	unsigned long long seed = 11;
+	char *t = xmalloc(len);
+	char row[32];
+
+	for (size_t i = 0; i < len; i++)
+		t[i] = (char)('a' + test_rand(&seed) % 26);
+	for (size_t i = 0; i < len; i += 997)
+		t[i] = i % 2 ? ',' : '"'; /* quoted, with quotes doubled */
+	chunk_shape_encode(c, &s);
+	for (unsigned i = 0; i < nrows; i++) {
+		snprintf(row, sizeof(row), "row %u", i);
+		struct value v[3] = { vint(1000 + 2 * (int64_t)i), vint(i),
+				      i == at ? vtextn(t, len) : vtext(row) };
+		for (int k = 0; k < 3; k++)
+			value_encode(c, &v[k]);
+	}
+	free(t);
+}
+
+/*
+ * Segments of different shapes, each consistent: read as CSV, refused as
+ * one typed chunk.  Headers of other lengths (rowid, WITHOUT ROWID), and
+ * of the same length (5 columns, 1 column).
+ */
+static void b3_shapes(void)
+{
+	static const int64_t ids[] = { 7, 8, 9 };
+	for (int v = 0; v < 2; v++) {
+		struct b3 b = { .name = v ? "two-shapes-same-length" : "two-shapes" };
+		struct buf seg[2] = { BUF_INIT, BUF_INIT };
+		bool same;
+		chunk_rowid(&seg[0], 5);
+		if (v)
+			chunk_rowids(&seg[1], ids, 3);
+		else
+			chunk_without_rowid(&seg[1], 5);
+		size_t hl = shape_len(seg[0].data, seg[0].len);
+		CHECK(v == (hl == shape_len(seg[1].data, seg[1].len)));
+		/* what merging would give, had the headers been the same */
+		buf_add(&b.typed, seg[0].data, seg[0].len);
+		buf_add(&b.typed, seg[1].data + hl, seg[1].len - hl);
+		b3_from(&b, seg, 2);
+		CHECK(b3_csv(&b, b.body.data, b.body.len, &b.e, &same) == 0);
+		CHECK(b3_typed(&b, b.body.data, b.body.len, &b.e, &same) == -EUCLEAN);
+		b3_free(&b);
+		buf_release(&seg[0]);
+		buf_release(&seg[1]);
+	}
+}
+
+/*
+ * A consistent forgery: one segment's CSV changed by a digit and framed
+ * again, its table entry and id left: every checksum is right and reads
+ * serve it; the segment's rows do not match its id (chunk_check).
+ */
+static void b3_forgery(struct b3 *b, const char *dir)
+{
+	struct buf csv = BUF_INIT, side = BUF_INIT, sz = BUF_INIT, cz = BUF_INIT, cl = BUF_INIT;
+	struct buf body = BUF_INIT, seg = BUF_INIT, got = BUF_INIT;
+	size_t nrows, *at = row_starts(b->typed.data, b->typed.len, &nrows);
+	uint32_t i = b->nsegs / 2;
+	uint64_t nr;
+	bool same;
+
+	/* segment i's typed chunk again: the rows before it are the other segments' */
+	size_t r0 = 0;
+	for (uint32_t k = 0; k < i; k++)
+		r0 += b->segs[k].nrows;
+	buf_add(&seg, b->typed.data, at[0]);
+	buf_add(&seg, b->typed.data + at[r0], at[r0 + b->segs[i].nrows] - at[r0]);
+	CHECK(framed_render(seg.data, seg.len, &csv, &side, &nr) == 0);
+	size_t k = 0;
+	while (k < csv.len && (csv.data[k] < '1' || csv.data[k] > '8'))
+		k++;
+	CHECK(k < csv.len);
+	csv.data[k]++;
+	struct framed3_part *p = xmalloc(b->nsegs * sizeof(*p));
+	memcpy(p, b->parts, b->nsegs * sizeof(*p));
+	CHECK(framed3_compress_seg(&csv, &side, cctx, &sz, &cz, &cl, &p[i].s) == 0);
+	p[i].side_z = sz.data;
+	p[i].csv_z = cz.data;
+	p[i].clens = (const uint32_t *)(const void *)cl.data;
+	CHECK(framed3_assemble(p, b->nsegs, &b->e.id, &body) == 0);
+	struct pack_entry e = b->e;
+	e.clen = (uint32_t)body.len;
+	CHECK(b3_csv(b, body.data, body.len, &e, &same) == 0 && !same);
+	CHECK(b3_typed(b, body.data, body.len, &e, &same) == -EBADMSG);
+	/* through a file, as verify reads it */
+	char *path = xasprintf("%s/forged", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	CHECK(fd >= 0 && write_all(fd, body.data, body.len) == 0);
+	close(fd);
+	e.offset = 0;
+	struct store_file *sf = test_file(path);
+	CHECK(sf && chunk_read_csv(sf, &e, dctx, &got) == 0 && got.len == b->csv.len &&
+	      memcmp(got.data, b->csv.data, got.len) != 0);
+	CHECK(sf && chunk_check(sf, &e, dctx) == -EBADMSG);
+	store_file_close(sf);
+	unlink(path);
+	free(path);
+	free(p);
+	free(at);
+	buf_release(&csv);
+	buf_release(&side);
+	buf_release(&sz);
+	buf_release(&cz);
+	buf_release(&cl);
+	buf_release(&body);
+	buf_release(&seg);
+	buf_release(&got);
+}
+
+/* SFC3 bodies in a real pack beside an SFC2 one: read, checked, frame by frame. */
+static void b3_pack(struct b3 **bs, int nb, struct tc *sfc2)
+{
+	char *dir = make_tmpdir("frames3");
+	struct pack_writer *w;
+	struct store *st;
+	char name[33];
+
+	CHECK(store_open(dir, true, &st) == 0);
+	CHECK(pack_writer_open(&w, st) == 0);
+	for (int i = 0; i < nb; i++)
+		CHECK(pack_writer_add(w, &bs[i]->e, bs[i]->body.data) == 0);
+	CHECK(pack_writer_add(w, &sfc2->e, sfc2->body.data) == 0);
+	CHECK(pack_writer_finish(w, name) == 0);
+	store_free(st);
+
+	char *path = xasprintf("%s/packs/%.2s/%s.pack", dir, name, name);
+	struct store_file *f = test_file(path);
+	struct pack_entry *e = NULL;
+	size_t n = 0;
+	uint64_t fsize;
+	CHECK(f && pack_read_index(f, &e, &n, &fsize) == 0 && n == (size_t)nb + 1);
+	for (size_t i = 0; e && i < n; i++) {
+		struct b3 *b = NULL;
+		for (int k = 0; k < nb; k++)
+			if (!memcmp(bs[k]->e.id.b, e[i].id.b, 16))
+				b = bs[k];
+		CHECKF(chunk_check(f, &e[i], dctx) == 0, "chunk_check of entry %zu", i);
+		if (!b)
+			continue; /* the SFC2 one */
+		struct buf csv = BUF_INIT;
+		buf_adds(&csv, "keep");
+		CHECK(chunk_read_csv(f, &e[i], dctx, &csv) == 0 && csv.len == 4 + b->csv.len &&
+		      !memcmp(csv.data + 4, b->csv.data, b->csv.len));
+		/* entries that lie: refused, the CSV as it was */
+		struct pack_entry x = e[i];
+		x.csv_len--;
+		csv.len = 4;
+		CHECK(chunk_read_csv(f, &x, dctx, &csv) == -EUCLEAN && csv.len == 4);
+		x = e[i];
+		x.ulen++; /* within what the table allows, not what the rows make */
+		CHECK(chunk_check(f, &x, dctx) == -EUCLEAN);
+		buf_release(&csv);
+
+		struct framed_toc t;
+		int rc = framed_read_toc(f, &e[i], &t);
+		CHECKF(rc == 0, "%s: framed_read_toc rc %d", b->name, rc);
+		if (rc)
+			continue;
+		b3_toc(b, &t);
+		size_t bad = 0;
+		for (uint32_t k = 0; k < t.nframes; k++) {
+			uint8_t *u = NULL;
+			size_t len = framed_frame_len(&t, &e[i], k);
+			bad += framed_read_frame(f, &e[i], &t, k, dctx, &u) != 0 || !u ||
+			       memcmp(u, b->csv.data + t.coff[k], len);
+			free(u);
+		}
+		CHECKF(bad == 0, "%s: %zu frames read wrong", b->name, bad);
+		framed_toc_free(&t);
+	}
+	store_file_close(f);
+	b3_forgery(bs[0], dir);
+	free(e);
+	free(path);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* What the writers refuse. */
+static void b3_writers(struct b3 *b)
+{
+	struct buf csv = BUF_INIT, side = BUF_INIT, sz = BUF_INIT, cz = BUF_INIT, cl = BUF_INIT;
+	struct buf out = BUF_INIT;
+	struct framed3_seg s = { 0 };
+
+	/* no CSV: a segment has a row */
+	buf_adds(&side, "x");
+	buf_adds(&sz, "kept");
+	CHECK(framed3_compress_seg(&csv, &side, cctx, &sz, &cz, &cl, &s) == -EUCLEAN);
+	CHECK(sz.len == 4 && cz.len == 0 && cl.len == 0);
+
+	struct framed3_part *p = xmalloc(b->nsegs * sizeof(*p));
+	memcpy(p, b->parts, b->nsegs * sizeof(*p));
+	CHECK(framed3_assemble(p, 0, &b->e.id, &out) == -EINVAL);
+	CHECK(framed3_assemble(p, FRAMED_MAX_FRAMES + 1, &b->e.id, &out) == -EINVAL);
+	struct chunk_id other = b->e.id;
+	other.b[7] ^= 1;
+	CHECK(framed3_assemble(p, b->nsegs, &other, &out) == -EINVAL && out.len == 0);
+	/* a table entry the parser would refuse */
+	static const size_t field[] = { offsetof(struct framed3_seg, nrows),
+					offsetof(struct framed3_seg, typed_len),
+					offsetof(struct framed3_seg, csv_len),
+					offsetof(struct framed3_seg, csv_clen),
+					offsetof(struct framed3_seg, side_clen) };
+	for (size_t f = 0; f < sizeof(field) / sizeof(field[0]); f++) {
+		p[0].s = b->parts[0].s;
+		memset((uint8_t *)&p[0].s + field[f], 0, 4);
+		CHECKF(framed3_assemble(p, b->nsegs, &b->e.id, &out) == -EINVAL, "field %zu", f);
+	}
+	p[0].s = b->parts[0].s;
+	p[0].s.csv_clen++; /* not the sum of its frames */
+	CHECK(framed3_assemble(p, b->nsegs, &b->e.id, &out) == -EINVAL);
+	/* a frame longer than zstd's bound for its content, the sum made right */
+	uint32_t big = (uint32_t)ZSTD_compressBound(p[0].s.csv_len) + 1;
+	p[0].s.csv_clen = big;
+	p[0].clens = &big;
+	CHECK(framed3_assemble(p, b->nsegs, &b->e.id, &out) == -EINVAL);
+	p[0].clens = b->parts[0].clens;
+	p[0].s = b->parts[0].s;
+	CHECK(framed3_assemble(p, b->nsegs, &b->e.id, &out) == 0 && out.len == b->body.len &&
+	      !memcmp(out.data, b->body.data, out.len));
+	free(p);
+	buf_release(&csv);
+	buf_release(&side);
+	buf_release(&sz);
+	buf_release(&cz);
+	buf_release(&cl);
+	buf_release(&out);
+}
+
+static void sfc3(struct tc *sfc2)
+{
+	struct b3 one = { .name = "sfc3-one-segment" }, rows = { .name = "sfc3-row-each" };
+	struct b3 some = { .name = "sfc3-some" }, worow = { .name = "sfc3-without-rowid" };
+	struct b3 big = { .name = "sfc3-long-value" }, small = { .name = "sfc3-small" };
+
+	chunk_rowid(&one.typed, 900);
+	b3_build_every(&one, 900);
+	chunk_rowid(&rows.typed, 300);
+	b3_build_every(&rows, 1);
+	chunk_rowid(&some.typed, 900);
+	{
+		static const size_t cut[] = { 0, 1, 2, 77, 78, 400, 899 };
+		b3_build(&some, cut, sizeof(cut) / sizeof(cut[0]));
+	}
+	chunk_without_rowid(&worow.typed, 700);
+	b3_build_every(&worow, 64);
+	/* a row of 1.5 MiB: its segment has two CSV frames, the last shorter */
+	chunk_long_text(&big.typed, 40, 20, (3u << 20) / 2);
+	{
+		static const size_t cut[] = { 0, 19, 20, 21 };
+		b3_build(&big, cut, 4);
+		CHECK(big.segs[1].csv_len < FRAMED3_FRAME && big.segs[2].csv_len > FRAMED3_FRAME &&
+		      big.segs[2].csv_len < 2 * FRAMED3_FRAME && big.segs[2].nrows == 1);
+		CHECK(get_u32le(big.body.data + 8) == 5);
+	}
+	chunk_rowid(&small.typed, 24);
+	{
+		static const size_t cut[] = { 0, 5, 6, 17 };
+		b3_build(&small, cut, 4);
+	}
+	CHECK(one.nsegs == 1 && rows.nsegs == 300 && some.nsegs == 7 && worow.nsegs == 11);
+
+	struct b3 *all[] = { &one, &rows, &some, &worow, &big, &small };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		b3_check(all[i]);
+	/* built again: the same bytes */
+	{
+		struct b3 again = { .name = "sfc3-some-again" };
+		static const size_t cut[] = { 0, 1, 2, 77, 78, 400, 899 };
+		chunk_rowid(&again.typed, 900);
+		b3_build(&again, cut, sizeof(cut) / sizeof(cut[0]));
+		CHECK(again.body.len == some.body.len &&
+		      !memcmp(again.body.data, some.body.data, some.body.len));
+		b3_free(&again);
+	}
+	/* a 1-row segment of the SFC2 body's chunk: the chunk id differs, SFC2's is the rows' */
+	CHECK(memcmp(one.e.id.b, sfc2->e.id.b, 16) != 0);
+
+	b3_damage(&small, 1);
+	b3_damage(&some, 5);
+	b3_damage(&big, 997);
+	b3_shapes();
+	b3_writers(&some);
+	struct b3 *packed[] = { &some, &big, &rows };
+	b3_pack(packed, 3, sfc2);
+	/* framed_is: both magics */
+	CHECK(framed_is((const uint8_t *)"SFC3", 4) && !framed_is((const uint8_t *)"SFC4", 4));
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		b3_free(all[i]);
+}
+
 int main(void)
 {
 	cctx = ZSTD_createCCtx();
@@ -1576,6 +2474,7 @@ int main(void)
 	struct tc *framed[] = { &rowid, &worow, &exact, &big };
 	pack_roundtrip(&small, framed, 4);
 	forgery(&rowid);
+	sfc3(&rowid);
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		tc_free(all[i]);

@@ -89,11 +89,11 @@ static void config(void)
 	CHECK(parse_with("id", "id = 0123456789abcdef0123456789abcdeg") == -EUCLEAN);
 	CHECK(parse_with("id", "id = 0123456789abcdef0123456789abcdef0") == -EUCLEAN);
 	memset(&r, 0, sizeof(r));
-	CHECK(parse_with("version", "version = 4") == -EPROTONOSUPPORT);
+	CHECK(parse_with("version", "version = 5") == -EPROTONOSUPPORT);
 	{
-		const char *v3 = "strata-repository\nversion = 4\nid = 0123456789abcdef0123456789abcdef\n";
+		const char *v5 = "strata-repository\nversion = 5\nid = 0123456789abcdef0123456789abcdef\n";
 		memset(&r, 0, sizeof(r));
-		CHECK(repo_parse_config(&r, v3, strlen(v3)) == -EPROTONOSUPPORT && r.version == 4);
+		CHECK(repo_parse_config(&r, v5, strlen(v5)) == -EPROTONOSUPPORT && r.version == 5);
 	}
 	/* format 1 (no frame_size) is read, with the default frame size */
 	memset(&r, 0, sizeof(r));
@@ -101,7 +101,8 @@ static void config(void)
 	      r.frame_size == FRAMED_DEFAULT_FRAME);
 	CHECK(parse_with("frame_size", "frame_size = 65536") == 0);
 	CHECK(parse_with("frame_size", "frame_size = x") == -EUCLEAN);
-	CHECK(parse_with("frame_size", "frame_size = 4095") == -EUCLEAN);
+	CHECK(parse_with("frame_size", "frame_size = 256") == 0); /* format 4: a segment's average */
+	CHECK(parse_with("frame_size", "frame_size = 255") == -EUCLEAN);
 	CHECK(parse_with("frame_size", "frame_size = 2097152") == -EUCLEAN);
 	CHECK(parse_with("version", "version = 0") == -EPROTONOSUPPORT);
 	CHECK(parse_with("version", "version = -1") == -EUCLEAN);
@@ -167,7 +168,7 @@ static void init_open(void)
 
 	CHECK(repo_open(&r, path) == 0);
 	CHECK(strlen(r.id) == 32 && r.version == REPO_FORMAT_VERSION &&
-	      r.frame_size == FRAMED_DEFAULT_FRAME);
+	      r.frame_size == 32768 && r.frame_size == repo_default_segment(r.chunk.avg));
 	CHECK(r.store && r.catalog);
 	struct stat st;
 	static const char *const layout[] = { "packs", "generations", "tmp" };
@@ -229,12 +230,12 @@ static void init_open(void)
 	CHECK(repo_open(&r, cfgp) == -ENOTDIR);
 	CHECK(repo_open(&r, other) == -EUCLEAN);
 	char *v2 = xasprintf("%s/config", empty);
-	const char *txt = "strata-repository\nversion = 4\nid = 0123456789abcdef0123456789abcdef\n";
+	const char *txt = "strata-repository\nversion = 5\nid = 0123456789abcdef0123456789abcdef\n";
 	unlink(v2);
 	fd = open(v2, O_CREAT | O_WRONLY, 0644);
 	CHECK(write_all(fd, txt, strlen(txt)) == 0);
 	close(fd);
-	CHECK(repo_open(&r, empty) == -EPROTONOSUPPORT && r.version == 4);
+	CHECK(repo_open(&r, empty) == -EPROTONOSUPPORT && r.version == 5);
 	/* a config symlink is not followed */
 	unlink(v2);
 	CHECK(symlink(cfgp, v2) == 0);
