@@ -222,6 +222,8 @@ struct worker_bufs {
 	struct buf csv, side, body;
 	struct buf side_z, csv_z, clens; /* compressed segments, in order */
 	struct buf taken;                /* taken segments' bytes, copied from their packs */
+	ZSTD_DCtx *dctx;                 /* ... and checked (check_copied) */
+	struct buf check;
 };
 
 static void seg_release(struct seg *g)
@@ -244,6 +246,27 @@ static void seg_entry(const struct seg *g, struct framed3_seg *e)
 	e->typed_len = (uint32_t)g->len;
 	e->csv_len = g->csv_len;
 	memcpy(e->id, g->id, 16);
+}
+
+/*
+ * A taken segment's frames, as read from the earlier body, decompress to
+ * their sizes under their checksums: damage there (bit rot verify has not
+ * seen yet) is not copied into a new chunk.  -EBADMSG when it is damaged.
+ */
+static int check_copied(struct worker_bufs *wb, const struct framed3_part *p, const uint8_t *side_z,
+			const uint8_t *csv_z)
+{
+	uint32_t nf = (p->s.csv_len + FRAMED3_FRAME - 1) / FRAMED3_FRAME, left = p->s.csv_len;
+	size_t most = p->s.side_ulen > FRAMED3_FRAME ? p->s.side_ulen : FRAMED3_FRAME;
+	buf_grow(&wb->check, most);
+	int rc = framed_decode(side_z, p->s.side_clen, p->s.side_ulen, wb->dctx, wb->check.data);
+	for (uint32_t k = 0; k < nf && !rc; k++) {
+		uint32_t len = left < FRAMED3_FRAME ? left : FRAMED3_FRAME;
+		rc = framed_decode(csv_z, p->clens[k], len, wb->dctx, wb->check.data);
+		csv_z += p->clens[k];
+		left -= len;
+	}
+	return rc ? -EBADMSG : 0;
 }
 
 /*
@@ -285,11 +308,12 @@ static int build_body(struct backup *b, struct job *j, struct worker_bufs *wb)
 			if (!rc)
 				rc = store_pread(g->src.f, wb->taken.data + at + sn, cn, g->src.csv_off);
 			wb->taken.len += sn + cn;
-			for (size_t k = i, so = at, co = at + sn; k < e; k++) {
+			for (size_t k = i, so = at, co = at + sn; k < e && !rc; k++) {
 				parts[k].s = j->segs[k].src.s;
 				parts[k].clens = j->segs[k].src.clens;
 				soff[k] = so;
 				coff[k] = co;
+				rc = check_copied(wb, &parts[k], wb->taken.data + so, wb->taken.data + co);
 				so += parts[k].s.side_clen;
 				co += parts[k].s.csv_clen;
 			}
@@ -451,7 +475,8 @@ static int process_job(struct backup *b, struct job *j, struct worker_bufs *wb)
 static void *worker_main(void *arg)
 {
 	struct backup *b = arg;
-	struct worker_bufs wb = { .cctx = ZSTD_createCCtx(), .cctx_small = ZSTD_createCCtx() };
+	struct worker_bufs wb = { .cctx = ZSTD_createCCtx(), .cctx_small = ZSTD_createCCtx(),
+				  .dctx = ZSTD_createDCtx() };
 
 	/* framed bodies: every frame carries zstd's checksum (strata/frames.h) */
 	ZSTD_CCtx_setParameter(wb.cctx, ZSTD_c_compressionLevel, b->zstd_level);
@@ -504,9 +529,10 @@ static void *worker_main(void *arg)
 	}
 	pthread_mutex_unlock(&b->q_mu);
 	struct buf *scratch[] = { &wb.csv, &wb.side, &wb.body, &wb.side_z, &wb.csv_z, &wb.clens,
-				  &wb.taken };
+				  &wb.taken, &wb.check };
 	for (size_t i = 0; i < sizeof(scratch) / sizeof(*scratch); i++)
 		buf_release(scratch[i]);
+	ZSTD_freeDCtx(wb.dctx);
 	ZSTD_freeCCtx(wb.cctx);
 	ZSTD_freeCCtx(wb.cctx_small);
 	return NULL;
@@ -3238,7 +3264,10 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	if (rc) {
 		set_err(err, "cannot store the chunks of '%s': %s", o->source,
 			rc == -ENOSPC ? "no space left on the repository's device; free space and retry" :
-			rc == -EFBIG ? "a row is larger than 2 GiB" : strerror(-rc));
+			rc == -EFBIG ? "a row is larger than 2 GiB" :
+			rc == -EBADMSG ? "a part of an earlier chunk it reuses is damaged in its pack; run "
+					 "'strata verify --read-data' (which records it), then back up again" :
+			strerror(-rc));
 		goto out;
 	}
 	apply_jobs(&b);
