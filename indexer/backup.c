@@ -932,6 +932,18 @@ static int close_chunk(struct backup *b, struct manifest_table *t, size_t *cap, 
 
 static const char *source_problem(int rc);
 
+/* What a worker's error (storing a chunk) means, as the backup's error. */
+static void worker_failed(char **err, const char *source, int rc)
+{
+	set_err(err, "cannot store the chunks of '%s': %s", source,
+		rc == -ENOSPC ? "no space left on the repository's device; free space and retry" :
+		rc == -ELOOP || rc == -EUCLEAN ? "a directory under its packs/ is a symbolic link or not a directory; make it a plain directory" :
+		rc == -EFBIG ? "a row is larger than 2 GiB" :
+		rc == -EBADMSG ? "a part of an earlier chunk it reuses is damaged in its pack; run "
+				 "'strata verify --read-data' (which records it), then back up again" :
+		strerror(-rc));
+}
+
 /* An SQLite failure: remember SQLite's own message for the error line. */
 static int sq_fail(sqlite3 *db, int rc, char **msg)
 {
@@ -1097,6 +1109,39 @@ static void incr_setup(struct backup *b, const struct manifest_table *t, char **
 	}
 }
 
+/* Where the scan is (leaf li, cell ci) and the digest of that leaf; nonzero when it cannot say. */
+static int scan_at(struct sqlpage_scan *s, size_t *li, uint32_t *ci, uint8_t first[16])
+{
+	return sqlpage_scan_pos(s, li, ci) != 1 || sqlpage_leaves_hash(s, *li, 1, first);
+}
+
+/*
+ * Whether the leaves from li (whose digest is first) are still those of a
+ * record of nleaves leaves (and the one after, with next) hashing to span,
+ * whose last row is cell end_cell of its last leaf; *end_li is that leaf,
+ * *last_cell whether end_cell is its last cell.
+ */
+static bool leaves_same(struct sqlpage_scan *s, size_t li, const uint8_t first[16], uint32_t nleaves,
+			bool next, uint32_t end_cell, const uint8_t span[16], size_t *end_li,
+			bool *last_cell)
+{
+	size_t nspan = (size_t)nleaves + next;
+	uint32_t lastn;
+	uint8_t h[16];
+
+	if (nspan > s->nleaves - li)
+		return false;
+	*end_li = li + nleaves - 1;
+	if (sqlpage_leaf_cells(s, *end_li, &lastn) || end_cell >= lastn)
+		return false;
+	*last_cell = end_cell + 1 == lastn;
+	if (nspan == 1)
+		memcpy(h, first, 16);
+	else if (sqlpage_leaves_hash(s, li, nspan, h))
+		return false;
+	return !memcmp(h, span, 16);
+}
+
 /*
  * At a chunk boundary (the chunker starts afresh at the next row): when the
  * parent had a chunk starting at this row whose leaves are byte for byte
@@ -1108,30 +1153,22 @@ static void incr_setup(struct backup *b, const struct manifest_table *t, char **
 static int take_unread(struct backup *b, struct sqlpage_scan *s, struct incr *inc,
 		       struct manifest_table *t, size_t *cap, struct buf *last, uint64_t *nrows)
 {
-	size_t li;
-	uint32_t ci, lastn;
-	uint8_t first[16], span[16];
+	size_t li, end_li;
+	uint32_t ci;
+	uint8_t first[16];
+	bool last_cell;
 
-	if (sqlpage_scan_pos(s, &li, &ci) != 1 || sqlpage_leaves_hash(s, li, 1, first))
+	if (scan_at(s, &li, &ci, first))
 		return 0;
 	const struct pagemap_chunk *pc = pagemap_find(inc->pt, first, ci);
-	size_t nspan = pc ? pc->nleaves + (pc->end == PAGEMAP_END_BEFORE_NEXT) : 0;
-	if (!pc || pc->k >= inc->mt->nchunks || nspan > s->nleaves - li)
-		return 0;
-	size_t end_li = li + pc->nleaves - 1;
-	if (sqlpage_leaf_cells(s, end_li, &lastn) || pc->end_cell >= lastn)
+	if (!pc || pc->k >= inc->mt->nchunks ||
+	    !leaves_same(s, li, first, pc->nleaves, pc->end == PAGEMAP_END_BEFORE_NEXT, pc->end_cell,
+			 pc->span, &end_li, &last_cell))
 		return 0;
 	/* where the chunk ended must still be so: the table's end, or the next row's place */
-	bool last_cell = pc->end_cell + 1 == lastn;
 	if ((pc->end == PAGEMAP_END_TABLE && (end_li + 1 != s->nleaves || !last_cell)) ||
 	    (pc->end == PAGEMAP_END_BEFORE && last_cell) ||
 	    (pc->end == PAGEMAP_END_BEFORE_NEXT && !last_cell))
-		return 0;
-	if (nspan == 1)
-		memcpy(span, first, 16);
-	else if (sqlpage_leaves_hash(s, li, nspan, span))
-		return 0;
-	if (memcmp(span, pc->span, 16))
 		return 0;
 	const struct manifest_chunk *pmc = &inc->mt->chunks[pc->k];
 	if (*nrows && key_compare(last->data, last->len, pmc->first_key, pmc->first_len) >= 0)
@@ -1264,34 +1301,26 @@ static int take_seg(struct backup *b, struct sqlpage_scan *s, struct incr *inc, 
 		    struct manifest_table *t, size_t *cap, struct buf *last, uint64_t *nrows)
 {
 	const struct chunker_params *cp = &b->repo->chunk;
-	size_t li;
-	uint32_t ci, lastn;
-	uint8_t first[16], span[16];
+	size_t li, end_li;
+	uint32_t ci;
+	uint8_t first[16];
+	bool last_cell;
 	struct seg_src src;
 
-	if (!inc->pt->nsegs || sqlpage_scan_pos(s, &li, &ci) != 1 ||
-	    sqlpage_leaves_hash(s, li, 1, first))
+	if (!inc->pt->nsegs || scan_at(s, &li, &ci, first))
 		return 0;
 	const struct pagemap_seg *g = pagemap_find_seg(inc->pt, first, ci);
-	if (!g || g->k >= inc->mt->nchunks || g->nleaves > s->nleaves - li)
-		return 0;
-	size_t end_li = li + g->nleaves - 1;
-	if (sqlpage_leaf_cells(s, end_li, &lastn) || g->end_cell >= lastn)
+	if (!g || g->k >= inc->mt->nchunks ||
+	    !leaves_same(s, li, first, g->nleaves, false, g->end_cell, g->span, &end_li, &last_cell))
 		return 0;
 	bool at_end = g->end == PAGEMAP_END_TABLE;
-	if (at_end && (end_li + 1 != s->nleaves || g->end_cell + 1 != lastn))
+	if (at_end && (end_li + 1 != s->nleaves || !last_cell))
 		return 0;
 	/* no cut inside it, and the chunk's cut after it (if any) where the segment ended */
 	if ((g->fire_end && bd->ccur + g->fire_end >= cp->min) || bd->ccur + g->typed_len >= cp->max)
 		return 0;
 	bool cut = !at_end && (g->flags & PAGEMAP_SEG_LAST_FIRES) && bd->ccur + g->typed_len >= cp->min;
 	if (!at_end && !cut && !(g->flags & PAGEMAP_SEG_OWN))
-		return 0;
-	if (g->nleaves == 1)
-		memcpy(span, first, 16);
-	else if (sqlpage_leaves_hash(s, li, g->nleaves, span))
-		return 0;
-	if (memcmp(span, g->span, 16))
 		return 0;
 	if (*nrows && key_compare(last->data, last->len, g->first_key, g->first_len) >= 0)
 		return 0; /* read it: the rows before are out of order, and the reader decides */
@@ -3236,10 +3265,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 			/* a worker failed to store a chunk: a repository problem, not a source one */
 			free(*err);
 			*err = NULL;
-			set_err(err, "cannot write a pack into '%s': %s", r.path,
-				rc == -ENOSPC ? "no space left on device; free space and retry" :
-				rc == -ELOOP || rc == -EUCLEAN ? "a directory under its packs/ is a symbolic link or not a directory; make it a plain directory" :
-				rc == -EFBIG ? "a row is larger than 2 GiB" : strerror(-rc));
+			worker_failed(err, o->source, rc);
 			goto out;
 		}
 		if (rc) {
@@ -3262,12 +3288,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	rc = pool_finish(&b);
 	if (rc) {
-		set_err(err, "cannot store the chunks of '%s': %s", o->source,
-			rc == -ENOSPC ? "no space left on the repository's device; free space and retry" :
-			rc == -EFBIG ? "a row is larger than 2 GiB" :
-			rc == -EBADMSG ? "a part of an earlier chunk it reuses is damaged in its pack; run "
-					 "'strata verify --read-data' (which records it), then back up again" :
-			strerror(-rc));
+		worker_failed(err, o->source, rc);
 		goto out;
 	}
 	apply_jobs(&b);
