@@ -92,7 +92,8 @@ static int cmp_seg_at(const void *a, const void *b, void *arg)
 static uint8_t *dup_raw(const uint8_t *p, size_t n)
 {
 	uint8_t *d = xmalloc(n ? n : 1);
-	memcpy(d, p, n);
+	if (n) /* p may be NULL then */
+		memcpy(d, p, n);
 	return d;
 }
 
@@ -171,8 +172,8 @@ int pagemap_decode(const uint8_t *p, size_t n, struct pagemap *pm)
 	    get_u64le(p + n - 8) != XXH3_64bits(p, n - 8))
 		return -EUCLEAN;
 	rd_init(&r, p + 5, n - 13);
-	/* a table takes at least 19 bytes, a chunk at least 37 and its classes */
-	if (rd_count(&r, rd_left(&r) / 19, &v))
+	/* a table takes at least 20 bytes, a chunk at least 37 and its classes */
+	if (rd_count(&r, rd_left(&r) / 20, &v))
 		return -EUCLEAN;
 	pm->tables = xcalloc(v ? v : 1, sizeof(*pm->tables));
 	for (uint64_t i = 0; i < v; i++) {
@@ -263,8 +264,7 @@ void pagemap_add(struct pagemap_table *t, const struct pagemap_chunk *c)
 		t->chunks = xrealloc(t->chunks, (t->nchunks ? t->nchunks * 2 : 1) * sizeof(*t->chunks));
 	struct pagemap_chunk *d = &t->chunks[t->nchunks++];
 	*d = *c;
-	d->classes = xmalloc(t->ncols ? t->ncols : 1);
-	memcpy(d->classes, c->classes, t->ncols);
+	d->classes = dup_raw(c->classes, t->ncols);
 }
 
 const struct pagemap_table *pagemap_table(const struct pagemap *pm, const char *name)

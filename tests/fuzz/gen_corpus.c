@@ -1159,6 +1159,41 @@ static void pm_chunk(struct pagemap_table *t, uint32_t k, unsigned first, unsign
 	pagemap_add(t, &c);
 }
 
+/*
+ * fuzz_pagemap: segment si of chunk k, starting at cell start of the leaf
+ * made from seed first, with keys of flen and llen bytes; its other fields
+ * valid and made from (k, si).
+ */
+static void pm_seg(struct pagemap_table *t, uint32_t k, uint32_t si, unsigned first, uint32_t start,
+		   uint32_t flen, uint32_t llen)
+{
+	uint8_t classes[8], fk[400], lk[400];
+	struct pagemap_seg g = { .k = k, .si = si, .start_cell = start, .nleaves = 1 + (k + si) % 3,
+				 .first_key = fk, .first_len = flen, .last_key = lk,
+				 .last_len = llen, .classes = classes };
+	for (int i = 0; i < 16; i++) {
+		g.first[i] = (uint8_t)(first * 37 + (unsigned)i * 11);
+		g.span[i] = (uint8_t)((k * 7 + si) * 53 + (unsigned)i * 5 + 3);
+		g.id[i] = (uint8_t)((k * 13 + si) * 17 + (unsigned)i * 3 + 9);
+	}
+	g.end_cell = g.nleaves == 1 ? start + si % 4 : (k + si) % 9;
+	g.end = si % 2 ? PAGEMAP_END_TABLE : PAGEMAP_END_CUT;
+	g.flags = (uint8_t)((k + si) % 4);
+	g.nrows = 1 + (k * 5 + si) % 90;
+	g.typed_len = g.nrows * 37 + si;
+	g.csv_len = g.typed_len + g.nrows * 3;
+	g.fire_end = (k + si) % 3 ? g.typed_len - 1 - (k % 5) : 0;
+	g.jsonl_len = (uint64_t)g.typed_len * 3 + si;
+	g.sql_len = ((uint64_t)k << 35) + g.typed_len * 4;
+	for (unsigned i = 0; i < sizeof(fk); i++) {
+		fk[i] = (uint8_t)(k * 11 + si * 3 + i);
+		lk[i] = (uint8_t)(k * 19 + si * 7 + i * 5 + 1);
+	}
+	for (int i = 0; i < 8; i++)
+		classes[i] = (uint8_t)(1u << (k + si + (uint32_t)i) % 5);
+	pagemap_add_seg(t, &g);
+}
+
 static void put_pagemap(const char *name, struct pagemap *pm)
 {
 	struct buf b = BUF_INIT;
@@ -1169,11 +1204,15 @@ static void put_pagemap(const char *name, struct pagemap *pm)
 }
 
 /*
- * fuzz_pagemap: page maps as backups write them - none, one table with
- * every end kind and two chunks on one leaf, tables without columns or
- * chunks, one leaf and cell in two tables, many chunks with multi-byte
- * varints, and a name twice (which the decoder takes); and, checksummed
- * right, two things it refuses: two chunks at one start, an end kind 0.
+ * fuzz_pagemap: page maps (version 2) as backups write them - none, one
+ * table with every end kind, two chunks on one leaf and 0 to 3 segments a
+ * chunk (one where its chunk starts, some of chunks without a record),
+ * tables without columns, chunks or segments, one leaf and cell in two
+ * tables, many chunks and segments with multi-byte varints and keys of
+ * hundreds of bytes; and, checksummed right, things the decoder refuses:
+ * a name twice, two chunks at one start, an end kind 0, two segments at
+ * one start (in two chunks), segments out of (k, si) order, a segment's
+ * fire_end at its typed_len, and a version 1 map (no segment counts).
  */
 static void pagemap_corpus(void)
 {
@@ -1189,25 +1228,45 @@ static void pagemap_corpus(void)
 	pm_chunk(t, 0, 1, 10, 0, 1, 6, PAGEMAP_END_BEFORE);
 	pm_chunk(t, 1, 1, 20, 7, 2, 3, PAGEMAP_END_BEFORE_NEXT); /* chunk 0's leaf */
 	pm_chunk(t, 3, 4, 40, 41, 3, 12, PAGEMAP_END_TABLE);
+	pm_seg(t, 0, 0, 1, 0, 6, 6); /* where chunk 0 starts */
+	pm_seg(t, 0, 1, 1, 3, 6, 6);
+	pm_seg(t, 2, 0, 3, 7, 0, 9); /* an empty first key */
+	pm_seg(t, 2, 1, 3, 20, 9, 0);
+	pm_seg(t, 2, 2, 5, 1, 9, 9);
+	pm_seg(t, 4, 0, 6, 2, 5, 5); /* chunk 4: no chunk record */
 	put_pagemap("one-table", &pm);
 
 	t = pagemap_add_table(&pm, "empty", ident, 0);
 	t = pagemap_add_table(&pm, "no columns", ident, 0);
 	pm_chunk(t, 0, 9, 90, 0, 1, 0, PAGEMAP_END_TABLE);
+	pm_seg(t, 0, 0, 9, 0, 3, 3);
 	put_pagemap("no-columns", &pm);
 
 	t = pagemap_add_table(&pm, "a", ident, 2);
 	pm_chunk(t, 0, 5, 50, 2, 1, 2, PAGEMAP_END_CUT);
+	pm_seg(t, 0, 0, 5, 2, 4, 4);
 	memset(ident, 0x22, sizeof(ident));
 	t = pagemap_add_table(&pm, "order items/2024", ident, 2);
 	pm_chunk(t, 0, 5, 51, 2, 4, 0, PAGEMAP_END_CUT); /* "a"'s leaf and cell */
 	pm_chunk(t, 1, 6, 60, 1, 1, 1, PAGEMAP_END_TABLE);
+	pm_seg(t, 0, 0, 5, 2, 4, 4); /* "a"'s segment's leaf and cell */
+	pm_seg(t, 1, 0, 6, 1, 4, 4);
 	put_pagemap("one-leaf-two-tables", &pm);
+
+	t = pagemap_add_table(&pm, "segments only", ident, 1);
+	pm_seg(t, 3, 0, 70, 0, 2, 2);
+	pm_seg(t, 3, 5, 70, 9, 2, 2);
+	pm_seg(t, 200, 0, 71, 300, 2, 2);
+	put_pagemap("segments-only", &pm);
 
 	t = pagemap_add_table(&pm, "many", ident, 8);
 	for (uint32_t i = 0; i < 40; i++)
 		pm_chunk(t, i * 1000, 100 + i / 3, 200 + i, (i % 3) * 150, 1 + i % 4, 300 + i,
 			 (uint8_t)(PAGEMAP_END_CUT + i % 4));
+	for (uint32_t i = 0; i < 40; i++)
+		for (uint32_t j = 0; j < i % 4; j++)
+			pm_seg(t, i * 1000, j * 70, 100 + i / 3, (i % 3) * 150 + j * 40,
+			       (i * 37 + j) % 400, (i * 53 + j * 7) % 400);
 	put_pagemap("many-chunks", &pm);
 
 	t = pagemap_add_table(&pm, "t", ident, 1);
@@ -1224,6 +1283,48 @@ static void pagemap_corpus(void)
 	t = pagemap_add_table(&pm, "t", ident, 2);
 	pm_chunk(t, 0, 1, 10, 3, 1, 9, 0);
 	put_pagemap("refused-end-0", &pm);
+
+	t = pagemap_add_table(&pm, "t", ident, 2);
+	pm_seg(t, 0, 0, 1, 3, 4, 4);
+	pm_seg(t, 0, 1, 2, 0, 4, 4);
+	pm_seg(t, 5, 0, 1, 3, 4, 4); /* segment (0, 0)'s start, in another chunk */
+	put_pagemap("refused-seg-same-start", &pm);
+
+	t = pagemap_add_table(&pm, "t", ident, 2);
+	pm_seg(t, 1, 2, 1, 3, 4, 4);
+	pm_seg(t, 1, 1, 2, 3, 4, 4); /* si going down */
+	put_pagemap("refused-seg-order", &pm);
+
+	t = pagemap_add_table(&pm, "t", ident, 2);
+	pm_seg(t, 1, 1, 1, 3, 4, 4);
+	pm_seg(t, 1, 2, 2, 3, 4, 4);
+	t->segs[1].fire_end = t->segs[1].typed_len;
+	put_pagemap("refused-seg-fire-end", &pm);
+
+	/* a version 1 map: no segment count after a table's chunks */
+	{
+		struct buf b = BUF_INIT;
+		uint8_t z[16];
+		memset(z, 0x33, sizeof(z));
+		buf_add(&b, "STPM", 4);
+		buf_addc(&b, 1);
+		buf_add_varint(&b, 1);
+		buf_add_bytes(&b, "t", 1);
+		buf_add(&b, z, 16);
+		buf_add_varint(&b, 1); /* ncols */
+		buf_add_varint(&b, 1); /* nchunks */
+		buf_add_varint(&b, 0); /* k */
+		buf_add(&b, z, 16);
+		buf_add(&b, z, 16);
+		buf_add_varint(&b, 0);
+		buf_add_varint(&b, 1);
+		buf_add_varint(&b, 5);
+		buf_addc(&b, PAGEMAP_END_CUT);
+		buf_addc(&b, 1); /* classes */
+		buf_add_u64le(&b, XXH3_64bits(b.data, b.len));
+		put("pagemap", "refused-version-1", b.data, b.len);
+		buf_release(&b);
+	}
 }
 
 static void pack_and_manifest_corpus(void)
