@@ -222,8 +222,6 @@ struct worker_bufs {
 	struct buf csv, side, body;
 	struct buf side_z, csv_z, clens; /* compressed segments, in order */
 	struct buf taken;                /* taken segments' bytes, copied from their packs */
-	ZSTD_DCtx *dctx;                 /* ... and checked (check_copied) */
-	struct buf check;
 };
 
 static void seg_release(struct seg *g)
@@ -249,29 +247,11 @@ static void seg_entry(const struct seg *g, struct framed3_seg *e)
 }
 
 /*
- * A taken segment's frames, as read from the earlier body, decompress to
- * their sizes under their checksums: damage there (bit rot verify has not
- * seen yet) is not copied into a new chunk.  -EBADMSG when it is damaged.
- */
-static int check_copied(struct worker_bufs *wb, const struct framed3_part *p, const uint8_t *side_z,
-			const uint8_t *csv_z)
-{
-	uint32_t nf = (p->s.csv_len + FRAMED3_FRAME - 1) / FRAMED3_FRAME, left = p->s.csv_len;
-	size_t most = p->s.side_ulen > FRAMED3_FRAME ? p->s.side_ulen : FRAMED3_FRAME;
-	buf_grow(&wb->check, most);
-	int rc = framed_decode(side_z, p->s.side_clen, p->s.side_ulen, wb->dctx, wb->check.data);
-	for (uint32_t k = 0; k < nf && !rc; k++) {
-		uint32_t len = left < FRAMED3_FRAME ? left : FRAMED3_FRAME;
-		rc = framed_decode(csv_z, p->clens[k], len, wb->dctx, wb->check.data);
-		csv_z += p->clens[k];
-		left -= len;
-	}
-	return rc ? -EBADMSG : 0;
-}
-
-/*
  * Compress the new segments and copy the taken ones' bytes out of their
  * packs, then assemble the body (strata/frames.h, SFC3) into wb->body.
+ * framed3_assemble checks each segment's bytes against its zsum, so damage
+ * in an earlier body that verify has not seen yet is not copied into a new
+ * chunk: -EBADMSG, and the backup says to run verify (worker_failed).
  */
 static int build_body(struct backup *b, struct job *j, struct worker_bufs *wb)
 {
@@ -308,12 +288,11 @@ static int build_body(struct backup *b, struct job *j, struct worker_bufs *wb)
 			if (!rc)
 				rc = store_pread(g->src.f, wb->taken.data + at + sn, cn, g->src.csv_off);
 			wb->taken.len += sn + cn;
-			for (size_t k = i, so = at, co = at + sn; k < e && !rc; k++) {
+			for (size_t k = i, so = at, co = at + sn; k < e; k++) {
 				parts[k].s = j->segs[k].src.s;
 				parts[k].clens = j->segs[k].src.clens;
 				soff[k] = so;
 				coff[k] = co;
-				rc = check_copied(wb, &parts[k], wb->taken.data + so, wb->taken.data + co);
 				so += parts[k].s.side_clen;
 				co += parts[k].s.csv_clen;
 			}
@@ -475,8 +454,7 @@ static int process_job(struct backup *b, struct job *j, struct worker_bufs *wb)
 static void *worker_main(void *arg)
 {
 	struct backup *b = arg;
-	struct worker_bufs wb = { .cctx = ZSTD_createCCtx(), .cctx_small = ZSTD_createCCtx(),
-				  .dctx = ZSTD_createDCtx() };
+	struct worker_bufs wb = { .cctx = ZSTD_createCCtx(), .cctx_small = ZSTD_createCCtx() };
 
 	/* framed bodies: every frame carries zstd's checksum (strata/frames.h) */
 	ZSTD_CCtx_setParameter(wb.cctx, ZSTD_c_compressionLevel, b->zstd_level);
@@ -529,10 +507,9 @@ static void *worker_main(void *arg)
 	}
 	pthread_mutex_unlock(&b->q_mu);
 	struct buf *scratch[] = { &wb.csv, &wb.side, &wb.body, &wb.side_z, &wb.csv_z, &wb.clens,
-				  &wb.taken, &wb.check };
+				  &wb.taken };
 	for (size_t i = 0; i < sizeof(scratch) / sizeof(*scratch); i++)
 		buf_release(scratch[i]);
-	ZSTD_freeDCtx(wb.dctx);
 	ZSTD_freeCCtx(wb.cctx);
 	ZSTD_freeCCtx(wb.cctx_small);
 	return NULL;

@@ -181,6 +181,21 @@ void framed3_chunk_id(const struct framed3_seg *segs, uint32_t n, struct chunk_i
 	ids_id((const uint8_t *)segs + offsetof(struct framed3_seg, id), sizeof(*segs), n, out);
 }
 
+/* A segment's zsum: xxh3-64 of its side frame followed by its CSV frames. */
+static uint64_t seg_zsum(const uint8_t *side_z, size_t side_clen, const uint8_t *csv_z,
+			 size_t csv_clen)
+{
+	XXH3_state_t *st = XXH3_createState();
+	if (!st)
+		abort(); /* as xmalloc does */
+	XXH3_64bits_reset(st);
+	XXH3_64bits_update(st, side_z, side_clen);
+	XXH3_64bits_update(st, csv_z, csv_clen);
+	uint64_t h = XXH3_64bits_digest(st);
+	XXH3_freeState(st);
+	return h;
+}
+
 int framed3_compress_seg(const struct buf *csv, const struct buf *side, ZSTD_CCtx *cctx,
 			 struct buf *side_z, struct buf *csv_z, struct buf *clens,
 			 struct framed3_seg *s)
@@ -217,6 +232,7 @@ int framed3_compress_seg(const struct buf *csv, const struct buf *side, ZSTD_CCt
 	s->csv_clen = (uint32_t)sum;
 	s->side_ulen = (uint32_t)side->len;
 	s->side_clen = side_clen;
+	s->zsum = seg_zsum(side_z->data + side0, side_clen, csv_z->data + csv0, (size_t)sum);
 	return 0;
 }
 
@@ -229,7 +245,8 @@ static void seg_put(uint8_t *p, const struct framed3_seg *g)
 	put_u32le(p + 12, g->csv_clen);
 	put_u32le(p + 16, g->side_ulen);
 	put_u32le(p + 20, g->side_clen);
-	memcpy(p + 24, g->id, 16);
+	put_u64le(p + 24, g->zsum);
+	memcpy(p + 32, g->id, 16);
 }
 
 static void seg_get(const uint8_t *p, struct framed3_seg *g)
@@ -240,8 +257,10 @@ static void seg_get(const uint8_t *p, struct framed3_seg *g)
 	g->csv_clen = get_u32le(p + 12);
 	g->side_ulen = get_u32le(p + 16);
 	g->side_clen = get_u32le(p + 20);
-	memcpy(g->id, p + 24, 16);
+	g->zsum = get_u64le(p + 24);
+	memcpy(g->id, p + 32, 16);
 }
+
 
 /* Bytes of an SFC3 body's header and tables. */
 static uint64_t v3_hlen(uint32_t nsegs, uint32_t nframes)
@@ -270,6 +289,8 @@ int framed3_assemble(const struct framed3_part *p, uint32_t n, const struct chun
 		}
 		if (sum != g->csv_clen)
 			return -EINVAL;
+		if (seg_zsum(p[i].side_z, g->side_clen, p[i].csv_z, g->csv_clen) != g->zsum)
+			return -EBADMSG;
 		nframes += seg_nframes(g->csv_len);
 		zlen += (uint64_t)g->side_clen + g->csv_clen;
 	}
@@ -292,7 +313,7 @@ int framed3_assemble(const struct framed3_part *p, uint32_t n, const struct chun
 			put_u32le(clens, p[i].clens[j]);
 	}
 	/* from the table as written: the body names the chunk its segments make */
-	ids_id(segs + 24, FRAMED3_SEG_BYTES, n, &want);
+	ids_id(segs + 32, FRAMED3_SEG_BYTES, n, &want);
 	if (memcmp(want.b, id->b, 16))
 		return -EINVAL;
 	put_u64le(out->data + 16, XXH3_64bits(segs, (size_t)(hlen - FRAMED_HEADER)));
@@ -694,6 +715,10 @@ static int body_check(const uint8_t *body, size_t clen, const struct pack_entry 
 		rc = side_frame(body, t, i, dctx, &s, &r);
 		if (!rc && t->version == 3 && r != t->segs[i].nrows)
 			rc = -EUCLEAN;
+		if (!rc && t->version == 3 &&
+		    seg_zsum(body + t->soff[i], t->segs[i].side_clen, body + t->foff[t->sfirst[i]],
+			     t->segs[i].csv_clen) != t->segs[i].zsum)
+			rc = -EBADMSG;
 		rows += r;
 	}
 	if (!rc && count_rows && rows != e->nrows)

@@ -62,22 +62,26 @@
  *   4  u32 nsegs        1 .. FRAMED_MAX_FRAMES
  *   8  u32 nframes      CSV frames, = sum of ceil(csv_len / FRAMED3_FRAME)
  *   12 u32 0
- *   16 u64 xxh3-64 of the two tables (bytes 48 .. 48 + 40 nsegs + 4 nframes)
+ *   16 u64 xxh3-64 of the two tables (bytes 48 .. 48 + 48 nsegs + 4 nframes)
  *   24 u64 0
  *   32 id[16]           the chunk id = framed3_chunk_id(segments)
- *   48 nsegs x 40       u32 nrows, typed_len, csv_len, csv_clen, side_ulen,
- *                       side_clen, then the segment id[16]
+ *   48 nsegs x 48       u32 nrows, typed_len, csv_len, csv_clen, side_ulen,
+ *                       side_clen, u64 zsum (xxh3-64 of the segment's side
+ *                       frame then its CSV frames, compressed, as stored:
+ *                       a copy of them into another body is checked without
+ *                       decompressing), then the segment id[16]
  *   .. nframes x 4      u32 compressed length of each CSV frame
  *   then the side frames (one per segment) in order, then the CSV frames.
  * The entry's ulen is the merged typed chunk's length (one shape header,
  * then every row), csv_len and nrows the sums of the segments'.
  */
 #define FRAMED3_MAGIC "SFC3"
-#define FRAMED3_SEG_BYTES 40
+#define FRAMED3_SEG_BYTES 48
 #define FRAMED3_FRAME (1u << 20)
 
 struct framed3_seg {
 	uint32_t nrows, typed_len, csv_len, csv_clen, side_ulen, side_clen;
+	uint64_t zsum;  /* xxh3-64 of its side frame followed by its CSV frames, as stored */
 	uint8_t id[16]; /* chunk_id_of() of the segment's typed chunk */
 };
 
@@ -89,8 +93,8 @@ void framed3_chunk_id(const struct framed3_seg *segs, uint32_t n, struct chunk_i
  * segment's typed chunk; csv is not consumed): the side stream as one zstd
  * frame appended to side_z, the CSV as frames of FRAMED3_FRAME bytes
  * appended to csv_z, each frame's compressed length appended to clens (as
- * uint32_t).  Fills s->csv_len, csv_clen, side_ulen, side_clen; nrows,
- * typed_len and id are the caller's.  cctx as for framed_build.
+ * uint32_t).  Fills s->csv_len, csv_clen, side_ulen, side_clen, zsum;
+ * nrows, typed_len and id are the caller's.  cctx as for framed_build.
  */
 int framed3_compress_seg(const struct buf *csv, const struct buf *side, ZSTD_CCtx *cctx,
 			 struct buf *side_z, struct buf *csv_z, struct buf *clens,
@@ -104,7 +108,11 @@ struct framed3_part {
 	const uint32_t *clens;  /* ceil(s.csv_len / FRAMED3_FRAME) frame lengths, summing to csv_clen */
 };
 
-/* Write a format 3 body for id (framed3_chunk_id of the parts) into out (reset first). */
+/*
+ * Write a format 3 body for id (framed3_chunk_id of the parts) into out
+ * (reset first).  Each part's bytes must hash to its zsum (-EBADMSG
+ * otherwise: a segment copied from a damaged body).
+ */
 int framed3_assemble(const struct framed3_part *p, uint32_t n, const struct chunk_id *id,
 		     struct buf *out);
 

@@ -257,13 +257,13 @@ static void seal3(uint8_t *b, size_t n, bool with_id, struct chunk_id *id)
 	if (n < FRAMED_HEADER)
 		return;
 	uint32_t nsegs = get_u32le(b + 4), nframes = get_u32le(b + 8);
-	uint64_t hlen = FRAMED_HEADER + 40 * (uint64_t)nsegs + 4 * (uint64_t)nframes;
+	uint64_t hlen = FRAMED_HEADER + 48 * (uint64_t)nsegs + 4 * (uint64_t)nframes;
 	if (hlen > n)
 		return;
 	if (with_id) {
 		struct framed3_seg *s = calloc(nsegs ? nsegs : 1, sizeof(*s));
 		for (uint32_t i = 0; i < nsegs; i++)
-			memcpy(s[i].id, b + FRAMED_HEADER + 40 * (size_t)i + 24, 16);
+			memcpy(s[i].id, b + FRAMED_HEADER + 48 * (size_t)i + 32, 16);
 		framed3_chunk_id(s, nsegs, id);
 		memcpy(b + 32, id->b, 16);
 		free(s);

@@ -43,9 +43,9 @@ assert cands, "no framed chunk of big in the packs"
 cid, p, off = min(cands)
 data = open(p, "rb").read()
 nsegs, nframes = struct.unpack_from("<II", data, off + 4)
-side_clen = sum(struct.unpack_from("<I", data, off + 48 + 40 * i + 20)[0] for i in range(nsegs))
-table = struct.unpack_from("<%dI" % nframes, data, off + 48 + 40 * nsegs)
-side = off + 48 + 40 * nsegs + 4 * nframes
+side_clen = sum(struct.unpack_from("<I", data, off + 48 + 48 * i + 20)[0] for i in range(nsegs))
+table = struct.unpack_from("<%dI" % nframes, data, off + 48 + 48 * nsegs)
+side = off + 48 + 48 * nsegs + 4 * nframes
 k = nframes // 2
 start = side + side_clen + sum(table[:k])
 print(p, start + max(8, table[k] // 3), side + side_clen // 2,

@@ -101,7 +101,7 @@ data = bytearray(open(path, "rb").read())
 assert data[off:off + 4] == b"SFC3"
 nsegs, nframes = struct.unpack_from("<II", data, off + 4)
 # the last CSV frame of the body: a byte in its middle
-last = struct.unpack_from("<I", data, off + 48 + 40 * nsegs + 4 * (nframes - 1))[0]
+last = struct.unpack_from("<I", data, off + 48 + 48 * nsegs + 4 * (nframes - 1))[0]
 data[off + n - last // 2] ^= 0x5A
 open(path + ".new", "wb").write(data)
 os.rename(path + ".new", path)

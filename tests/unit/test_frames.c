@@ -1662,6 +1662,7 @@ static void b3_hand(const struct b3 *b, struct buf *out)
 		buf_add_u32le(out, g->csv_clen);
 		buf_add_u32le(out, g->side_ulen);
 		buf_add_u32le(out, g->side_clen);
+		buf_add_u64le(out, g->zsum);
 		buf_add(out, g->id, 16);
 	}
 	for (uint32_t i = 0; i < b->nsegs; i++) {
@@ -1698,12 +1699,12 @@ static void b3_reseal(uint8_t *p, bool with_id, struct chunk_id *id)
 	uint32_t n = get_u32le(p + 4), nframes = get_u32le(p + 8);
 	struct framed3_seg *s = xcalloc(n, sizeof(*s));
 	for (uint32_t i = 0; i < n; i++)
-		memcpy(s[i].id, p + 48 + 40 * (size_t)i + 24, 16);
+		memcpy(s[i].id, p + 48 + 48 * (size_t)i + 32, 16);
 	if (with_id) {
 		framed3_chunk_id(s, n, id);
 		memcpy(p + 32, id->b, 16);
 	}
-	put_u64le(p + 16, XXH3_64bits(p + 48, 40 * (size_t)n + 4 * (size_t)nframes));
+	put_u64le(p + 16, XXH3_64bits(p + 48, 48 * (size_t)n + 4 * (size_t)nframes));
 	free(s);
 }
 
@@ -1745,7 +1746,7 @@ static int b3_csv(const struct b3 *b, const uint8_t *p, size_t n, const struct p
 /* The table of a parsed body against what b was built from. */
 static void b3_toc(const struct b3 *b, const struct framed_toc *t)
 {
-	uint64_t hlen = FRAMED_HEADER + 40 * (uint64_t)b->nsegs + 4 * (uint64_t)t->nframes;
+	uint64_t hlen = FRAMED_HEADER + 48 * (uint64_t)b->nsegs + 4 * (uint64_t)t->nframes;
 	uint64_t csv = 0, side_at = hlen;
 	uint32_t k = 0;
 	size_t bad = 0;
@@ -1815,7 +1816,7 @@ static void b3_check(struct b3 *b)
 	CHECKF(rc == 0, "%s: framed_parse rc %d", b->name, rc);
 	if (rc)
 		return;
-	size_t hlen = FRAMED_HEADER + 40 * (size_t)b->nsegs + 4 * (size_t)t.nframes;
+	size_t hlen = FRAMED_HEADER + 48 * (size_t)b->nsegs + 4 * (size_t)t.nframes;
 	CHECK(need == hlen);
 	b3_toc(b, &t);
 
@@ -1970,8 +1971,8 @@ static void b3_damage(struct b3 *b, size_t step)
 		if (b->segs[i + 1].nrows < 2)
 			continue;
 		memcpy(c, b->body.data, n);
-		put_u32le(c + 48 + 40 * (size_t)i, b->segs[i].nrows + 1);
-		put_u32le(c + 48 + 40 * (size_t)(i + 1), b->segs[i + 1].nrows - 1);
+		put_u32le(c + 48 + 48 * (size_t)i, b->segs[i].nrows + 1);
+		put_u32le(c + 48 + 48 * (size_t)(i + 1), b->segs[i + 1].nrows - 1);
 		b3_reseal(c, false, NULL);
 		CHECK(b3_csv(b, c, n, e, &same) == -EUCLEAN);
 		CHECK(b3_typed(b, c, n, e, &same) == -EUCLEAN);
@@ -1985,7 +1986,7 @@ static void b3_damage(struct b3 *b, size_t step)
 	 */
 	for (uint32_t i = 0; i < b->nsegs; i += 1 + b->nsegs / 4) {
 		memcpy(c, b->body.data, n);
-		c[48 + 40 * (size_t)i + 24 + i % 16] ^= 0x08;
+		c[48 + 48 * (size_t)i + 32 + i % 16] ^= 0x08;
 		x = *e;
 		b3_reseal(c, true, &x.id);
 		CHECK(b3_csv(b, c, n, &x, &same) == 0 && same);
@@ -1995,6 +1996,14 @@ static void b3_damage(struct b3 *b, size_t step)
 		b3_reseal(c, false, NULL);
 		memcpy(c + 32, e->id.b, 16);
 		CHECK(b3_csv(b, c, n, e, &same) == -EBADMSG);
+	}
+	/* a zsum that is not its segment's bytes' (the table resealed): a whole check refuses it */
+	for (uint32_t i = 0; i < b->nsegs; i += 1 + b->nsegs / 4) {
+		memcpy(c, b->body.data, n);
+		c[48 + 48 * (size_t)i + 24 + i % 8] ^= 0x01;
+		b3_reseal(c, false, NULL);
+		CHECK(b3_csv(b, c, n, e, &same) == -EBADMSG);
+		CHECK(b3_typed(b, c, n, e, &same) == -EBADMSG);
 	}
 
 	/* the frames, every step-th byte: never other CSV, never other rows */
@@ -2294,6 +2303,30 @@ static void b3_writers(struct b3 *b)
 	CHECK(framed3_assemble(p, b->nsegs, &b->e.id, &out) == -EINVAL);
 	p[0].clens = b->parts[0].clens;
 	p[0].s = b->parts[0].s;
+	/*
+	 * A copied segment's bytes that are not what its zsum says (damage in
+	 * the body it was copied from): -EBADMSG, for every segment, in its
+	 * side frame as in its CSV frames
+	 */
+	for (uint32_t i = 0; i < b->nsegs; i++) {
+		size_t sn = p[i].s.side_clen, cn = p[i].s.csv_clen;
+		uint8_t *copy = xmalloc(sn + cn);
+		memcpy(copy, p[i].side_z, sn);
+		memcpy(copy + sn, p[i].csv_z, cn);
+		const uint8_t *side_z = p[i].side_z, *csv_z = p[i].csv_z;
+		p[i].side_z = copy;
+		p[i].csv_z = copy + sn;
+		for (size_t at = i % 2 ? sn + cn / 2 : sn / 2, k = 0; k < 2; k++, at = sn + cn - 1) {
+			copy[at] ^= 0x20;
+			CHECKF(framed3_assemble(p, b->nsegs, &b->e.id, &out) == -EBADMSG,
+			       "%s: segment %u, byte %zu of its copy changed", b->name, i, at);
+			copy[at] ^= 0x20;
+		}
+		CHECK(framed3_assemble(p, b->nsegs, &b->e.id, &out) == 0);
+		p[i].side_z = side_z;
+		p[i].csv_z = csv_z;
+		free(copy);
+	}
 	CHECK(framed3_assemble(p, b->nsegs, &b->e.id, &out) == 0 && out.len == b->body.len &&
 	      !memcmp(out.data, b->body.data, out.len));
 	free(p);
