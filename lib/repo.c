@@ -43,11 +43,15 @@ static void config_text(struct buf *cfg, const struct repo *r)
 uint32_t repo_default_segment(uint64_t chunk_avg)
 {
 	/*
-	 * Not under 4 KiB: a segment costs its page map record (about 100
-	 * bytes) and a zstd frame (about 20 bytes and a worse ratio).
+	 * An eighth of a chunk, at least 32 KiB: each segment costs a page map
+	 * record (about 100 bytes, decoded and written again by every backup)
+	 * and compresses a little worse than a whole chunk.  Measured on the
+	 * bench table (docs/DESIGN-NOTES.md, "Segments"): 64 KiB segments
+	 * store 2.5% more than format 3, 32 KiB ones 6%, for about the same
+	 * backup after scattered changes.
 	 */
-	uint64_t s = chunk_avg / 16;
-	return (uint32_t)(s < 4096 ? 4096 : s > FRAMED_MAX_FRAME ? FRAMED_MAX_FRAME : s);
+	uint64_t s = chunk_avg / 8;
+	return (uint32_t)(s < (32u << 10) ? (32u << 10) : s > FRAMED_MAX_FRAME ? FRAMED_MAX_FRAME : s);
 }
 
 int repo_upgrade(struct repo *r)

@@ -72,9 +72,9 @@ struct pagemap_seg {
 	uint32_t nrows, typed_len, csv_len, fire_end; /* typed_len: its rows, no header */
 	uint64_t jsonl_len, sql_len;
 	uint8_t id[16];        /* the segment id (frames.h) */
-	uint8_t *first_key, *last_key; /* owned */
+	uint8_t *first_key, *last_key; /* in the table's arena */
 	uint32_t first_len, last_len;
-	uint8_t *classes;      /* ncols bytes, owned */
+	uint8_t *classes;      /* ncols bytes, in the table's arena */
 };
 
 struct pagemap_table {
@@ -86,6 +86,7 @@ struct pagemap_table {
 	size_t nsegs;
 	struct pagemap_seg *segs;     /* in (k, si) order */
 	uint32_t *seg_order;          /* decoded: segs' indexes sorted by (first, start_cell) */
+	void *arena;                  /* blocks holding the segments' keys and classes */
 };
 
 struct pagemap {

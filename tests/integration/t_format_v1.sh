@@ -30,7 +30,7 @@ umount_fs "$M"
     fail "backup into a format 1 repository: $(cat "$T/b1.out")"
 grep -q '(0 new)' "$T/b1.out" && fail "format 1 chunk ids taken for format 4 ones: $(cat "$T/b1.out")"
 grep -qx 'version = 4' "$R/config" || fail "config not upgraded: $(cat "$R/config")"
-grep -qx 'frame_size = 4096' "$R/config" || fail "config has no segment size: $(cat "$R/config")"
+grep -qx 'frame_size = 32768' "$R/config" || fail "config has no segment size: $(cat "$R/config")"
 
 # changed rows: new chunks are framed, next to the format 1 ones
 "$PY" - "$T/v1.db" <<'PYEOF'

@@ -13,14 +13,16 @@
 # backup holds its snapshot) and back, a renamed column,
 # a new and a dropped table, the file replaced by another database, an
 # unchanged source, a differential backup.  It also checks that A took
-# chunks unread where it should (so it fails if incremental never works),
-# and that kind and parent are recorded and shown.
+# chunks unread where it should, and segments of changed chunks (so it
+# fails if incremental never works), and that kind and parent are
+# recorded and shown.
 . "$(dirname "$0")/lib.sh"
 require_bins
 
 A=$T/a B=$T/b DB=$T/src.db
-"$STRATA" init "$A" --chunk-size 4K >/dev/null
-"$STRATA" init "$B" --chunk-size 4K >/dev/null
+# segments of 512 bytes (SFC3): changed chunks are built from the parent's unchanged segments
+"$STRATA" init "$A" --chunk-size 4K --frame-size 512 >/dev/null
+"$STRATA" init "$B" --chunk-size 4K --frame-size 512 >/dev/null
 
 "$PY" - "$DB" <<'EOF'
 import random, sqlite3, sys
@@ -86,6 +88,7 @@ step() {
 }
 # taken: chunks A's last backup took unread (0 when it said nothing)
 taken() { sed -n 's/^[a-z]* from generation [^:]*: \([0-9]*\) of .*/\1/p' "$T/a.out" | grep . || echo 0; }
+segs() { sed -n 's/^[a-z]* from generation .* chunks and \([0-9]*\) segments of the others .*/\1/p' "$T/a.out" | grep . || echo 0; }
 parent_of() { sqlite3 "$A/catalog.db" "SELECT kind || ' ' || parent FROM generations WHERE name = '$1'"; }
 edit() { "$PY" - "$DB" "$@"; }
 sql() { sqlite3 "$DB" "$1" || fail "test bug: $1"; }
@@ -109,14 +112,33 @@ step "random updates"
 G2=$GEN
 n=$(taken)
 total=$(sqlite3 "$A/catalog.db" "SELECT sum(nchunks) FROM tables t JOIN generations g USING(seq) WHERE g.name = '$G2'")
-note "random updates: $n of $total chunks taken unread"
+note "random updates: $n of $total chunks taken unread, and $(segs) segments of the others"
 [ "$n" -gt $((total / 2)) ] || fail "12 updated rows: only $n of $total chunks taken unread: $(cat "$T/a.out")"
+[ "$(segs)" -gt 0 ] || fail "12 updated rows: no segment of a changed chunk taken unread: $(cat "$T/a.out")"
 [ "$(parent_of "$G2")" = "incremental $G1" ] || fail "recorded as '$(parent_of "$G2")', want incremental from $G1"
 "$STRATA" ls "$A" --json | "$PY" -c '
 import json, sys
 g = json.load(sys.stdin)[-1]
 assert g["kind"] == "incremental" and g["parent"] == sys.argv[1], g' "$G1" || fail "strata ls --json does not show kind and parent"
 "$STRATA" ls "$A" | grep -q "incremental" || fail "strata ls does not show the kind: $("$STRATA" ls "$A")"
+
+# rows that grow or shrink by a few hundred bytes early in their chunks:
+# the chunk then holds more (or fewer) bytes where its later segments start,
+# so a row inside one of them that fires at the chunk's average may now
+# cut the chunk (or no longer cut it): such a segment must be decoded, not
+# taken (pagemap.h, fire_end), or the chunks differ from a full read
+for round in 1 2 3; do
+    edit "$round" <<'EOF'
+import random, sqlite3, sys
+rnd = random.Random(100 + int(sys.argv[2]))
+c = sqlite3.connect(sys.argv[1])
+for i in rnd.sample(range(1, 12001), 40):
+    n = rnd.choice([40, 150, 300, 600])
+    c.execute("UPDATE items SET name = ? WHERE id = ?", ("g" * n if rnd.random() < 0.6 else "s", i))
+c.commit()
+EOF
+    step "rows grown and shrunk, round $round"
+done
 
 edit <<'EOF'
 import random, sqlite3, sys
