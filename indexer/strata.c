@@ -47,9 +47,9 @@ static const struct help_opt init_opts[] = {
 	  "generations and cost more catalog rows", false },
 	{ "--pack-size", HELP_ARG_REQUIRED, "BYTES", "target size of a pack file (default 32M)", false },
 	{ "--frame-size", HELP_ARG_REQUIRED, "BYTES",
-	  "average bytes of rows in a segment of a chunk (default a sixteenth of --chunk-size, "
-	  "at least 4K; 256 to 1M): a segment is compressed on its own, so it is what a random "
-	  "read decompresses and what a backup after a change reads again around a changed row", false },
+	  "bytes of rows in a segment of a chunk (default an eighth of --chunk-size, at least "
+	  "32K; 256 to 1M): a segment is compressed on its own, so it is what a random read "
+	  "decompresses and what a backup after a change reads again around a changed row", false },
 	{ "--compression", HELP_ARG_REQUIRED, "LEVEL",
 	  "zstd level, 1 to 19 (default 3: settings tuned for CSV at about the speed of zstd -3). "
 	  "Higher levels store less and make backups slower; reads stay as fast", false },
