@@ -49,13 +49,6 @@ static int idset_add_cb(void *arg, const struct chunk_id *id)
 }
 
 /*
- * A closed chunk on its way to the pack: the reader thread hands it over
- * whole (no copy for a chunk that ends the buffer), a worker hashes it,
- * measures its CSV, compresses and stores it if new.  Results stay in the
- * job until every worker is done, then go into the manifest (the reader
- * may grow t->chunks meanwhile).
- */
-/*
  * Where a segment taken from an earlier body is (resolved by the reader
  * thread, copied by a worker): its side frame and CSV frames in a pack.
  */
@@ -91,6 +84,13 @@ struct seg {
 	long pm_i;                      /* its record in the new page map; -1: none */
 };
 
+/*
+ * A closed chunk on its way to the pack: the reader thread hands it over
+ * whole (no copy for a chunk that ends the buffer), a worker hashes it,
+ * measures its CSV, compresses and stores it if new.  Results stay in the
+ * job until every worker is done, then go into the manifest (the reader
+ * may grow t->chunks meanwhile).
+ */
 struct job {
 	uint8_t *data;       /* the new segments' typed chunks */
 	size_t len;
@@ -232,13 +232,9 @@ static void seg_release(struct seg *g)
 	free(g->last_key);
 }
 
-/* A segment's entry of the new body: taken ones as their body had it. */
+/* A new segment's entry of the new body, before its compression fills in the sizes. */
 static void seg_entry(const struct seg *g, struct framed3_seg *e)
 {
-	if (g->from) {
-		*e = g->src.s;
-		return;
-	}
 	memset(e, 0, sizeof(*e));
 	e->nrows = g->nrows;
 	e->typed_len = (uint32_t)g->len;
@@ -765,7 +761,7 @@ static struct manifest_chunk *chunk_slot(struct manifest_table *t, size_t *cap)
 
 /*
  * The chunk the reader is building (strata/chunker.h cuts chunks, and the
- * segments inside them at a sixteenth of the sizes): its new segments'
+ * segments inside them: chunker_segments): its new segments'
  * typed chunks in data, which always ends with the open segment (its
  * shape header, then its rows so far), and its segments so far.
  */
@@ -820,14 +816,6 @@ static struct seg *seg_push(struct build *bd)
 	return g;
 }
 
-static uint8_t *dup_key(const void *p, size_t n, uint32_t *len)
-{
-	uint8_t *d = xmalloc(n ? n : 1);
-	memcpy(d, p, n);
-	*len = (uint32_t)n;
-	return d;
-}
-
 /* The open segment ends at data offset end (why: PAGEMAP_END_*, 0 for "by the next row"). */
 static void seg_close(struct build *bd, size_t end, uint8_t why, uint8_t flags, const struct buf *last,
 		      unsigned ncols)
@@ -844,8 +832,10 @@ static void seg_close(struct build *bd, size_t end, uint8_t why, uint8_t flags, 
 	g->end = why;
 	g->flags = flags;
 	g->fire_end = bd->fe_before;
-	g->first_key = dup_key(bd->seg_first.data, bd->seg_first.len, &g->first_len);
-	g->last_key = dup_key(last->data, last->len, &g->last_len);
+	g->first_key = (uint8_t *)xmemdup(bd->seg_first.data, bd->seg_first.len);
+	g->first_len = (uint32_t)bd->seg_first.len;
+	g->last_key = (uint8_t *)xmemdup(last->data, last->len);
+	g->last_len = (uint32_t)last->len;
 	bd->fcur = 0;
 	bd->seg_rows = 0;
 	bd->fe = bd->fe_before = 0;
