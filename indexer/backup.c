@@ -187,6 +187,16 @@ struct backup {
 	struct pagemap parent_pm;
 	struct manifest parent_m;
 	struct pagemap new_pm;
+	/*
+	 * Segment records: those loaded from the catalog for the parent's
+	 * chunks a take failed at (one set per table, freed at the end: jobs
+	 * point into them until the workers are done), and those of the chunks
+	 * this backup built, written to the catalog after the generation
+	 * (struct pagemap_segs).
+	 */
+	struct pagemap_segs **seg_sets;
+	size_t nseg_sets;
+	struct pagemap new_segs;
 	uint64_t reused_chunks, reused_rows, reused_segs;
 	/* packs segments are taken from (struct seg_src), open until the end */
 	struct open_pack {
@@ -613,7 +623,7 @@ static void apply_jobs(struct backup *b)
 			const struct seg *g = &j->segs[k];
 			if (g->from || g->pm_i < 0 || j->pm_seg_t < 0)
 				continue;
-			struct pagemap_table *pt = &b->new_pm.tables[j->pm_seg_t];
+			struct pagemap_table *pt = &b->new_segs.tables[j->pm_seg_t];
 			struct pagemap_seg *r = &pt->segs[g->pm_i];
 			memcpy(r->classes, g->classes, pt->ncols);
 			memcpy(r->id, g->id, 16);
@@ -1008,6 +1018,15 @@ struct incr {
 	const struct pagemap_table *pt;  /* the parent's map of this table; NULL: read it all */
 	const struct manifest_table *mt; /* the parent's table, whose chunks pt's records index */
 	uint8_t ident[16];
+	/*
+	 * The parent's segment records (a map written before they moved to the
+	 * catalog has them all in pt): loaded chunk by chunk (seg_want) into
+	 * segs, tried[k] once chunk k's were asked for; next_k, the parent's
+	 * chunk after the last one taken from.
+	 */
+	struct pagemap_segs *segs;
+	uint8_t *tried;
+	uint32_t next_k;
 	struct pend *pend;
 	size_t npend, cappend;
 };
@@ -1074,6 +1093,32 @@ static void incr_setup(struct backup *b, const struct manifest_table *t, char **
 			inc->mt = mt;
 		}
 	}
+	if (inc->pt && !pt->nsegs) {
+		inc->segs = xcalloc(1, sizeof(*inc->segs));
+		inc->segs->ncols = t->ncols;
+		b->seg_sets = xrealloc(b->seg_sets, (b->nseg_sets + 1) * sizeof(*b->seg_sets));
+		b->seg_sets[b->nseg_sets++] = inc->segs;
+		inc->tried = xcalloc(inc->mt->nchunks / 8 + 1, 1);
+	}
+}
+
+/*
+ * The parent's chunk k's segment records, from the catalog, once: asked
+ * for where a take of a whole chunk failed (that chunk and the next, where
+ * a moved cut continues), and after each segment taken (the chunk after
+ * it).  A chunk without a list, or with a damaged one, is read whole.
+ */
+static void seg_want(struct backup *b, struct incr *inc, size_t k)
+{
+	uint8_t *data;
+	size_t len;
+
+	if (!inc->segs || k >= inc->mt->nchunks || (inc->tried[k / 8] & (1u << (k % 8))))
+		return;
+	inc->tried[k / 8] |= (uint8_t)(1u << (k % 8));
+	if (!catalog_segmap_get(b->cat, inc->ident, &inc->mt->chunks[k].id, &data, &len))
+		pagemap_segs_load(inc->segs, (uint32_t)k, data, len);
+	free(data);
 }
 
 /* Where the scan is (leaf li, cell ci) and the digest of that leaf; nonzero when it cannot say. */
@@ -1117,8 +1162,9 @@ static bool leaves_same(struct sqlpage_scan *s, size_t li, const uint8_t first[1
  * the repository holds intact are taken (a damaged one is read and healed
  * as in a full read).  1 when taken (the scan is past it), 0 when not.
  */
-static int take_unread(struct backup *b, struct sqlpage_scan *s, struct incr *inc,
-		       struct manifest_table *t, size_t *cap, struct buf *last, uint64_t *nrows)
+static int take_chunk(struct backup *b, struct sqlpage_scan *s, struct incr *inc,
+		      struct manifest_table *t, size_t *cap, struct buf *last, uint64_t *nrows,
+		      const struct pagemap_chunk **found)
 {
 	size_t li, end_li;
 	uint32_t ci;
@@ -1127,7 +1173,7 @@ static int take_unread(struct backup *b, struct sqlpage_scan *s, struct incr *in
 
 	if (scan_at(s, &li, &ci, first))
 		return 0;
-	const struct pagemap_chunk *pc = pagemap_find(inc->pt, first, ci);
+	const struct pagemap_chunk *pc = *found = pagemap_find(inc->pt, first, ci);
 	if (!pc || pc->k >= inc->mt->nchunks ||
 	    !leaves_same(s, li, first, pc->nleaves, pc->end == PAGEMAP_END_BEFORE_NEXT, pc->end_cell,
 			 pc->span, &end_li, &last_cell))
@@ -1177,6 +1223,23 @@ static int take_unread(struct backup *b, struct sqlpage_scan *s, struct incr *in
 	b->reused_chunks++;
 	b->reused_rows += pmc->nrows;
 	return 1;
+}
+
+/* take_chunk; where it fails, the segment records of the parent's chunks there (seg_want) */
+static int take_unread(struct backup *b, struct sqlpage_scan *s, struct incr *inc,
+		       struct manifest_table *t, size_t *cap, struct buf *last, uint64_t *nrows)
+{
+	const struct pagemap_chunk *pc = NULL;
+	size_t k = inc->next_k;
+	if (take_chunk(b, s, inc, t, cap, last, nrows, &pc)) {
+		inc->next_k = pc->k + 1;
+		return 1;
+	}
+	if (pc && pc->k < inc->mt->nchunks)
+		k = pc->k; /* the chunk starting here changed */
+	seg_want(b, inc, k);
+	seg_want(b, inc, k + 1);
+	return 0;
 }
 
 /* Close the chunk being built (close_chunk) and note it for the new page map (why it ended: end). */
@@ -1274,9 +1337,10 @@ static int take_seg(struct backup *b, struct sqlpage_scan *s, struct incr *inc, 
 	bool last_cell;
 	struct seg_src src;
 
-	if (!inc->pt->nsegs || scan_at(s, &li, &ci, first))
+	if ((!inc->segs && !inc->pt->nsegs) || scan_at(s, &li, &ci, first))
 		return 0;
-	const struct pagemap_seg *g = pagemap_find_seg(inc->pt, first, ci);
+	const struct pagemap_seg *g = inc->segs ? pagemap_segs_find(inc->segs, first, ci)
+						: pagemap_find_seg(inc->pt, first, ci);
 	if (!g || g->k >= inc->mt->nchunks ||
 	    !leaves_same(s, li, first, g->nleaves, false, g->end_cell, g->span, &end_li, &last_cell))
 		return 0;
@@ -1313,6 +1377,8 @@ static int take_seg(struct backup *b, struct sqlpage_scan *s, struct incr *inc, 
 	sqlpage_scan_seek(s, end_li, g->end_cell + 1);
 	b->reused_segs++;
 	b->reused_rows += g->nrows;
+	inc->next_k = g->k + 1;
+	seg_want(b, inc, g->k + 1);
 	if (cut) {
 		int rc = chunk_cut(b, t, cap, bd, inc, true, bd->data.len - bd->hdr->len,
 				   PAGEMAP_END_CUT, last);
@@ -1360,6 +1426,8 @@ static void incr_record(struct backup *b, struct sqlpage_scan *s, struct incr *i
 {
 	struct pagemap_table *nt = pagemap_add_table(&b->new_pm, t->name, inc->ident, t->ncols);
 	long ti = (long)b->new_pm.ntables - 1;
+	struct pagemap_table *st = pagemap_add_table(&b->new_segs, t->name, inc->ident, t->ncols);
+	long sti = (long)b->new_segs.ntables - 1;
 	uint8_t *zero = xcalloc(t->ncols ? t->ncols : 1, 1);
 	for (size_t i = 0; i < inc->npend; i++) {
 		struct pend *p = &inc->pend[i];
@@ -1389,17 +1457,23 @@ static void incr_record(struct backup *b, struct sqlpage_scan *s, struct incr *i
 			}
 		}
 		if (p->from) {
-			/* taken whole: its segments are the parent's */
+			/*
+			 * taken whole: its segment list is in the catalog already,
+			 * unless the parent's map held them (written before lists
+			 * moved there): then it is written now
+			 */
+			if (!inc->pt->nsegs)
+				continue;
 			size_t n;
 			const struct pagemap_seg *ps = pagemap_chunk_segs(inc->pt, p->from->k, &n);
 			for (size_t k = 0; k < n; k++) {
 				struct pagemap_seg r = ps[k];
 				r.k = (uint32_t)j->k;
-				pagemap_add_seg(nt, &r);
+				pagemap_add_seg(st, &r);
 			}
 			continue;
 		}
-		j->pm_seg_t = ti;
+		j->pm_seg_t = sti;
 		for (size_t k = 0; k < j->nsegs; k++) {
 			struct seg *g = &j->segs[k];
 			struct pagemap_seg r;
@@ -1410,9 +1484,9 @@ static void incr_record(struct backup *b, struct sqlpage_scan *s, struct incr *i
 			}
 			r.k = (uint32_t)j->k;
 			r.si = (uint32_t)k;
-			pagemap_add_seg(nt, &r);
+			pagemap_add_seg(st, &r);
 			if (!g->from)
-				g->pm_i = (long)nt->nsegs - 1;
+				g->pm_i = (long)st->nsegs - 1;
 		}
 	}
 	free(zero);
@@ -1812,6 +1886,7 @@ out:
 	free(decl);
 	free(pcols);
 	free(inc.pend);
+	free(inc.tried);
 	sqlite3_finalize(st);
 	sqlite3_finalize(rst);
 	free(vals);
@@ -3014,6 +3089,38 @@ static void load_parent(struct catalog *c, const struct repo *r, const char *dbn
 	snprintf(b->parent, sizeof(b->parent), "%s", gen);
 }
 
+/*
+ * The segment records of the chunks this backup built, one list per chunk
+ * (struct pagemap_segs) under its table's ident: best effort, as the page
+ * map (a chunk without one is read whole when it changes).
+ */
+static void store_segmaps(struct catalog *c, const struct pagemap *ns, const struct manifest *m)
+{
+	struct buf enc = BUF_INIT;
+	if (catalog_begin(c))
+		return;
+	int rc = 0;
+	for (size_t i = 0; i < ns->ntables && !rc; i++) {
+		const struct pagemap_table *st = &ns->tables[i];
+		const struct manifest_table *mt = NULL;
+		for (size_t k = 0; k < m->ntables && !mt; k++)
+			if (!strcmp(m->tables[k].name, st->name) && m->tables[k].ncols == st->ncols)
+				mt = &m->tables[k];
+		for (size_t a = 0, e; mt && a < st->nsegs && !rc; a = e) {
+			for (e = a + 1; e < st->nsegs && st->segs[e].k == st->segs[a].k; e++)
+				;
+			if (st->segs[a].k >= mt->nchunks)
+				continue;
+			buf_reset(&enc);
+			pagemap_segs_encode(&st->segs[a], e - a, st->ncols, &enc);
+			rc = catalog_segmap_put(c, st->ident, &mt->chunks[st->segs[a].k].id, enc.data, enc.len);
+		}
+	}
+	if (rc || catalog_commit(c))
+		catalog_rollback(c);
+	buf_release(&enc);
+}
+
 int backup_run(const struct backup_opts *o, struct backup_result *res, char **err)
 {
 	struct repo r;
@@ -3289,6 +3396,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 		catalog_pagemap_put(&c, m.name, idhex, dbname, !b.parent[0], pm.data, pm.len);
 		buf_release(&pm);
 	}
+	store_segmaps(&c, &b.new_segs, &m);
 	snprintf(res->kind, sizeof(res->kind), "%s", m.kind);
 	snprintf(res->parent, sizeof(res->parent), "%s", b.parent);
 	res->reused_chunks = b.reused_chunks;
@@ -3350,6 +3458,12 @@ out:
 	idset_release(&b.known);
 	pagemap_release(&b.parent_pm);
 	pagemap_release(&b.new_pm);
+	pagemap_release(&b.new_segs);
+	for (size_t i = 0; i < b.nseg_sets; i++) {
+		pagemap_segs_release(b.seg_sets[i]);
+		free(b.seg_sets[i]);
+	}
+	free(b.seg_sets);
 	manifest_release(&b.parent_m);
 	buf_release(&schema);
 	buf_release(&enc);

@@ -72,6 +72,11 @@ static const char SCHEMA[] =
 	"CREATE TABLE IF NOT EXISTS pagemaps(gen TEXT PRIMARY KEY, gen_id TEXT NOT NULL,"
 	" dbname TEXT NOT NULL, full INTEGER NOT NULL, data BLOB NOT NULL);";
 
+/* schema 11: what schema 10 lacks (a 10 catalog gets it in place, keeping its page maps) */
+static const char SCHEMA_11[] =
+	"CREATE TABLE IF NOT EXISTS segmaps(ident BLOB NOT NULL, chunk_id BLOB NOT NULL,"
+	" data BLOB NOT NULL, PRIMARY KEY(ident, chunk_id)) WITHOUT ROWID;";
+
 /* (apart: C compilers need not take a longer string) */
 static const char SCHEMA_NODES[] =
 	/*
@@ -174,17 +179,22 @@ static void done(struct catalog *c, sqlite3_stmt *st)
 	sqlite3_finalize(st);
 }
 
-static int schema_version_ok(struct catalog *c)
+static int schema_version(struct catalog *c)
 {
 	sqlite3_stmt *st;
-	int ok = 0;
+	int v = 0;
 	if (sqlite3_prepare_v2(c->db, "SELECT value FROM meta WHERE key='schema_version'", -1, &st,
 			       NULL) != SQLITE_OK)
 		return 0;
 	if (sqlite3_step(st) == SQLITE_ROW)
-		ok = sqlite3_column_int(st, 0) == CATALOG_SCHEMA_VERSION;
+		v = sqlite3_column_int(st, 0);
 	done(c, st);
-	return ok;
+	return v;
+}
+
+static int schema_version_ok(struct catalog *c)
+{
+	return schema_version(c) == CATALOG_SCHEMA_VERSION;
 }
 
 /*
@@ -263,12 +273,31 @@ int catalog_open(struct catalog *c, const char *path, bool readonly)
 		rc = exec(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
 		if (rc)
 			goto fail;
+		if (schema_version(c) == 10) {
+			/* schema 11 only adds segmaps: no rebuild, page maps kept */
+			rc = exec(c, "BEGIN IMMEDIATE");
+			if (rc)
+				goto fail;
+			if (schema_version(c) == 10) { /* not another writer's meanwhile */
+				rc = exec(c, SCHEMA_11);
+				if (!rc)
+					rc = exec(c, "UPDATE meta SET value = '11' WHERE key = 'schema_version'");
+			}
+			if (!rc)
+				rc = exec(c, "COMMIT");
+			if (rc) {
+				exec(c, "ROLLBACK");
+				goto fail;
+			}
+		}
 		if (!schema_version_ok(c)) {
 			rc = drop_all(c);
 			if (!rc)
 				rc = exec(c, SCHEMA);
 			if (!rc)
 				rc = exec(c, SCHEMA_NODES);
+			if (!rc)
+				rc = exec(c, SCHEMA_11);
 			if (!rc) {
 				char *sql = sqlite3_mprintf(
 					"INSERT INTO meta VALUES('schema_version', '%d')",
@@ -1180,6 +1209,9 @@ static int sync_once(struct catalog *c, const struct repo *r, bool rebuild,
 	}
 	if (!rc && st->packs_removed)
 		rc = promote_copies(c);
+	/* segment lists of chunks the repository no longer holds */
+	if (!rc && st->packs_removed)
+		rc = exec(c, "DELETE FROM segmaps WHERE chunk_id NOT IN (SELECT id FROM chunks)");
 	for (size_t i = 0; i < disk_packs.n && !rc; i++) {
 		if (namelist_has(&cat_packs, disk_packs.v[i]))
 			continue;
@@ -2084,6 +2116,43 @@ int catalog_pagemap_get(struct catalog *c, const char *dbname, const char *gen, 
 		*data = xmalloc(*len ? *len : 1);
 		if (*len)
 			memcpy(*data, sqlite3_column_blob(st, 1), *len);
+	}
+	done(c, st);
+	return s == SQLITE_ROW ? 0 : s == SQLITE_DONE ? -ENOENT : sqerr(c, s);
+}
+
+/* ---- segment lists (strata/pagemap.h, struct pagemap_segs) ---- */
+
+int catalog_segmap_put(struct catalog *c, const uint8_t ident[16], const struct chunk_id *id,
+		       const uint8_t *data, size_t len)
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, "INSERT OR REPLACE INTO segmaps VALUES(?, ?, ?)", &st);
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(st, 1, ident, 16, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, id->b, 16, SQLITE_STATIC);
+	sqlite3_bind_blob64(st, 3, data, len, SQLITE_STATIC);
+	rc = run(c, st);
+	done(c, st);
+	return rc;
+}
+
+int catalog_segmap_get(struct catalog *c, const uint8_t ident[16], const struct chunk_id *id,
+		       uint8_t **data, size_t *len)
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, "SELECT data FROM segmaps WHERE ident = ? AND chunk_id = ?", &st), s;
+	*data = NULL;
+	*len = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(st, 1, ident, 16, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, id->b, 16, SQLITE_STATIC);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		*len = (size_t)sqlite3_column_bytes(st, 0);
+		*data = (uint8_t *)xmemdup(sqlite3_column_blob(st, 0), *len);
 	}
 	done(c, st);
 	return s == SQLITE_ROW ? 0 : s == SQLITE_DONE ? -ENOENT : sqerr(c, s);

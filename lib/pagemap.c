@@ -18,6 +18,31 @@
 
 #define PM_MAX_COLS 32767 /* SQLite's own hard limit on columns */
 
+/* A segment record (with its chunk's k in a page map, without it in a chunk's list). */
+static void enc_seg(struct buf *out, const struct pagemap_seg *g, unsigned ncols, bool with_k)
+{
+	if (with_k)
+		buf_add_varint(out, g->k);
+	buf_add_varint(out, g->si);
+	buf_add(out, g->first, 16);
+	buf_add(out, g->span, 16);
+	buf_add_varint(out, g->start_cell);
+	buf_add_varint(out, g->nleaves);
+	buf_add_varint(out, g->end_cell);
+	buf_add(out, &g->end, 1);
+	buf_add(out, &g->flags, 1);
+	buf_add_varint(out, g->nrows);
+	buf_add_varint(out, g->typed_len);
+	buf_add_varint(out, g->csv_len);
+	buf_add_varint(out, g->fire_end);
+	buf_add_varint(out, g->jsonl_len);
+	buf_add_varint(out, g->sql_len);
+	buf_add(out, g->id, 16);
+	buf_add_bytes(out, g->first_key, g->first_len);
+	buf_add_bytes(out, g->last_key, g->last_len);
+	buf_add(out, g->classes, ncols);
+}
+
 void pagemap_encode(const struct pagemap *pm, struct buf *out)
 {
 	size_t start = out->len;
@@ -43,28 +68,8 @@ void pagemap_encode(const struct pagemap *pm, struct buf *out)
 			buf_add(out, c->classes, t->ncols);
 		}
 		buf_add_varint(out, t->nsegs);
-		for (size_t k = 0; k < t->nsegs; k++) {
-			const struct pagemap_seg *g = &t->segs[k];
-			buf_add_varint(out, g->k);
-			buf_add_varint(out, g->si);
-			buf_add(out, g->first, 16);
-			buf_add(out, g->span, 16);
-			buf_add_varint(out, g->start_cell);
-			buf_add_varint(out, g->nleaves);
-			buf_add_varint(out, g->end_cell);
-			buf_add(out, &g->end, 1);
-			buf_add(out, &g->flags, 1);
-			buf_add_varint(out, g->nrows);
-			buf_add_varint(out, g->typed_len);
-			buf_add_varint(out, g->csv_len);
-			buf_add_varint(out, g->fire_end);
-			buf_add_varint(out, g->jsonl_len);
-			buf_add_varint(out, g->sql_len);
-			buf_add(out, g->id, 16);
-			buf_add_bytes(out, g->first_key, g->first_len);
-			buf_add_bytes(out, g->last_key, g->last_len);
-			buf_add(out, g->classes, t->ncols);
-		}
+		for (size_t k = 0; k < t->nsegs; k++)
+			enc_seg(out, &t->segs[k], t->ncols, true);
 	}
 	buf_add_u64le(out, XXH3_64bits(out->data + start, out->len - start));
 }
@@ -102,23 +107,31 @@ struct ablock {
 };
 #define ABLOCK (64u << 10)
 
-static uint8_t *arena_dup(struct pagemap_table *t, const uint8_t *p, size_t n)
+static uint8_t *arena_dup(void **arena, const uint8_t *p, size_t n)
 {
-	struct ablock *b = t->arena;
+	struct ablock *b = *arena;
 	size_t need = (n + 7) & ~(size_t)7;
 	if (!b || b->cap - b->used < need) {
 		size_t cap = need > ABLOCK ? need : ABLOCK;
 		b = xmalloc(sizeof(*b) + cap);
 		b->cap = cap;
 		b->used = 0;
-		b->next = t->arena;
-		t->arena = b;
+		b->next = *arena;
+		*arena = b;
 	}
 	uint8_t *d = b->data + b->used;
 	b->used += need;
-	if (n) /* p may be NULL then */
+	if (n && p) /* p may be NULL: room only */
 		memcpy(d, p, n);
 	return d;
+}
+
+static void arena_free(void *arena)
+{
+	for (struct ablock *b = arena, *n; b; b = n) {
+		n = b->next;
+		free(b);
+	}
 }
 
 static int rd_u32v(struct rd *r, uint32_t *v)
@@ -130,11 +143,50 @@ static int rd_u32v(struct rd *r, uint32_t *v)
 	return 0;
 }
 
-/* A table's segments (version 2), checked: in (k, si) order, no two starting at one row. */
-static int decode_segs(struct rd *r, struct pagemap_table *t)
+/*
+ * One segment record (enc_seg), its keys and classes into the arena, and
+ * checked on its own: an end of 1 or 2, known flags, leaves, rows, typed and
+ * CSV bytes, fire_end under typed_len.
+ */
+static int dec_seg(struct rd *r, unsigned ncols, void **arena, bool with_k, struct pagemap_seg *g)
 {
 	const uint8_t *raw, *k1, *k2;
 	size_t n1, n2;
+	uint64_t jl, sl;
+
+	if ((with_k && rd_u32v(r, &g->k)) || rd_u32v(r, &g->si) || rd_raw(r, 16, &raw))
+		return -EUCLEAN;
+	memcpy(g->first, raw, 16);
+	if (rd_raw(r, 16, &raw))
+		return -EUCLEAN;
+	memcpy(g->span, raw, 16);
+	if (rd_u32v(r, &g->start_cell) || rd_u32v(r, &g->nleaves) || rd_u32v(r, &g->end_cell) ||
+	    rd_u8(r, &g->end) || rd_u8(r, &g->flags) || rd_u32v(r, &g->nrows) ||
+	    rd_u32v(r, &g->typed_len) || rd_u32v(r, &g->csv_len) || rd_u32v(r, &g->fire_end) ||
+	    rd_varint(r, &jl) || rd_varint(r, &sl) || rd_raw(r, 16, &raw) ||
+	    rd_bytes(r, &k1, &n1) || rd_bytes(r, &k2, &n2))
+		return -EUCLEAN;
+	g->jsonl_len = jl;
+	g->sql_len = sl;
+	memcpy(g->id, raw, 16);
+	if (rd_raw(r, ncols, &raw) || n1 > UINT32_MAX || n2 > UINT32_MAX)
+		return -EUCLEAN;
+	g->first_key = arena_dup(arena, k1, n1);
+	g->first_len = (uint32_t)n1;
+	g->last_key = arena_dup(arena, k2, n2);
+	g->last_len = (uint32_t)n2;
+	g->classes = arena_dup(arena, raw, ncols);
+	if (!g->nleaves || (g->end != PAGEMAP_END_CUT && g->end != PAGEMAP_END_TABLE) ||
+	    g->flags > (PAGEMAP_SEG_OWN | PAGEMAP_SEG_LAST_FIRES) ||
+	    (g->nleaves == 1 && g->end_cell < g->start_cell) || !g->nrows ||
+	    !g->typed_len || !g->csv_len || g->fire_end >= g->typed_len)
+		return -EUCLEAN;
+	return 0;
+}
+
+/* A table's segments (version 2), checked: in (k, si) order, no two starting at one row. */
+static int decode_segs(struct rd *r, struct pagemap_table *t)
+{
 	uint64_t ns;
 
 	/* a segment takes at least 63 bytes and its classes */
@@ -143,36 +195,11 @@ static int decode_segs(struct rd *r, struct pagemap_table *t)
 	t->segs = xcalloc(ns ? ns : 1, sizeof(*t->segs));
 	for (uint64_t i = 0; i < ns; i++) {
 		struct pagemap_seg *g = &t->segs[t->nsegs];
-		uint64_t jl, sl;
-		if (rd_u32v(r, &g->k) || rd_u32v(r, &g->si) || rd_raw(r, 16, &raw))
+		if (dec_seg(r, t->ncols, &t->arena, true, g))
 			return -EUCLEAN;
-		memcpy(g->first, raw, 16);
-		if (rd_raw(r, 16, &raw))
-			return -EUCLEAN;
-		memcpy(g->span, raw, 16);
-		if (rd_u32v(r, &g->start_cell) || rd_u32v(r, &g->nleaves) || rd_u32v(r, &g->end_cell) ||
-		    rd_u8(r, &g->end) || rd_u8(r, &g->flags) || rd_u32v(r, &g->nrows) ||
-		    rd_u32v(r, &g->typed_len) || rd_u32v(r, &g->csv_len) || rd_u32v(r, &g->fire_end) ||
-		    rd_varint(r, &jl) || rd_varint(r, &sl) || rd_raw(r, 16, &raw) ||
-		    rd_bytes(r, &k1, &n1) || rd_bytes(r, &k2, &n2))
-			return -EUCLEAN;
-		g->jsonl_len = jl;
-		g->sql_len = sl;
-		memcpy(g->id, raw, 16);
-		if (rd_raw(r, t->ncols, &raw) || n1 > UINT32_MAX || n2 > UINT32_MAX)
-			return -EUCLEAN;
-		g->first_key = arena_dup(t, k1, n1);
-		g->first_len = (uint32_t)n1;
-		g->last_key = arena_dup(t, k2, n2);
-		g->last_len = (uint32_t)n2;
-		g->classes = arena_dup(t, raw, t->ncols);
 		t->nsegs++;
 		const struct pagemap_seg *p = t->nsegs > 1 ? g - 1 : NULL;
-		if (!g->nleaves || (g->end != PAGEMAP_END_CUT && g->end != PAGEMAP_END_TABLE) ||
-		    g->flags > (PAGEMAP_SEG_OWN | PAGEMAP_SEG_LAST_FIRES) ||
-		    (g->nleaves == 1 && g->end_cell < g->start_cell) || !g->nrows ||
-		    !g->typed_len || !g->csv_len || g->fire_end >= g->typed_len ||
-		    (p && (p->k > g->k || (p->k == g->k && p->si >= g->si))))
+		if (p && (p->k > g->k || (p->k == g->k && p->si >= g->si)))
 			return -EUCLEAN;
 	}
 	t->seg_order = xmalloc((t->nsegs ? t->nsegs : 1) * sizeof(*t->seg_order));
@@ -257,10 +284,7 @@ void pagemap_release(struct pagemap *pm)
 		for (size_t k = 0; k < t->nchunks; k++)
 			free(t->chunks[k].classes);
 		free(t->chunks);
-		for (struct ablock *b = t->arena, *n; b; b = n) {
-			n = b->next;
-			free(b);
-		}
+		arena_free(t->arena);
 		free(t->segs);
 		free(t->seg_order);
 		free(t->name);
@@ -315,9 +339,9 @@ void pagemap_add_seg(struct pagemap_table *t, const struct pagemap_seg *g)
 		t->segs = xrealloc(t->segs, (t->nsegs ? t->nsegs * 2 : 1) * sizeof(*t->segs));
 	struct pagemap_seg *d = &t->segs[t->nsegs++];
 	*d = *g;
-	d->first_key = arena_dup(t, g->first_key, g->first_len);
-	d->last_key = arena_dup(t, g->last_key, g->last_len);
-	d->classes = arena_dup(t, g->classes, t->ncols);
+	d->first_key = arena_dup(&t->arena, g->first_key, g->first_len);
+	d->last_key = arena_dup(&t->arena, g->last_key, g->last_len);
+	d->classes = arena_dup(&t->arena, g->classes, t->ncols);
 }
 
 const struct pagemap_seg *pagemap_find_seg(const struct pagemap_table *t, const uint8_t first[16],
@@ -357,4 +381,103 @@ const struct pagemap_seg *pagemap_chunk_segs(const struct pagemap_table *t, uint
 		end++;
 	*n = end - lo;
 	return *n ? &t->segs[lo] : NULL;
+}
+
+/* ---- one chunk's segment records, kept apart from the map (pagemap.h, struct pagemap_segs) ---- */
+
+void pagemap_segs_encode(const struct pagemap_seg *g, size_t n, unsigned ncols, struct buf *out)
+{
+	size_t start = out->len;
+	buf_add(out, "STSG", 4);
+	uint8_t ver = PAGEMAP_SEGS_VERSION;
+	buf_add(out, &ver, 1);
+	buf_add_varint(out, ncols);
+	buf_add_varint(out, n);
+	for (size_t i = 0; i < n; i++)
+		enc_seg(out, &g[i], ncols, false);
+	buf_add_u64le(out, XXH3_64bits(out->data + start, out->len - start));
+}
+
+static size_t seg_slot(const uint8_t first[16], uint32_t cell, size_t mask)
+{
+	uint64_t h = get_u64le(first) ^ ((uint64_t)cell * 0x9E3779B97F4A7C15ULL);
+	return (size_t)(h ^ (h >> 29)) & mask;
+}
+
+/* Index g by where it starts; false when a record already starts there (the first one stays). */
+static bool segs_put(struct pagemap_segs *s, struct pagemap_seg *g)
+{
+	if ((s->n + 1) * 2 > s->nslots) {
+		size_t ns = s->nslots ? s->nslots * 2 : 64;
+		struct pagemap_seg **nsl = xcalloc(ns, sizeof(*nsl));
+		for (size_t i = 0; i < s->nslots; i++) {
+			struct pagemap_seg *x = s->slots[i];
+			if (!x)
+				continue;
+			size_t j = seg_slot(x->first, x->start_cell, ns - 1);
+			while (nsl[j])
+				j = (j + 1) & (ns - 1);
+			nsl[j] = x;
+		}
+		free(s->slots);
+		s->slots = nsl;
+		s->nslots = ns;
+	}
+	size_t j = seg_slot(g->first, g->start_cell, s->nslots - 1);
+	for (; s->slots[j]; j = (j + 1) & (s->nslots - 1))
+		if (s->slots[j]->start_cell == g->start_cell && !memcmp(s->slots[j]->first, g->first, 16))
+			return false;
+	s->slots[j] = g;
+	s->n++;
+	return true;
+}
+
+int pagemap_segs_load(struct pagemap_segs *s, uint32_t k, const uint8_t *p, size_t n)
+{
+	struct rd r;
+	uint64_t nc, ns;
+
+	if (n < 15 || n > PAGEMAP_MAX_SIZE || memcmp(p, "STSG", 4) || p[4] != PAGEMAP_SEGS_VERSION ||
+	    get_u64le(p + n - 8) != XXH3_64bits(p, n - 8))
+		return -EUCLEAN;
+	rd_init(&r, p + 5, n - 13);
+	if (rd_count(&r, PM_MAX_COLS, &nc) || nc != s->ncols ||
+	    rd_count(&r, rd_left(&r) / (62 + nc), &ns))
+		return -EUCLEAN;
+	/* all of it decoded and checked before any record is indexed */
+	struct pagemap_seg **v = xmalloc((ns ? ns : 1) * sizeof(*v));
+	int rc = 0;
+	for (uint64_t i = 0; i < ns && !rc; i++) {
+		v[i] = (struct pagemap_seg *)arena_dup(&s->arena, NULL, sizeof(**v));
+		memset(v[i], 0, sizeof(**v));
+		if (dec_seg(&r, s->ncols, &s->arena, false, v[i]) || (i && v[i - 1]->si >= v[i]->si))
+			rc = -EUCLEAN;
+		v[i]->k = k;
+	}
+	if (!rc && (rd_left(&r) || r.err))
+		rc = -EUCLEAN;
+	for (uint64_t i = 0; i < ns && !rc; i++)
+		segs_put(s, v[i]);
+	free(v);
+	return rc;
+}
+
+const struct pagemap_seg *pagemap_segs_find(const struct pagemap_segs *s, const uint8_t first[16],
+					    uint32_t cell)
+{
+	if (!s->n)
+		return NULL;
+	for (size_t j = seg_slot(first, cell, s->nslots - 1); s->slots[j]; j = (j + 1) & (s->nslots - 1))
+		if (s->slots[j]->start_cell == cell && !memcmp(s->slots[j]->first, first, 16))
+			return s->slots[j];
+	return NULL;
+}
+
+void pagemap_segs_release(struct pagemap_segs *s)
+{
+	free(s->slots);
+	arena_free(s->arena);
+	unsigned ncols = s->ncols;
+	memset(s, 0, sizeof(*s));
+	s->ncols = ncols;
 }

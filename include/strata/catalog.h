@@ -18,7 +18,7 @@
 #include "strata/pack.h"
 #include "strata/repo.h"
 
-#define CATALOG_SCHEMA_VERSION 10
+#define CATALOG_SCHEMA_VERSION 11
 
 /* How many prepared statements a catalog keeps for reuse (catalog.c: prep, done). */
 #define CATALOG_STMTS 64
@@ -143,8 +143,8 @@ int catalog_db_names(struct catalog *c, char ***names, size_t *n);
  * made it, with the generation's id (32 hex: a map is never taken for
  * another generation that got the same name); storing one drops the
  * database's others but its newest full one, and those of pruned
- * generations.  Derived from no manifest: a
- * rebuilt catalog has none (the next backup of each database reads it all).
+ * generations.  Derived from no manifest: kept across index --rebuild, lost
+ * with a deleted catalog (the next backup of each database reads it all).
  */
 int catalog_pagemap_put(struct catalog *c, const char *gen, const char *gen_id,
 			const char *dbname, bool full, const uint8_t *data, size_t len);
@@ -155,6 +155,17 @@ int catalog_pagemap_put(struct catalog *c, const char *gen, const char *gen_id,
  */
 int catalog_pagemap_get(struct catalog *c, const char *dbname, const char *gen, bool full_only,
 			char out_gen[64], char out_id[33], uint8_t **data, size_t *len);
+/*
+ * A chunk's segment records (strata/pagemap.h, struct pagemap_segs) for
+ * tables of that ident, stored by the backup that built the chunk (one
+ * per ident and chunk, the newest kept) and dropped with the chunk.  Not
+ * derived from the repository: kept across index --rebuild, as page maps.
+ * get: -ENOENT when none; caller frees *data.
+ */
+int catalog_segmap_put(struct catalog *c, const uint8_t ident[16], const struct chunk_id *id,
+		       const uint8_t *data, size_t len);
+int catalog_segmap_get(struct catalog *c, const uint8_t ident[16], const struct chunk_id *id,
+		       uint8_t **data, size_t *len);
 /*
  * A source path other than `source` that generations naming database
  * `dbname` in their manifest (version 4) were read from (*other NULL: none).

@@ -30,6 +30,8 @@
 #define PAGEMAP_VERSION 2 /* 2: segments */
 #define PAGEMAP_MAX_SIZE (1ULL << 30)
 
+#include <stdbool.h>
+
 /*
  * Why a chunk ended: the chunker cut after its last row (a decision on its
  * own rows), the table ended, or the chunker cut before the next row (a
@@ -115,5 +117,37 @@ const struct pagemap_seg *pagemap_find_seg(const struct pagemap_table *t, const 
 					   uint32_t cell);
 /* The first of chunk k's segments (they follow in si order), or NULL. */
 const struct pagemap_seg *pagemap_chunk_segs(const struct pagemap_table *t, uint32_t k, size_t *n);
+
+/*
+ * One chunk's segment records, kept apart from the page map (since format 4
+ * maps hold only chunk records: the catalog's segmaps, keyed by table ident
+ * and chunk id, docs/FORMAT.md "Segment lists"), so that a backup writes
+ * the records of the chunks it built and reads those of the chunks whose
+ * take failed, not all of them.  The encoding: "STSG", a version byte,
+ * varint ncols, varint n, per segment the page map's segment fields
+ * without k (si strictly increasing), then XXH3-64 of everything before,
+ * u64 LE.
+ */
+#define PAGEMAP_SEGS_VERSION 1
+
+void pagemap_segs_encode(const struct pagemap_seg *g, size_t n, unsigned ncols, struct buf *out);
+
+/* Records loaded chunk by chunk, found by where they start; set ncols, the rest zero. */
+struct pagemap_segs {
+	unsigned ncols;
+	struct pagemap_seg **slots; /* open addressing by (first, start_cell); records in the arena */
+	size_t nslots, n;
+	void *arena;
+};
+/*
+ * Add the records of a blob as those of chunk k (their k), checked whole
+ * first (a damaged or foreign blob is -EUCLEAN and adds nothing).  A
+ * record starting where a loaded one starts is not indexed.  Records stay
+ * where they are until pagemap_segs_release.
+ */
+int pagemap_segs_load(struct pagemap_segs *s, uint32_t k, const uint8_t *p, size_t n);
+const struct pagemap_seg *pagemap_segs_find(const struct pagemap_segs *s, const uint8_t first[16],
+					    uint32_t cell);
+void pagemap_segs_release(struct pagemap_segs *s);
 
 #endif

@@ -1234,6 +1234,16 @@ static void pagemap_corpus(void)
 	pm_seg(t, 2, 1, 3, 20, 9, 0);
 	pm_seg(t, 2, 2, 5, 1, 9, 9);
 	pm_seg(t, 4, 0, 6, 2, 5, 5); /* chunk 4: no chunk record */
+	{
+		/* chunk 2's segment list as a backup stores it (pagemap_segs_encode), and an empty one */
+		struct buf l = BUF_INIT;
+		pagemap_segs_encode(&t->segs[2], 3, t->ncols, &l);
+		put("pagemap", "list-three", l.data, l.len);
+		buf_reset(&l);
+		pagemap_segs_encode(NULL, 0, t->ncols, &l);
+		put("pagemap", "list-empty", l.data, l.len);
+		buf_release(&l);
+	}
 	put_pagemap("one-table", &pm);
 
 	t = pagemap_add_table(&pm, "empty", ident, 0);

@@ -158,6 +158,11 @@ sys.exit(1 if extra or missing or dups else 0)
 PYEOF
 }
 exactly_needed "$R" || fail "after prune --repack 0 the packs do not hold exactly the needed chunks"
+# segment lists (catalog segmaps) went with their chunks, the others stayed
+# (and survived the rebuild above)
+orphans=$(sqlite3 "$R/catalog.db" "SELECT count(*) FROM segmaps WHERE chunk_id NOT IN (SELECT id FROM chunks)")
+[ "$orphans" = 0 ] || fail "$orphans segment lists of chunks prune removed are left in the catalog"
+[ "$(sqlite3 "$R/catalog.db" "SELECT count(*) FROM segmaps")" -gt 0 ] || fail "prune removed every segment list"
 "$STRATA" verify "$R" >"$T/v" || fail "verify after prune: $(cat "$T/v")"
 for k in 4 6 7 9; do
     "$STRATA" restore "$R" "${G[$k]}" --to "$T/r$k.db" >/dev/null || fail "restore ${G[$k]}"

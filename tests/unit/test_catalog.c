@@ -166,6 +166,114 @@ static void plans(struct catalog *c)
 	plan(c, "SELECT " GEN_COLS " FROM generations ORDER BY time DESC, seq DESC LIMIT 1", 1);
 }
 
+/* One segment list: get gives back exactly what put stored, or -ENOENT. */
+static void segmap_is(struct catalog *c, const uint8_t ident[16], const struct chunk_id *id,
+		      const char *want)
+{
+	uint8_t *d = (uint8_t *)"x";
+	size_t n = 99;
+	int rc = catalog_segmap_get(c, ident, id, &d, &n);
+	if (!want) {
+		CHECKF(rc == -ENOENT && d == NULL && n == 0, "segment list: rc %d, want none", rc);
+		return;
+	}
+	CHECKF(rc == 0 && n == strlen(want) && !memcmp(d, want, n), "segment list: rc %d, want %s", rc, want);
+	free(d);
+}
+
+static int pagemap_rows(const struct repo *r)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int n = -1;
+	if (sqlite3_open(r->catalog, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT count(*) FROM pagemaps", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return n;
+}
+
+/*
+ * Segment lists (schema 11): stored per (ident, chunk id), the newest kept;
+ * kept by a rebuild (not derived from the repository); dropped with their
+ * chunk's last pack; and a schema 10 catalog gets the table in place,
+ * keeping its page maps, where an older one is rebuilt from nothing.
+ */
+static void segmaps(struct catalog *c, const struct repo *r, const char *pack2)
+{
+	uint8_t ia[16], ib[16];
+	struct catalog_sync_stats st;
+	const struct chunk_id *c0 = &chunks[0].e.id, *c3 = &chunks[3].e.id, *c4 = &chunks[4].e.id;
+
+	memset(ia, 0xa1, 16);
+	memset(ib, 0xb2, 16);
+	CHECK(catalog_segmap_put(c, ia, c0, (const uint8_t *)"a0", 2) == 0);
+	CHECK(catalog_segmap_put(c, ib, c0, (const uint8_t *)"b0", 2) == 0);
+	CHECK(catalog_segmap_put(c, ia, c3, (const uint8_t *)"a3", 2) == 0);
+	segmap_is(c, ia, c0, "a0");
+	segmap_is(c, ib, c0, "b0");
+	segmap_is(c, ia, c3, "a3");
+	segmap_is(c, ib, c3, NULL);
+	segmap_is(c, ia, c4, NULL);
+	CHECK(catalog_segmap_put(c, ia, c0, (const uint8_t *)"a0 again", 8) == 0);
+	segmap_is(c, ia, c0, "a0 again");
+	CHECK(catalog_sync(c, r, true, &st) == 0);
+	segmap_is(c, ia, c0, "a0 again");
+	segmap_is(c, ia, c3, "a3");
+
+	/* the pack holding chunk 3 goes: its list goes, the others stay; the pack comes back */
+	char *pp = xasprintf("%s/packs/%.2s/%s.pack", r->path, pack2, pack2);
+	struct stat pst;
+	CHECK(stat(pp, &pst) == 0);
+	uint8_t *bytes = xmalloc((size_t)pst.st_size);
+	int fd = open(pp, O_RDONLY);
+	CHECK(fd >= 0 && read(fd, bytes, (size_t)pst.st_size) == pst.st_size);
+	close(fd);
+	CHECK(unlink(pp) == 0);
+	CHECK(catalog_sync(c, r, false, &st) == 0 && st.packs_removed == 1);
+	segmap_is(c, ia, c3, NULL);
+	segmap_is(c, ia, c0, "a0 again");
+	segmap_is(c, ib, c0, "b0");
+	fd = open(pp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	CHECK(fd >= 0 && write(fd, bytes, (size_t)pst.st_size) == pst.st_size);
+	close(fd);
+	free(bytes);
+	free(pp);
+	CHECK(catalog_sync(c, r, false, &st) == 0 && st.packs_added == 1);
+
+	/* a schema 10 catalog (no segmaps) with a page map: upgraded in place */
+	CHECK(catalog_pagemap_put(c, "2026-11-21T020000Z", "00", "db", true, (const uint8_t *)"map", 3) == 0);
+	catalog_close(c);
+	sqlite3 *db;
+	CHECK(sqlite3_open(r->catalog, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "DROP TABLE segmaps; UPDATE meta SET value = '10' WHERE key = 'schema_version'",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	struct catalog ro;
+	CHECK(catalog_open(&ro, r->catalog, true) == -EPROTONOSUPPORT); /* a reader waits for a writer */
+	CHECK(catalog_open(c, r->catalog, false) == 0);
+	CHECK(pagemap_rows(r) == 1);
+	segmap_is(c, ia, c0, NULL);
+	CHECK(catalog_segmap_put(c, ia, c0, (const uint8_t *)"new", 3) == 0);
+	segmap_is(c, ia, c0, "new");
+	CHECK(catalog_open(&ro, r->catalog, true) == 0);
+	catalog_close(&ro);
+
+	/* an older schema is rebuilt from nothing: its page maps go */
+	catalog_close(c);
+	CHECK(sqlite3_open(r->catalog, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "UPDATE meta SET value = '9' WHERE key = 'schema_version'", NULL, NULL,
+			   NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	CHECK(catalog_open(c, r->catalog, false) == 0);
+	CHECK(pagemap_rows(r) == 0);
+	segmap_is(c, ia, c0, NULL);
+	CHECK(catalog_sync(c, r, false, &st) == 0 && st.gens_added == 2);
+}
+
 int main(void)
 {
 	char *dir = make_tmpdir("catalog");
@@ -371,6 +479,8 @@ int main(void)
 	dump(&ro, &after);
 	CHECK(before.len == after.len && !memcmp(before.data, after.data, before.len));
 	catalog_close(&ro);
+
+	segmaps(&c, &r, pack2);
 
 	/* bad manifests are skipped and counted, good ones stay */
 	struct manifest g3;

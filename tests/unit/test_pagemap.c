@@ -12,7 +12,8 @@
  * nleaves, flags, a segment's counts and sizes, (k, si) order, duplicate
  * starts, counts, trailing bytes) is refused, and each neighbouring value
  * taken, so that every check is exact; a failed decode leaves the map
- * empty, and release is safe on built, decoded and empty maps.
+ * empty, and release is safe on built, decoded and empty maps.  A chunk's
+ * segment list (pagemap_segs_*) likewise (seg_lists).
  */
 #include "check.h"
 #include "strata/pagemap.h"
@@ -1847,6 +1848,175 @@ static void structure(void)
 	buf_release(&b);
 }
 
+/* ---- one chunk's segment list (pagemap_segs_*) ---- */
+
+/* A load that must fail: -EUCLEAN, and nothing added to s. */
+static void list_refused(struct pagemap_segs *s, const uint8_t *p, size_t n, const char *why)
+{
+	size_t before = s->n;
+	int rc = pagemap_segs_load(s, 99, p, n);
+	CHECKF(rc == -EUCLEAN, "%s: rc %d", why, rc);
+	CHECKF(s->n == before, "%s: %zu records added", why, s->n - before);
+}
+
+/* A list of n segments of chunk k (seg_init), encoded for ncols columns, in ins[]. */
+static void list_make(struct seg_in *ins, size_t n, uint32_t k, uint32_t seed, unsigned ncols,
+		      struct buf *out)
+{
+	struct pagemap_seg *g = xcalloc(n ? n : 1, sizeof(*g));
+	for (size_t i = 0; i < n; i++) {
+		seg_init(&ins[i], k, (uint32_t)(2 * i + k % 2), seed + (uint32_t)i, (uint32_t)(i * 3),
+			 (uint32_t)(i * 37 % KEYMAX), (uint32_t)(i * 53 % KEYMAX));
+		g[i] = ins[i].g;
+	}
+	buf_reset(out);
+	pagemap_segs_encode(g, n, ncols, out);
+	free(g);
+}
+
+/*
+ * Lists survive encode and load field for field (k is the one given to the
+ * load, whatever the records had); records are found by where they start,
+ * stay where they are while the index grows, and a record starting where a
+ * loaded one starts is not indexed; the layout is byte for byte the one
+ * docs/FORMAT.md gives; every truncation and changed byte, and wrong
+ * content behind a right checksum (magic, version, ncols, si order,
+ * count, trailing bytes), is -EUCLEAN and adds nothing.
+ */
+static void seg_lists(void)
+{
+	enum { NCOLS = 3, N = 6, MANYLISTS = 300 };
+	struct seg_in ins[N], other[N];
+	struct buf b = BUF_INIT, c = BUF_INIT;
+	struct pagemap_segs s = { .ncols = NCOLS };
+
+	uint8_t zero[16] = { 0 };
+	CHECK(pagemap_segs_find(&s, zero, 0) == NULL); /* empty: nothing, no crash */
+	list_make(ins, N, 4, 1000, NCOLS, &b);
+	CHECK(pagemap_segs_load(&s, 7, b.data, b.len) == 0 && s.n == N);
+	const struct pagemap_seg *found[N];
+	for (size_t i = 0; i < N; i++) {
+		const struct pagemap_seg *g = pagemap_segs_find(&s, ins[i].g.first, ins[i].g.start_cell);
+		struct pagemap_seg want = ins[i].g;
+		want.k = 7;
+		CHECKF(g && seg_eq(g, &want, NCOLS), "list record %zu after load", i);
+		found[i] = g;
+		CHECK(!pagemap_segs_find(&s, ins[i].g.first, ins[i].g.start_cell + 1));
+	}
+	/* many more lists: the index grows, the first records stay where they were */
+	for (uint32_t k = 0; k < MANYLISTS; k++) {
+		list_make(other, N, 10 + k, 5000 + k * N, NCOLS, &c);
+		CHECK(pagemap_segs_load(&s, 10 + k, c.data, c.len) == 0);
+	}
+	CHECK(s.n == N + (size_t)MANYLISTS * N);
+	for (size_t i = 0; i < N; i++) {
+		struct pagemap_seg want = ins[i].g;
+		want.k = 7;
+		CHECKF(pagemap_segs_find(&s, ins[i].g.first, ins[i].g.start_cell) == found[i] &&
+		       seg_eq(found[i], &want, NCOLS), "list record %zu after %d more lists", i, MANYLISTS);
+	}
+	list_make(other, N, 10 + MANYLISTS - 1, 5000 + (MANYLISTS - 1) * N, NCOLS, &c);
+	const struct pagemap_seg *g = pagemap_segs_find(&s, other[2].g.first, other[2].g.start_cell);
+	CHECK(g && g->k == 10 + MANYLISTS - 1 && g->si == other[2].g.si);
+	/* the same list again, as another chunk: loaded, nothing new indexed, the first stays */
+	CHECK(pagemap_segs_load(&s, 8, b.data, b.len) == 0 && s.n == N + (size_t)MANYLISTS * N);
+	CHECK(pagemap_segs_find(&s, ins[0].g.first, ins[0].g.start_cell) == found[0] && found[0]->k == 7);
+	/* an empty list */
+	buf_reset(&c);
+	pagemap_segs_encode(NULL, 0, NCOLS, &c);
+	CHECK(c.len == 15 && pagemap_segs_load(&s, 9, c.data, c.len) == 0);
+
+	/* the layout, by hand: one record of chunk 5, segment 2 */
+	struct seg_in one;
+	seg_init(&one, 5, 2, 77, 3, 2, 1);
+	struct buf h = BUF_INIT;
+	buf_add(&h, "STSG", 4);
+	buf_addc(&h, 1);
+	buf_add_varint(&h, NCOLS);
+	buf_add_varint(&h, 1);
+	buf_add_varint(&h, 2); /* si; no k */
+	buf_add(&h, one.g.first, 16);
+	buf_add(&h, one.g.span, 16);
+	buf_add_varint(&h, one.g.start_cell);
+	buf_add_varint(&h, one.g.nleaves);
+	buf_add_varint(&h, one.g.end_cell);
+	buf_addc(&h, one.g.end);
+	buf_addc(&h, one.g.flags);
+	buf_add_varint(&h, one.g.nrows);
+	buf_add_varint(&h, one.g.typed_len);
+	buf_add_varint(&h, one.g.csv_len);
+	buf_add_varint(&h, one.g.fire_end);
+	buf_add_varint(&h, one.g.jsonl_len);
+	buf_add_varint(&h, one.g.sql_len);
+	buf_add(&h, one.g.id, 16);
+	buf_add_bytes(&h, one.fk, 2);
+	buf_add_bytes(&h, one.lk, 1);
+	buf_add(&h, one.classes, NCOLS);
+	buf_add_u64le(&h, XXH3_64bits(h.data, h.len));
+	buf_reset(&c);
+	pagemap_segs_encode(&one.g, 1, NCOLS, &c);
+	CHECK(c.len == h.len && !memcmp(c.data, h.data, h.len));
+
+	/* damage: every truncation, every byte changed */
+	struct pagemap_segs d = { .ncols = NCOLS };
+	for (size_t n = 0; n < b.len; n++)
+		list_refused(&d, b.data, n, "truncated list");
+	uint8_t *copy = xmalloc(b.len);
+	for (size_t i = 0; i < b.len; i++) {
+		memcpy(copy, b.data, b.len);
+		copy[i] ^= 0x20;
+		list_refused(&d, copy, b.len, "changed byte");
+	}
+	/* wrong content behind a right checksum */
+	struct buf x = BUF_INIT;
+#define PATCH(off, v, why) do { buf_reset(&x); buf_add(&x, h.data, h.len); x.data[off] = (v); \
+		rehash(x.data, x.len); list_refused(&d, x.data, x.len, why); } while (0)
+	PATCH(0, 'X', "magic");
+	PATCH(4, 2, "version 2");
+	PATCH(4, 0, "version 0");
+	PATCH(5, NCOLS + 1, "ncols");
+	PATCH(6, 2, "count 2 of 1");
+	PATCH(6, 0, "count 0 of 1");
+#undef PATCH
+	struct pagemap_segs wide = { .ncols = NCOLS + 1 };
+	list_refused(&wide, h.data, h.len, "a list of another table's width");
+	buf_reset(&x);
+	buf_add(&x, h.data, h.len - 8);
+	buf_addc(&x, 0);
+	buf_add_u64le(&x, XXH3_64bits(x.data, x.len));
+	list_refused(&d, x.data, x.len, "a trailing byte");
+	/* si strictly increasing: two records with one si refused, increasing taken */
+	struct pagemap_seg two[2] = { one.g, one.g };
+	h16(two[1].first, 78);
+	buf_reset(&x);
+	pagemap_segs_encode(two, 2, NCOLS, &x);
+	list_refused(&d, x.data, x.len, "two records of one si");
+	two[1].si = 1;
+	buf_reset(&x);
+	pagemap_segs_encode(two, 2, NCOLS, &x);
+	list_refused(&d, x.data, x.len, "si decreasing");
+	two[1].si = 3;
+	buf_reset(&x);
+	pagemap_segs_encode(two, 2, NCOLS, &x);
+	CHECK(pagemap_segs_load(&d, 1, x.data, x.len) == 0 && d.n == 2);
+	/* one bad record among good ones: nothing of the list indexed */
+	two[1].nrows = 0;
+	buf_reset(&x);
+	pagemap_segs_encode(two, 2, NCOLS, &x);
+	list_refused(&d, x.data, x.len, "a record without rows");
+	CHECK(d.n == 2);
+
+	free(copy);
+	buf_release(&x);
+	buf_release(&h);
+	buf_release(&b);
+	buf_release(&c);
+	pagemap_segs_release(&s);
+	pagemap_segs_release(&d);
+	pagemap_segs_release(&wide);
+	pagemap_segs_release(&s); /* twice: safe */
+}
+
 int main(void)
 {
 	roundtrip();
@@ -1855,5 +2025,6 @@ int main(void)
 	damage_segs();
 	hand_segs();
 	structure();
+	seg_lists();
 	return check_done("unit-pagemap");
 }
