@@ -1019,10 +1019,11 @@ struct incr {
 	const struct manifest_table *mt; /* the parent's table, whose chunks pt's records index */
 	uint8_t ident[16];
 	/*
-	 * The parent's segment records (a map written before they moved to the
-	 * catalog has them all in pt): loaded chunk by chunk (seg_want) into
-	 * segs, tried[k] once chunk k's were asked for; next_k, the parent's
-	 * chunk after the last one taken from.
+	 * The parent's segment records, loaded chunk by chunk from the catalog
+	 * (seg_want) into segs, tried[k] once chunk k's were asked for; next_k,
+	 * the parent's chunk after the last one taken from.  (The records a map
+	 * written before they moved to the catalog holds are not used: such a
+	 * chunk is read whole at its first change, and its list written then.)
 	 */
 	struct pagemap_segs *segs;
 	uint8_t *tried;
@@ -1093,7 +1094,7 @@ static void incr_setup(struct backup *b, const struct manifest_table *t, char **
 			inc->mt = mt;
 		}
 	}
-	if (inc->pt && !pt->nsegs) {
+	if (inc->pt) {
 		inc->segs = xcalloc(1, sizeof(*inc->segs));
 		inc->segs->ncols = t->ncols;
 		b->seg_sets = xrealloc(b->seg_sets, (b->nseg_sets + 1) * sizeof(*b->seg_sets));
@@ -1337,10 +1338,9 @@ static int take_seg(struct backup *b, struct sqlpage_scan *s, struct incr *inc, 
 	bool last_cell;
 	struct seg_src src;
 
-	if ((!inc->segs && !inc->pt->nsegs) || scan_at(s, &li, &ci, first))
+	if (scan_at(s, &li, &ci, first))
 		return 0;
-	const struct pagemap_seg *g = inc->segs ? pagemap_segs_find(inc->segs, first, ci)
-						: pagemap_find_seg(inc->pt, first, ci);
+	const struct pagemap_seg *g = pagemap_segs_find(inc->segs, first, ci);
 	if (!g || g->k >= inc->mt->nchunks ||
 	    !leaves_same(s, li, first, g->nleaves, false, g->end_cell, g->span, &end_li, &last_cell))
 		return 0;
@@ -1456,23 +1456,8 @@ static void incr_record(struct backup *b, struct sqlpage_scan *s, struct incr *i
 				j->pm_k = nt->nchunks - 1;
 			}
 		}
-		if (p->from) {
-			/*
-			 * taken whole: its segment list is in the catalog already,
-			 * unless the parent's map held them (written before lists
-			 * moved there): then it is written now
-			 */
-			if (!inc->pt->nsegs)
-				continue;
-			size_t n;
-			const struct pagemap_seg *ps = pagemap_chunk_segs(inc->pt, p->from->k, &n);
-			for (size_t k = 0; k < n; k++) {
-				struct pagemap_seg r = ps[k];
-				r.k = (uint32_t)j->k;
-				pagemap_add_seg(st, &r);
-			}
-			continue;
-		}
+		if (p->from)
+			continue; /* taken whole: its segment list is in the catalog already */
 		j->pm_seg_t = sti;
 		for (size_t k = 0; k < j->nsegs; k++) {
 			struct seg *g = &j->segs[k];

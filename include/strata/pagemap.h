@@ -62,6 +62,11 @@ struct pagemap_chunk {
  * the whole segment under its maximum.  It then ends where it did when it
  * ended by its own rule (SEG_OWN), or when the chunk is cut after its
  * last row (SEG_LAST_FIRES and the chunk's minimum reached).
+ *
+ * Maps written since catalog schema 11 hold no segments: each chunk's are
+ * in its own list (struct pagemap_segs below), so that a backup reads and
+ * writes only those of the chunks that changed.  Older maps' segments are
+ * still decoded (and not used).
  */
 enum { PAGEMAP_SEG_OWN = 1, PAGEMAP_SEG_LAST_FIRES = 2 };
 
