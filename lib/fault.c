@@ -4,6 +4,7 @@
 #include "strata/fault.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char fault_name[64];
 static unsigned long fault_at;
 static int fault_sig = SIGKILL;
+static bool fault_fail;   /* "@fail": fault_fails() says so instead of a signal */
 static atomic_ulong fault_hits;
 
 static void fault_init(void)
@@ -25,6 +27,9 @@ static void fault_init(void)
 	size_t n = colon ? (size_t)(colon - s) : strlen(s);
 	if (n > 5 && !memcmp(s + n - 5, "@stop", 5)) {
 		fault_sig = SIGSTOP; /* stop there, for a test to look at what the process holds */
+		n -= 5;
+	} else if (n > 5 && !memcmp(s + n - 5, "@fail", 5)) {
+		fault_fail = true;
 		n -= 5;
 	}
 	if (n >= sizeof(fault_name))
@@ -39,8 +44,16 @@ static void fault_init(void)
 void fault_point(const char *name)
 {
 	pthread_once(&once, fault_init);
-	if (!fault_name[0] || strcmp(name, fault_name))
+	if (!fault_name[0] || fault_fail || strcmp(name, fault_name))
 		return;
 	if (atomic_fetch_add(&fault_hits, 1) + 1 == fault_at)
 		kill(getpid(), fault_sig);
+}
+
+bool fault_fails(const char *name)
+{
+	pthread_once(&once, fault_init);
+	if (!fault_name[0] || !fault_fail || strcmp(name, fault_name))
+		return false;
+	return atomic_fetch_add(&fault_hits, 1) + 1 >= fault_at;
 }

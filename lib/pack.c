@@ -29,7 +29,108 @@ struct pack_writer {
 	uint64_t size;
 	struct buf index;
 	size_t count;
+	/*
+	 * Direct I/O (O_DIRECT): the pack's bytes go through stage, whole
+	 * blocks of it written straight to the file, the last partial one
+	 * without O_DIRECT at the end.  A pack is written once, made durable
+	 * by an fsync and read later: through the page cache, its bytes cost
+	 * a copy into pages that the fsync writes out anyway, and on the VM
+	 * measured (docs/PERFORMANCE.md) that copy into newly allocated pages
+	 * made a backup's system time after scattered changes vary from 0.4
+	 * to 0.8 s (1.5 s at times), against 0.34-0.42 s written directly.
+	 * Filesystems without direct I/O (tmpfs before Linux 6.6) are written
+	 * as before; one that refuses a direct write midway, through the cache.
+	 */
+	uint8_t *stage;  /* NULL: written with write() as it comes */
+	size_t staged;
+	uint64_t fpos;   /* where the stage goes in the file (pwrite: the file's position is not used) */
+	bool odirect;    /* the descriptor has O_DIRECT */
 };
+
+#define PACK_STAGE (4u << 20)
+#define PACK_ALIGN 4096
+
+/* All n bytes at offset off (file offsets: a direct write never moves the file's position). */
+static int pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
+{
+	while (n) {
+		ssize_t k = pwrite(fd, p, n, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return k < 0 ? -errno : -EIO;
+		p += k;
+		n -= (size_t)k;
+		off += (uint64_t)k;
+	}
+	return 0;
+}
+
+/* Stop direct I/O on the pack's descriptor. */
+static void pw_undirect(struct pack_writer *w)
+{
+	w->odirect = false;
+	fcntl(w->fd, F_SETFL, fcntl(w->fd, F_GETFL) & ~O_DIRECT);
+}
+
+/*
+ * Write the stage's first n bytes (whole blocks) at fpos: directly, or
+ * through the page cache once the filesystem refused (a partial direct
+ * write is written again, the same bytes at the same place).
+ */
+static int pw_stage_out(struct pack_writer *w, size_t n)
+{
+	int rc = 0;
+	if (w->odirect) {
+		rc = fault_fails("pack-direct") ? -EINVAL : pwrite_all(w->fd, w->stage, n, w->fpos);
+		if (rc == -EINVAL)
+			pw_undirect(w);
+	}
+	if (!w->odirect)
+		rc = pwrite_all(w->fd, w->stage, n, w->fpos);
+	if (!rc)
+		w->fpos += n;
+	return rc;
+}
+
+/* Write n bytes of the pack (after those written before). */
+static int pw_write(struct pack_writer *w, const void *p, size_t n)
+{
+	const uint8_t *s = p;
+	if (!w->stage)
+		return write_all(w->fd, p, n);
+	while (n) {
+		size_t k = PACK_STAGE - w->staged < n ? PACK_STAGE - w->staged : n;
+		memcpy(w->stage + w->staged, s, k);
+		w->staged += k;
+		s += k;
+		n -= k;
+		if (w->staged == PACK_STAGE) {
+			int rc = pw_stage_out(w, PACK_STAGE);
+			if (rc)
+				return rc;
+			w->staged = 0;
+		}
+	}
+	return 0;
+}
+
+/* The staged bytes: whole blocks as the others, the rest through the page cache. */
+static int pw_flush(struct pack_writer *w)
+{
+	if (!w->stage)
+		return 0;
+	size_t whole = w->staged & ~(size_t)(PACK_ALIGN - 1);
+	int rc = whole ? pw_stage_out(w, whole) : 0;
+	if (w->odirect)
+		pw_undirect(w);
+	if (!rc)
+		rc = pwrite_all(w->fd, w->stage + whole, w->staged - whole, w->fpos);
+	if (!rc)
+		w->fpos += w->staged - whole;
+	w->staged = 0;
+	return rc;
+}
 
 void chunk_id_of(struct chunk_id *id, const void *data, size_t n)
 {
@@ -58,9 +159,15 @@ int pack_writer_open(struct pack_writer **wp, struct store *store)
 		free(w);
 		return rc;
 	}
+	if (fcntl(w->fd, F_SETFL, fcntl(w->fd, F_GETFL) | O_DIRECT) == 0) {
+		w->odirect = true;
+		w->stage = aligned_alloc(PACK_ALIGN, PACK_STAGE);
+		if (!w->stage)
+			pw_undirect(w);
+	}
 	memcpy(hdr, PACK_MAGIC, 8);
 	put_u32le(hdr + 8, PACK_VERSION);
-	rc = write_all(w->fd, hdr, sizeof(hdr));
+	rc = pw_write(w, hdr, sizeof(hdr));
 	if (rc) {
 		pack_writer_abort(w);
 		return rc;
@@ -73,7 +180,7 @@ int pack_writer_open(struct pack_writer **wp, struct store *store)
 int pack_writer_add(struct pack_writer *w, struct pack_entry *e, const void *cdata)
 {
 	uint8_t ent[PACK_ENTRY_SIZE];
-	int rc = write_all(w->fd, cdata, e->clen);
+	int rc = pw_write(w, cdata, e->clen);
 	if (rc)
 		return rc;
 	fault_point("pack-add");
@@ -112,9 +219,11 @@ int pack_writer_finish(struct pack_writer *w, char name[33])
 	put_u32le(tr + 12, PACK_VERSION);
 	put_u64le(tr + 16, XXH3_64bits(w->index.data, w->index.len));
 	memcpy(tr + 24, PACK_END, 8);
-	rc = write_all(w->fd, w->index.data, w->index.len);
+	rc = pw_write(w, w->index.data, w->index.len);
 	if (!rc)
-		rc = write_all(w->fd, tr, sizeof(tr));
+		rc = pw_write(w, tr, sizeof(tr));
+	if (!rc)
+		rc = pw_flush(w);
 	if (rc) {
 		pack_writer_abort(w);
 		return rc;
@@ -145,6 +254,7 @@ void pack_writer_abort(struct pack_writer *w)
 		free(w->tmppath);
 	}
 	buf_release(&w->index);
+	free(w->stage);
 	free(w);
 }
 

@@ -9,10 +9,18 @@
  * of durable steps; the list of points is docs/DESIGN-NOTES.md's
  * "Crash points".  "name@stop" (or "name@stop:N") stops the process there
  * with SIGSTOP instead, for a test to look at what it holds (SIGCONT goes on).  The cost when unset is one cached getenv.
+ *
+ * fault_fails("name") is false unless STRATA_FAULT is "name@fail" or
+ * "name@fail:N": then it is true from the first (or Nth) time on, for a
+ * test to take a path that only an unusual system takes (DESIGN-NOTES,
+ * "Fault points that fail").
  */
 #ifndef STRATA_FAULT_H
 #define STRATA_FAULT_H
 
+#include <stdbool.h>
+
 void fault_point(const char *name);
+bool fault_fails(const char *name);
 
 #endif
