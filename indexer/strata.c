@@ -47,7 +47,7 @@ static const struct help_opt init_opts[] = {
 	  "generations and cost more catalog rows", false },
 	{ "--pack-size", HELP_ARG_REQUIRED, "BYTES", "target size of a pack file (default 32M)", false },
 	{ "--frame-size", HELP_ARG_REQUIRED, "BYTES",
-	  "bytes of rows in a segment of a chunk (default an eighth of --chunk-size, at least "
+	  "bytes of rows in a segment of a chunk (default a sixteenth of --chunk-size, at least "
 	  "32K; 256 to 1M): a segment is compressed on its own, so it is what a random read "
 	  "decompresses and what a backup after a change reads again around a changed row", false },
 	{ "--compression", HELP_ARG_REQUIRED, "LEVEL",

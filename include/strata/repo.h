@@ -56,7 +56,7 @@ struct repo_init_opts {
 
 /* The smallest frame_size (segment average) a config may hold. */
 #define REPO_MIN_SEGMENT 256u
-/* A new or upgraded repository's segment size: an eighth of its chunks' (64 KiB for 512 KiB), at least 32 KiB. */
+/* A new or upgraded repository's segment size: a sixteenth of its chunks' (32 KiB for 512 KiB), at least 32 KiB. */
 uint32_t repo_default_segment(uint64_t chunk_avg);
 
 /* Create a repository at path (missing or empty directory); -ENOTEMPTY if it has files. */

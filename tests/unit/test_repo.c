@@ -168,7 +168,7 @@ static void init_open(void)
 
 	CHECK(repo_open(&r, path) == 0);
 	CHECK(strlen(r.id) == 32 && r.version == REPO_FORMAT_VERSION &&
-	      r.frame_size == 65536 && r.frame_size == repo_default_segment(r.chunk.avg));
+	      r.frame_size == 32768 && r.frame_size == repo_default_segment(r.chunk.avg));
 	CHECK(r.store && r.catalog);
 	struct stat st;
 	static const char *const layout[] = { "packs", "generations", "tmp" };
