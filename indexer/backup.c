@@ -1020,14 +1020,13 @@ struct incr {
 	uint8_t ident[16];
 	/*
 	 * The parent's segment records, loaded chunk by chunk from the catalog
-	 * (seg_want) into segs, tried[k] once chunk k's were asked for; next_k,
-	 * the parent's chunk after the last one taken from.  (The records a map
-	 * written before they moved to the catalog holds are not used: such a
-	 * chunk is read whole at its first change, and its list written then.)
+	 * (seg_want) into segs, tried[k] once chunk k's were asked for.  (The
+	 * records a map written before they moved to the catalog holds are not
+	 * used: such a chunk is read whole at its first change, and its list
+	 * written then.)
 	 */
 	struct pagemap_segs *segs;
 	uint8_t *tried;
-	uint32_t next_k;
 	struct pend *pend;
 	size_t npend, cappend;
 };
@@ -1106,8 +1105,10 @@ static void incr_setup(struct backup *b, const struct manifest_table *t, char **
 /*
  * The parent's chunk k's segment records, from the catalog, once: asked
  * for where a take of a whole chunk failed (that chunk and the next, where
- * a moved cut continues), and after each segment taken (the chunk after
- * it).  A chunk without a list, or with a damaged one, is read whole.
+ * a moved cut continues; where no chunk of the parent started, the one
+ * holding the rows after the last one read, found by key), and after each
+ * segment taken (the chunk after it).  A chunk without a list, or with a
+ * damaged one, is read whole.
  */
 static void seg_want(struct backup *b, struct incr *inc, size_t k)
 {
@@ -1231,13 +1232,24 @@ static int take_unread(struct backup *b, struct sqlpage_scan *s, struct incr *in
 		       struct manifest_table *t, size_t *cap, struct buf *last, uint64_t *nrows)
 {
 	const struct pagemap_chunk *pc = NULL;
-	size_t k = inc->next_k;
-	if (take_chunk(b, s, inc, t, cap, last, nrows, &pc)) {
-		inc->next_k = pc->k + 1;
+	size_t k = 0; /* the table's first rows */
+	if (take_chunk(b, s, inc, t, cap, last, nrows, &pc))
 		return 1;
-	}
-	if (pc && pc->k < inc->mt->nchunks)
+	if (pc && pc->k < inc->mt->nchunks) {
 		k = pc->k; /* the chunk starting here changed */
+	} else if (*nrows) {
+		/* no chunk started here: the parent's chunk holding the rows after the last one read */
+		size_t lo = 0, hi = inc->mt->nchunks;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			const struct manifest_chunk *mc = &inc->mt->chunks[mid];
+			if (key_compare(mc->last_key, mc->last_len, last->data, last->len) <= 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		k = lo;
+	}
 	seg_want(b, inc, k);
 	seg_want(b, inc, k + 1);
 	return 0;
@@ -1377,7 +1389,6 @@ static int take_seg(struct backup *b, struct sqlpage_scan *s, struct incr *inc, 
 	sqlpage_scan_seek(s, end_li, g->end_cell + 1);
 	b->reused_segs++;
 	b->reused_rows += g->nrows;
-	inc->next_k = g->k + 1;
 	seg_want(b, inc, g->k + 1);
 	if (cut) {
 		int rc = chunk_cut(b, t, cap, bd, inc, true, bd->data.len - bd->hdr->len,

@@ -308,8 +308,11 @@ int catalog_open(struct catalog *c, const char *path, bool readonly)
 			if (rc)
 				goto fail;
 		}
-	} else if (!schema_version_ok(c)) {
-		/* a writer (strata index, backup, ls) rebuilds it in the current schema */
+	} else if (!schema_version_ok(c) && schema_version(c) != 10) {
+		/*
+		 * a writer (strata index, backup, ls) rebuilds it in the current
+		 * schema; a reader takes schema 10, which lacks only what backups use
+		 */
 		rc = -EPROTONOSUPPORT;
 		goto fail;
 	}
@@ -1209,9 +1212,6 @@ static int sync_once(struct catalog *c, const struct repo *r, bool rebuild,
 	}
 	if (!rc && st->packs_removed)
 		rc = promote_copies(c);
-	/* segment lists of chunks the repository no longer holds */
-	if (!rc && st->packs_removed)
-		rc = exec(c, "DELETE FROM segmaps WHERE chunk_id NOT IN (SELECT id FROM chunks)");
 	for (size_t i = 0; i < disk_packs.n && !rc; i++) {
 		if (namelist_has(&cat_packs, disk_packs.v[i]))
 			continue;
@@ -1223,6 +1223,12 @@ static int sync_once(struct catalog *c, const struct repo *r, bool rebuild,
 		else
 			st->packs_added++;
 	}
+	/*
+	 * segment lists of chunks the repository no longer holds (after the new
+	 * packs: a chunk whose pack went may have come back in another)
+	 */
+	if (!rc && (st->packs_removed || rebuild))
+		rc = exec(c, "DELETE FROM segmaps WHERE chunk_id NOT IN (SELECT id FROM chunks)");
 	/* before the generations: indexing one reads its index nodes from the copies served */
 	if (!rc)
 		rc = avoid_damaged(c, r);

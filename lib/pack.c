@@ -45,6 +45,7 @@ struct pack_writer {
 	size_t staged;
 	uint64_t fpos;   /* where the stage goes in the file (pwrite: the file's position is not used) */
 	bool odirect;    /* the descriptor has O_DIRECT */
+	int err;         /* a failed write: every later add and the finish fail with it */
 };
 
 #define PACK_STAGE (4u << 20)
@@ -83,7 +84,7 @@ static int pw_stage_out(struct pack_writer *w, size_t n)
 	int rc = 0;
 	if (w->odirect) {
 		rc = fault_fails("pack-direct") ? -EINVAL : pwrite_all(w->fd, w->stage, n, w->fpos);
-		if (rc == -EINVAL)
+		if (rc == -EINVAL || rc == -EOPNOTSUPP)
 			pw_undirect(w);
 	}
 	if (!w->odirect)
@@ -180,7 +181,10 @@ int pack_writer_open(struct pack_writer **wp, struct store *store)
 int pack_writer_add(struct pack_writer *w, struct pack_entry *e, const void *cdata)
 {
 	uint8_t ent[PACK_ENTRY_SIZE];
-	int rc = pw_write(w, cdata, e->clen);
+	if (w->err)
+		return w->err;
+	/* a failed write may leave part of the entry behind (in the stage or the file) */
+	int rc = w->err = pw_write(w, cdata, e->clen);
 	if (rc)
 		return rc;
 	fault_point("pack-add");
@@ -219,7 +223,7 @@ int pack_writer_finish(struct pack_writer *w, char name[33])
 	put_u32le(tr + 12, PACK_VERSION);
 	put_u64le(tr + 16, XXH3_64bits(w->index.data, w->index.len));
 	memcpy(tr + 24, PACK_END, 8);
-	rc = pw_write(w, w->index.data, w->index.len);
+	rc = w->err ? w->err : pw_write(w, w->index.data, w->index.len);
 	if (!rc)
 		rc = pw_write(w, tr, sizeof(tr));
 	if (!rc)

@@ -124,9 +124,9 @@ const struct pagemap_seg *pagemap_find_seg(const struct pagemap_table *t, const 
 const struct pagemap_seg *pagemap_chunk_segs(const struct pagemap_table *t, uint32_t k, size_t *n);
 
 /*
- * One chunk's segment records, kept apart from the page map (since format 4
- * maps hold only chunk records: the catalog's segmaps, keyed by table ident
- * and chunk id, docs/FORMAT.md "Segment lists"), so that a backup writes
+ * One chunk's segment records, kept apart from the page map (maps written
+ * since catalog schema 11 hold only chunk records: the catalog's segmaps,
+ * keyed by table ident and chunk id, docs/FORMAT.md "Segment lists"), so that a backup writes
  * the records of the chunks it built and reads those of the chunks whose
  * take failed, not all of them.  The encoding: "STSG", a version byte,
  * varint ncols, varint n, per segment the page map's segment fields

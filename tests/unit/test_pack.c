@@ -2,8 +2,11 @@
 #include "check.h"
 #include "testutil.h"
 
+#include "strata/fault.h"
+
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
@@ -93,10 +96,41 @@ static void big_pack(const char *dir)
 	store_free(stor);
 }
 
+/*
+ * big_pack in a child whose direct writes fail from the Nth on, as a
+ * filesystem refusing O_DIRECT midway would (STRATA_FAULT=pack-direct@fail:N;
+ * fault.h reads it once per process, so before the parent's first fault
+ * point): the pack goes on through the page cache, byte for byte the same.
+ */
+static void big_pack_refused(const char *dir, const char *fault)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		setenv("STRATA_FAULT", fault, 1);
+		big_pack(dir);
+		CHECKF(fault_fails("pack-direct"), "%s: the fault was not armed", fault);
+		_exit(check_failures ? 1 : 0);
+	}
+	int status = 0;
+	CHECKF(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0, "%s: an 11 MiB pack with %s", dir, fault);
+}
+
 int main(void)
 {
 	char *dir = make_tmpdir("pack");
 	char *packs = xasprintf("%s/packs", dir), *tmp = xasprintf("%s/tmp", dir);
+	{
+		char *rdir = make_tmpdir("pack-refused");
+		char *d1 = xasprintf("%s/1", rdir), *d3 = xasprintf("%s/3", rdir);
+		big_pack_refused(d1, "pack-direct@fail");   /* from the first stage written */
+		big_pack_refused(d3, "pack-direct@fail:3"); /* after two 4 MiB stages went directly */
+		rm_rf(rdir);
+		free(rdir);
+		free(d1);
+		free(d3);
+	}
 	struct store *stor;
 	uint8_t *chunks[NCHUNKS];
 	size_t ulens[NCHUNKS];
