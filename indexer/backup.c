@@ -1227,6 +1227,20 @@ static int take_chunk(struct backup *b, struct sqlpage_scan *s, struct incr *inc
 	return 1;
 }
 
+/* The first of the parent's chunks whose last key is after key: the one holding the rows after it. */
+static size_t parent_chunk_after(const struct manifest_table *mt, const struct buf *key)
+{
+	size_t lo = 0, hi = mt->nchunks;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (key_compare(mt->chunks[mid].last_key, mt->chunks[mid].last_len, key->data, key->len) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* take_chunk; where it fails, the segment records of the parent's chunks there (seg_want) */
 static int take_unread(struct backup *b, struct sqlpage_scan *s, struct incr *inc,
 		       struct manifest_table *t, size_t *cap, struct buf *last, uint64_t *nrows)
@@ -1235,21 +1249,10 @@ static int take_unread(struct backup *b, struct sqlpage_scan *s, struct incr *in
 	size_t k = 0; /* the table's first rows */
 	if (take_chunk(b, s, inc, t, cap, last, nrows, &pc))
 		return 1;
-	if (pc && pc->k < inc->mt->nchunks) {
+	if (pc && pc->k < inc->mt->nchunks)
 		k = pc->k; /* the chunk starting here changed */
-	} else if (*nrows) {
-		/* no chunk started here: the parent's chunk holding the rows after the last one read */
-		size_t lo = 0, hi = inc->mt->nchunks;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			const struct manifest_chunk *mc = &inc->mt->chunks[mid];
-			if (key_compare(mc->last_key, mc->last_len, last->data, last->len) <= 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		k = lo;
-	}
+	else if (*nrows)
+		k = parent_chunk_after(inc->mt, last); /* no chunk of the parent started here */
 	seg_want(b, inc, k);
 	seg_want(b, inc, k + 1);
 	return 0;

@@ -51,22 +51,6 @@ struct pack_writer {
 #define PACK_STAGE (4u << 20)
 #define PACK_ALIGN 4096
 
-/* All n bytes at offset off (file offsets: a direct write never moves the file's position). */
-static int pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
-{
-	while (n) {
-		ssize_t k = pwrite(fd, p, n, (off_t)off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return k < 0 ? -errno : -EIO;
-		p += k;
-		n -= (size_t)k;
-		off += (uint64_t)k;
-	}
-	return 0;
-}
-
 /* Stop direct I/O on the pack's descriptor. */
 static void pw_undirect(struct pack_writer *w)
 {

@@ -370,6 +370,25 @@ int pread_all(int fd, void *p, size_t n, uint64_t off)
 	return 0;
 }
 
+int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
+{
+	const uint8_t *c = p;
+	while (n) {
+		ssize_t w = pwrite(fd, c, n, (off_t)off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (w == 0)
+			return -EIO;
+		c += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
 int open_regular(const char *path, int *fdp, struct stat *stp)
 {
 	struct stat own, *st = stp ? stp : &own;

@@ -215,6 +215,8 @@ int hex_decode(uint8_t *out, const char *in, size_t n);  /* n output bytes */
 int write_all(int fd, const void *p, size_t n);
 /* pread the whole range; -EUCLEAN if the file is shorter. */
 int pread_all(int fd, void *p, size_t n, uint64_t off);
+/* pwrite the whole buffer at off, retrying short writes and EINTR (the file's position stays). */
+int pwrite_all(int fd, const void *p, size_t n, uint64_t off);
 /*
  * Open a file of the repository for reading: never through a symbolic link
  * (-ELOOP), never blocking on a FIFO, and only a regular file (-EUCLEAN for

@@ -45,7 +45,8 @@ static int index_of(const char *path, struct pack_entry **e, size_t *n)
  * places (direct I/O where the filesystem has it, lib/pack.c), then an
  * entry of 1 byte: the file holds exactly header, entries, index and
  * trailer, and reads back entry for entry.  In dir (the test's own, and
- * /dev/shm where tmpfs has no direct I/O: the fallback).
+ * /dev/shm: tmpfs, with direct I/O from Linux 6.6 and without it before;
+ * the fallback midway is big_pack_refused's).
  */
 static void big_pack(const char *dir)
 {
