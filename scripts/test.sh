@@ -76,6 +76,17 @@ if ninja -C "$ASAN_BUILD" >"$ASAN_BUILD/build.log" 2>&1; then
     export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$ROOT/$ASAN_BUILD/sanitizer-logs/ubsan"
     run_suite "$ASAN_BUILD" "asan+ubsan"
     unset ASAN_OPTIONS UBSAN_OPTIONS
+    # LeakSanitizer's "Unable to get registers from thread N." alone is not a
+    # report: its leak check skipped one thread's registers and went on (a
+    # rare failure of ptrace under load, llvm/llvm-project#116555); a leak
+    # found would have its own report in the same file.  Shown, not counted.
+    for f in "$ROOT/$ASAN_BUILD/sanitizer-logs"/*; do
+        [ -f "$f" ] || continue
+        if ! grep -qv '^==[0-9]*==Unable to get registers from thread [0-9]*\.$' "$f"; then
+            echo "sanitizer note (not a report): $(cat "$f")"
+            rm -f "$f"
+        fi
+    done
     if ls "$ROOT/$ASAN_BUILD/sanitizer-logs"/* >/dev/null 2>&1; then
         echo "sanitizer reports:"
         head -60 "$ROOT/$ASAN_BUILD/sanitizer-logs"/*
