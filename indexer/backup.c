@@ -81,6 +81,9 @@ struct seg {
 	uint32_t fire_end;
 	uint8_t *first_key, *last_key;
 	uint32_t first_len, last_len;
+	/* its leaves' digests (record_hashes), taken when it is cut; hashed: both are */
+	bool hashed;
+	uint8_t h_first[16], h_span[16];
 	long pm_i;                      /* its record in the new page map; -1: none */
 };
 
@@ -1011,6 +1014,8 @@ struct pend {
 	uint32_t f_ci, l_ci;
 	uint8_t end;                      /* PAGEMAP_END_*; 0: its end depends on the next row */
 	const struct pagemap_chunk *from; /* taken unread: the parent's record */
+	bool hashed;                      /* first and span hold its leaves' digests */
+	uint8_t first[16], span[16];
 };
 
 /* One table's incremental state. */
@@ -1258,16 +1263,42 @@ static int take_unread(struct backup *b, struct sqlpage_scan *s, struct incr *in
 	return 0;
 }
 
-/* Close the chunk being built (close_chunk) and note it for the new page map (why it ended: end). */
+/*
+ * The digests a page map record of leaves f_li..l_li holds: of its first
+ * leaf, and of its leaves and extra more.  Taken when a chunk is cut, while
+ * the scan's block of digests hashed ahead still holds them (at the end of
+ * the table most would be hashed again, on one thread).  False when a
+ * digest cannot be taken: no record.
+ */
+static bool record_hashes(struct sqlpage_scan *s, size_t f_li, size_t l_li, size_t extra,
+			  uint8_t first[16], uint8_t span[16])
+{
+	return l_li >= f_li && l_li - f_li < UINT32_MAX && !sqlpage_leaves_hash(s, f_li, 1, first) &&
+	       !sqlpage_leaves_hash(s, f_li, l_li - f_li + 1 + extra, span);
+}
+
+/*
+ * Close the chunk being built (close_chunk) and, when it was read from the
+ * pages of scan s (NULL: through SQLite), note it and its new segments for
+ * the new page map (why it ended: end).
+ */
 static int chunk_cut(struct backup *b, struct manifest_table *t, size_t *cap, struct build *bd,
-		     struct incr *inc, bool paged, size_t len, uint8_t end, const struct buf *last)
+		     struct incr *inc, struct sqlpage_scan *s, size_t len, uint8_t end,
+		     const struct buf *last)
 {
 	size_t f_li = bd->f_li, l_li = bd->l_li;
 	uint32_t f_ci = bd->f_ci, l_ci = bd->l_ci;
+	for (size_t i = 0; s && i < bd->nsegs; i++) {
+		struct seg *g = &bd->segs[i];
+		if (!g->from && g->end)
+			g->hashed = record_hashes(s, g->f_li, g->l_li, 0, g->h_first, g->h_span);
+	}
 	int rc = close_chunk(b, t, cap, bd, len, last);
-	if (!rc && paged) {
+	if (!rc && s) {
 		struct pend *p = pend_add(inc, b->jobs[b->njobs - 1], end);
 		p->f_li = f_li, p->f_ci = f_ci, p->l_li = l_li, p->l_ci = l_ci;
+		p->hashed = end && record_hashes(s, f_li, l_li, end == PAGEMAP_END_BEFORE_NEXT, p->first,
+						 p->span);
 	}
 	return rc;
 }
@@ -1394,7 +1425,7 @@ static int take_seg(struct backup *b, struct sqlpage_scan *s, struct incr *inc, 
 	b->reused_rows += g->nrows;
 	seg_want(b, inc, g->k + 1);
 	if (cut) {
-		int rc = chunk_cut(b, t, cap, bd, inc, true, bd->data.len - bd->hdr->len,
+		int rc = chunk_cut(b, t, cap, bd, inc, s, bd->data.len - bd->hdr->len,
 				   PAGEMAP_END_CUT, last);
 		if (rc)
 			return rc;
@@ -1403,14 +1434,14 @@ static int take_seg(struct backup *b, struct sqlpage_scan *s, struct incr *inc, 
 }
 
 /* The record of a new segment g, or -1 when its end depended on the next row or a hash failed. */
-static int seg_record(struct sqlpage_scan *s, const struct seg *g, size_t hdrlen, uint32_t k,
-		      uint32_t si, uint8_t *zero, struct pagemap_seg *r)
+static int seg_record(const struct seg *g, size_t hdrlen, uint32_t k, uint32_t si, uint8_t *zero,
+		      struct pagemap_seg *r)
 {
 	memset(r, 0, sizeof(*r));
-	if (!g->end || g->l_li < g->f_li || g->l_li - g->f_li >= UINT32_MAX ||
-	    g->len - hdrlen > UINT32_MAX || sqlpage_leaves_hash(s, g->f_li, 1, r->first) ||
-	    sqlpage_leaves_hash(s, g->f_li, g->l_li - g->f_li + 1, r->span))
+	if (!g->end || !g->hashed || g->len - hdrlen > UINT32_MAX)
 		return -1;
+	memcpy(r->first, g->h_first, 16);
+	memcpy(r->span, g->h_span, 16);
 	r->k = k;
 	r->si = si;
 	r->start_cell = g->f_ci;
@@ -1432,11 +1463,12 @@ static int seg_record(struct sqlpage_scan *s, const struct seg *g, size_t hdrlen
 /*
  * After a table read from its pages: its page map for the next backup, one
  * record per chunk whose end depends on its own rows only, and one per such
- * segment.  The chunks' classes (and the new segments' sizes and ids) are
- * filled in when the workers are done (apply_jobs).
+ * segment, with the digests chunk_cut took.  The chunks' classes (and the
+ * new segments' sizes and ids) are filled in when the workers are done
+ * (apply_jobs).
  */
-static void incr_record(struct backup *b, struct sqlpage_scan *s, struct incr *inc,
-			const struct manifest_table *t, size_t hdrlen)
+static void incr_record(struct backup *b, struct incr *inc, const struct manifest_table *t,
+			size_t hdrlen)
 {
 	struct pagemap_table *nt = pagemap_add_table(&b->new_pm, t->name, inc->ident, t->ncols);
 	long ti = (long)b->new_pm.ntables - 1;
@@ -1452,10 +1484,9 @@ static void incr_record(struct backup *b, struct sqlpage_scan *s, struct incr *i
 			c = *p->from;
 		} else {
 			memset(&c, 0, sizeof(c));
-			size_t nspan = p->l_li - p->f_li + 1 + (p->end == PAGEMAP_END_BEFORE_NEXT);
-			rec = p->end && p->l_li >= p->f_li && p->l_li - p->f_li < UINT32_MAX &&
-			      !sqlpage_leaves_hash(s, p->f_li, 1, c.first) &&
-			      !sqlpage_leaves_hash(s, p->f_li, nspan, c.span);
+			rec = p->hashed;
+			memcpy(c.first, p->first, 16);
+			memcpy(c.span, p->span, 16);
 			c.start_cell = p->f_ci;
 			c.nleaves = (uint32_t)(p->l_li - p->f_li + 1);
 			c.end_cell = p->l_ci;
@@ -1478,7 +1509,7 @@ static void incr_record(struct backup *b, struct sqlpage_scan *s, struct incr *i
 			struct pagemap_seg r;
 			if (g->from) {
 				r = *g->from;
-			} else if (seg_record(s, g, hdrlen, 0, 0, zero, &r)) {
+			} else if (seg_record(g, hdrlen, 0, 0, zero, &r)) {
 				continue;
 			}
 			r.k = (uint32_t)j->k;
@@ -1773,7 +1804,7 @@ restart:
 				/* its end depends on this row too: recorded when the row is where the span can cover it */
 				uint8_t end = cur_li == bd.l_li ? PAGEMAP_END_BEFORE :
 					      cur_li == bd.l_li + 1 && cur_ci == 0 ? PAGEMAP_END_BEFORE_NEXT : 0;
-				rc = chunk_cut(b, t, &cap, &bd, &inc, paged, len, end, &last);
+				rc = chunk_cut(b, t, &cap, &bd, &inc, paged ? &scan : NULL, len, end, &last);
 				if (rc)
 					goto out;
 				/* the row starts the next chunk, after its header */
@@ -1819,7 +1850,8 @@ restart:
 				  (uint8_t)((cut_own ? PAGEMAP_SEG_OWN : 0) | (fires ? PAGEMAP_SEG_LAST_FIRES : 0)),
 				  &last, t->ncols);
 			if (cut_chunk) {
-				rc = chunk_cut(b, t, &cap, &bd, &inc, paged, bd.data.len, PAGEMAP_END_CUT, &last);
+				rc = chunk_cut(b, t, &cap, &bd, &inc, paged ? &scan : NULL, bd.data.len,
+					       PAGEMAP_END_CUT, &last);
 				if (rc)
 					goto out;
 			} else {
@@ -1850,12 +1882,12 @@ restart:
 			seg_close(&bd, len, PAGEMAP_END_TABLE, 0, &last, t->ncols);
 		else
 			len -= hdr.len; /* the last segments were taken: no open one */
-		rc = chunk_cut(b, t, &cap, &bd, &inc, paged, len, PAGEMAP_END_TABLE, &last);
+		rc = chunk_cut(b, t, &cap, &bd, &inc, paged ? &scan : NULL, len, PAGEMAP_END_TABLE, &last);
 		if (rc)
 			goto out;
 	}
 	if (paged) {
-		incr_record(b, &scan, &inc, t, hdr.len);
+		incr_record(b, &inc, t, hdr.len);
 		sqlpage_scan_release(&scan);
 		paged = false;
 	}

@@ -12,6 +12,7 @@
 #include "strata/pack.h"
 
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,25 @@ struct pack_writer {
 
 #define PACK_STAGE (4u << 20)
 #define PACK_ALIGN 4096
+
+/*
+ * One stage kept from a finished writer for the next: a backup writes one
+ * pack after another, and on the virtual machines measured a page touched
+ * for the first time costs 2-27 us (a stage's 1,024 pages: up to 28 ms).
+ */
+static _Atomic(void *) spare_stage;
+
+static void *stage_get(void)
+{
+	void *p = atomic_exchange(&spare_stage, NULL);
+	return p ? p : aligned_alloc(PACK_ALIGN, PACK_STAGE);
+}
+
+static void stage_put(void *p)
+{
+	if (p)
+		free(atomic_exchange(&spare_stage, p));
+}
 
 /* Stop direct I/O on the pack's descriptor. */
 static void pw_undirect(struct pack_writer *w)
@@ -146,7 +166,7 @@ int pack_writer_open(struct pack_writer **wp, struct store *store)
 	}
 	if (fcntl(w->fd, F_SETFL, fcntl(w->fd, F_GETFL) | O_DIRECT) == 0) {
 		w->odirect = true;
-		w->stage = aligned_alloc(PACK_ALIGN, PACK_STAGE);
+		w->stage = stage_get();
 		if (!w->stage)
 			pw_undirect(w);
 	}
@@ -242,7 +262,7 @@ void pack_writer_abort(struct pack_writer *w)
 		free(w->tmppath);
 	}
 	buf_release(&w->index);
-	free(w->stage);
+	stage_put(w->stage);
 	free(w);
 }
 

@@ -249,6 +249,11 @@ void sqlpage_scan_release(struct sqlpage_scan *s)
 	free(s->w.opage);
 	free(s->memo);
 	free(s->memo_ok);
+	for (unsigned t = 0; t < SQLPAGE_HASH_THREADS; t++) {
+		free(s->part_w[t].win);
+		free(s->part_w[t].opage);
+		s->part_w[t] = (struct sqlpage_win){ 0 };
+	}
 	s->seen = NULL;
 	s->leaves = NULL;
 	s->w.win = s->w.opage = NULL;
@@ -529,8 +534,8 @@ static int leaf_digest(const struct sqlpage_db *db, struct sqlpage_win *w, uint3
 
 struct ahead_part {
 	const struct sqlpage_scan *s;
-	size_t from, to; /* leaf indices */
-	struct sqlpage_win w;
+	size_t from, to;      /* leaf indices */
+	struct sqlpage_win *w; /* this part's (s->part_w): fresh pages cost, so kept */
 };
 
 static void *hash_part(void *arg)
@@ -541,14 +546,12 @@ static void *hash_part(void *arg)
 		XXH128_hash_t h;
 		XXH128_canonical_t c;
 		size_t k = i - s->memo_first;
-		s->memo_ok[k] = !leaf_digest(s->db, &p->w, s->leaves[i], &h);
+		s->memo_ok[k] = !leaf_digest(s->db, p->w, s->leaves[i], &h);
 		if (s->memo_ok[k]) {
 			XXH128_canonicalFromHash(&c, h);
 			memcpy(s->memo[k], c.digest, 16);
 		}
 	}
-	free(p->w.win);
-	free(p->w.opage);
 	return NULL;
 }
 
@@ -569,7 +572,8 @@ static void hash_block(struct sqlpage_scan *s, size_t li)
 	pthread_t tid[SQLPAGE_HASH_THREADS];
 	bool started[SQLPAGE_HASH_THREADS] = { false };
 	for (unsigned t = 0; t < nt; t++) {
-		part[t] = (struct ahead_part){ .s = s, .from = li + n * t / nt, .to = li + n * (t + 1) / nt };
+		part[t] = (struct ahead_part){ .s = s, .from = li + n * t / nt, .to = li + n * (t + 1) / nt,
+					       .w = &s->part_w[t] };
 		/* the first part on this thread; a part that cannot start runs here too */
 		started[t] = t > 0 && !pthread_create(&tid[t], NULL, hash_part, &part[t]);
 	}

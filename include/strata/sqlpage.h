@@ -29,6 +29,7 @@
 
 #define SQLPAGE_GIVEUP (-1)
 #define SQLPAGE_MAX_DEPTH 40 /* SQLite's own cursors stop at 20 */
+#define SQLPAGE_HASH_THREADS 8 /* at most, for sqlpage_scan_hash_ahead() */
 
 struct sqlpage_db {
 	const uint8_t *map;
@@ -99,6 +100,7 @@ struct sqlpage_scan {
 	 * digest i could be computed).
 	 */
 	unsigned hash_threads;
+	struct sqlpage_win part_w[SQLPAGE_HASH_THREADS]; /* theirs, kept from block to block */
 	size_t memo_block;  /* leaves a block holds (a test may set it before the first hash) */
 	size_t memo_first, memo_n;
 	uint8_t (*memo)[16];
@@ -148,7 +150,6 @@ int sqlpage_leaves_hash(struct sqlpage_scan *s, size_t li, size_t n, uint8_t out
  * and hashes each leaf once, on every core.  Hashes are the same as
  * without; leaves before the block are hashed as before, one at a time.
  */
-#define SQLPAGE_HASH_THREADS 8
 void sqlpage_scan_hash_ahead(struct sqlpage_scan *s, unsigned threads);
 
 /* How a declared column is read back by SQLite's scan. */
