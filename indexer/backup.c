@@ -3125,11 +3125,13 @@ static void load_parent(struct catalog *c, const struct repo *r, const char *dbn
  * (struct pagemap_segs) under its table's ident: best effort, as the page
  * map (a chunk without one is read whole when it changes).
  */
-static void store_segmaps(struct catalog *c, const struct pagemap *ns, const struct manifest *m)
+/* The new chunks' segment lists into the catalog (best effort); how many were written. */
+static uint64_t store_segmaps(struct catalog *c, const struct pagemap *ns, const struct manifest *m)
 {
+	uint64_t n = 0;
 	struct buf enc = BUF_INIT;
 	if (catalog_begin(c))
-		return;
+		return 0;
 	int rc = 0;
 	for (size_t i = 0; i < ns->ntables && !rc; i++) {
 		const struct pagemap_table *st = &ns->tables[i];
@@ -3145,11 +3147,15 @@ static void store_segmaps(struct catalog *c, const struct pagemap *ns, const str
 			buf_reset(&enc);
 			pagemap_segs_encode(&st->segs[a], e - a, st->ncols, &enc);
 			rc = catalog_segmap_put(c, st->ident, &mt->chunks[st->segs[a].k].id, enc.data, enc.len);
+			n++;
 		}
 	}
-	if (rc || catalog_commit(c))
+	if (rc || catalog_commit(c)) {
 		catalog_rollback(c);
+		n = 0;
+	}
 	buf_release(&enc);
+	return n;
 }
 
 int backup_run(const struct backup_opts *o, struct backup_result *res, char **err)
@@ -3427,7 +3433,7 @@ int backup_run(const struct backup_opts *o, struct backup_result *res, char **er
 		catalog_pagemap_put(&c, m.name, idhex, dbname, !b.parent[0], pm.data, pm.len);
 		buf_release(&pm);
 	}
-	store_segmaps(&c, &b.new_segs, &m);
+	res->seg_lists = store_segmaps(&c, &b.new_segs, &m);
 	snprintf(res->kind, sizeof(res->kind), "%s", m.kind);
 	snprintf(res->parent, sizeof(res->parent), "%s", b.parent);
 	res->reused_chunks = b.reused_chunks;

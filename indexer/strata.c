@@ -641,6 +641,9 @@ static int cmd_backup(const struct help_args *a)
 			       res.parent, (unsigned long long)res.reused_chunks,
 			       (unsigned long long)res.chunks, (unsigned long long)res.reused_segs,
 			       (unsigned long long)res.reused_rows);
+		if (o.verbose)
+			fprintf(stderr, "  %llu segment lists written to the catalog, for chunks built "
+				"from the pages\n", (unsigned long long)res.seg_lists);
 	}
 	if (res.healed) {
 		fflush(stdout);
