@@ -128,12 +128,20 @@ enum {
 struct backup {
 	struct repo *repo;
 	struct catalog *cat; /* the reader thread's (segments' sources) */
-	/* shared by workers under store_mu: the dedup set, the open pack, counters */
+	/* shared by the reader and the workers under store_mu: the dedup set, counters */
 	pthread_mutex_t store_mu;
 	struct idset known;
-	struct pack_writer *pw;
-	uint64_t new_bytes, new_chunks, chunks, damaged_reused, healed;
+	uint64_t chunks, damaged_reused, healed;
 	struct chunk_id *healed_ids; /* stored again (KNOWN_HEAL), for the summary */
+	/*
+	 * The open pack and what was written, under pack_mu, which a worker
+	 * holds while the pack goes to disk (a 4 MiB direct write, a pack's
+	 * fsync): the reader, which looks up the dedup set for every chunk and
+	 * segment it takes, never waits for the disk.
+	 */
+	pthread_mutex_t pack_mu;
+	struct pack_writer *pw;
+	uint64_t new_bytes, new_chunks;
 	/* the work queue, under q_mu */
 	pthread_mutex_t q_mu;
 	pthread_cond_t q_work, q_space;
@@ -216,7 +224,7 @@ struct backup {
 	bool src_set;
 };
 
-/* Finish the open pack (call with store_mu held, or with no workers running). */
+/* Finish the open pack (call with pack_mu held, or with no workers running). */
 static int flush_pack(struct backup *b)
 {
 	char name[33];
@@ -439,7 +447,7 @@ static int process_job(struct backup *b, struct job *j, struct worker_bufs *wb)
 	e.ulen = (uint32_t)j->ulen;
 	e.nrows = j->nrows;
 	e.csv_len = j->csv_len;
-	pthread_mutex_lock(&b->store_mu);
+	pthread_mutex_lock(&b->pack_mu);
 	rc = 0;
 	if (!b->pw)
 		rc = pack_writer_open(&b->pw, b->repo->store);
@@ -450,7 +458,7 @@ static int process_job(struct backup *b, struct job *j, struct worker_bufs *wb)
 		if (pack_writer_size(b->pw) >= b->repo->pack_size)
 			rc = flush_pack(b);
 	}
-	pthread_mutex_unlock(&b->store_mu);
+	pthread_mutex_unlock(&b->pack_mu);
 	/* do not keep outsize buffers (a chunk of one huge value) for normal chunks */
 	size_t keep = 8 * b->repo->chunk.max + 65536;
 	struct buf *scratch[] = { &wb->csv, &wb->side, &wb->body, &wb->side_z, &wb->csv_z, &wb->taken };
@@ -528,6 +536,7 @@ static int pool_start(struct backup *b)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	pthread_mutex_init(&b->store_mu, NULL);
+	pthread_mutex_init(&b->pack_mu, NULL);
 	pthread_mutex_init(&b->q_mu, NULL);
 	pthread_cond_init(&b->q_work, NULL);
 	pthread_cond_init(&b->q_space, NULL);
@@ -3465,6 +3474,7 @@ out:
 		store_file_close(b.opens[i].f);
 	free(b.opens);
 	pthread_mutex_destroy(&b.store_mu);
+	pthread_mutex_destroy(&b.pack_mu);
 	pthread_mutex_destroy(&b.q_mu);
 	free(b.healed_ids);
 	pthread_cond_destroy(&b.q_work);
