@@ -30,6 +30,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <fnmatch.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -2787,7 +2788,7 @@ static void mark_damaged(const struct repo *r, struct catalog *c, struct idset *
 struct src_prefetch {
 	pthread_t th;
 	int fd;
-	volatile bool stop;
+	atomic_bool stop; /* the reader's word to the prefetcher (volatile was a data race) */
 	bool running;
 };
 
@@ -2809,7 +2810,7 @@ static void *src_prefetch_main(void *arg)
 	struct src_prefetch *p = arg;
 	struct stat st;
 	if (fstat(p->fd, &st) == 0)
-		for (off_t off = 0; off < st.st_size && !p->stop; off += 32 << 20)
+		for (off_t off = 0; off < st.st_size && !atomic_load(&p->stop); off += 32 << 20)
 			posix_fadvise(p->fd, off, 32 << 20, POSIX_FADV_WILLNEED);
 	return NULL;
 }
@@ -2818,7 +2819,7 @@ static void src_prefetch_start(struct src_prefetch *p, const char *path)
 {
 	struct stat st;
 	p->running = false;
-	p->stop = false;
+	atomic_init(&p->stop, false);
 	p->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (p->fd < 0)
 		return;
@@ -2840,7 +2841,7 @@ static void src_prefetch_start(struct src_prefetch *p, const char *path)
 static void src_prefetch_stop(struct src_prefetch *p)
 {
 	if (p->running) {
-		p->stop = true;
+		atomic_store(&p->stop, true);
 		pthread_join(p->th, NULL);
 		p->running = false;
 	}
