@@ -485,11 +485,12 @@ static void *worker_main(void *arg)
 		 * settings instead (docs/PERFORMANCE.md, "Compression"): double
 		 * fast with 6-byte matches and bigger tables stores 1.6% less
 		 * in 0.9x the time; greedy matching stores 4% less than that for
-		 * 1.8x the time of double fast.  One chunk in four (by its id, so
-		 * a chunk always gets the same body) is compressed greedily: on
-		 * the bench's CSV that lands 1% under zstd -3 of the whole file
-		 * for 11% more backup CPU than double fast alone.  Levels other than
-		 * the default are zstd's own, for both.
+		 * 1.8x the time of double fast.  One segment in four (by its id,
+		 * so a segment always gets the same bytes; one chunk in four
+		 * before format 4) is compressed greedily: on the bench's CSV that
+		 * lands 1% under zstd -3 of the whole file for 11% more backup CPU
+		 * than double fast alone.  Levels other than the default are
+		 * zstd's own, for both.
 		 */
 		ZSTD_CCtx_setParameter(wb.cctx, ZSTD_c_strategy, ZSTD_dfast);
 		ZSTD_CCtx_setParameter(wb.cctx, ZSTD_c_minMatch, 6);
