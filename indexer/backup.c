@@ -1875,7 +1875,10 @@ restart:
 				b->last_progress = now;
 				char rd[HUMAN_MAX], nw[HUMAN_MAX];
 				human_bytes(rd, b->bytes_in);
-				human_bytes(nw, b->new_bytes);
+				pthread_mutex_lock(&b->pack_mu); /* the workers add to it */
+				uint64_t written = b->new_bytes;
+				pthread_mutex_unlock(&b->pack_mu);
+				human_bytes(nw, written);
 				fprintf(stderr, "\r\033[K  %s: %llu rows, %s read, %s new",
 					(char *)shown.data, (unsigned long long)nrows, rd, nw);
 			}
@@ -3134,9 +3137,9 @@ static void load_parent(struct catalog *c, const struct repo *r, const char *dbn
 /*
  * The segment records of the chunks this backup built, one list per chunk
  * (struct pagemap_segs) under its table's ident: best effort, as the page
- * map (a chunk without one is read whole when it changes).
+ * map (a chunk without one is read whole when it changes).  Returns how
+ * many lists were written.
  */
-/* The new chunks' segment lists into the catalog (best effort); how many were written. */
 static uint64_t store_segmaps(struct catalog *c, const struct pagemap *ns, const struct manifest *m)
 {
 	uint64_t n = 0;
