@@ -1449,7 +1449,7 @@ static int seg_record(const struct seg *g, size_t hdrlen, uint32_t k, uint32_t s
 		      struct pagemap_seg *r)
 {
 	memset(r, 0, sizeof(*r));
-	if (!g->end || !g->hashed || g->len - hdrlen > UINT32_MAX)
+	if (!g->hashed || g->len - hdrlen > UINT32_MAX) /* hashed: only a segment with an end */
 		return -1;
 	memcpy(r->first, g->h_first, 16);
 	memcpy(r->span, g->h_span, 16);

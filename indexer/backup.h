@@ -63,7 +63,7 @@ struct backup_result {
 	/* what was recorded: the kind, the parent ("" when none), what was taken from it unread */
 	char kind[16], parent[64];
 	uint64_t reused_chunks, reused_rows, reused_segs;
-	uint64_t seg_lists; /* segment lists written to the catalog: one per chunk built from pages */
+	uint64_t seg_lists; /* segment lists written to the catalog: at most one per chunk built */
 	double seconds;
 };
 

@@ -386,8 +386,9 @@ export BORG_FUSE_IMPL=pyfuse3 BORG_BASE_DIR=$DIR/borg-home
 put_source() { ln -f "$1" "$W"; evict "$W"; }
 # again REPO: the repository as it was before the change (REPO.base), written
 # back to disk first: otherwise the next timed backup shares the disk and a
-# CPU with the writeback of a copy it did not make (up to 0.2 s of a 0.9 s
-# strata backup; restic's the same)
+# CPU with the writeback of a copy it did not make (strata's random change:
+# 0.88-0.95 s in a bench run without the sync, 0.70-0.85 s by hand with it;
+# restic's times fell too)
 again() { rm -rf "$1"; cp -a "$1.base" "$1"; sync; }
 warm() { cat "$1" >/dev/null; }   # the file in the page cache
 # finish: stop everything, print the table(s); the end of every run
